@@ -1,0 +1,263 @@
+/**
+ * SOAP 1.1 with X-Road message protocol 4.0 headers and the MIIS header namespace.
+ * Reading keeps the raw bytes and the decoded text; nothing here re-serialises a message.
+ */
+import { createHash } from 'node:crypto';
+import { MiisError, type FaultCode } from './errors.js';
+import { ID_NS, XROAD_NS, escapeXml, type ClientId, type ServiceId } from './identifiers.js';
+import { attrNs, childNs, parseXml, type XmlDocument, type XmlElement, type XmlLimits } from './xml.js';
+
+export const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
+export const MIIS_NS = 'http://miis.midis.gob.pe/xsd/miis.xsd';
+export const PROTOCOL_VERSION = '4.0';
+export const REQUEST_HASH_ALGORITHM = 'http://www.w3.org/2001/04/xmlenc#sha512';
+
+export interface RequestHash {
+  readonly algorithmId: string;
+  readonly value: string;
+}
+
+export interface XRoadHeader {
+  readonly client: ClientId;
+  readonly service: ServiceId;
+  readonly id: string;
+  readonly userId?: string | undefined;
+  readonly issue?: string | undefined;
+  readonly protocolVersion: string;
+  readonly requestHash?: RequestHash | undefined;
+  /** MIIS: the agreement the request is made under (directive 6.4). */
+  readonly convenio?: string | undefined;
+  /** MIIS: the purpose of the request (directive 6.5). */
+  readonly finalidad?: string | undefined;
+}
+
+export interface SoapFaultInfo {
+  readonly faultCode: string;
+  readonly faultString: string;
+  readonly faultDetail?: string | undefined;
+}
+
+export interface SoapMessage {
+  readonly raw: Buffer;
+  readonly doc: XmlDocument;
+  /** Absent only for a fault response without header. */
+  readonly header: XRoadHeader | undefined;
+  readonly headerElement: XmlElement | undefined;
+  readonly body: XmlElement;
+  /** First element inside Body (the operation element or the Fault). */
+  readonly payload: XmlElement | undefined;
+  readonly fault: SoapFaultInfo | undefined;
+}
+
+export const DEFAULT_SOAP_LIMITS: XmlLimits = { maxBytes: 2 * 1024 * 1024, maxDepth: 32, maxElements: 50_000 };
+
+const MAX_TEXT = 255;
+
+/**
+ * Read a SOAP request (`kind: 'request'`: X-Road headers required) or response (`'response'`: headers
+ * required unless the body is a Fault). Throws MiisError with a Client.* code describing the problem.
+ */
+export function readSoapMessage(raw: Buffer, kind: 'request' | 'response', limits: XmlLimits = DEFAULT_SOAP_LIMITS): SoapMessage {
+  const doc = parseXml(raw, limits);
+  const envelope = doc.root;
+  if (envelope.local !== 'Envelope' || envelope.uri !== SOAP_ENV_NS) {
+    throw new MiisError('Client.InvalidSoap', `el elemento raíz debe ser Envelope en ${SOAP_ENV_NS}`);
+  }
+  let headerElement: XmlElement | undefined;
+  let body: XmlElement | undefined;
+  for (const child of envelope.children) {
+    if (child.uri !== SOAP_ENV_NS) throw new MiisError('Client.InvalidSoap', `elemento inesperado «${child.name}» en Envelope`);
+    if (child.local === 'Header' && headerElement === undefined && body === undefined) headerElement = child;
+    else if (child.local === 'Body' && body === undefined) body = child;
+    else throw new MiisError('Client.InvalidSoap', `elemento «${child.name}» repetido o fuera de orden en Envelope`);
+  }
+  if (body === undefined) throw new MiisError('Client.InvalidSoap', 'falta el elemento Body');
+  if (body.children.length > 1) throw new MiisError('Client.InvalidSoap', 'Body debe contener un solo elemento');
+  const payload = body.children[0];
+  const fault = payload !== undefined && payload.local === 'Fault' && payload.uri === SOAP_ENV_NS ? readFault(payload) : undefined;
+  if (fault !== undefined && kind === 'request') throw new MiisError('Client.InvalidSoap', 'una solicitud no puede contener Fault');
+  if (payload === undefined && kind === 'request') throw new MiisError('Client.InvalidSoap', 'Body está vacío');
+
+  let header: XRoadHeader | undefined;
+  if (headerElement !== undefined && (fault === undefined || hasXRoadHeader(headerElement))) {
+    header = readXRoadHeader(headerElement);
+  } else if (fault === undefined) {
+    throw new MiisError('Client.MissingHeaderField', 'SOAP-ENV:Header (con client, service, id y protocolVersion)');
+  }
+  return { raw, doc, header, headerElement, body, payload, fault };
+}
+
+function hasXRoadHeader(el: XmlElement): boolean {
+  return el.children.some((c) => c.uri === XROAD_NS);
+}
+
+function readFault(el: XmlElement): SoapFaultInfo {
+  const code = el.children.find((c) => c.local === 'faultcode');
+  const text = el.children.find((c) => c.local === 'faultstring');
+  const detail = el.children.find((c) => c.local === 'detail');
+  const faultDetail = detail?.children.find((c) => c.local === 'faultDetail');
+  return { faultCode: (code?.text ?? '').trim(), faultString: (text?.text ?? '').trim(), faultDetail: faultDetail?.text.trim() };
+}
+
+function single(header: XmlElement, uri: string, local: string, label: string): XmlElement | undefined {
+  let found: XmlElement | undefined;
+  for (const c of header.children) {
+    if (c.local !== local || c.uri !== uri) continue;
+    if (found !== undefined) throw new MiisError('Client.InvalidHeaderField', `${label} (aparece más de una vez)`);
+    found = c;
+  }
+  return found;
+}
+
+function textField(header: XmlElement, uri: string, local: string, label: string, required: boolean): string | undefined {
+  const el = single(header, uri, local, label);
+  if (el === undefined) {
+    if (required) throw new MiisError('Client.MissingHeaderField', label);
+    return undefined;
+  }
+  const value = el.text.trim();
+  if (value.length === 0 || value.length > MAX_TEXT || el.children.length > 0) {
+    throw new MiisError('Client.InvalidHeaderField', `${label} (debe ser texto de 1 a ${MAX_TEXT} caracteres)`);
+  }
+  return value;
+}
+
+export function readXRoadHeader(header: XmlElement): XRoadHeader {
+  const clientEl = single(header, XROAD_NS, 'client', 'xrd:client');
+  if (clientEl === undefined) throw new MiisError('Client.MissingHeaderField', 'xrd:client');
+  const serviceEl = single(header, XROAD_NS, 'service', 'xrd:service');
+  if (serviceEl === undefined) throw new MiisError('Client.MissingHeaderField', 'xrd:service');
+  const id = textField(header, XROAD_NS, 'id', 'xrd:id', true) as string;
+  const protocolVersion = textField(header, XROAD_NS, 'protocolVersion', 'xrd:protocolVersion', true) as string;
+  if (protocolVersion !== PROTOCOL_VERSION) throw new MiisError('Client.InvalidProtocolVersion', `«${protocolVersion}»`);
+  const hashEl = single(header, XROAD_NS, 'requestHash', 'xrd:requestHash');
+  return {
+    client: readClientId(clientEl),
+    service: readServiceId(serviceEl),
+    id,
+    userId: textField(header, XROAD_NS, 'userId', 'xrd:userId', false),
+    issue: textField(header, XROAD_NS, 'issue', 'xrd:issue', false),
+    protocolVersion,
+    requestHash: hashEl === undefined ? undefined : { algorithmId: attrNs(hashEl, '', 'algorithmId') ?? '', value: hashEl.text.trim() },
+    convenio: textField(header, MIIS_NS, 'convenio', 'miis:convenio', false),
+    finalidad: textField(header, MIIS_NS, 'finalidad', 'miis:finalidad', false),
+  };
+}
+
+const ID_PART = /^[A-Za-z0-9._\-]{1,64}$/;
+
+function idPart(el: XmlElement, local: string, required: boolean, code: FaultCode): string | undefined {
+  const found = el.children.filter((c) => c.local === local && c.uri === ID_NS);
+  if (found.length === 0) {
+    if (required) throw new MiisError(code, `falta id:${local}`);
+    return undefined;
+  }
+  if (found.length > 1) throw new MiisError(code, `id:${local} aparece más de una vez`);
+  const value = (found[0] as XmlElement).text.trim();
+  if (!ID_PART.test(value)) throw new MiisError(code, `id:${local} «${value.slice(0, 64)}» debe tener de 1 a 64 caracteres entre A-Z, a-z, 0-9, punto, guion y guion bajo`);
+  return value;
+}
+
+function readClientId(el: XmlElement): ClientId {
+  const type = attrNs(el, ID_NS, 'objectType');
+  if (type !== 'MEMBER' && type !== 'SUBSYSTEM') {
+    throw new MiisError('Client.InvalidClientIdentifier', `id:objectType debe ser MEMBER o SUBSYSTEM (se recibió «${type ?? ''}»)`);
+  }
+  const code = 'Client.InvalidClientIdentifier';
+  const subsystemCode = idPart(el, 'subsystemCode', type === 'SUBSYSTEM', code);
+  if (type === 'MEMBER' && subsystemCode !== undefined) throw new MiisError(code, 'un MEMBER no lleva id:subsystemCode');
+  return {
+    instance: idPart(el, 'xRoadInstance', true, code) as string,
+    memberClass: idPart(el, 'memberClass', true, code) as string,
+    memberCode: idPart(el, 'memberCode', true, code) as string,
+    subsystemCode,
+  };
+}
+
+function readServiceId(el: XmlElement): ServiceId {
+  const type = attrNs(el, ID_NS, 'objectType');
+  const code = 'Client.InvalidServiceIdentifier';
+  if (type !== 'SERVICE') throw new MiisError(code, `id:objectType debe ser SERVICE (se recibió «${type ?? ''}»)`);
+  return {
+    instance: idPart(el, 'xRoadInstance', true, code) as string,
+    memberClass: idPart(el, 'memberClass', true, code) as string,
+    memberCode: idPart(el, 'memberCode', true, code) as string,
+    subsystemCode: idPart(el, 'subsystemCode', true, code) as string,
+    serviceCode: idPart(el, 'serviceCode', true, code) as string,
+    serviceVersion: idPart(el, 'serviceVersion', false, code),
+  };
+}
+
+/** The requestHash a provider puts in its response: SHA-512 of the exact request bytes, base64. */
+export function computeRequestHash(requestRaw: Uint8Array): string {
+  return createHash('sha512').update(requestRaw).digest('base64');
+}
+
+/**
+ * Insert the requestHash header into a response by splicing text at the header's end tag
+ * (or adding a Header before Body). The rest of the response is kept byte for byte.
+ */
+export function addRequestHash(response: SoapMessage, requestRaw: Uint8Array): Buffer {
+  const hashXml = `<xrd:requestHash xmlns:xrd="${XROAD_NS}" algorithmId="${REQUEST_HASH_ALGORITHM}">${computeRequestHash(requestRaw)}</xrd:requestHash>`;
+  const text = response.doc.text;
+  const h = response.headerElement;
+  let out: string;
+  if (h !== undefined && h.contentEnd !== h.end) {
+    out = text.slice(0, h.contentEnd) + hashXml + text.slice(h.contentEnd);
+  } else if (h !== undefined) {
+    // self-closing <SOAP-ENV:Header/>
+    out = `${text.slice(0, h.start)}<${h.name}>${hashXml}</${h.name}>${text.slice(h.end)}`;
+  } else {
+    const prefix = response.doc.root.prefix;
+    const tag = prefix === '' ? 'Header' : `${prefix}:Header`;
+    out = `${text.slice(0, response.body.start)}<${tag}>${hashXml}</${tag}>${text.slice(response.body.start)}`;
+  }
+  return Buffer.from(out, 'utf8');
+}
+
+export interface Inconsistency {
+  readonly field: string;
+}
+
+/** Pure check that a response answers this request (X-Road: echoed headers and requestHash). */
+export function checkConsistency(request: SoapMessage, response: SoapMessage): Inconsistency | null {
+  const q = request.header;
+  const r = response.header;
+  if (q === undefined) return { field: 'solicitud sin cabecera' };
+  if (r === undefined) return { field: 'respuesta sin cabecera' };
+  if (!sameClient(q.client, r.client)) return { field: 'xrd:client' };
+  if (!sameService(q.service, r.service)) return { field: 'xrd:service' };
+  if (q.id !== r.id) return { field: 'xrd:id' };
+  if (q.userId !== r.userId) return { field: 'xrd:userId' };
+  if (q.protocolVersion !== r.protocolVersion) return { field: 'xrd:protocolVersion' };
+  if (r.requestHash === undefined) return { field: 'xrd:requestHash (falta)' };
+  if (r.requestHash.algorithmId !== REQUEST_HASH_ALGORITHM || r.requestHash.value !== computeRequestHash(request.raw)) {
+    return { field: 'xrd:requestHash' };
+  }
+  return null;
+}
+
+function sameClient(a: ClientId, b: ClientId): boolean {
+  return a.instance === b.instance && a.memberClass === b.memberClass && a.memberCode === b.memberCode && a.subsystemCode === b.subsystemCode;
+}
+
+function sameService(a: ServiceId, b: ServiceId): boolean {
+  return sameClient(a, b) && a.serviceCode === b.serviceCode && a.serviceVersion === b.serviceVersion;
+}
+
+/** A SOAP 1.1 Fault in X-Road style: faultcode with origin prefix, Spanish faultstring, faultDetail = UUID. */
+export function buildFault(code: string, faultString: string, faultId: string): Buffer {
+  return Buffer.from(
+    `<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="${SOAP_ENV_NS}"><SOAP-ENV:Body><SOAP-ENV:Fault>` +
+      `<faultcode>${escapeXml(code)}</faultcode><faultstring>${escapeXml(faultString)}</faultstring>` +
+      `<detail><faultDetail xmlns="${XROAD_NS}">${escapeXml(faultId)}</faultDetail></detail>` +
+      `</SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>`,
+    'utf8',
+  );
+}
+
+export function faultFromError(err: MiisError): Buffer {
+  return buildFault(err.code, err.message, err.faultId);
+}
+
+export { childNs };
