@@ -36,7 +36,7 @@ export function indexGlobalConf(conf: GlobalConf): ConfView {
 
 export interface GlobalConfClient {
   /** The configuration in force; throws OutdatedGlobalConf when there is none or it has expired. */
-  current(): ConfView;
+  current(outdatedCode?: 'Server.ClientProxy.OutdatedGlobalConf' | 'Server.ServerProxy.OutdatedGlobalConf'): ConfView;
   /** The last verified configuration, expired or not. */
   latest(): ConfView | undefined;
   refresh(): Promise<boolean>;
@@ -54,7 +54,6 @@ export interface GlobalConfClientOptions {
   readonly intervalMs?: number;
   readonly timeoutMs?: number;
   readonly maxBytes?: number;
-  readonly outdatedCode?: 'Server.ClientProxy.OutdatedGlobalConf' | 'Server.ServerProxy.OutdatedGlobalConf';
 }
 
 export function createGlobalConfClient(opts: GlobalConfClientOptions): GlobalConfClient {
@@ -85,9 +84,9 @@ export function createGlobalConfClient(opts: GlobalConfClientOptions): GlobalCon
   }
 
   const client: GlobalConfClient = {
-    current() {
+    current(outdatedCode) {
       if (view === undefined || view.expiresAtMs <= opts.now().getTime()) {
-        throw new MiisError(opts.outdatedCode ?? 'Server.ClientProxy.OutdatedGlobalConf');
+        throw new MiisError(outdatedCode ?? 'Server.ClientProxy.OutdatedGlobalConf');
       }
       return view;
     },

@@ -1,0 +1,269 @@
+/**
+ * Signed global configuration: central signs the exact JSON bytes of the configuration, nodes
+ * verify them against the anchor certificate they were installed with (central's `conf`
+ * signing certificate) before using a single field.
+ *
+ * Envelope (JSON, UTF-8):
+ *   { "format": "miis-signed-globalconf/1", "algorithm": "rsa-sha256" | "ecdsa-sha256",
+ *     "signerCertSha256": "<hex SHA-256 of the signing certificate>",
+ *     "payload": base64(JSON bytes of the GlobalConf),
+ *     "signature": base64(PKCS#1 v1.5 or DER ECDSA signature over the payload bytes) }
+ * The signature is plain OpenSSL form, so a third party can check it with
+ *   openssl dgst -sha256 -verify pub.pem -signature sig.der payload.json   (see certs/README.md)
+ */
+import * as crypto from 'node:crypto';
+import { MiisError } from './errors.js';
+import { GLOBAL_CONF_FORMAT, type GlobalConf } from './global-conf-model.js';
+import { parseClientId, parseServiceId } from './identifiers.js';
+import { certDer, certificateInfo } from './pki.js';
+import { signatureAlgorithmOf, type Signer, type SignatureAlgorithm } from './signature.js';
+
+export const SIGNED_GLOBAL_CONF_FORMAT = 'miis-signed-globalconf/1';
+const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
+const ENVELOPE_KEYS = ['format', 'algorithm', 'signerCertSha256', 'payload', 'signature'] as const;
+
+interface SignedEnvelope {
+  readonly format: typeof SIGNED_GLOBAL_CONF_FORMAT;
+  readonly algorithm: SignatureAlgorithm;
+  readonly signerCertSha256: string;
+  readonly payload: string;
+  readonly signature: string;
+}
+
+function invalid(reason: string): MiisError {
+  return new MiisError('Config.InvalidGlobalConf', reason);
+}
+
+// --- signing and verification ----------------------------------------------------------------
+
+export function signGlobalConf(conf: GlobalConf, signer: Signer): Buffer {
+  const valid = validateGlobalConf(conf);
+  const payload = Buffer.from(JSON.stringify(valid), 'utf8');
+  const envelope: SignedEnvelope = {
+    format: SIGNED_GLOBAL_CONF_FORMAT,
+    algorithm: signer.algorithm,
+    signerCertSha256: crypto.createHash('sha256').update(certDer(signer.certPem)).digest('hex'),
+    payload: payload.toString('base64'),
+    signature: signer.sign(payload).toString('base64'),
+  };
+  return Buffer.from(JSON.stringify(envelope), 'utf8');
+}
+
+export function verifyGlobalConf(envelope: Uint8Array, anchorCertPem: string, opts?: { maxBytes?: number }): GlobalConf {
+  const maxBytes = opts?.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (envelope.length > maxBytes) throw invalid(`el archivo firmado supera ${maxBytes} bytes`);
+  const env = readEnvelope(envelope);
+  const anchor = anchorKey(anchorCertPem);
+  if (env.signerCertSha256 !== anchor.sha256) throw invalid('está firmada con un certificado distinto del ancla de confianza');
+  if (env.algorithm !== anchor.algorithm) throw invalid('el algoritmo de firma no corresponde al certificado ancla');
+  const payload = decodeBase64(env.payload, 'payload');
+  const signature = decodeBase64(env.signature, 'signature');
+  let ok = false;
+  try {
+    ok = crypto.verify('sha256', payload, anchor.key, signature);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw invalid('la firma no es válida');
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+  } catch {
+    throw invalid('el contenido firmado no es JSON UTF-8 válido');
+  }
+  return deepFreeze(validateGlobalConf(value));
+}
+
+function readEnvelope(bytes: Uint8Array): SignedEnvelope {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw invalid('el archivo firmado no es JSON UTF-8 válido');
+  }
+  const env = requireObject(value, 'sobre firmado', ENVELOPE_KEYS);
+  if (env['format'] !== SIGNED_GLOBAL_CONF_FORMAT) throw invalid(`formato del sobre no admitido (se espera ${SIGNED_GLOBAL_CONF_FORMAT})`);
+  if (env['algorithm'] !== 'rsa-sha256' && env['algorithm'] !== 'ecdsa-sha256') throw invalid('algoritmo de firma no admitido');
+  const sha = env['signerCertSha256'];
+  if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) throw invalid('el campo signerCertSha256 no es válido');
+  for (const k of ['payload', 'signature'] as const) if (typeof env[k] !== 'string') throw invalid(`falta el campo ${k}`);
+  return env as unknown as SignedEnvelope;
+}
+
+function decodeBase64(text: string, field: string): Buffer {
+  if (text.length === 0 || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw invalid(`el campo ${field} no es base64 válido`);
+  return Buffer.from(text, 'base64');
+}
+
+const anchorCache = new Map<string, { key: crypto.KeyObject; algorithm: SignatureAlgorithm; sha256: string }>();
+
+function anchorKey(pem: string): { key: crypto.KeyObject; algorithm: SignatureAlgorithm; sha256: string } {
+  const hit = anchorCache.get(pem);
+  if (hit !== undefined) return hit;
+  let cert: crypto.X509Certificate;
+  let der: Buffer;
+  try {
+    der = certDer(pem);
+    cert = new crypto.X509Certificate(der);
+  } catch {
+    throw invalid('el certificado ancla no se puede leer');
+  }
+  const algorithm = signatureAlgorithmOf(cert.publicKey);
+  if (algorithm === undefined) throw invalid('el certificado ancla tiene un tipo de clave no admitido');
+  const entry = { key: cert.publicKey, algorithm, sha256: crypto.createHash('sha256').update(der).digest('hex') };
+  if (anchorCache.size >= 16) anchorCache.clear();
+  anchorCache.set(pem, entry);
+  return entry;
+}
+
+export function isGlobalConfExpired(conf: GlobalConf, now: Date): boolean {
+  const expires = Date.parse(conf.expiresAt);
+  return !Number.isFinite(expires) || now.getTime() >= expires;
+}
+
+// --- structural validation -------------------------------------------------------------------
+
+const CONF_KEYS = ['format', 'instance', 'serial', 'generatedAt', 'expiresAt', 'members', 'subsystems', 'nodes', 'services', 'trustedCas'] as const;
+const MEMBER_KEYS = ['id', 'name', 'role'] as const;
+const NODE_KEYS = ['name', 'owner', 'address', 'authCertSha256', 'clients'] as const;
+const SERVICE_KEYS = ['id', 'title'] as const;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const NODE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+const MAX_TEXT = 500;
+
+export function validateGlobalConf(value: unknown): GlobalConf {
+  const conf = requireObject(value, 'configuración', CONF_KEYS);
+  if (conf['format'] !== GLOBAL_CONF_FORMAT) throw invalid(`campo format: se espera «${GLOBAL_CONF_FORMAT}»`);
+  const instance = conf['instance'];
+  if (typeof instance !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(instance)) throw invalid('campo instance: identificador de instancia no válido');
+  const serial = conf['serial'];
+  if (typeof serial !== 'number' || !Number.isSafeInteger(serial) || serial < 1) throw invalid('campo serial: debe ser un entero positivo');
+  const generatedAt = requireInstant(conf['generatedAt'], 'generatedAt');
+  const expiresAt = requireInstant(conf['expiresAt'], 'expiresAt');
+  if (expiresAt <= generatedAt) throw invalid('campo expiresAt: debe ser posterior a generatedAt');
+
+  const members = requireArray(conf['members'], 'members');
+  const memberIds = new Set<string>();
+  members.forEach((m, i) => {
+    const where = `members[${i}]`;
+    const member = requireObject(m, where, MEMBER_KEYS);
+    const id = requireClientId(member['id'], `${where}.id`, instance, 3);
+    if (memberIds.has(id)) throw invalid(`${where}.id: miembro duplicado ${id}`);
+    memberIds.add(id);
+    requireText(member['name'], `${where}.name`);
+    requireText(member['role'], `${where}.role`);
+  });
+
+  const subsystems = requireArray(conf['subsystems'], 'subsystems');
+  const seenSubsystems = new Set<string>();
+  subsystems.forEach((s, i) => {
+    const id = requireClientId(s, `subsystems[${i}]`, instance, 4);
+    if (seenSubsystems.has(id)) throw invalid(`subsystems[${i}]: subsistema duplicado ${id}`);
+    seenSubsystems.add(id);
+  });
+
+  const nodes = requireArray(conf['nodes'], 'nodes');
+  const nodeNames = new Set<string>();
+  nodes.forEach((n, i) => {
+    const where = `nodes[${i}]`;
+    const node = requireObject(n, where, NODE_KEYS);
+    const name = node['name'];
+    if (typeof name !== 'string' || !NODE_NAME.test(name)) throw invalid(`${where}.name: nombre de nodo no válido`);
+    if (nodeNames.has(name)) throw invalid(`${where}.name: nodo duplicado ${name}`);
+    nodeNames.add(name);
+    requireClientId(node['owner'], `${where}.owner`, instance, 3);
+    requireAddress(node['address'], `${where}.address`);
+    const sha = node['authCertSha256'];
+    if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) throw invalid(`${where}.authCertSha256: se esperan 64 dígitos hexadecimales en minúscula`);
+    requireArray(node['clients'], `${where}.clients`).forEach((c, j) => requireClientId(c, `${where}.clients[${j}]`, instance, 4));
+  });
+
+  const services = requireArray(conf['services'], 'services');
+  const serviceIds = new Set<string>();
+  services.forEach((s, i) => {
+    const where = `services[${i}]`;
+    const service = requireObject(s, where, SERVICE_KEYS);
+    const id = service['id'];
+    if (typeof id !== 'string') throw invalid(`${where}.id: se espera un identificador de servicio`);
+    try {
+      parseServiceId(id);
+    } catch (err) {
+      throw invalid(`${where}.id: ${(err as Error).message}`);
+    }
+    if (!id.startsWith(`${instance}/`)) throw invalid(`${where}.id: pertenece a otra instancia`);
+    if (serviceIds.has(id)) throw invalid(`${where}.id: servicio duplicado ${id}`);
+    serviceIds.add(id);
+    requireText(service['title'], `${where}.title`);
+  });
+
+  requireArray(conf['trustedCas'], 'trustedCas').forEach((pem, i) => {
+    if (typeof pem !== 'string') throw invalid(`trustedCas[${i}]: se espera un certificado PEM`);
+    try {
+      certificateInfo(pem);
+    } catch {
+      throw invalid(`trustedCas[${i}]: el certificado no se puede leer`);
+    }
+  });
+  return value as GlobalConf;
+}
+
+function requireObject<K extends string>(value: unknown, where: string, keys: readonly K[]): Record<K, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`${where}: se espera un objeto`);
+  for (const k of Object.keys(value)) {
+    if (!(keys as readonly string[]).includes(k)) throw invalid(`${where}: campo desconocido «${k.slice(0, 64)}»`);
+  }
+  for (const k of keys) if (!(k in value)) throw invalid(`${where}: falta el campo ${k}`);
+  return value as Record<K, unknown>;
+}
+
+function requireArray(value: unknown, where: string): readonly unknown[] {
+  if (!Array.isArray(value)) throw invalid(`campo ${where}: se espera una lista`);
+  return value;
+}
+
+function requireText(value: unknown, where: string): string {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_TEXT) {
+    throw invalid(`${where}: se espera un texto de 1 a ${MAX_TEXT} caracteres`);
+  }
+  return value;
+}
+
+function requireInstant(value: unknown, field: string): number {
+  const t = typeof value === 'string' && ISO_INSTANT.test(value) ? Date.parse(value) : NaN;
+  if (!Number.isFinite(t)) throw invalid(`campo ${field}: se espera una fecha y hora ISO 8601`);
+  return t;
+}
+
+function requireClientId(value: unknown, where: string, instance: string, parts: 3 | 4): string {
+  const what = parts === 3 ? 'miembro (INSTANCIA/CLASE/CÓDIGO)' : 'subsistema (INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA)';
+  if (typeof value !== 'string') throw invalid(`${where}: se espera un identificador de ${what}`);
+  let id;
+  try {
+    id = parseClientId(value);
+  } catch (err) {
+    throw invalid(`${where}: ${(err as Error).message}`);
+  }
+  if ((id.subsystemCode === undefined ? 3 : 4) !== parts) throw invalid(`${where}: se espera un identificador de ${what}`);
+  if (id.instance !== instance) throw invalid(`${where}: pertenece a otra instancia (${id.instance})`);
+  return value;
+}
+
+function requireAddress(value: unknown, where: string): void {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.hostname === '') {
+    throw invalid(`${where}: se espera una dirección https://host:puerto`);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,130 @@
+/**
+ * Composition root of the node: opens its stores, loads keys and the global configuration, wires
+ * the pipelines and starts both listeners.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { MiisError } from '../core/errors.js';
+import { certSha256 } from '../core/pki.js';
+import { createSigner } from '../core/signature.js';
+import type { NodeContext, NodeLimits } from './context.js';
+import { DEFAULT_LIMITS } from './context.js';
+import { createGlobalConfClient } from './global-conf-client.js';
+import { createBackendClient, createPeerClient } from './http-pools.js';
+import { openLocalStore, type LocalSnapshot } from './local-store.js';
+import { openMessageLog } from './message-log.js';
+import { nodePaths, WSDL_DIR } from './paths.js';
+import { createReplayGuard } from './replay-guard.js';
+import { createIsServer, createProxyServer } from './servers.js';
+
+export interface StartNodeOptions {
+  readonly dir: string;
+  readonly now?: () => Date;
+  readonly info?: (line: string) => void;
+  readonly limits?: Partial<NodeLimits>;
+  readonly confIntervalMs?: number;
+  readonly wsdlDir?: string;
+}
+
+export interface RunningNode {
+  readonly name: string;
+  readonly isUrl: string;
+  readonly proxyUrl: string;
+  readonly ctx: NodeContext;
+  close(): Promise<void>;
+}
+
+function readRequired(path: string, what: string, hint: string): string {
+  if (!existsSync(path)) throw new MiisError('Config.NotInitialized', `falta ${what} (${path}); ${hint}`);
+  return readFileSync(path, 'utf8');
+}
+
+export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
+  const now = opts.now ?? (() => new Date());
+  const info = opts.info ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const paths = nodePaths(opts.dir);
+  if (!existsSync(paths.db)) throw new MiisError('Config.NotInitialized', `no hay un nodo en ${opts.dir}; ejecute «miis-node init»`);
+  const store = openLocalStore(paths.db);
+  if (!store.initialized) throw new MiisError('Config.NotInitialized', `no hay un nodo en ${opts.dir}; ejecute «miis-node init»`);
+  const settings = store.settings();
+  const signKey = readRequired(paths.signKey, 'la clave de firma', 'ejecute «miis-node init»');
+  const signCert = readRequired(paths.signCert, 'el certificado de firma', 'importe el emitido por central con «miis-node cert import --sign»');
+  const authKey = readRequired(paths.authKey, 'la clave TLS', 'ejecute «miis-node init»');
+  const authCert = readRequired(paths.authCert, 'el certificado TLS', 'importe el emitido por central con «miis-node cert import --auth»');
+  const anchor = readRequired(paths.anchor, 'el ancla de confianza de central', 'ejecute «miis-node anchor import»');
+  if (settings.centralUrl === undefined) throw new MiisError('Config.NotInitialized', 'falta la URL de central; ejecute «miis-node anchor import --url …»');
+
+  const conf = createGlobalConfClient({ centralUrl: settings.centralUrl, anchorPem: anchor, cachePath: paths.globalConf, now, intervalMs: opts.confIntervalMs ?? 30_000 });
+  await conf.refresh();
+  if (conf.latest() === undefined) {
+    store.close();
+    throw new MiisError('Config.NoGlobalConf', `central (${settings.centralUrl}) no responde y no hay copia local${conf.lastError === undefined ? '' : ` — ${conf.lastError}`}`);
+  }
+  if (conf.lastError !== undefined) info(`aviso: ${conf.lastError}; se usa la copia local (serie ${conf.latest()?.conf.serial})`);
+
+  const limits: NodeLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const log = openMessageLog(paths.messageLog);
+  let snapshot: LocalSnapshot = store.snapshot();
+  let version = store.dataVersion();
+  const localTimer = setInterval(() => {
+    const v = store.dataVersion();
+    if (v !== version) {
+      version = v;
+      snapshot = store.snapshot();
+    }
+  }, 1000);
+  localTimer.unref();
+
+  const ctx: NodeContext = {
+    now, settings, local: () => snapshot, conf,
+    signer: createSigner(signKey, signCert), signerSha256: certSha256(signCert),
+    auth: { keyPem: authKey, certPem: authCert }, log,
+    peers: createPeerClient({ maxResponseBytes: limits.maxMessageBytes * 2 }),
+    backends: createBackendClient({ maxResponseBytes: limits.maxMessageBytes }),
+    replay: createReplayGuard({ windowMs: 10 * 60_000, maxEntries: 200_000 }),
+    limits, info,
+  };
+
+  const health = () => {
+    const v = conf.latest();
+    const t = now();
+    return {
+      nodo: settings.nodeName, miembro: `${settings.instance}/${settings.memberClass}/${settings.memberCode}`,
+      configuracionGlobal: v === undefined ? null : { serie: v.conf.serial, venceEn: v.conf.expiresAt, vigente: v.expiresAtMs > t.getTime() },
+      ultimoError: conf.lastError ?? null,
+    };
+  };
+  const isServer = createIsServer(ctx, { host: settings.isHost, port: settings.isPort, wsdlDir: opts.wsdlDir ?? WSDL_DIR, health });
+  const proxyServer = createProxyServer(ctx, { keyPem: authKey, certPem: authCert, caPems: conf.latest()?.conf.trustedCas ?? [] });
+  conf.onChange((v) => {
+    proxyServer.setSecureContext({ key: authKey, cert: authCert, ca: [...v.conf.trustedCas] });
+    info(`configuración global actualizada: serie ${v.conf.serial}, vence ${v.conf.expiresAt}`);
+  });
+  conf.start();
+
+  const listen = (server: typeof isServer | typeof proxyServer, port: number, host: string) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+    });
+  const isPort = await listen(isServer, settings.isPort, settings.isHost);
+  const proxyPort = await listen(proxyServer, settings.proxyPort, settings.proxyHost);
+
+  return {
+    name: settings.nodeName,
+    isUrl: `http://${settings.isHost}:${isPort}/`,
+    proxyUrl: `https://${settings.proxyHost}:${proxyPort}`,
+    ctx,
+    async close() {
+      conf.stop();
+      clearInterval(localTimer);
+      isServer.closeAllConnections();
+      proxyServer.closeAllConnections();
+      await Promise.all([new Promise((r) => isServer.close(r)), new Promise((r) => proxyServer.close(r))]);
+      await ctx.peers.close();
+      await ctx.backends.close();
+      await log.close();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * Refuses a second message with the same id from the same client within a time window.
+ * Bounded in memory: the oldest entries are dropped first.
+ */
+export interface ReplayGuard {
+  /** Returns false when (client, id) was already seen within the window. */
+  accept(client: string, messageId: string, nowMs: number): boolean;
+  readonly size: number;
+}
+
+export function createReplayGuard(opts: { windowMs: number; maxEntries: number }): ReplayGuard {
+  const seen = new Map<string, number>();
+  const evict = (nowMs: number): void => {
+    for (const [k, t] of seen) {
+      if (seen.size <= opts.maxEntries && nowMs - t <= opts.windowMs) break;
+      seen.delete(k);
+    }
+  };
+  return {
+    accept(client, messageId, nowMs) {
+      const key = `${client}\u0000${messageId}`;
+      const t = seen.get(key);
+      if (t !== undefined && nowMs - t <= opts.windowMs) return false;
+      seen.delete(key);
+      seen.set(key, nowMs);
+      if (seen.size > opts.maxEntries || seen.size % 1024 === 0) evict(nowMs);
+      return true;
+    },
+    get size() {
+      return seen.size;
+    },
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The node's two listeners: the IS-facing SOAP endpoint (plain HTTP on a local port) and the
+ * node-to-node endpoint (HTTPS, mutual TLS 1.3). Both turn every failure into an X-Road style
+ * SOAP fault whose faultDetail UUID is recorded in the node's fault log.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { join } from 'node:path';
+import { MiisError, toMiisError } from '../core/errors.js';
+import { faultFromError } from '../core/soap.js';
+import { processClientRequest } from './client-proxy.js';
+import type { NodeContext } from './context.js';
+import { certDerSha256 } from './http-pools.js';
+import { readBody, sendJson, sendXml } from './http-util.js';
+import { processProviderRequest } from './server-proxy.js';
+
+const WSDL_FILE = /^[A-Za-z0-9._-]{1,100}\.(wsdl|xsd)$/;
+export const WSDL_PLACEHOLDER = 'http://localhost:8080/';
+
+function reportFault(ctx: NodeContext, side: 'client' | 'server', err: unknown, fallback: 'Server.ClientProxy.InternalError' | 'Server.ServerProxy.InternalError'): MiisError {
+  const e = toMiisError(err, fallback);
+  const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
+  try {
+    ctx.log.recordFault({ faultId: e.faultId, code: e.code, side, at: ctx.now(), detail: `${e.message}${cause}`.slice(0, 2000) });
+  } catch {
+    // the fault still reaches the caller even if the log is unavailable
+  }
+  if (e.code.endsWith('InternalError')) ctx.info(`error interno ${e.faultId}${cause}`);
+  return e;
+}
+
+export interface IsServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly wsdlDir: string;
+  readonly health: () => unknown;
+}
+
+export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://node');
+    if (req.method === 'GET' && url.pathname === '/health') return sendJson(res, 200, opts.health());
+    if (req.method === 'GET' && url.pathname.startsWith('/wsdl/')) return serveWsdl(res, opts, req, url.pathname.slice(6));
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'Use POST con un mensaje SOAP (o GET /wsdl/<archivo>, GET /health)' });
+    try {
+      const ct = req.headers['content-type'] ?? '';
+      if (!/^text\/xml\b/i.test(ct)) {
+        req.resume();
+        throw new MiisError('Client.InvalidContentType', `«${ct.slice(0, 60)}»`);
+      }
+      const raw = await readBody(req, ctx.limits.maxMessageBytes, 'Client.MessageTooLarge');
+      const result = await processClientRequest(ctx, raw);
+      sendXml(res, 200, result.response);
+    } catch (err) {
+      const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError');
+      sendXml(res, 500, faultFromError(e), e.code === 'Client.MessageTooLarge');
+    }
+  };
+  const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => void handle(req, res));
+  server.keepAliveTimeout = 60_000;
+  return server;
+}
+
+async function serveWsdl(res: ServerResponse, opts: IsServerOptions, req: IncomingMessage, file: string): Promise<void> {
+  if (!WSDL_FILE.test(file)) return sendJson(res, 404, { error: `No existe el archivo «${file.slice(0, 100)}»` });
+  let text: string;
+  try {
+    text = await readFile(join(opts.wsdlDir, file), 'utf8');
+  } catch {
+    return sendJson(res, 404, { error: `No existe el archivo «${file}»` });
+  }
+  const host = req.headers.host ?? `${opts.host}:${opts.port}`;
+  const body = Buffer.from(text.split(WSDL_PLACEHOLDER).join(`http://${host}/`), 'utf8');
+  res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8', 'content-length': body.length });
+  res.end(body);
+}
+
+export interface ProxyServerOptions {
+  readonly keyPem: string;
+  readonly certPem: string;
+  readonly caPems: readonly string[];
+}
+
+const peerShaBySocket = new WeakMap<TLSSocket, string>();
+
+function peerSha(socket: TLSSocket): string | undefined {
+  let sha = peerShaBySocket.get(socket);
+  if (sha === undefined) {
+    const cert = socket.getPeerX509Certificate();
+    if (cert === undefined) return undefined;
+    sha = certDerSha256(cert);
+    peerShaBySocket.set(socket, sha);
+  }
+  return sha;
+}
+
+export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): HttpsServer {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'POST' || req.url !== '/miis/v1/message') return sendJson(res, 404, { error: 'Use POST /miis/v1/message' });
+    try {
+      const body = await readBody(req, ctx.limits.maxMessageBytes + 256 * 1024, 'Client.MessageTooLarge');
+      const out = await processProviderRequest(ctx, body, req.headers['content-type'], peerSha(req.socket as TLSSocket));
+      res.writeHead(200, { 'content-type': out.contentType, 'content-length': out.body.length });
+      res.end(out.body);
+    } catch (err) {
+      const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError');
+      sendXml(res, 500, faultFromError(e));
+    }
+  };
+  const server = createHttpsServer({
+    key: opts.keyPem, cert: opts.certPem, ca: [...opts.caPems], requestCert: true, rejectUnauthorized: true,
+    minVersion: 'TLSv1.3', maxHeaderSize: 16 * 1024,
+  }, (req, res) => void handle(req, res));
+  server.keepAliveTimeout = 60_000;
+  return server;
+}

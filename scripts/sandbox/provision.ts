@@ -1,0 +1,88 @@
+/**
+ * Builds a MIIS instance on disk through the real command lines (in-process): central, its members
+ * and subsystems, one node per entity with keys, CSRs, certificates issued by central's CA, the
+ * anchor, local clients, services and access rights. Used by the sandbox and the end-to-end tests.
+ */
+import { join } from 'node:path';
+import { runCentralCli } from '../../central/cli.js';
+import type { CliIo } from '../../core/cli-kit.js';
+import { runNodeCli } from '../../node/cli.js';
+
+export interface EntityPlan {
+  readonly nodeName: string;
+  readonly ruc: string;
+  readonly name: string;
+  readonly role: string;
+  readonly subsystems: readonly string[];
+  readonly isPort: number;
+  readonly proxyPort: number;
+}
+
+export interface ServicePlan {
+  /** INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE/VERSION */
+  readonly id: string;
+  readonly title: string;
+  readonly provider: string;
+  readonly backendUrl: string;
+  readonly wsdl: string;
+  /** Clients (subsystem ids) granted access on the provider node. */
+  readonly allowed: readonly string[];
+}
+
+export interface InstancePlan {
+  readonly dir: string;
+  readonly instance: string;
+  readonly memberClass: string;
+  readonly centralUrl: string;
+  readonly entities: readonly EntityPlan[];
+  readonly services: readonly ServicePlan[];
+  readonly keyAlgorithm?: 'ecdsa-p256' | 'rsa-2048';
+}
+
+export function centralDir(plan: Pick<InstancePlan, 'dir'>): string {
+  return join(plan.dir, 'central');
+}
+
+export function nodeDir(plan: Pick<InstancePlan, 'dir'>, nodeName: string): string {
+  return join(plan.dir, 'nodes', nodeName);
+}
+
+/** Run one CLI command and fail loudly with its output if it does not succeed. */
+async function run(cli: typeof runCentralCli | typeof runNodeCli, argv: string[], now?: () => Date): Promise<string> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, ...(now === undefined ? {} : { now }) };
+  const code = await cli(argv, io);
+  if (code !== 0) throw new Error(`${argv.slice(0, 2).join(' ')} falló (código ${code}): ${stderr || stdout}`);
+  return stdout;
+}
+
+export async function provisionInstance(plan: InstancePlan, now?: () => Date): Promise<void> {
+  const central = centralDir(plan);
+  const alg = plan.keyAlgorithm ?? 'ecdsa-p256';
+  const c = (...argv: string[]) => run(runCentralCli, [...argv, '--dir', central], now);
+  const n = (node: string, ...argv: string[]) => run(runNodeCli, [...argv, '--dir', nodeDir(plan, node)], now);
+  await c('init', '--instance', plan.instance, '--name', 'MIDIS - DGFO', '--key-algorithm', alg);
+  for (const e of plan.entities) {
+    const member = `${plan.instance}/${plan.memberClass}/${e.ruc}`;
+    const dir = nodeDir(plan, e.nodeName);
+    await c('member', 'add', '--class', plan.memberClass, '--code', e.ruc, '--name', e.name, '--role', e.role);
+    for (const s of e.subsystems) await c('subsystem', 'add', `${member}/${s}`);
+    await n(e.nodeName, 'init', '--instance', plan.instance, '--class', plan.memberClass, '--code', e.ruc, '--name', e.name,
+      '--node-name', e.nodeName, '--is-port', String(e.isPort), '--proxy-port', String(e.proxyPort), '--key-algorithm', alg);
+    await c('cert', 'sign', '--csr', join(dir, 'sign.csr'), '--profile', 'sign', '--out', join(dir, 'sign-issued.pem'));
+    await c('cert', 'sign', '--csr', join(dir, 'auth.csr'), '--profile', 'auth', '--ip', '127.0.0.1', '--dns', 'localhost', '--out', join(dir, 'auth-issued.pem'));
+    await n(e.nodeName, 'cert', 'import', '--sign', join(dir, 'sign-issued.pem'), '--auth', join(dir, 'auth-issued.pem'));
+    await c('node', 'add', '--name', e.nodeName, '--owner', member, '--address', `https://127.0.0.1:${e.proxyPort}`, '--auth-cert', join(dir, 'auth-issued.pem'));
+    for (const s of e.subsystems) {
+      await c('node', 'client', 'add', '--node', e.nodeName, `${member}/${s}`);
+      await n(e.nodeName, 'client', 'add', `${member}/${s}`);
+    }
+    await n(e.nodeName, 'anchor', 'import', '--file', join(central, 'anchor.pem'), '--url', plan.centralUrl);
+  }
+  for (const s of plan.services) {
+    await c('service', 'add', s.id, '--title', s.title);
+    await n(s.provider, 'service', 'add', s.id, '--backend', s.backendUrl, '--wsdl', s.wsdl, '--timeout', '10000');
+    for (const client of s.allowed) await n(s.provider, 'acl', 'grant', s.id, client);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * A real MIIS instance for end-to-end tests: central + RENIEC (provider) + Juntos (consumer)
+ * provisioned through the CLIs in a temp folder, on loopback with real mutual TLS.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCentral, type RunningCentral } from '../../central/main.js';
+import { startNode, type RunningNode, type StartNodeOptions } from '../../node/main.js';
+import { startReniecBackend, type RunningBackend } from '../../scripts/sandbox/backends.js';
+import { generateSandboxData, samplesDni, type SandboxData } from '../../scripts/sandbox/data.js';
+import { nodeDir, provisionInstance, type InstancePlan } from '../../scripts/sandbox/provision.js';
+
+export const RENIEC = 'PE/GOB/20295613620';
+export const JUNTOS = 'PE/GOB/20511268401';
+export const JUNTOS_CLIENT = `${JUNTOS}/JUNTOS`;
+export const CONSULTAR_PERSONA = `${RENIEC}/RUPN/consultarPersona/v1`;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Instance {
+  readonly dir: string;
+  readonly plan: InstancePlan;
+  readonly data: SandboxData;
+  readonly dni: string;
+  readonly central: RunningCentral;
+  readonly backend: RunningBackend;
+  readonly reniec: RunningNode;
+  readonly juntos: RunningNode;
+  /** Restart a node with other options (e.g. a different clock). */
+  restartNode(name: 'reniec' | 'juntos', opts?: Partial<StartNodeOptions>): Promise<RunningNode>;
+  close(): Promise<void>;
+}
+
+export async function startInstance(opts: { now?: () => Date; allowJuntos?: boolean } = {}): Promise<Instance> {
+  const dir = mkdtempSync(join(tmpdir(), 'miis-e2e-'));
+  const data = generateSandboxData({ persons: 500 });
+  const backend = await startReniecBackend({ data });
+  const [centralPort, p1, p2, p3, p4] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const plan: InstancePlan = {
+    dir, instance: 'PE', memberClass: 'GOB', centralUrl: `http://127.0.0.1:${centralPort}`,
+    entities: [
+      { nodeName: 'reniec', ruc: '20295613620', name: 'RENIEC', role: 'RENIEC', subsystems: ['RUPN'], isPort: p1 as number, proxyPort: p2 as number },
+      { nodeName: 'juntos', ruc: '20511268401', name: 'Programa Juntos', role: 'IPF', subsystems: ['JUNTOS'], isPort: p3 as number, proxyPort: p4 as number },
+    ],
+    services: [{ id: CONSULTAR_PERSONA, title: 'Consultar persona por DNI', provider: 'reniec', backendUrl: backend.url, wsdl: 'reniec.wsdl', allowed: opts.allowJuntos === false ? [] : [JUNTOS_CLIENT] }],
+  };
+  await provisionInstance(plan, opts.now);
+  const central = await startCentral({ dir: join(dir, 'central'), host: '127.0.0.1', port: centralPort as number, clock: opts.now ?? (() => new Date()) });
+  const quiet = () => undefined;
+  const nodes: Record<string, RunningNode> = {};
+  for (const name of ['reniec', 'juntos'] as const) {
+    nodes[name] = await startNode({ dir: nodeDir(plan, name), info: quiet, ...(opts.now === undefined ? {} : { now: opts.now }) });
+  }
+  const instance: Instance = {
+    dir, plan, data, dni: samplesDni(data, 1)[0] as string, central, backend,
+    get reniec() { return nodes.reniec as RunningNode; },
+    get juntos() { return nodes.juntos as RunningNode; },
+    async restartNode(name, o = {}) {
+      await nodes[name]?.close();
+      nodes[name] = await startNode({ dir: nodeDir(plan, name), info: quiet, ...o });
+      return nodes[name] as RunningNode;
+    },
+    async close() {
+      for (const n of Object.values(nodes)) await n.close();
+      await central.close();
+      await backend.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return instance;
+}
+
+let counter = 0;
+
+/** An X-Road 4.0 consultarPersona request from Juntos, with a fresh message id. */
+export function personaRequest(dni: string, over: { id?: string; client?: string; service?: string; extraHeader?: string; body?: string } = {}): string {
+  counter += 1;
+  const id = over.id ?? `e2e-${process.pid}-${Date.now()}-${counter}`;
+  const client = over.client ?? '<xrd:client id:objectType="SUBSYSTEM"><id:xRoadInstance>PE</id:xRoadInstance><id:memberClass>GOB</id:memberClass><id:memberCode>20511268401</id:memberCode><id:subsystemCode>JUNTOS</id:subsystemCode></xrd:client>';
+  const service = over.service ?? '<xrd:service id:objectType="SERVICE"><id:xRoadInstance>PE</id:xRoadInstance><id:memberClass>GOB</id:memberClass><id:memberCode>20295613620</id:memberCode><id:subsystemCode>RUPN</id:subsystemCode><id:serviceCode>consultarPersona</id:serviceCode><id:serviceVersion>v1</id:serviceVersion></xrd:service>';
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xrd="http://x-road.eu/xsd/xroad.xsd" xmlns:id="http://x-road.eu/xsd/identifiers" xmlns:miis="http://miis.midis.gob.pe/xsd/miis.xsd" xmlns:ren="http://miis.midis.gob.pe/servicios/reniec">
+<SOAP-ENV:Header>${client}${service}<xrd:id>${id}</xrd:id><xrd:userId>PE10117410</xrd:userId><xrd:protocolVersion>4.0</xrd:protocolVersion><miis:convenio>CONV-001-2026</miis:convenio><miis:finalidad>FOCALIZACION</miis:finalidad>${over.extraHeader ?? ''}</SOAP-ENV:Header>
+<SOAP-ENV:Body>${over.body ?? `<ren:consultarPersona><dni>${dni}</dni></ren:consultarPersona>`}</SOAP-ENV:Body>
+</SOAP-ENV:Envelope>`;
+}
+
+export async function postSoap(url: string, body: string | Buffer, contentType = 'text/xml; charset=utf-8'): Promise<{ status: number; text: string }> {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": contentType }, body: typeof body === "string" ? body : new Uint8Array(body) });
+  return { status: res.status, text: await res.text() };
+}
+
+export function faultCodeOf(text: string): string | undefined {
+  return /<faultcode>([^<]*)<\/faultcode>/.exec(text)?.[1];
+}
