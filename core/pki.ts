@@ -18,6 +18,7 @@
  */
 import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs the Reflect metadata API loaded first
 import * as crypto from 'node:crypto';
+import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import { MiisError } from './errors.js';
 
@@ -282,6 +283,10 @@ async function readVerifiedCsr(csrPem: string): Promise<x509.Pkcs10CertificateRe
 function profileExtensions(profile: CertProfile, rsa: boolean, dnsNames: readonly string[], ipAddresses: readonly string[]): x509.Extension[] {
   const KU = x509.KeyUsageFlags;
   if (profile === 'auth') {
+    for (const dns of dnsNames) {
+      if (!/^(\*\.)?[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*$/.test(dns) || dns.length > 253) throw new MiisError('Config.InvalidInput', `nombre DNS no válido: «${dns}»`);
+    }
+    for (const ip of ipAddresses) if (isIP(ip) === 0) throw new MiisError('Config.InvalidInput', `dirección IP no válida: «${ip}»`);
     const names: x509.JsonGeneralNames = [
       ...dnsNames.map((value) => ({ type: 'dns' as const, value })),
       ...ipAddresses.map((value) => ({ type: 'ip' as const, value })),

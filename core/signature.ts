@@ -48,6 +48,7 @@ const DEFAULT_REFERENCE_URI = 'message.xml';
 const SAFE_URI = /^[A-Za-z0-9._~:/?#\[\]@!$'()*+,;=%-]{1,200}$/;
 const SIGNATURE_DOC_LIMITS = { maxBytes: 64 * 1024, maxDepth: 8, maxElements: 32 } as const;
 const KEY_CACHE_LIMIT = 256;
+const MAX_CACHED_CERT_B64 = 8 * 1024;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 // --- signing ---------------------------------------------------------------------------------
@@ -148,8 +149,9 @@ interface CachedKey {
   readonly certSha256: string;
 }
 
-const keyCache = new Map<string, CachedKey | null>();
+const keyCache = new Map<string, CachedKey>();
 
+/** Public key of an embedded certificate; valid ones are cached (bounded, oldest evicted). */
 function keyFromCertBase64(b64: string): CachedKey | null {
   const hit = keyCache.get(b64);
   if (hit !== undefined) return hit;
@@ -171,6 +173,7 @@ function keyFromCertBase64(b64: string): CachedKey | null {
       entry = null;
     }
   }
+  if (entry === null || b64.length > MAX_CACHED_CERT_B64) return entry;
   if (keyCache.size >= KEY_CACHE_LIMIT) {
     const oldest = keyCache.keys().next();
     if (oldest.done !== true) keyCache.delete(oldest.value);

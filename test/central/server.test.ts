@@ -9,7 +9,7 @@ import { ctxAt, makeInstance, RUC_RENIEC, T0 } from './helpers.js';
 
 const MIN = 60_000;
 
-async function setUp() {
+async function setUp(refreshIntervalMs = 60 * MIN) {
   const inst = await makeInstance();
   let t = T0.getTime();
   const clock = (): Date => new Date(t);
@@ -17,7 +17,7 @@ async function setUp() {
   const errors: string[] = [];
   const server = await startCentralServer({
     host: '127.0.0.1', port: 0, instance: 'PE', publisher, caCertPem: inst.pki.caCertPem, clock,
-    refreshIntervalMs: 60 * MIN, maxRequestBytes: 1024, logError: (m) => errors.push(m),
+    refreshIntervalMs, maxRequestBytes: 1024, logError: (m) => errors.push(m),
   });
   return { ...inst, server, advance: (ms: number) => { t += ms; }, errors };
 }
@@ -55,7 +55,7 @@ test('GET /globalconf serves an envelope the anchor verifies; ETag and 304', asy
   }
 });
 
-test('a registry change reaches /globalconf at the next refresh; expiry regenerates on demand', async () => {
+test('a request finding the configuration expired regenerates it with the current registry', async () => {
   const { server, pki, store, advance } = await setUp();
   try {
     registerMember(store, { memberClass: 'GOB', memberCode: RUC_RENIEC, name: 'RENIEC', role: 'RENIEC' }, ctxAt(T0));
@@ -66,6 +66,22 @@ test('a registry change reaches /globalconf at the next refresh; expiry regenera
     conf = verifyGlobalConf(new Uint8Array(await (await fetch(`${server.url}/globalconf`)).arrayBuffer()), pki.confCertPem);
     assert.equal(conf.serial, 2);
     assert.deepEqual(conf.members.map((m) => m.id), [`PE/GOB/${RUC_RENIEC}`]);
+  } finally {
+    await server.close();
+    store.close();
+  }
+});
+
+test('the timer publishes a registry change without waiting for expiry', async () => {
+  const { server, pki, store } = await setUp(20);
+  try {
+    registerMember(store, { memberClass: 'GOB', memberCode: RUC_RENIEC, name: 'RENIEC', role: 'RENIEC' }, ctxAt(T0));
+    let serial = 1;
+    for (let i = 0; i < 100 && serial === 1; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      serial = verifyGlobalConf(new Uint8Array(await (await fetch(`${server.url}/globalconf`)).arrayBuffer()), pki.confCertPem).serial;
+    }
+    assert.equal(serial, 2);
   } finally {
     await server.close();
     store.close();

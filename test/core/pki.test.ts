@@ -234,6 +234,12 @@ describe('pki', () => {
     assertMiisError(() => certificateInfo(Buffer.from([0x30, 0x03, 0x02, 0x01, 0x00])), 'Config.InvalidCertificate');
   });
 
+  it('refuses invalid SAN entries', async () => {
+    const csrPem = await createCsr(ecKeys, { organization: 'X', commonName: 'x' });
+    await assertRejectsMiis(issueCertificate({ csrPem, profile: 'auth', ca, now: NOW, validDays: 1, ipAddresses: ['999.1.1.1'] }), 'Config.InvalidInput');
+    await assertRejectsMiis(issueCertificate({ csrPem, profile: 'auth', ca, now: NOW, validDays: 1, dnsNames: ['a b'] }), 'Config.InvalidInput');
+  });
+
   it('refuses invalid subjects', async () => {
     await assertRejectsMiis(createCsr(ecKeys, { organization: '', commonName: 'x' }), 'Config.InvalidInput');
     await assertRejectsMiis(createCsr(ecKeys, { organization: 'X', commonName: 'x', country: 'Peru' }), 'Config.InvalidInput');

@@ -1,0 +1,150 @@
+/**
+ * The sandbox: a whole MIIS instance on loopback — central, RENIEC, MIDIS and Juntos nodes, and the
+ * backends standing in for RENIEC's and MIDIS's own systems with deterministic synthetic data.
+ * First start provisions everything under the sandbox folder through the real CLIs; later starts
+ * reuse that state.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startCentral, type RunningCentral } from '../../central/main.js';
+import { startNode, type RunningNode } from '../../node/main.js';
+import { startMidisBackend, startReniecBackend, type RunningBackend } from './backends.js';
+import { generateSandboxData, samplesDni } from './data.js';
+import { centralDir, nodeDir, provisionInstance, type InstancePlan } from './provision.js';
+
+export const INSTANCE = 'PE';
+export const MEMBER_CLASS = 'GOB';
+export const RENIEC_RUC = '20295613620';
+export const MIDIS_RUC = '20545565359';
+export const JUNTOS_RUC = '20511268401';
+
+export interface SandboxPorts {
+  readonly central: number;
+  readonly reniecBackend: number;
+  readonly midisBackend: number;
+  readonly nodes: { readonly [name: string]: { readonly is: number; readonly proxy: number } };
+}
+
+/** Fixed ports from a base (default 4400), so the printed commands stay valid across restarts. */
+export function sandboxPorts(base: number): SandboxPorts {
+  return {
+    central: base,
+    reniecBackend: base + 1,
+    midisBackend: base + 2,
+    nodes: { reniec: { is: base + 11, proxy: base + 21 }, midis: { is: base + 12, proxy: base + 22 }, juntos: { is: base + 13, proxy: base + 23 } },
+  };
+}
+
+const svc = (ruc: string, sub: string, code: string) => `${INSTANCE}/${MEMBER_CLASS}/${ruc}/${sub}/${code}/v1`;
+export const JUNTOS_CLIENT = `${INSTANCE}/${MEMBER_CLASS}/${JUNTOS_RUC}/JUNTOS`;
+export const SERVICES = {
+  consultarPersona: svc(RENIEC_RUC, 'RUPN', 'consultarPersona'),
+  consultarHogar: svc(MIDIS_RUC, 'PGH', 'consultarHogar'),
+  consultarCSE: svc(MIDIS_RUC, 'PGH', 'consultarCSE'),
+} as const;
+
+export function sandboxPlan(dir: string, ports: SandboxPorts): InstancePlan {
+  const node = (name: string) => ports.nodes[name] as { is: number; proxy: number };
+  const reniecUrl = `http://127.0.0.1:${ports.reniecBackend}/`;
+  const midisUrl = `http://127.0.0.1:${ports.midisBackend}/`;
+  return {
+    dir, instance: INSTANCE, memberClass: MEMBER_CLASS, centralUrl: `http://127.0.0.1:${ports.central}`,
+    entities: [
+      { nodeName: 'reniec', ruc: RENIEC_RUC, name: 'Registro Nacional de Identificación y Estado Civil', role: 'RENIEC', subsystems: ['RUPN'], isPort: node('reniec').is, proxyPort: node('reniec').proxy },
+      { nodeName: 'midis', ruc: MIDIS_RUC, name: 'Ministerio de Desarrollo e Inclusión Social', role: 'MIDIS', subsystems: ['PGH'], isPort: node('midis').is, proxyPort: node('midis').proxy },
+      { nodeName: 'juntos', ruc: JUNTOS_RUC, name: 'Programa Nacional de Apoyo Directo a los Más Pobres - JUNTOS', role: 'IPF', subsystems: ['JUNTOS'], isPort: node('juntos').is, proxyPort: node('juntos').proxy },
+    ],
+    services: [
+      { id: SERVICES.consultarPersona, title: 'Consultar persona por DNI (RUPN)', provider: 'reniec', backendUrl: reniecUrl, wsdl: 'reniec.wsdl', allowed: [JUNTOS_CLIENT] },
+      { id: SERVICES.consultarHogar, title: 'Consultar hogar del PGH por DNI o código de hogar', provider: 'midis', backendUrl: midisUrl, wsdl: 'midis.wsdl', allowed: [JUNTOS_CLIENT] },
+      { id: SERVICES.consultarCSE, title: 'Consultar clasificación socioeconómica (CSE) por DNI', provider: 'midis', backendUrl: midisUrl, wsdl: 'midis.wsdl', allowed: [JUNTOS_CLIENT] },
+    ],
+  };
+}
+
+export interface SandboxInfo {
+  readonly central: { readonly url: string; readonly dir: string };
+  readonly nodes: readonly { readonly name: string; readonly isUrl: string; readonly proxyUrl: string; readonly dir: string }[];
+  readonly clients: readonly { readonly id: string; readonly node: string }[];
+  readonly services: readonly { readonly id: string; readonly provider: string; readonly wsdl: string; readonly title: string }[];
+  readonly samples: { readonly dni: readonly string[] };
+}
+
+export interface RunningSandbox {
+  readonly info: SandboxInfo;
+  readonly provisioned: boolean;
+  close(): Promise<void>;
+}
+
+export async function startSandbox(opts: { dir: string; basePort?: number; info?: (line: string) => void; persons?: number }): Promise<RunningSandbox> {
+  const ports = sandboxPorts(opts.basePort ?? 4400);
+  const plan = sandboxPlan(opts.dir, ports);
+  const log = opts.info ?? (() => undefined);
+  const provisioned = !existsSync(join(centralDir(plan), 'central.db'));
+  if (provisioned) {
+    mkdirSync(opts.dir, { recursive: true });
+    log('Primera ejecución: creando central, entidades, nodos y certificados…');
+    await provisionInstance(plan);
+  }
+  const data = generateSandboxData({ persons: opts.persons ?? 12_000 });
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    const reniec: RunningBackend = await startReniecBackend({ data, port: ports.reniecBackend });
+    closers.push(() => reniec.close());
+    const midis: RunningBackend = await startMidisBackend({ data, port: ports.midisBackend });
+    closers.push(() => midis.close());
+    const central: RunningCentral = await startCentral({ dir: centralDir(plan), host: '127.0.0.1', port: ports.central, clock: () => new Date() });
+    closers.push(() => central.close());
+    const nodes: RunningNode[] = [];
+    for (const e of plan.entities) {
+      const n = await startNode({ dir: nodeDir(plan, e.nodeName), info: (l) => log(`[${e.nodeName}] ${l}`), confIntervalMs: 10_000 });
+      nodes.push(n);
+      closers.push(() => n.close());
+    }
+    const juntos = nodes.find((n) => n.name === 'juntos') as RunningNode;
+    const info: SandboxInfo = {
+      central: { url: central.url, dir: centralDir(plan) },
+      nodes: nodes.map((n) => ({ name: n.name, isUrl: n.isUrl, proxyUrl: n.proxyUrl, dir: nodeDir(plan, n.name) })),
+      clients: plan.entities.flatMap((e) => e.subsystems.map((s) => ({ id: `${INSTANCE}/${MEMBER_CLASS}/${e.ruc}/${s}`, node: e.nodeName }))),
+      services: plan.services.map((s) => ({ id: s.id, provider: s.provider, title: s.title, wsdl: `${juntos.isUrl}wsdl/${s.wsdl}` })),
+      samples: { dni: samplesDni(data, 5) },
+    };
+    writeFileSync(join(opts.dir, 'sandbox.json'), `${JSON.stringify(info, null, 2)}\n`);
+    return {
+      info, provisioned,
+      async close() {
+        for (const c of closers.reverse()) await c();
+      },
+    };
+  } catch (err) {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The short Spanish guide printed by `npm start`. */
+export function sandboxGuide(info: SandboxInfo, examplesDir: string): string {
+  const juntos = info.nodes.find((n) => n.name === 'juntos');
+  const dni = info.samples.dni[0] ?? '';
+  const ex = join(examplesDir, 'consultarPersona.xml');
+  return [
+    '',
+    'MIIS — entorno de prueba en funcionamiento',
+    '',
+    `  Central (configuración global):  ${info.central.url}/globalconf`,
+    ...info.nodes.map((n) => `  Nodo ${n.name.padEnd(7)} SOAP para sistemas: ${n.isUrl}   entre nodos (TLS mutuo): ${n.proxyUrl}`),
+    '',
+    'Servicios publicados:',
+    ...info.services.map((s) => `  ${s.id}  (${s.provider})  WSDL: ${s.wsdl}`),
+    '',
+    'Pruebe una consulta de Juntos a RENIEC a través de los dos nodos (cada mensaje necesita un xrd:id nuevo):',
+    '',
+    `  sed -e "s/4f0c6a4e-2b7d-4c35-9a63-1d2e8b5f7a01/$(cat /proc/sys/kernel/random/uuid)/" -e "s/dni>[0-9]*</dni>${dni}</" ${ex} \\`,
+    `    | curl -s -H 'Content-Type: text/xml; charset=utf-8' --data-binary @- ${juntos?.isUrl ?? ''}`,
+    '',
+    `DNI de ejemplo: ${info.samples.dni.join(', ')}`,
+    'Detalle en var/sandbox/sandbox.json. Registro de mensajes: npx miis-node log list --dir <carpeta del nodo>.',
+    'Ctrl-C detiene todo; el próximo «npm start» reutiliza el estado.',
+    '',
+  ].join('\n');
+}
