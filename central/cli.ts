@@ -402,10 +402,10 @@ function reportError(err: unknown, io: CliIo): number {
   return 1;
 }
 
-export async function runCentralCli(argv: string[], io: CliIo = defaultIo): Promise<number> {
+export async function runCentralCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
   const cx: Context = { io, now: io.now ?? (() => new Date()), env: io.env ?? process.env };
   try {
-    await buildProgram(cx).parseAsync(argv, { from: 'user' });
+    await buildProgram(cx).parseAsync([...argv], { from: "user" });
     return 0;
   } catch (err) {
     return reportError(err, io);

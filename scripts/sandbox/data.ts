@@ -11,7 +11,7 @@
  */
 import { dniCheckDigit, type UbigeoScheme } from '../../core/peru-ids.js';
 
-export const DEFAULT_SEED = 3_2017;
+export const DEFAULT_SEED = 32_017;
 export const DEFAULT_PERSONS = 12_000;
 /** Day the synthetic world is "as of": ages and CSE periods are computed from it. */
 export const DEFAULT_REFERENCE_DATE = '2026-01-01';
