@@ -4,13 +4,11 @@
  * `runCentralCli` runs in-process and returns the exit code (0 ok, 2 bad input, 1 other
  * errors); only the tiny main at the bottom touches process.exitCode.
  */
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, Help } from 'commander';
-import type { Option } from 'commander';
-import { MiisError } from '../core/errors.js';
+import type { Command } from 'commander';
+import { collect, createProgram, formatTable, isMainModule, parseChoice, parseInteger, processIo, readInputFile, runProgram, toJson, waitForStop, type CliIo } from '../core/cli-kit.js';
 import { KEY_ALGORITHMS } from '../core/pki.js';
 import type { KeyAlgorithm } from '../core/pki.js';
 import { CSR_PROFILES, signCsr } from './ca.js';
@@ -23,28 +21,10 @@ import { addNodeClient, registerMember, registerNode, registerService, registerS
 import { MEMBER_ROLES } from './registry-store.js';
 import type { ChangeContext, RegistryStore } from './registry-store.js';
 
-export interface CliIo {
-  readonly stdout: (s: string) => void;
-  readonly stderr: (s: string) => void;
-  readonly now?: () => Date;
-  /** Stops `serve` when aborted (besides SIGINT/SIGTERM). */
-  readonly stop?: AbortSignal;
-  readonly env?: Readonly<Record<string, string | undefined>>;
-}
-
 interface CommonOptions {
   readonly dir: string;
   readonly actor?: string;
 }
-
-const MAX_INPUT_FILE = 64 * 1024;
-
-const defaultIo: CliIo = {
-  stdout: (s) => void process.stdout.write(s),
-  stderr: (s) => void process.stderr.write(s),
-};
-
-// --- helpers -----------------------------------------------------------------------------------
 
 function defaultActor(env: Readonly<Record<string, string | undefined>>): string {
   try {
@@ -52,62 +32,6 @@ function defaultActor(env: Readonly<Record<string, string | undefined>>): string
   } catch {
     return env.USER ?? env.USERNAME ?? 'desconocido';
   }
-}
-
-function readInputFile(path: string, what: string): string {
-  let text: Buffer;
-  try {
-    text = readFileSync(path);
-  } catch {
-    throw new MiisError('Config.NotFound', `el archivo de ${what} ${path} (o no se puede leer)`);
-  }
-  if (text.length > MAX_INPUT_FILE) throw new MiisError('Config.InvalidInput', `el archivo de ${what} ${path} supera ${MAX_INPUT_FILE} bytes`);
-  return text.toString('utf8');
-}
-
-function parseInteger(value: string, what: string, min: number, max: number): number {
-  const n = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new MiisError('Config.InvalidInput', `${what} no válido: «${value}» (entero entre ${min} y ${max})`);
-  }
-  return n;
-}
-
-function parseChoice<T extends string>(value: string, choices: readonly T[], what: string): T {
-  if (!(choices as readonly string[]).includes(value)) {
-    throw new MiisError('Config.InvalidInput', `${what} no válido: «${value}». Valores admitidos: ${choices.join(', ')}`);
-  }
-  return value as T;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  if (rows.length === 0) return '(ninguno)\n';
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n') + '\n';
-}
-
-const toJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
-
-/** Spanish for commander's own parse errors. */
-function translateCommanderMessage(text: string): string {
-  return text
-    .replace(/^error: unknown option '([^']*)'/m, "error: opción desconocida '$1'")
-    .replace(/^error: unknown command '([^']*)'/m, "error: comando desconocido '$1'")
-    .replace(/^error: missing required argument '([^']*)'/m, "error: falta el argumento obligatorio '$1'")
-    .replace(/^error: option '([^']*)' argument missing/m, "error: a la opción '$1' le falta su valor")
-    .replace(/^error: required option '([^']*)' not specified/m, "error: falta la opción obligatoria '$1'")
-    .replace(/^error: too many arguments.*$/m, 'error: sobran argumentos')
-    .replace(/\(Did you mean (one of )?([^?]*)\?\)/, '(¿quiso decir $2?)');
-}
-
-/** Spanish for the few words commander writes into help text. */
-function translateHelp(text: string): string {
-  return text.replaceAll('[options]', '[opciones]').replaceAll('[command]', '[comando]').replaceAll('(default: ', '(por omisión: ');
 }
 
 // --- program -----------------------------------------------------------------------------------
@@ -123,29 +47,7 @@ function buildProgram(cx: Context): Command {
   const out = (s: string): void => io.stdout(s.endsWith('\n') ? s : `${s}\n`);
   const defaultDir = cx.env.MIIS_CENTRAL_DIR ?? './var/central';
 
-  const program = new Command('miis-central')
-    .description('Directorio central del MIIS (DGFO): registro de entidades, CA de la instancia y configuración global firmada')
-    .helpOption('-h, --help', 'muestra esta ayuda')
-    .helpCommand('help [comando]', 'muestra la ayuda de un comando')
-    .configureHelp({
-      styleTitle: (t: string) => ({ 'Usage:': 'Uso:', 'Options:': 'Opciones:', 'Commands:': 'Comandos:', 'Arguments:': 'Argumentos:', 'Global Options:': 'Opciones globales:' })[t] ?? t,
-      commandUsage(this: Help, cmd: Command) {
-        return translateHelp(Help.prototype.commandUsage.call(this, cmd));
-      },
-      subcommandTerm(this: Help, cmd: Command) {
-        return translateHelp(Help.prototype.subcommandTerm.call(this, cmd));
-      },
-      optionDescription(this: Help, option: Option) {
-        return translateHelp(Help.prototype.optionDescription.call(this, option));
-      },
-    })
-    .configureOutput({
-      writeOut: (s) => io.stdout(s),
-      writeErr: (s) => io.stderr(s),
-      outputError: (s, write) => write(translateCommanderMessage(s)),
-    })
-    .showHelpAfterError('(use --help para ver la ayuda)')
-    .exitOverride();
+  const program = createProgram('miis-central', 'Directorio central del MIIS (DGFO): registro de entidades, CA de la instancia y configuración global firmada', io);
 
   /** --dir and --actor on every command. */
   const common = (cmd: Command): Command =>
@@ -373,56 +275,12 @@ function buildProgram(cx: Context): Command {
   return program;
 }
 
-function waitForStop(stop: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolveStop) => {
-    const done = (): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      stop?.removeEventListener('abort', done);
-      resolveStop();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    stop?.addEventListener('abort', done, { once: true });
-    if (stop?.aborted === true) done();
-  });
-}
-
-/** Exit code for an error, after telling the user what went wrong (never a stack trace for MiisError). */
-function reportError(err: unknown, io: CliIo): number {
-  if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
-    return 2; // commander already printed its (translated) message
-  }
-  if (err instanceof MiisError) {
-    io.stderr(`miis-central: ${err.message}\n`);
-    return err.httpStatus >= 400 && err.httpStatus < 500 ? 2 : 1;
-  }
-  io.stderr(`miis-central: error inesperado: ${err instanceof Error ? err.message : String(err)}\n`);
-  return 1;
-}
-
-export async function runCentralCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+export function runCentralCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const cx: Context = { io, now: io.now ?? (() => new Date()), env: io.env ?? process.env };
-  try {
-    await buildProgram(cx).parseAsync([...argv], { from: "user" });
-    return 0;
-  } catch (err) {
-    return reportError(err, io);
-  }
+  return runProgram(buildProgram(cx), argv, io);
 }
 
-function isMain(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMainModule(import.meta.url)) {
   runCentralCli(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

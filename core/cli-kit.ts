@@ -1,9 +1,10 @@
 /**
  * Shared command-line machinery for miis-central and miis-node: commander with Spanish help and
  * messages, in-process running with an exit code (0 ok, 2 bad input, 1 other errors), input
- * parsing helpers and plain-text tables. No file system here; callers read files.
+ * parsing helpers and plain-text tables. The one module of core/ that touches the file system
+ * (reading a bounded input file, finding the main module): CLI support, not protocol code.
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Help, type Option } from 'commander';
 import { MiisError } from './errors.js';
@@ -142,4 +143,18 @@ export function isMainModule(moduleUrl: string): boolean {
   } catch {
     return false;
   }
+}
+
+export const MAX_INPUT_FILE = 64 * 1024;
+
+/** Read a small input file (certificate, CSR, anchor) with a size limit and a Spanish error. */
+export function readInputFile(path: string, what: string, max = MAX_INPUT_FILE): string {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch {
+    throw new MiisError('Config.NotFound', `el archivo de ${what} ${path} (o no se puede leer)`);
+  }
+  if (data.length > max) throw new MiisError('Config.InvalidInput', `el archivo de ${what} ${path} supera ${max} bytes`);
+  return data.toString('utf8');
 }

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import type { Command } from 'commander';
-import { createProgram, isMainModule, formatTable, parseChoice, parseInteger, processIo, runProgram, toJson, waitForStop, type CliIo } from '../core/cli-kit.js';
+import { createProgram, isMainModule, readInputFile, formatTable, parseChoice, parseInteger, processIo, runProgram, toJson, waitForStop, type CliIo } from '../core/cli-kit.js';
 import { MiisError } from '../core/errors.js';
 import { formatClientId, formatMemberId, parseClientId, parseServiceId, serviceKey } from '../core/identifiers.js';
 import { validateRuc } from '../core/peru-ids.js';
@@ -16,19 +16,6 @@ import { openLocalStore, type LocalStore } from './local-store.js';
 import { openMessageLog } from './message-log.js';
 import { startNode } from './main.js';
 import { nodePaths } from './paths.js';
-
-const MAX_INPUT_FILE = 64 * 1024;
-
-function readInputFile(path: string, what: string): string {
-  let data: Buffer;
-  try {
-    data = readFileSync(path);
-  } catch {
-    throw new MiisError('Config.NotFound', `el archivo de ${what} ${path} (o no se puede leer)`);
-  }
-  if (data.length > MAX_INPUT_FILE) throw new MiisError('Config.InvalidInput', `el archivo de ${what} ${path} supera ${MAX_INPUT_FILE} bytes`);
-  return data.toString('utf8');
-}
 
 function parseHttpUrl(value: string, what: string, protocols: readonly string[]): string {
   let u: URL;
