@@ -1,0 +1,56 @@
+/**
+ * The main job: the sandbox provisions itself on first start, writes sandbox.json, prints a curl
+ * command that works, and reuses its state on the next start.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { sandboxGuide, startSandbox, type SandboxInfo } from '../../scripts/sandbox/run.js';
+
+const examples = fileURLToPath(new URL('../../../examples', import.meta.url));
+const hasCurl = spawnSync('curl', ['--version']).status === 0;
+
+function curlFromGuide(guide: string): string {
+  const lines = guide.split('\n');
+  const i = lines.findIndex((l) => l.trimStart().startsWith('sed -e'));
+  assert.ok(i >= 0, 'la guía muestra el comando');
+  return `${lines[i]?.trim().replace(/\\$/, '')} ${lines[i + 1]?.trim()}`;
+}
+
+describe('sandbox (npm start)', () => {
+  it('provisions, serves the printed curl, and reuses its state on restart', { skip: !hasCurl && process.env.CI !== 'true' ? 'curl no está instalado' : false }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'miis-sandbox-'));
+    const basePort = 20_000 + (process.pid % 200) * 100;
+    try {
+      for (const round of [1, 2]) {
+        const sb = await startSandbox({ dir, basePort, persons: 12_000 });
+        try {
+          assert.equal(sb.provisioned, round === 1);
+          const info = JSON.parse(readFileSync(join(dir, 'sandbox.json'), 'utf8')) as SandboxInfo;
+          assert.equal(info.central.url, `http://127.0.0.1:${basePort}`);
+          assert.deepEqual(info.nodes.map((n) => n.name), ['reniec', 'midis', 'juntos']);
+          assert.ok(info.clients.some((c) => c.id === 'PE/GOB/20511268401/JUNTOS' && c.node === 'juntos'));
+          assert.ok(info.services.some((s) => s.id.endsWith('/consultarPersona/v1') && s.provider === 'reniec' && s.wsdl.endsWith('/wsdl/reniec.wsdl')));
+          assert.ok(info.samples.dni.length >= 1);
+          const cmd = curlFromGuide(sandboxGuide(info, examples));
+          // async: the servers run in this process, a synchronous spawn would block them
+          const out = await promisify(execFile)('bash', ['-c', cmd], { encoding: 'utf8', timeout: 30_000 });
+          assert.match(out.stdout, /<encontrado>true<\/encontrado>/);
+          assert.match(out.stdout, new RegExp(`dni>${info.samples.dni[0]}<`));
+          const wsdl = await fetch(info.services[0]?.wsdl ?? '');
+          assert.equal(wsdl.status, 200);
+          assert.match(await wsdl.text(), new RegExp(`location="${info.nodes[2]?.isUrl}"`));
+        } finally {
+          await sb.close();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
