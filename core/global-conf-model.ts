@@ -31,6 +31,49 @@ export interface GlobalConfService {
   readonly title: string;
 }
 
+/** A validation the agreement requires on the request's tramas before any backend is called (directive 7.1.4). */
+export interface GlobalConfValidation {
+  /** Local name of the request element to check (e.g. 'dni'); every occurrence is checked. */
+  readonly field: string;
+  readonly rule: 'required' | 'dni' | 'ruc' | 'carne-extranjeria' | 'ubigeo-inei' | 'ubigeo-reniec' | 'centro-poblado' | 'pattern';
+  /** For rule 'pattern': an anchored regular expression. */
+  readonly pattern?: string;
+}
+
+/**
+ * An agreement (convenio, recorded in an acta) in force: which clients may use which services of the
+ * administering entity, for which purposes, until when, with which minimum validations.
+ */
+export interface GlobalConfAgreement {
+  /** The identifier a request cites in miis:convenio. */
+  readonly id: string;
+  /** ACTA Nº NN-YYYY-MIDIS/DGFO that records it, when there is one. */
+  readonly acta?: string;
+  /** Administering (providing) member, INSTANCE/CLASS/CODE. */
+  readonly provider: string;
+  /** Clients covered: subsystems or members in slash form. */
+  readonly clients: readonly string[];
+  /** Services covered, without version: INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE. */
+  readonly services: readonly string[];
+  /** Purposes (miis:finalidad codes) allowed under the agreement, e.g. FOCALIZACION. */
+  readonly purposes: readonly string[];
+  /** YYYY-MM-DD, inclusive. */
+  readonly validFrom: string;
+  /** YYYY-MM-DD, inclusive; absent = no end date. */
+  readonly validUntil?: string;
+  /** Largest number of identifiers one request may carry. */
+  readonly maxIdsPerRequest?: number;
+  readonly validations?: readonly GlobalConfValidation[];
+}
+
+/** An access right granted centrally (an access request answered favourably, directive 7.2). */
+export interface GlobalConfAccessRight {
+  /** Service without version: INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE. */
+  readonly service: string;
+  /** Subsystem or member in slash form. */
+  readonly client: string;
+}
+
 export interface GlobalConf {
   readonly format: typeof GLOBAL_CONF_FORMAT;
   readonly instance: string;
@@ -46,4 +89,10 @@ export interface GlobalConf {
   readonly services: readonly GlobalConfService[];
   /** PEM certificates of the CAs that nodes trust for TLS and signing certificates. */
   readonly trustedCas: readonly string[];
+  /** Agreements in force that nodes enforce per request (optional: absent = none published). */
+  readonly agreements?: readonly GlobalConfAgreement[];
+  /** Access rights granted through central; providers add them to their local ones. */
+  readonly accessRights?: readonly GlobalConfAccessRight[];
+  /** SHA-256 (lowercase hex) of certificates central has revoked; nodes refuse them. */
+  readonly revokedCerts?: readonly string[];
 }

@@ -127,12 +127,17 @@ const CONF_KEYS = ['format', 'instance', 'serial', 'generatedAt', 'expiresAt', '
 const MEMBER_KEYS = ['id', 'name', 'role'] as const;
 const NODE_KEYS = ['name', 'owner', 'address', 'authCertSha256', 'clients'] as const;
 const SERVICE_KEYS = ['id', 'title'] as const;
+const CONF_OPTIONAL_KEYS = ['agreements', 'accessRights', 'revokedCerts'] as const;
+const AGREEMENT_KEYS = ['id', 'provider', 'clients', 'services', 'purposes', 'validFrom'] as const;
+const AGREEMENT_OPTIONAL_KEYS = ['acta', 'validUntil', 'maxIdsPerRequest', 'validations'] as const;
+const VALIDATION_RULES = ['required', 'dni', 'ruc', 'carne-extranjeria', 'ubigeo-inei', 'ubigeo-reniec', 'centro-poblado', 'pattern'] as const;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const NODE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_TEXT = 500;
 
 export function validateGlobalConf(value: unknown): GlobalConf {
-  const conf = requireObject(value, 'configuración', CONF_KEYS);
+  const conf = requireObject(value, 'configuración', CONF_KEYS, CONF_OPTIONAL_KEYS);
   if (conf['format'] !== GLOBAL_CONF_FORMAT) throw invalid(`campo format: se espera «${GLOBAL_CONF_FORMAT}»`);
   const instance = conf['instance'];
   if (typeof instance !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(instance)) throw invalid('campo instance: identificador de instancia no válido');
@@ -204,16 +209,88 @@ export function validateGlobalConf(value: unknown): GlobalConf {
       throw invalid(`trustedCas[${i}]: el certificado no se puede leer`);
     }
   });
+  validateOptionalSections(conf, instance);
   return value as GlobalConf;
 }
 
-function requireObject<K extends string>(value: unknown, where: string, keys: readonly K[]): Record<K, unknown> {
+function validateOptionalSections(conf: Record<string, unknown>, instance: string): void {
+  if (conf['agreements'] !== undefined) {
+    const ids = new Set<string>();
+    requireArray(conf['agreements'], 'agreements').forEach((a, i) => {
+      const where = `agreements[${i}]`;
+      const ag = requireObject(a, where, AGREEMENT_KEYS, AGREEMENT_OPTIONAL_KEYS);
+      const id = requireText(ag['id'], `${where}.id`);
+      if (ids.has(id)) throw invalid(`${where}.id: convenio duplicado ${id}`);
+      ids.add(id);
+      if (ag['acta'] !== undefined) requireText(ag['acta'], `${where}.acta`);
+      requireClientId(ag['provider'], `${where}.provider`, instance, 3);
+      requireArray(ag['clients'], `${where}.clients`).forEach((c, j) => requireAnyClientId(c, `${where}.clients[${j}]`, instance));
+      requireArray(ag['services'], `${where}.services`).forEach((sv, j) => requireServiceKey(sv, `${where}.services[${j}]`, instance));
+      requireArray(ag['purposes'], `${where}.purposes`).forEach((p, j) => requireText(p, `${where}.purposes[${j}]`));
+      requireDate(ag['validFrom'], `${where}.validFrom`);
+      if (ag['validUntil'] !== undefined) requireDate(ag['validUntil'], `${where}.validUntil`);
+      const max = ag['maxIdsPerRequest'];
+      if (max !== undefined && (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 1)) throw invalid(`${where}.maxIdsPerRequest: debe ser un entero positivo`);
+      if (ag['validations'] !== undefined) {
+        requireArray(ag['validations'], `${where}.validations`).forEach((v, j) => {
+          const vw = `${where}.validations[${j}]`;
+          const val = requireObject(v, vw, ['field', 'rule'] as const, ['pattern'] as const);
+          requireText(val['field'], `${vw}.field`);
+          if (!(VALIDATION_RULES as readonly unknown[]).includes(val['rule'])) throw invalid(`${vw}.rule: se espera uno de ${VALIDATION_RULES.join(', ')}`);
+          if (val['rule'] === 'pattern') {
+            const pattern = requireText(val['pattern'], `${vw}.pattern`);
+            try {
+              new RegExp(pattern);
+            } catch {
+              throw invalid(`${vw}.pattern: expresión regular no válida`);
+            }
+          }
+        });
+      }
+    });
+  }
+  if (conf['accessRights'] !== undefined) {
+    requireArray(conf['accessRights'], 'accessRights').forEach((r, i) => {
+      const ar = requireObject(r, `accessRights[${i}]`, ['service', 'client'] as const);
+      requireServiceKey(ar['service'], `accessRights[${i}].service`, instance);
+      requireAnyClientId(ar['client'], `accessRights[${i}].client`, instance);
+    });
+  }
+  if (conf['revokedCerts'] !== undefined) {
+    requireArray(conf['revokedCerts'], 'revokedCerts').forEach((sha, i) => {
+      if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) throw invalid(`revokedCerts[${i}]: se esperan 64 dígitos hexadecimales en minúscula`);
+    });
+  }
+}
+
+function requireAnyClientId(value: unknown, where: string, instance: string): void {
+  const parts = typeof value === 'string' ? value.split('/').length : 0;
+  requireClientId(value, where, instance, parts === 4 ? 4 : 3);
+}
+
+function requireServiceKey(value: unknown, where: string, instance: string): void {
+  if (typeof value !== 'string' || value.split('/').length !== 5) throw invalid(`${where}: se espera INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA/SERVICIO (sin versión)`);
+  try {
+    parseServiceId(value);
+  } catch (err) {
+    throw invalid(`${where}: ${(err as Error).message}`);
+  }
+  if (!value.startsWith(`${instance}/`)) throw invalid(`${where}: pertenece a otra instancia`);
+}
+
+function requireDate(value: unknown, where: string): void {
+  if (typeof value !== 'string' || !ISO_DATE.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
+    throw invalid(`${where}: se espera una fecha AAAA-MM-DD válida`);
+  }
+}
+
+function requireObject<K extends string, O extends string = never>(value: unknown, where: string, keys: readonly K[], optional: readonly O[] = []): Record<K | O, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`${where}: se espera un objeto`);
   for (const k of Object.keys(value)) {
-    if (!(keys as readonly string[]).includes(k)) throw invalid(`${where}: campo desconocido «${k.slice(0, 64)}»`);
+    if (!(keys as readonly string[]).includes(k) && !(optional as readonly string[]).includes(k)) throw invalid(`${where}: campo desconocido «${k.slice(0, 64)}»`);
   }
   for (const k of keys) if (!(k in value)) throw invalid(`${where}: falta el campo ${k}`);
-  return value as Record<K, unknown>;
+  return value as Record<K | O, unknown>;
 }
 
 function requireArray(value: unknown, where: string): readonly unknown[] {
