@@ -87,8 +87,9 @@ export function readSoapMessage(raw: Buffer, kind: 'request' | 'response', limit
   return { raw, doc, header, headerElement, body, payload, fault };
 }
 
+/** A fault carries X-Road headers when it echoes the client; a service fault may carry only the requestHash. */
 function hasXRoadHeader(el: XmlElement): boolean {
-  return el.children.some((c) => c.uri === XROAD_NS);
+  return el.children.some((c) => c.uri === XROAD_NS && c.local === 'client');
 }
 
 function readFault(el: XmlElement): SoapFaultInfo {
@@ -205,14 +206,17 @@ export function addRequestHash(response: SoapMessage, requestRaw: Uint8Array): B
   if (h !== undefined && h.contentEnd !== h.end) {
     out = text.slice(0, h.contentEnd) + hashXml + text.slice(h.contentEnd);
   } else if (h !== undefined) {
-    // self-closing <SOAP-ENV:Header/>
-    out = `${text.slice(0, h.start)}<${h.name}>${hashXml}</${h.name}>${text.slice(h.end)}`;
+    // self-closing <SOAP-ENV:Header …/>: open it in place, keeping its attributes
+    const slash = text.lastIndexOf('/', h.end - 1);
+    out = `${text.slice(0, slash)}>${hashXml}</${h.name}>${text.slice(h.end)}`;
   } else {
     const prefix = response.doc.root.prefix;
     const tag = prefix === '' ? 'Header' : `${prefix}:Header`;
     out = `${text.slice(0, response.body.start)}<${tag}>${hashXml}</${tag}>${text.slice(response.body.start)}`;
   }
-  return Buffer.from(out, 'utf8');
+  // the decoded text has no byte-order mark; keep the one the response had
+  const bom = response.raw.length >= 3 && response.raw[0] === 0xef && response.raw[1] === 0xbb && response.raw[2] === 0xbf;
+  return Buffer.from(bom ? `\uFEFF${out}` : out, 'utf8');
 }
 
 export interface Inconsistency {
@@ -224,6 +228,12 @@ export function checkConsistency(request: SoapMessage, response: SoapMessage): I
   const q = request.header;
   const r = response.header;
   if (q === undefined) return { field: 'solicitud sin cabecera' };
+  if (r === undefined && response.fault !== undefined && response.headerElement !== undefined) {
+    // a service fault need not echo the headers, but must carry the requestHash the provider node adds
+    const el = childNs(response.headerElement, XROAD_NS, 'requestHash');
+    if (el === undefined) return { field: 'xrd:requestHash (falta)' };
+    return sameRequestHash(request, { algorithmId: attrNs(el, '', 'algorithmId') ?? '', value: el.text.trim() }) ? null : { field: 'xrd:requestHash' };
+  }
   if (r === undefined) return { field: 'respuesta sin cabecera' };
   if (!sameClient(q.client, r.client)) return { field: 'xrd:client' };
   if (!sameService(q.service, r.service)) return { field: 'xrd:service' };
@@ -231,10 +241,12 @@ export function checkConsistency(request: SoapMessage, response: SoapMessage): I
   if (q.userId !== r.userId) return { field: 'xrd:userId' };
   if (q.protocolVersion !== r.protocolVersion) return { field: 'xrd:protocolVersion' };
   if (r.requestHash === undefined) return { field: 'xrd:requestHash (falta)' };
-  if (r.requestHash.algorithmId !== REQUEST_HASH_ALGORITHM || r.requestHash.value !== computeRequestHash(request.raw)) {
-    return { field: 'xrd:requestHash' };
-  }
+  if (!sameRequestHash(request, r.requestHash)) return { field: 'xrd:requestHash' };
   return null;
+}
+
+function sameRequestHash(request: SoapMessage, hash: RequestHash): boolean {
+  return hash.algorithmId === REQUEST_HASH_ALGORITHM && hash.value === computeRequestHash(request.raw);
 }
 
 function sameClient(a: ClientId, b: ClientId): boolean {

@@ -17,6 +17,8 @@ import { checkSigningCert } from './signing-cert.js';
 export interface ClientResult {
   readonly response: Buffer;
   readonly request: SoapMessage;
+  /** The response is a SOAP Fault (sent to the IS with HTTP 500, as SOAP 1.1 requires). */
+  readonly fault: boolean;
 }
 
 export function readMessage(ctx: NodeContext, raw: Buffer): SoapMessage {
@@ -74,7 +76,17 @@ export async function sendToProvider(ctx: NodeContext, view: ConfView, provider:
     const signed = decodeSignedMessage(reply.body, reply.contentType, 'Server.ClientProxy.InvalidResponse');
     return { kind: 'signed', message: signed.message, signature: signed.signature };
   }
-  if (reply.contentType?.startsWith('text/xml') === true) return { kind: 'fault', message: reply.body };
+  if (reply.contentType?.startsWith('text/xml') === true) {
+    // an unsigned reply is only acceptable as the provider node's own SOAP fault
+    let fault: SoapMessage;
+    try {
+      fault = readSoapMessage(reply.body, 'response', { maxBytes: ctx.limits.maxMessageBytes, maxDepth: 32, maxElements: 50_000 });
+    } catch (err) {
+      throw new MiisError('Server.ClientProxy.InvalidResponse', (err as Error).message, { cause: err });
+    }
+    if (fault.fault === undefined) throw new MiisError('Server.ClientProxy.InvalidResponse', `HTTP ${reply.status}: respuesta sin firma que no es una falla SOAP`);
+    return { kind: 'fault', message: reply.body };
+  }
   throw new MiisError('Server.ClientProxy.InvalidResponse', `HTTP ${reply.status}, tipo «${reply.contentType ?? ''}»`);
 }
 
@@ -109,8 +121,8 @@ export async function processClientRequest(ctx: NodeContext, raw: Buffer): Promi
   const signature = signRequest(ctx, request);
   await ctx.log.append(logRecord(ctx, request, header, 'request', signature, ctx.signerSha256));
   const reply = await sendToProvider(ctx, view, provider, request, signature);
-  if (reply.kind === 'fault' || reply.signature === undefined) return { response: reply.message, request };
+  if (reply.kind === 'fault' || reply.signature === undefined) return { response: reply.message, request, fault: true };
   const { response, signerSha } = verifyResponse(ctx, view, request, { ...reply, signature: reply.signature });
   await ctx.log.append(logRecord(ctx, response, header, 'response', reply.signature.toString('utf8'), signerSha));
-  return { response: response.raw, request };
+  return { response: response.raw, request, fault: response.fault !== undefined };
 }

@@ -52,10 +52,10 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
       }
       const raw = await readBody(req, ctx.limits.maxMessageBytes, 'Client.MessageTooLarge');
       const result = await processClientRequest(ctx, raw);
-      sendXml(res, 200, result.response);
+      sendXml(res, result.fault ? 500 : 200, result.response);
     } catch (err) {
       const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError');
-      sendXml(res, 500, faultFromError(e), e.code === 'Client.MessageTooLarge');
+      sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
     }
   };
   const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => void handle(req, res));
@@ -106,7 +106,7 @@ export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): H
       res.end(out.body);
     } catch (err) {
       const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError');
-      sendXml(res, 500, faultFromError(e));
+      sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
     }
   };
   const server = createHttpsServer({

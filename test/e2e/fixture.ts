@@ -3,6 +3,8 @@
  * provisioned through the CLIs in a temp folder, on loopback with real mutual TLS.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import type { CliIo } from '../../core/cli-kit.js';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,4 +105,55 @@ export async function postSoap(url: string, body: string | Buffer, contentType =
 
 export function faultCodeOf(text: string): string | undefined {
   return /<faultcode>([^<]*)<\/faultcode>/.exec(text)?.[1];
+}
+
+// --- helpers for fault scenarios and CLI tests --------------------------------------------------
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run an in-process CLI (runNodeCli / runCentralCli) and capture its output and exit code. */
+export async function runCli(cli: (argv: string[], io: CliIo) => Promise<number>, argv: readonly string[], now?: () => Date): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, ...(now === undefined ? {} : { now }) };
+  const code = await cli([...argv], io);
+  return { code, stdout, stderr };
+}
+
+export interface MtlsIdentity {
+  readonly keyPem: string;
+  readonly certPem: string;
+  readonly caPems: readonly string[];
+}
+
+/** POST to a node's proxy port over mutual TLS 1.3 as a given node identity (one connection, no pool). */
+export function postMtls(url: string, body: Buffer, contentType: string, tls: MtlsIdentity): Promise<{ status: number; contentType: string | undefined; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, {
+      method: 'POST', agent: false, key: tls.keyPem, cert: tls.certPem, ca: [...tls.caPems], minVersion: 'TLSv1.3',
+      headers: { 'content-type': contentType, 'content-length': String(body.length) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Poll `check` until it returns a value other than undefined, or fail after `timeoutMs`. */
+export async function waitFor<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 5000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`tiempo agotado esperando: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
