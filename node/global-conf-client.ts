@@ -99,7 +99,7 @@ export function createGlobalConfClient(opts: GlobalConfClientOptions): GlobalCon
         if (res.status !== 200) throw new Error(`central respondió HTTP ${res.status}`);
         const declared = Number(res.headers.get('content-length') ?? '0');
         if (declared > maxBytes) throw new Error(`configuración demasiado grande (${declared} bytes)`);
-        const body = Buffer.from(await res.arrayBuffer());
+        const body = await readLimited(res, maxBytes);
         const changed = accept(body, false);
         lastError = undefined;
         return changed;
@@ -125,4 +125,17 @@ export function createGlobalConfClient(opts: GlobalConfClientOptions): GlobalCon
     },
   };
   return client;
+}
+
+/** Read a response body, giving up as soon as it exceeds `max` bytes (content-length may be absent or false). */
+async function readLimited(res: Response, max: number): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (res.body === null) return Buffer.alloc(0);
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > max) throw new Error(`configuración demasiado grande (más de ${max} bytes)`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
 }

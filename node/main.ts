@@ -110,12 +110,15 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const isPort = await listen(isServer, settings.isPort, settings.isHost);
   const proxyPort = await listen(proxyServer, settings.proxyPort, settings.proxyHost);
 
+  let closed = false;
   return {
     name: settings.nodeName,
     isUrl: `http://${settings.isHost}:${isPort}/`,
     proxyUrl: `https://${settings.proxyHost}:${proxyPort}`,
     ctx,
     async close() {
+      if (closed) return;
+      closed = true;
       conf.stop();
       clearInterval(localTimer);
       isServer.closeAllConnections();
