@@ -9,21 +9,45 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { MiisError, toMiisError } from '../core/errors.js';
-import { faultFromError } from '../core/soap.js';
+import { formatClientId, formatServiceId } from '../core/identifiers.js';
+import { faultFromError, readSoapMessage } from '../core/soap.js';
 import { processClientRequest } from './client-proxy.js';
 import type { NodeContext } from './context.js';
 import { certDerSha256 } from './http-pools.js';
 import { readBody, sendJson, sendXml } from './http-util.js';
 import { processProviderRequest } from './server-proxy.js';
+import { decodeSignedMessage } from './signed-message.js';
 
 const WSDL_FILE = /^[A-Za-z0-9._-]{1,100}\.(wsdl|xsd)$/;
 export const WSDL_PLACEHOLDER = 'http://localhost:8080/';
 
-function reportFault(ctx: NodeContext, side: 'client' | 'server', err: unknown, fallback: 'Server.ClientProxy.InternalError' | 'Server.ServerProxy.InternalError'): MiisError {
+interface FaultContext {
+  readonly messageId?: string;
+  readonly client?: string;
+  readonly service?: string;
+}
+
+/**
+ * Best effort, on the fault path only: which message a fault was about, so the fault log can be
+ * searched by message id, client and service. A message that cannot be read yields nothing.
+ */
+function describeMessage(raw: Buffer | undefined, contentType: string | undefined): FaultContext {
+  if (raw === undefined) return {};
+  try {
+    const message = contentType?.startsWith('multipart/') === true ? decodeSignedMessage(raw, contentType, 'Server.ServerProxy.InvalidMessage').message : raw;
+    const header = readSoapMessage(message, 'request').header;
+    if (header === undefined) return {};
+    return { messageId: header.id, client: formatClientId(header.client), service: formatServiceId(header.service) };
+  } catch {
+    return {};
+  }
+}
+
+function reportFault(ctx: NodeContext, side: 'client' | 'server', err: unknown, fallback: 'Server.ClientProxy.InternalError' | 'Server.ServerProxy.InternalError', about: FaultContext = {}): MiisError {
   const e = toMiisError(err, fallback);
   const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
   try {
-    ctx.log.recordFault({ faultId: e.faultId, code: e.code, side, at: ctx.now(), detail: `${e.message}${cause}`.slice(0, 2000) });
+    ctx.log.recordFault({ faultId: e.faultId, code: e.code, side, at: ctx.now(), ...about, detail: `${e.message}${cause}`.slice(0, 2000) });
   } catch {
     // the fault still reaches the caller even if the log is unavailable
   }
@@ -44,17 +68,18 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
     if (req.method === 'GET' && url.pathname === '/health') return sendJson(res, 200, opts.health());
     if (req.method === 'GET' && url.pathname.startsWith('/wsdl/')) return serveWsdl(res, opts, req, url.pathname.slice(6));
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'Use POST con un mensaje SOAP (o GET /wsdl/<archivo>, GET /health)' });
+    let raw: Buffer | undefined;
     try {
       const ct = req.headers['content-type'] ?? '';
       if (!/^text\/xml\b/i.test(ct)) {
         req.resume();
         throw new MiisError('Client.InvalidContentType', `«${ct.slice(0, 60)}»`);
       }
-      const raw = await readBody(req, ctx.limits.maxMessageBytes, 'Client.MessageTooLarge');
+      raw = await readBody(req, ctx.limits.maxMessageBytes, 'Client.MessageTooLarge');
       const result = await processClientRequest(ctx, raw);
       sendXml(res, result.fault ? 500 : 200, result.response);
     } catch (err) {
-      const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError');
+      const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', describeMessage(raw, 'text/xml'));
       sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
     }
   };
@@ -99,13 +124,14 @@ function peerSha(socket: TLSSocket): string | undefined {
 export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): HttpsServer {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'POST' || req.url !== '/miis/v1/message') return sendJson(res, 404, { error: 'Use POST /miis/v1/message' });
+    let body: Buffer | undefined;
     try {
-      const body = await readBody(req, ctx.limits.maxMessageBytes + 256 * 1024, 'Client.MessageTooLarge');
+      body = await readBody(req, ctx.limits.maxMessageBytes + 256 * 1024, 'Client.MessageTooLarge');
       const out = await processProviderRequest(ctx, body, req.headers['content-type'], peerSha(req.socket as TLSSocket));
       res.writeHead(200, { 'content-type': out.contentType, 'content-length': out.body.length });
       res.end(out.body);
     } catch (err) {
-      const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError');
+      const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', describeMessage(body, req.headers['content-type']));
       sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
     }
   };

@@ -123,7 +123,7 @@ export async function startSandbox(opts: { dir: string; basePort?: number; info?
 }
 
 /** The short Spanish guide printed by `npm start`. */
-export function sandboxGuide(info: SandboxInfo, examplesDir: string): string {
+export function sandboxGuide(info: SandboxInfo, examplesDir: string, sandboxFile = 'var/sandbox/sandbox.json'): string {
   const juntos = info.nodes.find((n) => n.name === 'juntos');
   const dni = info.samples.dni[0] ?? '';
   const ex = join(examplesDir, 'consultarPersona.xml');
@@ -143,7 +143,7 @@ export function sandboxGuide(info: SandboxInfo, examplesDir: string): string {
     `    | curl -s -H 'Content-Type: text/xml; charset=utf-8' --data-binary @- ${juntos?.isUrl ?? ''}`,
     '',
     `DNI de ejemplo: ${info.samples.dni.join(', ')}`,
-    'Detalle en var/sandbox/sandbox.json. Registro de mensajes: npx miis-node log list --dir <carpeta del nodo>.',
+    `Detalle en ${sandboxFile}. Registro de mensajes: npx miis-node log list --dir ${juntos?.dir ?? '<carpeta del nodo>'}`,
     'Ctrl-C detiene todo; el próximo «npm start» reutiliza el estado.',
     '',
   ].join('\n');

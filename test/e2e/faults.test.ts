@@ -240,6 +240,9 @@ describe('fault scenarios end to end', () => {
       const f = expectFault(res, 'Server.ServerProxy.AccessDenied');
       assert.match(f.faultString, new RegExp(JUNTOS_CLIENT));
       expectLogged(inst.reniec, f);
+      // the fault log names the message, client and service the fault was about
+      const entry = inst.reniec.ctx.log.faults(1000).find((x) => x.faultId === f.faultDetail);
+      assert.deepEqual([entry?.messageId, entry?.client, entry?.service], [id, JUNTOS_CLIENT, CONSULTAR_PERSONA]);
       // Juntos signed and logged its request before sending it; RENIEC refused before logging
       assert.deepEqual(directions(inst.juntos, id), ['request']);
       assert.deepEqual(directions(inst.reniec, id), []);
