@@ -19,6 +19,10 @@ import { openCentral, startCentral } from './main.js';
 import type { CentralApp } from './main.js';
 import { addNodeClient, registerMember, registerNode, registerService, registerSubsystem } from './registry.js';
 import { MEMBER_ROLES } from './registry-store.js';
+import { registerAgreementCommands } from './agreements-cli.js';
+import { registerGovernanceCommands } from './cli-governance.js';
+import { seedCatalogue } from './catalogue-seed.js';
+import { registerRevocationCommands } from './revocation-cli.js';
 import type { ChangeContext, RegistryStore } from './registry-store.js';
 
 interface CommonOptions {
@@ -78,8 +82,9 @@ function buildProgram(cx: Context): Command {
     .requiredOption('--instance <instancia>', 'identificador de la instancia, p. ej. PE')
     .option('--key-algorithm <algoritmo>', `algoritmo de las claves: ${KEY_ALGORITHMS.join(' | ')}`, 'ecdsa-p256')
     .option('--name <nombre>', 'nombre de la entidad operadora (organización en los certificados)')
+    .option('--no-catalogue', 'no cargar el catálogo inicial (6.1 y Anexo Nº 01)')
     .addHelpText('after', '\nEjemplo:\n  miis-central init --dir ./var/central --instance PE --name "MIDIS - DGFO"\n')
-    .action(async (o: CommonOptions & { instance: string; keyAlgorithm: string; name?: string }) => {
+    .action(async (o: CommonOptions & { instance: string; keyAlgorithm: string; name?: string; catalogue: boolean }) => {
       const paths = await initCentralDir({
         dir: o.dir,
         instance: o.instance,
@@ -92,6 +97,10 @@ function buildProgram(cx: Context): Command {
       out(`Ancla de confianza para los nodos (certificado de firma de la configuración global): ${paths.anchor}`);
       out(`Certificado de la CA de la instancia: ${paths.caCert}`);
       out(`Claves privadas (modo 0600) en: ${paths.keysDir}`);
+      if (o.catalogue) {
+        const seeded = await withStore(o, (store) => seedCatalogue(store, ctxOf(o)));
+        out(`Catálogo inicial: ${seeded.components} componentes de ${seeded.entities} entidades (6.1 y Anexo Nº 01); vea «miis-central component list»`);
+      }
     });
 
   // member
@@ -225,6 +234,10 @@ function buildProgram(cx: Context): Command {
       const services = await withStore(o, (store) => store.listServices());
       out(o.json === true ? toJson(services) : formatTable(['ID', 'TÍTULO'], services.map((s) => [s.id, s.title])));
     });
+
+  registerAgreementCommands(program, { common, withStore, ctxOf, out });
+  registerGovernanceCommands(program, { common, withStore, ctxOf, out });
+  registerRevocationCommands(cert, { common, withStore, ctxOf, out });
 
   // conf
   const conf = program.command('conf').description('configuración global firmada');

@@ -7,9 +7,12 @@ import type { CentralPaths } from './central-dir.js';
 import type { CaMaterial } from '../core/pki.js';
 import { createGlobalConfPublisher } from './global-conf-publisher.js';
 import type { GlobalConfPublisher } from './global-conf-publisher.js';
-import { requireInstance } from './registry.js';
+import { requireInstance, SETTING } from './registry.js';
 import type { RegistryStore } from './registry-store.js';
 import { startCentralServer } from './server.js';
+import { createGovernanceRoutes } from './governance-http.js';
+import { createEvidenceRoutes } from './evidence-routes.js';
+import { ensureTsaMaterial } from './tsa.js';
 import type { CentralServer } from './server.js';
 
 export interface CentralApp {
@@ -58,6 +61,7 @@ export async function startCentral(opts: {
   const app = openCentral(opts);
   let server: CentralServer;
   try {
+    const tsa = await ensureTsaMaterial(app.paths.dir, app.loadCa(), { now: opts.clock(), instance: app.instance, operatorName: app.store.getSetting(SETTING.operatorName) ?? app.instance });
     server = await startCentralServer({
       host: opts.host,
       port: opts.port,
@@ -65,6 +69,7 @@ export async function startCentral(opts: {
       publisher: app.publisher,
       caCertPem: readCaCertPem(app.store),
       clock: opts.clock,
+      extraRoutes: { ...createGovernanceRoutes({ store: app.store, clock: opts.clock }), ...createEvidenceRoutes({ store: app.store, ca: app.loadCa, tsa, clock: opts.clock }) },
       ...(opts.refreshIntervalMs === undefined ? {} : { refreshIntervalMs: opts.refreshIntervalMs }),
       ...(opts.logError === undefined ? {} : { logError: opts.logError }),
     });

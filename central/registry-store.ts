@@ -6,6 +6,10 @@
  */
 import Database from 'better-sqlite3';
 import { MiisError } from '../core/errors.js';
+import type { GlobalConfAccessRight, GlobalConfAgreement } from '../core/global-conf-model.js';
+import { AGREEMENTS_MIGRATION_SQL, listAgreements } from './agreements.js';
+import { listGrantedAccessRights } from './access-rights.js';
+import { listRevokedSha256 } from './revocation.js';
 
 /** Roles of SINAFO entities under Art. 5 of Ley 30435 (an attribute of the member). */
 export const MEMBER_ROLES = [
@@ -104,6 +108,12 @@ export interface RegistrySnapshot {
   readonly subsystems: readonly SubsystemRecord[];
   readonly nodes: readonly NodeRecord[];
   readonly services: readonly ServiceRecord[];
+  /** Agreements (central/agreements.ts); absent in snapshots built by hand. */
+  readonly agreements?: readonly GlobalConfAgreement[];
+  /** Access rights granted through central (central/access-rights.ts); absent in snapshots built by hand. */
+  readonly accessRights?: readonly GlobalConfAccessRight[];
+  /** SHA-256 of revoked certificates (central/revocation.ts); absent in snapshots built by hand. */
+  readonly revokedCerts?: readonly string[];
 }
 
 export type NewMember = Omit<MemberRecord, 'createdAt'>;
@@ -140,6 +150,10 @@ export interface RegistryStore {
   latestConfVersion(): ConfVersionRecord | undefined;
 
   listAudit(opts?: { limit?: number }): AuditEntry[];
+  /** Write one audit row; modules with their own tables call it inside transaction() with their change. */
+  audit(ctx: ChangeContext, action: string, before: unknown, after: unknown): void;
+  /** The SQLite handle, for modules that own tables added by later migrations (governance, …). */
+  readonly db: Database.Database;
   snapshot(): RegistrySnapshot;
   /** Runs fn in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
@@ -183,6 +197,48 @@ export const MIGRATIONS: readonly Migration[] = [
         before_json TEXT, after_json TEXT);
     `,
   },
+  {
+    // Governance (issue 3): entity profiles, responsible units, catalogue, access requests,
+    // meetings, actas, sanctions. Owned by central/governance-*.ts, catalogue.ts, … (see README).
+    version: 2,
+    sql: `
+      CREATE TABLE gov_entities (
+        ruc TEXT PRIMARY KEY, name TEXT NOT NULL, acronym TEXT, role TEXT NOT NULL, sector TEXT, contact TEXT,
+        ruc_placeholder INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
+      CREATE TABLE gov_designations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, entity_ruc TEXT NOT NULL REFERENCES gov_entities(ruc),
+        requested_at TEXT NOT NULL, due_at TEXT NOT NULL, request_ref TEXT,
+        answered_at TEXT, unit TEXT, head_name TEXT, head_post TEXT, head_contact TEXT, head_user TEXT,
+        status TEXT NOT NULL, replaced_by INTEGER, created_at TEXT NOT NULL);
+      CREATE TABLE gov_components (
+        code TEXT PRIMARY KEY, name TEXT NOT NULL, entity_ruc TEXT NOT NULL REFERENCES gov_entities(ruc),
+        description TEXT NOT NULL, legal_basis TEXT NOT NULL, family TEXT NOT NULL, reference_unit TEXT NOT NULL,
+        personal INTEGER NOT NULL, sensitive INTEGER NOT NULL, technical_report TEXT, status TEXT NOT NULL,
+        source TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+      CREATE TABLE gov_component_services (
+        component_code TEXT NOT NULL REFERENCES gov_components(code), service_id TEXT NOT NULL REFERENCES services(id),
+        PRIMARY KEY (component_code, service_id));
+      CREATE TABLE gov_access_requests (
+        id TEXT PRIMARY KEY, client_id TEXT NOT NULL, component_code TEXT NOT NULL REFERENCES gov_components(code),
+        service_id TEXT, purpose TEXT NOT NULL, purpose_detail TEXT, legal_basis TEXT NOT NULL, channel TEXT NOT NULL, filed_at TEXT NOT NULL,
+        due_at TEXT NOT NULL, status TEXT NOT NULL, decided_at TEXT, decided_by TEXT, decision_unit TEXT, reason TEXT,
+        agreement_id TEXT, signer_cert_sha256 TEXT, created_at TEXT NOT NULL);
+      CREATE TABLE gov_meetings (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, entity_ruc TEXT NOT NULL REFERENCES gov_entities(ruc), date TEXT NOT NULL,
+        start_time TEXT, end_time TEXT, place TEXT, participants_json TEXT NOT NULL, agenda_json TEXT NOT NULL,
+        development TEXT, agreements_json TEXT NOT NULL, created_at TEXT NOT NULL);
+      CREATE TABLE gov_actas (
+        number TEXT PRIMARY KEY, seq INTEGER NOT NULL, year INTEGER NOT NULL, meeting_id INTEGER NOT NULL REFERENCES gov_meetings(id),
+        entity_ruc TEXT NOT NULL, services_json TEXT NOT NULL, clients_json TEXT NOT NULL, purposes_json TEXT NOT NULL,
+        valid_from TEXT NOT NULL, valid_until TEXT, signatures_json TEXT NOT NULL, status TEXT NOT NULL, agreement_id TEXT,
+        created_at TEXT NOT NULL, UNIQUE (year, seq));
+      CREATE TABLE gov_sanctions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, entity_ruc TEXT NOT NULL REFERENCES gov_entities(ruc), infraction TEXT NOT NULL,
+        legal_basis TEXT NOT NULL, resolution TEXT NOT NULL, date TEXT NOT NULL, created_at TEXT NOT NULL);
+    `,
+  },
+  // Agreements published in the global configuration (issue 5), owned by central/agreements.ts.
+  { version: 3, sql: AGREEMENTS_MIGRATION_SQL },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -455,12 +511,17 @@ export function openSqliteRegistryStore(path: string): RegistryStore {
         after: parseJson(r.after_json),
       }));
     },
+    audit,
+    db,
     snapshot() {
       return db.transaction(() => ({
         members: store.listMembers(),
         subsystems: store.listSubsystems(),
         nodes: store.listNodes(),
         services: store.listServices(),
+        agreements: listAgreements(store),
+        accessRights: listGrantedAccessRights(store),
+        revokedCerts: listRevokedSha256(store),
       }))();
     },
     transaction(fn) {

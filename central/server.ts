@@ -23,6 +23,15 @@ export interface CentralServerOptions {
   readonly maxRequestBytes?: number;
   /** Where background errors go (default: stderr). */
   readonly logError?: (message: string) => void;
+  /** More routes by exact path (governance: /portal, /portal.json, /solicitudes-acceso); they read their own body. */
+  readonly extraRoutes?: Readonly<Record<string, ExtraRoute>>;
+}
+
+/** A route added by another module; `handle` gets the whole request body (up to maxBodyBytes). */
+export interface ExtraRoute {
+  readonly methods: readonly string[];
+  readonly maxBodyBytes?: number;
+  handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void | Promise<void>;
 }
 
 export interface CentralServer {
@@ -114,6 +123,8 @@ export async function startCentralServer(opts: CentralServerOptions): Promise<Ce
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const extra = opts.extraRoutes !== undefined && Object.prototype.hasOwnProperty.call(opts.extraRoutes, path) ? opts.extraRoutes[path] : undefined;
+    if (extra !== undefined) return handleExtra(extra, path, req, res);
     const route = Object.prototype.hasOwnProperty.call(routes, path) ? routes[path] : undefined;
     drainBody(req, res, maxRequestBytes, () => {
       if (route === undefined) return sendError(res, 404, 'no_encontrado', `No existe el recurso ${path.slice(0, 200)}`);
@@ -128,6 +139,40 @@ export async function startCentralServer(opts: CentralServerOptions): Promise<Ce
         if (!res.headersSent) sendError(res, 503, 'no_disponible', `La configuración global no está disponible en este momento (referencia ${id})`);
       }
     });
+  };
+
+  const handleExtra = (route: ExtraRoute, path: string, req: IncomingMessage, res: ServerResponse): void => {
+    const max = route.maxBodyBytes ?? maxRequestBytes;
+    const chunks: Buffer[] = [];
+    let seen = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > max) {
+        if (!tooLarge) {
+          tooLarge = true;
+          res.setHeader('connection', 'close');
+          res.once('finish', () => req.destroy());
+          sendError(res, 413, 'demasiado_grande', `La solicitud supera el tamaño máximo permitido (${max} bytes)`);
+        }
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (tooLarge) return;
+      if (!route.methods.includes(req.method ?? '')) {
+        return sendError(res, 405, 'metodo_no_permitido', `El método ${String(req.method).slice(0, 20)} no está permitido en ${path}; use ${route.methods.join(' o ')}`, { allow: route.methods.join(', ') });
+      }
+      Promise.resolve()
+        .then(() => route.handle(req, res, Buffer.concat(chunks)))
+        .catch((err: unknown) => {
+          const id = err instanceof MiisError ? err.faultId : 'sin-referencia';
+          logError(`miis-central: error al atender ${path} (${id}): ${err instanceof Error ? err.message : String(err)}`);
+          if (!res.headersSent) sendError(res, 500, 'error_interno', `No se pudo atender la solicitud (referencia ${id})`);
+        });
+    });
+    req.on('error', () => undefined);
   };
 
   const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 15_000, headersTimeout: 10_000 }, handle);

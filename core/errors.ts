@@ -44,6 +44,7 @@ export const FAULTS = {
   'Server.ClientProxy.InconsistentResponse': { http: 500, message: 'La respuesta no corresponde a la solicitud: {detail}' },
   'Server.ClientProxy.InvalidResponse': { http: 500, message: 'La respuesta del nodo proveedor no es válida: {detail}' },
   'Server.ClientProxy.InternalError': { http: 500, message: 'Error interno del nodo cliente (referencia en el registro)' },
+  'Server.ClientProxy.TimestampUnavailable': { http: 500, message: 'El nodo cliente no acepta intercambios: su registro de mensajes lleva demasiado tiempo sin sello de tiempo ({detail})' },
   // --- Server.ServerProxy.*: the provider's node --------------------------------------------
   'Server.ServerProxy.SslAuthenticationFailed': { http: 500, message: 'El certificado TLS del nodo remitente no es el registrado para el cliente {detail}' },
   'Server.ServerProxy.InvalidMessage': { http: 500, message: 'El mensaje recibido del nodo cliente no es válido: {detail}' },
@@ -52,10 +53,20 @@ export const FAULTS = {
   'Server.ServerProxy.DuplicateMessage': { http: 500, message: 'El identificador de mensaje {detail} ya fue usado por este cliente' },
   'Server.ServerProxy.UnknownService': { http: 500, message: 'El servicio {detail} no existe en este nodo' },
   'Server.ServerProxy.AccessDenied': { http: 500, message: 'El cliente {detail} no tiene permiso para usar este servicio' },
+  // agreements (convenios), purposes and minimum validations, checked per request (issue 5)
+  'Server.ServerProxy.MissingAgreement': { http: 500, message: 'La solicitud no indica el convenio (miis:convenio) bajo el que se hace' },
+  'Server.ServerProxy.UnknownAgreement': { http: 500, message: 'El convenio {detail} no existe para este proveedor en la configuración global' },
+  'Server.ServerProxy.AgreementNotInForce': { http: 500, message: 'El convenio no está vigente: {detail}' },
+  'Server.ServerProxy.AgreementDoesNotCover': { http: 500, message: 'El convenio no cubre esta solicitud: {detail}' },
+  'Server.ServerProxy.PurposeNotAllowed': { http: 500, message: 'La finalidad no está permitida por el convenio: {detail}' },
+  'Server.ServerProxy.ValidationFailed': { http: 500, message: 'La solicitud no cumple las validaciones mínimas del convenio: {detail}' },
+  'Server.ServerProxy.TooManyIds': { http: 500, message: 'La solicitud lleva más identificadores de los que permite el convenio: {detail}' },
+  'Server.ServerProxy.InvalidServiceResponse': { http: 500, message: 'El servicio de la entidad proveedora respondió algo que no es un mensaje SOAP válido: {detail}' },
   'Server.ServerProxy.OutdatedGlobalConf': { http: 500, message: 'La configuración global del nodo proveedor está vencida' },
   'Server.ServerProxy.ServiceFailed': { http: 500, message: 'El servicio de la entidad proveedora falló: {detail}' },
   'Server.ServerProxy.ServiceTimeout': { http: 500, message: 'El servicio de la entidad proveedora no respondió a tiempo ({detail})' },
   'Server.ServerProxy.InternalError': { http: 500, message: 'Error interno del nodo proveedor (referencia en el registro)' },
+  'Server.ServerProxy.TimestampUnavailable': { http: 500, message: 'El nodo proveedor no acepta intercambios: su registro de mensajes lleva demasiado tiempo sin sello de tiempo ({detail})' },
   // --- Config.*: CLI, configuration and start-up --------------------------------------------
   'Config.InvalidInput': { http: 400, message: '{detail}' },
   'Config.InvalidRuc': { http: 400, message: 'RUC no válido: {detail}' },
@@ -66,6 +77,7 @@ export const FAULTS = {
   'Config.InvalidCertificate': { http: 400, message: 'Certificado no válido: {detail}' },
   'Config.InvalidGlobalConf': { http: 500, message: 'La configuración global no es válida: {detail}' },
   'Config.NoGlobalConf': { http: 500, message: 'No hay configuración global: {detail}' },
+  'Config.InvalidAdapter': { http: 400, message: 'El adaptador del servicio no está bien configurado: {detail}' },
   'Config.NotInitialized': { http: 500, message: 'No inicializado: {detail}' },
 } as const satisfies Record<string, FaultSpec>;
 

@@ -13,9 +13,11 @@ import { validateRuc } from '../core/peru-ids.js';
 import { KEY_ALGORITHMS, certificateInfo, createCsr, generateKeyPair, type KeyAlgorithm } from '../core/pki.js';
 import { verifyGlobalConf } from '../core/global-conf.js';
 import { openLocalStore, type LocalStore } from './local-store.js';
-import { openMessageLog } from './message-log.js';
+import { openCliLog, registerEvidenceCommands, runLogVerify } from './evidence-cli.js';
 import { startNode } from './main.js';
 import { nodePaths } from './paths.js';
+import { registerNodeAccessCommands } from './access-request-cli.js';
+import { adapterFromCliOptions, describeAdapter, type AdapterCliOptions } from './adapter-settings.js';
 
 function parseHttpUrl(value: string, what: string, protocols: readonly string[]): string {
   let u: URL;
@@ -177,25 +179,29 @@ function buildProgram(io: CliIo): Command {
   withDir(service.command('add'))
     .description('publica un servicio de un subsistema local y lo conecta con su backend')
     .argument('<servicio>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA/SERVICIO[/VERSIÓN]')
-    .requiredOption('--backend <url>', 'URL del servicio SOAP de la entidad')
+    .option('--backend <url>', 'URL del servicio SOAP de la entidad (adaptador proxy)')
+    .option('--adapter <tipo>', 'proxy: reenvía al backend SOAP; sql: consulta declarativa sobre SQLite o PostgreSQL (--sql-config)', 'proxy')
+    .option('--sql-config <archivo>', 'configuración JSON del adaptador sql (base de datos, consulta, elementos, atributos derivados y sensibles)')
+    .option('--backend-ca <archivo>', 'certificado PEM de la CA del backend https (adaptador proxy)')
+    .option('--max-response <bytes>', 'tamaño máximo de la respuesta del backend (adaptador proxy)')
     .option('--timeout <ms>', 'tiempo máximo de respuesta del backend', '30000')
     .option('--wsdl <archivo>', 'WSDL del servicio en la carpeta wsdl/ (p. ej. reniec.wsdl)')
-    .action(async (id: string, o: Dir & { backend: string; timeout: string; wsdl?: string }) => {
+    .action(async (id: string, o: Dir & AdapterCliOptions & { timeout: string; wsdl?: string }) => {
       const sid = parseServiceId(id);
-      const backendUrl = parseHttpUrl(o.backend, 'URL del backend', ['http:', 'https:']);
+      const { backendUrl, adapter, summary } = adapterFromCliOptions(o, (url) => parseHttpUrl(url, 'URL del backend', ['http:', 'https:']));
       const timeoutMs = parseInteger(o.timeout, 'tiempo máximo', 100, 600_000);
       if (o.wsdl !== undefined && !/^[A-Za-z0-9._-]{1,100}\.wsdl$/.test(o.wsdl)) throw new MiisError('Config.InvalidInput', `nombre de WSDL no válido: «${o.wsdl}»`);
       await withStore(o.dir, (store) => {
         const own = formatClientId({ instance: sid.instance, memberClass: sid.memberClass, memberCode: sid.memberCode, subsystemCode: sid.subsystemCode });
         if (!store.clients().includes(own)) throw new MiisError('Config.NotFound', `el subsistema ${own} en este nodo; regístrelo con «miis-node client add»`);
-        store.upsertService({ serviceKey: serviceKey(sid), backendUrl, timeoutMs, wsdl: o.wsdl });
+        store.upsertService({ serviceKey: serviceKey(sid), backendUrl, timeoutMs, wsdl: o.wsdl, adapter });
       });
-      out(`Servicio ${serviceKey(sid)} → ${backendUrl}`);
+      out(`Servicio ${serviceKey(sid)} → ${summary}`);
     });
   withDir(service.command('list')).description('lista los servicios locales').option('--json', 'salida JSON')
     .action(async (o: Dir & { json?: boolean }) => {
       const rows = await withStore(o.dir, (s) => s.services());
-      out(o.json === true ? toJson(rows) : formatTable(['SERVICIO', 'BACKEND', 'TIEMPO MÁX. (ms)'], rows.map((r) => [r.serviceKey, r.backendUrl, String(r.timeoutMs)])));
+      out(o.json === true ? toJson(rows) : formatTable(['SERVICIO', 'BACKEND', 'TIEMPO MÁX. (ms)'], rows.map((r) => [r.serviceKey, describeAdapter(r.backendUrl, r.adapter), String(r.timeoutMs)])));
     });
 
   const acl = program.command('acl').description('derechos de acceso: quién puede usar cada servicio local (denegado por omisión)');
@@ -247,7 +253,7 @@ function buildProgram(io: CliIo): Command {
   withDir(log.command('list')).description('últimos mensajes registrados (sin contenido)').option('--json', 'salida JSON')
     .option('--limit <n>', 'cuántos', '20').option('--id <id>', 'solo los de este identificador de mensaje')
     .action(async (o: Dir & { json?: boolean; limit: string; id?: string }) => {
-      const l = openMessageLog(nodePaths(o.dir).messageLog);
+      const l = openCliLog(o.dir, now());
       try {
         const rows = l.list({ messageId: o.id, limit: parseInteger(o.limit, 'límite', 1, 10_000) }).map((r) => ({
           seq: r.seq, lado: r.side, direccion: r.direction, id: r.messageId, cliente: r.client, servicio: r.service, usuario: r.userId ?? null,
@@ -258,21 +264,15 @@ function buildProgram(io: CliIo): Command {
         await l.close();
       }
     });
-  withDir(log.command('verify')).description('verifica la cadena de hashes del registro de mensajes')
-    .action(async (o: Dir) => {
-      const l = openMessageLog(nodePaths(o.dir).messageLog);
-      try {
-        const r = l.verifyChain();
-        if (!r.ok) throw new MiisError('Config.InvalidInput', `registro ${r.seq}: ${r.reason}`);
-        out(`Cadena íntegra: ${r.count} registros`);
-      } finally {
-        await l.close();
-      }
-    });
+  withDir(log.command('verify')).description('verifica la cadena de hashes, cada firma y cada sello de tiempo del registro o de un archivo, e indica qué registro falla y por qué')
+    .option('--archive <archivo>', 'verifica un archivo (manifiesto .manifest.json o datos .jsonl) en lugar del registro vivo')
+    .option('--ca <archivo>', 'CA de confianza (por omisión, las de la configuración global local)')
+    .option('--json', 'salida JSON')
+    .action(async (o: Dir & { archive?: string; ca?: string; json?: boolean }) => runLogVerify(o, { withDir, out, now }));
   withDir(log.command('faults')).description('últimas fallas (busque aquí el faultDetail de una respuesta)').option('--json', 'salida JSON')
     .option('--id <uuid>', 'una falla concreta')
     .action(async (o: Dir & { json?: boolean; id?: string }) => {
-      const l = openMessageLog(nodePaths(o.dir).messageLog);
+      const l = openCliLog(o.dir, now());
       try {
         const rows = l.faults(1000).filter((f) => o.id === undefined || f.faultId === o.id);
         out(o.json === true ? toJson(rows) : formatTable(['FECHA', 'CÓDIGO', 'REFERENCIA', 'DETALLE'], rows.map((f) => [f.at.toISOString(), f.code, f.faultId, f.detail])));
@@ -280,6 +280,10 @@ function buildProgram(io: CliIo): Command {
         await l.close();
       }
     });
+
+  registerNodeAccessCommands(program, { withDir, withStore, out, now });
+
+  registerEvidenceCommands(program, { withDir, out, now });
 
   withDir(program.command('serve'))
     .description('inicia el nodo (puerto SOAP para sistemas de información y puerto TLS mutuo para otros nodos)')

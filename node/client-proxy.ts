@@ -12,7 +12,8 @@ import type { ConfView } from './global-conf-client.js';
 import type { NodeContext } from './context.js';
 import type { LogRecord } from './message-log.js';
 import { decodeSignedMessage, encodeSignedMessage } from './signed-message.js';
-import { checkSigningCert } from './signing-cert.js';
+import { checkSigningCert, isRevoked } from './signing-cert.js';
+import { answerListClientsSoap, isClientMetaservice, isProviderMetaservice } from './metaservices.js';
 
 export interface ClientResult {
   readonly response: Buffer;
@@ -40,11 +41,13 @@ export function checkClient(ctx: NodeContext, view: ConfView, header: XRoadHeade
 
 export function resolveProvider(view: ConfView, header: XRoadHeader): GlobalConfNode {
   const service = formatServiceId(header.service);
-  if (!view.services.has(service) && !view.services.has(serviceKey(header.service))) {
+  // metaservices (listMethods, allowedMethods, getWsdl) are addressed to any provider subsystem
+  if (!isProviderMetaservice(header.service) && !view.services.has(service) && !view.services.has(serviceKey(header.service))) {
     throw new MiisError('Server.ClientProxy.UnknownService', service);
   }
   const node = view.nodeBySubsystem.get(formatClientId(providerOf(header.service)));
   if (node === undefined) throw new MiisError('Server.ClientProxy.UnknownService', `${service} (ningún nodo lo atiende)`);
+  if (isRevoked(view.conf, node.authCertSha256)) throw new MiisError('Server.ClientProxy.SslAuthenticationFailed', `${node.name}: certificado TLS revocado`);
   return node;
 }
 
@@ -117,6 +120,8 @@ export async function processClientRequest(ctx: NodeContext, raw: Buffer): Promi
   const header = request.header as XRoadHeader;
   const view = ctx.conf.current();
   checkClient(ctx, view, header);
+  ctx.evidence?.check('Server.ClientProxy.TimestampUnavailable');
+  if (isClientMetaservice(header.service)) return { response: answerListClientsSoap(view, request), request, fault: false };
   const provider = resolveProvider(view, header);
   const signature = signRequest(ctx, request);
   await ctx.log.append(logRecord(ctx, request, header, 'request', signature, ctx.signerSha256));

@@ -2,7 +2,9 @@
  * Everything a pipeline step needs, wired once by the composition root (node/main.ts).
  * Time comes from `now`; storage, transport and keys are injected here and nowhere else.
  */
+import type { FaultCode } from '../core/errors.js';
 import type { Signer } from '../core/signature.js';
+import type { AdapterRegistry } from './adapters.js';
 import type { GlobalConfClient } from './global-conf-client.js';
 import type { BackendClient, PeerClient } from './http-pools.js';
 import type { LocalSnapshot, NodeSettings } from './local-store.js';
@@ -35,4 +37,10 @@ export interface NodeContext {
   readonly limits: NodeLimits;
   /** Operational log line (never payloads, keys or passwords). */
   readonly info: (line: string) => void;
+  /** Adapters of the local services (node/adapters.ts); absent = proxy to each backend URL. */
+  readonly adapters?: AdapterRegistry | undefined;
+  /** Folder of the WSDL files (served at GET /wsdl/ and returned by getWsdl). */
+  readonly wsdlDir?: string | undefined;
+  /** Evidence gate (node/evidence.ts): refuses exchanges during a time-stamping outage when so configured. */
+  readonly evidence?: { check(code: FaultCode): void } | undefined;
 }

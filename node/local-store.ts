@@ -26,6 +26,8 @@ export interface LocalService {
   readonly timeoutMs: number;
   /** A WSDL file in wsdl/ that describes the service. */
   readonly wsdl?: string | undefined;
+  /** Adapter settings as JSON (node/adapter-settings.ts); absent = proxy to backendUrl. */
+  readonly adapter?: string | undefined;
 }
 
 export interface AccessRight {
@@ -70,6 +72,10 @@ export function openLocalStore(path: string): LocalStore {
     CREATE TABLE IF NOT EXISTS services (service_key TEXT PRIMARY KEY, backend_url TEXT NOT NULL, timeout_ms INTEGER NOT NULL, wsdl TEXT);
     CREATE TABLE IF NOT EXISTS acl (service_key TEXT NOT NULL, client TEXT NOT NULL, granted_at TEXT NOT NULL, PRIMARY KEY (service_key, client));
   `);
+  // added later (issue 5): per-service adapter settings; nodes created before keep working
+  if (!(db.prepare('PRAGMA table_info(services)').all() as { name: string }[]).some((c) => c.name === 'adapter_json')) {
+    db.exec('ALTER TABLE services ADD COLUMN adapter_json TEXT');
+  }
   const readSettings = (): NodeSettings | undefined => {
     const rows = db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
     if (rows.length === 0) return undefined;
@@ -107,13 +113,14 @@ export function openLocalStore(path: string): LocalStore {
       return (db.prepare('SELECT id FROM clients ORDER BY id').all() as { id: string }[]).map((r) => r.id);
     },
     upsertService(s) {
-      db.prepare(`INSERT INTO services (service_key, backend_url, timeout_ms, wsdl) VALUES (?,?,?,?)
-        ON CONFLICT(service_key) DO UPDATE SET backend_url = excluded.backend_url, timeout_ms = excluded.timeout_ms, wsdl = excluded.wsdl`)
-        .run(s.serviceKey, s.backendUrl, s.timeoutMs, s.wsdl ?? null);
+      db.prepare(`INSERT INTO services (service_key, backend_url, timeout_ms, wsdl, adapter_json) VALUES (?,?,?,?,?)
+        ON CONFLICT(service_key) DO UPDATE SET backend_url = excluded.backend_url, timeout_ms = excluded.timeout_ms, wsdl = excluded.wsdl,
+        adapter_json = excluded.adapter_json`)
+        .run(s.serviceKey, s.backendUrl, s.timeoutMs, s.wsdl ?? null, s.adapter ?? null);
     },
     services() {
-      const rows = db.prepare('SELECT * FROM services ORDER BY service_key').all() as { service_key: string; backend_url: string; timeout_ms: number; wsdl: string | null }[];
-      return rows.map((r) => ({ serviceKey: r.service_key, backendUrl: r.backend_url, timeoutMs: r.timeout_ms, wsdl: r.wsdl ?? undefined }));
+      const rows = db.prepare('SELECT * FROM services ORDER BY service_key').all() as { service_key: string; backend_url: string; timeout_ms: number; wsdl: string | null; adapter_json: string | null }[];
+      return rows.map((r) => ({ serviceKey: r.service_key, backendUrl: r.backend_url, timeoutMs: r.timeout_ms, wsdl: r.wsdl ?? undefined, adapter: r.adapter_json ?? undefined }));
     },
     grant(serviceKey, client, at) {
       return db.prepare('INSERT OR IGNORE INTO acl (service_key, client, granted_at) VALUES (?,?,?)').run(serviceKey, client, at.toISOString()).changes > 0;

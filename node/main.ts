@@ -12,9 +12,11 @@ import { DEFAULT_LIMITS } from './context.js';
 import { createGlobalConfClient } from './global-conf-client.js';
 import { createBackendClient, createPeerClient } from './http-pools.js';
 import { openLocalStore, type LocalSnapshot } from './local-store.js';
-import { openMessageLog } from './message-log.js';
+import { openNodeEvidence } from './evidence.js';
+import { loadEvidenceSettings, type EvidenceSettings } from './evidence-settings.js';
 import { nodePaths, WSDL_DIR } from './paths.js';
 import { createReplayGuard } from './replay-guard.js';
+import { createAdapterRegistry } from './adapters.js';
 import { createIsServer, createProxyServer } from './servers.js';
 
 export interface StartNodeOptions {
@@ -24,6 +26,8 @@ export interface StartNodeOptions {
   readonly limits?: Partial<NodeLimits>;
   readonly confIntervalMs?: number;
   readonly wsdlDir?: string;
+  /** Evidence settings (default: <dir>/evidence.json or the defaults). */
+  readonly evidence?: EvidenceSettings;
 }
 
 export interface RunningNode {
@@ -63,7 +67,11 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   if (conf.lastError !== undefined) info(`aviso: ${conf.lastError}; se usa la copia local (serie ${conf.latest()?.conf.serial})`);
 
   const limits: NodeLimits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const log = openMessageLog(paths.messageLog);
+  const evidence = openNodeEvidence({
+    dir: opts.dir, settings: opts.evidence ?? loadEvidenceSettings(opts.dir), centralUrl: settings.centralUrl,
+    trustedCas: () => conf.latest()?.conf.trustedCas ?? [], now, info,
+  });
+  const log = evidence.log;
   let snapshot: LocalSnapshot = store.snapshot();
   let version = store.dataVersion();
   const localTimer = setInterval(() => {
@@ -75,15 +83,29 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   }, 1000);
   localTimer.unref();
 
+  const backends = createBackendClient({ maxResponseBytes: limits.maxMessageBytes });
   const ctx: NodeContext = {
     now, settings, local: () => snapshot, conf,
     signer: createSigner(signKey, signCert), signerSha256: certSha256(signCert),
     auth: { keyPem: authKey, certPem: authCert }, log,
     peers: createPeerClient({ maxResponseBytes: limits.maxMessageBytes * 2 }),
-    backends: createBackendClient({ maxResponseBytes: limits.maxMessageBytes }),
+    backends,
     replay: createReplayGuard({ windowMs: 10 * 60_000, maxEntries: 200_000 }),
-    limits, info,
+    limits, info, evidence,
+    adapters: createAdapterRegistry({ now, backends, maxMessageBytes: limits.maxMessageBytes }),
+    wsdlDir: opts.wsdlDir ?? WSDL_DIR,
   };
+  // every service adapter is built and checked now: a misconfigured one stops the node (Config.InvalidAdapter)
+  try {
+    await ctx.adapters?.check(snapshot.services.values());
+  } catch (err) {
+    clearInterval(localTimer);
+    await ctx.adapters?.close();
+    await backends.close();
+    await log.close();
+    store.close();
+    throw err;
+  }
 
   const health = () => {
     const v = conf.latest();
@@ -92,6 +114,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       nodo: settings.nodeName, miembro: `${settings.instance}/${settings.memberClass}/${settings.memberCode}`,
       configuracionGlobal: v === undefined ? null : { serie: v.conf.serial, venceEn: v.conf.expiresAt, vigente: v.expiresAtMs > t.getTime() },
       ultimoError: conf.lastError ?? null,
+      ...evidence.health(v?.conf),
     };
   };
   const isServer = createIsServer(ctx, { host: settings.isHost, port: settings.isPort, wsdlDir: opts.wsdlDir ?? WSDL_DIR, health });
@@ -101,6 +124,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     info(`configuración global actualizada: serie ${v.conf.serial}, vence ${v.conf.expiresAt}`);
   });
   conf.start();
+  evidence.start();
 
   const listen = (server: typeof isServer | typeof proxyServer, port: number, host: string) =>
     new Promise<number>((resolve, reject) => {
@@ -125,8 +149,9 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       proxyServer.closeAllConnections();
       await Promise.all([new Promise((r) => isServer.close(r)), new Promise((r) => proxyServer.close(r))]);
       await ctx.peers.close();
+      await ctx.adapters?.close();
       await ctx.backends.close();
-      await log.close();
+      await evidence.close();
       store.close();
     },
   };

@@ -1,18 +1,27 @@
 /**
  * Provider side: a signed request from a peer node in, a signed answer from the entity's backend out.
- * readMessage → verifyPeer → verifySignature → checkReplay → authorize → logRequest → callService →
- * signResponse → logResponse → reply.
+ * readMessage → verifyPeer → verifySignature → checkReplay → authorize → checkTrama → logRequest →
+ * callService → signResponse → logResponse → reply. Metaservices skip authorize/checkTrama and are
+ * answered by the node itself (node/metaservices.ts).
  */
 import { MiisError } from '../core/errors.js';
-import { formatClientId, formatMemberId, formatServiceId, providerOf, serviceKey } from '../core/identifiers.js';
+import type { GlobalConfAgreement } from '../core/global-conf-model.js';
+import { formatClientId, formatMemberId, formatServiceId, serviceKey } from '../core/identifiers.js';
+import type { XmlElement } from '../core/xml.js';
+import { decideAccess, limaDate } from './access-decision.js';
+import type { ServiceAdapter } from './adapters.js';
+import { answerProviderMetaservice, isProviderMetaservice } from './metaservices.js';
+import { WSDL_DIR } from './paths.js';
+import { createProxyAdapter } from './proxy-adapter.js';
+import { validateTrama } from './trama-validation.js';
 import { signDetached, verifyDetached } from '../core/signature.js';
 import { addRequestHash, readSoapMessage, type SoapMessage, type XRoadHeader } from '../core/soap.js';
 import type { NodeContext } from './context.js';
 import type { ConfView } from './global-conf-client.js';
-import type { LocalService, LocalSnapshot } from './local-store.js';
+import type { LocalService } from './local-store.js';
 import type { LogRecord } from './message-log.js';
 import { decodeSignedMessage, encodeSignedMessage, type SignedMessage } from './signed-message.js';
-import { checkSigningCert } from './signing-cert.js';
+import { checkSigningCert, isRevoked } from './signing-cert.js';
 
 export interface ProviderReplyOut {
   readonly body: Buffer;
@@ -36,6 +45,7 @@ export function verifyPeer(view: ConfView, header: XRoadHeader, peerSha256: stri
   if (node === undefined || peerSha256 === undefined || node.authCertSha256 !== peerSha256) {
     throw new MiisError('Server.ServerProxy.SslAuthenticationFailed', client);
   }
+  if (isRevoked(view.conf, peerSha256)) throw new MiisError('Server.ServerProxy.SslAuthenticationFailed', `${client} (certificado TLS revocado)`);
 }
 
 export function verifySignature(ctx: NodeContext, view: ConfView, request: SoapMessage, signature: Buffer): string {
@@ -56,31 +66,38 @@ export function checkReplay(ctx: NodeContext, header: XRoadHeader): void {
   }
 }
 
-/** Deny by default: the service must be local and the client (subsystem or its member) granted access. */
-export function authorize(local: LocalSnapshot, header: XRoadHeader): LocalService {
-  const key = serviceKey(header.service);
-  const service = local.services.get(key);
-  if (service === undefined || !local.clients.includes(formatClientId(providerOf(header.service)))) {
-    throw new MiisError('Server.ServerProxy.UnknownService', formatServiceId(header.service));
-  }
-  const allowed = local.acl.get(key);
-  const client = formatClientId(header.client);
-  if (allowed === undefined || (!allowed.has(client) && !allowed.has(formatMemberId(header.client)))) {
-    throw new MiisError('Server.ServerProxy.AccessDenied', client);
-  }
-  return service;
+/**
+ * Deny by default (node/access-decision.ts): the service is local, the client (subsystem or its
+ * member) has an access right (local ACL ∪ global configuration), and the request cites an agreement
+ * in force that covers client and service, with a purpose the agreement allows.
+ */
+export function authorize(ctx: NodeContext, view: ConfView, header: XRoadHeader): { service: LocalService; agreement: GlobalConfAgreement } {
+  const local = ctx.local();
+  const decision = decideAccess({
+    localServices: local.services, localClients: local.clients, acl: local.acl,
+    accessRights: view.conf.accessRights ?? [], agreements: view.conf.agreements ?? [], today: limaDate(ctx.now()),
+  }, header);
+  if (!decision.allowed) throw new MiisError(decision.code, decision.detail);
+  return { service: local.services.get(serviceKey(header.service)) as LocalService, agreement: decision.agreement };
 }
 
+/** The agreement's maximum number of identifiers and minimum validations (node/trama-validation.ts), before any backend call. */
+export function checkTrama(request: SoapMessage, agreement: GlobalConfAgreement): void {
+  const verdict = validateTrama(request.payload as XmlElement, agreement);
+  if (!verdict.ok) throw new MiisError(verdict.code, verdict.detail);
+}
+
+/** Answer through the service's adapter (node/adapters.ts): proxy to the backend or the declarative sql adapter. */
 export async function callService(ctx: NodeContext, service: LocalService, request: SoapMessage): Promise<SoapMessage> {
-  const reply = await ctx.backends.post(service.backendUrl, request.raw, { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' }, service.timeoutMs);
-  if (reply.contentType?.includes('xml') !== true) {
-    throw new MiisError('Server.ServerProxy.ServiceFailed', `HTTP ${reply.status} con tipo de contenido «${reply.contentType ?? ''}»`);
-  }
+  if (ctx.adapters === undefined) return createProxyAdapter(service, undefined, { backends: ctx.backends, maxMessageBytes: ctx.limits.maxMessageBytes }).call(request);
+  let adapter: ServiceAdapter;
   try {
-    return readSoapMessage(reply.body, 'response', { maxBytes: ctx.limits.maxMessageBytes, maxDepth: 32, maxElements: 50_000 });
+    adapter = await ctx.adapters.get(service);
   } catch (err) {
-    throw new MiisError('Server.ServerProxy.ServiceFailed', `respuesta no válida: ${(err as Error).message}`, { cause: err });
+    ctx.info(`adaptador de ${service.serviceKey}: ${(err as Error).message}`);
+    throw new MiisError('Server.ServerProxy.ServiceFailed', 'el adaptador del servicio está mal configurado', { cause: err });
   }
+  return adapter.call(request);
 }
 
 export function signResponse(ctx: NodeContext, request: SoapMessage, response: SoapMessage): { raw: Buffer; signature: string } {
@@ -100,12 +117,17 @@ export async function processProviderRequest(ctx: NodeContext, body: Buffer, con
   const { signed, request } = readMessage(ctx, body, contentType);
   const header = request.header as XRoadHeader;
   const view = ctx.conf.current('Server.ServerProxy.OutdatedGlobalConf');
+  ctx.evidence?.check('Server.ServerProxy.TimestampUnavailable');
   verifyPeer(view, header, peerSha256);
   const signerSha = verifySignature(ctx, view, request, signed.signature);
   checkReplay(ctx, header);
-  const service = authorize(ctx.local(), header);
+  // metaservices (listMethods, allowedMethods, getWsdl) are answered by this node and need no agreement
+  const access = isProviderMetaservice(header.service) ? undefined : authorize(ctx, view, header);
+  if (access !== undefined) checkTrama(request, access.agreement);
   await ctx.log.append(logRecord(ctx, header, 'request', request.raw, signed.signature.toString('utf8'), signerSha));
-  const response = await callService(ctx, service, request);
+  const response = access === undefined
+    ? answerProviderMetaservice(ctx, view, request, ctx.wsdlDir ?? WSDL_DIR)
+    : await callService(ctx, access.service, request);
   const out = signResponse(ctx, request, response);
   await ctx.log.append(logRecord(ctx, header, 'response', out.raw, out.signature, ctx.signerSha256, response.fault?.faultCode));
   return encodeSignedMessage(out.raw, out.signature) as { body: Buffer; contentType: string };

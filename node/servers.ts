@@ -16,6 +16,7 @@ import type { NodeContext } from './context.js';
 import { certDerSha256 } from './http-pools.js';
 import { readBody, sendJson, sendXml } from './http-util.js';
 import { processProviderRequest } from './server-proxy.js';
+import { answerListClientsHttp } from './metaservices.js';
 import { decodeSignedMessage } from './signed-message.js';
 
 const WSDL_FILE = /^[A-Za-z0-9._-]{1,100}\.(wsdl|xsd)$/;
@@ -66,6 +67,7 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://node');
     if (req.method === 'GET' && url.pathname === '/health') return sendJson(res, 200, opts.health());
+    if (req.method === 'GET' && url.pathname === '/listClients') return serveListClients(ctx, res, url, req.headers.accept);
     if (req.method === 'GET' && url.pathname.startsWith('/wsdl/')) return serveWsdl(res, opts, req, url.pathname.slice(6));
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'Use POST con un mensaje SOAP (o GET /wsdl/<archivo>, GET /health)' });
     let raw: Buffer | undefined;
@@ -86,6 +88,15 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
   const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => void handle(req, res));
   server.keepAliveTimeout = 60_000;
   return server;
+}
+
+/** X-Road listClients over HTTP GET: members and subsystems from the global configuration (node/metaservices.ts). */
+function serveListClients(ctx: NodeContext, res: ServerResponse, url: URL, accept: string | undefined): void {
+  const view = ctx.conf.latest();
+  if (view === undefined) return sendJson(res, 503, { error: 'El nodo no tiene configuración global' });
+  const out = answerListClientsHttp(view, url, accept);
+  res.writeHead(200, { 'content-type': out.contentType, 'content-length': out.body.length });
+  res.end(out.body);
 }
 
 async function serveWsdl(res: ServerResponse, opts: IsServerOptions, req: IncomingMessage, file: string): Promise<void> {

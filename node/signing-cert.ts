@@ -1,7 +1,8 @@
 /**
  * Is this signing certificate acceptable for this member right now? Chain to a CA trusted by the
  * global configuration, signing profile (digitalSignature + nonRepudiation), subject serialNumber
- * naming the member. Results are cached per certificate and configuration serial.
+ * naming the member, not revoked by central (conf.revokedCerts). Results are cached per
+ * certificate and configuration serial, so a revocation takes effect with the next configuration.
  */
 import { certificateInfo, verifyChain } from '../core/pki.js';
 import type { GlobalConf } from '../core/global-conf-model.js';
@@ -23,7 +24,15 @@ export function checkSigningCert(conf: GlobalConf, certPem: string, certSha256: 
   return decision;
 }
 
+/** Has central revoked this certificate (SHA-256 listed in the global configuration)? */
+export function isRevoked(conf: GlobalConf, certSha256: string | undefined): boolean {
+  return certSha256 !== undefined && conf.revokedCerts !== undefined && conf.revokedCerts.includes(certSha256);
+}
+
 function decideSigningCert(conf: GlobalConf, certPem: string, member: string, now: Date): CertDecision {
+  if (conf.revokedCerts !== undefined && conf.revokedCerts.length > 0 && isRevoked(conf, certificateInfo(certPem).sha256)) {
+    return { ok: false, reason: 'el certificado fue revocado por central' };
+  }
   const chain = verifyChain(certPem, conf.trustedCas, now);
   if (!chain.ok) return chain;
   const info = certificateInfo(certPem);

@@ -87,6 +87,8 @@ async function main(): Promise<void> {
         { nodeName: 'juntos', ruc: JUNTOS_RUC, name: 'JUNTOS', role: 'IPF', subsystems: ['JUNTOS'], isPort: ports.juntosIs, proxyPort: ports.juntosProxy },
       ],
       services: [{ id: SERVICES.consultarPersona, title: 'Consultar persona', provider: 'reniec', backendUrl: `http://127.0.0.1:${ports.backend}/`, wsdl: 'reniec.wsdl', allowed: [JUNTOS_CLIENT] }],
+      // the agreement the benchmark requests cite (the provider refuses requests without one)
+      agreements: [{ id: 'CONV-001-2026', provider: `PE/GOB/${RENIEC_RUC}`, clients: [JUNTOS_CLIENT], services: [SERVICES.consultarPersona], purposes: ['FOCALIZACION'], from: '2026-01-01' }],
     };
     await provisionInstance(plan);
     const central = await startCentral({ dir: centralDir(plan), host: '127.0.0.1', port: ports.central, clock: () => new Date() });

@@ -23,10 +23,29 @@ export interface ServicePlan {
   readonly id: string;
   readonly title: string;
   readonly provider: string;
+  /** SOAP backend (proxy adapter); ignored when sqlConfig is set. */
   readonly backendUrl: string;
+  /** Configuration file of the declarative sql adapter (node/adapter-settings.ts) instead of a backend. */
+  readonly sqlConfig?: string;
   readonly wsdl: string;
   /** Clients (subsystem ids) granted access on the provider node. */
   readonly allowed: readonly string[];
+}
+
+/** An agreement registered in central (`miis-central agreement add`) and enforced by the provider node. */
+export interface AgreementPlan {
+  readonly id: string;
+  /** Provider member INSTANCE/CLASS/CODE. */
+  readonly provider: string;
+  readonly clients: readonly string[];
+  /** Services with or without version. */
+  readonly services: readonly string[];
+  readonly purposes: readonly string[];
+  readonly from: string;
+  readonly until?: string;
+  readonly maxIds?: number;
+  /** `field:rule` specs, e.g. dni:dni. */
+  readonly validate?: readonly string[];
 }
 
 export interface InstancePlan {
@@ -36,6 +55,7 @@ export interface InstancePlan {
   readonly centralUrl: string;
   readonly entities: readonly EntityPlan[];
   readonly services: readonly ServicePlan[];
+  readonly agreements?: readonly AgreementPlan[];
   readonly keyAlgorithm?: 'ecdsa-p256' | 'rsa-2048';
 }
 
@@ -82,7 +102,14 @@ export async function provisionInstance(plan: InstancePlan, now?: () => Date): P
   }
   for (const s of plan.services) {
     await c('service', 'add', s.id, '--title', s.title);
-    await n(s.provider, 'service', 'add', s.id, '--backend', s.backendUrl, '--wsdl', s.wsdl, '--timeout', '10000');
+    const adapter = s.sqlConfig === undefined ? ['--backend', s.backendUrl] : ['--adapter', 'sql', '--sql-config', s.sqlConfig];
+    await n(s.provider, 'service', 'add', s.id, ...adapter, '--wsdl', s.wsdl, '--timeout', '10000');
     for (const client of s.allowed) await n(s.provider, 'acl', 'grant', s.id, client);
+  }
+  for (const a of plan.agreements ?? []) {
+    const many = (flag: string, values: readonly string[]) => values.flatMap((v) => [flag, v]);
+    await c('agreement', 'add', '--id', a.id, '--provider', a.provider, ...many('--client', a.clients), ...many('--service', a.services),
+      ...many('--purpose', a.purposes), '--from', a.from, ...(a.until === undefined ? [] : ['--until', a.until]),
+      ...(a.maxIds === undefined ? [] : ['--max-ids', String(a.maxIds)]), ...many('--validate', a.validate ?? []));
   }
 }

@@ -10,13 +10,17 @@ import { startCentral, type RunningCentral } from '../../central/main.js';
 import { startNode, type RunningNode } from '../../node/main.js';
 import { startMidisBackend, startReniecBackend, type RunningBackend } from './backends.js';
 import { generateSandboxData, samplesDni } from './data.js';
-import { centralDir, nodeDir, provisionInstance, type InstancePlan } from './provision.js';
+import { centralDir, nodeDir, provisionInstance, type AgreementPlan, type InstancePlan } from './provision.js';
+import { createSandboxRegistries, registryPaths } from './registries.js';
 
 export const INSTANCE = 'PE';
 export const MEMBER_CLASS = 'GOB';
 export const RENIEC_RUC = '20295613620';
 export const MIDIS_RUC = '20545565359';
 export const JUNTOS_RUC = '20511268401';
+export const INEI_RUC = '20151942629';
+export const SUNAT_RUC = '20131312955';
+export const PENSION65_RUC = '20511343080';
 
 export interface SandboxPorts {
   readonly central: number;
@@ -31,34 +35,87 @@ export function sandboxPorts(base: number): SandboxPorts {
     central: base,
     reniecBackend: base + 1,
     midisBackend: base + 2,
-    nodes: { reniec: { is: base + 11, proxy: base + 21 }, midis: { is: base + 12, proxy: base + 22 }, juntos: { is: base + 13, proxy: base + 23 } },
+    nodes: {
+      reniec: { is: base + 11, proxy: base + 21 }, midis: { is: base + 12, proxy: base + 22 }, juntos: { is: base + 13, proxy: base + 23 },
+      inei: { is: base + 14, proxy: base + 24 }, sunat: { is: base + 15, proxy: base + 25 }, pension65: { is: base + 16, proxy: base + 26 },
+    },
   };
 }
 
 const svc = (ruc: string, sub: string, code: string) => `${INSTANCE}/${MEMBER_CLASS}/${ruc}/${sub}/${code}/v1`;
 export const JUNTOS_CLIENT = `${INSTANCE}/${MEMBER_CLASS}/${JUNTOS_RUC}/JUNTOS`;
+export const PENSION65_CLIENT = `${INSTANCE}/${MEMBER_CLASS}/${PENSION65_RUC}/PENSION65`;
 export const SERVICES = {
   consultarPersona: svc(RENIEC_RUC, 'RUPN', 'consultarPersona'),
   consultarHogar: svc(MIDIS_RUC, 'PGH', 'consultarHogar'),
   consultarCSE: svc(MIDIS_RUC, 'PGH', 'consultarCSE'),
+  consultarCentrosPoblados: svc(INEI_RUC, 'MARCOCENSAL', 'consultarCentrosPoblados'),
+  consultarAtributos: svc(SUNAT_RUC, 'RENTAS', 'consultarAtributos'),
+  registrarAfiliacion: svc(MIDIS_RUC, 'RNU', 'registrarAfiliacion'),
+  registrarDesafiliacion: svc(MIDIS_RUC, 'RNU', 'registrarDesafiliacion'),
+  registrarEgreso: svc(MIDIS_RUC, 'RNU', 'registrarEgreso'),
+  consultarRNU: svc(MIDIS_RUC, 'RNU', 'consultarRNU'),
 } as const;
+
+const member = (ruc: string) => `${INSTANCE}/${MEMBER_CLASS}/${ruc}`;
+
+/** The agreements the sandbox registers in central: Juntos and Pensión 65 get different ones. */
+export const SANDBOX_AGREEMENTS: readonly AgreementPlan[] = [
+  { id: 'CONV-001-2026-MIDIS-RENIEC', provider: member(RENIEC_RUC), clients: [JUNTOS_CLIENT], services: [SERVICES.consultarPersona], purposes: ['FOCALIZACION'], from: '2026-01-01' },
+  { id: 'CONV-002-2026-MIDIS-PGH', provider: member(MIDIS_RUC), clients: [JUNTOS_CLIENT], services: [SERVICES.consultarHogar, SERVICES.consultarCSE], purposes: ['FOCALIZACION'], from: '2026-01-01' },
+  {
+    id: 'CONV-003-2026-MIDIS-RNU', provider: member(MIDIS_RUC), clients: [JUNTOS_CLIENT, PENSION65_CLIENT],
+    services: [SERVICES.registrarAfiliacion, SERVICES.registrarDesafiliacion, SERVICES.registrarEgreso],
+    purposes: ['AFILIACION', 'EGRESO'], from: '2026-01-01', maxIds: 1000, validate: ['dni:dni', 'programa:required', 'fecha:pattern:[0-9]{4}-[0-9]{2}-[0-9]{2}'],
+  },
+  {
+    id: 'CONV-006-2026-MIDIS-RNU-CONSULTA', provider: member(MIDIS_RUC), clients: [JUNTOS_CLIENT, PENSION65_CLIENT], services: [SERVICES.consultarRNU],
+    purposes: ['FOCALIZACION'], from: '2026-01-01', maxIds: 1000, validate: ['dni:dni'],
+  },
+  {
+    id: 'CONV-004-2026-INEI', provider: member(INEI_RUC), clients: [JUNTOS_CLIENT, PENSION65_CLIENT], services: [SERVICES.consultarCentrosPoblados],
+    purposes: ['FOCALIZACION'], from: '2026-01-01', maxIds: 100, validate: ['codigoCentroPoblado:centro-poblado'],
+  },
+  // SUNAT answers Juntos only: Pensión 65 has an access right on the SUNAT node but no agreement covering it
+  {
+    id: 'CONV-005-2026-SUNAT-JUNTOS', provider: member(SUNAT_RUC), clients: [JUNTOS_CLIENT], services: [SERVICES.consultarAtributos],
+    purposes: ['FOCALIZACION'], from: '2026-01-01', maxIds: 100, validate: ['dni:dni'],
+  },
+];
+
+/** Where the sql-adapter registries (INEI, SUNAT, RNU) live under the sandbox folder. */
+export function registriesDir(dir: string): string {
+  return join(dir, 'registries');
+}
 
 export function sandboxPlan(dir: string, ports: SandboxPorts): InstancePlan {
   const node = (name: string) => ports.nodes[name] as { is: number; proxy: number };
   const reniecUrl = `http://127.0.0.1:${ports.reniecBackend}/`;
   const midisUrl = `http://127.0.0.1:${ports.midisBackend}/`;
+  const reg = registryPaths(registriesDir(dir));
   return {
     dir, instance: INSTANCE, memberClass: MEMBER_CLASS, centralUrl: `http://127.0.0.1:${ports.central}`,
     entities: [
       { nodeName: 'reniec', ruc: RENIEC_RUC, name: 'Registro Nacional de Identificación y Estado Civil', role: 'RENIEC', subsystems: ['RUPN'], isPort: node('reniec').is, proxyPort: node('reniec').proxy },
-      { nodeName: 'midis', ruc: MIDIS_RUC, name: 'Ministerio de Desarrollo e Inclusión Social', role: 'MIDIS', subsystems: ['PGH'], isPort: node('midis').is, proxyPort: node('midis').proxy },
+      { nodeName: 'midis', ruc: MIDIS_RUC, name: 'Ministerio de Desarrollo e Inclusión Social', role: 'MIDIS', subsystems: ['PGH', 'RNU'], isPort: node('midis').is, proxyPort: node('midis').proxy },
       { nodeName: 'juntos', ruc: JUNTOS_RUC, name: 'Programa Nacional de Apoyo Directo a los Más Pobres - JUNTOS', role: 'IPF', subsystems: ['JUNTOS'], isPort: node('juntos').is, proxyPort: node('juntos').proxy },
+      { nodeName: 'inei', ruc: INEI_RUC, name: 'INEI', role: 'INEI', subsystems: ['MARCOCENSAL'], isPort: node('inei').is, proxyPort: node('inei').proxy },
+      { nodeName: 'sunat', ruc: SUNAT_RUC, name: 'SUNAT', role: 'PRODUCTORA_INFORMACION_SOCIAL', subsystems: ['RENTAS'], isPort: node('sunat').is, proxyPort: node('sunat').proxy },
+      { nodeName: 'pension65', ruc: PENSION65_RUC, name: 'Programa Pensión 65', role: 'IPF', subsystems: ['PENSION65'], isPort: node('pension65').is, proxyPort: node('pension65').proxy },
     ],
     services: [
       { id: SERVICES.consultarPersona, title: 'Consultar persona por DNI (RUPN)', provider: 'reniec', backendUrl: reniecUrl, wsdl: 'reniec.wsdl', allowed: [JUNTOS_CLIENT] },
       { id: SERVICES.consultarHogar, title: 'Consultar hogar del PGH por DNI o código de hogar', provider: 'midis', backendUrl: midisUrl, wsdl: 'midis.wsdl', allowed: [JUNTOS_CLIENT] },
       { id: SERVICES.consultarCSE, title: 'Consultar clasificación socioeconómica (CSE) por DNI', provider: 'midis', backendUrl: midisUrl, wsdl: 'midis.wsdl', allowed: [JUNTOS_CLIENT] },
+      // registries served by the declarative sql adapter (scripts/sandbox/registries.ts): no web service written
+      { id: SERVICES.consultarCentrosPoblados, title: 'Consultar centros poblados del Marco Censal', provider: 'inei', backendUrl: '', sqlConfig: reg.configs.consultarCentrosPoblados, wsdl: 'identificacion.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
+      { id: SERVICES.consultarAtributos, title: 'Consultar si los ingresos superan el umbral (SUNAT, sin montos)', provider: 'sunat', backendUrl: '', sqlConfig: reg.configs.consultarAtributos, wsdl: 'elegibilidad.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
+      { id: SERVICES.registrarAfiliacion, title: 'Registrar afiliaciones en el RNU', provider: 'midis', backendUrl: '', sqlConfig: reg.configs.registrarAfiliacion, wsdl: 'afiliacion.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
+      { id: SERVICES.registrarDesafiliacion, title: 'Registrar desafiliaciones en el RNU', provider: 'midis', backendUrl: '', sqlConfig: reg.configs.registrarDesafiliacion, wsdl: 'afiliacion.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
+      { id: SERVICES.registrarEgreso, title: 'Registrar egresos en el RNU', provider: 'midis', backendUrl: '', sqlConfig: reg.configs.registrarEgreso, wsdl: 'afiliacion.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
+      { id: SERVICES.consultarRNU, title: 'Consultar afiliaciones en el RNU', provider: 'midis', backendUrl: '', sqlConfig: reg.configs.consultarRNU, wsdl: 'elegibilidad.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
     ],
+    agreements: SANDBOX_AGREEMENTS,
   };
 }
 
@@ -73,20 +130,24 @@ export interface SandboxInfo {
 export interface RunningSandbox {
   readonly info: SandboxInfo;
   readonly provisioned: boolean;
+  /** The running nodes, by name (tests reach their context and logs). */
+  readonly nodes: ReadonlyMap<string, RunningNode>;
   close(): Promise<void>;
 }
 
-export async function startSandbox(opts: { dir: string; basePort?: number; info?: (line: string) => void; persons?: number }): Promise<RunningSandbox> {
+export async function startSandbox(opts: { dir: string; basePort?: number; info?: (line: string) => void; persons?: number; extraAgreements?: readonly AgreementPlan[] }): Promise<RunningSandbox> {
   const ports = sandboxPorts(opts.basePort ?? 4400);
-  const plan = sandboxPlan(opts.dir, ports);
+  const base = sandboxPlan(opts.dir, ports);
+  const plan: InstancePlan = opts.extraAgreements === undefined ? base : { ...base, agreements: [...(base.agreements ?? []), ...opts.extraAgreements] };
   const log = opts.info ?? (() => undefined);
   const provisioned = !existsSync(join(centralDir(plan), 'central.db'));
+  const data = generateSandboxData({ persons: opts.persons ?? 12_000 });
   if (provisioned) {
     mkdirSync(opts.dir, { recursive: true });
     log('Primera ejecución: creando central, entidades, nodos y certificados…');
+    createSandboxRegistries({ dir: registriesDir(opts.dir), programmes: { JUNTOS: JUNTOS_CLIENT, PENSION65: PENSION65_CLIENT } }, data);
     await provisionInstance(plan);
   }
-  const data = generateSandboxData({ persons: opts.persons ?? 12_000 });
   const closers: (() => Promise<void>)[] = [];
   try {
     const reniec: RunningBackend = await startReniecBackend({ data, port: ports.reniecBackend });
@@ -111,7 +172,7 @@ export async function startSandbox(opts: { dir: string; basePort?: number; info?
     };
     writeFileSync(join(opts.dir, 'sandbox.json'), `${JSON.stringify(info, null, 2)}\n`);
     return {
-      info, provisioned,
+      info, provisioned, nodes: new Map(nodes.map((n) => [n.name, n])),
       async close() {
         for (const c of closers.reverse()) await c();
       },

@@ -5,30 +5,26 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import type { CliIo } from '../../core/cli-kit.js';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCentral, type RunningCentral } from '../../central/main.js';
 import { startNode, type RunningNode, type StartNodeOptions } from '../../node/main.js';
 import { startReniecBackend, type RunningBackend } from '../../scripts/sandbox/backends.js';
 import { generateSandboxData, samplesDni, type SandboxData } from '../../scripts/sandbox/data.js';
-import { nodeDir, provisionInstance, type InstancePlan } from '../../scripts/sandbox/provision.js';
+import { nodeDir, provisionInstance, type AgreementPlan, type InstancePlan } from '../../scripts/sandbox/provision.js';
+import { freePort } from '../helpers/net.js';
+export { freePort };
 
 export const RENIEC = 'PE/GOB/20295613620';
 export const JUNTOS = 'PE/GOB/20511268401';
 export const JUNTOS_CLIENT = `${JUNTOS}/JUNTOS`;
 export const CONSULTAR_PERSONA = `${RENIEC}/RUPN/consultarPersona/v1`;
+/** The agreement personaRequest cites: Juntos may query RENIEC's consultarPersona for FOCALIZACION. */
+export const CONVENIO = 'CONV-001-2026';
+export const BASE_AGREEMENT: AgreementPlan = {
+  id: CONVENIO, provider: RENIEC, clients: [JUNTOS_CLIENT], services: [CONSULTAR_PERSONA], purposes: ['FOCALIZACION'], from: '2026-01-01',
+};
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Instance {
   readonly dir: string;
@@ -44,7 +40,7 @@ export interface Instance {
   close(): Promise<void>;
 }
 
-export async function startInstance(opts: { now?: () => Date; allowJuntos?: boolean } = {}): Promise<Instance> {
+export async function startInstance(opts: { now?: () => Date; allowJuntos?: boolean; agreements?: readonly AgreementPlan[] } = {}): Promise<Instance> {
   const dir = mkdtempSync(join(tmpdir(), 'miis-e2e-'));
   const data = generateSandboxData({ persons: 500 });
   const backend = await startReniecBackend({ data });
@@ -56,6 +52,7 @@ export async function startInstance(opts: { now?: () => Date; allowJuntos?: bool
       { nodeName: 'juntos', ruc: '20511268401', name: 'Programa Juntos', role: 'IPF', subsystems: ['JUNTOS'], isPort: p3 as number, proxyPort: p4 as number },
     ],
     services: [{ id: CONSULTAR_PERSONA, title: 'Consultar persona por DNI', provider: 'reniec', backendUrl: backend.url, wsdl: 'reniec.wsdl', allowed: opts.allowJuntos === false ? [] : [JUNTOS_CLIENT] }],
+    agreements: opts.agreements ?? [BASE_AGREEMENT],
   };
   await provisionInstance(plan, opts.now);
   const central = await startCentral({ dir: join(dir, 'central'), host: '127.0.0.1', port: centralPort as number, clock: opts.now ?? (() => new Date()) });

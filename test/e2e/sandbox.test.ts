@@ -33,7 +33,7 @@ describe('sandbox (npm start)', () => {
           assert.equal(sb.provisioned, round === 1);
           const info = JSON.parse(readFileSync(join(dir, 'sandbox.json'), 'utf8')) as SandboxInfo;
           assert.equal(info.central.url, `http://127.0.0.1:${basePort}`);
-          assert.deepEqual(info.nodes.map((n) => n.name), ['reniec', 'midis', 'juntos']);
+          assert.deepEqual(info.nodes.map((n) => n.name), ['reniec', 'midis', 'juntos', 'inei', 'sunat', 'pension65']);
           assert.ok(info.clients.some((c) => c.id === 'PE/GOB/20511268401/JUNTOS' && c.node === 'juntos'));
           assert.ok(info.services.some((s) => s.id.endsWith('/consultarPersona/v1') && s.provider === 'reniec' && s.wsdl.endsWith('/wsdl/reniec.wsdl')));
           assert.ok(info.samples.dni.length >= 1);
