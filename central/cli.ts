@@ -23,6 +23,7 @@ import { registerAgreementCommands } from './agreements-cli.js';
 import { registerGovernanceCommands } from './cli-governance.js';
 import { seedCatalogue } from './catalogue-seed.js';
 import { registerRevocationCommands } from './revocation-cli.js';
+import { registerExternalCaCommands } from './external-ca-cli.js';
 import type { ChangeContext, RegistryStore } from './registry-store.js';
 
 interface CommonOptions {
@@ -238,6 +239,7 @@ function buildProgram(cx: Context): Command {
   registerAgreementCommands(program, { common, withStore, ctxOf, out });
   registerGovernanceCommands(program, { common, withStore, ctxOf, out });
   registerRevocationCommands(cert, { common, withStore, ctxOf, out });
+  registerExternalCaCommands(program, { common, withStore, ctxOf, out });
 
   // conf
   const conf = program.command('conf').description('configuración global firmada');

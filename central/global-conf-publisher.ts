@@ -7,6 +7,7 @@ import { MiisError } from '../core/errors.js';
 import type { GlobalConf } from '../core/global-conf-model.js';
 import { signGlobalConf } from '../core/global-conf.js';
 import type { Signer } from '../core/signature.js';
+import { externalCaPublication } from './external-cas.js';
 import { buildGlobalConf, confContentSha256 } from './global-conf-builder.js';
 import { SETTING, requireInstance } from './registry.js';
 import type { ConfVersionRecord, RegistryStore } from './registry-store.js';
@@ -51,13 +52,16 @@ export function createGlobalConfPublisher(opts: {
 
   const build = (serial: number, now: Date): GlobalConf => {
     const caPem = store.getSetting(SETTING.caCertPem);
-    return buildGlobalConf(store.snapshot(), {
+    // external CAs (central/external-cas.ts): their issuing certificates follow the instance CA
+    const external = externalCaPublication(store);
+    const conf = buildGlobalConf(store.snapshot(), {
       instance: requireInstance(store),
-      trustedCas: caPem === undefined ? [] : [caPem],
+      trustedCas: [...(caPem === undefined ? [] : [caPem]), ...external.trustedCas],
       serial,
       now,
       validityMs,
     });
+    return external.externalCas.length === 0 ? conf : { ...conf, externalCas: external.externalCas };
   };
   const nextSerial = (): number => (store.latestConfVersion()?.serial ?? 0) + 1;
 

@@ -95,4 +95,27 @@ export interface GlobalConf {
   readonly accessRights?: readonly GlobalConfAccessRight[];
   /** SHA-256 (lowercase hex) of certificates central has revoked; nodes refuse them. */
   readonly revokedCerts?: readonly string[];
+  /** External CAs (e.g. ECEP-RENIEC) whose certificates are mapped to members by rules (core/member-mapping.ts). */
+  readonly externalCas?: readonly GlobalConfExternalCa[];
+}
+
+/** Certificate fields a member-mapping rule can read. */
+export type MappingField = 'subject.serialNumber' | 'subject.CN' | 'subject.O' | 'subject.OU' | 'subject.emailAddress' | 'san.email';
+
+export interface GlobalConfMemberMapping {
+  readonly field: MappingField;
+  /** Regular expression with exactly one capture group; it must match the whole field value. */
+  readonly pattern: string;
+  /** Member template, `$1` = the capture, e.g. 'PE/GOB/$1'. */
+  readonly member: string;
+}
+
+/** A trusted external CA: its issuing certificate is in trustedCas; its certificates belong to members only through the rules. */
+export interface GlobalConfExternalCa {
+  readonly name: string;
+  /** SHA-256 (lowercase hex) of the issuing CA certificate (one of trustedCas). */
+  readonly certSha256: string;
+  readonly memberMapping: readonly GlobalConfMemberMapping[];
+  /** OCSP responder; default: the URL in each certificate's Authority Information Access. */
+  readonly ocspUrl?: string;
 }

@@ -15,6 +15,7 @@ import * as crypto from 'node:crypto';
 import { MiisError } from './errors.js';
 import { GLOBAL_CONF_FORMAT, type GlobalConf } from './global-conf-model.js';
 import { parseClientId, parseServiceId } from './identifiers.js';
+import { mappingRuleProblem } from './member-mapping.js';
 import { certDer, certificateInfo } from './pki.js';
 import { signatureAlgorithmOf, type Signer, type SignatureAlgorithm } from './signature.js';
 
@@ -127,7 +128,7 @@ const CONF_KEYS = ['format', 'instance', 'serial', 'generatedAt', 'expiresAt', '
 const MEMBER_KEYS = ['id', 'name', 'role'] as const;
 const NODE_KEYS = ['name', 'owner', 'address', 'authCertSha256', 'clients'] as const;
 const SERVICE_KEYS = ['id', 'title'] as const;
-const CONF_OPTIONAL_KEYS = ['agreements', 'accessRights', 'revokedCerts'] as const;
+const CONF_OPTIONAL_KEYS = ['agreements', 'accessRights', 'revokedCerts', 'externalCas'] as const;
 const AGREEMENT_KEYS = ['id', 'provider', 'clients', 'services', 'purposes', 'validFrom'] as const;
 const AGREEMENT_OPTIONAL_KEYS = ['acta', 'validUntil', 'maxIdsPerRequest', 'validations'] as const;
 const VALIDATION_RULES = ['required', 'dni', 'ruc', 'carne-extranjeria', 'ubigeo-inei', 'ubigeo-reniec', 'centro-poblado', 'pattern'] as const;
@@ -261,6 +262,29 @@ function validateOptionalSections(conf: Record<string, unknown>, instance: strin
       if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) throw invalid(`revokedCerts[${i}]: se esperan 64 dígitos hexadecimales en minúscula`);
     });
   }
+  if (conf['externalCas'] !== undefined) validateExternalCas(conf, instance);
+}
+
+/** externalCas: each names one CA of trustedCas (by SHA-256) and carries valid mapping rules. */
+function validateExternalCas(conf: Record<string, unknown>, instance: string): void {
+  const trusted = new Set((conf['trustedCas'] as readonly string[]).map((pem) => certificateInfo(pem).sha256));
+  const names = new Set<string>();
+  requireArray(conf['externalCas'], 'externalCas').forEach((e, i) => {
+    const where = `externalCas[${i}]`;
+    const ext = requireObject(e, where, ['name', 'certSha256', 'memberMapping'] as const, ['ocspUrl'] as const);
+    const name = requireText(ext['name'], `${where}.name`);
+    if (names.has(name)) throw invalid(`${where}.name: CA externa duplicada ${name}`);
+    names.add(name);
+    const sha = ext['certSha256'];
+    if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) throw invalid(`${where}.certSha256: se esperan 64 dígitos hexadecimales en minúscula`);
+    if (!trusted.has(sha)) throw invalid(`${where}.certSha256: el certificado de la CA no está en trustedCas`);
+    requireArray(ext['memberMapping'], `${where}.memberMapping`).forEach((rule, j) => {
+      const problem = mappingRuleProblem(rule, instance);
+      if (problem !== undefined) throw invalid(`${where}.memberMapping[${j}]: ${problem}`);
+    });
+    const url = ext['ocspUrl'];
+    if (url !== undefined && (typeof url !== 'string' || !/^https?:\/\/[^\s]{1,2000}$/.test(url))) throw invalid(`${where}.ocspUrl: se espera una URL http(s)`);
+  });
 }
 
 function requireAnyClientId(value: unknown, where: string, instance: string): void {

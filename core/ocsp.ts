@@ -153,7 +153,8 @@ export function verifyOcspResponse(der: Uint8Array, certPem: string, issuerPem: 
     let i = tbs.children[0]?.tag === 0xa0 ? 2 : 1;
     i += 1; // producedAt
     const singles = child(tbs, i, 0x30).children;
-    const nonceWrap = tbs.children.find((c) => c.tag === 0xa1);
+    // responseExtensions [1] come after the responses (responderID byName is also tagged [1])
+    const nonceWrap = tbs.children.slice(i + 1).find((c) => c.tag === 0xa1);
     if (opts.nonce !== undefined && nonceWrap !== undefined) {
       const ext = child(nonceWrap, 0, 0x30).children.find((e) => readOid(child(e, 0, 0x06)) === OID.nonce);
       if (ext !== undefined && !child(ext, ext.children.length - 1, 0x04).value.equals(octets(opts.nonce))) return { ok: false, reason: 'el nonce de la respuesta OCSP no corresponde' };

@@ -13,7 +13,8 @@ import { validateRuc } from '../core/peru-ids.js';
 import { KEY_ALGORITHMS, certificateInfo, createCsr, generateKeyPair, type KeyAlgorithm } from '../core/pki.js';
 import { verifyGlobalConf } from '../core/global-conf.js';
 import { openLocalStore, type LocalStore } from './local-store.js';
-import { openCliLog, registerEvidenceCommands, runLogVerify } from './evidence-cli.js';
+import { openCliLog, readLocalConf, registerEvidenceCommands, runLogVerify } from './evidence-cli.js';
+import { importSigningCert, startSigningKeyRotation } from './signing-rotation.js';
 import { startNode } from './main.js';
 import { nodePaths } from './paths.js';
 import { registerNodeAccessCommands } from './access-request-cli.js';
@@ -121,7 +122,13 @@ function buildProgram(io: CliIo): Command {
       await withStore(o.dir, (store) => {
         const s = store.settings();
         const p = nodePaths(o.dir);
-        for (const [file, profile, keyPath, dest] of [[o.sign, 'sign', p.signKey, p.signCert], [o.auth, 'auth', p.authKey, p.authCert]] as const) {
+        if (o.sign !== undefined) {
+          // signing certificates: renewal, or activation of a rotated key (node/signing-rotation.ts)
+          const r = importSigningCert(o.dir, readInputFile(o.sign, 'certificado'), { memberId: `${s.instance}/${s.memberClass}/${s.memberCode}`, conf: readLocalConf(o.dir), now: now(), file: o.sign });
+          out(`Certificado sign importado: ${r.info.subject.replaceAll('\n', ', ')} (vence ${r.info.notAfter.toISOString()}, SHA-256 ${r.info.sha256})`);
+          if (r.kind === 'rotation') out('Rotación completada: la nueva clave firma desde ahora (un nodo en marcha la toma en segundos); la anterior se guarda en keys/sign-key.previous.pem y sign.previous.pem.');
+        }
+        for (const [file, profile, keyPath, dest] of [[o.auth, 'auth', p.authKey, p.authCert]] as const) {
           if (file === undefined) continue;
           const pem = readInputFile(file, 'certificado');
           const info = certificateInfo(pem);
@@ -134,6 +141,17 @@ function buildProgram(io: CliIo): Command {
           out(`Certificado ${profile} importado: ${info.subject.replaceAll('\n', ', ')} (vence ${info.notAfter.toISOString()}, SHA-256 ${info.sha256})`);
         }
       });
+    });
+
+  withDir(cert.command('rotate'))
+    .description('rotación de la clave de firma sin interrupción: crea una clave nueva y su solicitud (CSR); la actual sigue firmando hasta importar el certificado nuevo')
+    .option('--force', 'descarta una rotación pendiente y empieza otra')
+    .addHelpText('after', '\nPasos:\n  miis-node cert rotate --dir D\n  miis-central cert sign --csr D/sign.next.csr --profile sign --out nuevo.pem\n  miis-node cert import --sign nuevo.pem --dir D    (el nodo en marcha la activa sin reiniciar)\n')
+    .action(async (o: Dir & { force?: boolean }) => {
+      const r = await withStore(o.dir, (store) => startSigningKeyRotation(o.dir, store.settings(), { force: o.force === true }));
+      out(`Nueva clave de firma: ${r.keyPath}`);
+      out(`Solicitud de certificado: ${r.csrPath}`);
+      out('Envíela a central («miis-central cert sign --profile sign») e importe el certificado con «miis-node cert import --sign»; hasta entonces firma la clave actual.');
     });
 
   const anchor = program.command('anchor').description('ancla de confianza: central y su certificado de firma de la configuración global');

@@ -12,7 +12,7 @@ import type { ConfView } from './global-conf-client.js';
 import type { NodeContext } from './context.js';
 import type { LogRecord } from './message-log.js';
 import { decodeSignedMessage, encodeSignedMessage } from './signed-message.js';
-import { checkSigningCert, isRevoked } from './signing-cert.js';
+import { checkSigningCert, confirmByOcsp, isRevoked } from './signing-cert.js';
 import { answerListClientsSoap, isClientMetaservice, isProviderMetaservice } from './metaservices.js';
 
 export interface ClientResult {
@@ -93,7 +93,7 @@ export async function sendToProvider(ctx: NodeContext, view: ConfView, provider:
   throw new MiisError('Server.ClientProxy.InvalidResponse', `HTTP ${reply.status}, tipo «${reply.contentType ?? ''}»`);
 }
 
-export function verifyResponse(ctx: NodeContext, view: ConfView, request: SoapMessage, reply: ProviderReply & { signature: Buffer }): { response: SoapMessage; signerSha: string } {
+export async function verifyResponse(ctx: NodeContext, view: ConfView, request: SoapMessage, reply: ProviderReply & { signature: Buffer }): Promise<{ response: SoapMessage; signerSha: string }> {
   let response: SoapMessage;
   try {
     response = readSoapMessage(reply.message, 'response', { maxBytes: ctx.limits.maxMessageBytes, maxDepth: 32, maxElements: 50_000 });
@@ -109,6 +109,8 @@ export function verifyResponse(ctx: NodeContext, view: ConfView, request: SoapMe
   const provider = formatMemberId(header.service);
   const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, provider, ctx.now());
   if (!cert.ok) throw new MiisError('Server.ClientProxy.IncorrectCertificate', cert.reason);
+  // external-CA certificate (conf.externalCas): its revocation is checked by OCSP (node/ocsp-checker.ts)
+  if (cert.ocsp !== undefined) await confirmByOcsp(ctx.ocsp, cert.ocsp, 'Server.ClientProxy.IncorrectCertificate');
   const inconsistency = checkConsistency(request, response);
   if (inconsistency !== null) throw new MiisError('Server.ClientProxy.InconsistentResponse', inconsistency.field);
   return { response, signerSha: verdict.certSha256 };
@@ -127,7 +129,7 @@ export async function processClientRequest(ctx: NodeContext, raw: Buffer): Promi
   await ctx.log.append(logRecord(ctx, request, header, 'request', signature, ctx.signerSha256));
   const reply = await sendToProvider(ctx, view, provider, request, signature);
   if (reply.kind === 'fault' || reply.signature === undefined) return { response: reply.message, request, fault: true };
-  const { response, signerSha } = verifyResponse(ctx, view, request, { ...reply, signature: reply.signature });
+  const { response, signerSha } = await verifyResponse(ctx, view, request, { ...reply, signature: reply.signature });
   await ctx.log.append(logRecord(ctx, response, header, 'response', reply.signature.toString('utf8'), signerSha));
   return { response: response.raw, request, fault: response.fault !== undefined };
 }

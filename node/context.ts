@@ -9,6 +9,7 @@ import type { GlobalConfClient } from './global-conf-client.js';
 import type { BackendClient, PeerClient } from './http-pools.js';
 import type { LocalSnapshot, NodeSettings } from './local-store.js';
 import type { MessageLog } from './message-log.js';
+import type { OcspChecker } from './ocsp-checker.js';
 import type { ReplayGuard } from './replay-guard.js';
 
 export interface NodeLimits {
@@ -43,4 +44,6 @@ export interface NodeContext {
   readonly wsdlDir?: string | undefined;
   /** Evidence gate (node/evidence.ts): refuses exchanges during a time-stamping outage when so configured. */
   readonly evidence?: { check(code: FaultCode): void } | undefined;
+  /** OCSP for signing certificates of external CAs (node/ocsp-checker.ts); absent = such certificates are refused. */
+  readonly ocsp?: OcspChecker | undefined;
 }

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { MiisError } from '../core/errors.js';
 
 export type OutagePolicy = 'refuse' | 'flag';
+/** What a node does with an external-CA certificate when its OCSP responder gives no usable answer. */
+export type OcspDownPolicy = 'refuse' | 'accept-and-flag';
 
 export interface EvidenceSettings {
   /** Seal message bodies and signatures at rest (AES-256-GCM, keys/log-keys.json). */
@@ -30,7 +32,13 @@ export interface EvidenceSettings {
     readonly encrypt: boolean;
   };
   readonly certificates: { readonly warnDays: number };
-  readonly ocsp: { readonly freshnessSec: number; readonly onUnavailable: OutagePolicy };
+  /** OCSP for certificates of external CAs (node/ocsp-checker.ts). */
+  readonly ocsp: {
+    /** A response older than this (thisUpdate) is not used; a fresh one is fetched. */
+    readonly maxAgeSeconds: number;
+    readonly onResponderDown: OcspDownPolicy;
+    readonly timeoutSeconds: number;
+  };
 }
 
 export const DEFAULT_EVIDENCE_SETTINGS: EvidenceSettings = {
@@ -39,7 +47,7 @@ export const DEFAULT_EVIDENCE_SETTINGS: EvidenceSettings = {
   timestamping: { enabled: true, intervalSec: 60, graceSec: 4 * 3600, onOutage: 'refuse' },
   archive: { intervalSec: 3600, retentionDays: 30, encrypt: false },
   certificates: { warnDays: 30 },
-  ocsp: { freshnessSec: 3600, onUnavailable: 'refuse' },
+  ocsp: { maxAgeSeconds: 3600, onResponderDown: 'refuse', timeoutSeconds: 5 },
 };
 
 export function evidencePaths(dir: string) {
@@ -59,6 +67,12 @@ function num(v: unknown, fallback: number, what: string, min: number, max: numbe
 function policy(v: unknown, fallback: OutagePolicy, what: string): OutagePolicy {
   if (v === undefined) return fallback;
   if (v !== 'refuse' && v !== 'flag') throw new MiisError('Config.InvalidInput', `evidence.json: ${what} debe ser "refuse" (rechazar) o "flag" (continuar y avisar)`);
+  return v;
+}
+
+function ocspPolicy(v: unknown, fallback: OcspDownPolicy): OcspDownPolicy {
+  if (v === undefined) return fallback;
+  if (v !== 'refuse' && v !== 'accept-and-flag') throw new MiisError('Config.InvalidInput', 'evidence.json: ocsp.onResponderDown debe ser "refuse" (rechazar) o "accept-and-flag" (aceptar y avisar)');
   return v;
 }
 
@@ -91,7 +105,11 @@ export function parseEvidenceSettings(raw: unknown): EvidenceSettings {
       encrypt: flag(ar.encrypt, d.archive.encrypt, 'archive.encrypt'),
     },
     certificates: { warnDays: num(o.certificates?.warnDays, d.certificates.warnDays, 'certificates.warnDays', 0, 3650) },
-    ocsp: { freshnessSec: num(o.ocsp?.freshnessSec, d.ocsp.freshnessSec, 'ocsp.freshnessSec', 1, 30 * 86_400), onUnavailable: policy(o.ocsp?.onUnavailable, d.ocsp.onUnavailable, 'ocsp.onUnavailable') },
+    ocsp: {
+      maxAgeSeconds: num(o.ocsp?.maxAgeSeconds, d.ocsp.maxAgeSeconds, 'ocsp.maxAgeSeconds', 1, 30 * 86_400),
+      onResponderDown: ocspPolicy(o.ocsp?.onResponderDown, d.ocsp.onResponderDown),
+      timeoutSeconds: num(o.ocsp?.timeoutSeconds, d.ocsp.timeoutSeconds, 'ocsp.timeoutSeconds', 0.1, 120),
+    },
   };
 }
 

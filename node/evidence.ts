@@ -4,6 +4,7 @@
  * in-memory gate (`check`); time-stamping and archiving run on their own timers.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FaultCode } from '../core/errors.js';
 import type { GlobalConf } from '../core/global-conf-model.js';
 import { createArchiver, type Archiver } from './archiver.js';
@@ -69,7 +70,8 @@ export function openNodeEvidence(opts: {
     },
     health(conf) {
       const certs: CertStatusRow[] = [];
-      for (const [role, file] of [['sign', paths.signCert], ['auth', paths.authCert]] as const) {
+      // sign.previous.pem: the certificate of the key replaced by the last rotation (node/signing-rotation.ts)
+      for (const [role, file] of [['sign', paths.signCert], ['auth', paths.authCert], ['sign-previous', join(opts.dir, 'sign.previous.pem')]] as const) {
         if (existsSync(file)) certs.push(certStatus(role, readFileSync(file, 'utf8'), conf, now(), settings.certificates.warnDays));
       }
       return {

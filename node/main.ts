@@ -5,8 +5,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { MiisError } from '../core/errors.js';
-import { certSha256 } from '../core/pki.js';
-import { createSigner } from '../core/signature.js';
 import type { NodeContext, NodeLimits } from './context.js';
 import { DEFAULT_LIMITS } from './context.js';
 import { createGlobalConfClient } from './global-conf-client.js';
@@ -18,6 +16,8 @@ import { nodePaths, WSDL_DIR } from './paths.js';
 import { createReplayGuard } from './replay-guard.js';
 import { createAdapterRegistry } from './adapters.js';
 import { createIsServer, createProxyServer } from './servers.js';
+import { createOcspChecker } from './ocsp-checker.js';
+import { createSigningIdentity } from './signing-rotation.js';
 
 export interface StartNodeOptions {
   readonly dir: string;
@@ -67,11 +67,14 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   if (conf.lastError !== undefined) info(`aviso: ${conf.lastError}; se usa la copia local (serie ${conf.latest()?.conf.serial})`);
 
   const limits: NodeLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const evidenceSettings = opts.evidence ?? loadEvidenceSettings(opts.dir);
   const evidence = openNodeEvidence({
-    dir: opts.dir, settings: opts.evidence ?? loadEvidenceSettings(opts.dir), centralUrl: settings.centralUrl,
+    dir: opts.dir, settings: evidenceSettings, centralUrl: settings.centralUrl,
     trustedCas: () => conf.latest()?.conf.trustedCas ?? [], now, info,
   });
   const log = evidence.log;
+  const signing = createSigningIdentity(opts.dir, signKey, signCert, info);
+  const ocsp = createOcspChecker({ settings: evidenceSettings.ocsp, now, info });
   let snapshot: LocalSnapshot = store.snapshot();
   let version = store.dataVersion();
   const localTimer = setInterval(() => {
@@ -80,13 +83,20 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       version = v;
       snapshot = store.snapshot();
     }
+    try {
+      signing.reload(); // key rotation (node/signing-rotation.ts): a new pair is used without restart
+    } catch (err) {
+      info(`certificado de firma: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }, 1000);
   localTimer.unref();
 
   const backends = createBackendClient({ maxResponseBytes: limits.maxMessageBytes });
   const ctx: NodeContext = {
     now, settings, local: () => snapshot, conf,
-    signer: createSigner(signKey, signCert), signerSha256: certSha256(signCert),
+    get signer() { return signing.current().signer; },
+    get signerSha256() { return signing.current().sha256; },
+    ocsp,
     auth: { keyPem: authKey, certPem: authCert }, log,
     peers: createPeerClient({ maxResponseBytes: limits.maxMessageBytes * 2 }),
     backends,
@@ -115,6 +125,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       configuracionGlobal: v === undefined ? null : { serie: v.conf.serial, venceEn: v.conf.expiresAt, vigente: v.expiresAtMs > t.getTime() },
       ultimoError: conf.lastError ?? null,
       ...evidence.health(v?.conf),
+      ocsp: ocsp.health(),
     };
   };
   const isServer = createIsServer(ctx, { host: settings.isHost, port: settings.isPort, wsdlDir: opts.wsdlDir ?? WSDL_DIR, health });

@@ -21,7 +21,7 @@ import type { ConfView } from './global-conf-client.js';
 import type { LocalService } from './local-store.js';
 import type { LogRecord } from './message-log.js';
 import { decodeSignedMessage, encodeSignedMessage, type SignedMessage } from './signed-message.js';
-import { checkSigningCert, isRevoked } from './signing-cert.js';
+import { checkSigningCert, confirmByOcsp, isRevoked } from './signing-cert.js';
 
 export interface ProviderReplyOut {
   readonly body: Buffer;
@@ -48,7 +48,7 @@ export function verifyPeer(view: ConfView, header: XRoadHeader, peerSha256: stri
   if (isRevoked(view.conf, peerSha256)) throw new MiisError('Server.ServerProxy.SslAuthenticationFailed', `${client} (certificado TLS revocado)`);
 }
 
-export function verifySignature(ctx: NodeContext, view: ConfView, request: SoapMessage, signature: Buffer): string {
+export async function verifySignature(ctx: NodeContext, view: ConfView, request: SoapMessage, signature: Buffer): Promise<string> {
   const verdict = verifyDetached(request.raw, signature);
   if (!verdict.ok) {
     ctx.info(`firma de solicitud rechazada: ${verdict.reason}`);
@@ -57,6 +57,8 @@ export function verifySignature(ctx: NodeContext, view: ConfView, request: SoapM
   const header = request.header as XRoadHeader;
   const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, formatMemberId(header.client), ctx.now());
   if (!cert.ok) throw new MiisError('Server.ServerProxy.IncorrectCertificate', cert.reason);
+  // external-CA certificate (conf.externalCas): its revocation is checked by OCSP (node/ocsp-checker.ts)
+  if (cert.ocsp !== undefined) await confirmByOcsp(ctx.ocsp, cert.ocsp, 'Server.ServerProxy.IncorrectCertificate');
   return verdict.certSha256;
 }
 
@@ -119,7 +121,7 @@ export async function processProviderRequest(ctx: NodeContext, body: Buffer, con
   const view = ctx.conf.current('Server.ServerProxy.OutdatedGlobalConf');
   ctx.evidence?.check('Server.ServerProxy.TimestampUnavailable');
   verifyPeer(view, header, peerSha256);
-  const signerSha = verifySignature(ctx, view, request, signed.signature);
+  const signerSha = await verifySignature(ctx, view, request, signed.signature);
   checkReplay(ctx, header);
   // metaservices (listMethods, allowedMethods, getWsdl) are answered by this node and need no agreement
   const access = isProviderMetaservice(header.service) ? undefined : authorize(ctx, view, header);
