@@ -3,7 +3,7 @@
  * their certificates to members. Wired into central/cli.ts with one call.
  */
 import type { Command } from 'commander';
-import { formatTable, readInputFile, toJson } from '../core/cli-kit.js';
+import { collect, formatTable, readInputFile, toJson } from '../core/cli-kit.js';
 import { parseMappingRule } from '../core/member-mapping.js';
 import type { CentralCliHelpers } from './agreements-cli.js';
 import { listExternalCas, trustExternalCa, untrustExternalCa } from './external-cas.js';
@@ -14,7 +14,6 @@ interface Common {
   readonly actor?: string;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerExternalCaCommands(program: Command, h: CentralCliHelpers): void {
   const ca = program.command('ca').description('CA externas de confianza (p. ej. ECEP-RENIEC) y la correspondencia de sus certificados con miembros');
