@@ -5,7 +5,8 @@
  * bands, value map) so that a raw value such as an income never leaves the node.
  */
 import Database from 'better-sqlite3';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type PgModule from 'pg';
 import { MiisError } from '../core/errors.js';
 import { escapeXml, formatClientId } from '../core/identifiers.js';
 import { readSoapMessage, type SoapMessage, type XRoadHeader } from '../core/soap.js';
@@ -69,7 +70,11 @@ export function openSqliteEngine(path: string, write: boolean, timeoutMs: number
 
 const PG_DATE = 1082;
 
+/** `pg` costs ~15 MB of memory once loaded: load it only when a PostgreSQL registry is configured. */
+const loadPg = (): typeof PgModule => createRequire(import.meta.url)('pg') as typeof PgModule;
+
 export function openPostgresEngine(connectionString: string, timeoutMs: number): SqlEngine {
+  const pg = loadPg();
   const pool = new pg.Pool({
     connectionString, max: 8, connectionTimeoutMillis: 5000, statement_timeout: timeoutMs, query_timeout: timeoutMs + 1000,
     types: { getTypeParser: ((oid: number, format?: string) => (oid === PG_DATE ? (v: string) => v : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
