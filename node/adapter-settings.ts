@@ -280,3 +280,8 @@ export function describeAdapter(backendUrl: string, stored: string | undefined):
     return `${backendUrl} (configuración ilegible)`;
   }
 }
+
+/** Hide the password of a connection string (postgresql://user:secret@host → postgresql://user:***@host) before showing it. */
+export function redactSecrets(text: string): string {
+  return text.replace(/(postgres(?:ql)?:\/\/[^:/@\s"]+):[^@\s"]+@/g, '$1:***@');
+}

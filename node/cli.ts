@@ -18,7 +18,7 @@ import { importSigningCert, startSigningKeyRotation } from './signing-rotation.j
 import { startNode } from './main.js';
 import { nodePaths } from './paths.js';
 import { registerNodeAccessCommands } from './access-request-cli.js';
-import { adapterFromCliOptions, describeAdapter, type AdapterCliOptions } from './adapter-settings.js';
+import { adapterFromCliOptions, describeAdapter, redactSecrets, type AdapterCliOptions } from './adapter-settings.js';
 
 function parseHttpUrl(value: string, what: string, protocols: readonly string[]): string {
   let u: URL;
@@ -219,7 +219,8 @@ function buildProgram(io: CliIo): Command {
   withDir(service.command('list')).description('lista los servicios locales').option('--json', 'salida JSON')
     .action(async (o: Dir & { json?: boolean }) => {
       const rows = await withStore(o.dir, (s) => s.services());
-      out(o.json === true ? toJson(rows) : formatTable(['SERVICIO', 'BACKEND', 'TIEMPO MÁX. (ms)'], rows.map((r) => [r.serviceKey, describeAdapter(r.backendUrl, r.adapter), String(r.timeoutMs)])));
+      // never print a database password kept in an adapter's settings
+      out(o.json === true ? redactSecrets(toJson(rows)) : formatTable(['SERVICIO', 'BACKEND', 'TIEMPO MÁX. (ms)'], rows.map((r) => [r.serviceKey, describeAdapter(r.backendUrl, r.adapter), String(r.timeoutMs)])));
     });
 
   const acl = program.command('acl').description('derechos de acceso: quién puede usar cada servicio local (denegado por omisión)');
