@@ -16,7 +16,8 @@ import { ACCESS_REQUEST_REFERENCE } from '../core/access-request-message.js';
 import type { RegistryStore } from './registry-store.js';
 import { SETTING } from './registry.js';
 import { fileAccessRequest, type AccessRequestRecord } from './access-requests.js';
-import { calendarOf, limaDate } from './governance-util.js';
+import { limaDate } from '../core/business-days.js';
+import { calendarOf } from './governance-util.js';
 
 export const MAX_CLOCK_SKEW_MS = 10 * 60_000;
 

@@ -8,6 +8,7 @@ import { MiisError } from '../core/errors.js';
 import type { GlobalConfAgreement, GlobalConfValidation } from '../core/global-conf-model.js';
 import { formatMemberId, parseClientId, parseServiceId, serviceKey } from '../core/identifiers.js';
 import type { ChangeContext, RegistryStore } from './registry-store.js';
+import { isIsoDate } from '../core/business-days.js';
 
 export const AGREEMENTS_MIGRATION_SQL = `
   CREATE TABLE agreements (
@@ -20,13 +21,6 @@ export type AgreementInput = GlobalConfAgreement;
 
 const AGREEMENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 const PURPOSE = /^[A-Z][A-Z0-9_]{1,39}$/;
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-function isDay(text: string): boolean {
-  if (!DAY.test(text)) return false;
-  const d = new Date(`${text}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text;
-}
 
 const bad = (detail: string): MiisError => new MiisError('Config.InvalidInput', detail);
 
@@ -53,8 +47,8 @@ export function checkAgreement(store: RegistryStore, a: AgreementInput): GlobalC
   });
   if (a.purposes.length === 0) throw bad('indique al menos una finalidad (--purpose), p. ej. FOCALIZACION');
   for (const p of a.purposes) if (!PURPOSE.test(p)) throw bad(`finalidad no válida: «${p}» (mayúsculas, dígitos y _, p. ej. FOCALIZACION)`);
-  if (!isDay(a.validFrom)) throw bad(`fecha de inicio no válida: «${a.validFrom}» (AAAA-MM-DD)`);
-  if (a.validUntil !== undefined && (!isDay(a.validUntil) || a.validUntil < a.validFrom)) {
+  if (!isIsoDate(a.validFrom)) throw bad(`fecha de inicio no válida: «${a.validFrom}» (AAAA-MM-DD)`);
+  if (a.validUntil !== undefined && (!isIsoDate(a.validUntil) || a.validUntil < a.validFrom)) {
     throw bad(`fecha de fin no válida: «${a.validUntil}» (AAAA-MM-DD, no anterior al inicio)`);
   }
   if (a.maxIdsPerRequest !== undefined && (!Number.isSafeInteger(a.maxIdsPerRequest) || a.maxIdsPerRequest < 1)) {

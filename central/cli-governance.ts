@@ -23,7 +23,8 @@ import { renderActaHtml, writeActaPdf } from './acta-render.js';
 import { DEADLINE_LABELS, computeDeadlines } from './deadlines.js';
 import { computeCompliance } from './compliance.js';
 import { addSanction, listSanctions, SANCTIONS_COMPONENT } from './sanctions.js';
-import { APPROVAL_DATE_SETTING, calendarOf, dateOrToday, decreedDays, limaDate, setDecreedDays } from './governance-util.js';
+import { limaDate } from '../core/business-days.js';
+import { APPROVAL_DATE_SETTING, calendarOf, dateOrToday, decreedDays, setDecreedDays } from './governance-util.js';
 
 type GovernanceCliHelpers = CentralCliHelpers;
 

@@ -6,6 +6,7 @@
 import { MiisError } from '../core/errors.js';
 import { createPeruCalendar, parseIsoDate, type Calendar } from '../core/business-days.js';
 import type { ChangeContext, RegistryStore } from './registry-store.js';
+import { limaDate } from '../core/business-days.js';
 
 /** Settings key: JSON array of decreed non-working days (YYYY-MM-DD) of the public sector. */
 export const DECREED_DAYS_SETTING = 'feriados_decretados';
@@ -19,12 +20,6 @@ export const DAYS = {
   accessAnswer: 10, // 7.2.3
 } as const;
 
-const LIMA_OFFSET_MS = 5 * 3_600_000; // Peru: UTC-5 all year
-
-/** The calendar date in Lima (YYYY-MM-DD) of an instant. */
-export function limaDate(at: Date): string {
-  return new Date(at.getTime() - LIMA_OFFSET_MS).toISOString().slice(0, 10);
-}
 
 /** A real date YYYY-MM-DD, or today in Lima when absent. */
 export function dateOrToday(value: string | undefined, ctx: ChangeContext): string {

@@ -48,6 +48,19 @@ function dayNumberOf(s: string): number {
   return n;
 }
 
+/** Whether `s` is a real calendar date written YYYY-MM-DD (2026-02-30 is not), year 1900 or later. */
+export function isIsoDate(s: string): boolean {
+  return toDayNumber(s) !== undefined;
+}
+
+/** Peru keeps UTC−5 all year (no daylight saving time). */
+const LIMA_OFFSET_MS = 5 * 3_600_000;
+
+/** The calendar date in Lima (YYYY-MM-DD) of an instant: the "today" of deadlines and agreements. */
+export function limaDate(at: Date): string {
+  return new Date(at.getTime() - LIMA_OFFSET_MS).toISOString().slice(0, 10);
+}
+
 /** Validates a real calendar date written YYYY-MM-DD (2026-02-30 is refused) and returns it. */
 export function parseIsoDate(s: string): string {
   dayNumberOf(s);

@@ -18,6 +18,7 @@ import { parseClientId, parseServiceId } from './identifiers.js';
 import { mappingRuleProblem } from './member-mapping.js';
 import { certDer, certificateInfo } from './pki.js';
 import { signatureAlgorithmOf, type Signer, type SignatureAlgorithm } from './signature.js';
+import { isIsoDate } from './business-days.js';
 
 export const SIGNED_GLOBAL_CONF_FORMAT = 'miis-signed-globalconf/1';
 const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
@@ -132,7 +133,6 @@ const CONF_OPTIONAL_KEYS = ['agreements', 'accessRights', 'revokedCerts', 'exter
 const AGREEMENT_KEYS = ['id', 'provider', 'clients', 'services', 'purposes', 'validFrom'] as const;
 const AGREEMENT_OPTIONAL_KEYS = ['acta', 'validUntil', 'maxIdsPerRequest', 'validations'] as const;
 const VALIDATION_RULES = ['required', 'dni', 'ruc', 'carne-extranjeria', 'ubigeo-inei', 'ubigeo-reniec', 'centro-poblado', 'pattern'] as const;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const NODE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_TEXT = 500;
@@ -303,7 +303,7 @@ function requireServiceKey(value: unknown, where: string, instance: string): voi
 }
 
 function requireDate(value: unknown, where: string): void {
-  if (typeof value !== 'string' || !ISO_DATE.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
+  if (typeof value !== 'string' || !isIsoDate(value)) {
     throw invalid(`${where}: se espera una fecha AAAA-MM-DD válida`);
   }
 }

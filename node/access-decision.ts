@@ -35,10 +35,6 @@ export type Decision =
 
 const deny = (code: FaultCode, detail: string): Decision => ({ allowed: false, code, detail });
 
-/** Calendar date in Lima (UTC−5 all year, no daylight saving time). */
-export function limaDate(now: Date): string {
-  return new Date(now.getTime() - 5 * 3_600_000).toISOString().slice(0, 10);
-}
 
 /** The client is named by its subsystem id or by its member id. */
 function coversClient(list: Iterable<string>, client: ClientId): boolean {

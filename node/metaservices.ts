@@ -16,10 +16,11 @@ import {
   type ClientId, type ServiceId,
 } from '../core/identifiers.js';
 import { readSoapMessage, type SoapMessage, type XRoadHeader } from '../core/soap.js';
-import { allowedServiceKeys, limaDate, type AccessRules } from './access-decision.js';
+import { allowedServiceKeys, type AccessRules } from './access-decision.js';
 import type { NodeContext } from './context.js';
 import type { ConfView } from './global-conf-client.js';
 import { renderEchoResponse } from './soap-response.js';
+import { limaDate } from '../core/business-days.js';
 
 export const PROVIDER_METASERVICES = ['listMethods', 'allowedMethods', 'getWsdl'] as const;
 export const CLIENT_METASERVICES = ['listClients'] as const;

@@ -8,7 +8,7 @@ import { MiisError } from '../core/errors.js';
 import type { GlobalConfAgreement } from '../core/global-conf-model.js';
 import { formatClientId, formatMemberId, formatServiceId, serviceKey } from '../core/identifiers.js';
 import type { XmlElement } from '../core/xml.js';
-import { decideAccess, limaDate } from './access-decision.js';
+import { decideAccess } from './access-decision.js';
 import type { ServiceAdapter } from './adapters.js';
 import { answerProviderMetaservice, isProviderMetaservice } from './metaservices.js';
 import { WSDL_DIR } from './paths.js';
@@ -22,6 +22,7 @@ import type { LocalService } from './local-store.js';
 import type { LogRecord } from './message-log.js';
 import { decodeSignedMessage, encodeSignedMessage, type SignedMessage } from './signed-message.js';
 import { checkSigningCert, confirmByOcsp, isRevoked } from './signing-cert.js';
+import { limaDate } from '../core/business-days.js';
 
 export interface ProviderReplyOut {
   readonly body: Buffer;

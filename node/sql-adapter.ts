@@ -11,10 +11,10 @@ import { MiisError } from '../core/errors.js';
 import { escapeXml, formatClientId } from '../core/identifiers.js';
 import { readSoapMessage, type SoapMessage, type XRoadHeader } from '../core/soap.js';
 import type { XmlElement } from '../core/xml.js';
-import { limaDate } from './access-decision.js';
 import type { Derivation, SqlAdapterConfig, SqlAttribute } from './adapter-settings.js';
 import { renderEchoResponse } from './soap-response.js';
 import { bindValues, compileQuery, queryParams, type CompiledQuery } from './sql-query.js';
+import { limaDate } from '../core/business-days.js';
 
 export interface SqlEngine {
   readonly name: 'sqlite' | 'postgres';

@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { checkDni } from '../../core/peru-ids.js';
 import { parseXml, type XmlDocument, type XmlElement, type XmlLimits } from '../../core/xml.js';
 import { MiisError } from '../../core/errors.js';
+import { limaDate } from '../../core/business-days.js';
 import {
   indexSandboxData, isCseVigente,
   type Cse, type Hogar, type Persona, type SandboxData, type SandboxIndex,
@@ -241,10 +242,8 @@ function renderCse(cse: Cse | undefined, today: string): string {
     `<vigente>${isCseVigente(cse, today)}</vigente></consultarCSEResponse>`;
 }
 
-/** Calendar date in Lima (UTC−5 all year, no daylight saving time). */
-export function limaDay(now: Date): string {
-  return new Date(now.getTime() - 5 * 3_600_000).toISOString().slice(0, 10);
-}
+/** Calendar date in Lima (the CSE's `vigente` is evaluated on it). */
+export const limaDay = limaDate;
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : c === '"' ? '&quot;' : '&apos;'));

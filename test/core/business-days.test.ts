@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MiisError } from '../../core/errors.js';
 import {
-  addBusinessDays, businessDaysBetween, createPeruCalendar, DECREED_DAY_NAME, parseIsoDate,
+  addBusinessDays, businessDaysBetween, createPeruCalendar, DECREED_DAY_NAME, isIsoDate, limaDate, parseIsoDate,
 } from '../../core/business-days.js';
 
 /** DOMAIN.md, "Business days": the 2026 national holidays. */
@@ -136,5 +136,18 @@ describe('input validation', () => {
     for (const n of [-1, 1.5, Number.NaN, 1e9]) {
       assert.throws(() => addBusinessDays('2026-01-01', n, cal), isInvalidInput(/días hábiles no válido/), String(n));
     }
+  });
+});
+
+describe('dates in Lima', () => {
+  it('isIsoDate accepts real YYYY-MM-DD dates only', () => {
+    for (const ok of ['2026-02-28', '2024-02-29', '2026-12-31']) assert.equal(isIsoDate(ok), true, ok);
+    for (const bad of ['2026-02-29', '2026-13-01', '2026-1-01', '26-01-01', '2026-01-01T00:00:00Z', '']) assert.equal(isIsoDate(bad), false, bad);
+  });
+
+  it('limaDate turns at 05:00 UTC (Lima is UTC−5 all year)', () => {
+    assert.equal(limaDate(new Date('2026-12-31T23:30:00Z')), '2026-12-31');
+    assert.equal(limaDate(new Date('2027-01-01T04:59:59Z')), '2026-12-31');
+    assert.equal(limaDate(new Date('2027-01-01T05:00:00Z')), '2027-01-01');
   });
 });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GlobalConfAgreement } from '../../core/global-conf-model.js';
 import { parseClientId, parseServiceId } from '../../core/identifiers.js';
-import { allowedServiceKeys, decideAccess, limaDate, type AccessRequest, type AccessRules } from '../../node/access-decision.js';
+import { allowedServiceKeys, decideAccess, type AccessRequest, type AccessRules } from '../../node/access-decision.js';
+import { limaDate } from '../../core/business-days.js';
 
 const PROVIDER = 'PE/GOB/20295613620';
 const SERVICE = `${PROVIDER}/RUPN/consultarPersona`;
