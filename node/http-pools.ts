@@ -31,8 +31,33 @@ export function certDerSha256(cert: PeerCertificate | X509Certificate): string {
   return createHash('sha256').update(cert.raw).digest('hex');
 }
 
+/**
+ * What a pooled connection was built with: the peer's pinned certificate, our own TLS certificate
+ * and the trusted CAs. A pool is replaced when any of them changes (a rotated certificate, a CA
+ * added to the global configuration). Digests are remembered per PEM so the hot path hashes nothing.
+ */
+const pemDigests = new WeakMap<readonly string[], string>();
+function caDigest(caPems: readonly string[]): string {
+  let d = pemDigests.get(caPems);
+  if (d === undefined) {
+    d = createHash('sha256').update(caPems.join('\n')).digest('hex');
+    pemDigests.set(caPems, d);
+  }
+  return d;
+}
+const certDigests = new Map<string, string>();
+function certDigest(pem: string): string {
+  let d = certDigests.get(pem);
+  if (d === undefined) {
+    if (certDigests.size > 64) certDigests.clear();
+    d = createHash('sha256').update(pem).digest('hex');
+    certDigests.set(pem, d);
+  }
+  return d;
+}
+
 function poolKey(address: string, sha: string, tls: PeerTls): string {
-  return `${address}|${sha}|${tls.certPem.length}|${tls.caPems.join('').length}`;
+  return `${address}|${sha}|${certDigest(tls.certPem)}|${caDigest(tls.caPems)}`;
 }
 
 export function createPeerClient(opts: { maxResponseBytes: number; connections?: number }): PeerClient {
