@@ -7,20 +7,8 @@ import { collect, formatTable, parseInteger, toJson } from '../core/cli-kit.js';
 import { MiisError } from '../core/errors.js';
 import type { GlobalConfValidation } from '../core/global-conf-model.js';
 import { addAgreement, listAgreements, parseValidationSpec } from './agreements.js';
-import type { ChangeContext, RegistryStore } from './registry-store.js';
+import type { CentralCliHelpers, CommonOptions } from './cli-helpers.js';
 
-export interface Common {
-  readonly dir: string;
-  readonly actor?: string;
-}
-
-/** What central/cli.ts hands to the modules that register more commands (agreements, revocation, governance). */
-export interface CentralCliHelpers {
-  readonly common: (cmd: Command) => Command;
-  readonly withStore: <T>(o: Common, fn: (store: RegistryStore) => T | Promise<T>) => Promise<T>;
-  readonly ctxOf: (o: Common) => ChangeContext;
-  readonly out: (s: string) => void;
-}
 
 export function registerAgreementCommands(program: Command, h: CentralCliHelpers): void {
   const agreement = program.command('agreement').description('convenios: quién puede usar qué servicios, con qué finalidad y hasta cuándo');
@@ -37,7 +25,7 @@ export function registerAgreementCommands(program: Command, h: CentralCliHelpers
     .option('--validate <campo:regla>', 'validación mínima de la trama: dni, ruc, carne-extranjeria, ubigeo-inei, ubigeo-reniec, centro-poblado, required o pattern:EXPR (repetible)', collect, [])
     .option('--acta <número>', 'acta que lo registra, p. ej. ACTA Nº 01-2026-MIDIS/DGFO')
     .addHelpText('after', '\nEjemplo:\n  miis-central agreement add --id CONV-001-2026-MIDIS-RENIEC --provider PE/GOB/20295613620 \\\n    --client PE/GOB/20511268401/JUNTOS --service PE/GOB/20295613620/RUPN/consultarPersona \\\n    --purpose FOCALIZACION --from 2026-01-01 --until 2026-12-31 --max-ids 100 --validate dni:dni\n')
-    .action(async (o: Common & { id: string; provider: string; client: string[]; service: string[]; purpose: string[]; from: string; until?: string; maxIds?: string; validate: string[]; acta?: string }) => {
+    .action(async (o: CommonOptions & { id: string; provider: string; client: string[]; service: string[]; purpose: string[]; from: string; until?: string; maxIds?: string; validate: string[]; acta?: string }) => {
       const validations: GlobalConfValidation[] = o.validate.map((spec) => {
         const v = parseValidationSpec(spec);
         if (typeof v === 'string') throw new MiisError('Config.InvalidInput', v);
@@ -55,7 +43,7 @@ export function registerAgreementCommands(program: Command, h: CentralCliHelpers
   h.common(agreement.command('list'))
     .description('lista los convenios registrados')
     .option('--json', 'salida en JSON')
-    .action(async (o: Common & { json?: boolean }) => {
+    .action(async (o: CommonOptions & { json?: boolean }) => {
       const rows = await h.withStore(o, (store) => listAgreements(store));
       h.out(o.json === true ? toJson(rows) : formatTable(['CONVENIO', 'PROVEEDOR', 'DESDE', 'HASTA', 'FINALIDADES', 'CLIENTES', 'SERVICIOS'],
         rows.map((a) => [a.id, a.provider, a.validFrom, a.validUntil ?? '-', a.purposes.join(','), a.clients.join(','), a.services.join(',')])));

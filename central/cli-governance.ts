@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { collect, formatTable, parseInteger, readInputFile, toJson } from '../core/cli-kit.js';
 import { MiisError } from '../core/errors.js';
 import { parseIsoDate } from '../core/business-days.js';
-import type { CentralCliHelpers, Common } from './agreements-cli.js';
+import type { CentralCliHelpers, CommonOptions } from './cli-helpers.js';
 import { MEMBER_ROLES } from './registry-store.js';
 import { addEntity, listEntities, requireEntity, updateEntity } from './entities.js';
 import { answerDesignation, listDesignations, requestDesignation } from './responsible-units.js';
@@ -26,8 +26,6 @@ import { addSanction, listSanctions, SANCTIONS_COMPONENT } from './sanctions.js'
 import { limaDate } from '../core/business-days.js';
 import { APPROVAL_DATE_SETTING, calendarOf, dateOrToday, decreedDays, setDecreedDays } from './governance-util.js';
 
-type GovernanceCliHelpers = CentralCliHelpers;
-
 /** Listings accept --json. */
 type Json = { readonly json?: boolean };
 
@@ -42,7 +40,7 @@ function dash(value: string | null | undefined): string {
   return value === null || value === undefined || value === '' ? '-' : value;
 }
 
-export function registerGovernanceCommands(program: Command, h: GovernanceCliHelpers): void {
+export function registerGovernanceCommands(program: Command, h: CentralCliHelpers): void {
   const { common, withStore, ctxOf, out } = h;
   const show = (o: Json, value: unknown, table: () => string): void => out(o.json === true ? toJson(value) : table());
 
@@ -57,7 +55,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .option('--sector <sector>', 'sector, p. ej. Salud')
     .option('--contact <contacto>', 'contacto institucional (correo, teléfono)')
     .addHelpText('after', example('miis-central entity add --ruc 20511268401 --name "Programa Juntos" --acronym JUNTOS --role IPF --sector "Desarrollo e Inclusión Social"'))
-    .action(async (o: Common & { ruc: string; name: string; role: string; acronym?: string; sector?: string; contact?: string }) => {
+    .action(async (o: CommonOptions & { ruc: string; name: string; role: string; acronym?: string; sector?: string; contact?: string }) => {
       const e = await withStore(o, (s) => addEntity(s, { ruc: o.ruc, name: o.name, role: o.role, acronym: o.acronym, sector: o.sector, contact: o.contact }, ctxOf(o)));
       out(`Entidad registrada: ${e.name} (RUC ${e.ruc}, ${e.role})`);
     });
@@ -66,14 +64,14 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .argument('<ruc>', 'RUC o identificador de miembro')
     .option('--name <nombre>').option('--acronym <sigla>').option('--role <rol>', `rol: ${MEMBER_ROLES.join(', ')}`).option('--sector <sector>').option('--contact <contacto>')
     .addHelpText('after', example('miis-central entity set 20295613620 --contact "mesadepartes@reniec.gob.pe"'))
-    .action(async (ruc: string, o: Common & { name?: string; acronym?: string; role?: string; sector?: string; contact?: string }) => {
+    .action(async (ruc: string, o: CommonOptions & { name?: string; acronym?: string; role?: string; sector?: string; contact?: string }) => {
       const e = await withStore(o, (s) => updateEntity(s, ruc, o, ctxOf(o)));
       out(`Entidad actualizada: ${e.name} (RUC ${e.ruc}, ${e.role}, sector ${dash(e.sector)}, contacto ${dash(e.contact)})`);
     });
   common(entity.command('list'))
     .description('lista las entidades; «operativo desde» es la fecha de su primera reunión (8.1)')
     .option('--json', 'salida en JSON')
-    .action(async (o: Common & Json) => {
+    .action(async (o: CommonOptions & Json) => {
       const rows = await withStore(o, (s) => listEntities(s).map((e) => ({ ...e, operatingSince: operatingSince(s, e.ruc) })));
       show(o, rows, () => formatTable(['RUC', 'SIGLA', 'ROL', 'SECTOR', 'OPERATIVO DESDE', 'NOMBRE'], rows.map((e) => [`${e.ruc}${e.rucPlaceholder ? '*' : ''}`, dash(e.acronym), e.role, dash(e.sector), dash(e.operatingSince), e.name])) + (rows.some((e) => e.rucPlaceholder) ? '* RUC provisional (generado): reemplácelo por el RUC real.\n' : ''));
     });
@@ -86,7 +84,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .option('--date <AAAA-MM-DD>', 'fecha de la solicitud (por omisión, hoy)')
     .option('--ref <oficio>', 'referencia del documento, p. ej. "Oficio Nº 012-2026-MIDIS/DGFO"')
     .addHelpText('after', example('miis-central unit request --entity 20295613620 --date 2026-03-02 --ref "Oficio Nº 012-2026-MIDIS/DGFO"'))
-    .action(async (o: Common & { entity: string; date?: string; ref?: string }) => {
+    .action(async (o: CommonOptions & { entity: string; date?: string; ref?: string }) => {
       const d = await withStore(o, (s) => requestDesignation(s, { entity: o.entity, requestedAt: dateOrToday(o.date, ctxOf(o)), requestRef: o.ref }, calendarOf(s), ctxOf(o)));
       out(`Solicitud de designación ${d.id} registrada para el RUC ${d.entityRuc}: del ${d.requestedAt}, vence el ${d.dueAt} (15 días hábiles)`);
     });
@@ -100,7 +98,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .requiredOption('--contact <contacto>', 'contacto del titular')
     .option('--user <usuario>', 'usuario con el que el titular responde solicitudes de acceso (--actor)')
     .addHelpText('after', example('miis-central unit answer --entity 20295613620 --date 2026-03-16 --unit "Gerencia de Registros de Identificación" \\', '    --head "Ana Quispe Rojas" --post "Gerente" --contact "aquispe@reniec.gob.pe" --user aquispe'))
-    .action(async (o: Common & { entity: string; date?: string; unit: string; head: string; post: string; contact: string; user?: string }) => {
+    .action(async (o: CommonOptions & { entity: string; date?: string; unit: string; head: string; post: string; contact: string; user?: string }) => {
       const d = await withStore(o, (s) => answerDesignation(s, { entity: o.entity, answeredAt: dateOrToday(o.date, ctxOf(o)), unit: o.unit, headName: o.head, headPost: o.post, headContact: o.contact, headUser: o.user }, ctxOf(o)));
       out(`Unidad responsable vigente para el RUC ${d.entityRuc}: ${d.unit} (titular ${d.headName}, ${d.headPost}), respuesta del ${d.answeredAt}${d.answeredAt !== null && d.answeredAt > d.dueAt ? ` — FUERA DE PLAZO (vencía el ${d.dueAt})` : ''}`);
     });
@@ -108,7 +106,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .description('lista las designaciones (con su historial)')
     .option('--entity <ruc>', 'solo esta entidad')
     .option('--json', 'salida en JSON')
-    .action(async (o: Common & Json & { entity?: string }) => {
+    .action(async (o: CommonOptions & Json & { entity?: string }) => {
       const rows = await withStore(o, (s) => listDesignations(s, o.entity === undefined ? {} : { entity: o.entity }));
       show(o, rows, () => formatTable(['ID', 'RUC', 'ESTADO', 'SOLICITADA', 'VENCE', 'RESPONDIDA', 'UNIDAD', 'TITULAR'], rows.map((d) => [String(d.id), d.entityRuc, d.status, d.requestedAt, d.dueAt, dash(d.answeredAt), dash(d.unit), d.headName === null ? '-' : `${d.headName} (${dash(d.headPost)})`])));
     });
@@ -117,7 +115,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
   const catalogue = program.command('catalogue').description('catálogo de componentes del MIIS');
   common(catalogue.command('seed'))
     .description('agrega lo que falte del catálogo inicial: las 5 bases de datos de 6.1 y las 15 fuentes del Anexo Nº 01 (también lo hace «init»)')
-    .action(async (o: Common) => {
+    .action(async (o: CommonOptions) => {
       const r = await withStore(o, (s) => seedCatalogue(s, ctxOf(o)));
       out(`Catálogo inicial: ${r.entities} entidades y ${r.components} componentes agregados`);
     });
@@ -135,7 +133,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .option('--sensitive', 'contiene datos sensibles (Ley 29733)')
     .option('--report <informe>', 'informe técnico que lo justifica (7.1.5)')
     .addHelpText('after', example('miis-central component add --code PADRON-JUNTOS --name "Padrón de hogares afiliados a Juntos" --entity 20511268401 \\', '    --description "Hogares afiliados, desafiliados y egresados" --legal-basis "D.S. Nº 032-2005-PCM" --family afiliacion-egreso --reference-unit hogar --personal'))
-    .action(async (o: Common & { code: string; name: string; entity: string; description: string; legalBasis: string; family: string; referenceUnit: string; personal?: boolean; sensitive?: boolean; report?: string }) => {
+    .action(async (o: CommonOptions & { code: string; name: string; entity: string; description: string; legalBasis: string; family: string; referenceUnit: string; personal?: boolean; sensitive?: boolean; report?: string }) => {
       const c = await withStore(o, (s) => addComponent(s, { code: o.code, name: o.name, entity: o.entity, description: o.description, legalBasis: o.legalBasis, family: o.family, referenceUnit: o.referenceUnit, personal: o.personal === true, sensitive: o.sensitive === true, technicalReport: o.report }, ctxOf(o)));
       out(`Componente ${c.code} agregado (${c.status})`);
     });
@@ -145,7 +143,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .argument('<estado>', `nuevo estado: ${COMPONENT_STATUSES.join(', ')}`)
     .option('--report <informe>', 'informe técnico (obligatorio para en-incorporacion si no lo tiene)')
     .addHelpText('after', example('miis-central component status SIS-AFILIADOS en-incorporacion --report "Informe Nº 005-2026-MIDIS/DGFO/DDF"', 'miis-central component status RUPN suspendido'))
-    .action(async (code: string, status: string, o: Common & { report?: string }) => {
+    .action(async (code: string, status: string, o: CommonOptions & { report?: string }) => {
       const c = await withStore(o, (s) => setComponentStatus(s, code, status, { technicalReport: o.report }, ctxOf(o)));
       out(`Componente ${c.code}: ${c.status}`);
     });
@@ -154,7 +152,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .argument('<código>', 'código del componente')
     .argument('<servicio>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA/SERVICIO[/VERSIÓN]')
     .addHelpText('after', example('miis-central component link RUPN PE/GOB/20295613620/RUPN/consultarPersona/v1'))
-    .action(async (code: string, service: string, o: Common) => {
+    .action(async (code: string, service: string, o: CommonOptions) => {
       const services = await withStore(o, (s) => linkComponentService(s, code, service, ctxOf(o)));
       out(`Servicios de ${code.toUpperCase()}: ${services.join(', ')}`);
     });
@@ -164,7 +162,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .option('--status <estado>', `solo este estado: ${COMPONENT_STATUSES.join(', ')}`)
     .option('--family <familia>', `solo esta familia: ${FAMILIES.join(', ')}`)
     .option('--json', 'salida en JSON')
-    .action(async (o: Common & Json & { entity?: string; status?: string; family?: string }) => {
+    .action(async (o: CommonOptions & Json & { entity?: string; status?: string; family?: string }) => {
       const rows = await withStore(o, (s) => listComponents(s, { ...(o.entity === undefined ? {} : { entity: o.entity }), ...(o.status === undefined ? {} : { status: o.status }), ...(o.family === undefined ? {} : { family: o.family }) }));
       show(o, rows, () => formatTable(['CÓDIGO', 'ESTADO', 'FAMILIA', 'ENTIDAD', 'UNIDAD RESPONSABLE', 'SERVICIOS', 'NOMBRE'], rows.map((c) => [c.code, c.status, c.family, c.entity.acronym ?? c.entity.ruc, dash(c.responsibleUnit?.unit), String(c.services.length), c.name])));
     });
@@ -172,7 +170,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .description('muestra un componente')
     .argument('<código>', 'código del componente')
     .option('--json', 'salida en JSON')
-    .action(async (code: string, o: Common & Json) => {
+    .action(async (code: string, o: CommonOptions & Json) => {
       const c = await withStore(o, (s) => viewComponent(s, requireComponent(s, code)));
       show(o, c, () => [
         `${c.code} — ${c.name} (${c.status})`,
@@ -199,11 +197,11 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .requiredOption('--legal-basis <texto>', 'base legal de la solicitud')
     .option('--date <AAAA-MM-DD>', 'fecha de presentación (por omisión, hoy)')
     .addHelpText('after', example('miis-central access request --client PE/GOB/20511268401/JUNTOS --component RUPN --purpose FOCALIZACION \\', '    --legal-basis "Ley Nº 30435, art. 13" --date 2026-04-06'))
-    .action(async (o: Common & { client: string; component: string; service?: string; purpose: string; purposeDetail?: string; legalBasis: string; date?: string }) => {
+    .action(async (o: CommonOptions & { client: string; component: string; service?: string; purpose: string; purposeDetail?: string; legalBasis: string; date?: string }) => {
       const r = await withStore(o, (s) => fileAccessRequest(s, { client: o.client, component: o.component, service: o.service, purpose: o.purpose, purposeDetail: o.purposeDetail, legalBasis: o.legalBasis, filedAt: dateOrToday(o.date, ctxOf(o)), channel: 'dgfo' }, calendarOf(s), ctxOf(o)));
       out(`Solicitud ${r.id} registrada (${r.clientId} → ${r.serviceId ?? r.componentCode}); la unidad responsable debe responder hasta el ${r.dueAt}`);
     });
-  const decide = (grant: boolean) => async (id: string, o: Common & { date?: string; reason?: string; agreement?: string; until?: string }) => {
+  const decide = (grant: boolean) => async (id: string, o: CommonOptions & { date?: string; reason?: string; agreement?: string; until?: string }) => {
     const r = await withStore(o, (s) => decideAccessRequest(s, { id, grant, reason: o.reason, decidedAt: dateOrToday(o.date, ctxOf(o)), agreementId: o.agreement, validUntil: o.until }, ctxOf(o)));
     out(grant
       ? `Solicitud ${r.id} OTORGADA por ${r.decisionUnit}; convenio ${r.agreementId}; el derecho de acceso se publica en la próxima configuración global${r.decidedAt !== null && r.decidedAt > r.dueAt ? ` (respuesta fuera de plazo: vencía el ${r.dueAt})` : ''}`
@@ -230,7 +228,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .option('--status <estado>', `solo este estado: ${ACCESS_STATUSES.join(', ')}`)
     .option('--entity <ruc>', 'solo las de esta entidad (solicitante o administradora)')
     .option('--json', 'salida en JSON')
-    .action(async (o: Common & Json & { status?: string; entity?: string }) => {
+    .action(async (o: CommonOptions & Json & { status?: string; entity?: string }) => {
       const rows = await withStore(o, (s) => listAccessRequests(s, { ...(o.status === undefined ? {} : { status: o.status }), ...(o.entity === undefined ? {} : { entity: o.entity }) }));
       show(o, rows, () => formatTable(['ID', 'ESTADO', 'CANAL', 'PRESENTADA', 'VENCE', 'CLIENTE', 'COMPONENTE/SERVICIO', 'CONVENIO'], rows.map((r) => [r.id, r.status, r.channel, r.filedAt, r.dueAt, r.clientId, r.serviceId ?? r.componentCode, dash(r.agreementId)])));
     });
@@ -249,7 +247,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .option('--development <texto>', 'desarrollo de la agenda')
     .option('--agreement <texto>', 'acuerdo adoptado (repetible)', collect, [])
     .addHelpText('after', example('miis-central meeting add --entity 20295613620 --date 2026-04-15 --start 10:00 --end 12:00 \\', '    --participant "MIDIS|Luis Torres|Director General de Focalización" --participant "ENTIDAD|Ana Quispe Rojas|Gerente" \\', '    --agenda "Alcances del MIIS" --agenda "Trama del servicio consultarPersona" --agreement "Plan de trabajo aprobado"'))
-    .action(async (o: Common & { entity: string; date: string; start?: string; end?: string; place?: string; participant: string[]; agenda: string[]; development?: string; agreement: string[] }) => {
+    .action(async (o: CommonOptions & { entity: string; date: string; start?: string; end?: string; place?: string; participant: string[]; agenda: string[]; development?: string; agreement: string[] }) => {
       const m = await withStore(o, (s) => addMeeting(s, { entity: o.entity, date: o.date, startTime: o.start, endTime: o.end, place: o.place, participants: o.participant, agenda: o.agenda, development: o.development, agreements: o.agreement }, ctxOf(o)));
       out(`Reunión ${m.id} registrada con el RUC ${m.entityRuc} el ${m.date} (${m.participants.length} participantes)`);
     });
@@ -257,7 +255,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .description('lista las reuniones')
     .option('--entity <ruc>', 'solo esta entidad')
     .option('--json', 'salida en JSON')
-    .action(async (o: Common & Json & { entity?: string }) => {
+    .action(async (o: CommonOptions & Json & { entity?: string }) => {
       const rows = await withStore(o, (s) => listMeetings(s, o.entity === undefined ? {} : { entity: o.entity }));
       show(o, rows, () => formatTable(['ID', 'FECHA', 'RUC', 'PARTICIPANTES', 'AGENDA'], rows.map((m) => [String(m.id), m.date, m.entityRuc, String(m.participants.length), m.agenda.join('; ')])));
     });
@@ -267,7 +265,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .requiredOption('--meeting <id>', 'reunión')
     .requiredOption('--file <acta.json>', `JSON: {"services":[{"service","requestTrama":[{"field","type","required"}],"responseTrama":[…],"periodicity","exchangeForm","validations":["dni:dni"]}],"clients":[…],"purposes":["FOCALIZACION"],"validFrom","validUntil","convenio"}; exchangeForm: ${EXCHANGE_FORMS.join(', ')}`)
     .addHelpText('after', example('miis-central acta add --meeting 1 --file acta-reniec.json'))
-    .action(async (o: Common & { meeting: string; file: string }) => {
+    .action(async (o: CommonOptions & { meeting: string; file: string }) => {
       let input: ActaInput;
       try {
         input = JSON.parse(readInputFile(o.file, 'acta')) as ActaInput;
@@ -284,14 +282,14 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .requiredOption('--signer <nombre>', 'nombre del participante que firma')
     .option('--date <AAAA-MM-DD>', 'fecha de la firma (por omisión, hoy)')
     .addHelpText('after', example('miis-central acta sign 01-2026 --signer "Ana Quispe Rojas" --date 2026-04-15'))
-    .action(async (number: string, o: Common & { signer: string; date?: string }) => {
+    .action(async (number: string, o: CommonOptions & { signer: string; date?: string }) => {
       const a = await withStore(o, (s) => signActa(s, number, { signer: o.signer, signedAt: dateOrToday(o.date, ctxOf(o)) }, ctxOf(o)));
       out(a.status === 'firmada' ? `${a.number} FIRMADA por todos${a.agreementId === null ? '' : `; convenio ${a.agreementId} publicado en la configuración global`}` : `Firma registrada en ${a.number} (${a.signatures.length} firmas)`);
     });
   common(acta.command('list'))
     .description('lista las actas')
     .option('--json', 'salida en JSON')
-    .action(async (o: Common & Json) => {
+    .action(async (o: CommonOptions & Json) => {
       const rows = await withStore(o, (s) => listActas(s));
       show(o, rows, () => formatTable(['NÚMERO', 'ESTADO', 'REUNIÓN', 'RUC', 'SERVICIOS', 'FIRMAS', 'CONVENIO'], rows.map((a) => [a.number, a.status, String(a.meetingId), a.entityRuc, String(a.services.length), String(a.signatures.length), dash(a.agreementId)])));
     });
@@ -301,7 +299,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .option('--html <archivo>', 'escribe el HTML')
     .option('--pdf <archivo>', 'escribe el PDF (necesita el paquete chromium)')
     .addHelpText('after', example('miis-central acta render 01-2026 --html acta.html --pdf acta.pdf'))
-    .action(async (number: string, o: Common & { html?: string; pdf?: string }) => {
+    .action(async (number: string, o: CommonOptions & { html?: string; pdf?: string }) => {
       if (o.html === undefined && o.pdf === undefined) throw new MiisError('Config.InvalidInput', 'indique --html y/o --pdf');
       const html = await withStore(o, (s) => {
         const a = requireActa(s, number);
@@ -322,7 +320,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .option('--feriados-decretados <fechas>', 'días no laborables decretados adicionales, separados por comas (los permanentes: «holiday add»)')
     .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central plazos', 'miis-central plazos --entity 20295613620 --json', 'miis-central plazos --feriados-decretados 2026-07-27,2026-12-24'))
-    .action(async (o: Common & Json & { entity?: string; today?: string; feriadosDecretados?: string }) => {
+    .action(async (o: CommonOptions & Json & { entity?: string; today?: string; feriadosDecretados?: string }) => {
       const today = o.today === undefined ? limaDate(ctxOf(o).at) : parseIsoDate(o.today);
       const extra = (o.feriadosDecretados ?? '').split(',').map((d) => d.trim()).filter((d) => d !== '');
       const rows = await withStore(o, (s) => computeDeadlines(s, today, calendarOf(s, extra), o.entity === undefined ? {} : { entity: o.entity }));
@@ -333,14 +331,14 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .description('agrega días no laborables decretados')
     .argument('<fechas...>', 'AAAA-MM-DD')
     .addHelpText('after', example('miis-central holiday add 2026-01-02 2026-07-27'))
-    .action(async (dates: string[], o: Common) => {
+    .action(async (dates: string[], o: CommonOptions) => {
       const all = await withStore(o, (s) => setDecreedDays(s, [...decreedDays(s), ...dates], ctxOf(o)));
       out(`Días no laborables decretados: ${all.join(', ')}`);
     });
   common(holiday.command('remove'))
     .description('quita un día no laborable decretado')
     .argument('<fecha>', 'AAAA-MM-DD')
-    .action(async (date: string, o: Common) => {
+    .action(async (date: string, o: CommonOptions) => {
       const all = await withStore(o, (s) => {
         const days = decreedDays(s);
         if (!days.includes(date)) throw new MiisError('Config.NotFound', `el día no laborable decretado ${date}`);
@@ -351,7 +349,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
   common(holiday.command('list'))
     .description('lista los días no laborables decretados')
     .option('--json', 'salida en JSON')
-    .action(async (o: Common & Json) => {
+    .action(async (o: CommonOptions & Json) => {
       const days = await withStore(o, (s) => decreedDays(s));
       show(o, days, () => formatTable(['FECHA'], days.map((d) => [d])));
     });
@@ -360,7 +358,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .description('fecha de aprobación de la directiva: desde ella corren los 30 días hábiles para solicitar las designaciones (7.1.1)')
     .argument('<fecha>', 'AAAA-MM-DD')
     .addHelpText('after', example('miis-central directive set-approval 2026-03-02'))
-    .action(async (date: string, o: Common) => {
+    .action(async (date: string, o: CommonOptions) => {
       await withStore(o, (s) => s.setSetting(APPROVAL_DATE_SETTING, parseIsoDate(date), ctxOf(o)));
       out(`Fecha de aprobación de la directiva: ${date}`);
     });
@@ -372,7 +370,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .option('--entity <ruc>', 'solo esta entidad (muestra los hechos)')
     .option('--today <AAAA-MM-DD>', 'fecha de referencia (por omisión, hoy en Lima)')
     .option('--json', 'salida en JSON')
-    .action(async (o: Common & Json & { entity?: string; today?: string }) => {
+    .action(async (o: CommonOptions & Json & { entity?: string; today?: string }) => {
       const today = o.today === undefined ? limaDate(ctxOf(o).at) : parseIsoDate(o.today);
       const rows = await withStore(o, (s) => computeCompliance(s, today, calendarOf(s), o.entity === undefined ? {} : { entity: o.entity }));
       show(o, rows, () => formatTable(['RUC', 'NIVEL', 'CUMPLIDOS', 'INCUMPLIDOS', 'SANCIONES', 'CONVENIOS', 'ENTIDAD'], rows.map((r) => [r.entityRuc, r.level, String(r.met), String(r.missed), String(r.sanctions), r.agreements.map((a) => `${a.agreementId}:${a.level}`).join(' ') || '-', r.entityName]))
@@ -387,7 +385,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .requiredOption('--date <AAAA-MM-DD>', 'fecha de la resolución')
     .option('--legal-basis <texto>', 'base legal (por omisión, Art. 21 de la Ley Nº 30435)')
     .addHelpText('after', example('miis-central sanction add --entity 20295613620 --infraction "No otorgó el acceso acordado en el plazo" --resolution "R.D. Nº 015-2026-MIDIS/DGFO" --date 2026-06-01'))
-    .action(async (o: Common & { entity: string; infraction: string; resolution: string; date: string; legalBasis?: string }) => {
+    .action(async (o: CommonOptions & { entity: string; infraction: string; resolution: string; date: string; legalBasis?: string }) => {
       const r = await withStore(o, (s) => addSanction(s, { entity: o.entity, infraction: o.infraction, resolution: o.resolution, date: o.date, legalBasis: o.legalBasis }, ctxOf(o)));
       out(`Sanción ${r.id} registrada para el RUC ${r.entityRuc} (${r.resolution})`);
     });
@@ -395,7 +393,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .description('lista las sanciones')
     .option('--entity <ruc>', 'solo esta entidad')
     .option('--json', 'salida en JSON')
-    .action(async (o: Common & Json & { entity?: string }) => {
+    .action(async (o: CommonOptions & Json & { entity?: string }) => {
       const rows = await withStore(o, (s) => listSanctions(s, o.entity === undefined ? {} : { entity: o.entity }));
       show(o, rows, () => formatTable(['ID', 'FECHA', 'RUC', 'RESOLUCIÓN', 'INFRACCIÓN'], rows.map((r) => [String(r.id), r.date, r.entityRuc, r.resolution, r.infraction])));
     });
@@ -408,7 +406,7 @@ export function registerGovernanceCommands(program: Command, h: GovernanceCliHel
     .option('--limit <n>', 'solo los últimos n')
     .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central audit list --action access. --json'))
-    .action(async (o: Common & Json & { action?: string; limit?: string }) => {
+    .action(async (o: CommonOptions & Json & { action?: string; limit?: string }) => {
       let rows = await withStore(o, (s) => s.listAudit());
       if (o.action !== undefined) rows = rows.filter((r) => r.action.startsWith(o.action as string));
       if (o.limit !== undefined) rows = rows.slice(-parseInteger(o.limit, 'límite', 1, 1e6));

@@ -25,11 +25,8 @@ import { seedCatalogue } from './catalogue-seed.js';
 import { registerRevocationCommands } from './revocation-cli.js';
 import { registerExternalCaCommands } from './external-ca-cli.js';
 import type { ChangeContext, RegistryStore } from './registry-store.js';
+import type { CommonOptions } from './cli-helpers.js';
 
-interface CommonOptions {
-  readonly dir: string;
-  readonly actor?: string;
-}
 
 function defaultActor(env: Readonly<Record<string, string | undefined>>): string {
   try {

@@ -5,14 +5,10 @@
 import type { Command } from 'commander';
 import { collect, formatTable, readInputFile, toJson } from '../core/cli-kit.js';
 import { parseMappingRule } from '../core/member-mapping.js';
-import type { CentralCliHelpers } from './agreements-cli.js';
+import type { CentralCliHelpers, CommonOptions } from './cli-helpers.js';
 import { listExternalCas, trustExternalCa, untrustExternalCa } from './external-cas.js';
 import { requireInstance, SETTING } from './registry.js';
 
-interface Common {
-  readonly dir: string;
-  readonly actor?: string;
-}
 
 
 export function registerExternalCaCommands(program: Command, h: CentralCliHelpers): void {
@@ -32,7 +28,7 @@ export function registerExternalCaCommands(program: Command, h: CentralCliHelper
       "  miis-central ca trust --file ecep-chain.pem --name ECEP-RENIEC --map 'subject.serialNumber:RUC(\\d{11})=>PE/GOB/$1'",
       '',
     ].join('\n'))
-    .action(async (o: Common & { file: string; name: string; map: string[]; ocspUrl?: string }) => {
+    .action(async (o: CommonOptions & { file: string; name: string; map: string[]; ocspUrl?: string }) => {
       const chainPem = readInputFile(o.file, 'cadena de certificados');
       const r = await h.withStore(o, (store) => {
         const instance = requireInstance(store);
@@ -45,7 +41,7 @@ export function registerExternalCaCommands(program: Command, h: CentralCliHelper
   h.common(ca.command('list'))
     .description('lista las CA externas de confianza y sus reglas')
     .option('--json', 'salida en JSON')
-    .action(async (o: Common & { json?: boolean }) => {
+    .action(async (o: CommonOptions & { json?: boolean }) => {
       const rows = await h.withStore(o, (store) => listExternalCas(store));
       if (o.json === true) return h.out(toJson(rows.map(({ caPem: _c, chainPem: _p, ...r }) => r)));
       h.out(formatTable(['NOMBRE', 'SHA-256', 'REGLAS', 'OCSP'], rows.map((r) => [
@@ -56,7 +52,7 @@ export function registerExternalCaCommands(program: Command, h: CentralCliHelper
   h.common(ca.command('untrust'))
     .description('deja de confiar en una CA externa (se retira de la próxima configuración global)')
     .argument('<nombre>')
-    .action(async (name: string, o: Common) => {
+    .action(async (name: string, o: CommonOptions) => {
       await h.withStore(o, (store) => untrustExternalCa(store, name, h.ctxOf(o)));
       h.out(`CA externa ${name} retirada. Se publica en la próxima configuración global.`);
     });

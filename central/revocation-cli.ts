@@ -4,13 +4,9 @@
  */
 import type { Command } from 'commander';
 import { formatTable, readInputFile, toJson } from '../core/cli-kit.js';
-import type { CentralCliHelpers } from './agreements-cli.js';
+import type { CentralCliHelpers, CommonOptions } from './cli-helpers.js';
 import { listRevocations, parseRevocationReason, REVOCATION_REASONS, revokeCertificate } from './revocation.js';
 
-interface Common {
-  readonly dir: string;
-  readonly actor?: string;
-}
 
 export function registerRevocationCommands(cert: Command, h: CentralCliHelpers): void {
   h.common(cert.command('revoke'))
@@ -19,7 +15,7 @@ export function registerRevocationCommands(cert: Command, h: CentralCliHelpers):
     .option('--file <certificado.pem>', 'o bien el certificado en PEM (p. ej. de una CA externa)')
     .option('--reason <motivo>', `motivo: ${Object.keys(REVOCATION_REASONS).join(' | ')}`, 'unspecified')
     .addHelpText('after', '\nEjemplo:\n  miis-central cert revoke 4f1c…9a --reason keyCompromise\n')
-    .action(async (ref: string | undefined, o: Common & { file?: string; reason: string }) => {
+    .action(async (ref: string | undefined, o: CommonOptions & { file?: string; reason: string }) => {
       const reason = parseRevocationReason(o.reason);
       const target = o.file !== undefined ? readInputFile(o.file, 'certificado') : ref ?? '';
       const r = await h.withStore(o, (store) => revokeCertificate(store, target, reason, h.ctxOf(o)));
@@ -28,7 +24,7 @@ export function registerRevocationCommands(cert: Command, h: CentralCliHelpers):
   h.common(cert.command('revocations'))
     .description('lista los certificados revocados')
     .option('--json', 'salida en JSON')
-    .action(async (o: Common & { json?: boolean }) => {
+    .action(async (o: CommonOptions & { json?: boolean }) => {
       const rows = await h.withStore(o, (store) => listRevocations(store));
       h.out(o.json === true ? toJson(rows) : formatTable(['SHA-256', 'SERIE', 'MOTIVO', 'FECHA', 'ACTOR'], rows.map((r) => [r.sha256, r.serialHex ?? '-', r.reason, r.revokedAt, r.actor])));
     });

@@ -47,7 +47,10 @@ function coversClient(list: Iterable<string>, client: ClientId): boolean {
 export function hasAccessRight(rules: Pick<AccessRules, 'acl' | 'accessRights'>, key: string, client: ClientId): boolean {
   const local = rules.acl.get(key);
   if (local !== undefined && coversClient(local, client)) return true;
-  return coversClient(rules.accessRights.filter((r) => r.service === key).map((r) => r.client), client);
+  const sub = formatClientId(client);
+  const member = formatMemberId(client);
+  for (const r of rules.accessRights) if (r.service === key && (r.client === sub || r.client === member)) return true;
+  return false;
 }
 
 export function decideAccess(rules: AccessRules, req: AccessRequest): Decision {

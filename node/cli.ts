@@ -121,24 +121,23 @@ function buildProgram(io: CliIo): Command {
       if (o.sign === undefined && o.auth === undefined) throw new MiisError('Config.InvalidInput', 'indique --sign y/o --auth');
       await withStore(o.dir, (store) => {
         const s = store.settings();
-        const p = nodePaths(o.dir);
+        const memberId = `${s.instance}/${s.memberClass}/${s.memberCode}`;
         if (o.sign !== undefined) {
           // signing certificates: renewal, or activation of a rotated key (node/signing-rotation.ts)
-          const r = importSigningCert(o.dir, readInputFile(o.sign, 'certificado'), { memberId: `${s.instance}/${s.memberClass}/${s.memberCode}`, conf: readLocalConf(o.dir), now: now(), file: o.sign });
+          const r = importSigningCert(o.dir, readInputFile(o.sign, 'certificado'), { memberId, conf: readLocalConf(o.dir), now: now(), file: o.sign });
           out(`Certificado sign importado: ${r.info.subject.replaceAll('\n', ', ')} (vence ${r.info.notAfter.toISOString()}, SHA-256 ${r.info.sha256})`);
           if (r.kind === 'rotation') out('Rotación completada: la nueva clave firma desde ahora (un nodo en marcha la toma en segundos); la anterior se guarda en keys/sign-key.previous.pem y sign.previous.pem.');
         }
-        for (const [file, profile, keyPath, dest] of [[o.auth, 'auth', p.authKey, p.authCert]] as const) {
-          if (file === undefined) continue;
-          const pem = readInputFile(file, 'certificado');
+        if (o.auth !== undefined) {
+          const p = nodePaths(o.dir);
+          const pem = readInputFile(o.auth, 'certificado');
           const info = certificateInfo(pem);
-          if (info.profile !== profile) throw new MiisError('Config.InvalidCertificate', `${file} tiene perfil ${info.profile}; se esperaba ${profile}`);
-          if (!samePublicKey(pem, readFileSync(keyPath, 'utf8'))) throw new MiisError('Config.InvalidCertificate', `${file} no corresponde a la clave de este nodo (${keyPath})`);
-          const memberId = `${s.instance}/${s.memberClass}/${s.memberCode}`;
-          if (info.subjectSerialNumber !== memberId) throw new MiisError('Config.InvalidCertificate', `${file} es de ${info.subjectSerialNumber ?? '(sin miembro)'}, no de ${memberId}`);
-          if (info.notAfter.getTime() <= now().getTime()) throw new MiisError('Config.InvalidCertificate', `${file} venció el ${info.notAfter.toISOString()}`);
-          writeFileSync(dest, pem);
-          out(`Certificado ${profile} importado: ${info.subject.replaceAll('\n', ', ')} (vence ${info.notAfter.toISOString()}, SHA-256 ${info.sha256})`);
+          if (info.profile !== 'auth') throw new MiisError('Config.InvalidCertificate', `${o.auth} tiene perfil ${info.profile}; se esperaba auth`);
+          if (!samePublicKey(pem, readFileSync(p.authKey, 'utf8'))) throw new MiisError('Config.InvalidCertificate', `${o.auth} no corresponde a la clave de este nodo (${p.authKey})`);
+          if (info.subjectSerialNumber !== memberId) throw new MiisError('Config.InvalidCertificate', `${o.auth} es de ${info.subjectSerialNumber ?? '(sin miembro)'}, no de ${memberId}`);
+          if (info.notAfter.getTime() <= now().getTime()) throw new MiisError('Config.InvalidCertificate', `${o.auth} venció el ${info.notAfter.toISOString()}`);
+          writeFileSync(p.authCert, pem);
+          out(`Certificado auth importado: ${info.subject.replaceAll('\n', ', ')} (vence ${info.notAfter.toISOString()}, SHA-256 ${info.sha256})`);
         }
       });
     });
