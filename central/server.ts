@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MiisError } from '../core/errors.js';
 import type { GlobalConfPublisher } from './global-conf-publisher.js';
+import { readBoundedBody } from '../core/bounded-body.js';
 
 export const DEFAULT_REFRESH_INTERVAL_MS = 30_000;
 export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024;
@@ -56,33 +57,14 @@ function sendError(res: ServerResponse, status: number, error: string, mensaje: 
   sendJson(res, status, { error, mensaje }, headers);
 }
 
-/** Read and discard the body, answering 413 (and closing) when it is over the limit. */
-function drainBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, then: () => void): void {
-  const tooLarge = (): void => {
+/** Read the body within the limit; over it, answer 413 (and close) and call nothing. */
+function withBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, then: (body: Buffer) => void): void {
+  readBoundedBody(req, maxBytes).then((r) => {
+    if (r.ok) return then(r.body);
     res.setHeader('connection', 'close');
     res.once('finish', () => req.destroy());
     sendError(res, 413, 'demasiado_grande', `La solicitud supera el tamaño máximo permitido (${maxBytes} bytes)`);
-  };
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (!Number.isFinite(declared) || declared > maxBytes) return tooLarge();
-  let seen = 0;
-  let done = false;
-  req.on('data', (chunk: Buffer) => {
-    seen += chunk.length;
-    if (seen > maxBytes && !done) {
-      done = true;
-      tooLarge();
-    }
-  });
-  req.on('end', () => {
-    if (!done) {
-      done = true;
-      then();
-    }
-  });
-  req.on('error', () => {
-    done = true;
-  });
+  }, () => req.destroy());
 }
 
 export async function startCentralServer(opts: CentralServerOptions): Promise<CentralServer> {
@@ -126,7 +108,7 @@ export async function startCentralServer(opts: CentralServerOptions): Promise<Ce
     const extra = opts.extraRoutes !== undefined && Object.prototype.hasOwnProperty.call(opts.extraRoutes, path) ? opts.extraRoutes[path] : undefined;
     if (extra !== undefined) return handleExtra(extra, path, req, res);
     const route = Object.prototype.hasOwnProperty.call(routes, path) ? routes[path] : undefined;
-    drainBody(req, res, maxRequestBytes, () => {
+    withBody(req, res, maxRequestBytes, () => {
       if (route === undefined) return sendError(res, 404, 'no_encontrado', `No existe el recurso ${path.slice(0, 200)}`);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return sendError(res, 405, 'metodo_no_permitido', `El método ${String(req.method).slice(0, 20)} no está permitido en ${path}; use GET`, { allow: 'GET, HEAD' });
@@ -143,36 +125,18 @@ export async function startCentralServer(opts: CentralServerOptions): Promise<Ce
 
   const handleExtra = (route: ExtraRoute, path: string, req: IncomingMessage, res: ServerResponse): void => {
     const max = route.maxBodyBytes ?? maxRequestBytes;
-    const chunks: Buffer[] = [];
-    let seen = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      seen += chunk.length;
-      if (seen > max) {
-        if (!tooLarge) {
-          tooLarge = true;
-          res.setHeader('connection', 'close');
-          res.once('finish', () => req.destroy());
-          sendError(res, 413, 'demasiado_grande', `La solicitud supera el tamaño máximo permitido (${max} bytes)`);
-        }
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (tooLarge) return;
+    withBody(req, res, max, (body) => {
       if (!route.methods.includes(req.method ?? '')) {
         return sendError(res, 405, 'metodo_no_permitido', `El método ${String(req.method).slice(0, 20)} no está permitido en ${path}; use ${route.methods.join(' o ')}`, { allow: route.methods.join(', ') });
       }
       Promise.resolve()
-        .then(() => route.handle(req, res, Buffer.concat(chunks)))
+        .then(() => route.handle(req, res, body))
         .catch((err: unknown) => {
           const id = err instanceof MiisError ? err.faultId : 'sin-referencia';
           logError(`miis-central: error al atender ${path} (${id}): ${err instanceof Error ? err.message : String(err)}`);
           if (!res.headersSent) sendError(res, 500, 'error_interno', `No se pudo atender la solicitud (referencia ${id})`);
         });
     });
-    req.on('error', () => undefined);
   };
 
   const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 15_000, headersTimeout: 10_000 }, handle);

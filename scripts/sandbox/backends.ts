@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { checkDni } from '../../core/peru-ids.js';
 import { parseXml, type XmlDocument, type XmlElement, type XmlLimits } from '../../core/xml.js';
 import { MiisError } from '../../core/errors.js';
+import { readBoundedBody } from '../../core/bounded-body.js';
 import { limaDate } from '../../core/business-days.js';
 import {
   indexSandboxData, isCseVigente,
@@ -290,30 +291,11 @@ function handleHttp(req: IncomingMessage, res: ServerResponse, service: (raw: Ui
     send(res, 405, renderFault('Client', 'Use POST con un mensaje SOAP'), { allow: 'POST' });
     return;
   }
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > maxBytes) {
-    refuseTooLarge(req, res, maxBytes);
-    return;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let refused = false;
-  req.on('data', (chunk: Buffer) => {
-    if (refused) return;
-    size += chunk.length;
-    if (size > maxBytes) {
-      refused = true;
-      refuseTooLarge(req, res, maxBytes);
-      return;
-    }
-    chunks.push(chunk);
-  });
-  req.on('end', () => {
-    if (refused) return;
-    const reply = service(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+  readBoundedBody(req, maxBytes).then((r) => {
+    if (!r.ok) return refuseTooLarge(req, res, maxBytes);
+    const reply = service(r.body);
     send(res, reply.status, reply.body);
-  });
-  req.on('error', () => res.destroy());
+  }, () => res.destroy());
 }
 
 function refuseTooLarge(req: IncomingMessage, res: ServerResponse, maxBytes: number): void {
