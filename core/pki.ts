@@ -339,6 +339,16 @@ function isPemBytes(buf: Buffer): boolean {
   return buf.subarray(0, 64).toString('latin1').includes('-----BEGIN');
 }
 
+/** Whether a certificate carries the public key of this private (or public) key; false for anything unreadable. */
+export function certMatchesKey(certPem: string, keyPem: string): boolean {
+  try {
+    const spki = (k: crypto.KeyObject): Buffer => k.export({ type: 'spki', format: 'der' });
+    return spki(crypto.createPublicKey(certPem)).equals(spki(crypto.createPublicKey(keyPem)));
+  } catch {
+    return false;
+  }
+}
+
 export function certSha256(certPemOrDer: string | Buffer): string {
   return crypto.createHash('sha256').update(certDer(certPemOrDer)).digest('hex');
 }

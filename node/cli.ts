@@ -4,13 +4,12 @@
  * `runNodeCli` runs in-process and returns the exit code (0 ok, 2 bad input, 1 other errors).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createPublicKey } from 'node:crypto';
 import type { Command } from 'commander';
 import { createProgram, isMainModule, readInputFile, formatTable, parseChoice, parseInteger, processIo, runProgram, toJson, waitForStop, type CliIo } from '../core/cli-kit.js';
 import { MiisError } from '../core/errors.js';
 import { formatClientId, formatMemberId, parseClientId, parseServiceId, serviceKey } from '../core/identifiers.js';
 import { validateRuc } from '../core/peru-ids.js';
-import { KEY_ALGORITHMS, certificateInfo, createCsr, generateKeyPair, type KeyAlgorithm } from '../core/pki.js';
+import { KEY_ALGORITHMS, certMatchesKey, certificateInfo, createCsr, generateKeyPair, type KeyAlgorithm } from '../core/pki.js';
 import { verifyGlobalConf } from '../core/global-conf.js';
 import { openLocalStore, type LocalStore } from './local-store.js';
 import { openCliLog, readLocalConf, registerEvidenceCommands, runLogVerify } from './evidence-cli.js';
@@ -53,12 +52,6 @@ async function withStore<T>(dir: string, fn: (s: LocalStore) => T | Promise<T>):
   } finally {
     store.close();
   }
-}
-
-function samePublicKey(certPem: string, keyPem: string): boolean {
-  const fromCert = createPublicKey(certPem).export({ type: 'spki', format: 'der' });
-  const fromKey = createPublicKey(keyPem).export({ type: 'spki', format: 'der' });
-  return fromCert.equals(fromKey);
 }
 
 function buildProgram(io: CliIo): Command {
@@ -133,7 +126,7 @@ function buildProgram(io: CliIo): Command {
           const pem = readInputFile(o.auth, 'certificado');
           const info = certificateInfo(pem);
           if (info.profile !== 'auth') throw new MiisError('Config.InvalidCertificate', `${o.auth} tiene perfil ${info.profile}; se esperaba auth`);
-          if (!samePublicKey(pem, readFileSync(p.authKey, 'utf8'))) throw new MiisError('Config.InvalidCertificate', `${o.auth} no corresponde a la clave de este nodo (${p.authKey})`);
+          if (!certMatchesKey(pem, readFileSync(p.authKey, 'utf8'))) throw new MiisError('Config.InvalidCertificate', `${o.auth} no corresponde a la clave de este nodo (${p.authKey})`);
           if (info.subjectSerialNumber !== memberId) throw new MiisError('Config.InvalidCertificate', `${o.auth} es de ${info.subjectSerialNumber ?? '(sin miembro)'}, no de ${memberId}`);
           if (info.notAfter.getTime() <= now().getTime()) throw new MiisError('Config.InvalidCertificate', `${o.auth} venció el ${info.notAfter.toISOString()}`);
           writeFileSync(p.authCert, pem);

@@ -14,12 +14,11 @@
  * certificate embedded in it against the CAs at the record's time, so the old certificate counts
  * until it expires (peers accept both while both are valid).
  */
-import { createPublicKey } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MiisError } from '../core/errors.js';
 import type { GlobalConf } from '../core/global-conf-model.js';
-import { certificateInfo, certSha256, createCsr, generateKeyPair, verifyChain, type CertInfo, type KeyAlgorithm } from '../core/pki.js';
+import { certMatchesKey, certificateInfo, certSha256, createCsr, generateKeyPair, verifyChain, type CertInfo, type KeyAlgorithm } from '../core/pki.js';
 import { createSigner, type Signer } from '../core/signature.js';
 import type { NodeSettings } from './local-store.js';
 import { nodePaths } from './paths.js';
@@ -32,14 +31,6 @@ export function rotationPaths(dir: string) {
     previousKey: join(dir, 'keys', 'sign-key.previous.pem'),
     previousCert: join(dir, 'sign.previous.pem'),
   } as const;
-}
-
-function samePublicKey(certPem: string, keyPem: string): boolean {
-  try {
-    return createPublicKey(certPem).export({ type: 'spki', format: 'der' }).equals(createPublicKey(keyPem).export({ type: 'spki', format: 'der' }));
-  } catch {
-    return false;
-  }
 }
 
 /** Write a file by rename, so a reader never sees it half-written. */
@@ -90,7 +81,7 @@ export function importSigningCert(dir: string, pem: string, opts: { memberId: st
     const chain = verifyChain(pem, opts.conf.trustedCas, opts.now);
     if (!chain.ok) throw bad(`no es válido: ${chain.reason}`);
   }
-  if (existsSync(r.nextKey) && samePublicKey(pem, readFileSync(r.nextKey, 'utf8'))) {
+  if (existsSync(r.nextKey) && certMatchesKey(pem, readFileSync(r.nextKey, 'utf8'))) {
     // keep the outgoing pair, then switch key and certificate (the node reloads once both match)
     copyFileSync(p.signKey, r.previousKey);
     if (existsSync(p.signCert)) copyFileSync(p.signCert, r.previousCert);
@@ -99,7 +90,7 @@ export function importSigningCert(dir: string, pem: string, opts: { memberId: st
     rmSync(r.nextCsr, { force: true });
     return { kind: 'rotation', info };
   }
-  if (!samePublicKey(pem, readFileSync(p.signKey, 'utf8'))) throw bad(`no corresponde a la clave de firma de este nodo (${p.signKey})${existsSync(r.nextKey) ? ` ni a la nueva (${r.nextKey})` : ''}`);
+  if (!certMatchesKey(pem, readFileSync(p.signKey, 'utf8'))) throw bad(`no corresponde a la clave de firma de este nodo (${p.signKey})${existsSync(r.nextKey) ? ` ni a la nueva (${r.nextKey})` : ''}`);
   writeAtomic(p.signCert, pem);
   return { kind: 'renewal', info };
 }
@@ -139,7 +130,7 @@ export function createSigningIdentity(dir: string, keyPem: string, certPem: stri
       if (now === stamp) return false;
       const key = readFileSync(p.signKey, 'utf8');
       const cert = readFileSync(p.signCert, 'utf8');
-      if (!samePublicKey(cert, key)) return false; // mid-rotation: key and certificate not yet a pair
+      if (!certMatchesKey(cert, key)) return false; // mid-rotation: key and certificate not yet a pair
       const sha = certSha256(cert);
       stamp = now;
       if (sha === state.sha256 && state.signer.certPem === cert) return false;

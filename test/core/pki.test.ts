@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { MiisError } from '../../core/errors.js';
-import {
+import { certMatchesKey,
   generateKeyPair, createCsr, createSelfSignedCa, issueCertificate, certificateInfo, verifyChain, certSha256, PROFILE_POLICY_OIDS,
   type KeyPairPem, type CaMaterial,
 } from '../../core/pki.js';
@@ -244,5 +244,17 @@ describe('pki', () => {
     await assertRejectsMiis(createCsr(ecKeys, { organization: '', commonName: 'x' }), 'Config.InvalidInput');
     await assertRejectsMiis(createCsr(ecKeys, { organization: 'X', commonName: 'x', country: 'Peru' }), 'Config.InvalidInput');
     await assertRejectsMiis(createCsr(ecKeys, { organization: 'X', commonName: 'x', serialNumber: 'PE/GOB/ñ' }), 'Config.InvalidInput');
+  });
+});
+
+describe('certMatchesKey', () => {
+  it('is true only for the certificate of that key, false for another key or garbage', async () => {
+    const keys = await generateKeyPair('ecdsa-p256');
+    const other = await generateKeyPair('ecdsa-p256');
+    const ca = await createSelfSignedCa(keys, { organization: 'CA', commonName: 'CA' }, { now: NOW, validDays: 10 });
+    assert.equal(certMatchesKey(ca, keys.privateKeyPem), true);
+    assert.equal(certMatchesKey(ca, keys.publicKeyPem), true);
+    assert.equal(certMatchesKey(ca, other.privateKeyPem), false);
+    assert.equal(certMatchesKey('no es un certificado', keys.privateKeyPem), false);
   });
 });
