@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { MiisError } from '../../core/errors.js';
-import { certMatchesKey,
-  generateKeyPair, createCsr, createSelfSignedCa, issueCertificate, certificateInfo, verifyChain, certSha256, PROFILE_POLICY_OIDS,
+import {
+  certMatchesKey, generateKeyPair, createCsr, createSelfSignedCa, issueCertificate, certificateInfo, verifyChain, certSha256, PROFILE_POLICY_OIDS,
   type KeyPairPem, type CaMaterial,
 } from '../../core/pki.js';
 
