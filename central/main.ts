@@ -2,18 +2,18 @@
  * Composition root of central: open the registry in a data directory, load the CA and the
  * conf-signing key, wire the publisher and the HTTP server. Nothing else creates these.
  */
-import { centralPaths, loadCaMaterial, loadConfSigner, openCentralStore, readCaCertPem } from './central-dir.js';
-import type { CentralPaths } from './central-dir.js';
+import { centralPaths, loadCaMaterial, loadConfSigner, openCentralStore, readCaCertPem } from './pki/central-dir.js';
+import type { CentralPaths } from './pki/central-dir.js';
 import type { CaMaterial } from '../core/pki.js';
-import { createGlobalConfPublisher } from './global-conf-publisher.js';
-import type { GlobalConfPublisher } from './global-conf-publisher.js';
-import { requireInstance, SETTING } from './registry.js';
-import type { RegistryStore } from './registry-store.js';
-import { startCentralServer } from './server.js';
-import { createGovernanceRoutes } from './governance-http.js';
-import { createEvidenceRoutes } from './evidence-routes.js';
-import { ensureTsaMaterial } from './tsa.js';
-import type { CentralServer } from './server.js';
+import { createGlobalConfPublisher } from './conf/publisher.js';
+import type { GlobalConfPublisher } from './conf/publisher.js';
+import { requireInstance, SETTING } from './registry/rules.js';
+import type { RegistryStore } from './registry/store.js';
+import { startCentralServer } from './http/server.js';
+import { createGovernanceRoutes } from './http/governance-routes.js';
+import { createEvidenceRoutes } from './http/evidence-routes.js';
+import { ensureTsaMaterial } from './pki/tsa.js';
+import type { CentralServer } from './http/server.js';
 
 export interface CentralApp {
   readonly paths: CentralPaths;

@@ -5,7 +5,6 @@
  * parts can be checked over the bytes that were actually received.
  */
 import { MiisError } from './errors.js';
-import { encodeOidDer } from './pki.js';
 
 export interface DerNode {
   /** Identifier octet (single-byte tags only). */
@@ -35,6 +34,21 @@ export function tlv(tag: number, ...parts: readonly Buffer[]): Buffer {
 export const seq = (...parts: readonly Buffer[]): Buffer => tlv(0x30, ...parts);
 export const set = (...parts: readonly Buffer[]): Buffer => tlv(0x31, ...[...parts].sort(Buffer.compare));
 export const octets = (b: Uint8Array): Buffer => tlv(0x04, Buffer.from(b));
+/** DER encoding (tag, length, value) of an OBJECT IDENTIFIER. */
+export function encodeOidDer(dotted: string): Buffer {
+  const arcs = dotted.split('.').map((a) => BigInt(a));
+  if (arcs.length < 2) throw new MiisError('Config.InvalidInput', `OID no válido: ${dotted}`);
+  const values = [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)];
+  const bytes: number[] = [];
+  for (const v of values) {
+    const chunk: number[] = [Number(v & 0x7fn)];
+    for (let rest = v >> 7n; rest > 0n; rest >>= 7n) chunk.unshift(Number(rest & 0x7fn) | 0x80);
+    bytes.push(...chunk);
+  }
+  if (bytes.length > 127) throw new MiisError('Config.InvalidInput', `OID demasiado largo: ${dotted}`);
+  return Buffer.from([0x06, bytes.length, ...bytes]);
+}
+
 export const oid = (dotted: string): Buffer => encodeOidDer(dotted);
 export const nullDer = (): Buffer => Buffer.from([0x05, 0x00]);
 export const bool = (v: boolean): Buffer => Buffer.from([0x01, 0x01, v ? 0xff : 0x00]);

@@ -13,16 +13,17 @@ import * as x509 from '@peculiar/x509';
 import { MiisError } from './errors.js';
 import type { GlobalConfMemberMapping, MappingField } from './global-conf-model.js';
 import { parseClientId } from './identifiers.js';
+import { OID } from './oids.js';
 import { certDer, certSha256 } from './pki.js';
 
 export const MAPPING_FIELDS = ['subject.serialNumber', 'subject.CN', 'subject.O', 'subject.OU', 'subject.emailAddress', 'san.email'] as const satisfies readonly MappingField[];
 
 const SUBJECT_OIDS: Readonly<Record<Exclude<MappingField, 'san.email'>, string>> = {
-  'subject.serialNumber': '2.5.4.5',
-  'subject.CN': '2.5.4.3',
-  'subject.O': '2.5.4.10',
-  'subject.OU': '2.5.4.11',
-  'subject.emailAddress': '1.2.840.113549.1.9.1',
+  'subject.serialNumber': OID.serialNumber,
+  'subject.CN': OID.commonName,
+  'subject.O': OID.organization,
+  'subject.OU': OID.organizationalUnit,
+  'subject.emailAddress': OID.emailAddress,
 };
 
 const MAX_PATTERN = 200;

@@ -7,15 +7,7 @@ import * as crypto from 'node:crypto';
 import { MiisError } from './errors.js';
 import { algorithmId, bitString, child, enumerated, explicit, generalizedTime, octets, oid, readDer, readGeneralizedTime, readIntHex, readOid, seq, tlv, type DerNode } from './der.js';
 import { certDer } from './pki.js';
-import { OID as TSP_OID } from './tsp.js';
-
-const OID = {
-  sha1: '1.3.14.3.2.26',
-  sha256: TSP_OID.sha256,
-  basic: '1.3.6.1.5.5.7.48.1.1',
-  nonce: '1.3.6.1.5.5.7.48.1.2',
-  ocspSigning: '1.3.6.1.5.5.7.3.9',
-} as const;
+import { OID } from './oids.js';
 
 export type CertStatus =
   | { readonly status: 'good' }
@@ -74,7 +66,7 @@ export function readOcspRequest(der: Uint8Array): OcspRequestInfo {
   });
   if (certIds.length === 0 || certIds.length > 32) throw new MiisError('Config.InvalidInput', 'la solicitud OCSP debe consultar de 1 a 32 certificados');
   const extsWrap = tbs.children.find((c) => c.tag === 0xa2);
-  const nonce = extsWrap === undefined ? undefined : child(extsWrap, 0, 0x30).children.find((e) => readOid(child(e, 0, 0x06)) === OID.nonce);
+  const nonce = extsWrap === undefined ? undefined : child(extsWrap, 0, 0x30).children.find((e) => readOid(child(e, 0, 0x06)) === OID.ocspNonce);
   return { certIds, nonceExtension: nonce === undefined ? undefined : Buffer.from(nonce.raw) };
 }
 
@@ -85,7 +77,7 @@ function statusDer(s: CertStatus): Buffer {
 }
 
 function signatureAlgorithm(key: crypto.KeyObject): Buffer {
-  return key.asymmetricKeyType === 'rsa' ? algorithmId(TSP_OID.rsaSha256) : algorithmId(TSP_OID.ecdsaSha256, false);
+  return key.asymmetricKeyType === 'rsa' ? algorithmId(OID.rsaSha256) : algorithmId(OID.ecdsaSha256, false);
 }
 
 /** A successful OCSP response signed by `signer` (the issuing CA itself), valid for `validityMs`. */
@@ -105,7 +97,7 @@ export function buildOcspResponse(
     ...(request.nonceExtension === undefined ? [] : [explicit(1, seq(request.nonceExtension))]),
   );
   const basic = seq(tbs, signatureAlgorithm(key), bitString(crypto.sign('sha256', tbs, key)), explicit(0, seq(der)));
-  return seq(enumerated(0), explicit(0, seq(oid(OID.basic), octets(basic))));
+  return seq(enumerated(0), explicit(0, seq(oid(OID.ocspBasic), octets(basic))));
 }
 
 /** An error OCSP response (1 malformedRequest, 2 internalError, 6 unauthorized). */
@@ -118,7 +110,7 @@ export function createOcspRequest(certPem: string, issuerPem: string, nonce: Buf
   const p = issuerParts(certDer(issuerPem));
   const { tbs, o } = tbsOf(certDer(certPem));
   const certId = seq(algorithmId(OID.sha1), octets(hash('sha1', p.name)), octets(hash('sha1', p.keyBits)), child(tbs, o, 0x02).raw);
-  const nonceExt = seq(oid(OID.nonce), octets(octets(nonce)));
+  const nonceExt = seq(oid(OID.ocspNonce), octets(octets(nonce)));
   return seq(seq(seq(seq(certId)), explicit(2, seq(nonceExt))));
 }
 
@@ -137,7 +129,7 @@ export function verifyOcspResponse(der: Uint8Array, certPem: string, issuerPem: 
     const status = child(resp, 0, 0x0a).value[0];
     if (status !== 0) return { ok: false, reason: `el respondedor OCSP devolvió el estado ${status ?? '?'}` };
     const bytes = child(child(resp, 1, 0xa0), 0, 0x30);
-    if (readOid(child(bytes, 0, 0x06)) !== OID.basic) return { ok: false, reason: 'respuesta OCSP no básica' };
+    if (readOid(child(bytes, 0, 0x06)) !== OID.ocspBasic) return { ok: false, reason: 'respuesta OCSP no básica' };
     const basic = readDer(child(bytes, 1, 0x04).value);
     const tbs = child(basic, 0, 0x30);
     const sig = child(basic, 2, 0x03).value.subarray(1);
@@ -156,7 +148,7 @@ export function verifyOcspResponse(der: Uint8Array, certPem: string, issuerPem: 
     // responseExtensions [1] come after the responses (responderID byName is also tagged [1])
     const nonceWrap = tbs.children.slice(i + 1).find((c) => c.tag === 0xa1);
     if (opts.nonce !== undefined && nonceWrap !== undefined) {
-      const ext = child(nonceWrap, 0, 0x30).children.find((e) => readOid(child(e, 0, 0x06)) === OID.nonce);
+      const ext = child(nonceWrap, 0, 0x30).children.find((e) => readOid(child(e, 0, 0x06)) === OID.ocspNonce);
       if (ext !== undefined && !child(ext, ext.children.length - 1, 0x04).value.equals(octets(opts.nonce))) return { ok: false, reason: 'el nonce de la respuesta OCSP no corresponde' };
     }
     const serial = readIntHex(child(tbsOf(certDer(certPem)).tbs, tbsOf(certDer(certPem)).o, 0x02));

@@ -18,9 +18,10 @@
  */
 import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs the Reflect metadata API loaded first
 import * as crypto from 'node:crypto';
-import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
+import { encodeOidDer } from './der.js';
 import { MiisError } from './errors.js';
+import { MIIS_OID_ARC, OID, PROFILE_POLICY_OIDS } from './oids.js';
 
 x509.cryptoProvider.set(crypto.webcrypto as Crypto);
 
@@ -67,27 +68,19 @@ export interface CertInfo {
   readonly keyAlgorithm: KeyAlgorithm | 'other';
 }
 
-/** MIIS OID arc (UUID-based, X.667) and the certificate-policy OID of each profile. */
-export const MIIS_OID_ARC = '2.25.321865660995528312726413173579974888450';
-export const PROFILE_POLICY_OIDS: Readonly<Record<CertProfile, string>> = {
-  auth: `${MIIS_OID_ARC}.1.1`,
-  sign: `${MIIS_OID_ARC}.1.2`,
-  conf: `${MIIS_OID_ARC}.1.3`,
-};
+export { MIIS_OID_ARC, PROFILE_POLICY_OIDS };
 
-/** DER encoding (tag, length, value) of an OBJECT IDENTIFIER. */
-export function encodeOidDer(oid: string): Buffer {
-  const arcs = oid.split('.').map((a) => BigInt(a));
-  if (arcs.length < 2) throw new MiisError('Config.InvalidInput', `OID no válido: ${oid}`);
-  const values = [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)];
-  const bytes: number[] = [];
-  for (const v of values) {
-    const chunk: number[] = [Number(v & 0x7fn)];
-    for (let rest = v >> 7n; rest > 0n; rest >>= 7n) chunk.unshift(Number(rest & 0x7fn) | 0x80);
-    bytes.push(...chunk);
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** An IPv4 dotted quad or an IPv6 address (checked by the WHATWG URL parser: no I/O). */
+export function isIpAddress(text: string): boolean {
+  if (IPV4.test(text)) return true;
+  if (!text.includes(':') || text.length > 45 || !/^[0-9A-Fa-f:.]+$/.test(text)) return false;
+  try {
+    return new URL(`http://[${text}]/`).hostname.length > 2;
+  } catch {
+    return false;
   }
-  if (bytes.length > 127) throw new MiisError('Config.InvalidInput', `OID demasiado largo: ${oid}`);
-  return Buffer.from([0x06, bytes.length, ...bytes]);
 }
 
 const POLICY_OID_DER: Readonly<Record<CertProfile, Buffer>> = {
@@ -96,7 +89,7 @@ const POLICY_OID_DER: Readonly<Record<CertProfile, Buffer>> = {
   conf: encodeOidDer(PROFILE_POLICY_OIDS.conf),
 };
 
-const OID_SERIAL_NUMBER = '2.5.4.5';
+const OID_SERIAL_NUMBER = OID.serialNumber;
 const MAX_CSR_PEM = 16 * 1024;
 const MAX_CERT_PEM = 64 * 1024;
 const DAY_MS = 86_400_000;
@@ -286,7 +279,7 @@ function profileExtensions(profile: CertProfile, rsa: boolean, dnsNames: readonl
     for (const dns of dnsNames) {
       if (!/^(\*\.)?[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*$/.test(dns) || dns.length > 253) throw new MiisError('Config.InvalidInput', `nombre DNS no válido: «${dns}»`);
     }
-    for (const ip of ipAddresses) if (isIP(ip) === 0) throw new MiisError('Config.InvalidInput', `dirección IP no válida: «${ip}»`);
+    for (const ip of ipAddresses) if (!isIpAddress(ip)) throw new MiisError('Config.InvalidInput', `dirección IP no válida: «${ip}»`);
     const names: x509.JsonGeneralNames = [
       ...dnsNames.map((value) => ({ type: 'dns' as const, value })),
       ...ipAddresses.map((value) => ({ type: 'ip' as const, value })),

@@ -8,23 +8,10 @@
 import * as crypto from 'node:crypto';
 import { MiisError } from './errors.js';
 import { algorithmId, bool, child, explicit, generalizedTime, int, octets, oid, readDer, readGeneralizedTime, readIntHex, readOid, seq, set, tlv, type DerNode } from './der.js';
-import { certDer, MIIS_OID_ARC, verifyChain } from './pki.js';
+import { OID, TSA_POLICY_OID } from './oids.js';
+import { certDer, verifyChain } from './pki.js';
 
-export const OID = {
-  sha256: '2.16.840.1.101.3.4.2.1',
-  signedData: '1.2.840.113549.1.7.2',
-  tstInfo: '1.2.840.113549.1.9.16.1.4',
-  contentType: '1.2.840.113549.1.9.3',
-  messageDigest: '1.2.840.113549.1.9.4',
-  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
-  rsaSha256: '1.2.840.113549.1.1.11',
-  rsaEncryption: '1.2.840.113549.1.1.1',
-  ecdsaSha256: '1.2.840.10045.4.3.2',
-  timeStamping: '1.3.6.1.5.5.7.3.8',
-} as const;
-
-/** The TSA policy MIIS time-stamps are issued under. */
-export const TSA_POLICY_OID = `${MIIS_OID_ARC}.2.1`;
+export { OID, TSA_POLICY_OID };
 
 const MAX_TOKEN_BYTES = 64 * 1024;
 
@@ -213,7 +200,7 @@ export function verifyTimeStampToken(tokenOrResp: Uint8Array, expectedDigest: Ui
   }
 }
 
-const EKU_OID = '2.5.29.37';
+const EKU_OID = OID.extKeyUsage;
 
 /** extKeyUsage present, critical and exactly timeStamping (what RFC 3161 §2.3 requires). */
 export function hasTimeStampingUsage(certDerBytes: Buffer): boolean {

@@ -5,19 +5,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { MiisError } from '../core/errors.js';
-import type { NodeContext, NodeLimits } from './context.js';
-import { DEFAULT_LIMITS } from './context.js';
-import { createGlobalConfClient } from './global-conf-client.js';
-import { createBackendClient, createPeerClient } from './http-pools.js';
-import { openLocalStore, type LocalSnapshot } from './local-store.js';
-import { openNodeEvidence } from './evidence.js';
-import { loadEvidenceSettings, type EvidenceSettings } from './evidence-settings.js';
-import { nodePaths, WSDL_DIR } from './paths.js';
-import { createReplayGuard } from './replay-guard.js';
-import { createAdapterRegistry } from './adapters.js';
-import { createIsServer, createProxyServer } from './servers.js';
-import { createOcspChecker } from './ocsp-checker.js';
-import { createSigningIdentity } from './signing-rotation.js';
+import type { NodeContext, NodeLimits } from './pipeline/context.js';
+import { DEFAULT_LIMITS } from './pipeline/context.js';
+import { createGlobalConfClient } from './conf/global-conf-client.js';
+import { createBackendClient, createPeerClient } from './outbound/http-pools.js';
+import { openLocalStore, type LocalSnapshot } from './store/local-store.js';
+import { openNodeEvidence } from './evidence/index.js';
+import { loadEvidenceSettings, type EvidenceSettings } from './evidence/settings.js';
+import { nodePaths, WSDL_DIR } from './store/paths.js';
+import { createReplayGuard } from './pipeline/replay-guard.js';
+import { createAdapterRegistry } from './adapters/index.js';
+import { createIsServer, createProxyServer } from './listeners.js';
+import { createOcspChecker } from './certs/ocsp-checker.js';
+import { createSigningIdentity } from './certs/signing-rotation.js';
 
 export interface StartNodeOptions {
   readonly dir: string;

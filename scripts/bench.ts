@@ -96,8 +96,8 @@ async function main(): Promise<void> {
     const juntosDir = nodeDir(plan, 'juntos');
     const caPem = join(centralDir(plan), 'ca.pem');
     children.push(await spawnChild([join(dist, 'scripts/bench/backend-process.js'), String(ports.backend), String(ports.backendTls), join(reniecDir, 'keys/auth-key.pem'), join(reniecDir, 'auth.pem'), caPem], 'ready'));
-    const provider = await spawnChild([join(dist, 'node/cli.js'), 'serve', '--dir', reniecDir], 'sistemas de información en');
-    const consumer = await spawnChild([join(dist, 'node/cli.js'), 'serve', '--dir', juntosDir], 'sistemas de información en');
+    const provider = await spawnChild([join(dist, 'node/cli/index.js'), 'serve', '--dir', reniecDir], 'sistemas de información en');
+    const consumer = await spawnChild([join(dist, 'node/cli/index.js'), 'serve', '--dir', juntosDir], 'sistemas de información en');
     children.push(provider, consumer);
 
     const dnis = samplesDni(generateSandboxData(), 2000);

@@ -4,8 +4,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { MiisError } from '../core/errors.js';
-import { waitForStop } from '../core/cli-kit.js';
-import { parseInteger } from '../core/cli-kit.js';
+import { waitForStop } from '../runtime/cli-kit.js';
+import { parseInteger } from '../runtime/cli-kit.js';
 import { sandboxGuide, startSandbox } from './sandbox/run.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { checkDni } from '../../core/peru-ids.js';
 import { parseXml, type XmlDocument, type XmlElement, type XmlLimits } from '../../core/xml.js';
 import { MiisError } from '../../core/errors.js';
-import { readBoundedBody } from '../../core/bounded-body.js';
+import { readBoundedBody } from '../../runtime/bounded-body.js';
 import { limaDate } from '../../core/business-days.js';
 import {
   indexSandboxData, isCseVigente,

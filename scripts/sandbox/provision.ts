@@ -4,9 +4,9 @@
  * anchor, local clients, services and access rights. Used by the sandbox and the end-to-end tests.
  */
 import { join } from 'node:path';
-import { runCentralCli } from '../../central/cli.js';
-import type { CliIo } from '../../core/cli-kit.js';
-import { runNodeCli } from '../../node/cli.js';
+import { runCentralCli } from '../../central/cli/index.js';
+import type { CliIo } from '../../runtime/cli-kit.js';
+import { runNodeCli } from '../../node/cli/index.js';
 
 export interface EntityPlan {
   readonly nodeName: string;

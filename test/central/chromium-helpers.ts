@@ -1,20 +1,6 @@
-/** Chromium and poppler for the governance tests: present, or (outside CI only) the test is skipped. */
+/** Rendering helpers for the governance tests (their tools are required through ../helpers/tools.ts). */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { findChromium } from '../../central/chromium.js';
-
-/** Path of chromium, or undefined (then the caller skips; in CI a missing browser is a failure). */
-export function chromiumOrSkip(): string | undefined {
-  const bin = findChromium();
-  if (bin === undefined && process.env.CI === 'true') throw new Error('falta chromium en CI: agregue el paquete «chromium» a .ci/run');
-  return bin;
-}
-
-export function hasPdftoppm(): boolean {
-  const ok = existsSync('/usr/bin/pdftoppm');
-  if (!ok && process.env.CI === 'true') throw new Error('falta pdftoppm en CI: agregue el paquete «poppler-utils» a .ci/run');
-  return ok;
-}
+import { readFileSync } from 'node:fs';
 
 /** Render page 1 of a PDF to PNG (pdftoppm) and return the PNG path. */
 export function pdfToPng(pdf: string, outPrefix: string, dpi = 60): string {

@@ -3,10 +3,10 @@ import { createCsr, generateKeyPair, issueCertificate } from '../../core/pki.js'
 import type { CertSubject } from '../../core/pki.js';
 import { createSigner } from '../../core/signature.js';
 import type { Signer } from '../../core/signature.js';
-import { createInstancePki, registerInstancePki } from '../../central/ca.js';
-import type { InstancePki } from '../../central/ca.js';
-import { openSqliteRegistryStore } from '../../central/registry-store.js';
-import type { ChangeContext, RegistryStore } from '../../central/registry-store.js';
+import { createInstancePki, registerInstancePki } from '../../central/pki/ca.js';
+import type { InstancePki } from '../../central/pki/ca.js';
+import { openSqliteRegistryStore } from '../../central/registry/store.js';
+import type { ChangeContext, RegistryStore } from '../../central/registry/store.js';
 
 export const T0 = new Date('2026-03-02T15:00:00.000Z');
 export const RUC_RENIEC = '20295613620';

@@ -12,14 +12,15 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCentralCli } from '../../central/cli.js';
-import { runChromium } from '../../central/chromium.js';
-import { runNodeCli } from '../../node/cli.js';
+import { runCentralCli } from '../../central/cli/index.js';
+import { findChromium, runChromium } from '../../central/governance/chromium.js';
+import { runNodeCli } from '../../node/cli/index.js';
 import { signAccessRequest } from '../../core/access-request-message.js';
 import { createSigner } from '../../core/signature.js';
 import { nodeDir } from '../../scripts/sandbox/provision.js';
 import { CONSULTAR_PERSONA, JUNTOS_CLIENT, faultCodeOf, personaRequest, postSoap, runCli, startInstance, type Instance } from '../e2e/fixture.js';
-import { chromiumOrSkip, hasPdftoppm, pdfToPng, pngSize } from './chromium-helpers.js';
+import { pdfToPng, pngSize } from './chromium-helpers.js';
+import { needTool } from '../helpers/tools.js';
 
 const RENIEC_RUC = '20295613620';
 const DOCS = join(process.cwd(), 'docs');
@@ -52,7 +53,7 @@ describe('governance walk-through: designation → acta, access request → gran
     assert.equal(list.find((x) => x.code === 'RUPN')?.entity.ruc, RENIEC_RUC);
   });
 
-  it('takes RENIEC from the designation request to its first signed acta', async () => {
+  it('takes RENIEC from the designation request to its first signed acta', async (t) => {
     await ok('directive', 'set-approval', '2026-02-02');
     let plazos = JSON.parse(await ok('plazos', '--json', '--entity', RENIEC_RUC, '--today', '2026-02-20')) as { kind: string; dueAt: string; status: string }[];
     assert.deepEqual(plazos.map((p) => p.kind), ['solicitar-designacion']);
@@ -95,19 +96,19 @@ describe('governance walk-through: designation → acta, access request → gran
 
     const html = join(work, 'acta.html');
     const pdf = join(work, 'acta.pdf');
-    const chromium = chromiumOrSkip();
-    await ok('acta', 'render', '01-2026', '--html', html, ...(chromium === undefined ? [] : ['--pdf', pdf]));
+    await ok('acta', 'render', '01-2026', '--html', html);
     const text = readFileSync(html, 'utf8');
     for (const s of ['ACTA Nº 01-2026-MIDIS/DGFO', 'I. PARTICIPANTES', 'II. AGENDA', 'III. DESARROLLO DE LA AGENDA', 'IV. ACUERDOS ADOPTADOS', 'Ana Quispe Rojas', 'Tiempo real vía servicio web', 'texto(8)', '15 de abril de 2026']) {
       assert.ok(text.includes(s), `falta «${s}» en el acta`);
     }
-    if (chromium !== undefined && hasPdftoppm()) {
+    await t.test('the acta prints to an A4 PDF (chromium, pdftoppm)', { skip: needTool('chromium', 'pdftoppm') }, async () => {
+      await ok('acta', 'render', '01-2026', '--html', join(work, 'acta-pdf.html'), '--pdf', pdf);
       assert.equal(readFileSync(pdf).subarray(0, 5).toString('latin1'), '%PDF-');
       const png = pdfToPng(pdf, join(work, 'acta'));
       const size = pngSize(png);
       assert.ok(size.height > size.width, `A4 vertical: ${size.width}x${size.height}`);
       if (process.env.MIIS_WRITE_DOCS === '1') copyFileSync(pdfToPng(pdf, join(work, 'acta-doc'), 90), join(DOCS, 'acta-ejemplo.png'));
-    }
+    });
   });
 
   it('takes Juntos from an access request on its node to a granted right used in a real exchange', async () => {
@@ -179,8 +180,9 @@ describe('governance walk-through: designation → acta, access request → gran
     const page = await fetch(`${inst.central.url}/portal`);
     assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
 
-    const chromium = chromiumOrSkip();
-    if (chromium === undefined) return t.skip('chromium no está instalado');
+    const missing = needTool('chromium');
+    if (missing !== false) return t.skip(missing);
+    const chromium = findChromium()!;
     const dom = await runChromium(['--virtual-time-budget=3000', '--dump-dom', `${inst.central.url}/portal?q=reniec`], { chromium });
     const rows = [...dom.matchAll(/<tr data-familia="[^"]*" data-estado="[^"]*" data-entidad="(\d+)"( hidden="")?>/g)];
     assert.equal(rows.length, 20, 'the table has the 20 seeded components');

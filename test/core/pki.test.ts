@@ -4,22 +4,14 @@ import * as crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { MiisError } from '../../core/errors.js';
 import {
-  certMatchesKey, generateKeyPair, createCsr, createSelfSignedCa, issueCertificate, certificateInfo, verifyChain, certSha256, PROFILE_POLICY_OIDS,
+  certMatchesKey, isIpAddress, generateKeyPair, createCsr, createSelfSignedCa, issueCertificate, certificateInfo, verifyChain, certSha256, PROFILE_POLICY_OIDS,
   type KeyPairPem, type CaMaterial,
 } from '../../core/pki.js';
+import { needTool } from '../helpers/tools.js';
 
 const NOW = new Date('2025-03-01T12:00:00Z');
 const DAY = 86_400_000;
 const at = (days: number): Date => new Date(NOW.getTime() + days * DAY);
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Extensions as printed by the real openssl (independent of our parser). */
 function opensslExtensions(pem: string): string {
@@ -74,7 +66,7 @@ describe('pki', () => {
     );
   });
 
-  it('creates a CA certificate with CA basic constraints and keyCertSign/cRLSign', () => {
+  it('creates a CA certificate with CA basic constraints and keyCertSign/cRLSign', { skip: needTool('openssl') }, () => {
     const info = certificateInfo(ca.certPem);
     assert.equal(info.profile, 'ca');
     assert.equal(info.keyAlgorithm, 'rsa-2048');
@@ -84,14 +76,14 @@ describe('pki', () => {
     assert.equal(info.notBefore.getTime(), NOW.getTime());
     assert.equal(info.notAfter.getTime(), at(3650).getTime());
     assert.equal(new crypto.X509Certificate(ca.certPem).ca, true);
-    if (hasOpenssl()) {
+    { // openssl, independent of our parser
       const ext = opensslExtensions(ca.certPem);
       assert.match(ext, /CA:TRUE/);
       assert.match(ext, /Certificate Sign, CRL Sign/);
     }
   });
 
-  it('issues an RSA auth certificate with TLS key usages and SAN', async () => {
+  it('issues an RSA auth certificate with TLS key usages and SAN', { skip: needTool('openssl') }, async () => {
     const csrPem = await createCsr(rsaKeys, { organization: 'RENIEC', commonName: 'nodo-reniec' });
     assert.match(csrPem, /^-----BEGIN CERTIFICATE REQUEST-----/);
     const pem = await issueCertificate({ csrPem, profile: 'auth', ca, now: NOW, validDays: 365, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
@@ -105,7 +97,7 @@ describe('pki', () => {
     assert.equal(node.checkHost('localhost'), 'localhost');
     assert.equal(node.checkIP('127.0.0.1'), '127.0.0.1');
     assert.deepEqual(node.keyUsage?.sort(), ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']); // Node's keyUsage = EKU OIDs
-    if (hasOpenssl()) {
+    { // openssl, independent of our parser
       const ext = opensslExtensions(pem);
       assert.match(ext, /Digital Signature, Key Encipherment/);
       assert.match(ext, /TLS Web Server Authentication, TLS Web Client Authentication/);
@@ -113,19 +105,19 @@ describe('pki', () => {
     }
   });
 
-  it('issues an ECDSA auth certificate without keyEncipherment', async () => {
+  it('issues an ECDSA auth certificate without keyEncipherment', { skip: needTool('openssl') }, async () => {
     const csrPem = await createCsr(ecKeys, { organization: 'INEI', commonName: 'nodo-inei' });
     const pem = await issueCertificate({ csrPem, profile: 'auth', ca, now: NOW, validDays: 365 });
     assert.equal(certificateInfo(pem).profile, 'auth');
     assert.equal(certificateInfo(pem).keyAlgorithm, 'ecdsa-p256');
-    if (hasOpenssl()) {
+    { // openssl, independent of our parser
       const ext = opensslExtensions(pem);
       assert.match(ext, /Digital Signature\n/);
       assert.doesNotMatch(ext, /Key Encipherment/);
     }
   });
 
-  it('issues sign and conf certificates: non-repudiation, no TLS EKU, member id in serialNumber', async () => {
+  it('issues sign and conf certificates: non-repudiation, no TLS EKU, member id in serialNumber', { skip: needTool('openssl') }, async () => {
     const csrPem = await createCsr(ecKeys, { organization: 'RENIEC', commonName: 'RENIEC firma', serialNumber: 'PE/GOB/20295613620' });
     const sign = await issueCertificate({ csrPem, profile: 'sign', ca, now: NOW, validDays: 365, serialNumberHex: '1a2b3c' });
     const info = certificateInfo(sign);
@@ -137,7 +129,7 @@ describe('pki', () => {
     const conf = await issueCertificate({ csrPem, profile: 'conf', ca, now: NOW, validDays: 365 });
     assert.equal(certificateInfo(conf).profile, 'conf');
     assert.equal(certificateInfo(conf).subjectSerialNumber, 'PE/GOB/20295613620');
-    if (hasOpenssl()) {
+    { // openssl, independent of our parser
       assert.ok(opensslExtensions(sign).includes(`Policy: ${PROFILE_POLICY_OIDS.sign}\n`));
       assert.ok(opensslExtensions(conf).includes(`Policy: ${PROFILE_POLICY_OIDS.conf}\n`));
       for (const pem of [sign, conf]) {
@@ -256,5 +248,12 @@ describe('certMatchesKey', () => {
     assert.equal(certMatchesKey(ca, keys.publicKeyPem), true);
     assert.equal(certMatchesKey(ca, other.privateKeyPem), false);
     assert.equal(certMatchesKey('no es un certificado', keys.privateKeyPem), false);
+  });
+});
+
+describe('isIpAddress (pure, no node:net)', () => {
+  it('accepts IPv4 dotted quads and IPv6, refuses the rest', () => {
+    for (const ok of ['127.0.0.1', '10.0.0.255', '::1', 'fe80::1', '::ffff:1.2.3.4', '2001:db8::8a2e:370:7334']) assert.equal(isIpAddress(ok), true, ok);
+    for (const bad of ['1.2.3', '256.1.1.1', '01.2.3.4', 'abc', 'localhost', '1:2:3:4:5:6:7:8:9', '[::1]', '']) assert.equal(isIpAddress(bad), false, bad);
   });
 });

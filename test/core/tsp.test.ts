@@ -6,23 +6,14 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInstancePki } from '../../central/ca.js';
-import { answerTimeStampRequest, issueTsaCertificate } from '../../central/tsa.js';
+import { createInstancePki } from '../../central/pki/ca.js';
+import { answerTimeStampRequest, issueTsaCertificate } from '../../central/pki/tsa.js';
 import { generateKeyPair } from '../../core/pki.js';
 import { createTimeStampRequest, hasTimeStampingUsage, tokenFromResponse, verifyTimeStampToken } from '../../core/tsp.js';
 import { certDer } from '../../core/pki.js';
+import { needTool } from '../helpers/tools.js';
 
 const T0 = new Date('2026-03-02T15:00:00.000Z');
-
-function haveOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version']);
-    return true;
-  } catch {
-    if (process.env.CI === 'true') throw new Error('openssl es obligatorio en CI');
-    return false;
-  }
-}
 
 async function setup(alg: 'ecdsa-p256' | 'rsa-2048' = 'ecdsa-p256') {
   const pki = await createInstancePki({ instance: 'PE', operatorName: 'MIDIS DGFO', keyAlgorithm: alg, now: T0 });
@@ -74,7 +65,7 @@ test('a malformed request gets a rejection, not a token', async () => {
 });
 
 for (const alg of ['ecdsa-p256', 'rsa-2048'] as const) {
-  test(`openssl ts -verify accepts the token (${alg}) and rejects another digest`, { skip: !haveOpenssl() }, async () => {
+  test(`openssl ts -verify accepts the token (${alg}) and rejects another digest`, { skip: needTool('openssl') }, async () => {
     const { pki, tsa } = await setup(alg);
     const dir = mkdtempSync(join(tmpdir(), 'miis-tsp-'));
     const digest = digestOf('raíz del lote');

@@ -14,14 +14,8 @@ import { GLOBAL_CONF_FORMAT, type GlobalConf } from '../../core/global-conf-mode
 import { generateKeyPair, createCsr, createSelfSignedCa, issueCertificate, type KeyAlgorithm } from '../../core/pki.js';
 import { createSigner, signDetached, type Signer } from '../../core/signature.js';
 import { signGlobalConf } from '../../core/global-conf.js';
+import { needTool } from '../helpers/tools.js';
 
-function hasBinary(cmd: string, args: string[]): boolean {
-  return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
-}
-
-const HAS_XMLSEC = hasBinary('xmlsec1', ['--version']);
-const HAS_OPENSSL = hasBinary('openssl', ['version']);
-const HAS_LXML = hasBinary('/usr/bin/python3', ['-c', 'import lxml.etree']);
 
 function run(cmd: string, args: string[], cwd: string): { status: number | null; out: string } {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
@@ -58,7 +52,7 @@ describe('third-party verification of detached signatures', () => {
   });
 
   for (const alg of ['rsa-2048', 'ecdsa-p256'] as const) {
-    it(`xmlsec1 verifies a ${alg} signature and fails when one byte changes`, { skip: !HAS_XMLSEC && 'xmlsec1 no está instalado (apt-get install -y xmlsec1)' }, () => {
+    it(`xmlsec1 verifies a ${alg} signature and fails when one byte changes`, { skip: needTool('xmlsec1') }, () => {
       const m = material[alg]!;
       const d = fs.mkdtempSync(path.join(dir, `${alg}-`));
       fs.writeFileSync(path.join(d, 'cert.pem'), m.signer.certPem);
@@ -92,7 +86,7 @@ describe('third-party verification of detached signatures', () => {
     });
   }
 
-  it('our SignedInfo equals lxml exclusive c14n of it (independent canonicaliser)', { skip: !HAS_LXML && 'python3-lxml no está instalado' }, () => {
+  it('our SignedInfo equals lxml exclusive c14n of it (independent canonicaliser)', { skip: needTool('lxml') }, () => {
     for (const alg of ['rsa-2048', 'ecdsa-p256'] as const) {
       const doc = signDetached(MESSAGE, material[alg]!.signer);
       const file = path.join(dir, `c14n-${alg}.xml`);
@@ -128,7 +122,7 @@ describe('third-party verification of the signed global configuration', () => {
   });
 
   for (const alg of ['rsa-2048', 'ecdsa-p256'] as const) {
-    it(`openssl dgst verifies a ${alg} conf signature and rejects a changed payload`, { skip: !HAS_OPENSSL && 'openssl no está instalado' }, async () => {
+    it(`openssl dgst verifies a ${alg} conf signature and rejects a changed payload`, { skip: needTool('openssl') }, async () => {
       const m = await makeMaterial(alg, 'conf');
       const d = fs.mkdtempSync(path.join(dir, `${alg}-`));
       fs.writeFileSync(path.join(d, 'conf.pem'), m.signer.certPem);

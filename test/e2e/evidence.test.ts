@@ -5,25 +5,20 @@
  * within one configuration refresh.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCentralCli } from '../../central/cli.js';
+import { runCentralCli } from '../../central/cli/index.js';
 import { certificateInfo } from '../../core/pki.js';
-import { DEFAULT_EVIDENCE_SETTINGS } from '../../node/evidence-settings.js';
-import type { NodeEvidence } from '../../node/evidence.js';
-import { runNodeCli } from '../../node/cli.js';
-import { verifyLiveLog } from '../../node/log-verify.js';
+import { DEFAULT_EVIDENCE_SETTINGS } from '../../node/evidence/settings.js';
+import type { NodeEvidence } from '../../node/evidence/index.js';
+import { runNodeCli } from '../../node/cli/index.js';
+import { verifyLiveLog } from '../../node/evidence/log-verify.js';
 import { nodeDir } from '../../scripts/sandbox/provision.js';
 import { faultCodeOf, personaRequest, postSoap, runCli, startInstance, type Instance } from './fixture.js';
+import { needTool } from '../helpers/tools.js';
 
-function hasTools(): boolean {
-  const ok = ['xmlsec1', 'openssl', 'sha256sum'].every((t) => spawnSync(t, ['--version']).error === undefined);
-  if (!ok && process.env.CI === 'true') throw new Error('xmlsec1, openssl y sha256sum son obligatorios en CI');
-  return ok;
-}
-const TOOLS = hasTools();
 
 /** Run a tool without blocking the event loop (central and the nodes run in this process). */
 function run(cmd: string, args: readonly string[]): Promise<{ status: number; stdout: string; stderr: string }> {
@@ -36,7 +31,7 @@ function run(cmd: string, args: readonly string[]): Promise<{ status: number; st
 
 const evidenceOf = (inst: Instance, name: 'juntos' | 'reniec'): NodeEvidence => inst[name].ctx.evidence as unknown as NodeEvidence;
 
-describe('evidence chain through two nodes', { skip: !TOOLS && 'faltan xmlsec1/openssl/sha256sum' }, () => {
+describe('evidence chain through two nodes', { skip: needTool('xmlsec1', 'openssl', 'sha256sum') }, () => {
   let inst: Instance;
   let work: string;
   before(async () => {

@@ -10,17 +10,18 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCentralCli } from '../../central/cli.js';
+import { runCentralCli } from '../../central/cli/index.js';
 import { certificateInfo } from '../../core/pki.js';
-import { runNodeCli } from '../../node/cli.js';
-import { DEFAULT_EVIDENCE_SETTINGS } from '../../node/evidence-settings.js';
+import { runNodeCli } from '../../node/cli/index.js';
+import { DEFAULT_EVIDENCE_SETTINGS } from '../../node/evidence/settings.js';
 import { nodeDir } from '../../scripts/sandbox/provision.js';
-import { createExternalCa, hasOpenssl, issueExternalCert, startTestOcspResponder, type ExternalCa, type TestOcspResponder } from '../helpers/external-ca.js';
+import { createExternalCa, issueExternalCert, startTestOcspResponder, type ExternalCa, type TestOcspResponder } from '../helpers/external-ca.js';
 import { faultCodeOf, personaRequest, postSoap, runCli, startInstance, waitFor, type Instance } from './fixture.js';
+import { needTool } from '../helpers/tools.js';
 
 const RULE = 'subject.serialNumber:RUC(\\d{11})=>PE/GOB/$1';
 
-describe('external CA (ECEP) trusted by configuration, with OCSP', { skip: !hasOpenssl() && 'falta openssl' }, () => {
+describe('external CA (ECEP) trusted by configuration, with OCSP', { skip: needTool('openssl') }, () => {
   let inst: Instance;
   let ecep: ExternalCa;
   let responder: TestOcspResponder;

@@ -12,14 +12,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCentralCli } from '../../central/cli.js';
+import { runCentralCli } from '../../central/cli/index.js';
 import { FAULTS, MiisError, type FaultCode } from '../../core/errors.js';
 import { createCsr, generateKeyPair } from '../../core/pki.js';
 import { signDetached, verifyDetached } from '../../core/signature.js';
 import { readSoapMessage, type SoapFaultInfo } from '../../core/soap.js';
-import { runNodeCli } from '../../node/cli.js';
+import { runNodeCli } from '../../node/cli/index.js';
 import { startNode, type RunningNode } from '../../node/main.js';
-import { decodeSignedMessage, encodeSignedMessage } from '../../node/signed-message.js';
+import { decodeSignedMessage, encodeSignedMessage } from '../../node/pipeline/signed-message.js';
 import { centralDir, nodeDir } from '../../scripts/sandbox/provision.js';
 import {
   CONSULTAR_PERSONA, JUNTOS_CLIENT, freePort, personaRequest, postMtls, postSoap, runCli, startInstance, waitFor,

@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import type { CliIo } from '../../core/cli-kit.js';
+import type { CliIo } from '../../runtime/cli-kit.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCentral, type RunningCentral } from '../../central/main.js';

@@ -12,15 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { personaRequest, postSoap, startInstance, type Instance } from './fixture.js';
+import { needTool, PYTHON } from '../helpers/tools.js';
 
 const run = promisify(execFile);
-const PYTHON = '/usr/bin/python3';
 const ZEEP_CALL = fileURLToPath(new URL('../../../test/interop/zeep_call.py', import.meta.url));
-const ci = process.env.CI === 'true';
-const hasZeep = spawnSync(PYTHON, ['-c', 'import zeep']).status === 0;
-const hasXmlsec = spawnSync('xmlsec1', ['--version']).status === 0;
-const skipZeep = !hasZeep && !ci ? 'python3-zeep no está instalado (apt-get install -y python3-zeep)' : false;
-const skipXmlsec = !hasXmlsec && !ci ? 'xmlsec1 no está instalado (apt-get install -y xmlsec1)' : false;
 
 describe('interoperability through the nodes', () => {
   let inst: Instance;
@@ -34,7 +29,7 @@ describe('interoperability through the nodes', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('zeep calls consultarPersona through the Juntos node from the served WSDL', { skip: skipZeep }, async () => {
+  it('zeep calls consultarPersona through the Juntos node from the served WSDL', { skip: needTool('zeep') }, async () => {
     const headers = {
       client: { objectType: 'SUBSYSTEM', xRoadInstance: 'PE', memberClass: 'GOB', memberCode: '20511268401', subsystemCode: 'JUNTOS' },
       service: { objectType: 'SERVICE', xRoadInstance: 'PE', memberClass: 'GOB', memberCode: '20295613620', subsystemCode: 'RUPN', serviceCode: 'consultarPersona', serviceVersion: 'v1' },
@@ -51,7 +46,7 @@ describe('interoperability through the nodes', () => {
     }
   });
 
-  it('xmlsec1 verifies signatures taken from both message logs and refuses a changed byte', { skip: skipXmlsec }, async () => {
+  it('xmlsec1 verifies signatures taken from both message logs and refuses a changed byte', { skip: needTool('xmlsec1') }, async () => {
     const id = `xmlsec-${Date.now()}`;
     const res = await postSoap(inst.juntos.isUrl, personaRequest(inst.dni, { id }));
     assert.equal(res.status, 200, res.text);

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCentralCli } from '../../central/cli.js';
+import { runCentralCli } from '../../central/cli/index.js';
 import { certificateInfo } from '../../core/pki.js';
-import { runNodeCli } from '../../node/cli.js';
-import type { NodeEvidence } from '../../node/evidence.js';
+import { runNodeCli } from '../../node/cli/index.js';
+import type { NodeEvidence } from '../../node/evidence/index.js';
 import { nodeDir } from '../../scripts/sandbox/provision.js';
 import { personaRequest, postSoap, runCli, startInstance, waitFor, type Instance } from './fixture.js';
 

@@ -4,22 +4,21 @@
  * node, signed and logged like any exchange), and zeep calling a standard contract operation.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { HIDDEN_ENDPOINT } from '../../node/metaservices.js';
+import { HIDDEN_ENDPOINT } from '../../node/pipeline/metaservices.js';
 import { generateSandboxData } from '../../scripts/sandbox/data.js';
 import { sandboxCentrosPoblados, sandboxIncomes } from '../../scripts/sandbox/registries.js';
 import { INEI_RUC, INSTANCE, MIDIS_RUC, PENSION65_RUC, SUNAT_RUC, JUNTOS_RUC, startSandbox, type RunningSandbox } from '../../scripts/sandbox/run.js';
+import { needTool, PYTHON } from '../helpers/tools.js';
 
-const PYTHON = '/usr/bin/python3';
 const ZEEP_CALL = fileURLToPath(new URL('../../../test/interop/zeep_call.py', import.meta.url));
-const hasZeep = spawnSync(PYTHON, ['-c', 'import zeep']).status === 0;
-const skip = !hasZeep && process.env.CI !== 'true' ? 'python3-zeep no está instalado' : false;
+const skip = needTool('zeep');
 const run = promisify(execFile);
 const PERSONS = 400;
 

@@ -16,14 +16,15 @@ import pg from 'pg';
 import { FAULTS, MiisError, type FaultCode } from '../../core/errors.js';
 import { clientIdToXml, parseClientId, parseServiceId, serviceIdToXml } from '../../core/identifiers.js';
 import { readSoapMessage } from '../../core/soap.js';
-import { runNodeCli } from '../../node/cli.js';
+import { runNodeCli } from '../../node/cli/index.js';
 import { startNode, type RunningNode } from '../../node/main.js';
 import { generateSandboxData } from '../../scripts/sandbox/data.js';
 import { nodeDir, type AgreementPlan } from '../../scripts/sandbox/provision.js';
 import { sandboxCentrosPoblados, sandboxIncomes, NS, UMBRAL_INGRESO_ANUAL } from '../../scripts/sandbox/registries.js';
 import { JUNTOS_CLIENT, PENSION65_CLIENT, SERVICES, startSandbox, type RunningSandbox } from '../../scripts/sandbox/run.js';
-import { findPgBin, startPgServer, type PgServer } from '../helpers/pg-server.js';
+import { startPgServer, type PgServer } from '../helpers/pg-server.js';
 import { postSoap, runCli, waitFor } from './fixture.js';
+import { needTool } from '../helpers/tools.js';
 
 const PERSONS = 600;
 const RENIEC = 'PE/GOB/20295613620';
@@ -274,10 +275,8 @@ describe('provider rules, adapters and RNU through the sandbox', () => {
     assert.match(cli.stderr, /no such table/);
   });
 
-  const ci = process.env.CI === 'true';
-  const pgSkip = findPgBin() === undefined && !ci ? 'PostgreSQL no está instalado' : false;
 
-  it('the same SUNAT service served from PostgreSQL by changing only the adapter configuration', { skip: pgSkip }, async () => {
+  it('the same SUNAT service served from PostgreSQL by changing only the adapter configuration', { skip: needTool('postgresql') }, async () => {
     let server: PgServer | undefined;
     try {
       server = await startPgServer();

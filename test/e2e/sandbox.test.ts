@@ -3,7 +3,7 @@
  * command that works, and reuses its state on the next start.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { sandboxGuide, startSandbox, type SandboxInfo } from '../../scripts/sandbox/run.js';
+import { needTool } from '../helpers/tools.js';
 
 const examples = fileURLToPath(new URL('../../../examples', import.meta.url));
-const hasCurl = spawnSync('curl', ['--version']).status === 0;
 
 function curlFromGuide(guide: string): string {
   const lines = guide.split('\n');
@@ -23,7 +23,7 @@ function curlFromGuide(guide: string): string {
 }
 
 describe('sandbox (npm start)', () => {
-  it('provisions, serves the printed curl, and reuses its state on restart', { skip: !hasCurl && process.env.CI !== 'true' ? 'curl no está instalado' : false }, async () => {
+  it('provisions, serves the printed curl, and reuses its state on restart', { skip: needTool('curl') }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'miis-sandbox-'));
     const basePort = 20_000 + (process.pid % 200) * 100;
     try {

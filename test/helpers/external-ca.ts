@@ -5,20 +5,13 @@
  * RUC<ruc>) and, when asked, an Authority Information Access OCSP URL. The responder is a small
  * HTTP server answering RFC 6960 with core/ocsp (buildOcspResponse) signed by the CA key.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { buildOcspResponse, certIdMatchesIssuer, readOcspRequest, type CertStatus, type OcspCertId } from '../../core/ocsp.js';
 import { createSelfSignedCa, generateKeyPair, type CaMaterial } from '../../core/pki.js';
-
-/** openssl present? In CI its absence fails the test instead of skipping it. */
-export function hasOpenssl(): boolean {
-  const ok = spawnSync('openssl', ['version']).error === undefined;
-  if (!ok && process.env.CI === 'true') throw new Error('openssl es obligatorio en CI');
-  return ok;
-}
 
 function run(cmd: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -5,18 +5,17 @@
  * Under CI a missing zeep fails instead of skipping.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { readSoapMessage } from '../../core/soap.js';
-import { findFields } from '../../node/trama-validation.js';
+import { findFields } from '../../node/pipeline/trama-validation.js';
+import { needTool, PYTHON } from '../helpers/tools.js';
 
-const PYTHON = '/usr/bin/python3';
 const WSDL = fileURLToPath(new URL('../../../wsdl/', import.meta.url));
 const BUILD = fileURLToPath(new URL('../../../test/interop/zeep_build.py', import.meta.url));
-const hasZeep = spawnSync(PYTHON, ['-c', 'import zeep']).status === 0;
-const skip = !hasZeep && process.env.CI !== 'true' ? 'python3-zeep no está instalado' : false;
+const skip = needTool('zeep');
 const run = promisify(execFile);
 
 const client = { objectType: 'SUBSYSTEM', xRoadInstance: 'PE', memberClass: 'GOB', memberCode: '20511268401', subsystemCode: 'JUNTOS' };

@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -14,14 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { generateSandboxData, indexSandboxData } from '../../scripts/sandbox/data.js';
 import { startMidisBackend, startReniecBackend, type RunningBackend } from '../../scripts/sandbox/backends.js';
+import { needTool, PYTHON } from '../helpers/tools.js';
 
-const PYTHON = '/usr/bin/python3';
 const WSDL_DIR = fileURLToPath(new URL('../../../wsdl/', import.meta.url));
 const ZEEP_CALL = fileURLToPath(new URL('../../../test/interop/zeep_call.py', import.meta.url));
 const PLACEHOLDER = 'http://localhost:8080/';
 
-const zeepCheck = spawnSync(PYTHON, ['-c', 'import zeep'], { encoding: 'utf8' });
-const skip = zeepCheck.status === 0 ? false : `${PYTHON} no puede importar zeep (instale python3-zeep): ${(zeepCheck.stderr ?? zeepCheck.error?.message ?? '').trim().split('\n').pop()}`;
+const skip = needTool('zeep');
 
 const run = promisify(execFile);
 const data = generateSandboxData();

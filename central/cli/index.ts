@@ -1,0 +1,305 @@
+#!/usr/bin/env node
+/**
+ * miis-central: the command line of the central directory (DGFO).
+ * `runCentralCli` runs in-process and returns the exit code (0 ok, 2 bad input, 1 other
+ * errors); only the tiny main at the bottom touches process.exitCode.
+ */
+import { writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { collect, createProgram, formatTable, isMainModule, parseChoice, parseInteger, processIo, readInputFile, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
+import { KEY_ALGORITHMS } from '../../core/pki.js';
+import type { KeyAlgorithm } from '../../core/pki.js';
+import { CSR_PROFILES, signCsr } from '../pki/ca.js';
+import type { CsrProfile } from '../pki/ca.js';
+import { centralPaths, initCentralDir, openCentralStore, readAnchorPem, loadCaMaterial } from '../pki/central-dir.js';
+import { DEFAULT_CONF_VALIDITY_MS } from '../conf/publisher.js';
+import { openCentral, startCentral } from '../main.js';
+import type { CentralApp } from '../main.js';
+import { addNodeClient, registerMember, registerNode, registerService, registerSubsystem } from '../registry/rules.js';
+import { MEMBER_ROLES } from '../registry/store.js';
+import { registerAgreementCommands } from './agreements.js';
+import { registerGovernanceCommands } from './governance.js';
+import { seedCatalogue } from '../governance/catalogue-seed.js';
+import { registerRevocationCommands } from './revocation.js';
+import { registerExternalCaCommands } from './external-ca.js';
+import type { ChangeContext, RegistryStore } from '../registry/store.js';
+import type { CommonOptions } from './helpers.js';
+
+
+function defaultActor(env: Readonly<Record<string, string | undefined>>): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return env.USER ?? env.USERNAME ?? 'desconocido';
+  }
+}
+
+// --- program -----------------------------------------------------------------------------------
+
+interface Context {
+  readonly io: CliIo;
+  readonly now: () => Date;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+function buildProgram(cx: Context): Command {
+  const { io } = cx;
+  const out = (s: string): void => io.stdout(s.endsWith('\n') ? s : `${s}\n`);
+  const defaultDir = cx.env.MIIS_CENTRAL_DIR ?? './var/central';
+
+  const program = createProgram('miis-central', 'Directorio central del MIIS (DGFO): registro de entidades, CA de la instancia y configuración global firmada', io);
+
+  /** --dir and --actor on every command. */
+  const common = (cmd: Command): Command =>
+    cmd
+      .option('--dir <carpeta>', 'carpeta de datos del directorio central (o variable MIIS_CENTRAL_DIR)', defaultDir)
+      .option('--actor <nombre>', 'quién hace el cambio, para la auditoría (por omisión, el usuario del sistema)');
+  const ctxOf = (o: CommonOptions): ChangeContext => ({ actor: o.actor ?? defaultActor(cx.env), at: cx.now() });
+  const withStore = async <T>(o: CommonOptions, fn: (store: RegistryStore) => T | Promise<T>): Promise<T> => {
+    const store = openCentralStore(centralPaths(o.dir));
+    try {
+      return await fn(store);
+    } finally {
+      store.close();
+    }
+  };
+  const withApp = async <T>(o: CommonOptions, fn: (app: CentralApp) => T | Promise<T>): Promise<T> => {
+    const app = openCentral({ dir: o.dir, clock: cx.now });
+    try {
+      return await fn(app);
+    } finally {
+      app.close();
+    }
+  };
+
+  // init
+  common(program.command('init'))
+    .description('crea la carpeta de datos: base de datos, CA de la instancia y clave de firma de la configuración global')
+    .requiredOption('--instance <instancia>', 'identificador de la instancia, p. ej. PE')
+    .option('--key-algorithm <algoritmo>', `algoritmo de las claves: ${KEY_ALGORITHMS.join(' | ')}`, 'ecdsa-p256')
+    .option('--name <nombre>', 'nombre de la entidad operadora (organización en los certificados)')
+    .option('--no-catalogue', 'no cargar el catálogo inicial (6.1 y Anexo Nº 01)')
+    .addHelpText('after', '\nEjemplo:\n  miis-central init --dir ./var/central --instance PE --name "MIDIS - DGFO"\n')
+    .action(async (o: CommonOptions & { instance: string; keyAlgorithm: string; name?: string; catalogue: boolean }) => {
+      const paths = await initCentralDir({
+        dir: o.dir,
+        instance: o.instance,
+        keyAlgorithm: parseChoice<KeyAlgorithm>(o.keyAlgorithm, KEY_ALGORITHMS, 'algoritmo de clave'),
+        now: cx.now(),
+        actor: ctxOf(o).actor,
+        ...(o.name === undefined ? {} : { operatorName: o.name }),
+      });
+      out(`Directorio central inicializado en ${paths.dir} (instancia ${o.instance})`);
+      out(`Ancla de confianza para los nodos (certificado de firma de la configuración global): ${paths.anchor}`);
+      out(`Certificado de la CA de la instancia: ${paths.caCert}`);
+      out(`Claves privadas (modo 0600) en: ${paths.keysDir}`);
+      if (o.catalogue) {
+        const seeded = await withStore(o, (store) => seedCatalogue(store, ctxOf(o)));
+        out(`Catálogo inicial: ${seeded.components} componentes de ${seeded.entities} entidades (6.1 y Anexo Nº 01); vea «miis-central component list»`);
+      }
+    });
+
+  // member
+  const member = program.command('member').description('miembros: entidades del SINAFO registradas');
+  common(member.command('add'))
+    .description('registra una entidad (el código es su RUC)')
+    .requiredOption('--class <clase>', 'clase de miembro, p. ej. GOB')
+    .requiredOption('--code <ruc>', 'RUC de la entidad (11 dígitos, se verifica el dígito de control)')
+    .requiredOption('--name <nombre>', 'nombre de la entidad')
+    .requiredOption('--role <rol>', `rol según el Art. 5: ${MEMBER_ROLES.join(', ')}`)
+    .addHelpText('after', '\nEjemplo:\n  miis-central member add --class GOB --code 20295613620 --name "RENIEC" --role RENIEC\n')
+    .action(async (o: CommonOptions & { class: string; code: string; name: string; role: string }) => {
+      const record = await withStore(o, (store) => registerMember(store, { memberClass: o.class, memberCode: o.code, name: o.name, role: o.role }, ctxOf(o)));
+      out(`Miembro registrado: ${record.id} (${record.name}, ${record.role})`);
+    });
+  common(member.command('list'))
+    .description('lista los miembros')
+    .option('--json', 'salida en JSON')
+    .action(async (o: CommonOptions & { json?: boolean }) => {
+      const members = await withStore(o, (store) => store.listMembers());
+      out(o.json === true ? toJson(members) : formatTable(['ID', 'ROL', 'NOMBRE'], members.map((m) => [m.id, m.role, m.name])));
+    });
+
+  // subsystem
+  const subsystem = program.command('subsystem').description('subsistemas de los miembros (p. ej. RUPN, PGH, RNU)');
+  common(subsystem.command('add'))
+    .description('registra un subsistema de un miembro ya registrado')
+    .argument('<id>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA')
+    .addHelpText('after', '\nEjemplo:\n  miis-central subsystem add PE/GOB/20295613620/RUPN\n')
+    .action(async (id: string, o: CommonOptions) => {
+      const record = await withStore(o, (store) => registerSubsystem(store, id, ctxOf(o)));
+      out(`Subsistema registrado: ${record.id}`);
+    });
+  common(subsystem.command('list'))
+    .description('lista los subsistemas')
+    .option('--json', 'salida en JSON')
+    .action(async (o: CommonOptions & { json?: boolean }) => {
+      const subsystems = await withStore(o, (store) => store.listSubsystems());
+      out(o.json === true ? toJson(subsystems) : formatTable(['ID', 'MIEMBRO'], subsystems.map((s) => [s.id, s.memberId])));
+    });
+
+  // node
+  const node = program.command('node').description('nodos de seguridad de las entidades');
+  common(node.command('add'))
+    .description('registra un nodo con su certificado de autenticación (perfil auth, emitido por la CA de la instancia)')
+    .requiredOption('--name <nombre>', 'nombre único del nodo, p. ej. reniec')
+    .requiredOption('--owner <miembro>', 'miembro propietario, INSTANCIA/CLASE/CÓDIGO')
+    .requiredOption('--address <url>', 'dirección entre nodos, https://servidor:puerto')
+    .requiredOption('--auth-cert <archivo>', 'certificado TLS del nodo (PEM)')
+    .addHelpText('after', '\nEjemplo:\n  miis-central node add --name reniec --owner PE/GOB/20295613620 --address https://10.0.0.5:5500 --auth-cert reniec-auth.pem\n')
+    .action(async (o: CommonOptions & { name: string; owner: string; address: string; authCert: string }) => {
+      const authCertPem = readInputFile(o.authCert, 'certificado');
+      const record = await withStore(o, (store) => registerNode(store, { name: o.name, ownerId: o.owner, address: o.address, authCertPem }, ctxOf(o)));
+      out(`Nodo registrado: ${record.name} (${record.address}), certificado SHA-256 ${record.authCertSha256}`);
+    });
+  const nodeClient = node.command('client').description('subsistemas atendidos por un nodo');
+  common(nodeClient.command('add'))
+    .description('asocia un subsistema registrado a un nodo')
+    .requiredOption('--node <nombre>', 'nombre del nodo')
+    .argument('<subsistema>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA')
+    .addHelpText('after', '\nEjemplo:\n  miis-central node client add --node reniec PE/GOB/20295613620/RUPN\n')
+    .action(async (subsystemId: string, o: CommonOptions & { node: string }) => {
+      const record = await withStore(o, (store) => addNodeClient(store, o.node, subsystemId, ctxOf(o)));
+      out(`El nodo ${record.name} atiende ahora: ${record.clients.join(', ')}`);
+    });
+  common(node.command('list'))
+    .description('lista los nodos')
+    .option('--json', 'salida en JSON')
+    .action(async (o: CommonOptions & { json?: boolean }) => {
+      const nodes = await withStore(o, (store) => store.listNodes());
+      const view = nodes.map(({ authCertPem: _pem, ...rest }) => rest);
+      out(o.json === true ? toJson(view) : formatTable(['NOMBRE', 'PROPIETARIO', 'DIRECCIÓN', 'CLIENTES', 'SHA-256 CERT. AUTH'], nodes.map((n) => [n.name, n.ownerId, n.address, n.clients.join(',') || '-', n.authCertSha256])));
+    });
+
+  // cert
+  const cert = program.command('cert').description('certificados emitidos por la CA de la instancia');
+  common(cert.command('sign'))
+    .description('firma una solicitud (CSR) con la CA: auth = TLS de un nodo, sign = firma de mensajes de un miembro')
+    .requiredOption('--csr <archivo>', 'solicitud PKCS#10 en PEM')
+    .requiredOption('--profile <perfil>', `perfil: ${CSR_PROFILES.join(' | ')}`)
+    .option('--out <archivo>', 'escribe el certificado en este archivo (por omisión, en la salida estándar)')
+    .option('--ip <dirección>', 'dirección IP para el certificado auth (repetible)', collect, [])
+    .option('--dns <nombre>', 'nombre DNS para el certificado auth (repetible)', collect, [])
+    .option('--valid-days <días>', 'vigencia en días', '365')
+    .addHelpText('after', [
+      '',
+      'Un CSR sign debe llevar en serialNumber el identificador del miembro (PE/GOB/<RUC>) y en O su nombre registrado.',
+      'Ejemplos:',
+      '  miis-central cert sign --csr reniec-auth.csr --profile auth --ip 127.0.0.1 --dns localhost --out reniec-auth.pem',
+      '  miis-central cert sign --csr reniec-sign.csr --profile sign --out reniec-sign.pem',
+      '',
+    ].join('\n'))
+    .action(async (o: CommonOptions & { csr: string; profile: string; out?: string; ip: string[]; dns: string[]; validDays: string }) => {
+      const profile = parseChoice<CsrProfile>(o.profile, CSR_PROFILES, 'perfil');
+      const validDays = parseInteger(o.validDays, 'vigencia', 1, 3650);
+      const csrPem = readInputFile(o.csr, 'solicitud');
+      const record = await withStore(o, (store) =>
+        signCsr(store, loadCaMaterial(centralPaths(o.dir), store), { csrPem, profile, validDays, dnsNames: o.dns, ipAddresses: o.ip }, ctxOf(o)),
+      );
+      if (o.out === undefined) {
+        out(record.pem);
+      } else {
+        writeFileSync(resolve(o.out), record.pem, { mode: 0o644 });
+        out(`Certificado ${profile} emitido para ${record.memberId ?? '-'} (serie ${record.serialHex}, vence ${record.notAfter}): ${resolve(o.out)}`);
+      }
+    });
+  common(cert.command('list'))
+    .description('lista los certificados emitidos')
+    .option('--json', 'salida en JSON')
+    .action(async (o: CommonOptions & { json?: boolean }) => {
+      const certs = await withStore(o, (store) => store.listIssuedCerts());
+      const view = certs.map(({ pem: _pem, ...rest }) => rest);
+      out(o.json === true ? toJson(view) : formatTable(['SERIE', 'PERFIL', 'MIEMBRO', 'VENCE', 'SUJETO'], certs.map((c) => [c.serialHex, c.profile, c.memberId ?? '-', c.notAfter, c.subject])));
+    });
+
+  // service
+  const service = program.command('service').description('servicios publicados en la configuración global');
+  common(service.command('add'))
+    .description('registra un servicio de un subsistema registrado')
+    .argument('<id>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA/SERVICIO[/VERSIÓN]')
+    .requiredOption('--title <título>', 'título del servicio')
+    .addHelpText('after', '\nEjemplo:\n  miis-central service add PE/GOB/20295613620/RUPN/consultarPersona/v1 --title "Consulta de persona por DNI"\n')
+    .action(async (id: string, o: CommonOptions & { title: string }) => {
+      const record = await withStore(o, (store) => registerService(store, { serviceId: id, title: o.title }, ctxOf(o)));
+      out(`Servicio registrado: ${record.id} (${record.title})`);
+    });
+  common(service.command('list'))
+    .description('lista los servicios')
+    .option('--json', 'salida en JSON')
+    .action(async (o: CommonOptions & { json?: boolean }) => {
+      const services = await withStore(o, (store) => store.listServices());
+      out(o.json === true ? toJson(services) : formatTable(['ID', 'TÍTULO'], services.map((s) => [s.id, s.title])));
+    });
+
+  registerAgreementCommands(program, { common, withStore, ctxOf, out });
+  registerGovernanceCommands(program, { common, withStore, ctxOf, out });
+  registerRevocationCommands(cert, { common, withStore, ctxOf, out });
+  registerExternalCaCommands(program, { common, withStore, ctxOf, out });
+
+  // conf
+  const conf = program.command('conf').description('configuración global firmada');
+  common(conf.command('show'))
+    .description('muestra el contenido que se publicaría ahora')
+    .option('--json', 'salida en JSON')
+    .action(async (o: CommonOptions & { json?: boolean }) => {
+      const content = await withApp(o, (app) => app.publisher.preview());
+      if (o.json === true) return out(toJson(content));
+      out(`Configuración global de la instancia ${content.instance} (próxima serie ${content.serial}; vigente de ${content.generatedAt} a ${content.expiresAt})`);
+      out(`Miembros (${content.members.length}):\n${formatTable(['ID', 'ROL', 'NOMBRE'], content.members.map((m) => [m.id, m.role, m.name]))}`);
+      out(`Subsistemas (${content.subsystems.length}):\n${formatTable(['ID'], content.subsystems.map((s) => [s]))}`);
+      out(`Nodos (${content.nodes.length}):\n${formatTable(['NOMBRE', 'PROPIETARIO', 'DIRECCIÓN', 'CLIENTES'], content.nodes.map((n) => [n.name, n.owner, n.address, n.clients.join(',') || '-']))}`);
+      out(`Servicios (${content.services.length}):\n${formatTable(['ID', 'TÍTULO'], content.services.map((s) => [s.id, s.title]))}`);
+      out(`CA de confianza: ${content.trustedCas.length}`);
+      return undefined;
+    });
+  common(conf.command('anchor'))
+    .description('imprime el ancla de confianza (certificado de firma de la configuración global) que se instala en los nodos')
+    .action(async (o: CommonOptions) => {
+      out(await withStore(o, (store) => readAnchorPem(store)));
+    });
+
+  // serve
+  common(program.command('serve'))
+    .description('sirve la configuración global firmada por HTTP (GET /globalconf, /ca.pem, /health) hasta SIGINT o SIGTERM')
+    .option('--host <dirección>', 'dirección en la que escuchar', '127.0.0.1')
+    .option('--port <puerto>', 'puerto TCP', '4400')
+    .option('--validity-minutes <minutos>', 'vigencia de cada versión de la configuración global', String(DEFAULT_CONF_VALIDITY_MS / 60_000))
+    .option('--refresh-seconds <segundos>', 'cada cuánto se revisa si hay que regenerarla', '30')
+    .addHelpText('after', '\nEjemplo:\n  miis-central serve --dir ./var/central --host 127.0.0.1 --port 4400\n')
+    .action(async (o: CommonOptions & { host: string; port: string; validityMinutes: string; refreshSeconds: string }) => {
+      const running = await startCentral({
+        dir: o.dir,
+        host: o.host,
+        port: parseInteger(o.port, 'puerto', 0, 65535),
+        clock: cx.now,
+        validityMs: parseInteger(o.validityMinutes, 'vigencia', 1, 7 * 24 * 60) * 60_000,
+        refreshIntervalMs: parseInteger(o.refreshSeconds, 'intervalo', 1, 3600) * 1000,
+        logError: (m) => io.stderr(`${m}\n`),
+      });
+      out(`Directorio central escuchando en ${running.url} (GET /globalconf, /ca.pem, /health)`);
+      await waitForStop(io.stop);
+      await running.close();
+      out('Directorio central detenido.');
+    });
+
+  return program;
+}
+
+export function runCentralCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const cx: Context = { io, now: io.now ?? (() => new Date()), env: io.env ?? process.env };
+  return runProgram(buildProgram(cx), argv, io);
+}
+
+if (isMainModule(import.meta.url)) {
+  runCentralCli(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`miis-central: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,36 @@
+/**
+ * What the global configuration is built from: one consistent read of the registry (members,
+ * subsystems, nodes, services) and of the tables that feed the configuration (agreements,
+ * rights granted through central, revoked certificates), taken in one transaction.
+ * It lives here, above the store, so the store imports none of the modules that use it.
+ */
+import type { GlobalConfAccessRight, GlobalConfAgreement } from '../../core/global-conf-model.js';
+import { listRevokedSha256 } from '../pki/revocation.js';
+import { listGrantedAccessRights } from '../registry/access-rights.js';
+import { listAgreements } from '../registry/agreements.js';
+import type { MemberRecord, NodeRecord, RegistryStore, ServiceRecord, SubsystemRecord } from '../registry/store.js';
+
+export interface RegistrySnapshot {
+  readonly members: readonly MemberRecord[];
+  readonly subsystems: readonly SubsystemRecord[];
+  readonly nodes: readonly NodeRecord[];
+  readonly services: readonly ServiceRecord[];
+  /** Agreements (registry/agreements.ts); absent in snapshots built by hand. */
+  readonly agreements?: readonly GlobalConfAgreement[];
+  /** Access rights granted through central (registry/access-rights.ts); absent in snapshots built by hand. */
+  readonly accessRights?: readonly GlobalConfAccessRight[];
+  /** SHA-256 of revoked certificates (pki/revocation.ts); absent in snapshots built by hand. */
+  readonly revokedCerts?: readonly string[];
+}
+
+export function takeRegistrySnapshot(store: RegistryStore): RegistrySnapshot {
+  return store.transaction(() => ({
+    members: store.listMembers(),
+    subsystems: store.listSubsystems(),
+    nodes: store.listNodes(),
+    services: store.listServices(),
+    agreements: listAgreements(store),
+    accessRights: listGrantedAccessRights(store),
+    revokedCerts: listRevokedSha256(store),
+  }));
+}

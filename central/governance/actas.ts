@@ -1,0 +1,238 @@
+/**
+ * Actas (directive 7.1.4, Anexo Nº 02): the signed record of what a meeting agreed per service —
+ * the trama (fields, types, required), periodicity, form of exchange and minimum validations —
+ * numbered ACTA Nº NN-YYYY-MIDIS/DGFO. Every participant of the meeting signs; once all have
+ * signed the acta is 'firmada' and, when it names clients, its agreement (convenio) is registered
+ * through central/agreements.ts and published in the global configuration.
+ */
+import { MiisError } from '../../core/errors.js';
+import { parseIsoDate } from '../../core/business-days.js';
+import type { GlobalConfValidation } from '../../core/global-conf-model.js';
+import { formatServiceId, parseServiceId } from '../../core/identifiers.js';
+import type { ChangeContext, RegistryStore } from '../registry/store.js';
+import { addAgreement, parseValidationSpec } from '../registry/agreements.js';
+import { serviceWithoutVersion } from '../registry/access-rights.js';
+import { requireMeeting, type Participant } from './meetings.js';
+import { change, checkText, fromJsonColumn, toJsonColumn, type Row } from './util.js';
+
+export const EXCHANGE_FORMS = ['medio-fisico-periodico', 'transferencia-archivos', 'servicio-web'] as const;
+export type ExchangeForm = (typeof EXCHANGE_FORMS)[number];
+export const EXCHANGE_FORM_LABELS: Readonly<Record<ExchangeForm, string>> = {
+  'medio-fisico-periodico': 'Medio físico, periódicamente',
+  'transferencia-archivos': 'Periodicidad variable vía transferencia de archivos (FTP/SFTP)',
+  'servicio-web': 'Tiempo real vía servicio web',
+};
+
+export interface TramaField {
+  readonly field: string;
+  readonly type: string;
+  readonly required: boolean;
+  readonly description?: string;
+}
+
+export interface ActaService {
+  readonly service: string;
+  readonly requestTrama: readonly TramaField[];
+  readonly responseTrama: readonly TramaField[];
+  readonly periodicity: string;
+  readonly exchangeForm: ExchangeForm;
+  /** Minimum validations, in the `campo:regla` form of agreements (e.g. dni:dni). */
+  readonly validations: readonly GlobalConfValidation[];
+}
+
+export interface Signature {
+  readonly name: string;
+  readonly post: string;
+  readonly side: Participant['side'];
+  readonly signedAt: string;
+}
+
+export interface ActaRecord {
+  readonly number: string;
+  readonly seq: number;
+  readonly year: number;
+  readonly meetingId: number;
+  readonly entityRuc: string;
+  readonly services: readonly ActaService[];
+  readonly clients: readonly string[];
+  readonly purposes: readonly string[];
+  readonly validFrom: string;
+  readonly validUntil: string | null;
+  readonly signatures: readonly Signature[];
+  readonly status: 'borrador' | 'firmada';
+  readonly agreementId: string | null;
+  readonly createdAt: string;
+}
+
+/** What `acta add --file` reads (JSON). */
+export interface ActaInput {
+  readonly services: readonly {
+    service: string;
+    requestTrama?: readonly TramaField[];
+    responseTrama?: readonly TramaField[];
+    periodicity: string;
+    exchangeForm: string;
+    validations?: readonly string[];
+  }[];
+  /** Clients of the agreement (subsystems or members); none = the acta records standards only. */
+  readonly clients?: readonly string[];
+  readonly purposes?: readonly string[];
+  readonly validFrom?: string;
+  readonly validUntil?: string;
+  /** Agreement id (default ACTA-NN-YYYY). */
+  readonly convenio?: string;
+}
+
+export function formatActaNumber(seq: number, year: number): string {
+  return `ACTA Nº ${String(seq).padStart(2, '0')}-${year}-MIDIS/DGFO`;
+}
+
+const toActa = (r: Row): ActaRecord => ({
+  number: r.number as string,
+  seq: Number(r.seq),
+  year: Number(r.year),
+  meetingId: Number(r.meeting_id),
+  entityRuc: r.entity_ruc as string,
+  services: fromJsonColumn<ActaService[]>(r.services_json),
+  clients: fromJsonColumn<string[]>(r.clients_json),
+  purposes: fromJsonColumn<string[]>(r.purposes_json),
+  validFrom: r.valid_from as string,
+  validUntil: (r.valid_until as string | null) ?? null,
+  signatures: fromJsonColumn<Signature[]>(r.signatures_json),
+  status: r.status as ActaRecord['status'],
+  agreementId: (r.agreement_id as string | null) ?? null,
+  createdAt: r.created_at as string,
+});
+
+/** Accepts "ACTA Nº 01-2026-MIDIS/DGFO", "01-2026" or "1-2026". */
+export function normaliseActaNumber(ref: string): string {
+  const m = /(\d{1,3})-(\d{4})/.exec(ref);
+  if (m === null) throw new MiisError('Config.InvalidInput', `número de acta no válido: «${ref}» (p. ej. 01-2026 o "ACTA Nº 01-2026-MIDIS/DGFO")`);
+  return formatActaNumber(Number(m[1]), Number(m[2]));
+}
+
+export function getActa(store: RegistryStore, ref: string): ActaRecord | undefined {
+  const row = store.db.prepare('SELECT * FROM gov_actas WHERE number = ?').get(normaliseActaNumber(ref)) as Row | undefined;
+  return row === undefined ? undefined : toActa(row);
+}
+
+export function requireActa(store: RegistryStore, ref: string): ActaRecord {
+  const a = getActa(store, ref);
+  if (a === undefined) throw new MiisError('Config.NotFound', `el acta ${ref}; vea «miis-central acta list»`);
+  return a;
+}
+
+export function listActas(store: RegistryStore): ActaRecord[] {
+  return (store.db.prepare('SELECT * FROM gov_actas ORDER BY year, seq').all() as Row[]).map(toActa);
+}
+
+function checkTrama(fields: readonly TramaField[] | undefined, what: string): TramaField[] {
+  return (fields ?? []).map((f, i) => {
+    if (typeof f !== 'object' || f === null || typeof f.field !== 'string' || typeof f.type !== 'string') {
+      throw new MiisError('Config.InvalidInput', `${what}, campo ${i + 1}: se espera {"field": "dni", "type": "texto(8)", "required": true}`);
+    }
+    return {
+      field: checkText(f.field, `${what}: nombre del campo`, 80),
+      type: checkText(f.type, `${what}: tipo del campo ${f.field}`, 60),
+      required: f.required === true,
+      ...(typeof f.description === 'string' && f.description.trim() !== '' ? { description: checkText(f.description, 'descripción del campo', 300) } : {}),
+    };
+  });
+}
+
+function checkActaService(store: RegistryStore, s: ActaInput['services'][number], entityRuc: string): ActaService {
+  const serviceId = formatServiceId(parseServiceId(String(s.service ?? '').trim()));
+  if (store.getService(serviceId) === undefined) throw new MiisError('Config.NotFound', `el servicio ${serviceId} no está registrado; regístrelo con «miis-central service add»`);
+  if (parseServiceId(serviceId).memberCode !== entityRuc) throw new MiisError('Config.InvalidInput', `el servicio ${serviceId} no es de la entidad de la reunión (RUC ${entityRuc})`);
+  const form = String(s.exchangeForm ?? '').trim();
+  if (!(EXCHANGE_FORMS as readonly string[]).includes(form)) {
+    throw new MiisError('Config.InvalidInput', `forma de intercambio no válida para ${serviceId}: «${form}». Valores admitidos: ${EXCHANGE_FORMS.join(', ')}`);
+  }
+  const requestTrama = checkTrama(s.requestTrama, `trama de solicitud de ${serviceId}`);
+  if (requestTrama.length === 0) throw new MiisError('Config.InvalidInput', `falta la trama de solicitud de ${serviceId} (requestTrama)`);
+  const validations = (s.validations ?? []).map((v) => {
+    const parsed = parseValidationSpec(String(v));
+    if (typeof parsed === 'string') throw new MiisError('Config.InvalidInput', parsed);
+    return parsed;
+  });
+  return {
+    service: serviceId,
+    requestTrama,
+    responseTrama: checkTrama(s.responseTrama, `trama de resultado de ${serviceId}`),
+    periodicity: checkText(s.periodicity, `periodicidad de ${serviceId}`, 200),
+    exchangeForm: form as ExchangeForm,
+    validations,
+  };
+}
+
+/** Draft an acta for a meeting; numbered in the meeting's year. Needs participants of both sides. */
+export function addActa(store: RegistryStore, meetingId: number, input: ActaInput, ctx: ChangeContext): ActaRecord {
+  const meeting = requireMeeting(store, meetingId);
+  const midis = meeting.participants.filter((p) => p.side === 'MIDIS');
+  const entity = meeting.participants.filter((p) => p.side === 'ENTIDAD');
+  if (midis.length === 0 || entity.length === 0) {
+    throw new MiisError('Config.InvalidInput', `la reunión ${meeting.id} no tiene participantes ${midis.length === 0 ? 'del MIDIS' : 'de la entidad'}; un acta los necesita (Anexo Nº 02, I. Participantes): registre la reunión con --participante "MIDIS|Nombre|Cargo" y "ENTIDAD|Nombre|Cargo"`);
+  }
+  if (!Array.isArray(input.services) || input.services.length === 0) throw new MiisError('Config.InvalidInput', 'el acta no define ningún servicio ("services": [...])');
+  const services = input.services.map((s) => checkActaService(store, s, meeting.entityRuc));
+  const clients = [...(input.clients ?? [])].map((c) => String(c).trim());
+  const purposes = [...(input.purposes ?? (clients.length > 0 ? ['FOCALIZACION'] : []))].map((p) => String(p).trim().toUpperCase());
+  const validFrom = parseIsoDate(input.validFrom ?? meeting.date);
+  const validUntil = input.validUntil === undefined ? null : parseIsoDate(input.validUntil);
+  if (listActas(store).some((a) => a.meetingId === meeting.id)) {
+    throw new MiisError('Config.Duplicate', `un acta de la reunión ${meeting.id}`);
+  }
+  const year = Number(meeting.date.slice(0, 4));
+  return change(store, ctx, 'acta.add', () => {
+    const row = store.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM gov_actas WHERE year = ?').get(year) as { s: number };
+    const seq = row.s + 1;
+    const number = formatActaNumber(seq, year);
+    const agreementId = input.convenio === undefined ? null : checkText(input.convenio, 'convenio', 80);
+    store.db
+      .prepare("INSERT INTO gov_actas (number, seq, year, meeting_id, entity_ruc, services_json, clients_json, purposes_json, valid_from, valid_until, signatures_json, status, agreement_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', 'borrador', ?, ?)")
+      .run(number, seq, year, meeting.id, meeting.entityRuc, toJsonColumn(services), toJsonColumn(clients), toJsonColumn(purposes), validFrom, validUntil, agreementId, ctx.at.toISOString());
+    const record = getActa(store, number)!;
+    return { after: record, result: record };
+  });
+}
+
+/** A participant signs. When every participant has signed, the acta is 'firmada' and its agreement registered. */
+export function signActa(store: RegistryStore, ref: string, input: { signer: string; signedAt: string }, ctx: ChangeContext): ActaRecord {
+  const before = requireActa(store, ref);
+  const signedAt = parseIsoDate(input.signedAt.trim());
+  if (before.status === 'firmada') throw new MiisError('Config.InvalidInput', `el ${before.number} ya está firmada por todos los participantes`);
+  const meeting = requireMeeting(store, before.meetingId);
+  if (signedAt < meeting.date) throw new MiisError('Config.InvalidInput', `la fecha de firma ${signedAt} es anterior a la reunión (${meeting.date})`);
+  const norm = (s: string): string => s.trim().toLowerCase();
+  const participant = meeting.participants.find((p) => norm(p.name) === norm(input.signer));
+  if (participant === undefined) {
+    throw new MiisError('Config.InvalidInput', `«${input.signer}» no participó en la reunión ${meeting.id}; firman: ${meeting.participants.map((p) => p.name).join(', ')}`);
+  }
+  if (before.signatures.some((s) => norm(s.name) === norm(participant.name))) throw new MiisError('Config.Duplicate', `la firma de ${participant.name} en el ${before.number}`);
+  const signatures = [...before.signatures, { name: participant.name, post: participant.post, side: participant.side, signedAt }];
+  const complete = meeting.participants.every((p) => signatures.some((s) => norm(s.name) === norm(p.name)));
+  return change(store, ctx, complete ? 'acta.sign.complete' : 'acta.sign', () => {
+    let agreementId = before.agreementId;
+    if (complete && before.clients.length > 0) {
+      agreementId ??= `ACTA-${String(before.seq).padStart(2, '0')}-${before.year}`;
+      const provider = store.listMembers().find((m) => m.memberCode === before.entityRuc);
+      if (provider === undefined) throw new MiisError('Config.NotFound', `el miembro del MIIS con RUC ${before.entityRuc} (proveedor del convenio del acta); regístrelo con «member add»`);
+      addAgreement(store, {
+        id: agreementId,
+        acta: before.number,
+        provider: provider.id,
+        clients: before.clients,
+        services: before.services.map((s) => serviceWithoutVersion(s.service)),
+        purposes: before.purposes,
+        validFrom: before.validFrom,
+        ...(before.validUntil === null ? {} : { validUntil: before.validUntil }),
+        validations: before.services.flatMap((s) => s.validations),
+      }, ctx);
+    }
+    store.db
+      .prepare('UPDATE gov_actas SET signatures_json = ?, status = ?, agreement_id = ? WHERE number = ?')
+      .run(toJsonColumn(signatures), complete ? 'firmada' : 'borrador', complete ? agreementId : before.agreementId, before.number);
+    const after = getActa(store, before.number)!;
+    return { before, after, result: after };
+  });
+}

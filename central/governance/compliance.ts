@@ -1,0 +1,83 @@
+/**
+ * Compliance with what was agreed (directive 7.3.1): for each entity, and for each agreement,
+ * the obligations whose deadline has passed or that were fulfilled, each met or missed, from
+ * recorded facts (designation answers, first meeting, answers to access requests). The level is
+ * the share met: alto ≥ 90 %, medio ≥ 60 %, bajo below, sin-datos when nothing is evaluable yet.
+ * Node-reported availability can be added later as more facts.
+ */
+import { addBusinessDays, type Calendar } from '../../core/business-days.js';
+import type { RegistryStore } from '../registry/store.js';
+import { listAccessRequests } from './access-requests.js';
+import { getComponent } from './catalogue.js';
+import { listEntities, requireEntity } from './entities.js';
+import { listMeetings } from './meetings.js';
+import { listDesignations } from './units.js';
+import { listSanctions } from './sanctions.js';
+import { DAYS } from './util.js';
+
+export type ComplianceLevel = 'alto' | 'medio' | 'bajo' | 'sin-datos';
+
+export interface ComplianceFact {
+  readonly obligation: string;
+  readonly dueAt: string;
+  /** When it was done, or null when still undone. */
+  readonly doneAt: string | null;
+  readonly met: boolean;
+  readonly agreementId: string | null;
+}
+
+export interface ComplianceRow {
+  readonly entityRuc: string;
+  readonly entityName: string;
+  readonly met: number;
+  readonly missed: number;
+  readonly level: ComplianceLevel;
+  readonly sanctions: number;
+  readonly facts: readonly ComplianceFact[];
+  /** Per agreement: the facts tied to it (access requests granted under it). */
+  readonly agreements: readonly { readonly agreementId: string; readonly met: number; readonly missed: number; readonly level: ComplianceLevel }[];
+}
+
+export function levelOf(met: number, missed: number): ComplianceLevel {
+  const total = met + missed;
+  if (total === 0) return 'sin-datos';
+  const share = met / total;
+  return share >= 0.9 ? 'alto' : share >= 0.6 ? 'medio' : 'bajo';
+}
+
+/** Facts for one entity as of `today`: only obligations done or already due count. */
+function factsOf(store: RegistryStore, ruc: string, today: string, cal: Calendar): ComplianceFact[] {
+  const facts: ComplianceFact[] = [];
+  const add = (obligation: string, dueAt: string, doneAt: string | null, agreementId: string | null = null): void => {
+    if (doneAt === null && today <= dueAt) return; // still in time: not evaluable
+    facts.push({ obligation, dueAt, doneAt, met: doneAt !== null && doneAt <= dueAt, agreementId });
+  };
+  const designations = listDesignations(store, { entity: ruc }).filter((d) => d.requestRef !== null || d.answeredAt !== d.requestedAt);
+  for (const d of designations) add(`designación de unidad responsable (solicitud del ${d.requestedAt})`, d.dueAt, d.answeredAt);
+  const firstAnswer = designations.map((d) => d.answeredAt).filter((a): a is string => a !== null).sort()[0];
+  if (firstAnswer !== undefined) {
+    const first = listMeetings(store, { entity: ruc })[0];
+    add('primera reunión de trabajo (obligación de DGFO con la entidad)', addBusinessDays(firstAnswer, DAYS.firstMeeting, cal), first?.date ?? null);
+  }
+  for (const r of listAccessRequests(store)) {
+    if (getComponent(store, r.componentCode)?.entityRuc !== ruc) continue;
+    add(`respuesta a la solicitud de acceso ${r.id}`, r.dueAt, r.decidedAt, r.agreementId);
+  }
+  return facts;
+}
+
+export function computeCompliance(store: RegistryStore, today: string, cal: Calendar, opts: { entity?: string } = {}): ComplianceRow[] {
+  const entities = opts.entity === undefined ? listEntities(store) : [requireEntity(store, opts.entity)];
+  return entities.map((e) => {
+    const facts = factsOf(store, e.ruc, today, cal);
+    const met = facts.filter((f) => f.met).length;
+    const missed = facts.length - met;
+    const ids = [...new Set(facts.map((f) => f.agreementId).filter((a): a is string => a !== null))].sort();
+    const agreements = ids.map((agreementId) => {
+      const own = facts.filter((f) => f.agreementId === agreementId);
+      const m = own.filter((f) => f.met).length;
+      return { agreementId, met: m, missed: own.length - m, level: levelOf(m, own.length - m) };
+    });
+    return { entityRuc: e.ruc, entityName: e.name, met, missed, level: levelOf(met, missed), sanctions: listSanctions(store, { entity: e.ruc }).length, facts, agreements };
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * What is due and overdue (directive 7.1.1–7.1.3, 7.2.3), computed from recorded facts in
+ * business days (core/business-days.ts with DGFO's decreed non-working days):
+ *   solicitar-designacion   DGFO asks each administering entity: 30 days after the directive's approval
+ *   responder-designacion   the entity answers: 15 days after the request
+ *   primera-reunion         DGFO convenes the first meeting: 30 days after the answer
+ *   responder-acceso        the designated unit answers an access request: 10 days after it was filed
+ * Only open obligations are listed; fulfilled ones feed compliance.ts.
+ */
+import { addBusinessDays, businessDaysBetween, parseIsoDate, type Calendar } from '../../core/business-days.js';
+import type { RegistryStore } from '../registry/store.js';
+import { listAccessRequests } from './access-requests.js';
+import { listComponents } from './catalogue.js';
+import { getEntity, listEntities, requireEntity } from './entities.js';
+import { listDesignations } from './units.js';
+import { operatingSince } from './meetings.js';
+import { APPROVAL_DATE_SETTING, DAYS } from './util.js';
+
+export const DEADLINE_KINDS = ['solicitar-designacion', 'responder-designacion', 'primera-reunion', 'responder-acceso'] as const;
+export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
+export const DEADLINE_LABELS: Readonly<Record<DeadlineKind, string>> = {
+  'solicitar-designacion': 'Solicitar designación de unidad responsable (7.1.1)',
+  'responder-designacion': 'Designar unidad responsable (7.1.2)',
+  'primera-reunion': 'Convocar la primera reunión de trabajo (7.1.3)',
+  'responder-acceso': 'Responder solicitud de acceso (7.2.3)',
+};
+export type DeadlineStatus = 'vencido' | 'por-vencer' | 'en-plazo';
+/** Business days left at or under which a deadline is 'por-vencer'. */
+export const WARNING_DAYS = 3;
+
+export interface Deadline {
+  readonly kind: DeadlineKind;
+  readonly entityRuc: string;
+  readonly entityName: string;
+  /** Who must act: 'DGFO' or the entity. */
+  readonly responsible: string;
+  /** What it is about (request id, designation id…). */
+  readonly subject: string;
+  readonly from: string;
+  readonly dueAt: string;
+  readonly status: DeadlineStatus;
+  /** Business days from today to the due date (negative when overdue). */
+  readonly businessDaysLeft: number;
+}
+
+function statusOf(today: string, dueAt: string, cal: Calendar): { status: DeadlineStatus; left: number } {
+  const left = businessDaysBetween(today, dueAt, cal);
+  return { status: today > dueAt ? 'vencido' : left <= WARNING_DAYS ? 'por-vencer' : 'en-plazo', left };
+}
+
+export function computeDeadlines(store: RegistryStore, today: string, cal: Calendar, opts: { entity?: string } = {}): Deadline[] {
+  parseIsoDate(today);
+  const only = opts.entity === undefined ? undefined : requireEntity(store, opts.entity).ruc;
+  const out: Deadline[] = [];
+  const push = (d: Omit<Deadline, 'status' | 'businessDaysLeft'>): void => {
+    if (only !== undefined && d.entityRuc !== only) return;
+    const { status, left } = statusOf(today, d.dueAt, cal);
+    out.push({ ...d, status, businessDaysLeft: left });
+  };
+  const designations = listDesignations(store);
+  const approval = store.getSetting(APPROVAL_DATE_SETTING);
+  const administering = new Set(listComponents(store).map((c) => c.entityRuc));
+  for (const e of listEntities(store)) {
+    const own = designations.filter((d) => d.entityRuc === e.ruc);
+    if (approval !== undefined && administering.has(e.ruc) && own.length === 0) {
+      push({ kind: 'solicitar-designacion', entityRuc: e.ruc, entityName: e.name, responsible: 'DGFO', subject: `aprobación de la directiva (${approval})`, from: approval, dueAt: addBusinessDays(approval, DAYS.designationRequest, cal) });
+    }
+    for (const d of own.filter((x) => x.status === 'solicitada')) {
+      push({ kind: 'responder-designacion', entityRuc: e.ruc, entityName: e.name, responsible: e.acronym ?? e.name, subject: `designación ${d.id}${d.requestRef === null ? '' : ` (${d.requestRef})`}`, from: d.requestedAt, dueAt: d.dueAt });
+    }
+    const firstAnswer = own.map((d) => d.answeredAt).filter((a): a is string => a !== null).sort()[0];
+    if (firstAnswer !== undefined && operatingSince(store, e.ruc) === null) {
+      push({ kind: 'primera-reunion', entityRuc: e.ruc, entityName: e.name, responsible: 'DGFO', subject: `respuesta del ${firstAnswer}`, from: firstAnswer, dueAt: addBusinessDays(firstAnswer, DAYS.firstMeeting, cal) });
+    }
+  }
+  const components = new Map(listComponents(store).map((c) => [c.code, c]));
+  for (const r of listAccessRequests(store, { status: 'pendiente' })) {
+    const c = components.get(r.componentCode);
+    if (c === undefined) continue;
+    const e = getEntity(store, c.entityRuc) ?? c.entity;
+    push({ kind: 'responder-acceso', entityRuc: e.ruc, entityName: e.name, responsible: c.responsibleUnit?.unit ?? e.acronym ?? e.name, subject: `${r.id}: ${r.clientId} → ${r.serviceId ?? r.componentCode}`, from: r.filedAt, dueAt: r.dueAt });
+  }
+  return out.sort((a, b) => (a.dueAt === b.dueAt ? (a.entityName < b.entityName ? -1 : 1) : a.dueAt < b.dueAt ? -1 : 1));
+}

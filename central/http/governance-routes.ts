@@ -1,0 +1,49 @@
+/**
+ * Central's governance routes, added to the HTTP server (server.ts `extraRoutes`):
+ *   GET  /portal               public catalogue page (portal.ts)
+ *   GET  /portal.json          the same data
+ *   POST /solicitudes-acceso   signed access request from a node (access-request-channel.ts)
+ */
+import type { ServerResponse } from 'node:http';
+import { MiisError } from '../../core/errors.js';
+import { ACCESS_REQUEST_PATH, MAX_ACCESS_REQUEST_BYTES } from '../../core/access-request-message.js';
+import type { RegistryStore } from '../registry/store.js';
+import type { ExtraRoute } from './server.js';
+import { buildPortalData, renderPortalHtml, PORTAL_CSP } from '../governance/portal.js';
+import { receiveSignedAccessRequest } from '../governance/access-request-channel.js';
+
+function send(res: ServerResponse, status: number, contentType: string, text: string, headers: Record<string, string> = {}): void {
+  const bytes = Buffer.from(text, 'utf8');
+  res.writeHead(status, { 'content-type': contentType, 'content-length': String(bytes.length), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
+  res.end(res.req.method === 'HEAD' ? undefined : bytes);
+}
+
+const ERROR_NAMES: Record<number, string> = { 400: 'solicitud_no_valida', 403: 'no_autorizado', 404: 'no_encontrado', 409: 'duplicado', 500: 'error_interno' };
+
+export function createGovernanceRoutes(opts: { store: RegistryStore; clock: () => Date }): Record<string, ExtraRoute> {
+  const { store, clock } = opts;
+  return {
+    '/portal': {
+      methods: ['GET', 'HEAD'],
+      handle: (_req, res) => send(res, 200, 'text/html; charset=utf-8', renderPortalHtml(buildPortalData(store, clock())), { 'content-security-policy': PORTAL_CSP }),
+    },
+    '/portal.json': {
+      methods: ['GET', 'HEAD'],
+      handle: (_req, res) => send(res, 200, 'application/json; charset=utf-8', JSON.stringify(buildPortalData(store, clock()))),
+    },
+    [ACCESS_REQUEST_PATH]: {
+      methods: ['POST'],
+      maxBodyBytes: MAX_ACCESS_REQUEST_BYTES,
+      handle: (_req, res, body) => {
+        try {
+          const record = receiveSignedAccessRequest(store, body, clock());
+          send(res, 201, 'application/json; charset=utf-8', JSON.stringify({ id: record.id, estado: record.status, presentada: record.filedAt, vence: record.dueAt }));
+        } catch (err) {
+          if (!(err instanceof MiisError)) throw err;
+          const status = err.code === 'Config.InvalidCertificate' ? 403 : err.httpStatus >= 400 && err.httpStatus < 500 ? err.httpStatus : 500;
+          send(res, status, 'application/json; charset=utf-8', JSON.stringify({ error: ERROR_NAMES[status] ?? 'error', mensaje: err.message }));
+        }
+      },
+    },
+  };
+}

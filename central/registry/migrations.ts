@@ -1,0 +1,105 @@
+/**
+ * The central database's schema, in one ordered list (the only place central creates tables).
+ * Append only: a shipped migration is never edited; a change is the next version.
+ * Versions 1–3 shipped as the store's own list; version 4 adopts the two tables that
+ * external-cas.ts and revocation.ts used to create on first use (IF NOT EXISTS, so a database
+ * where they already exist upgrades in place).
+ */
+import type { Migration } from '../../runtime/sqlite-migrations.js';
+import { schemaVersionOf } from '../../runtime/sqlite-migrations.js';
+
+export const CENTRAL_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    note: 'registry: settings, members, subsystems, nodes, services, issued certificates, configuration versions, audit log',
+    up: `
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE members (
+        id TEXT PRIMARY KEY, instance TEXT NOT NULL, member_class TEXT NOT NULL, member_code TEXT NOT NULL,
+        name TEXT NOT NULL, role TEXT NOT NULL, created_at TEXT NOT NULL);
+      CREATE TABLE subsystems (
+        id TEXT PRIMARY KEY, member_id TEXT NOT NULL REFERENCES members(id), subsystem_code TEXT NOT NULL,
+        created_at TEXT NOT NULL);
+      CREATE TABLE nodes (
+        name TEXT PRIMARY KEY, owner_id TEXT NOT NULL REFERENCES members(id), address TEXT NOT NULL,
+        auth_cert_pem TEXT NOT NULL, auth_cert_sha256 TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
+      CREATE TABLE node_clients (
+        node_name TEXT NOT NULL REFERENCES nodes(name), subsystem_id TEXT NOT NULL REFERENCES subsystems(id),
+        PRIMARY KEY (node_name, subsystem_id));
+      CREATE TABLE services (
+        id TEXT PRIMARY KEY, subsystem_id TEXT NOT NULL REFERENCES subsystems(id), title TEXT NOT NULL,
+        created_at TEXT NOT NULL);
+      CREATE TABLE issued_certs (
+        serial_hex TEXT PRIMARY KEY, profile TEXT NOT NULL, subject TEXT NOT NULL, member_id TEXT,
+        sha256 TEXT NOT NULL UNIQUE, not_after TEXT NOT NULL, pem TEXT NOT NULL, issued_at TEXT NOT NULL);
+      CREATE TABLE conf_versions (
+        serial INTEGER PRIMARY KEY, generated_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+        content_sha256 TEXT NOT NULL, envelope BLOB NOT NULL);
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, actor TEXT NOT NULL, at TEXT NOT NULL, action TEXT NOT NULL,
+        before_json TEXT, after_json TEXT);
+    `,
+  },
+  {
+    version: 2,
+    note: 'governance: entities, designations, components, access requests, meetings, actas, sanctions',
+    up: `
+      CREATE TABLE gov_entities (
+        ruc TEXT PRIMARY KEY, name TEXT NOT NULL, acronym TEXT, role TEXT NOT NULL, sector TEXT, contact TEXT,
+        ruc_placeholder INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
+      CREATE TABLE gov_designations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, entity_ruc TEXT NOT NULL REFERENCES gov_entities(ruc),
+        requested_at TEXT NOT NULL, due_at TEXT NOT NULL, request_ref TEXT,
+        answered_at TEXT, unit TEXT, head_name TEXT, head_post TEXT, head_contact TEXT, head_user TEXT,
+        status TEXT NOT NULL, replaced_by INTEGER, created_at TEXT NOT NULL);
+      CREATE TABLE gov_components (
+        code TEXT PRIMARY KEY, name TEXT NOT NULL, entity_ruc TEXT NOT NULL REFERENCES gov_entities(ruc),
+        description TEXT NOT NULL, legal_basis TEXT NOT NULL, family TEXT NOT NULL, reference_unit TEXT NOT NULL,
+        personal INTEGER NOT NULL, sensitive INTEGER NOT NULL, technical_report TEXT, status TEXT NOT NULL,
+        source TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+      CREATE TABLE gov_component_services (
+        component_code TEXT NOT NULL REFERENCES gov_components(code), service_id TEXT NOT NULL REFERENCES services(id),
+        PRIMARY KEY (component_code, service_id));
+      CREATE TABLE gov_access_requests (
+        id TEXT PRIMARY KEY, client_id TEXT NOT NULL, component_code TEXT NOT NULL REFERENCES gov_components(code),
+        service_id TEXT, purpose TEXT NOT NULL, purpose_detail TEXT, legal_basis TEXT NOT NULL, channel TEXT NOT NULL, filed_at TEXT NOT NULL,
+        due_at TEXT NOT NULL, status TEXT NOT NULL, decided_at TEXT, decided_by TEXT, decision_unit TEXT, reason TEXT,
+        agreement_id TEXT, signer_cert_sha256 TEXT, created_at TEXT NOT NULL);
+      CREATE TABLE gov_meetings (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, entity_ruc TEXT NOT NULL REFERENCES gov_entities(ruc), date TEXT NOT NULL,
+        start_time TEXT, end_time TEXT, place TEXT, participants_json TEXT NOT NULL, agenda_json TEXT NOT NULL,
+        development TEXT, agreements_json TEXT NOT NULL, created_at TEXT NOT NULL);
+      CREATE TABLE gov_actas (
+        number TEXT PRIMARY KEY, seq INTEGER NOT NULL, year INTEGER NOT NULL, meeting_id INTEGER NOT NULL REFERENCES gov_meetings(id),
+        entity_ruc TEXT NOT NULL, services_json TEXT NOT NULL, clients_json TEXT NOT NULL, purposes_json TEXT NOT NULL,
+        valid_from TEXT NOT NULL, valid_until TEXT, signatures_json TEXT NOT NULL, status TEXT NOT NULL, agreement_id TEXT,
+        created_at TEXT NOT NULL, UNIQUE (year, seq));
+      CREATE TABLE gov_sanctions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, entity_ruc TEXT NOT NULL REFERENCES gov_entities(ruc), infraction TEXT NOT NULL,
+        legal_basis TEXT NOT NULL, resolution TEXT NOT NULL, date TEXT NOT NULL, created_at TEXT NOT NULL);
+    `,
+  },
+  {
+    version: 3,
+    note: 'agreements published in the global configuration (agreements.ts)',
+    up: `
+  CREATE TABLE agreements (
+    id TEXT PRIMARY KEY, acta TEXT, provider TEXT NOT NULL, clients_json TEXT NOT NULL, services_json TEXT NOT NULL,
+    purposes_json TEXT NOT NULL, valid_from TEXT NOT NULL, valid_until TEXT, max_ids INTEGER, validations_json TEXT NOT NULL,
+    created_at TEXT NOT NULL);
+`,
+  },
+  {
+    version: 4,
+    note: 'external CAs (../pki/external-cas.ts) and certificate revocations (../pki/revocation.ts)',
+    up: `
+      CREATE TABLE IF NOT EXISTS external_cas (
+  name TEXT PRIMARY KEY, ca_pem TEXT NOT NULL, chain_pem TEXT NOT NULL, cert_sha256 TEXT NOT NULL UNIQUE,
+  mapping_json TEXT NOT NULL, ocsp_url TEXT, added_at TEXT NOT NULL, actor TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS cert_revocations (
+  sha256 TEXT PRIMARY KEY, serial_hex TEXT, reason TEXT NOT NULL, revoked_at TEXT NOT NULL, actor TEXT NOT NULL);
+    `,
+  },
+];
+
+export const CENTRAL_SCHEMA_VERSION = schemaVersionOf(CENTRAL_MIGRATIONS);

@@ -1,0 +1,82 @@
+/**
+ * The `proxy` adapter: forward the request bytes to the entity's own SOAP backend and read its
+ * answer. Optional TLS to the backend (trusting a given CA), a response-size limit, and distinct
+ * faults: unreachable → ServiceFailed, silent → ServiceTimeout, not SOAP → InvalidServiceResponse.
+ * A SOAP Fault the backend answers is passed through (signed by the node like any response).
+ */
+import { readFileSync } from 'node:fs';
+import { Pool } from 'undici';
+import { MiisError } from '../../core/errors.js';
+import { readSoapMessage, type SoapMessage } from '../../core/soap.js';
+import type { ProxySettings } from './settings.js';
+import type { BackendClient, HttpReply } from '../outbound/http-pools.js';
+import type { LocalService } from '../store/local-store.js';
+
+export interface ProxyAdapter {
+  call(request: SoapMessage): Promise<SoapMessage>;
+  close(): Promise<void>;
+}
+
+function errorCodes(err: unknown): string[] {
+  const out: string[] = [];
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e !== undefined && e !== null; i += 1) {
+    out.push(String((e as { code?: unknown }).code ?? ''));
+    e = (e as { cause?: unknown }).cause;
+  }
+  return out;
+}
+
+/** A dedicated pool for a backend that needs its own TLS trust or size limit. */
+function createDedicatedClient(url: string, caPem: string | undefined, maxResponseBytes: number): BackendClient {
+  const origin = new URL(url).origin;
+  const pool = new Pool(origin, { connections: 16, keepAliveTimeout: 60_000, maxResponseSize: maxResponseBytes, ...(caPem === undefined ? {} : { connect: { ca: [caPem], rejectUnauthorized: true } }) });
+  return {
+    async post(target, body, headers, timeoutMs): Promise<HttpReply> {
+      const u = new URL(target);
+      try {
+        const res = await pool.request({ path: `${u.pathname}${u.search}`, method: 'POST', body, headers: { ...headers, 'content-length': String(body.length) }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+        const data = Buffer.from(await res.body.arrayBuffer());
+        const ct = res.headers['content-type'];
+        return { status: res.statusCode, contentType: Array.isArray(ct) ? ct[0] : ct, body: data };
+      } catch (err) {
+        const codes = errorCodes(err);
+        if (codes.includes('UND_ERR_HEADERS_TIMEOUT') || codes.includes('UND_ERR_BODY_TIMEOUT')) throw new MiisError('Server.ServerProxy.ServiceTimeout', `${timeoutMs} ms`, { cause: err });
+        if (codes.includes('UND_ERR_RES_EXCEEDED_MAX_SIZE')) throw new MiisError('Server.ServerProxy.ServiceFailed', `la respuesta supera ${maxResponseBytes} bytes`, { cause: err });
+        if (codes.some((c) => /CERT|TLS|SSL/.test(c))) throw new MiisError('Server.ServerProxy.ServiceFailed', `el certificado TLS de ${origin} no es de confianza`, { cause: err });
+        throw new MiisError('Server.ServerProxy.ServiceFailed', `no se pudo conectar con ${origin}`, { cause: err });
+      }
+    },
+    close: () => pool.close(),
+  };
+}
+
+export function createProxyAdapter(service: LocalService, settings: ProxySettings | undefined, deps: { backends: BackendClient; maxMessageBytes: number }): ProxyAdapter {
+  let caPem: string | undefined;
+  if (settings?.caFile !== undefined) {
+    try {
+      caPem = readFileSync(settings.caFile, 'utf8');
+    } catch (err) {
+      throw new MiisError('Config.InvalidAdapter', `servicio ${service.serviceKey}: no se puede leer el certificado de CA ${settings.caFile}`, { cause: err });
+    }
+  }
+  const maxBytes = Math.min(settings?.maxResponseBytes ?? deps.maxMessageBytes, deps.maxMessageBytes);
+  const dedicated = caPem !== undefined || maxBytes !== deps.maxMessageBytes;
+  const client = dedicated ? createDedicatedClient(service.backendUrl, caPem, maxBytes) : deps.backends;
+  return {
+    async call(request) {
+      const reply = await client.post(service.backendUrl, request.raw, { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' }, service.timeoutMs);
+      if (reply.contentType?.includes('xml') !== true) {
+        throw new MiisError('Server.ServerProxy.InvalidServiceResponse', `HTTP ${reply.status} con tipo de contenido «${(reply.contentType ?? '').slice(0, 60)}»`);
+      }
+      try {
+        return readSoapMessage(reply.body, 'response', { maxBytes, maxDepth: 32, maxElements: 50_000 });
+      } catch (err) {
+        throw new MiisError('Server.ServerProxy.InvalidServiceResponse', (err as Error).message, { cause: err });
+      }
+    },
+    async close() {
+      if (dedicated) await client.close();
+    },
+  };
+}

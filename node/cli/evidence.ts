@@ -1,0 +1,121 @@
+/**
+ * `miis-node` commands for the evidence chain: log verify|export|archive|rotate-key and
+ * cert status. Wired into node/cli.ts with one call; `openCliLog` is also used by log list/faults.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { formatTable, readInputFile, toJson } from '../../runtime/cli-kit.js';
+import { MiisError } from '../../core/errors.js';
+import { verifyGlobalConf } from '../../core/global-conf.js';
+import type { GlobalConf } from '../../core/global-conf-model.js';
+import { createArchiver } from '../evidence/archiver.js';
+import { certStatus } from '../evidence/cert-status.js';
+import { loadLogCipher, openNodeLog } from '../evidence/index.js';
+import { evidencePaths, loadEvidenceSettings } from '../evidence/settings.js';
+import { createLogCipher, readLogKeyFile, rotateLogKey } from '../evidence/log-crypto.js';
+import { exportExchange } from '../evidence/log-export.js';
+import { formatReport, verifyArchive, verifyLiveLog } from '../evidence/log-verify.js';
+import type { MessageLog } from '../evidence/message-log.js';
+import { nodePaths } from '../store/paths.js';
+
+interface Dir {
+  readonly dir: string;
+}
+
+export interface EvidenceCliHelpers {
+  readonly withDir: (cmd: Command) => Command;
+  readonly out: (s: string) => void;
+  readonly now: () => Date;
+}
+
+/** The node's message log opened with its key (as the running node opens it). */
+export function openCliLog(dir: string, now: Date): MessageLog {
+  const settings = loadEvidenceSettings(dir);
+  return openNodeLog(dir, settings, loadLogCipher(dir, { ...settings, encryptLog: false }, now));
+}
+
+/** The verified local copy of the global configuration, if any. */
+export function readLocalConf(dir: string): GlobalConf | undefined {
+  const p = nodePaths(dir);
+  if (!existsSync(p.globalConf) || !existsSync(p.anchor)) return undefined;
+  return verifyGlobalConf(readFileSync(p.globalConf), readFileSync(p.anchor, 'utf8'));
+}
+
+function trustedCas(dir: string, caFile: string | undefined): string[] {
+  if (caFile !== undefined) return [readInputFile(caFile, 'certificado de CA')];
+  // without a local configuration (node never started) only the chain can be checked: signatures
+  // and time-stamps then fail as "not issued by a trusted CA", which is the honest answer
+  return [...(readLocalConf(dir)?.trustedCas ?? [])];
+}
+
+export async function runLogVerify(o: Dir & { archive?: string; ca?: string; json?: boolean }, h: EvidenceCliHelpers): Promise<void> {
+  const cas = trustedCas(o.dir, o.ca);
+  if (o.archive !== undefined) {
+    const keyPath = evidencePaths(o.dir).logKeys;
+    const cipher = existsSync(keyPath) ? createLogCipher(readLogKeyFile(keyPath)) : undefined;
+    const r = verifyArchive(o.archive, cas, cipher);
+    h.out(o.json === true ? toJson(r) : formatReport(`Archivo ${o.archive}`, r));
+    if (!r.ok) throw new MiisError('Config.InvalidInput', `el archivo ${o.archive} no supera la verificación`);
+    return;
+  }
+  const log = openCliLog(o.dir, h.now());
+  try {
+    const r = verifyLiveLog(log, cas);
+    h.out(o.json === true ? toJson(r) : formatReport('', r));
+    if (!r.ok) throw new MiisError('Config.InvalidInput', `el registro de mensajes no supera la verificación (${r.problems.length} problema(s))`);
+  } finally {
+    await log.close();
+  }
+}
+
+export function registerEvidenceCommands(program: Command, h: EvidenceCliHelpers): void {
+  const log = program.commands.find((c) => c.name() === 'log') ?? program.command('log');
+  h.withDir(log.command('export'))
+    .description('exporta un intercambio como paquete verificable por terceros con xmlsec1, openssl y sha256sum')
+    .argument('<id>', 'identificador del mensaje (cabecera id)')
+    .requiredOption('--out <carpeta>', 'carpeta de salida')
+    .option('--ca <archivo>', 'CA de confianza (por omisión, las de la configuración global local)')
+    .action(async (id: string, o: Dir & { out: string; ca?: string }) => {
+      const l = openCliLog(o.dir, h.now());
+      try {
+        const r = exportExchange(l, id, o.out, trustedCas(o.dir, o.ca));
+        h.out(`Intercambio ${id} exportado en ${o.out} (${r.parts.join(', ')}; ${r.files.length} archivos). Verifíquelo con: sh ${o.out}/verify.sh`);
+      } finally {
+        await l.close();
+      }
+    });
+  h.withDir(log.command('archive'))
+    .description('archiva ahora los registros sellados y purga los archivados según la retención (evidence.json)')
+    .action(async (o: Dir) => {
+      const settings = loadEvidenceSettings(o.dir);
+      const cipher = loadLogCipher(o.dir, { ...settings, encryptLog: false }, h.now());
+      const l = openNodeLog(o.dir, settings, cipher);
+      try {
+        const m = createArchiver({ log: l, dir: evidencePaths(o.dir).archives, cipher, settings: settings.archive, now: h.now, info: (s) => h.out(s) }).run();
+        h.out(m === undefined ? 'Nada que archivar (solo se archivan registros ya sellados)' : `Último archivo: ${m.file} (registros ${m.firstSeq}–${m.lastSeq})`);
+      } finally {
+        await l.close();
+      }
+    });
+  h.withDir(log.command('rotate-key'))
+    .description('crea una nueva clave de cifrado del registro y la activa; las anteriores se conservan para leer registros antiguos')
+    .action((o: Dir) => {
+      const id = rotateLogKey(evidencePaths(o.dir).logKeys, h.now());
+      h.out(`Clave del registro ${id} activa desde el próximo inicio del nodo (${evidencePaths(o.dir).logKeys})`);
+    });
+
+  const cert = program.commands.find((c) => c.name() === 'cert') ?? program.command('cert');
+  h.withDir(cert.command('status'))
+    .description('vigencia y revocación de los certificados del nodo, con aviso anticipado de vencimiento')
+    .option('--json', 'salida JSON')
+    .action((o: Dir & { json?: boolean }) => {
+      const p = nodePaths(o.dir);
+      const settings = loadEvidenceSettings(o.dir);
+      const conf = readLocalConf(o.dir);
+      const rows = ([['sign', p.signCert], ['auth', p.authCert]] as const).filter(([, f]) => existsSync(f))
+        .map(([role, f]) => certStatus(role, readFileSync(f, 'utf8'), conf, h.now(), settings.certificates.warnDays));
+      if (rows.length === 0) throw new MiisError('Config.NotFound', `certificados en ${o.dir}; impórtelos con «miis-node cert import»`);
+      h.out(o.json === true ? toJson(rows) : formatTable(['ROL', 'ESTADO', 'VENCE', 'DÍAS', 'DETALLE'], rows.map((r) => [r.role, r.state, r.notAfter, String(r.daysLeft), r.message])));
+      if (rows.some((r) => r.state !== 'vigente')) throw new MiisError('Config.InvalidCertificate', rows.filter((r) => r.state !== 'vigente').map((r) => `${r.role}: ${r.message}`).join('; '));
+    });
+}

@@ -1,0 +1,324 @@
+#!/usr/bin/env node
+/**
+ * miis-node: the command line of an entity's security server.
+ * `runNodeCli` runs in-process and returns the exit code (0 ok, 2 bad input, 1 other errors).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { createProgram, isMainModule, readInputFile, formatTable, parseChoice, parseInteger, processIo, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
+import { MiisError } from '../../core/errors.js';
+import { formatClientId, formatMemberId, parseClientId, parseServiceId, serviceKey } from '../../core/identifiers.js';
+import { validateRuc } from '../../core/peru-ids.js';
+import { KEY_ALGORITHMS, certMatchesKey, certificateInfo, createCsr, generateKeyPair, type KeyAlgorithm } from '../../core/pki.js';
+import { verifyGlobalConf } from '../../core/global-conf.js';
+import { openLocalStore, type LocalStore } from '../store/local-store.js';
+import { openCliLog, readLocalConf, registerEvidenceCommands, runLogVerify } from './evidence.js';
+import { importSigningCert, startSigningKeyRotation } from '../certs/signing-rotation.js';
+import { startNode } from '../main.js';
+import { nodePaths } from '../store/paths.js';
+import { registerNodeAccessCommands } from './access-request.js';
+import { adapterFromCliOptions, describeAdapter, redactSecrets, type AdapterCliOptions } from '../adapters/settings.js';
+
+function parseHttpUrl(value: string, what: string, protocols: readonly string[]): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new MiisError('Config.InvalidInput', `${what} no válida: «${value}» (ejemplo: http://127.0.0.1:9001/servicio)`);
+  }
+  if (!protocols.includes(u.protocol)) throw new MiisError('Config.InvalidInput', `${what} debe usar ${protocols.join(' o ')}: «${value}»`);
+  return u.toString();
+}
+
+interface Dir {
+  readonly dir: string;
+}
+
+function openInitialized(dir: string): LocalStore {
+  const p = nodePaths(dir);
+  if (!existsSync(p.db)) throw new MiisError('Config.NotInitialized', `no hay un nodo en ${dir}; ejecute «miis-node init»`);
+  const store = openLocalStore(p.db);
+  if (!store.initialized) {
+    store.close();
+    throw new MiisError('Config.NotInitialized', `no hay un nodo en ${dir}; ejecute «miis-node init»`);
+  }
+  return store;
+}
+
+async function withStore<T>(dir: string, fn: (s: LocalStore) => T | Promise<T>): Promise<T> {
+  const store = openInitialized(dir);
+  try {
+    return await fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+function buildProgram(io: CliIo): Command {
+  const now = io.now ?? (() => new Date());
+  const env = io.env ?? process.env;
+  const out = (s: string): void => io.stdout(s.endsWith('\n') ? s : `${s}\n`);
+  const program = createProgram('miis-node', 'Nodo de seguridad del MIIS: firma, verifica, registra y controla el intercambio de mensajes de una entidad', io);
+  const withDir = (cmd: Command): Command => cmd.option('--dir <carpeta>', 'carpeta de datos del nodo (o variable MIIS_NODE_DIR)', env.MIIS_NODE_DIR ?? './var/node');
+
+  withDir(program.command('init'))
+    .description('crea el nodo: identidad de la entidad, claves y solicitudes de certificado (CSR)')
+    .requiredOption('--instance <instancia>', 'instancia, p. ej. PE')
+    .requiredOption('--class <clase>', 'clase de miembro, p. ej. GOB')
+    .requiredOption('--code <ruc>', 'RUC de la entidad')
+    .requiredOption('--name <nombre>', 'nombre de la entidad')
+    .requiredOption('--node-name <nombre>', 'nombre del nodo, único en la instancia (p. ej. reniec)')
+    .option('--is-host <ip>', 'dirección para los sistemas de información', '127.0.0.1')
+    .option('--is-port <puerto>', 'puerto SOAP para los sistemas de información', '8080')
+    .option('--proxy-host <ip>', 'dirección para otros nodos (TLS mutuo)', '127.0.0.1')
+    .option('--proxy-port <puerto>', 'puerto para otros nodos (TLS mutuo)', '5500')
+    .option('--key-algorithm <algoritmo>', `algoritmo de las claves: ${KEY_ALGORITHMS.join(' | ')}`, 'ecdsa-p256')
+    .addHelpText('after', '\nEjemplo:\n  miis-node init --dir ./var/reniec --instance PE --class GOB --code 20295613620 --name RENIEC --node-name reniec\n')
+    .action(async (o: Dir & { instance: string; class: string; code: string; name: string; nodeName: string; isHost: string; isPort: string; proxyHost: string; proxyPort: string; keyAlgorithm: string }) => {
+      const ruc = validateRuc(o.code);
+      const member = parseClientId(`${o.instance}/${o.class}/${ruc}`);
+      parseClientId(`${o.instance}/${o.class}/${o.nodeName}`); // same character rules for the node name
+      const alg = parseChoice<KeyAlgorithm>(o.keyAlgorithm, KEY_ALGORITHMS, 'algoritmo de clave');
+      const p = nodePaths(o.dir);
+      if (existsSync(p.db)) throw new MiisError('Config.Duplicate', `ya hay un nodo en ${o.dir}`);
+      mkdirSync(p.keysDir, { recursive: true, mode: 0o700 });
+      const store = openLocalStore(p.db);
+      try {
+        store.saveSettings({
+          instance: member.instance, memberClass: member.memberClass, memberCode: member.memberCode, memberName: o.name, nodeName: o.nodeName,
+          isHost: o.isHost, isPort: parseInteger(o.isPort, 'puerto', 0, 65535), proxyHost: o.proxyHost,
+          proxyPort: parseInteger(o.proxyPort, 'puerto', 0, 65535), keyAlgorithm: alg,
+        });
+      } finally {
+        store.close();
+      }
+      const memberId = formatMemberId(member);
+      const sign = await generateKeyPair(alg);
+      const auth = await generateKeyPair(alg);
+      writeFileSync(p.signKey, sign.privateKeyPem, { mode: 0o600 });
+      writeFileSync(p.authKey, auth.privateKeyPem, { mode: 0o600 });
+      writeFileSync(p.signCsr, await createCsr(sign, { organization: o.name, commonName: ruc, serialNumber: memberId }));
+      writeFileSync(p.authCsr, await createCsr(auth, { organization: o.name, commonName: o.nodeName, serialNumber: memberId }));
+      out(`Nodo ${o.nodeName} creado en ${o.dir} para ${memberId} (${o.name})`);
+      out(`Solicitud de certificado de firma: ${p.signCsr}`);
+      out(`Solicitud de certificado TLS:      ${p.authCsr}`);
+      out('Envíe ambas a central («miis-central cert sign») e importe los certificados con «miis-node cert import».');
+    });
+
+  const cert = program.command('cert').description('certificados del nodo');
+  withDir(cert.command('import'))
+    .description('importa los certificados emitidos por central (firma y/o TLS)')
+    .option('--sign <archivo>', 'certificado de firma de la entidad (perfil sign)')
+    .option('--auth <archivo>', 'certificado TLS del nodo (perfil auth)')
+    .action(async (o: Dir & { sign?: string; auth?: string }) => {
+      if (o.sign === undefined && o.auth === undefined) throw new MiisError('Config.InvalidInput', 'indique --sign y/o --auth');
+      await withStore(o.dir, (store) => {
+        const s = store.settings();
+        const memberId = `${s.instance}/${s.memberClass}/${s.memberCode}`;
+        if (o.sign !== undefined) {
+          // signing certificates: renewal, or activation of a rotated key (node/signing-rotation.ts)
+          const r = importSigningCert(o.dir, readInputFile(o.sign, 'certificado'), { memberId, conf: readLocalConf(o.dir), now: now(), file: o.sign });
+          out(`Certificado sign importado: ${r.info.subject.replaceAll('\n', ', ')} (vence ${r.info.notAfter.toISOString()}, SHA-256 ${r.info.sha256})`);
+          if (r.kind === 'rotation') out('Rotación completada: la nueva clave firma desde ahora (un nodo en marcha la toma en segundos); la anterior se guarda en keys/sign-key.previous.pem y sign.previous.pem.');
+        }
+        if (o.auth !== undefined) {
+          const p = nodePaths(o.dir);
+          const pem = readInputFile(o.auth, 'certificado');
+          const info = certificateInfo(pem);
+          if (info.profile !== 'auth') throw new MiisError('Config.InvalidCertificate', `${o.auth} tiene perfil ${info.profile}; se esperaba auth`);
+          if (!certMatchesKey(pem, readFileSync(p.authKey, 'utf8'))) throw new MiisError('Config.InvalidCertificate', `${o.auth} no corresponde a la clave de este nodo (${p.authKey})`);
+          if (info.subjectSerialNumber !== memberId) throw new MiisError('Config.InvalidCertificate', `${o.auth} es de ${info.subjectSerialNumber ?? '(sin miembro)'}, no de ${memberId}`);
+          if (info.notAfter.getTime() <= now().getTime()) throw new MiisError('Config.InvalidCertificate', `${o.auth} venció el ${info.notAfter.toISOString()}`);
+          writeFileSync(p.authCert, pem);
+          out(`Certificado auth importado: ${info.subject.replaceAll('\n', ', ')} (vence ${info.notAfter.toISOString()}, SHA-256 ${info.sha256})`);
+        }
+      });
+    });
+
+  withDir(cert.command('rotate'))
+    .description('rotación de la clave de firma sin interrupción: crea una clave nueva y su solicitud (CSR); la actual sigue firmando hasta importar el certificado nuevo')
+    .option('--force', 'descarta una rotación pendiente y empieza otra')
+    .addHelpText('after', '\nPasos:\n  miis-node cert rotate --dir D\n  miis-central cert sign --csr D/sign.next.csr --profile sign --out nuevo.pem\n  miis-node cert import --sign nuevo.pem --dir D    (el nodo en marcha la activa sin reiniciar)\n')
+    .action(async (o: Dir & { force?: boolean }) => {
+      const r = await withStore(o.dir, (store) => startSigningKeyRotation(o.dir, store.settings(), { force: o.force === true }));
+      out(`Nueva clave de firma: ${r.keyPath}`);
+      out(`Solicitud de certificado: ${r.csrPath}`);
+      out('Envíela a central («miis-central cert sign --profile sign») e importe el certificado con «miis-node cert import --sign»; hasta entonces firma la clave actual.');
+    });
+
+  const anchor = program.command('anchor').description('ancla de confianza: central y su certificado de firma de la configuración global');
+  withDir(anchor.command('import'))
+    .description('registra la URL de central y el certificado que firma la configuración global')
+    .requiredOption('--file <archivo>', 'certificado de firma de la configuración global (anchor.pem de central)')
+    .requiredOption('--url <url>', 'URL de central, p. ej. http://127.0.0.1:4400')
+    .action(async (o: Dir & { file: string; url: string }) => {
+      const pem = readInputFile(o.file, 'ancla');
+      const info = certificateInfo(pem);
+      if (info.profile !== 'conf') throw new MiisError('Config.InvalidCertificate', `${o.file} tiene perfil ${info.profile}; se esperaba el certificado de firma de la configuración global (conf)`);
+      const url = parseHttpUrl(o.url, 'URL de central', ['http:', 'https:']);
+      await withStore(o.dir, (store) => {
+        store.saveSettings({ ...store.settings(), centralUrl: url });
+        writeFileSync(nodePaths(o.dir).anchor, pem);
+      });
+      out(`Ancla importada (SHA-256 ${info.sha256}); central: ${url}`);
+    });
+
+  const client = program.command('client').description('clientes locales: subsistemas de la entidad que usan este nodo');
+  withDir(client.command('add'))
+    .description('permite que los sistemas de información de la entidad actúen como este subsistema')
+    .argument('<subsistema>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA, p. ej. PE/GOB/20511268401/JUNTOS')
+    .action(async (id: string, o: Dir) => {
+      const c = parseClientId(id);
+      if (c.subsystemCode === undefined) throw new MiisError('Config.InvalidIdentifier', `«${id}»: indique un subsistema`);
+      await withStore(o.dir, (store) => {
+        const s = store.settings();
+        if (formatMemberId(c) !== `${s.instance}/${s.memberClass}/${s.memberCode}`) {
+          throw new MiisError('Config.InvalidIdentifier', `${id} no pertenece a la entidad de este nodo (${s.instance}/${s.memberClass}/${s.memberCode})`);
+        }
+        store.addClient(formatClientId(c));
+      });
+      out(`Cliente ${formatClientId(c)} registrado`);
+    });
+  withDir(client.command('list')).description('lista los clientes locales').option('--json', 'salida JSON')
+    .action(async (o: Dir & { json?: boolean }) => {
+      const rows = await withStore(o.dir, (s) => s.clients());
+      out(o.json === true ? toJson(rows) : formatTable(['SUBSISTEMA'], rows.map((r) => [r])));
+    });
+
+  const service = program.command('service').description('servicios que esta entidad ofrece y su sistema de origen');
+  withDir(service.command('add'))
+    .description('publica un servicio de un subsistema local y lo conecta con su backend')
+    .argument('<servicio>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA/SERVICIO[/VERSIÓN]')
+    .option('--backend <url>', 'URL del servicio SOAP de la entidad (adaptador proxy)')
+    .option('--adapter <tipo>', 'proxy: reenvía al backend SOAP; sql: consulta declarativa sobre SQLite o PostgreSQL (--sql-config)', 'proxy')
+    .option('--sql-config <archivo>', 'configuración JSON del adaptador sql (base de datos, consulta, elementos, atributos derivados y sensibles)')
+    .option('--backend-ca <archivo>', 'certificado PEM de la CA del backend https (adaptador proxy)')
+    .option('--max-response <bytes>', 'tamaño máximo de la respuesta del backend (adaptador proxy)')
+    .option('--timeout <ms>', 'tiempo máximo de respuesta del backend', '30000')
+    .option('--wsdl <archivo>', 'WSDL del servicio en la carpeta wsdl/ (p. ej. reniec.wsdl)')
+    .action(async (id: string, o: Dir & AdapterCliOptions & { timeout: string; wsdl?: string }) => {
+      const sid = parseServiceId(id);
+      const { backendUrl, adapter, summary } = adapterFromCliOptions(o, (url) => parseHttpUrl(url, 'URL del backend', ['http:', 'https:']));
+      const timeoutMs = parseInteger(o.timeout, 'tiempo máximo', 100, 600_000);
+      if (o.wsdl !== undefined && !/^[A-Za-z0-9._-]{1,100}\.wsdl$/.test(o.wsdl)) throw new MiisError('Config.InvalidInput', `nombre de WSDL no válido: «${o.wsdl}»`);
+      await withStore(o.dir, (store) => {
+        const own = formatClientId({ instance: sid.instance, memberClass: sid.memberClass, memberCode: sid.memberCode, subsystemCode: sid.subsystemCode });
+        if (!store.clients().includes(own)) throw new MiisError('Config.NotFound', `el subsistema ${own} en este nodo; regístrelo con «miis-node client add»`);
+        store.upsertService({ serviceKey: serviceKey(sid), backendUrl, timeoutMs, wsdl: o.wsdl, adapter });
+      });
+      out(`Servicio ${serviceKey(sid)} → ${summary}`);
+    });
+  withDir(service.command('list')).description('lista los servicios locales').option('--json', 'salida JSON')
+    .action(async (o: Dir & { json?: boolean }) => {
+      const rows = await withStore(o.dir, (s) => s.services());
+      // never print a database password kept in an adapter's settings
+      out(o.json === true ? redactSecrets(toJson(rows)) : formatTable(['SERVICIO', 'BACKEND', 'TIEMPO MÁX. (ms)'], rows.map((r) => [r.serviceKey, describeAdapter(r.backendUrl, r.adapter), String(r.timeoutMs)])));
+    });
+
+  const acl = program.command('acl').description('derechos de acceso: quién puede usar cada servicio local (denegado por omisión)');
+  const aclTarget = (id: string, clientText: string, store: LocalStore): { key: string; clientId: string } => {
+    const key = serviceKey(parseServiceId(id));
+    if (!store.services().some((s) => s.serviceKey === key)) throw new MiisError('Config.NotFound', `el servicio ${key} en este nodo`);
+    return { key, clientId: formatClientId(parseClientId(clientText)) };
+  };
+  withDir(acl.command('grant'))
+    .description('concede a un cliente (subsistema o miembro) el uso de un servicio')
+    .argument('<servicio>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA/SERVICIO')
+    .argument('<cliente>', 'INSTANCIA/CLASE/CÓDIGO[/SUBSISTEMA]')
+    .action(async (id: string, clientText: string, o: Dir) => {
+      await withStore(o.dir, (store) => {
+        const t = aclTarget(id, clientText, store);
+        const added = store.grant(t.key, t.clientId, now());
+        out(added ? `Acceso concedido: ${t.clientId} → ${t.key}` : `${t.clientId} ya tenía acceso a ${t.key}`);
+      });
+    });
+  withDir(acl.command('revoke'))
+    .description('retira el acceso de un cliente a un servicio')
+    .argument('<servicio>').argument('<cliente>')
+    .action(async (id: string, clientText: string, o: Dir) => {
+      await withStore(o.dir, (store) => {
+        const t = aclTarget(id, clientText, store);
+        if (!store.revoke(t.key, t.clientId)) throw new MiisError('Config.NotFound', `el acceso de ${t.clientId} a ${t.key}`);
+        out(`Acceso retirado: ${t.clientId} → ${t.key}`);
+      });
+    });
+  withDir(acl.command('list')).description('lista los derechos de acceso').option('--json', 'salida JSON')
+    .action(async (o: Dir & { json?: boolean }) => {
+      const rows = await withStore(o.dir, (s) => s.accessRights());
+      out(o.json === true ? toJson(rows) : formatTable(['SERVICIO', 'CLIENTE', 'DESDE'], rows.map((r) => [r.serviceKey, r.client, r.grantedAt])));
+    });
+
+  const conf = program.command('conf').description('configuración global descargada de central');
+  withDir(conf.command('show')).description('muestra la copia local verificada de la configuración global').option('--json', 'salida JSON')
+    .action(async (o: Dir & { json?: boolean }) => {
+      const p = nodePaths(o.dir);
+      if (!existsSync(p.globalConf)) throw new MiisError('Config.NoGlobalConf', `no hay copia local en ${o.dir}; inicie el nodo con «miis-node serve»`);
+      const c = verifyGlobalConf(readFileSync(p.globalConf), readInputFile(p.anchor, 'ancla'));
+      if (o.json === true) return out(toJson(c));
+      out(`Instancia ${c.instance}, serie ${c.serial}, generada ${c.generatedAt}, vence ${c.expiresAt}${Date.parse(c.expiresAt) <= now().getTime() ? ' (VENCIDA)' : ''}`);
+      out(formatTable(['NODO', 'DIRECCIÓN', 'SUBSISTEMAS'], c.nodes.map((n) => [n.name, n.address, n.clients.join(', ')])));
+      out(formatTable(['SERVICIO', 'TÍTULO'], c.services.map((s) => [s.id, s.title])));
+    });
+
+  const log = program.command('log').description('registro de mensajes (evidencia de cada intercambio)');
+  withDir(log.command('list')).description('últimos mensajes registrados (sin contenido)').option('--json', 'salida JSON')
+    .option('--limit <n>', 'cuántos', '20').option('--id <id>', 'solo los de este identificador de mensaje')
+    .action(async (o: Dir & { json?: boolean; limit: string; id?: string }) => {
+      const l = openCliLog(o.dir, now());
+      try {
+        const rows = l.list({ messageId: o.id, limit: parseInteger(o.limit, 'límite', 1, 10_000) }).map((r) => ({
+          seq: r.seq, lado: r.side, direccion: r.direction, id: r.messageId, cliente: r.client, servicio: r.service, usuario: r.userId ?? null,
+          convenio: r.convenio ?? null, finalidad: r.finalidad ?? null, fecha: r.at.toISOString(), bytes: r.message.length, falla: r.fault ?? null, hash: r.hash,
+        }));
+        out(o.json === true ? toJson(rows) : formatTable(['SEQ', 'LADO', 'DIR.', 'ID', 'CLIENTE', 'SERVICIO', 'FECHA'], rows.map((r) => [String(r.seq), r.lado, r.direccion, r.id, r.cliente, r.servicio, r.fecha])));
+      } finally {
+        await l.close();
+      }
+    });
+  withDir(log.command('verify')).description('verifica la cadena de hashes, cada firma y cada sello de tiempo del registro o de un archivo, e indica qué registro falla y por qué')
+    .option('--archive <archivo>', 'verifica un archivo (manifiesto .manifest.json o datos .jsonl) en lugar del registro vivo')
+    .option('--ca <archivo>', 'CA de confianza (por omisión, las de la configuración global local)')
+    .option('--json', 'salida JSON')
+    .action(async (o: Dir & { archive?: string; ca?: string; json?: boolean }) => runLogVerify(o, { withDir, out, now }));
+  withDir(log.command('faults')).description('últimas fallas (busque aquí el faultDetail de una respuesta)').option('--json', 'salida JSON')
+    .option('--id <uuid>', 'una falla concreta')
+    .action(async (o: Dir & { json?: boolean; id?: string }) => {
+      const l = openCliLog(o.dir, now());
+      try {
+        const rows = l.faults(1000).filter((f) => o.id === undefined || f.faultId === o.id);
+        out(o.json === true ? toJson(rows) : formatTable(['FECHA', 'CÓDIGO', 'REFERENCIA', 'DETALLE'], rows.map((f) => [f.at.toISOString(), f.code, f.faultId, f.detail])));
+      } finally {
+        await l.close();
+      }
+    });
+
+  registerNodeAccessCommands(program, { withDir, withStore, out, now });
+
+  registerEvidenceCommands(program, { withDir, out, now });
+
+  withDir(program.command('serve'))
+    .description('inicia el nodo (puerto SOAP para sistemas de información y puerto TLS mutuo para otros nodos)')
+    .option('--conf-interval <s>', 'cada cuántos segundos se descarga la configuración global', '30')
+    .action(async (o: Dir & { confInterval: string }) => {
+      const node = await startNode({ dir: o.dir, now, confIntervalMs: parseInteger(o.confInterval, 'intervalo', 1, 3600) * 1000, info: (l) => io.stderr(`${l}\n`) });
+      out(`Nodo ${node.name}: sistemas de información en ${node.isUrl} · nodos en ${node.proxyUrl}`);
+      await waitForStop(io.stop);
+      await node.close();
+      out(`Nodo ${node.name} detenido`);
+    });
+
+  return program;
+}
+
+export function runNodeCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  return runProgram(buildProgram(io), argv, io);
+}
+
+if (isMainModule(import.meta.url)) {
+  runNodeCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  }, (err: unknown) => {
+    process.stderr.write(`miis-node: ${String(err)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,141 @@
+/**
+ * Configuration client: downloads the signed global configuration from central, verifies it
+ * against the anchor installed on this node, swaps it in atomically, keeps the last good copy on
+ * disk, and keeps serving it through a central outage until it expires.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { MiisError } from '../../core/errors.js';
+import { verifyGlobalConf } from '../../core/global-conf.js';
+import type { GlobalConf, GlobalConfNode } from '../../core/global-conf-model.js';
+import { parseServiceId, serviceKey } from '../../core/identifiers.js';
+
+export interface ConfView {
+  readonly conf: GlobalConf;
+  readonly nodeByName: ReadonlyMap<string, GlobalConfNode>;
+  /** Subsystem id → node that hosts it. */
+  readonly nodeBySubsystem: ReadonlyMap<string, GlobalConfNode>;
+  /** Service keys (without version) and full service ids published in the configuration. */
+  readonly services: ReadonlySet<string>;
+  readonly expiresAtMs: number;
+}
+
+export function indexGlobalConf(conf: GlobalConf): ConfView {
+  const nodeByName = new Map<string, GlobalConfNode>();
+  const nodeBySubsystem = new Map<string, GlobalConfNode>();
+  for (const n of conf.nodes) {
+    nodeByName.set(n.name, n);
+    for (const c of n.clients) nodeBySubsystem.set(c, n);
+  }
+  const services = new Set<string>();
+  for (const s of conf.services) {
+    services.add(s.id);
+    services.add(serviceKey(parseServiceId(s.id)));
+  }
+  return { conf, nodeByName, nodeBySubsystem, services, expiresAtMs: Date.parse(conf.expiresAt) };
+}
+
+export interface GlobalConfClient {
+  /** The configuration in force; throws OutdatedGlobalConf when there is none or it has expired. */
+  current(outdatedCode?: 'Server.ClientProxy.OutdatedGlobalConf' | 'Server.ServerProxy.OutdatedGlobalConf'): ConfView;
+  /** The last verified configuration, expired or not. */
+  latest(): ConfView | undefined;
+  refresh(): Promise<boolean>;
+  start(): void;
+  stop(): void;
+  onChange(listener: (view: ConfView) => void): void;
+  readonly lastError: string | undefined;
+}
+
+export interface GlobalConfClientOptions {
+  readonly centralUrl: string;
+  readonly anchorPem: string;
+  readonly cachePath: string;
+  readonly now: () => Date;
+  readonly intervalMs?: number;
+  readonly timeoutMs?: number;
+  readonly maxBytes?: number;
+}
+
+export function createGlobalConfClient(opts: GlobalConfClientOptions): GlobalConfClient {
+  let view: ConfView | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let lastError: string | undefined;
+  const listeners: ((v: ConfView) => void)[] = [];
+  const maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
+
+  const accept = (envelope: Buffer, fromDisk: boolean): boolean => {
+    const conf = verifyGlobalConf(envelope, opts.anchorPem, { maxBytes });
+    if (view !== undefined && conf.serial < view.conf.serial) return false;
+    if (view !== undefined && conf.serial === view.conf.serial) return false;
+    view = indexGlobalConf(conf);
+    if (!fromDisk) {
+      const tmp = `${opts.cachePath}.tmp`;
+      writeFileSync(tmp, envelope, { mode: 0o600 });
+      renameSync(tmp, opts.cachePath);
+    }
+    for (const l of listeners) l(view);
+    return true;
+  };
+
+  try {
+    accept(readFileSync(opts.cachePath), true);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') lastError = `copia local descartada: ${(err as Error).message}`;
+  }
+
+  const client: GlobalConfClient = {
+    current(outdatedCode) {
+      if (view === undefined || view.expiresAtMs <= opts.now().getTime()) {
+        throw new MiisError(outdatedCode ?? 'Server.ClientProxy.OutdatedGlobalConf');
+      }
+      return view;
+    },
+    latest() {
+      return view;
+    },
+    async refresh() {
+      try {
+        const res = await fetch(new URL('/globalconf', opts.centralUrl), { signal: AbortSignal.timeout(opts.timeoutMs ?? 5000) });
+        if (res.status !== 200) throw new Error(`central respondió HTTP ${res.status}`);
+        const declared = Number(res.headers.get('content-length') ?? '0');
+        if (declared > maxBytes) throw new Error(`configuración demasiado grande (${declared} bytes)`);
+        const body = await readLimited(res, maxBytes);
+        const changed = accept(body, false);
+        lastError = undefined;
+        return changed;
+      } catch (err) {
+        lastError = err instanceof MiisError ? err.message : `no se pudo descargar la configuración global de ${opts.centralUrl}: ${(err as Error).message}`;
+        return false;
+      }
+    },
+    start() {
+      if (timer !== undefined) return;
+      timer = setInterval(() => void client.refresh(), opts.intervalMs ?? 30_000);
+      timer.unref();
+    },
+    stop() {
+      if (timer !== undefined) clearInterval(timer);
+      timer = undefined;
+    },
+    onChange(listener) {
+      listeners.push(listener);
+    },
+    get lastError() {
+      return lastError;
+    },
+  };
+  return client;
+}
+
+/** Read a response body, giving up as soon as it exceeds `max` bytes (content-length may be absent or false). */
+async function readLimited(res: Response, max: number): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (res.body === null) return Buffer.alloc(0);
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > max) throw new Error(`configuración demasiado grande (más de ${max} bytes)`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}

@@ -1,0 +1,51 @@
+/**
+ * The schema of messagelog.db (message log, fault log, time-stamp batches, log metadata and the
+ * archiver's index), in one ordered list: the only place tables of this database are created.
+ * Append only. Version 1 is the schema logs had before versions were recorded (IF NOT EXISTS,
+ * so such a log is adopted as it is); version 2 adds the columns of the encrypted log where
+ * missing; version 3 adopts the archives table the archiver used to create on first use.
+ */
+import { addColumnIfMissing, type Migration } from '../../runtime/sqlite-migrations.js';
+
+export const MESSAGE_LOG_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    note: 'messages (hash chain), faults, time-stamp batches, log metadata',
+    up: `
+      CREATE TABLE IF NOT EXISTS messages (
+        seq INTEGER PRIMARY KEY,
+        side TEXT NOT NULL, direction TEXT NOT NULL, message_id TEXT NOT NULL,
+        client TEXT NOT NULL, service TEXT NOT NULL, user_id TEXT, convenio TEXT, finalidad TEXT,
+        at TEXT NOT NULL, fault TEXT, signer_cert_sha256 TEXT NOT NULL,
+        message BLOB NOT NULL, signature TEXT NOT NULL,
+        prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS messages_message_id ON messages(message_id);
+      CREATE TABLE IF NOT EXISTS faults (
+        fault_id TEXT PRIMARY KEY, code TEXT NOT NULL, side TEXT NOT NULL, at TEXT NOT NULL,
+        message_id TEXT, client TEXT, service TEXT, detail TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS timestamps (
+        id INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, root TEXT NOT NULL,
+        token BLOB NOT NULL, gen_time TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `,
+  },
+  {
+    version: 2,
+    note: 'encrypted log: body digests, key id, metadata-only records',
+    up: (db) => {
+      addColumnIfMissing(db, 'messages', 'message_sha256', 'TEXT');
+      addColumnIfMissing(db, 'messages', 'signature_sha256', 'TEXT');
+      addColumnIfMissing(db, 'messages', 'key_id', 'TEXT');
+      addColumnIfMissing(db, 'messages', 'body_kept', 'INTEGER NOT NULL DEFAULT 1');
+    },
+  },
+  {
+    version: 3,
+    note: 'archives index (archiver.ts)',
+    up: `CREATE TABLE IF NOT EXISTS archives (idx INTEGER PRIMARY KEY, manifest TEXT NOT NULL, manifest_sha256 TEXT NOT NULL,
+      file TEXT NOT NULL, file_sha256 TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, created_at TEXT NOT NULL)`,
+  },
+];

@@ -1,0 +1,155 @@
+/**
+ * The node's two listeners: the IS-facing SOAP endpoint (plain HTTP on a local port) and the
+ * node-to-node endpoint (HTTPS, mutual TLS 1.3). Both turn every failure into an X-Road style
+ * SOAP fault whose faultDetail UUID is recorded in the node's fault log.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { join } from 'node:path';
+import { MiisError, toMiisError } from '../core/errors.js';
+import { formatClientId, formatServiceId } from '../core/identifiers.js';
+import { faultFromError, readSoapMessage } from '../core/soap.js';
+import { processClientRequest } from './pipeline/client-proxy.js';
+import type { NodeContext } from './pipeline/context.js';
+import { certDerSha256 } from './outbound/http-pools.js';
+import { readBody, sendJson, sendXml } from '../runtime/http-reply.js';
+import { processProviderRequest } from './pipeline/server-proxy.js';
+import { answerListClientsHttp } from './pipeline/metaservices.js';
+import { decodeSignedMessage } from './pipeline/signed-message.js';
+
+const WSDL_FILE = /^[A-Za-z0-9._-]{1,100}\.(wsdl|xsd)$/;
+export const WSDL_PLACEHOLDER = 'http://localhost:8080/';
+
+interface FaultContext {
+  readonly messageId?: string;
+  readonly client?: string;
+  readonly service?: string;
+}
+
+/**
+ * Best effort, on the fault path only: which message a fault was about, so the fault log can be
+ * searched by message id, client and service. A message that cannot be read yields nothing.
+ */
+function describeMessage(raw: Buffer | undefined, contentType: string | undefined): FaultContext {
+  if (raw === undefined) return {};
+  try {
+    const message = contentType?.startsWith('multipart/') === true ? decodeSignedMessage(raw, contentType, 'Server.ServerProxy.InvalidMessage').message : raw;
+    const header = readSoapMessage(message, 'request').header;
+    if (header === undefined) return {};
+    return { messageId: header.id, client: formatClientId(header.client), service: formatServiceId(header.service) };
+  } catch {
+    return {};
+  }
+}
+
+function reportFault(ctx: NodeContext, side: 'client' | 'server', err: unknown, fallback: 'Server.ClientProxy.InternalError' | 'Server.ServerProxy.InternalError', about: FaultContext = {}): MiisError {
+  const e = toMiisError(err, fallback);
+  const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
+  try {
+    ctx.log.recordFault({ faultId: e.faultId, code: e.code, side, at: ctx.now(), ...about, detail: `${e.message}${cause}`.slice(0, 2000) });
+  } catch {
+    // the fault still reaches the caller even if the log is unavailable
+  }
+  if (e.code.endsWith('InternalError')) ctx.info(`error interno ${e.faultId}${cause}`);
+  return e;
+}
+
+export interface IsServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly wsdlDir: string;
+  readonly health: () => unknown;
+}
+
+export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://node');
+    if (req.method === 'GET' && url.pathname === '/health') return sendJson(res, 200, opts.health());
+    if (req.method === 'GET' && url.pathname === '/listClients') return serveListClients(ctx, res, url, req.headers.accept);
+    if (req.method === 'GET' && url.pathname.startsWith('/wsdl/')) return serveWsdl(res, opts, req, url.pathname.slice(6));
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'Use POST con un mensaje SOAP (o GET /wsdl/<archivo>, GET /health)' });
+    let raw: Buffer | undefined;
+    try {
+      const ct = req.headers['content-type'] ?? '';
+      if (!/^text\/xml\b/i.test(ct)) {
+        req.resume();
+        throw new MiisError('Client.InvalidContentType', `«${ct.slice(0, 60)}»`);
+      }
+      raw = await readBody(req, ctx.limits.maxMessageBytes, 'Client.MessageTooLarge');
+      const result = await processClientRequest(ctx, raw);
+      sendXml(res, result.fault ? 500 : 200, result.response);
+    } catch (err) {
+      const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', describeMessage(raw, 'text/xml'));
+      sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
+    }
+  };
+  const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => void handle(req, res));
+  server.keepAliveTimeout = 60_000;
+  return server;
+}
+
+/** X-Road listClients over HTTP GET: members and subsystems from the global configuration (node/metaservices.ts). */
+function serveListClients(ctx: NodeContext, res: ServerResponse, url: URL, accept: string | undefined): void {
+  const view = ctx.conf.latest();
+  if (view === undefined) return sendJson(res, 503, { error: 'El nodo no tiene configuración global' });
+  const out = answerListClientsHttp(view, url, accept);
+  res.writeHead(200, { 'content-type': out.contentType, 'content-length': out.body.length });
+  res.end(out.body);
+}
+
+async function serveWsdl(res: ServerResponse, opts: IsServerOptions, req: IncomingMessage, file: string): Promise<void> {
+  if (!WSDL_FILE.test(file)) return sendJson(res, 404, { error: `No existe el archivo «${file.slice(0, 100)}»` });
+  let text: string;
+  try {
+    text = await readFile(join(opts.wsdlDir, file), 'utf8');
+  } catch {
+    return sendJson(res, 404, { error: `No existe el archivo «${file}»` });
+  }
+  const host = req.headers.host ?? `${opts.host}:${opts.port}`;
+  const body = Buffer.from(text.split(WSDL_PLACEHOLDER).join(`http://${host}/`), 'utf8');
+  res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8', 'content-length': body.length });
+  res.end(body);
+}
+
+export interface ProxyServerOptions {
+  readonly keyPem: string;
+  readonly certPem: string;
+  readonly caPems: readonly string[];
+}
+
+const peerShaBySocket = new WeakMap<TLSSocket, string>();
+
+function peerSha(socket: TLSSocket): string | undefined {
+  let sha = peerShaBySocket.get(socket);
+  if (sha === undefined) {
+    const cert = socket.getPeerX509Certificate();
+    if (cert === undefined) return undefined;
+    sha = certDerSha256(cert);
+    peerShaBySocket.set(socket, sha);
+  }
+  return sha;
+}
+
+export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): HttpsServer {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'POST' || req.url !== '/miis/v1/message') return sendJson(res, 404, { error: 'Use POST /miis/v1/message' });
+    let body: Buffer | undefined;
+    try {
+      body = await readBody(req, ctx.limits.maxMessageBytes + 256 * 1024, 'Client.MessageTooLarge');
+      const out = await processProviderRequest(ctx, body, req.headers['content-type'], peerSha(req.socket as TLSSocket));
+      res.writeHead(200, { 'content-type': out.contentType, 'content-length': out.body.length });
+      res.end(out.body);
+    } catch (err) {
+      const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', describeMessage(body, req.headers['content-type']));
+      sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
+    }
+  };
+  const server = createHttpsServer({
+    key: opts.keyPem, cert: opts.certPem, ca: [...opts.caPems], requestCert: true, rejectUnauthorized: true,
+    minVersion: 'TLSv1.3', maxHeaderSize: 16 * 1024,
+  }, (req, res) => void handle(req, res));
+  server.keepAliveTimeout = 60_000;
+  return server;
+}

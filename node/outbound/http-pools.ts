@@ -1,0 +1,180 @@
+/**
+ * Pooled keep-alive HTTP(S) clients: one undici Pool per peer node (mutual TLS 1.3, the peer's
+ * certificate pinned to the one registered in the global configuration) and one per backend.
+ */
+import { createHash, type X509Certificate } from 'node:crypto';
+import type { PeerCertificate } from 'node:tls';
+import { Pool } from 'undici';
+import { MiisError } from '../../core/errors.js';
+
+export interface HttpReply {
+  readonly status: number;
+  readonly contentType: string | undefined;
+  readonly body: Buffer;
+}
+
+export const PEER_PIN_ERROR = 'MIIS_PEER_CERT_MISMATCH';
+
+export interface PeerTls {
+  readonly keyPem: string;
+  readonly certPem: string;
+  readonly caPems: readonly string[];
+}
+
+export interface PeerClient {
+  /** POST a signed message to a peer node. `expectedSha256` pins the peer's TLS certificate. */
+  send(address: string, expectedSha256: string, tls: PeerTls, body: Buffer, contentType: string, timeoutMs: number): Promise<HttpReply>;
+  close(): Promise<void>;
+}
+
+export function certDerSha256(cert: PeerCertificate | X509Certificate): string {
+  return createHash('sha256').update(cert.raw).digest('hex');
+}
+
+/**
+ * What a pooled connection was built with: the peer's pinned certificate, our own TLS certificate
+ * and the trusted CAs. A pool is replaced when any of them changes (a rotated certificate, a CA
+ * added to the global configuration). Digests are remembered per PEM so the hot path hashes nothing.
+ */
+const pemDigests = new WeakMap<readonly string[], string>();
+function caDigest(caPems: readonly string[]): string {
+  let d = pemDigests.get(caPems);
+  if (d === undefined) {
+    d = createHash('sha256').update(caPems.join('\n')).digest('hex');
+    pemDigests.set(caPems, d);
+  }
+  return d;
+}
+const certDigests = new Map<string, string>();
+function certDigest(pem: string): string {
+  let d = certDigests.get(pem);
+  if (d === undefined) {
+    if (certDigests.size > 64) certDigests.clear();
+    d = createHash('sha256').update(pem).digest('hex');
+    certDigests.set(pem, d);
+  }
+  return d;
+}
+
+function poolKey(address: string, sha: string, tls: PeerTls): string {
+  return `${address}|${sha}|${certDigest(tls.certPem)}|${caDigest(tls.caPems)}`;
+}
+
+export function createPeerClient(opts: { maxResponseBytes: number; connections?: number }): PeerClient {
+  const pools = new Map<string, { key: string; pool: Pool }>();
+
+  const poolFor = (address: string, sha: string, tls: PeerTls): Pool => {
+    const key = poolKey(address, sha, tls);
+    const existing = pools.get(address);
+    if (existing !== undefined && existing.key === key) return existing.pool;
+    if (existing !== undefined) void existing.pool.close();
+    const pool = new Pool(address, {
+      connections: opts.connections ?? 32,
+      keepAliveTimeout: 60_000,
+      maxResponseSize: opts.maxResponseBytes,
+      connect: {
+        key: tls.keyPem,
+        cert: tls.certPem,
+        ca: [...tls.caPems],
+        minVersion: 'TLSv1.3',
+        rejectUnauthorized: true,
+        checkServerIdentity: (_host: string, cert: PeerCertificate) => {
+          if (certDerSha256(cert) === sha) return undefined;
+          const err = new Error('peer certificate does not match the global configuration') as Error & { code: string };
+          err.code = PEER_PIN_ERROR;
+          return err;
+        },
+      },
+    });
+    pools.set(address, { key, pool });
+    return pool;
+  };
+
+  return {
+    async send(address, expectedSha256, tls, body, contentType, timeoutMs) {
+      const pool = poolFor(address, expectedSha256, tls);
+      try {
+        const res = await pool.request({
+          path: '/miis/v1/message', method: 'POST', body,
+          headers: { 'content-type': contentType, 'content-length': String(body.length) },
+          headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+        });
+        const data = Buffer.from(await res.body.arrayBuffer());
+        const ct = res.headers['content-type'];
+        return { status: res.statusCode, contentType: Array.isArray(ct) ? ct[0] : ct, body: data };
+      } catch (err) {
+        throw mapPeerError(err, address, timeoutMs);
+      }
+    },
+    async close() {
+      await Promise.all([...pools.values()].map((p) => p.pool.close()));
+      pools.clear();
+    },
+  };
+}
+
+function errorChain(err: unknown): { code?: string; name?: string; message?: string }[] {
+  const out: { code?: string; name?: string; message?: string }[] = [];
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e !== undefined && e !== null; i += 1) {
+    out.push(e as { code?: string; name?: string; message?: string });
+    e = (e as { cause?: unknown }).cause;
+  }
+  return out;
+}
+
+function mapPeerError(err: unknown, address: string, timeoutMs: number): MiisError {
+  const chain = errorChain(err);
+  if (chain.some((e) => e.code === PEER_PIN_ERROR || /ERR_TLS_CERT|CERT_|certificate/i.test(`${e.code ?? ''} ${e.message ?? ''}`))) {
+    return new MiisError('Server.ClientProxy.SslAuthenticationFailed', '', { cause: err });
+  }
+  if (chain.some((e) => e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT')) {
+    return new MiisError('Server.ClientProxy.Timeout', `${timeoutMs} ms`, { cause: err });
+  }
+  if (chain.some((e) => e.code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE')) {
+    return new MiisError('Server.ClientProxy.InvalidResponse', 'respuesta demasiado grande', { cause: err });
+  }
+  const first = chain[0];
+  return new MiisError('Server.ClientProxy.NetworkError', `${address} (${first?.code ?? first?.message ?? 'error'})`, { cause: err });
+}
+
+export interface BackendClient {
+  post(url: string, body: Buffer, headers: Record<string, string>, timeoutMs: number): Promise<HttpReply>;
+  close(): Promise<void>;
+}
+
+export function createBackendClient(opts: { maxResponseBytes: number; connections?: number }): BackendClient {
+  const pools = new Map<string, Pool>();
+  return {
+    async post(url, body, headers, timeoutMs) {
+      const u = new URL(url);
+      let pool = pools.get(u.origin);
+      if (pool === undefined) {
+        pool = new Pool(u.origin, { connections: opts.connections ?? 32, keepAliveTimeout: 60_000, maxResponseSize: opts.maxResponseBytes });
+        pools.set(u.origin, pool);
+      }
+      try {
+        const res = await pool.request({
+          path: `${u.pathname}${u.search}`, method: 'POST', body,
+          headers: { ...headers, 'content-length': String(body.length) }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+        });
+        const data = Buffer.from(await res.body.arrayBuffer());
+        const ct = res.headers['content-type'];
+        return { status: res.statusCode, contentType: Array.isArray(ct) ? ct[0] : ct, body: data };
+      } catch (err) {
+        const chain = errorChain(err);
+        if (chain.some((e) => e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT')) {
+          throw new MiisError('Server.ServerProxy.ServiceTimeout', `${timeoutMs} ms`, { cause: err });
+        }
+        if (chain.some((e) => e.code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE')) {
+          throw new MiisError('Server.ServerProxy.ServiceFailed', `la respuesta supera ${opts.maxResponseBytes} bytes`, { cause: err });
+        }
+        throw new MiisError('Server.ServerProxy.ServiceFailed', `no se pudo conectar con ${u.origin}`, { cause: err });
+      }
+    },
+    async close() {
+      await Promise.all([...pools.values()].map((p) => p.close()));
+      pools.clear();
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Consumer side: an information system's SOAP request in, the provider's verified answer out.
+ * readMessage → checkClient → resolveProvider → signRequest → logRequest → sendToProvider →
+ * verifyResponse → logResponse → returnToClient.
+ */
+import { MiisError } from '../../core/errors.js';
+import type { GlobalConfNode } from '../../core/global-conf-model.js';
+import { formatClientId, formatMemberId, formatServiceId, providerOf, sameMember, serviceKey } from '../../core/identifiers.js';
+import { signDetached, verifyDetached } from '../../core/signature.js';
+import { checkConsistency, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
+import type { ConfView } from '../conf/global-conf-client.js';
+import type { NodeContext } from './context.js';
+import type { LogRecord } from '../evidence/message-log.js';
+import { decodeSignedMessage, encodeSignedMessage } from './signed-message.js';
+import { checkSigningCert, confirmByOcsp, isRevoked } from '../certs/signing-cert.js';
+import { answerListClientsSoap, isClientMetaservice, isProviderMetaservice } from './metaservices.js';
+
+export interface ClientResult {
+  readonly response: Buffer;
+  readonly request: SoapMessage;
+  /** The response is a SOAP Fault (sent to the IS with HTTP 500, as SOAP 1.1 requires). */
+  readonly fault: boolean;
+}
+
+export function readMessage(ctx: NodeContext, raw: Buffer): SoapMessage {
+  return readSoapMessage(raw, 'request', { maxBytes: ctx.limits.maxMessageBytes, maxDepth: 32, maxElements: 50_000 });
+}
+
+/** The IS may act only as a subsystem registered on this node and published for it in the global configuration. */
+export function checkClient(ctx: NodeContext, view: ConfView, header: XRoadHeader): void {
+  const client = formatClientId(header.client);
+  const s = ctx.settings;
+  const own = { instance: s.instance, memberClass: s.memberClass, memberCode: s.memberCode };
+  if (!sameMember(header.client, own) || !ctx.local().clients.includes(client)) {
+    throw new MiisError('Server.ClientProxy.UnknownClient', client);
+  }
+  if (view.nodeBySubsystem.get(client)?.name !== s.nodeName) {
+    throw new MiisError('Server.ClientProxy.UnknownClient', `${client} (no figura en la configuración global para el nodo ${s.nodeName})`);
+  }
+}
+
+export function resolveProvider(view: ConfView, header: XRoadHeader): GlobalConfNode {
+  const service = formatServiceId(header.service);
+  // metaservices (listMethods, allowedMethods, getWsdl) are addressed to any provider subsystem
+  if (!isProviderMetaservice(header.service) && !view.services.has(service) && !view.services.has(serviceKey(header.service))) {
+    throw new MiisError('Server.ClientProxy.UnknownService', service);
+  }
+  const node = view.nodeBySubsystem.get(formatClientId(providerOf(header.service)));
+  if (node === undefined) throw new MiisError('Server.ClientProxy.UnknownService', `${service} (ningún nodo lo atiende)`);
+  if (isRevoked(view.conf, node.authCertSha256)) throw new MiisError('Server.ClientProxy.SslAuthenticationFailed', `${node.name}: certificado TLS revocado`);
+  return node;
+}
+
+export function signRequest(ctx: NodeContext, request: SoapMessage): string {
+  return signDetached(request.raw, ctx.signer);
+}
+
+function logRecord(ctx: NodeContext, m: SoapMessage, header: XRoadHeader, direction: 'request' | 'response', signature: string, signerSha: string): LogRecord {
+  return {
+    side: 'client', direction, messageId: header.id, client: formatClientId(header.client), service: formatServiceId(header.service),
+    userId: header.userId, convenio: header.convenio, finalidad: header.finalidad, at: ctx.now(), message: m.raw,
+    signature, signerCertSha256: signerSha, fault: m.fault?.faultCode,
+  };
+}
+
+export interface ProviderReply {
+  /** A signed response, or a node-level fault from the provider node (unsigned, passed through). */
+  readonly kind: 'signed' | 'fault';
+  readonly message: Buffer;
+  readonly signature?: Buffer;
+}
+
+export async function sendToProvider(ctx: NodeContext, view: ConfView, provider: GlobalConfNode, request: SoapMessage, signature: string): Promise<ProviderReply> {
+  const { body, contentType } = encodeSignedMessage(request.raw, signature);
+  const reply = await ctx.peers.send(provider.address, provider.authCertSha256,
+    { keyPem: ctx.auth.keyPem, certPem: ctx.auth.certPem, caPems: view.conf.trustedCas }, body, contentType, ctx.limits.peerTimeoutMs);
+  if (reply.body.length > ctx.limits.maxMessageBytes * 2) throw new MiisError('Server.ClientProxy.InvalidResponse', 'respuesta demasiado grande');
+  if (reply.contentType?.startsWith('multipart/related') === true) {
+    const signed = decodeSignedMessage(reply.body, reply.contentType, 'Server.ClientProxy.InvalidResponse');
+    return { kind: 'signed', message: signed.message, signature: signed.signature };
+  }
+  if (reply.contentType?.startsWith('text/xml') === true) {
+    // an unsigned reply is only acceptable as the provider node's own SOAP fault
+    let fault: SoapMessage;
+    try {
+      fault = readSoapMessage(reply.body, 'response', { maxBytes: ctx.limits.maxMessageBytes, maxDepth: 32, maxElements: 50_000 });
+    } catch (err) {
+      throw new MiisError('Server.ClientProxy.InvalidResponse', (err as Error).message, { cause: err });
+    }
+    if (fault.fault === undefined) throw new MiisError('Server.ClientProxy.InvalidResponse', `HTTP ${reply.status}: respuesta sin firma que no es una falla SOAP`);
+    return { kind: 'fault', message: reply.body };
+  }
+  throw new MiisError('Server.ClientProxy.InvalidResponse', `HTTP ${reply.status}, tipo «${reply.contentType ?? ''}»`);
+}
+
+export async function verifyResponse(ctx: NodeContext, view: ConfView, request: SoapMessage, reply: ProviderReply & { signature: Buffer }): Promise<{ response: SoapMessage; signerSha: string }> {
+  let response: SoapMessage;
+  try {
+    response = readSoapMessage(reply.message, 'response', { maxBytes: ctx.limits.maxMessageBytes, maxDepth: 32, maxElements: 50_000 });
+  } catch (err) {
+    throw new MiisError('Server.ClientProxy.InvalidResponse', (err as Error).message, { cause: err });
+  }
+  const verdict = verifyDetached(reply.message, reply.signature);
+  if (!verdict.ok) {
+    ctx.info(`firma de respuesta rechazada: ${verdict.reason}`);
+    throw new MiisError('Server.ClientProxy.InvalidSignatureValue');
+  }
+  const header = request.header as XRoadHeader;
+  const provider = formatMemberId(header.service);
+  const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, provider, ctx.now());
+  if (!cert.ok) throw new MiisError('Server.ClientProxy.IncorrectCertificate', cert.reason);
+  // external-CA certificate (conf.externalCas): its revocation is checked by OCSP (node/ocsp-checker.ts)
+  if (cert.ocsp !== undefined) await confirmByOcsp(ctx.ocsp, cert.ocsp, 'Server.ClientProxy.IncorrectCertificate');
+  const inconsistency = checkConsistency(request, response);
+  if (inconsistency !== null) throw new MiisError('Server.ClientProxy.InconsistentResponse', inconsistency.field);
+  return { response, signerSha: verdict.certSha256 };
+}
+
+/** Handle one IS request end to end. Throws MiisError; the caller turns it into a SOAP fault. */
+export async function processClientRequest(ctx: NodeContext, raw: Buffer): Promise<ClientResult> {
+  const request = readMessage(ctx, raw);
+  const header = request.header as XRoadHeader;
+  const view = ctx.conf.current();
+  checkClient(ctx, view, header);
+  ctx.evidence?.check('Server.ClientProxy.TimestampUnavailable');
+  if (isClientMetaservice(header.service)) return { response: answerListClientsSoap(view, request), request, fault: false };
+  const provider = resolveProvider(view, header);
+  const signature = signRequest(ctx, request);
+  await ctx.log.append(logRecord(ctx, request, header, 'request', signature, ctx.signerSha256));
+  const reply = await sendToProvider(ctx, view, provider, request, signature);
+  if (reply.kind === 'fault' || reply.signature === undefined) return { response: reply.message, request, fault: true };
+  const { response, signerSha } = await verifyResponse(ctx, view, request, { ...reply, signature: reply.signature });
+  await ctx.log.append(logRecord(ctx, response, header, 'response', reply.signature.toString('utf8'), signerSha));
+  return { response: response.raw, request, fault: response.fault !== undefined };
+}

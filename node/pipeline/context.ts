@@ -1,0 +1,49 @@
+/**
+ * Everything a pipeline step needs, wired once by the composition root (node/main.ts).
+ * Time comes from `now`; storage, transport and keys are injected here and nowhere else.
+ */
+import type { FaultCode } from '../../core/errors.js';
+import type { Signer } from '../../core/signature.js';
+import type { AdapterRegistry } from '../adapters/index.js';
+import type { GlobalConfClient } from '../conf/global-conf-client.js';
+import type { BackendClient, PeerClient } from '../outbound/http-pools.js';
+import type { LocalSnapshot, NodeSettings } from '../store/local-store.js';
+import type { MessageLog } from '../evidence/message-log.js';
+import type { OcspChecker } from '../certs/ocsp-checker.js';
+import type { ReplayGuard } from './replay-guard.js';
+
+export interface NodeLimits {
+  /** Largest SOAP message accepted from an IS, a peer or a backend. */
+  readonly maxMessageBytes: number;
+  /** How long the client node waits for the provider node. */
+  readonly peerTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: NodeLimits = { maxMessageBytes: 2 * 1024 * 1024, peerTimeoutMs: 30_000 };
+
+export interface NodeContext {
+  readonly now: () => Date;
+  readonly settings: NodeSettings;
+  /** Local clients, services and access rights (refreshed when the CLI changes them). */
+  local(): LocalSnapshot;
+  readonly conf: GlobalConfClient;
+  readonly signer: Signer;
+  /** SHA-256 of the signing certificate, recorded with every message this node signs. */
+  readonly signerSha256: string;
+  readonly auth: { readonly keyPem: string; readonly certPem: string };
+  readonly log: MessageLog;
+  readonly peers: PeerClient;
+  readonly backends: BackendClient;
+  readonly replay: ReplayGuard;
+  readonly limits: NodeLimits;
+  /** Operational log line (never payloads, keys or passwords). */
+  readonly info: (line: string) => void;
+  /** Adapters of the local services (node/adapters.ts); absent = proxy to each backend URL. */
+  readonly adapters?: AdapterRegistry | undefined;
+  /** Folder of the WSDL files (served at GET /wsdl/ and returned by getWsdl). */
+  readonly wsdlDir?: string | undefined;
+  /** Evidence gate (node/evidence.ts): refuses exchanges during a time-stamping outage when so configured. */
+  readonly evidence?: { check(code: FaultCode): void } | undefined;
+  /** OCSP for signing certificates of external CAs (node/ocsp-checker.ts); absent = such certificates are refused. */
+  readonly ocsp?: OcspChecker | undefined;
+}

@@ -1,0 +1,137 @@
+/**
+ * Provider side: a signed request from a peer node in, a signed answer from the entity's backend out.
+ * readMessage → verifyPeer → verifySignature → checkReplay → authorize → checkTrama → logRequest →
+ * callService → signResponse → logResponse → reply. Metaservices skip authorize/checkTrama and are
+ * answered by the node itself (node/metaservices.ts).
+ */
+import { MiisError } from '../../core/errors.js';
+import type { GlobalConfAgreement } from '../../core/global-conf-model.js';
+import { formatClientId, formatMemberId, formatServiceId, serviceKey } from '../../core/identifiers.js';
+import type { XmlElement } from '../../core/xml.js';
+import { decideAccess } from './access-decision.js';
+import type { ServiceAdapter } from '../adapters/index.js';
+import { answerProviderMetaservice, isProviderMetaservice } from './metaservices.js';
+import { WSDL_DIR } from '../store/paths.js';
+import { createProxyAdapter } from '../adapters/proxy.js';
+import { validateTrama } from './trama-validation.js';
+import { signDetached, verifyDetached } from '../../core/signature.js';
+import { addRequestHash, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
+import type { NodeContext } from './context.js';
+import type { ConfView } from '../conf/global-conf-client.js';
+import type { LocalService } from '../store/local-store.js';
+import type { LogRecord } from '../evidence/message-log.js';
+import { decodeSignedMessage, encodeSignedMessage, type SignedMessage } from './signed-message.js';
+import { checkSigningCert, confirmByOcsp, isRevoked } from '../certs/signing-cert.js';
+import { limaDate } from '../../core/business-days.js';
+
+export interface ProviderReplyOut {
+  readonly body: Buffer;
+  readonly contentType: string;
+}
+
+export function readMessage(ctx: NodeContext, body: Buffer, contentType: string | undefined): { signed: SignedMessage; request: SoapMessage } {
+  const signed = decodeSignedMessage(body, contentType, 'Server.ServerProxy.InvalidMessage');
+  try {
+    const request = readSoapMessage(signed.message, 'request', { maxBytes: ctx.limits.maxMessageBytes, maxDepth: 32, maxElements: 50_000 });
+    return { signed, request };
+  } catch (err) {
+    throw new MiisError('Server.ServerProxy.InvalidMessage', (err as Error).message, { cause: err });
+  }
+}
+
+/** The TLS certificate of the connection must be the one registered for the node that hosts the client. */
+export function verifyPeer(view: ConfView, header: XRoadHeader, peerSha256: string | undefined): void {
+  const client = formatClientId(header.client);
+  const node = view.nodeBySubsystem.get(client);
+  if (node === undefined || peerSha256 === undefined || node.authCertSha256 !== peerSha256) {
+    throw new MiisError('Server.ServerProxy.SslAuthenticationFailed', client);
+  }
+  if (isRevoked(view.conf, peerSha256)) throw new MiisError('Server.ServerProxy.SslAuthenticationFailed', `${client} (certificado TLS revocado)`);
+}
+
+export async function verifySignature(ctx: NodeContext, view: ConfView, request: SoapMessage, signature: Buffer): Promise<string> {
+  const verdict = verifyDetached(request.raw, signature);
+  if (!verdict.ok) {
+    ctx.info(`firma de solicitud rechazada: ${verdict.reason}`);
+    throw new MiisError('Server.ServerProxy.InvalidSignatureValue');
+  }
+  const header = request.header as XRoadHeader;
+  const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, formatMemberId(header.client), ctx.now());
+  if (!cert.ok) throw new MiisError('Server.ServerProxy.IncorrectCertificate', cert.reason);
+  // external-CA certificate (conf.externalCas): its revocation is checked by OCSP (node/ocsp-checker.ts)
+  if (cert.ocsp !== undefined) await confirmByOcsp(ctx.ocsp, cert.ocsp, 'Server.ServerProxy.IncorrectCertificate');
+  return verdict.certSha256;
+}
+
+export function checkReplay(ctx: NodeContext, header: XRoadHeader): void {
+  if (!ctx.replay.accept(formatClientId(header.client), header.id, ctx.now().getTime())) {
+    throw new MiisError('Server.ServerProxy.DuplicateMessage', header.id);
+  }
+}
+
+/**
+ * Deny by default (node/access-decision.ts): the service is local, the client (subsystem or its
+ * member) has an access right (local ACL ∪ global configuration), and the request cites an agreement
+ * in force that covers client and service, with a purpose the agreement allows.
+ */
+export function authorize(ctx: NodeContext, view: ConfView, header: XRoadHeader): { service: LocalService; agreement: GlobalConfAgreement } {
+  const local = ctx.local();
+  const decision = decideAccess({
+    localServices: local.services, localClients: local.clients, acl: local.acl,
+    accessRights: view.conf.accessRights ?? [], agreements: view.conf.agreements ?? [], today: limaDate(ctx.now()),
+  }, header);
+  if (!decision.allowed) throw new MiisError(decision.code, decision.detail);
+  return { service: local.services.get(serviceKey(header.service)) as LocalService, agreement: decision.agreement };
+}
+
+/** The agreement's maximum number of identifiers and minimum validations (node/trama-validation.ts), before any backend call. */
+export function checkTrama(request: SoapMessage, agreement: GlobalConfAgreement): void {
+  const verdict = validateTrama(request.payload as XmlElement, agreement);
+  if (!verdict.ok) throw new MiisError(verdict.code, verdict.detail);
+}
+
+/** Answer through the service's adapter (node/adapters.ts): proxy to the backend or the declarative sql adapter. */
+export async function callService(ctx: NodeContext, service: LocalService, request: SoapMessage): Promise<SoapMessage> {
+  if (ctx.adapters === undefined) return createProxyAdapter(service, undefined, { backends: ctx.backends, maxMessageBytes: ctx.limits.maxMessageBytes }).call(request);
+  let adapter: ServiceAdapter;
+  try {
+    adapter = await ctx.adapters.get(service);
+  } catch (err) {
+    ctx.info(`adaptador de ${service.serviceKey}: ${(err as Error).message}`);
+    throw new MiisError('Server.ServerProxy.ServiceFailed', 'el adaptador del servicio está mal configurado', { cause: err });
+  }
+  return adapter.call(request);
+}
+
+export function signResponse(ctx: NodeContext, request: SoapMessage, response: SoapMessage): { raw: Buffer; signature: string } {
+  const raw = addRequestHash(response, request.raw);
+  return { raw, signature: signDetached(raw, ctx.signer) };
+}
+
+function logRecord(ctx: NodeContext, header: XRoadHeader, direction: 'request' | 'response', message: Buffer, signature: string, signerSha: string, fault?: string): LogRecord {
+  return {
+    side: 'server', direction, messageId: header.id, client: formatClientId(header.client), service: formatServiceId(header.service),
+    userId: header.userId, convenio: header.convenio, finalidad: header.finalidad, at: ctx.now(), message, signature,
+    signerCertSha256: signerSha, fault,
+  };
+}
+
+export async function processProviderRequest(ctx: NodeContext, body: Buffer, contentType: string | undefined, peerSha256: string | undefined): Promise<ProviderReplyOut> {
+  const { signed, request } = readMessage(ctx, body, contentType);
+  const header = request.header as XRoadHeader;
+  const view = ctx.conf.current('Server.ServerProxy.OutdatedGlobalConf');
+  ctx.evidence?.check('Server.ServerProxy.TimestampUnavailable');
+  verifyPeer(view, header, peerSha256);
+  const signerSha = await verifySignature(ctx, view, request, signed.signature);
+  checkReplay(ctx, header);
+  // metaservices (listMethods, allowedMethods, getWsdl) are answered by this node and need no agreement
+  const access = isProviderMetaservice(header.service) ? undefined : authorize(ctx, view, header);
+  if (access !== undefined) checkTrama(request, access.agreement);
+  await ctx.log.append(logRecord(ctx, header, 'request', request.raw, signed.signature.toString('utf8'), signerSha));
+  const response = access === undefined
+    ? answerProviderMetaservice(ctx, view, request, ctx.wsdlDir ?? WSDL_DIR)
+    : await callService(ctx, access.service, request);
+  const out = signResponse(ctx, request, response);
+  await ctx.log.append(logRecord(ctx, header, 'response', out.raw, out.signature, ctx.signerSha256, response.fault?.faultCode));
+  return encodeSignedMessage(out.raw, out.signature) as { body: Buffer; contentType: string };
+}

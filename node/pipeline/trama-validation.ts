@@ -1,0 +1,86 @@
+/**
+ * The minimum validations an agreement sets on a request's trama (directive 7.1.4), applied to the
+ * operation element before any backend is called, and the agreement's maximum number of
+ * identifiers per request. Pure: an element tree in, a verdict out.
+ */
+import type { GlobalConfAgreement, GlobalConfValidation } from '../../core/global-conf-model.js';
+import { checkCarneExtranjeria, checkCentroPoblado, checkDni, checkRuc, checkUbigeo } from '../../core/peru-ids.js';
+import type { XmlElement } from '../../core/xml.js';
+
+export type TramaVerdict =
+  | { readonly ok: true; readonly ids: number }
+  | { readonly ok: false; readonly code: 'Server.ServerProxy.ValidationFailed' | 'Server.ServerProxy.TooManyIds'; readonly detail: string };
+
+/** Rules whose field is an identifier: their occurrences are what maxIdsPerRequest counts. */
+export const ID_RULES: ReadonlySet<GlobalConfValidation['rule']> = new Set(['dni', 'ruc', 'carne-extranjeria', 'centro-poblado']);
+
+const MAX_PATTERN_INPUT = 1024;
+
+/** Every descendant element with this local name, in document order (any namespace). */
+export function findFields(root: XmlElement, local: string): XmlElement[] {
+  const out: XmlElement[] = [];
+  const stack: XmlElement[] = [...root.children].reverse();
+  while (stack.length > 0) {
+    const el = stack.pop() as XmlElement;
+    if (el.local === local) out.push(el);
+    for (let i = el.children.length - 1; i >= 0; i -= 1) stack.push(el.children[i] as XmlElement);
+  }
+  return out;
+}
+
+/** Spanish reason why `text` fails `v`, or undefined when it passes. */
+export function checkValue(v: GlobalConfValidation, text: string): string | undefined {
+  const value = text.trim();
+  if (value.length === 0) return 'está vacío';
+  const r = (res: { ok: true } | { ok: false; reason: string }): string | undefined => (res.ok ? undefined : res.reason);
+  switch (v.rule) {
+    case 'required': return undefined;
+    case 'dni': return r(checkDni(value));
+    case 'ruc': return r(checkRuc(value));
+    case 'carne-extranjeria': return r(checkCarneExtranjeria(value));
+    case 'ubigeo-inei': return r(checkUbigeo(value, 'INEI'));
+    case 'ubigeo-reniec': return r(checkUbigeo(value, 'RENIEC'));
+    case 'centro-poblado': return r(checkCentroPoblado(value));
+    case 'pattern': {
+      let re: RegExp;
+      try {
+        re = new RegExp(`^(?:${v.pattern ?? ''})$`, 'u');
+      } catch {
+        return 'el convenio define un patrón no válido';
+      }
+      if (value.length > MAX_PATTERN_INPUT || !re.test(value)) return `«${value.slice(0, 40)}» no tiene el formato acordado`;
+      return undefined;
+    }
+    default: return 'regla de validación desconocida';
+  }
+}
+
+/** Count identifiers (occurrences of identifier-rule fields; without such rules, the operation's children). */
+export function countIds(payload: XmlElement, validations: readonly GlobalConfValidation[]): number {
+  const idFields = [...new Set(validations.filter((v) => ID_RULES.has(v.rule)).map((v) => v.field))];
+  if (idFields.length === 0) return payload.children.length;
+  return idFields.reduce((n, f) => n + findFields(payload, f).length, 0);
+}
+
+export function validateTrama(payload: XmlElement, agreement: Pick<GlobalConfAgreement, 'validations' | 'maxIdsPerRequest'>): TramaVerdict {
+  const validations = agreement.validations ?? [];
+  const ids = countIds(payload, validations);
+  if (agreement.maxIdsPerRequest !== undefined && ids > agreement.maxIdsPerRequest) {
+    return { ok: false, code: 'Server.ServerProxy.TooManyIds', detail: `${ids} (máximo ${agreement.maxIdsPerRequest} por solicitud)` };
+  }
+  for (const v of validations) {
+    const found = findFields(payload, v.field);
+    if (v.rule === 'required' && found.every((el) => el.text.trim().length === 0 && el.children.length === 0)) {
+      return { ok: false, code: 'Server.ServerProxy.ValidationFailed', detail: `campo «${v.field}»: es obligatorio y falta` };
+    }
+    for (const [i, el] of found.entries()) {
+      if (v.rule === 'required' && el.children.length > 0) continue;
+      const reason = checkValue(v, el.text);
+      if (reason !== undefined) {
+        const which = found.length > 1 ? ` (n.º ${i + 1})` : '';
+        return { ok: false, code: 'Server.ServerProxy.ValidationFailed', detail: `campo «${v.field}»${which}: ${reason}` };
+      }
+    }
+  }
+  return { ok: true, ids };
+}

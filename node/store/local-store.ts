@@ -1,0 +1,150 @@
+/**
+ * The node's own settings: identity, ports, central anchor, local clients (the subsystems whose
+ * information systems use this node), local services (service → backend) and access rights.
+ * SQLite file `<dir>/node.db`; the CLI writes it, the running node re-reads it when it changes.
+ */
+import Database from 'better-sqlite3';
+import { applyMigrations } from '../../runtime/sqlite-migrations.js';
+import { NODE_DB_MIGRATIONS } from './migrations.js';
+
+export interface NodeSettings {
+  readonly instance: string;
+  readonly memberClass: string;
+  readonly memberCode: string;
+  readonly memberName: string;
+  readonly nodeName: string;
+  readonly isHost: string;
+  readonly isPort: number;
+  readonly proxyHost: string;
+  readonly proxyPort: number;
+  readonly centralUrl?: string | undefined;
+  readonly keyAlgorithm: string;
+}
+
+export interface LocalService {
+  /** INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE (no version). */
+  readonly serviceKey: string;
+  readonly backendUrl: string;
+  readonly timeoutMs: number;
+  /** A WSDL file in wsdl/ that describes the service. */
+  readonly wsdl?: string | undefined;
+  /** Adapter settings as JSON (node/adapter-settings.ts); absent = proxy to backendUrl. */
+  readonly adapter?: string | undefined;
+}
+
+export interface AccessRight {
+  readonly serviceKey: string;
+  /** A subsystem or member id in slash form. */
+  readonly client: string;
+  readonly grantedAt: string;
+}
+
+export interface LocalSnapshot {
+  readonly settings: NodeSettings;
+  readonly clients: readonly string[];
+  readonly services: ReadonlyMap<string, LocalService>;
+  /** serviceKey → set of allowed client ids. */
+  readonly acl: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+export interface LocalStore {
+  readonly initialized: boolean;
+  saveSettings(s: NodeSettings): void;
+  settings(): NodeSettings;
+  addClient(id: string): void;
+  removeClient(id: string): boolean;
+  clients(): string[];
+  upsertService(s: LocalService): void;
+  services(): LocalService[];
+  grant(serviceKey: string, client: string, at: Date): boolean;
+  revoke(serviceKey: string, client: string): boolean;
+  accessRights(): AccessRight[];
+  snapshot(): LocalSnapshot;
+  /** Changes whenever another connection wrote the database. */
+  dataVersion(): number;
+  close(): void;
+}
+
+export function openLocalStore(path: string): LocalStore {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  applyMigrations(db, NODE_DB_MIGRATIONS, 'node.db');
+  const readSettings = (): NodeSettings | undefined => {
+    const rows = db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
+    if (rows.length === 0) return undefined;
+    const m = new Map(rows.map((r) => [r.key, r.value]));
+    return {
+      instance: m.get('instance') ?? '', memberClass: m.get('memberClass') ?? '', memberCode: m.get('memberCode') ?? '',
+      memberName: m.get('memberName') ?? '', nodeName: m.get('nodeName') ?? '',
+      isHost: m.get('isHost') ?? '127.0.0.1', isPort: Number(m.get('isPort') ?? 8080),
+      proxyHost: m.get('proxyHost') ?? '127.0.0.1', proxyPort: Number(m.get('proxyPort') ?? 5500),
+      centralUrl: m.get('centralUrl'), keyAlgorithm: m.get('keyAlgorithm') ?? 'ecdsa-p256',
+    };
+  };
+  const store: LocalStore = {
+    get initialized() {
+      return readSettings() !== undefined;
+    },
+    saveSettings(s) {
+      const put = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+      db.transaction(() => {
+        for (const [k, v] of Object.entries(s)) if (v !== undefined) put.run(k, String(v));
+      })();
+    },
+    settings() {
+      const s = readSettings();
+      if (s === undefined) throw new Error('node not initialised');
+      return s;
+    },
+    addClient(id) {
+      db.prepare('INSERT OR IGNORE INTO clients (id) VALUES (?)').run(id);
+    },
+    removeClient(id) {
+      return db.prepare('DELETE FROM clients WHERE id = ?').run(id).changes > 0;
+    },
+    clients() {
+      return (db.prepare('SELECT id FROM clients ORDER BY id').all() as { id: string }[]).map((r) => r.id);
+    },
+    upsertService(s) {
+      db.prepare(`INSERT INTO services (service_key, backend_url, timeout_ms, wsdl, adapter_json) VALUES (?,?,?,?,?)
+        ON CONFLICT(service_key) DO UPDATE SET backend_url = excluded.backend_url, timeout_ms = excluded.timeout_ms, wsdl = excluded.wsdl,
+        adapter_json = excluded.adapter_json`)
+        .run(s.serviceKey, s.backendUrl, s.timeoutMs, s.wsdl ?? null, s.adapter ?? null);
+    },
+    services() {
+      const rows = db.prepare('SELECT * FROM services ORDER BY service_key').all() as { service_key: string; backend_url: string; timeout_ms: number; wsdl: string | null; adapter_json: string | null }[];
+      return rows.map((r) => ({ serviceKey: r.service_key, backendUrl: r.backend_url, timeoutMs: r.timeout_ms, wsdl: r.wsdl ?? undefined, adapter: r.adapter_json ?? undefined }));
+    },
+    grant(serviceKey, client, at) {
+      return db.prepare('INSERT OR IGNORE INTO acl (service_key, client, granted_at) VALUES (?,?,?)').run(serviceKey, client, at.toISOString()).changes > 0;
+    },
+    revoke(serviceKey, client) {
+      return db.prepare('DELETE FROM acl WHERE service_key = ? AND client = ?').run(serviceKey, client).changes > 0;
+    },
+    accessRights() {
+      const rows = db.prepare('SELECT * FROM acl ORDER BY service_key, client').all() as { service_key: string; client: string; granted_at: string }[];
+      return rows.map((r) => ({ serviceKey: r.service_key, client: r.client, grantedAt: r.granted_at }));
+    },
+    snapshot() {
+      const acl = new Map<string, Set<string>>();
+      for (const r of store.accessRights()) {
+        let set = acl.get(r.serviceKey);
+        if (set === undefined) acl.set(r.serviceKey, (set = new Set()));
+        set.add(r.client);
+      }
+      return {
+        settings: store.settings(),
+        clients: store.clients(),
+        services: new Map(store.services().map((s) => [s.serviceKey, s])),
+        acl,
+      };
+    },
+    dataVersion() {
+      return db.pragma('data_version', { simple: true }) as number;
+    },
+    close() {
+      db.close();
+    },
+  };
+  return store;
+}

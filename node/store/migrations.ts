@@ -1,0 +1,25 @@
+/**
+ * The schema of node.db (settings, local clients, services, access rights), in one ordered list.
+ * Append only. Version 1 is the schema nodes created before versions were recorded (IF NOT
+ * EXISTS, so such a database is adopted as it is); version 2 adds the per-service adapter
+ * settings where they are missing.
+ */
+import { addColumnIfMissing, type Migration } from '../../runtime/sqlite-migrations.js';
+
+export const NODE_DB_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    note: 'settings, local clients, services, access rights',
+    up: `
+      CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS clients (id TEXT PRIMARY KEY);
+      CREATE TABLE IF NOT EXISTS services (service_key TEXT PRIMARY KEY, backend_url TEXT NOT NULL, timeout_ms INTEGER NOT NULL, wsdl TEXT);
+      CREATE TABLE IF NOT EXISTS acl (service_key TEXT NOT NULL, client TEXT NOT NULL, granted_at TEXT NOT NULL, PRIMARY KEY (service_key, client));
+    `,
+  },
+  {
+    version: 2,
+    note: 'per-service adapter settings (proxy, sql)',
+    up: (db) => addColumnIfMissing(db, 'services', 'adapter_json', 'TEXT'),
+  },
+];
