@@ -1,6 +1,11 @@
 /**
- * Central's HTTP server (node:http): the signed global configuration, the CA certificate and
- * a health check. Read-only: only GET and HEAD; request bodies are limited and discarded.
+ * Central's HTTP server (node:http). Its own routes answer GET and HEAD only (405 otherwise):
+ * /globalconf (the signed global configuration; ETag = serial, 304 on If-None-Match), /ca.pem and
+ * /health; their request bodies are limited (maxRequestBytes, default 4 KiB) and discarded.
+ * Other modules add routes by exact path through `extraRoutes`, each with its own methods and body
+ * limit, and get the body: central/main.ts plugs in governance-routes.ts (GET /portal,
+ * /portal.json; POST /solicitudes-acceso) and evidence-routes.ts (POST /tsa, POST /ocsp;
+ * GET /tsa.pem). A body over its limit gets 413; errors are JSON {error, mensaje} in Spanish.
  * A timer keeps the configuration fresh; a request finding it expired regenerates it at once.
  */
 import { createServer } from 'node:http';
