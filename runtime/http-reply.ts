@@ -1,7 +1,12 @@
-/** Small helpers shared by the node's HTTP servers. */
+/**
+ * The small HTTP helpers node, central and the sandbox backends share: read a bounded request
+ * body, and write a reply with its length (no body for HEAD).
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBoundedBody } from './bounded-body.js';
 import { MiisError, type FaultCode } from '../core/errors.js';
+
+export type ReplyHeaders = Readonly<Record<string, string>>;
 
 /** Read a request body up to `max` bytes; beyond it the rest is discarded and a MiisError thrown. */
 export async function readBody(req: IncomingMessage, max: number, tooLarge: FaultCode): Promise<Buffer> {
@@ -10,15 +15,17 @@ export async function readBody(req: IncomingMessage, max: number, tooLarge: Faul
   return r.body;
 }
 
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = Buffer.from(JSON.stringify(value, null, 2));
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
-  res.end(body);
+/** Write status, content type and length, then the body (omitted for HEAD). */
+export function reply(res: ServerResponse, status: number, contentType: string, body: Buffer | string, headers: ReplyHeaders = {}): void {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  res.writeHead(status, { 'content-type': contentType, 'content-length': String(bytes.length), ...headers });
+  res.end(res.req?.method === 'HEAD' ? undefined : bytes);
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: ReplyHeaders = {}): void {
+  reply(res, status, 'application/json; charset=utf-8', JSON.stringify(value, null, 2), headers);
 }
 
 export function sendXml(res: ServerResponse, status: number, body: Buffer, close = false): void {
-  const headers: Record<string, string | number> = { 'content-type': 'text/xml; charset=utf-8', 'content-length': body.length };
-  if (close) headers.connection = 'close';
-  res.writeHead(status, headers);
-  res.end(body);
+  reply(res, status, 'text/xml; charset=utf-8', body, close ? { connection: 'close' } : {});
 }

@@ -9,14 +9,12 @@ import type { TsaMaterial } from '../../core/tsp.js';
 import { answerOcspRequest, OCSP_CONTENT_TYPE } from '../pki/ocsp-responder.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ExtraRoute } from './server.js';
+import { reply } from '../../runtime/http-reply.js';
 import { answerTimeStampRequest, TSA_CONTENT_TYPE } from '../pki/tsa.js';
 
 const MAX_BODY = 16 * 1024;
 
-function send(res: Parameters<ExtraRoute['handle']>[1], contentType: string, body: Buffer): void {
-  res.writeHead(200, { 'content-type': contentType, 'content-length': String(body.length), 'cache-control': 'no-store' });
-  res.end(body);
-}
+const send = (res: Parameters<ExtraRoute['handle']>[1], contentType: string, body: Buffer): void => reply(res, 200, contentType, body, { 'cache-control': 'no-store' });
 
 export function createEvidenceRoutes(opts: { store: RegistryStore; ca: () => CaMaterial; tsa: TsaMaterial; clock: () => Date }): Record<string, ExtraRoute> {
   return {

@@ -9,14 +9,12 @@ import { MiisError } from '../../core/errors.js';
 import { ACCESS_REQUEST_PATH, MAX_ACCESS_REQUEST_BYTES } from '../../core/access-request-message.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { ExtraRoute } from './server.js';
+import { reply } from '../../runtime/http-reply.js';
 import { buildPortalData, renderPortalHtml, PORTAL_CSP } from '../governance/portal.js';
 import { receiveSignedAccessRequest } from '../governance/access-request-channel.js';
 
-function send(res: ServerResponse, status: number, contentType: string, text: string, headers: Record<string, string> = {}): void {
-  const bytes = Buffer.from(text, 'utf8');
-  res.writeHead(status, { 'content-type': contentType, 'content-length': String(bytes.length), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
-  res.end(res.req.method === 'HEAD' ? undefined : bytes);
-}
+const send = (res: ServerResponse, status: number, contentType: string, text: string, headers: Record<string, string> = {}): void =>
+  reply(res, status, contentType, text, { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
 
 const ERROR_NAMES: Record<number, string> = { 400: 'solicitud_no_valida', 403: 'no_autorizado', 404: 'no_encontrado', 409: 'duplicado', 500: 'error_interno' };
 

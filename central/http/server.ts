@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { MiisError } from '../../core/errors.js';
 import type { GlobalConfPublisher } from '../conf/publisher.js';
 import { readBoundedBody } from '../../runtime/bounded-body.js';
+import { reply, sendJson as sendJsonReply } from '../../runtime/http-reply.js';
 
 export const DEFAULT_REFRESH_INTERVAL_MS = 30_000;
 export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024;
@@ -47,16 +48,11 @@ export interface CentralServer {
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const bytes = Buffer.from(JSON.stringify(body), 'utf8');
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(bytes.length), 'cache-control': 'no-store', ...headers });
-  res.end(res.req.method === 'HEAD' ? undefined : bytes);
-}
+const NO_STORE = { 'cache-control': 'no-store' } as const;
 
-function sendBytes(res: ServerResponse, contentType: string, bytes: Buffer, headers: Record<string, string> = {}): void {
-  res.writeHead(200, { 'content-type': contentType, 'content-length': String(bytes.length), ...headers });
-  res.end(res.req.method === 'HEAD' ? undefined : bytes);
-}
+const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => sendJsonReply(res, status, body, { ...NO_STORE, ...headers });
+
+const sendBytes = (res: ServerResponse, contentType: string, bytes: Buffer, headers: Record<string, string> = {}): void => reply(res, 200, contentType, bytes, headers);
 
 function sendError(res: ServerResponse, status: number, error: string, mensaje: string, headers: Record<string, string> = {}): void {
   sendJson(res, status, { error, mensaje }, headers);

@@ -19,6 +19,7 @@ import { parseXml, type XmlDocument, type XmlElement, type XmlLimits } from '../
 import { MiisError } from '../../core/errors.js';
 import { readBoundedBody } from '../../runtime/bounded-body.js';
 import { limaDate } from '../../core/business-days.js';
+import { reply } from '../../runtime/http-reply.js';
 import {
   indexSandboxData, isCseVigente,
   type Cse, type Hogar, type Persona, type SandboxData, type SandboxIndex,
@@ -303,8 +304,4 @@ function refuseTooLarge(req: IncomingMessage, res: ServerResponse, maxBytes: num
   req.resume();
 }
 
-function send(res: ServerResponse, status: number, body: string | Buffer, extra: Record<string, string> = {}): void {
-  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  res.writeHead(status, { 'content-type': CONTENT_TYPE, 'content-length': String(bytes.length), ...extra });
-  res.end(bytes);
-}
+const send = (res: ServerResponse, status: number, body: string | Buffer, extra: Record<string, string> = {}): void => reply(res, status, CONTENT_TYPE, body, extra);
