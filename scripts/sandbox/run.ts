@@ -204,7 +204,7 @@ export function sandboxGuide(info: SandboxInfo, examplesDir: string, sandboxFile
     `    | curl -s -H 'Content-Type: text/xml; charset=utf-8' --data-binary @- ${juntos?.isUrl ?? ''}`,
     '',
     `DNI de ejemplo: ${info.samples.dni.join(', ')}`,
-    `Detalle en ${sandboxFile}. Registro de mensajes: npx miis-node log list --dir ${juntos?.dir ?? '<carpeta del nodo>'}`,
+    `Detalle en ${sandboxFile}. Registro de mensajes: node dist/node/cli/index.js log list --dir ${juntos?.dir ?? '<carpeta del nodo>'}`,
     'Ctrl-C detiene todo; el próximo «npm start» reutiliza el estado.',
     '',
   ].join('\n');
