@@ -6,7 +6,14 @@
  * this central issued, and names the client's member as subject serialNumber; created within
  * ±10 minutes of central's clock. Then the request is recorded (channel 'nodo'), which refuses
  * duplicates like any other.
+ *
+ * Replays: every signed request that passes those checks is remembered for good (table
+ * gov_signed_access_requests: SHA-256 of the signed bytes, and the member's requestId), whatever
+ * its outcome. The same signed body, or another one reusing the member's requestId, is refused
+ * (Config.Duplicate, HTTP 409) — so a denied request cannot be re-filed by replaying it within the
+ * ±10-minute window.
  */
+import { createHash } from 'node:crypto';
 import { MiisError } from '../../core/errors.js';
 import { readSignedAccessRequest } from '../../core/access-request-message.js';
 import { formatMemberId, parseClientId } from '../../core/identifiers.js';
@@ -38,7 +45,17 @@ export function receiveSignedAccessRequest(store: RegistryStore, body: Buffer, n
   if (!Number.isFinite(created) || Math.abs(created - now.getTime()) > MAX_CLOCK_SKEW_MS) {
     throw new MiisError('Config.InvalidInput', `la solicitud tiene la fecha ${message.createdAt}, fuera de ±10 minutos del reloj del directorio central (${now.toISOString()}); revise el reloj del nodo`);
   }
-  return fileAccessRequest(store, {
+  const digest = createHash('sha256').update(bytes).digest('hex');
+  const seen = store.db
+    .prepare('SELECT request_id, access_request_id, received_at FROM gov_signed_access_requests WHERE digest = ? OR (member_id = ? AND request_id = ?)')
+    .get(digest, member, message.requestId) as { request_id: string; access_request_id: string | null; received_at: string } | undefined;
+  if (seen !== undefined) {
+    throw new MiisError('Config.Duplicate', `la solicitud firmada ${seen.request_id} de ${member}, recibida el ${seen.received_at}${seen.access_request_id === null ? '' : ` (${seen.access_request_id})`}; una solicitud firmada no se acepta dos veces (posible repetición): envíe una nueva con «miis-node access request»`);
+  }
+  store.db
+    .prepare('INSERT INTO gov_signed_access_requests (digest, member_id, request_id, access_request_id, received_at) VALUES (?, ?, ?, NULL, ?)')
+    .run(digest, member, message.requestId, now.toISOString());
+  const record = fileAccessRequest(store, {
     client: message.client,
     component: message.component,
     service: message.service,
@@ -49,4 +66,6 @@ export function receiveSignedAccessRequest(store: RegistryStore, body: Buffer, n
     channel: 'nodo',
     signerCertSha256: verdict.certSha256,
   }, calendarOf(store), { actor: `nodo:${member}`, at: now });
+  store.db.prepare('UPDATE gov_signed_access_requests SET access_request_id = ? WHERE digest = ?').run(record.id, digest);
+  return record;
 }

@@ -100,6 +100,15 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
   sha256 TEXT PRIMARY KEY, serial_hex TEXT, reason TEXT NOT NULL, revoked_at TEXT NOT NULL, actor TEXT NOT NULL);
     `,
   },
+  {
+    version: 5,
+    note: 'signed access requests central has seen, kept for good so a signed body is never filed twice (../governance/access-request-channel.ts)',
+    up: `
+      CREATE TABLE gov_signed_access_requests (
+        digest TEXT PRIMARY KEY, member_id TEXT NOT NULL, request_id TEXT NOT NULL, access_request_id TEXT,
+        received_at TEXT NOT NULL, UNIQUE (member_id, request_id));
+    `,
+  },
 ];
 
 export const CENTRAL_SCHEMA_VERSION = schemaVersionOf(CENTRAL_MIGRATIONS);

@@ -49,6 +49,8 @@ export interface BackendOptions {
 export interface RunningBackend {
   /** e.g. http://127.0.0.1:40123/ */
   readonly url: string;
+  /** HTTP requests received so far (any method, any outcome); tests check nothing reached the backend. */
+  readonly requests: number;
   close(): Promise<void>;
 }
 
@@ -265,7 +267,11 @@ export function startMidisBackend(opts: BackendOptions): Promise<RunningBackend>
 
 function startHttp(opts: BackendOptions, service: (raw: Uint8Array) => BackendReply): Promise<RunningBackend> {
   const maxBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-  const server = createServer((req, res) => handleHttp(req, res, service, maxBytes));
+  let requests = 0;
+  const server = createServer((req, res) => {
+    requests += 1;
+    handleHttp(req, res, service, maxBytes);
+  });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   const host = opts.host ?? '127.0.0.1';
@@ -277,6 +283,7 @@ function startHttp(opts: BackendOptions, service: (raw: Uint8Array) => BackendRe
       const hostPart = host.includes(':') ? `[${host}]` : host;
       resolve({
         url: `http://${hostPart}:${port}/`,
+        get requests() { return requests; },
         close: () => new Promise<void>((done, fail) => {
           server.close((err) => (err === undefined ? done() : fail(err)));
           server.closeAllConnections();
