@@ -52,6 +52,7 @@ function reportFault(ctx: NodeContext, side: 'client' | 'server', err: unknown, 
   } catch {
     // the fault still reaches the caller even if the log is unavailable
   }
+  ctx.metrics?.fault(side, e.code);
   if (e.code.endsWith('InternalError')) ctx.info(`error interno ${e.faultId}${cause}`);
   return e;
 }
@@ -66,11 +67,15 @@ export interface IsServerOptions {
 export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://node');
-    if (req.method === 'GET' && url.pathname === '/health') return sendJson(res, 200, opts.health());
+    if (req.method === 'GET' && url.pathname === '/health') {
+      const h = opts.health() as { disponible?: boolean };
+      return sendJson(res, h.disponible === false ? 503 : 200, h); // 503: the node cannot serve (node/ops/monitor.ts)
+    }
     if (req.method === 'GET' && url.pathname === '/listClients') return serveListClients(ctx, res, url, req.headers.accept);
     if (req.method === 'GET' && url.pathname.startsWith('/wsdl/')) return serveWsdl(res, opts, req, url.pathname.slice(6));
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'Use POST con un mensaje SOAP (o GET /wsdl/<archivo>, GET /health)' });
     let raw: Buffer | undefined;
+    const startedAt = performance.now();
     try {
       const ct = req.headers['content-type'] ?? '';
       if (!/^text\/xml\b/i.test(ct)) {
@@ -79,13 +84,17 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
       }
       raw = await readBody(req, ctx.limits.maxMessageBytes, 'Client.MessageTooLarge');
       const result = await processClientRequest(ctx, raw);
+      const h = result.request.header;
+      ctx.metrics?.exchange({ side: 'client', startedAt, result: result.fault ? 'fault' : 'ok', ...(h === undefined ? {} : { service: formatServiceId(h.service), client: formatClientId(h.client) }) });
       sendXml(res, result.fault ? 500 : 200, result.response);
     } catch (err) {
-      const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', describeMessage(raw, 'text/xml'));
+      const about = describeMessage(raw, 'text/xml');
+      const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', about);
+      ctx.metrics?.exchange({ side: 'client', startedAt, result: 'error', service: about.service, client: about.client });
       sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
     }
   };
-  const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => void handle(req, res));
+  const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => void (ctx.metrics === undefined ? handle(req, res) : ctx.metrics.track(() => handle(req, res))));
   server.keepAliveTimeout = 60_000;
   return server;
 }
@@ -136,20 +145,24 @@ export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): H
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'POST' || req.url !== '/miis/v1/message') return sendJson(res, 404, { error: 'Use POST /miis/v1/message' });
     let body: Buffer | undefined;
+    const startedAt = performance.now();
     try {
       body = await readBody(req, ctx.limits.maxMessageBytes + 256 * 1024, 'Client.MessageTooLarge');
       const out = await processProviderRequest(ctx, body, req.headers['content-type'], peerSha(req.socket as TLSSocket));
+      ctx.metrics?.exchange({ side: 'server', startedAt, result: 'ok' }); // service and client: from the adapter call (node/ops/metrics.ts)
       res.writeHead(200, { 'content-type': out.contentType, 'content-length': out.body.length });
       res.end(out.body);
     } catch (err) {
-      const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', describeMessage(body, req.headers['content-type']));
+      const about = describeMessage(body, req.headers['content-type']);
+      const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', about);
+      ctx.metrics?.exchange({ side: 'server', startedAt, result: 'error', service: about.service, client: about.client });
       sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
     }
   };
   const server = createHttpsServer({
     key: opts.keyPem, cert: opts.certPem, ca: [...opts.caPems], requestCert: true, rejectUnauthorized: true,
     minVersion: 'TLSv1.3', maxHeaderSize: 16 * 1024,
-  }, (req, res) => void handle(req, res));
+  }, (req, res) => void (ctx.metrics === undefined ? handle(req, res) : ctx.metrics.track(() => handle(req, res))));
   server.keepAliveTimeout = 60_000;
   return server;
 }

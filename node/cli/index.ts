@@ -17,6 +17,7 @@ import { importSigningCert, startSigningKeyRotation } from '../certs/signing-rot
 import { startNode } from '../main.js';
 import { nodePaths } from '../store/paths.js';
 import { registerNodeAccessCommands } from './access-request.js';
+import { defaultLogFormat, parseLogFormat } from '../../runtime/log.js';
 import { adapterFromCliOptions, describeAdapter, redactSecrets, type AdapterCliOptions } from '../adapters/settings.js';
 
 function parseHttpUrl(value: string, what: string, protocols: readonly string[]): string {
@@ -299,8 +300,10 @@ function buildProgram(io: CliIo): Command {
   withDir(program.command('serve'))
     .description('inicia el nodo (puerto SOAP para sistemas de información y puerto TLS mutuo para otros nodos)')
     .option('--conf-interval <s>', 'cada cuántos segundos se descarga la configuración global', '30')
-    .action(async (o: Dir & { confInterval: string }) => {
-      const node = await startNode({ dir: o.dir, now, confIntervalMs: parseInteger(o.confInterval, 'intervalo', 1, 3600) * 1000, info: (l) => io.stderr(`${l}\n`) });
+    .option('--log-format <formato>', 'registro operativo en la salida de errores: json (líneas JSON) o pretty (legible); por omisión pretty en una consola y json si no')
+    .action(async (o: Dir & { confInterval: string; logFormat?: string }) => {
+      const logFormat = o.logFormat === undefined ? defaultLogFormat(io === processIo && process.stderr.isTTY) : parseLogFormat(o.logFormat);
+      const node = await startNode({ dir: o.dir, now, confIntervalMs: parseInteger(o.confInterval, 'intervalo', 1, 3600) * 1000, logFormat, info: (l) => io.stderr(`${l}\n`) });
       out(`Nodo ${node.name}: sistemas de información en ${node.isUrl} · nodos en ${node.proxyUrl}`);
       await waitForStop(io.stop);
       await node.close();

@@ -11,6 +11,7 @@ import type { LocalSnapshot, NodeSettings } from '../store/local-store.js';
 import type { MessageLog } from '../evidence/message-log.js';
 import type { OcspChecker } from '../certs/ocsp-checker.js';
 import type { ReplayGuard } from './replay-guard.js';
+import type { NodeMetrics } from '../ops/metrics.js';
 
 export interface NodeLimits {
   /** Largest SOAP message accepted from an IS, a peer or a backend. */
@@ -46,4 +47,6 @@ export interface NodeContext {
   readonly evidence?: { check(code: FaultCode): void } | undefined;
   /** OCSP for signing certificates of external CAs (node/ocsp-checker.ts); absent = such certificates are refused. */
   readonly ocsp?: OcspChecker | undefined;
+  /** Prometheus metrics of this node (node/ops/metrics.ts); absent in unit tests. */
+  readonly metrics?: NodeMetrics | undefined;
 }
