@@ -14,6 +14,7 @@ import { openLocalStore, type LocalSnapshot } from './store/local-store.js';
 import { openNodeEvidence } from './evidence/index.js';
 import { loadEvidenceSettings, type EvidenceSettings } from './evidence/settings.js';
 import { nodePaths, WSDL_DIR } from './store/paths.js';
+import { readNodeConfig } from './store/node-config.js';
 import { createReplayGuard } from './pipeline/replay-guard.js';
 import { createAdapterRegistry } from './adapters/index.js';
 import { createIsServer, createProxyServer } from './listeners.js';
@@ -80,7 +81,21 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const anchor = readRequired(paths.anchor, 'el ancla de confianza de central', 'ejecute «miis-node anchor import»');
   if (settings.centralUrl === undefined) throw new MiisError('Config.NotInitialized', 'falta la URL de central; ejecute «miis-node anchor import --url …»');
 
-  const conf = createGlobalConfClient({ centralUrl: settings.centralUrl, anchorPem: anchor, cachePath: paths.globalConf, now, intervalMs: opts.confIntervalMs ?? 30_000 });
+  // the central URL is read from node.json before each download: «config set centralUrl» and
+  // «anchor import --url» apply on the next poll, without restart
+  let centralUrl = settings.centralUrl;
+  const currentCentralUrl = (): string => {
+    try {
+      centralUrl = readNodeConfig(opts.dir).centralUrl ?? centralUrl;
+    } catch (err) {
+      info(`aviso: ${(err as Error).message}; se mantiene la URL de central ${centralUrl}`);
+    }
+    return centralUrl;
+  };
+  const nodeConfig = readNodeConfig(opts.dir);
+  const metricsPort = opts.metricsPort ?? nodeConfig.metricsPort ?? undefined;
+  const metricsHost = opts.metricsHost ?? nodeConfig.metricsHost ?? '127.0.0.1';
+  const conf = createGlobalConfClient({ centralUrl: currentCentralUrl, anchorPem: anchor, cachePath: paths.globalConf, now, intervalMs: opts.confIntervalMs ?? 30_000 });
   await conf.refresh();
   if (conf.latest() === undefined) {
     store.close();
@@ -223,13 +238,13 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const proxyPort = await listen(proxyServer, settings.proxyPort, settings.proxyHost);
   let metricsServer: Server | undefined;
   let metricsUrl: string | undefined;
-  if (opts.metricsPort !== undefined) {
+  if (metricsPort !== undefined) {
     try {
-      ({ server: metricsServer, url: metricsUrl } = await startMetricsServer(metrics, opts.metricsHost ?? '127.0.0.1', opts.metricsPort));
+      ({ server: metricsServer, url: metricsUrl } = await startMetricsServer(metrics, metricsHost, metricsPort));
     } catch (err) {
       isServer.close();
       proxyServer.close();
-      throw new MiisError('Config.InvalidInput', `no se pudo abrir el puerto de métricas ${opts.metricsHost ?? '127.0.0.1'}:${opts.metricsPort}: ${(err as Error).message}`);
+      throw new MiisError('Config.InvalidInput', `no se pudo abrir el puerto de métricas ${metricsHost}:${metricsPort} (metricsPort en node.json): ${(err as Error).message}`);
     }
   }
   logger.info({ event: 'start', isPort, proxyPort, metricsUrl: metricsUrl ?? null }, 'nodo iniciado');

@@ -18,6 +18,7 @@ import { startNode } from '../main.js';
 import { nodePaths } from '../store/paths.js';
 import { registerNodeAccessCommands } from './access-request.js';
 import { defaultLogFormat, parseLogFormat } from '../../runtime/log.js';
+import { NODE_CONFIG_KEYS, nodeConfigPath, parseNodeConfigValue, readNodeConfig, writeNodeConfig, type NodeConfig, type NodeConfigKey } from '../store/node-config.js';
 import { adapterFromCliOptions, describeAdapter, redactSecrets, type AdapterCliOptions } from '../adapters/settings.js';
 
 function parseHttpUrl(value: string, what: string, protocols: readonly string[]): string {
@@ -55,6 +56,15 @@ async function withStore<T>(dir: string, fn: (s: LocalStore) => T | Promise<T>):
   }
 }
 
+/** node.json with a change applied; a node without the file gets one holding the values in force (migration from node.db). */
+function updateNodeConfig(dir: string, store: LocalStore, patch: NodeConfig): NodeConfig {
+  const s = store.settings();
+  const migrated: NodeConfig = { isHost: s.isHost, isPort: s.isPort, proxyHost: s.proxyHost, proxyPort: s.proxyPort, ...(s.centralUrl === undefined ? {} : { centralUrl: s.centralUrl }) };
+  const next = { ...migrated, ...readNodeConfig(dir), ...patch };
+  writeNodeConfig(dir, next);
+  return next;
+}
+
 function buildProgram(io: CliIo): Command {
   const now = io.now ?? (() => new Date());
   const env = io.env ?? process.env;
@@ -83,13 +93,14 @@ function buildProgram(io: CliIo): Command {
       const p = nodePaths(o.dir);
       if (existsSync(p.db)) throw new MiisError('Config.Duplicate', `ya hay un nodo en ${o.dir}`);
       mkdirSync(p.keysDir, { recursive: true, mode: 0o700 });
+      const operational = { isHost: o.isHost, isPort: parseInteger(o.isPort, 'puerto', 0, 65535), proxyHost: o.proxyHost, proxyPort: parseInteger(o.proxyPort, 'puerto', 0, 65535) };
       const store = openLocalStore(p.db);
       try {
         store.saveSettings({
           instance: member.instance, memberClass: member.memberClass, memberCode: member.memberCode, memberName: o.name, nodeName: o.nodeName,
-          isHost: o.isHost, isPort: parseInteger(o.isPort, 'puerto', 0, 65535), proxyHost: o.proxyHost,
-          proxyPort: parseInteger(o.proxyPort, 'puerto', 0, 65535), keyAlgorithm: alg,
+          ...operational, keyAlgorithm: alg,
         });
+        writeNodeConfig(o.dir, operational);
       } finally {
         store.close();
       }
@@ -159,9 +170,48 @@ function buildProgram(io: CliIo): Command {
       const url = parseHttpUrl(o.url, 'URL de central', ['http:', 'https:']);
       await withStore(o.dir, (store) => {
         store.saveSettings({ ...store.settings(), centralUrl: url });
+        updateNodeConfig(o.dir, store, { centralUrl: url });
         writeFileSync(nodePaths(o.dir).anchor, pem);
       });
       out(`Ancla importada (SHA-256 ${info.sha256}); central: ${url}`);
+      out('Un nodo en marcha usa la nueva URL en la siguiente descarga de la configuración global; un ancla nueva requiere reiniciarlo.');
+    });
+
+  const config = program.command('config').description(`ajustes operativos del nodo (archivo node.json en la carpeta del nodo): ${Object.keys(NODE_CONFIG_KEYS).join(', ')}`);
+  withDir(config.command('get'))
+    .description('muestra los ajustes en vigor (o uno) y si un cambio se aplica en caliente o requiere reiniciar')
+    .argument('[clave]', Object.keys(NODE_CONFIG_KEYS).join(' | '))
+    .option('--json', 'salida JSON')
+    .action(async (key: string | undefined, o: Dir & { json?: boolean }) => {
+      if (key !== undefined && !(key in NODE_CONFIG_KEYS)) throw new MiisError('Config.InvalidInput', `clave desconocida «${key}» (claves válidas: ${Object.keys(NODE_CONFIG_KEYS).join(', ')})`);
+      const values = await withStore(o.dir, (store) => {
+        const s = store.settings();
+        const file = readNodeConfig(o.dir);
+        const v: Record<NodeConfigKey, unknown> = {
+          isHost: s.isHost, isPort: s.isPort, proxyHost: s.proxyHost, proxyPort: s.proxyPort, centralUrl: s.centralUrl ?? null,
+          metricsHost: file.metricsHost ?? '127.0.0.1', metricsPort: file.metricsPort ?? null,
+        };
+        return v;
+      });
+      if (key !== undefined) return out(String(values[key as NodeConfigKey] ?? ''));
+      const rows = (Object.keys(NODE_CONFIG_KEYS) as NodeConfigKey[]).map((k) => ({ clave: k, valor: values[k], aplicacion: NODE_CONFIG_KEYS[k].live ? 'en caliente' : 'al reiniciar', descripcion: NODE_CONFIG_KEYS[k].description }));
+      out(o.json === true ? toJson(rows) : formatTable(['CLAVE', 'VALOR', 'SE APLICA', 'DESCRIPCIÓN'], rows.map((r) => [r.clave, r.valor === null ? '(sin definir)' : String(r.valor), r.aplicacion, r.descripcion])));
+    });
+  withDir(config.command('set'))
+    .description('cambia un ajuste en node.json (valida el valor) e indica si el nodo en marcha lo aplica en caliente o hay que reiniciarlo')
+    .argument('<clave>', Object.keys(NODE_CONFIG_KEYS).join(' | '))
+    .argument('<valor>', 'nuevo valor («null» desactiva metricsPort)')
+    .addHelpText('after', '\nEjemplos:\n  miis-node config set metricsPort 9464 --dir ./var/node\n  miis-node config set centralUrl http://10.0.0.5:4400 --dir ./var/node\n')
+    .action(async (keyText: string, valueText: string, o: Dir) => {
+      const { key, value } = parseNodeConfigValue(keyText, valueText);
+      await withStore(o.dir, (store) => {
+        updateNodeConfig(o.dir, store, { [key]: value });
+        if (key === 'centralUrl' && typeof value === 'string') store.saveSettings({ ...store.settings(), centralUrl: value });
+      });
+      out(`${key} = ${value === null || value === undefined ? '(sin definir)' : String(value)} (${nodeConfigPath(o.dir)})`);
+      out(NODE_CONFIG_KEYS[key].live
+        ? 'Se aplica en caliente: un nodo en marcha lo usa en la siguiente descarga de la configuración global.'
+        : 'Requiere reiniciar el nodo («miis-node serve») para aplicarse.');
     });
 
   const client = program.command('client').description('clientes locales: subsistemas de la entidad que usan este nodo');
@@ -304,7 +354,7 @@ function buildProgram(io: CliIo): Command {
     .action(async (o: Dir & { confInterval: string; logFormat?: string }) => {
       const logFormat = o.logFormat === undefined ? defaultLogFormat(io === processIo && process.stderr.isTTY) : parseLogFormat(o.logFormat);
       const node = await startNode({ dir: o.dir, now, confIntervalMs: parseInteger(o.confInterval, 'intervalo', 1, 3600) * 1000, logFormat, info: (l) => io.stderr(`${l}\n`) });
-      out(`Nodo ${node.name}: sistemas de información en ${node.isUrl} · nodos en ${node.proxyUrl}`);
+      out(`Nodo ${node.name}: sistemas de información en ${node.isUrl} · nodos en ${node.proxyUrl} · salud en ${node.healthUrl}${node.metricsUrl === undefined ? '' : ` · métricas en ${node.metricsUrl}`}`);
       await waitForStop(io.stop);
       await node.close();
       out(`Nodo ${node.name} detenido`);
