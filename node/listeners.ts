@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { join } from 'node:path';
+import { findWsdlFile } from './store/paths.js';
 import { MiisError, toMiisError } from '../core/errors.js';
 import { formatClientId, formatServiceId } from '../core/identifiers.js';
 import { faultFromError, readSoapMessage } from '../core/soap.js';
@@ -61,6 +61,8 @@ export interface IsServerOptions {
   readonly host: string;
   readonly port: number;
   readonly wsdlDir: string;
+  /** Folders searched in order (the node's wsdl/ first); default [wsdlDir]. */
+  readonly wsdlDirs?: readonly string[];
   readonly health: () => unknown;
 }
 
@@ -112,7 +114,9 @@ async function serveWsdl(res: ServerResponse, opts: IsServerOptions, req: Incomi
   if (!WSDL_FILE.test(file)) return sendJson(res, 404, { error: `No existe el archivo «${file.slice(0, 100)}»` });
   let text: string;
   try {
-    text = await readFile(join(opts.wsdlDir, file), 'utf8');
+    const path = findWsdlFile(opts.wsdlDirs ?? [opts.wsdlDir], file);
+    if (path === undefined) throw new Error('not found');
+    text = await readFile(path, 'utf8');
   } catch {
     return sendJson(res, 404, { error: `No existe el archivo «${file}»` });
   }

@@ -169,6 +169,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     },
     metrics,
     wsdlDir: opts.wsdlDir ?? WSDL_DIR,
+    wsdlDirs: [paths.wsdlDir, opts.wsdlDir ?? WSDL_DIR],
   };
   // every service adapter is built and checked now: a misconfigured one stops the node (Config.InvalidAdapter)
   try {
@@ -220,7 +221,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       ocsp: ocsp.health(),
     };
   };
-  const isServer = createIsServer(ctx, { host: settings.isHost, port: settings.isPort, wsdlDir: opts.wsdlDir ?? WSDL_DIR, health });
+  const isServer = createIsServer(ctx, { host: settings.isHost, port: settings.isPort, wsdlDir: opts.wsdlDir ?? WSDL_DIR, wsdlDirs: [paths.wsdlDir, opts.wsdlDir ?? WSDL_DIR], health });
   const proxyServer = createProxyServer(ctx, { keyPem: authKey, certPem: authCert, caPems: conf.latest()?.conf.trustedCas ?? [] });
   conf.onChange((v) => {
     proxyServer.setSecureContext({ key: authKey, cert: authCert, ca: [...v.conf.trustedCas] });

@@ -3,7 +3,8 @@
  * miis-node: the command line of an entity's security server.
  * `runNodeCli` runs in-process and returns the exit code (0 ok, 2 bad input, 1 other errors).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createProgram, isMainModule, readInputFile, formatTable, parseChoice, parseInteger, processIo, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
 import { MiisError } from '../../core/errors.js';
@@ -15,7 +16,7 @@ import { openLocalStore, type LocalStore } from '../store/local-store.js';
 import { openCliLog, readLocalConf, registerEvidenceCommands, runLogVerify } from './evidence.js';
 import { importSigningCert, startSigningKeyRotation } from '../certs/signing-rotation.js';
 import { startNode } from '../main.js';
-import { nodePaths } from '../store/paths.js';
+import { findWsdlFile, nodePaths, WSDL_DIR, WSDL_FILE_NAME } from '../store/paths.js';
 import { registerNodeAccessCommands } from './access-request.js';
 import { defaultLogFormat, parseLogFormat } from '../../runtime/log.js';
 import { NODE_CONFIG_KEYS, nodeConfigPath, parseNodeConfigValue, readNodeConfig, writeNodeConfig, type NodeConfig, type NodeConfigKey } from '../store/node-config.js';
@@ -54,6 +55,38 @@ async function withStore<T>(dir: string, fn: (s: LocalStore) => T | Promise<T>):
   } finally {
     store.close();
   }
+}
+
+const MAX_WSDL_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The WSDL of a service (service add --wsdl): a file name found in the node's wsdl/ folder or the
+ * package's, or a path to a .wsdl file, copied into the node's wsdl/ folder. Returns the file name.
+ */
+function installWsdl(dir: string, value: string, out: (s: string) => void): string {
+  const p = nodePaths(dir);
+  const isPath = value.includes('/') || value.includes('\\') || (existsSync(value) && !WSDL_FILE_NAME.test(value));
+  if (!isPath) {
+    if (!WSDL_FILE_NAME.test(value) || !value.endsWith('.wsdl')) throw new MiisError('Config.InvalidInput', `nombre de WSDL no válido: «${value}»; use un nombre como servicio.wsdl (letras, dígitos, . _ -) de un archivo en ${p.wsdlDir}, o la ruta del archivo (--wsdl /ruta/servicio.wsdl), que se copia ahí`);
+    if (findWsdlFile([p.wsdlDir, WSDL_DIR], value) === undefined) throw new MiisError('Config.NotFound', `el WSDL «${value}»: colóquelo en ${p.wsdlDir} o indique la ruta del archivo (--wsdl /ruta/${value}), que se copia ahí`);
+    return value;
+  }
+  const name = basename(value);
+  if (!WSDL_FILE_NAME.test(name) || !name.endsWith('.wsdl')) throw new MiisError('Config.InvalidInput', `nombre de WSDL no válido: «${name}» (${value}); el archivo debe llamarse como servicio.wsdl (letras, dígitos, . _ -) para servirse en /wsdl/${name}`);
+  let st;
+  try {
+    st = statSync(value);
+  } catch {
+    throw new MiisError('Config.NotFound', `el archivo WSDL ${value}`);
+  }
+  if (!st.isFile() || st.size > MAX_WSDL_BYTES) throw new MiisError('Config.InvalidInput', `${value} no es un archivo WSDL de hasta ${MAX_WSDL_BYTES} bytes`);
+  const text = readFileSync(value, 'utf8');
+  if (!/<(\w+:)?definitions\b/.test(text)) throw new MiisError('Config.InvalidInput', `${value} no parece un WSDL (falta el elemento definitions)`);
+  mkdirSync(p.wsdlDir, { recursive: true });
+  const target = join(p.wsdlDir, name);
+  if (resolve(value) !== resolve(target)) copyFileSync(value, target);
+  out(`WSDL copiado en ${target} (se sirve en /wsdl/${name})`);
+  return name;
 }
 
 /** node.json with a change applied; a node without the file gets one holding the values in force (migration from node.db). */
@@ -246,16 +279,16 @@ function buildProgram(io: CliIo): Command {
     .option('--backend-ca <archivo>', 'certificado PEM de la CA del backend https (adaptador proxy)')
     .option('--max-response <bytes>', 'tamaño máximo de la respuesta del backend (adaptador proxy)')
     .option('--timeout <ms>', 'tiempo máximo de respuesta del backend', '30000')
-    .option('--wsdl <archivo>', 'WSDL del servicio en la carpeta wsdl/ (p. ej. reniec.wsdl)')
+    .option('--wsdl <archivo>', 'WSDL del servicio: un nombre en la carpeta wsdl/ del nodo o del paquete (p. ej. reniec.wsdl), o la ruta de un archivo .wsdl, que se copia en la carpeta wsdl/ del nodo')
     .action(async (id: string, o: Dir & AdapterCliOptions & { timeout: string; wsdl?: string }) => {
       const sid = parseServiceId(id);
       const { backendUrl, adapter, summary } = adapterFromCliOptions(o, (url) => parseHttpUrl(url, 'URL del backend', ['http:', 'https:']));
       const timeoutMs = parseInteger(o.timeout, 'tiempo máximo', 100, 600_000);
-      if (o.wsdl !== undefined && !/^[A-Za-z0-9._-]{1,100}\.wsdl$/.test(o.wsdl)) throw new MiisError('Config.InvalidInput', `nombre de WSDL no válido: «${o.wsdl}»`);
       await withStore(o.dir, (store) => {
+        const wsdl = o.wsdl === undefined ? undefined : installWsdl(o.dir, o.wsdl, out);
         const own = formatClientId({ instance: sid.instance, memberClass: sid.memberClass, memberCode: sid.memberCode, subsystemCode: sid.subsystemCode });
         if (!store.clients().includes(own)) throw new MiisError('Config.NotFound', `el subsistema ${own} en este nodo; regístrelo con «miis-node client add»`);
-        store.upsertService({ serviceKey: serviceKey(sid), backendUrl, timeoutMs, wsdl: o.wsdl, adapter });
+        store.upsertService({ serviceKey: serviceKey(sid), backendUrl, timeoutMs, wsdl, adapter });
       });
       out(`Servicio ${serviceKey(sid)} → ${summary}`);
     });

@@ -43,6 +43,8 @@ export interface NodeContext {
   readonly adapters?: AdapterRegistry | undefined;
   /** Folder of the WSDL files (served at GET /wsdl/ and returned by getWsdl). */
   readonly wsdlDir?: string | undefined;
+  /** Folders searched in order for a WSDL (the node's wsdl/, then wsdlDir); overrides wsdlDir when set. */
+  readonly wsdlDirs?: readonly string[] | undefined;
   /** Evidence gate (node/evidence.ts): refuses exchanges during a time-stamping outage when so configured. */
   readonly evidence?: { check(code: FaultCode): void } | undefined;
   /** OCSP for signing certificates of external CAs (node/ocsp-checker.ts); absent = such certificates are refused. */
