@@ -53,7 +53,10 @@ function reportFault(ctx: NodeContext, side: 'client' | 'server', err: unknown, 
     // the fault still reaches the caller even if the log is unavailable
   }
   ctx.metrics?.fault(side, e.code);
-  if (e.code.endsWith('InternalError')) ctx.info(`error interno ${e.faultId}${cause}`);
+  if (e.code.endsWith('InternalError')) {
+    if (ctx.logger === undefined) ctx.info(`error interno ${e.faultId}${cause}`);
+    else ctx.logger.error({ faultId: e.faultId, code: e.code, side, ...about, cause: cause.slice(2, 500) }, 'error interno');
+  }
   return e;
 }
 

@@ -167,7 +167,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
         };
       },
     },
-    metrics,
+    metrics, logger,
     wsdlDir: opts.wsdlDir ?? WSDL_DIR,
     wsdlDirs: [paths.wsdlDir, opts.wsdlDir ?? WSDL_DIR],
   };

@@ -12,6 +12,7 @@ import type { MessageLog } from '../evidence/message-log.js';
 import type { OcspChecker } from '../certs/ocsp-checker.js';
 import type { ReplayGuard } from './replay-guard.js';
 import type { NodeMetrics } from '../ops/metrics.js';
+import type { Logger } from '../../runtime/log.js';
 
 export interface NodeLimits {
   /** Largest SOAP message accepted from an IS, a peer or a backend. */
@@ -49,6 +50,8 @@ export interface NodeContext {
   readonly evidence?: { check(code: FaultCode): void } | undefined;
   /** OCSP for signing certificates of external CAs (node/ocsp-checker.ts); absent = such certificates are refused. */
   readonly ocsp?: OcspChecker | undefined;
+  /** Structured logger (runtime/log.ts) for lines with fields (message id, client, service). */
+  readonly logger?: Logger | undefined;
   /** Prometheus metrics of this node (node/ops/metrics.ts); absent in unit tests. */
   readonly metrics?: NodeMetrics | undefined;
 }
