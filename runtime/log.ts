@@ -29,9 +29,18 @@ export interface LoggerOptions {
 
 const REDACT = ['password', 'passphrase', 'secret', 'privateKey', 'keyPem', '*.password', '*.passphrase', '*.secret', '*.privateKey', '*.keyPem'];
 
-/** The default format: pretty on an interactive console, JSON lines otherwise (pipes, files, journald). */
+/**
+ * The default format: pretty on an interactive console (when pino-pretty is installed), JSON
+ * lines otherwise (pipes, files, journald).
+ */
 export function defaultLogFormat(isTty: boolean | undefined): LogFormat {
-  return isTty === true ? 'pretty' : 'json';
+  if (isTty !== true) return 'json';
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return 'pretty';
+  } catch {
+    return 'json';
+  }
 }
 
 export function parseLogFormat(value: string): LogFormat {
