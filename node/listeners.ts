@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { join } from 'node:path';
+import { findWsdlFile } from './store/paths.js';
 import { MiisError, toMiisError } from '../core/errors.js';
 import { formatClientId, formatServiceId } from '../core/identifiers.js';
 import { faultFromError, readSoapMessage } from '../core/soap.js';
@@ -52,7 +52,11 @@ function reportFault(ctx: NodeContext, side: 'client' | 'server', err: unknown, 
   } catch {
     // the fault still reaches the caller even if the log is unavailable
   }
-  if (e.code.endsWith('InternalError')) ctx.info(`error interno ${e.faultId}${cause}`);
+  ctx.metrics?.fault(side, e.code);
+  if (e.code.endsWith('InternalError')) {
+    if (ctx.logger === undefined) ctx.info(`error interno ${e.faultId}${cause}`);
+    else ctx.logger.error({ faultId: e.faultId, code: e.code, side, ...about, cause: cause.slice(2, 500) }, 'error interno');
+  }
   return e;
 }
 
@@ -60,17 +64,23 @@ export interface IsServerOptions {
   readonly host: string;
   readonly port: number;
   readonly wsdlDir: string;
+  /** Folders searched in order (the node's wsdl/ first); default [wsdlDir]. */
+  readonly wsdlDirs?: readonly string[];
   readonly health: () => unknown;
 }
 
 export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://node');
-    if (req.method === 'GET' && url.pathname === '/health') return sendJson(res, 200, opts.health());
+    if (req.method === 'GET' && url.pathname === '/health') {
+      const h = opts.health() as { disponible?: boolean };
+      return sendJson(res, h.disponible === false ? 503 : 200, h); // 503: the node cannot serve (node/ops/monitor.ts)
+    }
     if (req.method === 'GET' && url.pathname === '/listClients') return serveListClients(ctx, res, url, req.headers.accept);
     if (req.method === 'GET' && url.pathname.startsWith('/wsdl/')) return serveWsdl(res, opts, req, url.pathname.slice(6));
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'Use POST con un mensaje SOAP (o GET /wsdl/<archivo>, GET /health)' });
     let raw: Buffer | undefined;
+    const startedAt = performance.now();
     try {
       const ct = req.headers['content-type'] ?? '';
       if (!/^text\/xml\b/i.test(ct)) {
@@ -79,13 +89,17 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
       }
       raw = await readBody(req, ctx.limits.maxMessageBytes, 'Client.MessageTooLarge');
       const result = await processClientRequest(ctx, raw);
+      const h = result.request.header;
+      ctx.metrics?.exchange({ side: 'client', startedAt, result: result.fault ? 'fault' : 'ok', ...(h === undefined ? {} : { service: formatServiceId(h.service), client: formatClientId(h.client) }) });
       sendXml(res, result.fault ? 500 : 200, result.response);
     } catch (err) {
-      const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', describeMessage(raw, 'text/xml'));
+      const about = describeMessage(raw, 'text/xml');
+      const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', about);
+      ctx.metrics?.exchange({ side: 'client', startedAt, result: 'error', service: about.service, client: about.client });
       sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
     }
   };
-  const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => void handle(req, res));
+  const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => void (ctx.metrics === undefined ? handle(req, res) : ctx.metrics.track(() => handle(req, res))));
   server.keepAliveTimeout = 60_000;
   return server;
 }
@@ -103,7 +117,9 @@ async function serveWsdl(res: ServerResponse, opts: IsServerOptions, req: Incomi
   if (!WSDL_FILE.test(file)) return sendJson(res, 404, { error: `No existe el archivo «${file.slice(0, 100)}»` });
   let text: string;
   try {
-    text = await readFile(join(opts.wsdlDir, file), 'utf8');
+    const path = findWsdlFile(opts.wsdlDirs ?? [opts.wsdlDir], file);
+    if (path === undefined) throw new Error('not found');
+    text = await readFile(path, 'utf8');
   } catch {
     return sendJson(res, 404, { error: `No existe el archivo «${file}»` });
   }
@@ -136,20 +152,24 @@ export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): H
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'POST' || req.url !== '/miis/v1/message') return sendJson(res, 404, { error: 'Use POST /miis/v1/message' });
     let body: Buffer | undefined;
+    const startedAt = performance.now();
     try {
       body = await readBody(req, ctx.limits.maxMessageBytes + 256 * 1024, 'Client.MessageTooLarge');
       const out = await processProviderRequest(ctx, body, req.headers['content-type'], peerSha(req.socket as TLSSocket));
+      ctx.metrics?.exchange({ side: 'server', startedAt, result: 'ok' }); // service and client: from the adapter call (node/ops/metrics.ts)
       res.writeHead(200, { 'content-type': out.contentType, 'content-length': out.body.length });
       res.end(out.body);
     } catch (err) {
-      const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', describeMessage(body, req.headers['content-type']));
+      const about = describeMessage(body, req.headers['content-type']);
+      const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', about);
+      ctx.metrics?.exchange({ side: 'server', startedAt, result: 'error', service: about.service, client: about.client });
       sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
     }
   };
   const server = createHttpsServer({
     key: opts.keyPem, cert: opts.certPem, ca: [...opts.caPems], requestCert: true, rejectUnauthorized: true,
     minVersion: 'TLSv1.3', maxHeaderSize: 16 * 1024,
-  }, (req, res) => void handle(req, res));
+  }, (req, res) => void (ctx.metrics === undefined ? handle(req, res) : ctx.metrics.track(() => handle(req, res))));
   server.keepAliveTimeout = 60_000;
   return server;
 }

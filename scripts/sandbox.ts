@@ -7,13 +7,14 @@ import { MiisError } from '../core/errors.js';
 import { waitForStop } from '../runtime/cli-kit.js';
 import { parseInteger } from '../runtime/cli-kit.js';
 import { sandboxGuide, startSandbox } from './sandbox/run.js';
+import { defaultLogFormat } from '../runtime/log.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 async function main(): Promise<void> {
   const dir = process.env.MIIS_SANDBOX_DIR ?? `${root}var/sandbox`;
   const basePort = parseInteger(process.env.MIIS_SANDBOX_BASE_PORT ?? '4400', 'MIIS_SANDBOX_BASE_PORT', 1024, 65000);
-  const sandbox = await startSandbox({ dir, basePort, info: (l) => process.stderr.write(`${l}\n`) });
+  const sandbox = await startSandbox({ dir, basePort, logFormat: defaultLogFormat(process.stderr.isTTY), info: (l) => process.stderr.write(`${l}\n`) });
   process.stdout.write(sandboxGuide(sandbox.info, `${root}examples`, `${dir}/sandbox.json`));
   if (process.env.MIIS_SANDBOX_EXIT === '1') {
     await sandbox.close();

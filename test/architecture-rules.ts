@@ -31,7 +31,7 @@ type Top = (typeof TOP)[number];
 
 /** Rank of each wing inside a program: a file may import only from a lower or equal rank. */
 const WING_RANK: Readonly<Record<'node' | 'central', Readonly<Record<string, number>>>> = {
-  node: { cli: 6, 'main.ts': 5, 'listeners.ts': 4, pipeline: 3, certs: 2, adapters: 2, evidence: 2, conf: 1, outbound: 1, store: 1 },
+  node: { cli: 6, 'main.ts': 5, 'listeners.ts': 4, pipeline: 3, ops: 3, certs: 2, adapters: 2, evidence: 2, conf: 1, outbound: 1, store: 1 },
   central: { cli: 6, 'main.ts': 5, http: 4, conf: 3, governance: 3, pki: 2, registry: 1 },
 };
 

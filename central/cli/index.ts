@@ -16,6 +16,7 @@ import type { CsrProfile } from '../pki/ca.js';
 import { centralPaths, initCentralDir, openCentralStore, readAnchorPem, loadCaMaterial } from '../pki/central-dir.js';
 import { DEFAULT_CONF_VALIDITY_MS } from '../conf/publisher.js';
 import { openCentral, startCentral } from '../main.js';
+import { createLogger, defaultLogFormat, parseLogFormat } from '../../runtime/log.js';
 import type { CentralApp } from '../main.js';
 import { addNodeClient, registerMember, registerNode, registerService, registerSubsystem } from '../registry/rules.js';
 import { MEMBER_ROLES } from '../registry/store.js';
@@ -267,8 +268,11 @@ function buildProgram(cx: Context): Command {
     .option('--port <puerto>', 'puerto TCP', '4400')
     .option('--validity-minutes <minutos>', 'vigencia de cada versión de la configuración global', String(DEFAULT_CONF_VALIDITY_MS / 60_000))
     .option('--refresh-seconds <segundos>', 'cada cuánto se revisa si hay que regenerarla', '30')
+    .option('--log-format <formato>', 'registro operativo en la salida de errores: json (líneas JSON) o pretty (legible); por omisión pretty en una consola y json si no')
     .addHelpText('after', '\nEjemplo:\n  miis-central serve --dir ./var/central --host 127.0.0.1 --port 4400\n')
-    .action(async (o: CommonOptions & { host: string; port: string; validityMinutes: string; refreshSeconds: string }) => {
+    .action(async (o: CommonOptions & { host: string; port: string; validityMinutes: string; refreshSeconds: string; logFormat?: string }) => {
+      const format = o.logFormat === undefined ? defaultLogFormat(io === processIo && process.stderr.isTTY) : parseLogFormat(o.logFormat);
+      const logger = createLogger({ component: 'central', format, now: cx.now, write: (line) => io.stderr(line.endsWith('\n') ? line : `${line}\n`) });
       const running = await startCentral({
         dir: o.dir,
         host: o.host,
@@ -276,11 +280,13 @@ function buildProgram(cx: Context): Command {
         clock: cx.now,
         validityMs: parseInteger(o.validityMinutes, 'vigencia', 1, 7 * 24 * 60) * 60_000,
         refreshIntervalMs: parseInteger(o.refreshSeconds, 'intervalo', 1, 3600) * 1000,
-        logError: (m) => io.stderr(`${m}\n`),
+        logError: (m) => logger.error(m.replace(/^miis-central: /, '')),
       });
+      logger.info({ event: 'start', url: running.url }, 'directorio central iniciado');
       out(`Directorio central escuchando en ${running.url} (GET /globalconf, /ca.pem, /health)`);
       await waitForStop(io.stop);
       await running.close();
+      logger.info({ event: 'stop' }, 'directorio central detenido');
       out('Directorio central detenido.');
     });
 

@@ -3,7 +3,8 @@
  * miis-node: the command line of an entity's security server.
  * `runNodeCli` runs in-process and returns the exit code (0 ok, 2 bad input, 1 other errors).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createProgram, isMainModule, readInputFile, formatTable, parseChoice, parseInteger, processIo, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
 import { MiisError } from '../../core/errors.js';
@@ -15,8 +16,10 @@ import { openLocalStore, type LocalStore } from '../store/local-store.js';
 import { openCliLog, readLocalConf, registerEvidenceCommands, runLogVerify } from './evidence.js';
 import { importSigningCert, startSigningKeyRotation } from '../certs/signing-rotation.js';
 import { startNode } from '../main.js';
-import { nodePaths } from '../store/paths.js';
+import { findWsdlFile, nodePaths, WSDL_DIR, WSDL_FILE_NAME } from '../store/paths.js';
 import { registerNodeAccessCommands } from './access-request.js';
+import { defaultLogFormat, parseLogFormat } from '../../runtime/log.js';
+import { NODE_CONFIG_KEYS, nodeConfigPath, parseNodeConfigValue, readNodeConfig, writeNodeConfig, type NodeConfig, type NodeConfigKey } from '../store/node-config.js';
 import { adapterFromCliOptions, describeAdapter, redactSecrets, type AdapterCliOptions } from '../adapters/settings.js';
 
 function parseHttpUrl(value: string, what: string, protocols: readonly string[]): string {
@@ -54,6 +57,47 @@ async function withStore<T>(dir: string, fn: (s: LocalStore) => T | Promise<T>):
   }
 }
 
+const MAX_WSDL_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The WSDL of a service (service add --wsdl): a file name found in the node's wsdl/ folder or the
+ * package's, or a path to a .wsdl file, copied into the node's wsdl/ folder. Returns the file name.
+ */
+function installWsdl(dir: string, value: string, out: (s: string) => void): string {
+  const p = nodePaths(dir);
+  const isPath = value.includes('/') || value.includes('\\') || (existsSync(value) && !WSDL_FILE_NAME.test(value));
+  if (!isPath) {
+    if (!WSDL_FILE_NAME.test(value) || !value.endsWith('.wsdl')) throw new MiisError('Config.InvalidInput', `nombre de WSDL no válido: «${value}»; use un nombre como servicio.wsdl (letras, dígitos, . _ -) de un archivo en ${p.wsdlDir}, o la ruta del archivo (--wsdl /ruta/servicio.wsdl), que se copia ahí`);
+    if (findWsdlFile([p.wsdlDir, WSDL_DIR], value) === undefined) throw new MiisError('Config.NotFound', `el WSDL «${value}»: colóquelo en ${p.wsdlDir} o indique la ruta del archivo (--wsdl /ruta/${value}), que se copia ahí`);
+    return value;
+  }
+  const name = basename(value);
+  if (!WSDL_FILE_NAME.test(name) || !name.endsWith('.wsdl')) throw new MiisError('Config.InvalidInput', `nombre de WSDL no válido: «${name}» (${value}); el archivo debe llamarse como servicio.wsdl (letras, dígitos, . _ -) para servirse en /wsdl/${name}`);
+  let st;
+  try {
+    st = statSync(value);
+  } catch {
+    throw new MiisError('Config.NotFound', `el archivo WSDL ${value}`);
+  }
+  if (!st.isFile() || st.size > MAX_WSDL_BYTES) throw new MiisError('Config.InvalidInput', `${value} no es un archivo WSDL de hasta ${MAX_WSDL_BYTES} bytes`);
+  const text = readFileSync(value, 'utf8');
+  if (!/<(\w+:)?definitions\b/.test(text)) throw new MiisError('Config.InvalidInput', `${value} no parece un WSDL (falta el elemento definitions)`);
+  mkdirSync(p.wsdlDir, { recursive: true });
+  const target = join(p.wsdlDir, name);
+  if (resolve(value) !== resolve(target)) copyFileSync(value, target);
+  out(`WSDL copiado en ${target} (se sirve en /wsdl/${name})`);
+  return name;
+}
+
+/** node.json with a change applied; a node without the file gets one holding the values in force (migration from node.db). */
+function updateNodeConfig(dir: string, store: LocalStore, patch: NodeConfig): NodeConfig {
+  const s = store.settings();
+  const migrated: NodeConfig = { isHost: s.isHost, isPort: s.isPort, proxyHost: s.proxyHost, proxyPort: s.proxyPort, ...(s.centralUrl === undefined ? {} : { centralUrl: s.centralUrl }) };
+  const next = { ...migrated, ...readNodeConfig(dir), ...patch };
+  writeNodeConfig(dir, next);
+  return next;
+}
+
 function buildProgram(io: CliIo): Command {
   const now = io.now ?? (() => new Date());
   const env = io.env ?? process.env;
@@ -82,13 +126,14 @@ function buildProgram(io: CliIo): Command {
       const p = nodePaths(o.dir);
       if (existsSync(p.db)) throw new MiisError('Config.Duplicate', `ya hay un nodo en ${o.dir}`);
       mkdirSync(p.keysDir, { recursive: true, mode: 0o700 });
+      const operational = { isHost: o.isHost, isPort: parseInteger(o.isPort, 'puerto', 0, 65535), proxyHost: o.proxyHost, proxyPort: parseInteger(o.proxyPort, 'puerto', 0, 65535) };
       const store = openLocalStore(p.db);
       try {
         store.saveSettings({
           instance: member.instance, memberClass: member.memberClass, memberCode: member.memberCode, memberName: o.name, nodeName: o.nodeName,
-          isHost: o.isHost, isPort: parseInteger(o.isPort, 'puerto', 0, 65535), proxyHost: o.proxyHost,
-          proxyPort: parseInteger(o.proxyPort, 'puerto', 0, 65535), keyAlgorithm: alg,
+          ...operational, keyAlgorithm: alg,
         });
+        writeNodeConfig(o.dir, operational);
       } finally {
         store.close();
       }
@@ -158,9 +203,48 @@ function buildProgram(io: CliIo): Command {
       const url = parseHttpUrl(o.url, 'URL de central', ['http:', 'https:']);
       await withStore(o.dir, (store) => {
         store.saveSettings({ ...store.settings(), centralUrl: url });
+        updateNodeConfig(o.dir, store, { centralUrl: url });
         writeFileSync(nodePaths(o.dir).anchor, pem);
       });
       out(`Ancla importada (SHA-256 ${info.sha256}); central: ${url}`);
+      out('Un nodo en marcha usa la nueva URL en la siguiente descarga de la configuración global; un ancla nueva requiere reiniciarlo.');
+    });
+
+  const config = program.command('config').description(`ajustes operativos del nodo (archivo node.json en la carpeta del nodo): ${Object.keys(NODE_CONFIG_KEYS).join(', ')}`);
+  withDir(config.command('get'))
+    .description('muestra los ajustes en vigor (o uno) y si un cambio se aplica en caliente o requiere reiniciar')
+    .argument('[clave]', Object.keys(NODE_CONFIG_KEYS).join(' | '))
+    .option('--json', 'salida JSON')
+    .action(async (key: string | undefined, o: Dir & { json?: boolean }) => {
+      if (key !== undefined && !(key in NODE_CONFIG_KEYS)) throw new MiisError('Config.InvalidInput', `clave desconocida «${key}» (claves válidas: ${Object.keys(NODE_CONFIG_KEYS).join(', ')})`);
+      const values = await withStore(o.dir, (store) => {
+        const s = store.settings();
+        const file = readNodeConfig(o.dir);
+        const v: Record<NodeConfigKey, unknown> = {
+          isHost: s.isHost, isPort: s.isPort, proxyHost: s.proxyHost, proxyPort: s.proxyPort, centralUrl: s.centralUrl ?? null,
+          metricsHost: file.metricsHost ?? '127.0.0.1', metricsPort: file.metricsPort ?? null,
+        };
+        return v;
+      });
+      if (key !== undefined) return out(String(values[key as NodeConfigKey] ?? ''));
+      const rows = (Object.keys(NODE_CONFIG_KEYS) as NodeConfigKey[]).map((k) => ({ clave: k, valor: values[k], aplicacion: NODE_CONFIG_KEYS[k].live ? 'en caliente' : 'al reiniciar', descripcion: NODE_CONFIG_KEYS[k].description }));
+      out(o.json === true ? toJson(rows) : formatTable(['CLAVE', 'VALOR', 'SE APLICA', 'DESCRIPCIÓN'], rows.map((r) => [r.clave, r.valor === null ? '(sin definir)' : String(r.valor), r.aplicacion, r.descripcion])));
+    });
+  withDir(config.command('set'))
+    .description('cambia un ajuste en node.json (valida el valor) e indica si el nodo en marcha lo aplica en caliente o hay que reiniciarlo')
+    .argument('<clave>', Object.keys(NODE_CONFIG_KEYS).join(' | '))
+    .argument('<valor>', 'nuevo valor («null» desactiva metricsPort)')
+    .addHelpText('after', '\nEjemplos:\n  miis-node config set metricsPort 9464 --dir ./var/node\n  miis-node config set centralUrl http://10.0.0.5:4400 --dir ./var/node\n')
+    .action(async (keyText: string, valueText: string, o: Dir) => {
+      const { key, value } = parseNodeConfigValue(keyText, valueText);
+      await withStore(o.dir, (store) => {
+        updateNodeConfig(o.dir, store, { [key]: value });
+        if (key === 'centralUrl' && typeof value === 'string') store.saveSettings({ ...store.settings(), centralUrl: value });
+      });
+      out(`${key} = ${value === null || value === undefined ? '(sin definir)' : String(value)} (${nodeConfigPath(o.dir)})`);
+      out(NODE_CONFIG_KEYS[key].live
+        ? 'Se aplica en caliente: un nodo en marcha lo usa en la siguiente descarga de la configuración global.'
+        : 'Requiere reiniciar el nodo («miis-node serve») para aplicarse.');
     });
 
   const client = program.command('client').description('clientes locales: subsistemas de la entidad que usan este nodo');
@@ -195,16 +279,16 @@ function buildProgram(io: CliIo): Command {
     .option('--backend-ca <archivo>', 'certificado PEM de la CA del backend https (adaptador proxy)')
     .option('--max-response <bytes>', 'tamaño máximo de la respuesta del backend (adaptador proxy)')
     .option('--timeout <ms>', 'tiempo máximo de respuesta del backend', '30000')
-    .option('--wsdl <archivo>', 'WSDL del servicio en la carpeta wsdl/ (p. ej. reniec.wsdl)')
+    .option('--wsdl <archivo>', 'WSDL del servicio: un nombre en la carpeta wsdl/ del nodo o del paquete (p. ej. reniec.wsdl), o la ruta de un archivo .wsdl, que se copia en la carpeta wsdl/ del nodo')
     .action(async (id: string, o: Dir & AdapterCliOptions & { timeout: string; wsdl?: string }) => {
       const sid = parseServiceId(id);
       const { backendUrl, adapter, summary } = adapterFromCliOptions(o, (url) => parseHttpUrl(url, 'URL del backend', ['http:', 'https:']));
       const timeoutMs = parseInteger(o.timeout, 'tiempo máximo', 100, 600_000);
-      if (o.wsdl !== undefined && !/^[A-Za-z0-9._-]{1,100}\.wsdl$/.test(o.wsdl)) throw new MiisError('Config.InvalidInput', `nombre de WSDL no válido: «${o.wsdl}»`);
       await withStore(o.dir, (store) => {
+        const wsdl = o.wsdl === undefined ? undefined : installWsdl(o.dir, o.wsdl, out);
         const own = formatClientId({ instance: sid.instance, memberClass: sid.memberClass, memberCode: sid.memberCode, subsystemCode: sid.subsystemCode });
         if (!store.clients().includes(own)) throw new MiisError('Config.NotFound', `el subsistema ${own} en este nodo; regístrelo con «miis-node client add»`);
-        store.upsertService({ serviceKey: serviceKey(sid), backendUrl, timeoutMs, wsdl: o.wsdl, adapter });
+        store.upsertService({ serviceKey: serviceKey(sid), backendUrl, timeoutMs, wsdl, adapter });
       });
       out(`Servicio ${serviceKey(sid)} → ${summary}`);
     });
@@ -299,9 +383,11 @@ function buildProgram(io: CliIo): Command {
   withDir(program.command('serve'))
     .description('inicia el nodo (puerto SOAP para sistemas de información y puerto TLS mutuo para otros nodos)')
     .option('--conf-interval <s>', 'cada cuántos segundos se descarga la configuración global', '30')
-    .action(async (o: Dir & { confInterval: string }) => {
-      const node = await startNode({ dir: o.dir, now, confIntervalMs: parseInteger(o.confInterval, 'intervalo', 1, 3600) * 1000, info: (l) => io.stderr(`${l}\n`) });
-      out(`Nodo ${node.name}: sistemas de información en ${node.isUrl} · nodos en ${node.proxyUrl}`);
+    .option('--log-format <formato>', 'registro operativo en la salida de errores: json (líneas JSON) o pretty (legible); por omisión pretty en una consola y json si no')
+    .action(async (o: Dir & { confInterval: string; logFormat?: string }) => {
+      const logFormat = o.logFormat === undefined ? defaultLogFormat(io === processIo && process.stderr.isTTY) : parseLogFormat(o.logFormat);
+      const node = await startNode({ dir: o.dir, now, confIntervalMs: parseInteger(o.confInterval, 'intervalo', 1, 3600) * 1000, logFormat, info: (l) => io.stderr(`${l}\n`) });
+      out(`Nodo ${node.name}: sistemas de información en ${node.isUrl} · nodos en ${node.proxyUrl} · salud en ${node.healthUrl}${node.metricsUrl === undefined ? '' : ` · métricas en ${node.metricsUrl}`}`);
       await waitForStop(io.stop);
       await node.close();
       out(`Nodo ${node.name} detenido`);

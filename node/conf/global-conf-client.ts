@@ -47,7 +47,8 @@ export interface GlobalConfClient {
 }
 
 export interface GlobalConfClientOptions {
-  readonly centralUrl: string;
+  /** A function is read before each download: a changed URL (node.json) applies on the next poll. */
+  readonly centralUrl: string | (() => string);
   readonly anchorPem: string;
   readonly cachePath: string;
   readonly now: () => Date;
@@ -94,8 +95,10 @@ export function createGlobalConfClient(opts: GlobalConfClientOptions): GlobalCon
       return view;
     },
     async refresh() {
+      let centralUrl = '';
       try {
-        const res = await fetch(new URL('/globalconf', opts.centralUrl), { signal: AbortSignal.timeout(opts.timeoutMs ?? 5000) });
+        centralUrl = typeof opts.centralUrl === 'string' ? opts.centralUrl : opts.centralUrl();
+        const res = await fetch(new URL('/globalconf', centralUrl), { signal: AbortSignal.timeout(opts.timeoutMs ?? 5000) });
         if (res.status !== 200) throw new Error(`central respondió HTTP ${res.status}`);
         const declared = Number(res.headers.get('content-length') ?? '0');
         if (declared > maxBytes) throw new Error(`configuración demasiado grande (${declared} bytes)`);
@@ -104,7 +107,7 @@ export function createGlobalConfClient(opts: GlobalConfClientOptions): GlobalCon
         lastError = undefined;
         return changed;
       } catch (err) {
-        lastError = err instanceof MiisError ? err.message : `no se pudo descargar la configuración global de ${opts.centralUrl}: ${(err as Error).message}`;
+        lastError = err instanceof MiisError ? err.message : `no se pudo descargar la configuración global de ${centralUrl}: ${(err as Error).message}`;
         return false;
       }
     },

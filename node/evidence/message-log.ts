@@ -128,6 +128,8 @@ export interface MessageLog {
   /** Delete records up to `seq` (the caller has archived them); keeps the chain anchor. */
   purgeThrough(seq: number): number;
   lastSeq(): number;
+  /** Records accepted by append() and not yet written (the group-commit queue). */
+  queueDepth(): number;
   /** The underlying database, for the archiver's own table. */
   readonly db: Database.Database;
 }
@@ -350,6 +352,9 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
     },
     lastSeq() {
       return (db.prepare('SELECT MAX(seq) AS s FROM messages').get() as { s: number | null }).s ?? 0;
+    },
+    queueDepth() {
+      return queue.length;
     },
     db,
     async close() {

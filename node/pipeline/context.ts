@@ -11,6 +11,8 @@ import type { LocalSnapshot, NodeSettings } from '../store/local-store.js';
 import type { MessageLog } from '../evidence/message-log.js';
 import type { OcspChecker } from '../certs/ocsp-checker.js';
 import type { ReplayGuard } from './replay-guard.js';
+import type { NodeMetrics } from '../ops/metrics.js';
+import type { Logger } from '../../runtime/log.js';
 
 export interface NodeLimits {
   /** Largest SOAP message accepted from an IS, a peer or a backend. */
@@ -42,8 +44,14 @@ export interface NodeContext {
   readonly adapters?: AdapterRegistry | undefined;
   /** Folder of the WSDL files (served at GET /wsdl/ and returned by getWsdl). */
   readonly wsdlDir?: string | undefined;
+  /** Folders searched in order for a WSDL (the node's wsdl/, then wsdlDir); overrides wsdlDir when set. */
+  readonly wsdlDirs?: readonly string[] | undefined;
   /** Evidence gate (node/evidence.ts): refuses exchanges during a time-stamping outage when so configured. */
   readonly evidence?: { check(code: FaultCode): void } | undefined;
   /** OCSP for signing certificates of external CAs (node/ocsp-checker.ts); absent = such certificates are refused. */
   readonly ocsp?: OcspChecker | undefined;
+  /** Structured logger (runtime/log.ts) for lines with fields (message id, client, service). */
+  readonly logger?: Logger | undefined;
+  /** Prometheus metrics of this node (node/ops/metrics.ts); absent in unit tests. */
+  readonly metrics?: NodeMetrics | undefined;
 }

@@ -9,7 +9,7 @@
  * The metaservices are never listed by listMethods/allowedMethods.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { findWsdlFile } from '../store/paths.js';
 import { MiisError } from '../../core/errors.js';
 import {
   ID_NS, XROAD_NS, clientIdToXml, escapeXml, formatClientId, parseClientId, parseServiceId, providerOf, serviceIdToXml, serviceKey,
@@ -111,7 +111,7 @@ function readGetWsdl(request: SoapMessage): { serviceCode: string; serviceVersio
 }
 
 /** Answer a provider metaservice as a SOAP response echoing the request headers. */
-export function answerProviderMetaservice(ctx: NodeContext, view: ConfView, request: SoapMessage, wsdlDir: string): SoapMessage {
+export function answerProviderMetaservice(ctx: NodeContext, view: ConfView, request: SoapMessage, wsdlDir: string | readonly string[]): SoapMessage {
   const header = request.header as XRoadHeader;
   const subsystem = formatClientId(providerOf(header.service));
   if (!ctx.local().clients.includes(subsystem)) throw new MiisError('Server.ServerProxy.UnknownService', subsystem);
@@ -131,7 +131,9 @@ export function answerProviderMetaservice(ctx: NodeContext, view: ConfView, requ
     if (service?.wsdl === undefined) throw new MiisError('Server.ServerProxy.UnknownService', `${key} (sin WSDL)`);
     let wsdl: string;
     try {
-      wsdl = readFileSync(join(wsdlDir, service.wsdl), 'utf8');
+      const path = findWsdlFile(typeof wsdlDir === 'string' ? [wsdlDir] : wsdlDir, service.wsdl);
+      if (path === undefined) throw new Error(`${service.wsdl} no está en ${typeof wsdlDir === 'string' ? wsdlDir : wsdlDir.join(' ni en ')}`);
+      wsdl = readFileSync(path, 'utf8');
     } catch (err) {
       throw new MiisError('Server.ServerProxy.ServiceFailed', `no se encuentra el WSDL ${service.wsdl}`, { cause: err });
     }

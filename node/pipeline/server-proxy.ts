@@ -129,7 +129,7 @@ export async function processProviderRequest(ctx: NodeContext, body: Buffer, con
   if (access !== undefined) checkTrama(request, access.agreement);
   await ctx.log.append(logRecord(ctx, header, 'request', request.raw, signed.signature.toString('utf8'), signerSha));
   const response = access === undefined
-    ? answerProviderMetaservice(ctx, view, request, ctx.wsdlDir ?? WSDL_DIR)
+    ? answerProviderMetaservice(ctx, view, request, ctx.wsdlDirs ?? [ctx.wsdlDir ?? WSDL_DIR])
     : await callService(ctx, access.service, request);
   const out = signResponse(ctx, request, response);
   await ctx.log.append(logRecord(ctx, header, 'response', out.raw, out.signature, ctx.signerSha256, response.fault?.faultCode));

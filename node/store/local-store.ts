@@ -3,7 +3,9 @@
  * information systems use this node), local services (service → backend) and access rights.
  * SQLite file `<dir>/node.db`; the CLI writes it, the running node re-reads it when it changes.
  */
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { readNodeConfig } from './node-config.js';
 import { applyMigrations } from '../../runtime/sqlite-migrations.js';
 import { NODE_DB_MIGRATIONS } from './migrations.js';
 
@@ -65,6 +67,13 @@ export interface LocalStore {
   close(): void;
 }
 
+/** node.json (node/store/node-config.ts) overrides the addresses and the central URL kept in node.db. */
+function operational(c: ReturnType<typeof readNodeConfig>): Partial<NodeSettings> {
+  const out: Record<string, unknown> = {};
+  for (const k of ['isHost', 'isPort', 'proxyHost', 'proxyPort', 'centralUrl'] as const) if (c[k] !== undefined) out[k] = c[k];
+  return out as Partial<NodeSettings>;
+}
+
 export function openLocalStore(path: string): LocalStore {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -79,6 +88,7 @@ export function openLocalStore(path: string): LocalStore {
       isHost: m.get('isHost') ?? '127.0.0.1', isPort: Number(m.get('isPort') ?? 8080),
       proxyHost: m.get('proxyHost') ?? '127.0.0.1', proxyPort: Number(m.get('proxyPort') ?? 5500),
       centralUrl: m.get('centralUrl'), keyAlgorithm: m.get('keyAlgorithm') ?? 'ecdsa-p256',
+      ...operational(readNodeConfig(dirname(path))),
     };
   };
   const store: LocalStore = {

@@ -12,6 +12,9 @@ import { startMidisBackend, startReniecBackend, type RunningBackend } from './ba
 import { generateSandboxData, samplesDni } from './data.js';
 import { centralDir, nodeDir, provisionInstance, type AgreementPlan, type InstancePlan } from './provision.js';
 import { createSandboxRegistries, registryPaths } from './registries.js';
+import { MiisError } from '../../core/errors.js';
+import { openLocalStore } from '../../node/store/local-store.js';
+import type { LogFormat } from '../../runtime/log.js';
 
 export const INSTANCE = 'PE';
 export const MEMBER_CLASS = 'GOB';
@@ -26,7 +29,7 @@ export interface SandboxPorts {
   readonly central: number;
   readonly reniecBackend: number;
   readonly midisBackend: number;
-  readonly nodes: { readonly [name: string]: { readonly is: number; readonly proxy: number } };
+  readonly nodes: { readonly [name: string]: { readonly is: number; readonly proxy: number; readonly metrics: number } };
 }
 
 /** Fixed ports from a base (default 4400), so the printed commands stay valid across restarts. */
@@ -36,8 +39,9 @@ export function sandboxPorts(base: number): SandboxPorts {
     reniecBackend: base + 1,
     midisBackend: base + 2,
     nodes: {
-      reniec: { is: base + 11, proxy: base + 21 }, midis: { is: base + 12, proxy: base + 22 }, juntos: { is: base + 13, proxy: base + 23 },
-      inei: { is: base + 14, proxy: base + 24 }, sunat: { is: base + 15, proxy: base + 25 }, pension65: { is: base + 16, proxy: base + 26 },
+      reniec: { is: base + 11, proxy: base + 21, metrics: base + 31 }, midis: { is: base + 12, proxy: base + 22, metrics: base + 32 },
+      juntos: { is: base + 13, proxy: base + 23, metrics: base + 33 }, inei: { is: base + 14, proxy: base + 24, metrics: base + 34 },
+      sunat: { is: base + 15, proxy: base + 25, metrics: base + 35 }, pension65: { is: base + 16, proxy: base + 26, metrics: base + 36 },
     },
   };
 }
@@ -120,8 +124,10 @@ export function sandboxPlan(dir: string, ports: SandboxPorts): InstancePlan {
 }
 
 export interface SandboxInfo {
-  readonly central: { readonly url: string; readonly dir: string };
-  readonly nodes: readonly { readonly name: string; readonly isUrl: string; readonly proxyUrl: string; readonly dir: string }[];
+  /** MIIS_SANDBOX_BASE_PORT the sandbox was provisioned with (addresses registered in central depend on it). */
+  readonly basePort: number;
+  readonly central: { readonly url: string; readonly dir: string; readonly portalUrl: string };
+  readonly nodes: readonly { readonly name: string; readonly isUrl: string; readonly proxyUrl: string; readonly healthUrl: string; readonly metricsUrl: string | null; readonly dir: string }[];
   readonly clients: readonly { readonly id: string; readonly node: string }[];
   readonly services: readonly { readonly id: string; readonly provider: string; readonly wsdl: string; readonly title: string }[];
   readonly samples: { readonly dni: readonly string[] };
@@ -135,8 +141,34 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
-export async function startSandbox(opts: { dir: string; basePort?: number; info?: (line: string) => void; persons?: number; extraAgreements?: readonly AgreementPlan[] }): Promise<RunningSandbox> {
-  const ports = sandboxPorts(opts.basePort ?? 4400);
+/**
+ * The base port an existing sandbox was provisioned with (from its RENIEC node's SOAP port), or
+ * undefined for a new one. The nodes' addresses are registered in central, which cannot change
+ * them yet: a different base port is refused with a precise message.
+ */
+export function provisionedBasePort(dir: string): number | undefined {
+  const db = join(dir, 'nodes', 'reniec', 'node.db');
+  if (!existsSync(db)) return undefined;
+  const store = openLocalStore(db);
+  try {
+    return store.initialized ? store.settings().isPort - 11 : undefined;
+  } finally {
+    store.close();
+  }
+}
+
+export function checkSandboxBasePort(dir: string, requested: number): void {
+  const old = provisionedBasePort(dir);
+  if (old === undefined || old === requested) return;
+  throw new MiisError('Config.InvalidInput', `el entorno de prueba en ${dir} se creó con MIIS_SANDBOX_BASE_PORT=${old} (puertos ${old}–${old + 36}) y ahora se pidió ${requested}; ` +
+    `las direcciones de los nodos quedaron registradas en central con los puertos anteriores. Inicie con MIIS_SANDBOX_BASE_PORT=${old} npm start, ` +
+    `o borre la carpeta ${dir} para empezar de nuevo con ${requested} (se pierde el estado del entorno: registros, convenios y certificados).`);
+}
+
+export async function startSandbox(opts: { dir: string; basePort?: number; info?: (line: string) => void; logFormat?: LogFormat; persons?: number; extraAgreements?: readonly AgreementPlan[] }): Promise<RunningSandbox> {
+  const basePort = opts.basePort ?? 4400;
+  checkSandboxBasePort(opts.dir, basePort);
+  const ports = sandboxPorts(basePort);
   const base = sandboxPlan(opts.dir, ports);
   const plan: InstancePlan = opts.extraAgreements === undefined ? base : { ...base, agreements: [...(base.agreements ?? []), ...opts.extraAgreements] };
   const log = opts.info ?? (() => undefined);
@@ -158,14 +190,18 @@ export async function startSandbox(opts: { dir: string; basePort?: number; info?
     closers.push(() => central.close());
     const nodes: RunningNode[] = [];
     for (const e of plan.entities) {
-      const n = await startNode({ dir: nodeDir(plan, e.nodeName), info: (l) => log(`[${e.nodeName}] ${l}`), confIntervalMs: 10_000 });
+      const n = await startNode({
+        dir: nodeDir(plan, e.nodeName), info: (l) => log(opts.logFormat === 'pretty' ? l : `[${e.nodeName}] ${l}`), confIntervalMs: 10_000,
+        metricsPort: ports.nodes[e.nodeName]?.metrics, ...(opts.logFormat === undefined ? {} : { logFormat: opts.logFormat }),
+      });
       nodes.push(n);
       closers.push(() => n.close());
     }
     const juntos = nodes.find((n) => n.name === 'juntos') as RunningNode;
     const info: SandboxInfo = {
-      central: { url: central.url, dir: centralDir(plan) },
-      nodes: nodes.map((n) => ({ name: n.name, isUrl: n.isUrl, proxyUrl: n.proxyUrl, dir: nodeDir(plan, n.name) })),
+      basePort,
+      central: { url: central.url, dir: centralDir(plan), portalUrl: `${central.url}/portal` },
+      nodes: nodes.map((n) => ({ name: n.name, isUrl: n.isUrl, proxyUrl: n.proxyUrl, healthUrl: n.healthUrl, metricsUrl: n.metricsUrl ?? null, dir: nodeDir(plan, n.name) })),
       clients: plan.entities.flatMap((e) => e.subsystems.map((s) => ({ id: `${INSTANCE}/${MEMBER_CLASS}/${e.ruc}/${s}`, node: e.nodeName }))),
       services: plan.services.map((s) => ({ id: s.id, provider: s.provider, title: s.title, wsdl: `${juntos.isUrl}wsdl/${s.wsdl}` })),
       samples: { dni: samplesDni(data, 5) },
@@ -193,7 +229,11 @@ export function sandboxGuide(info: SandboxInfo, examplesDir: string, sandboxFile
     'MIIS — entorno de prueba en funcionamiento',
     '',
     `  Central (configuración global):  ${info.central.url}/globalconf`,
-    ...info.nodes.map((n) => `  Nodo ${n.name.padEnd(7)} SOAP para sistemas: ${n.isUrl}   entre nodos (TLS mutuo): ${n.proxyUrl}`),
+    `  Portal de gobernanza (convenios, solicitudes, actas): ${info.central.portalUrl}`,
+    ...info.nodes.map((n) => `  Nodo ${n.name.padEnd(9)} SOAP para sistemas: ${n.isUrl}   entre nodos (TLS mutuo): ${n.proxyUrl}`),
+    '',
+    'Monitoreo de cada nodo (estado y métricas Prometheus):',
+    ...info.nodes.map((n) => `  Nodo ${n.name.padEnd(9)} ${n.healthUrl}   ${n.metricsUrl ?? '(métricas desactivadas)'}`),
     '',
     'Servicios publicados:',
     ...info.services.map((s) => `  ${s.id}  (${s.provider})  WSDL: ${s.wsdl}`),

@@ -45,10 +45,27 @@ describe('sandbox (npm start)', () => {
           const wsdl = await fetch(info.services[0]?.wsdl ?? '');
           assert.equal(wsdl.status, 200);
           assert.match(await wsdl.text(), new RegExp(`location="${info.nodes[2]?.isUrl}"`));
+          // monitoring: each node's /health and /metrics beside its isUrl, named in the printed guide
+          assert.equal(info.basePort, basePort);
+          const guide = sandboxGuide(info, examples);
+          assert.ok(guide.includes(`${info.central.url}/portal`), 'the guide names the portal');
+          for (const n of info.nodes) {
+            assert.equal(n.healthUrl, `${n.isUrl}health`);
+            assert.ok(n.metricsUrl !== null && guide.includes(n.healthUrl) && guide.includes(n.metricsUrl), n.name);
+            assert.equal((await fetch(n.healthUrl)).status, 200, n.name);
+            assert.match(await (await fetch(n.metricsUrl)).text(), /miis_exchanges_total/);
+          }
         } finally {
           await sb.close();
         }
       }
+      // another base port: refused, naming the old and the new one and how to start over
+      await assert.rejects(startSandbox({ dir, basePort: basePort + 50, persons: 12_000 }), (err: Error) => {
+        assert.ok(err.message.includes(`se creó con MIIS_SANDBOX_BASE_PORT=${basePort}`), err.message);
+        assert.ok(err.message.includes(`ahora se pidió ${basePort + 50}`), err.message);
+        assert.ok(err.message.includes(`borre la carpeta ${dir}`), err.message);
+        return true;
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
