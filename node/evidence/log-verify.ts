@@ -32,7 +32,7 @@ export interface VerifyReport {
   readonly problems: readonly Problem[];
 }
 
-export interface EvidenceItem extends Omit<RawRecord, 'keyId' | 'message' | 'signature'> {
+export interface EvidenceItem extends Omit<RawRecord, 'keyId' | 'message' | 'signature' | 'sigCert'> {
   /** The body, or why it cannot be read. */
   readonly body: { message: Buffer; signature: string } | { error: string };
 }
