@@ -22,7 +22,7 @@ import type { LocalService } from '../store/local-store.js';
 import type { LogRecord } from '../evidence/message-log.js';
 import { decodeSignedMessage, encodeSignedMessage, type SignedMessage } from './signed-message.js';
 import { checkSigningCert, confirmByOcsp, isRevoked } from '../certs/signing-cert.js';
-import { limaDate } from '../../core/business-days.js';
+import { limaDate } from '../../core/iso-date.js';
 
 export interface ProviderReplyOut {
   readonly body: Buffer;
