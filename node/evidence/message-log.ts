@@ -14,10 +14,16 @@
  * thousands of records, so it is kept once in `certs` (clear: certificates are public) and the
  * record stores the signature with that element emptied plus the certificate's key (sig_cert).
  * Opening a body puts the exact text back, so digests, exports and archives see the original
- * bytes. Sealed signatures are stored as BLOBs (older rows: base64 text). New counter IVs for
- * sealing are reserved in `log_meta` (log-crypto.ts, withIvCounter).
+ * bytes. What is left of a signature (about 700 bytes, most of it fixed algorithm URIs) is
+ * deflated with a preset dictionary (SIGNATURE_DICTIONARY_V1, part of the storage format; marker
+ * byte 0x01) before sealing: a signature holds nothing secret that the clear digests do not
+ * already give away, so compressing it leaks nothing (message bodies are never compressed).
+ * Sealed signatures are stored as BLOBs (older rows: base64 text). New logs use 16 KB pages so
+ * records of ~2.5 KB pack without waste. New counter IVs for sealing are reserved in `log_meta`
+ * (log-crypto.ts, withIvCounter).
  */
 import { createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { applyMigrations } from '../../runtime/sqlite-migrations.js';
 import { MESSAGE_LOG_MIGRATIONS } from './log-migrations.js';
@@ -175,6 +181,29 @@ export function splitSignatureCert(signature: string): { compact: string; certB6
   return { compact: signature.slice(0, start) + signature.slice(j), certB64 };
 }
 
+/** Preset deflate dictionary of stored signatures, format 1: never change it (add a version). */
+const SIGNATURE_DICTIONARY_V1 = Buffer.from('<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">'
+  + '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"></ds:SignatureMethod>'
+  + '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"></ds:CanonicalizationMethod>'
+  + '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"></ds:SignatureMethod>'
+  + '<ds:Reference URI="message.xml"><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"></ds:DigestMethod>'
+  + '<ds:DigestValue></ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue></ds:SignatureValue>'
+  + '<ds:KeyInfo><ds:X509Data><ds:X509Certificate></ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>', 'utf8');
+const DEFLATED_V1 = 0x01;
+const MAX_SIGNATURE_TEXT = 256 * 1024;
+
+/** Stored form of a (compact) signature: 0x01 || deflateRaw(text, dictionary v1). */
+export function packSignature(text: string): Buffer {
+  const packed = deflateRawSync(Buffer.from(text, 'utf8'), { dictionary: SIGNATURE_DICTIONARY_V1 });
+  return Buffer.concat([Buffer.of(DEFLATED_V1), packed], packed.length + 1);
+}
+
+/** Inverse of packSignature; stored values without the marker are the text itself (UTF-8). */
+export function unpackSignature(stored: Buffer): string {
+  if (stored[0] !== DEFLATED_V1) return stored.toString('utf8');
+  return inflateRawSync(stored.subarray(1), { dictionary: SIGNATURE_DICTIONARY_V1, maxOutputLength: MAX_SIGNATURE_TEXT }).toString('utf8');
+}
+
 /** Inverse of splitSignatureCert. */
 export function joinSignatureCert(compact: string, certB64: string): string {
   const i = compact.indexOf(CERT_OPEN + CERT_CLOSE);
@@ -185,6 +214,8 @@ export function joinSignatureCert(compact: string, certB64: string): string {
 
 export function openMessageLog(path: string, opts: MessageLogOptions = {}): MessageLog {
   const db = new Database(path);
+  // a new (empty) log: 16 KB pages, set before WAL mode fixes the page size
+  if ((db.prepare("SELECT COUNT(*) AS n FROM sqlite_master").get() as { n: number }).n === 0) db.pragma('page_size = 16384');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   applyMigrations(db, MESSAGE_LOG_MIGRATIONS, 'el registro de mensajes');
@@ -263,7 +294,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
         }
         if (sealer !== undefined) {
           message = sealer.seal(r.message, bodyAad(hash, 'm'));
-          signature = sealer.seal(Buffer.from(signature, 'utf8'), bodyAad(hash, 's'));
+          signature = sealer.seal(packSignature(signature), bodyAad(hash, 's'));
         }
       }
       insert.run(nextSeq(), r.side, r.direction, r.messageId, r.client, r.service, r.userId ?? null, r.convenio ?? null, r.finalidad ?? null,
@@ -329,7 +360,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
     const sealedSig = typeof r.signature === 'string' ? Buffer.from(r.signature, 'base64') : r.signature;
     return {
       message: cipher.open(r.keyId, r.message, bodyAad(r.hash, 'm')),
-      signature: withCert(cipher.open(r.keyId, sealedSig, bodyAad(r.hash, 's')).toString('utf8')),
+      signature: withCert(unpackSignature(cipher.open(r.keyId, sealedSig, bodyAad(r.hash, 's')))),
     };
   };
 

@@ -80,3 +80,15 @@ describe('message log storage', () => {
     assert.ok(counters.every((c) => c < BigInt(next)));
   });
 });
+
+describe('stored signature packing', () => {
+  it('deflates with the preset dictionary behind a marker byte and reads unmarked (older) values as text', async () => {
+    const { packSignature, unpackSignature } = await import('../../../node/evidence/message-log.js');
+    const text = sig(3).replace(CERT, '');
+    const packed = packSignature(text);
+    assert.equal(packed[0], 0x01);
+    assert.ok(packed.length < text.length / 2);
+    assert.equal(unpackSignature(packed), text);
+    assert.equal(unpackSignature(Buffer.from(text, 'utf8')), text);
+  });
+});
