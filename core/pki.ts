@@ -389,7 +389,19 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V): V {
   return value;
 }
 
+/** Parsed certificates by PEM text: verifiers pass the same (cached) string again and again. */
+const byPem = new Map<string, ParsedCert>();
+
 function parseCert(certPemOrDer: string | Buffer): ParsedCert {
+  if (typeof certPemOrDer === 'string') {
+    const known = byPem.get(certPemOrDer);
+    if (known !== undefined) return known;
+    return remember(byPem, certPemOrDer, parseCertBytes(certPemOrDer));
+  }
+  return parseCertBytes(certPemOrDer);
+}
+
+function parseCertBytes(certPemOrDer: string | Buffer): ParsedCert {
   const der = certDer(certPemOrDer);
   const sha256 = crypto.createHash('sha256').update(der).digest('hex');
   const hit = parsedCache.get(sha256);

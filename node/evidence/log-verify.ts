@@ -180,7 +180,7 @@ export class ChainWalker {
   }
 }
 
-const PAGE = 1000;
+const PAGE = 500;
 
 /** Records of the live log, a page at a time (keyset pagination: constant memory), bodies opened. */
 function* livePages(log: MessageLog): Generator<{ item: Omit<EvidenceItem, 'body'>; body: EvidenceItem['body'] | undefined }[]> {

@@ -14,16 +14,14 @@
  * thousands of records, so it is kept once in `certs` (clear: certificates are public) and the
  * record stores the signature with that element emptied plus the certificate's key (sig_cert).
  * Opening a body puts the exact text back, so digests, exports and archives see the original
- * bytes. What is left of a signature (about 700 bytes, most of it fixed algorithm URIs) is
- * deflated with a preset dictionary (SIGNATURE_DICTIONARY_V1, part of the storage format; marker
- * byte 0x01) before sealing: a signature holds nothing secret that the clear digests do not
- * already give away, so compressing it leaks nothing (message bodies are never compressed).
+ * bytes. What is left of a signature (about 700 bytes, most of it fixed algorithm URIs) has
+ * those fixed phrases replaced by one-byte tokens (SIGNATURE_PHRASES_V1, part of the storage
+ * format; marker byte 0x01) before sealing (message bodies are stored exactly as received).
  * Sealed signatures are stored as BLOBs (older rows: base64 text). New logs use 16 KB pages so
  * records of ~2.5 KB pack without waste. New counter IVs for sealing are reserved in `log_meta`
  * (log-crypto.ts, withIvCounter).
  */
 import { createHash } from 'node:crypto';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { applyMigrations } from '../../runtime/sqlite-migrations.js';
 import { MESSAGE_LOG_MIGRATIONS } from './log-migrations.js';
@@ -181,27 +179,40 @@ export function splitSignatureCert(signature: string): { compact: string; certB6
   return { compact: signature.slice(0, start) + signature.slice(j), certB64 };
 }
 
-/** Preset deflate dictionary of stored signatures, format 1: never change it (add a version). */
-const SIGNATURE_DICTIONARY_V1 = Buffer.from('<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">'
-  + '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"></ds:SignatureMethod>'
-  + '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"></ds:CanonicalizationMethod>'
-  + '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"></ds:SignatureMethod>'
-  + '<ds:Reference URI="message.xml"><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"></ds:DigestMethod>'
-  + '<ds:DigestValue></ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue></ds:SignatureValue>'
-  + '<ds:KeyInfo><ds:X509Data><ds:X509Certificate></ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>', 'utf8');
-const DEFLATED_V1 = 0x01;
-const MAX_SIGNATURE_TEXT = 256 * 1024;
+/**
+ * Phrases of stored signatures, format 1 (never change or reorder: add a format). Each becomes one
+ * C0 control character (0x10 + index), which XML 1.0 text can never contain, so decoding is
+ * unambiguous. Plain string replacement: a few microseconds, unlike deflate.
+ */
+const SIGNATURE_PHRASES_V1: readonly string[] = [
+  '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#">',
+  '<ds:SignedInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">',
+  '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"></ds:CanonicalizationMethod>',
+  '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"></ds:SignatureMethod>',
+  '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"></ds:SignatureMethod>',
+  '<ds:Reference URI="message.xml"><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"></ds:DigestMethod><ds:DigestValue>',
+  '</ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue>',
+  '</ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509Certificate>',
+  '</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>',
+];
+const PHRASED_V1 = 0x01;
+const CONTROL = /[\u0000-\u001f]/;
+const TOKEN = /[\u0010-\u0018]/g;
 
-/** Stored form of a (compact) signature: 0x01 || deflateRaw(text, dictionary v1). */
+/** Stored form of a (compact) signature: 0x01 || text with known phrases as one control character each. */
 export function packSignature(text: string): Buffer {
-  const packed = deflateRawSync(Buffer.from(text, 'utf8'), { dictionary: SIGNATURE_DICTIONARY_V1 });
-  return Buffer.concat([Buffer.of(DEFLATED_V1), packed], packed.length + 1);
+  if (CONTROL.test(text)) return Buffer.from(text, 'utf8'); // not XML text: kept as it is
+  let packed = text;
+  SIGNATURE_PHRASES_V1.forEach((phrase, i) => {
+    packed = packed.replaceAll(phrase, String.fromCharCode(0x10 + i));
+  });
+  return Buffer.from(`\u0001${packed}`, 'utf8');
 }
 
 /** Inverse of packSignature; stored values without the marker are the text itself (UTF-8). */
 export function unpackSignature(stored: Buffer): string {
-  if (stored[0] !== DEFLATED_V1) return stored.toString('utf8');
-  return inflateRawSync(stored.subarray(1), { dictionary: SIGNATURE_DICTIONARY_V1, maxOutputLength: MAX_SIGNATURE_TEXT }).toString('utf8');
+  if (stored[0] !== PHRASED_V1) return stored.toString('utf8');
+  return stored.toString('utf8', 1).replace(TOKEN, (c) => SIGNATURE_PHRASES_V1[c.charCodeAt(0) - 0x10]!);
 }
 
 /** Inverse of splitSignatureCert. */

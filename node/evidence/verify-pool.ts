@@ -15,7 +15,8 @@ export interface VerifyPool {
 export function createVerifyPool(size: number | undefined, trustedCas: readonly string[]): VerifyPool {
   const n = Math.max(1, size ?? availableParallelism());
   const workers = Array.from({ length: n }, () => {
-    const w = new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: { trustedCas: [...trustedCas] } });
+    // small heaps: a worker holds one page of bodies at a time
+    const w = new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: { trustedCas: [...trustedCas] }, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 } });
     const pending = new Map<number, { resolve: (r: { problems: Problem[]; signatures: number }) => void; reject: (e: unknown) => void }>();
     w.on('message', (m: { id: number; problems: Problem[]; signatures: number }) => {
       pending.get(m.id)?.resolve(m);
