@@ -12,7 +12,7 @@ import { MiisError, toMiisError } from '../core/errors.js';
 import { formatClientId, formatServiceId } from '../core/identifiers.js';
 import { faultFromError, readSoapMessage } from '../core/soap.js';
 import { processClientRequest } from './pipeline/client-proxy.js';
-import type { NodeContext } from './pipeline/context.js';
+import type { ExchangeFacts, NodeContext } from './pipeline/context.js';
 import { certDerSha256 } from './outbound/http-pools.js';
 import { readBody, sendJson, sendXml } from '../runtime/http-reply.js';
 import { processProviderRequest } from './pipeline/server-proxy.js';
@@ -29,7 +29,8 @@ interface FaultContext {
 }
 
 /**
- * Best effort, on the fault path only: which message a fault was about, so the fault log can be
+ * Best effort, on the fault path only, for messages the pipeline could not read itself (it fills
+ * ExchangeFacts once it has read one): which message a fault was about, so the fault log can be
  * searched by message id, client and service. A message that cannot be read yields nothing.
  */
 function describeMessage(raw: Buffer | undefined, contentType: string | undefined): FaultContext {
@@ -71,6 +72,7 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
     if (req.method === 'GET' && url.pathname.startsWith('/wsdl/')) return serveWsdl(res, opts, req, url.pathname.slice(6));
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'Use POST con un mensaje SOAP (o GET /wsdl/<archivo>, GET /health)' });
     let raw: Buffer | undefined;
+    const facts: ExchangeFacts = {};
     try {
       const ct = req.headers['content-type'] ?? '';
       if (!/^text\/xml\b/i.test(ct)) {
@@ -78,10 +80,10 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
         throw new MiisError('Client.InvalidContentType', `«${ct.slice(0, 60)}»`);
       }
       raw = await readBody(req, ctx.limits.maxMessageBytes, 'Client.MessageTooLarge');
-      const result = await processClientRequest(ctx, raw);
+      const result = await processClientRequest(ctx, raw, facts);
       sendXml(res, result.fault ? 500 : 200, result.response);
     } catch (err) {
-      const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', describeMessage(raw, 'text/xml'));
+      const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', facts.messageId !== undefined ? facts : describeMessage(raw, 'text/xml'));
       sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
     }
   };
@@ -136,13 +138,14 @@ export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): H
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'POST' || req.url !== '/miis/v1/message') return sendJson(res, 404, { error: 'Use POST /miis/v1/message' });
     let body: Buffer | undefined;
+    const facts: ExchangeFacts = {};
     try {
       body = await readBody(req, ctx.limits.maxMessageBytes + 256 * 1024, 'Client.MessageTooLarge');
-      const out = await processProviderRequest(ctx, body, req.headers['content-type'], peerSha(req.socket as TLSSocket));
+      const out = await processProviderRequest(ctx, body, req.headers['content-type'], peerSha(req.socket as TLSSocket), facts);
       res.writeHead(200, { 'content-type': out.contentType, 'content-length': out.body.length });
       res.end(out.body);
     } catch (err) {
-      const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', describeMessage(body, req.headers['content-type']));
+      const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', facts.messageId !== undefined ? facts : describeMessage(body, req.headers['content-type']));
       sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
     }
   };

@@ -244,7 +244,7 @@ export function verifyLiveLog(log: MessageLog, trustedCas: readonly string[]): V
  */
 export async function verifyLiveLogParallel(log: MessageLog, trustedCas: readonly string[], opts: { workers?: number } = {}): Promise<VerifyReport> {
   const { createVerifyPool } = await import('./verify-pool.js');
-  const pool = createVerifyPool(opts.workers, trustedCas);
+  const pool = createVerifyPool<BodyJob, { problems: Problem[]; signatures: number }>(opts.workers, trustedCas);
   try {
     const walker = new ChainWalker(log.chainStart().prevHash, log.timestamps(), trustedCas);
     const bodyProblems: Problem[] = [];

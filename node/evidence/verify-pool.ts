@@ -1,25 +1,24 @@
 /**
- * A small pool of worker threads (verify-worker.ts) for log verification: pages of bodies go
- * round-robin to the least busy worker; results come back as problems and a signature count.
+ * A small pool of worker threads (verify-worker.ts) for log verification: pages of bodies go to
+ * the least busy worker; each answer is what the worker made of its page (log-verify.ts).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { BodyJob, Problem } from './log-verify.js';
 
-export interface VerifyPool {
+export interface VerifyPool<J, R> {
   readonly size: number;
-  run(jobs: BodyJob[]): Promise<{ problems: Problem[]; signatures: number }>;
+  run(jobs: J[]): Promise<R>;
   close(): Promise<void>;
 }
 
-export function createVerifyPool(size: number | undefined, trustedCas: readonly string[]): VerifyPool {
+export function createVerifyPool<J, R>(size: number | undefined, trustedCas: readonly string[]): VerifyPool<J, R> {
   const n = Math.max(1, size ?? availableParallelism());
   const workers = Array.from({ length: n }, () => {
     // small heaps: a worker holds one page of bodies at a time
     const w = new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: { trustedCas: [...trustedCas] }, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 } });
-    const pending = new Map<number, { resolve: (r: { problems: Problem[]; signatures: number }) => void; reject: (e: unknown) => void }>();
-    w.on('message', (m: { id: number; problems: Problem[]; signatures: number }) => {
-      pending.get(m.id)?.resolve(m);
+    const pending = new Map<number, { resolve: (r: R) => void; reject: (e: unknown) => void }>();
+    w.on('message', (m: { id: number; result: R }) => {
+      pending.get(m.id)?.resolve(m.result);
       pending.delete(m.id);
     });
     w.on('error', (err) => {

@@ -4,5 +4,5 @@ import { checkBodies, type BodyJob } from './log-verify.js';
 
 const trustedCas = (workerData as { trustedCas: string[] }).trustedCas;
 parentPort?.on('message', (m: { id: number; jobs: BodyJob[] }) => {
-  parentPort?.postMessage({ id: m.id, ...checkBodies(m.jobs, trustedCas) });
+  parentPort?.postMessage({ id: m.id, result: checkBodies(m.jobs, trustedCas) });
 });

@@ -47,3 +47,13 @@ export interface NodeContext {
   /** OCSP for signing certificates of external CAs (node/ocsp-checker.ts); absent = such certificates are refused. */
   readonly ocsp?: OcspChecker | undefined;
 }
+
+/**
+ * What the pipeline learnt about one exchange, filled once the message is read, so the fault path
+ * reports message id, client and service without reading the message again (node/listeners.ts).
+ */
+export interface ExchangeFacts {
+  messageId?: string;
+  client?: string;
+  service?: string;
+}
