@@ -18,7 +18,7 @@ import { parseClientId, parseServiceId } from './identifiers.js';
 import { mappingRuleProblem } from './member-mapping.js';
 import { certDer, certificateInfo } from './pki.js';
 import { signatureAlgorithmOf, type Signer, type SignatureAlgorithm } from './signature.js';
-import { isIsoDate } from './business-days.js';
+import { isIsoDate } from './iso-date.js';
 
 export const SIGNED_GLOBAL_CONF_FORMAT = 'miis-signed-globalconf/1';
 const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;

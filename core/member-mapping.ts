@@ -5,16 +5,14 @@
  * replaced by the capture: `subject.serialNumber` `RUC(\d{11})` → `PE/GOB/$1`.
  *
  * Used by central (validating `miis-central ca trust --map`), core/global-conf.ts (validating the
- * published `externalCas` section) and nodes (node/signing-cert.ts). Pure apart from a small cache
- * of parsed certificates.
+ * published `externalCas` section) and nodes (node/signing-cert.ts). Certificates are read with
+ * core/cert-read.ts (through core/pki.ts and its cache), not @peculiar/x509.
  */
-import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs the Reflect metadata API loaded first
-import * as x509 from '@peculiar/x509';
 import { MiisError } from './errors.js';
 import type { GlobalConfMemberMapping, MappingField } from './global-conf-model.js';
 import { parseClientId } from './identifiers.js';
 import { OID } from './oids.js';
-import { certDer, certSha256 } from './pki.js';
+import { certSanEmails, certSubjectValues } from './pki.js';
 
 export const MAPPING_FIELDS = ['subject.serialNumber', 'subject.CN', 'subject.O', 'subject.OU', 'subject.emailAddress', 'san.email'] as const satisfies readonly MappingField[];
 
@@ -82,27 +80,10 @@ export function parseMappingRule(text: string, instance?: string): GlobalConfMem
   return rule as GlobalConfMemberMapping;
 }
 
-const parsed = new Map<string, x509.X509Certificate>();
-
-function parse(pem: string): x509.X509Certificate {
-  const sha = certSha256(pem);
-  let cert = parsed.get(sha);
-  if (cert === undefined) {
-    cert = new x509.X509Certificate(new Uint8Array(certDer(pem)));
-    if (parsed.size >= 512) parsed.clear();
-    parsed.set(sha, cert);
-  }
-  return cert;
-}
-
 /** Every value of a field in a certificate (a field may repeat). */
 export function certFieldValues(pem: string, field: MappingField): string[] {
-  const cert = parse(pem);
-  if (field === 'san.email') {
-    const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
-    return san === null ? [] : san.names.items.filter((n) => n.type === 'email').map((n) => n.value);
-  }
-  return cert.subjectName.getField(SUBJECT_OIDS[field]);
+  if (field === 'san.email') return [...certSanEmails(pem)];
+  return [...certSubjectValues(pem, SUBJECT_OIDS[field])];
 }
 
 /** The member a rule gives for one field value, if the whole value matches and the result is a member id. */

@@ -12,18 +12,30 @@
  * which share key usages, cannot be confused. Certificates from an external CA (e.g. RENIEC's
  * ECEP) have no MIIS policy; their profile is inferred from key usages.
  *
- * Generation (CA, CSR, issuing) uses @peculiar/x509 on WebCrypto and is not hot. Reading
- * (`certificateInfo`, `verifyChain`, `certSha256`) uses node:crypto and caches parsed results by
- * the certificate's SHA-256, so hot-path callers pay the ASN.1 parsing once.
+ * Generation (CA, CSR, issuing) uses @peculiar/x509 on WebCrypto and is not hot: it is loaded
+ * (with reflect-metadata, ~18 MB of RSS) on the first call of an async generation function, so
+ * a node that only serves never loads it. Reading (`certificateInfo`, `verifyChain`,
+ * `certSha256`) uses node:crypto and core/cert-read.ts and caches parsed results by the
+ * certificate's SHA-256, so hot-path callers pay the ASN.1 parsing once.
  */
-import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs the Reflect metadata API loaded first
 import * as crypto from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
+import { readCertificate, type CertFields } from './cert-read.js';
 import { encodeOidDer } from './der.js';
 import { MiisError } from './errors.js';
 import { MIIS_OID_ARC, OID, PROFILE_POLICY_OIDS } from './oids.js';
 
-x509.cryptoProvider.set(crypto.webcrypto as Crypto);
+let x509Module: Promise<typeof X509> | undefined;
+/** @peculiar/x509 on node's WebCrypto, loaded once on first use (generation only). */
+function loadX509(): Promise<typeof X509> {
+  x509Module ??= (async () => {
+    await import('reflect-metadata'); // @peculiar/x509 (tsyringe) needs the Reflect metadata API loaded first
+    const m = await import('@peculiar/x509');
+    m.cryptoProvider.set(crypto.webcrypto as Crypto);
+    return m;
+  })();
+  return x509Module;
+}
 
 export type KeyAlgorithm = 'rsa-2048' | 'ecdsa-p256';
 export const KEY_ALGORITHMS = ['rsa-2048', 'ecdsa-p256'] as const satisfies readonly KeyAlgorithm[];
@@ -161,12 +173,12 @@ function parsePrivateKey(pem: string): crypto.KeyObject {
 
 // --- names -----------------------------------------------------------------------------------
 
-function toJsonName(subject: CertSubject): x509.JsonNameParams {
+function toJsonName(subject: CertSubject): X509.JsonNameParams {
   checkNamePart(subject.organization, 'organización');
   checkNamePart(subject.commonName, 'nombre común (CN)');
   const country = subject.country ?? 'PE';
   if (!/^[A-Z]{2}$/.test(country)) throw new MiisError('Config.InvalidInput', `código de país no válido: «${country}»`);
-  const name: x509.JsonNameParams = [{ C: [{ printableString: country }] }, { O: [subject.organization] }];
+  const name: X509.JsonNameParams = [{ C: [{ printableString: country }] }, { O: [subject.organization] }];
   if (subject.serialNumber !== undefined) {
     if (!/^[A-Za-z0-9 '()+,\-./:=?]{1,64}$/.test(subject.serialNumber)) {
       throw new MiisError('Config.InvalidInput', `número de serie del sujeto no válido: «${subject.serialNumber}»`);
@@ -186,9 +198,10 @@ function checkNamePart(value: string, what: string): void {
 // --- CSR, CA, issuing ------------------------------------------------------------------------
 
 export async function createCsr(keys: KeyPairPem, subject: CertSubject): Promise<string> {
+  const x509 = await loadX509();
   const { pair, signingAlgorithm } = await importWebKeyPair(keys);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: toJsonName(subject) as x509.JsonName,
+    name: toJsonName(subject) as X509.JsonName,
     keys: pair,
     signingAlgorithm,
   });
@@ -196,9 +209,10 @@ export async function createCsr(keys: KeyPairPem, subject: CertSubject): Promise
 }
 
 export async function createSelfSignedCa(keys: KeyPairPem, subject: CertSubject, opts: { now: Date; validDays: number }): Promise<string> {
+  const x509 = await loadX509();
   const { pair, signingAlgorithm } = await importWebKeyPair(keys);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    name: toJsonName(subject) as x509.JsonName,
+    name: toJsonName(subject) as X509.JsonName,
     keys: pair,
     signingAlgorithm,
     serialNumber: randomSerialHex(),
@@ -216,6 +230,7 @@ export async function issueCertificate(opts: {
   csrPem: string; profile: CertProfile; ca: CaMaterial; now: Date; validDays: number;
   serialNumberHex?: string; dnsNames?: readonly string[]; ipAddresses?: readonly string[];
 }): Promise<string> {
+  const x509 = await loadX509();
   const csr = await readVerifiedCsr(opts.csrPem);
   const caCert = new x509.X509Certificate(opts.ca.certPem);
   const caKey = parsePrivateKey(opts.ca.privateKeyPem);
@@ -240,7 +255,7 @@ export async function issueCertificate(opts: {
     ...validity(opts.now, opts.validDays),
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      ...profileExtensions(opts.profile, subjectKey.asymmetricKeyType === 'rsa', opts.dnsNames ?? [], opts.ipAddresses ?? []),
+      ...profileExtensions(x509, opts.profile, subjectKey.asymmetricKeyType === 'rsa', opts.dnsNames ?? [], opts.ipAddresses ?? []),
       new x509.CertificatePolicyExtension([PROFILE_POLICY_OIDS[opts.profile]], false),
       await x509.SubjectKeyIdentifierExtension.create(csr.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
@@ -249,11 +264,12 @@ export async function issueCertificate(opts: {
   return cert.toString('pem');
 }
 
-async function readVerifiedCsr(csrPem: string): Promise<x509.Pkcs10CertificateRequest> {
+async function readVerifiedCsr(csrPem: string): Promise<X509.Pkcs10CertificateRequest> {
   if (typeof csrPem !== 'string' || csrPem.length > MAX_CSR_PEM) {
     throw new MiisError('Config.InvalidCertificate', `la solicitud (CSR) supera ${MAX_CSR_PEM} bytes`);
   }
-  let csr: x509.Pkcs10CertificateRequest;
+  const x509 = await loadX509();
+  let csr: X509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(csrPem);
   } catch {
@@ -273,18 +289,18 @@ async function readVerifiedCsr(csrPem: string): Promise<x509.Pkcs10CertificateRe
   return csr;
 }
 
-function profileExtensions(profile: CertProfile, rsa: boolean, dnsNames: readonly string[], ipAddresses: readonly string[]): x509.Extension[] {
+function profileExtensions(x509: typeof X509, profile: CertProfile, rsa: boolean, dnsNames: readonly string[], ipAddresses: readonly string[]): X509.Extension[] {
   const KU = x509.KeyUsageFlags;
   if (profile === 'auth') {
     for (const dns of dnsNames) {
       if (!/^(\*\.)?[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*$/.test(dns) || dns.length > 253) throw new MiisError('Config.InvalidInput', `nombre DNS no válido: «${dns}»`);
     }
     for (const ip of ipAddresses) if (!isIpAddress(ip)) throw new MiisError('Config.InvalidInput', `dirección IP no válida: «${ip}»`);
-    const names: x509.JsonGeneralNames = [
+    const names: X509.JsonGeneralNames = [
       ...dnsNames.map((value) => ({ type: 'dns' as const, value })),
       ...ipAddresses.map((value) => ({ type: 'ip' as const, value })),
     ];
-    const exts: x509.Extension[] = [
+    const exts: X509.Extension[] = [
       new x509.KeyUsagesExtension(rsa ? KU.digitalSignature | KU.keyEncipherment : KU.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth], false),
     ];
@@ -373,28 +389,40 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V): V {
   return value;
 }
 
+/** Parsed certificates by PEM text: verifiers pass the same (cached) string again and again. */
+const byPem = new Map<string, ParsedCert>();
+
 function parseCert(certPemOrDer: string | Buffer): ParsedCert {
+  if (typeof certPemOrDer === 'string') {
+    const known = byPem.get(certPemOrDer);
+    if (known !== undefined) return known;
+    return remember(byPem, certPemOrDer, parseCertBytes(certPemOrDer));
+  }
+  return parseCertBytes(certPemOrDer);
+}
+
+function parseCertBytes(certPemOrDer: string | Buffer): ParsedCert {
   const der = certDer(certPemOrDer);
   const sha256 = crypto.createHash('sha256').update(der).digest('hex');
   const hit = parsedCache.get(sha256);
   if (hit !== undefined) return hit;
   let node: crypto.X509Certificate;
-  let cert: x509.X509Certificate;
+  let cert: CertFields;
   try {
     node = new crypto.X509Certificate(der);
-    cert = new x509.X509Certificate(new Uint8Array(der));
+    cert = readCertificate(der);
   } catch {
     throw invalidCert('no se puede leer el certificado X.509');
   }
-  const basic = cert.getExtension(x509.BasicConstraintsExtension);
-  const isCa = basic?.ca === true;
+  const isCa = cert.isCa;
+  const first = (oid: string): string | undefined => cert.subjectAttributes.get(oid)?.[0];
   const info: CertInfo = Object.freeze({
-    subject: nameText(cert.subjectName),
-    issuer: nameText(cert.issuerName),
-    ...optionalField('commonName', cert.subjectName.getField('CN')[0]),
-    ...optionalField('organization', cert.subjectName.getField('O')[0]),
-    ...optionalField('subjectSerialNumber', cert.subjectName.getField(OID_SERIAL_NUMBER)[0]),
-    serialNumberHex: cert.serialNumber.toLowerCase(),
+    subject: cert.subject,
+    issuer: cert.issuer,
+    ...optionalField('commonName', first(OID_COMMON_NAME)),
+    ...optionalField('organization', first(OID_ORGANIZATION)),
+    ...optionalField('subjectSerialNumber', first(OID_SERIAL_NUMBER)),
+    serialNumberHex: cert.serialNumberHex.toLowerCase(),
     notBefore: cert.notBefore,
     notAfter: cert.notAfter,
     sha256,
@@ -404,27 +432,42 @@ function parseCert(certPemOrDer: string | Buffer): ParsedCert {
   return remember(parsedCache, sha256, { info, node, isCa });
 }
 
-/** RFC 2253-style one-line name, with serialNumber (2.5.4.5) spelled out. */
-function nameText(name: x509.Name): string {
-  return new x509.Name(name.toArrayBuffer(), { serialNumber: OID_SERIAL_NUMBER }).toString();
+/** Subject attribute values of a certificate by OID (cached parse). */
+export function certSubjectValues(pem: string | Buffer, oid: string): readonly string[] {
+  return parseCertFields(pem).subjectAttributes.get(oid) ?? [];
+}
+
+/** rfc822Name entries of a certificate's subject alternative name. */
+export function certSanEmails(pem: string | Buffer): readonly string[] {
+  return parseCertFields(pem).sanEmails;
+}
+
+const fieldsCache = new Map<string, CertFields>();
+function parseCertFields(pem: string | Buffer): CertFields {
+  const der = certDer(pem);
+  const sha256 = crypto.createHash('sha256').update(der).digest('hex');
+  return fieldsCache.get(sha256) ?? remember(fieldsCache, sha256, readCertificate(der));
 }
 
 function optionalField<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
 
-function profileOf(cert: x509.X509Certificate): CertProfile | 'other' {
-  // asn1js cannot render the large 2.25 arc as text, so policies are matched on their DER.
-  const policies = cert.getExtension(x509.CertificatePolicyExtension);
-  if (policies !== null) {
-    const raw = Buffer.from(policies.value);
-    for (const profile of CERT_PROFILES) if (raw.includes(POLICY_OID_DER[profile])) return profile;
+const EKU_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const KU_DIGITAL_SIGNATURE = 1;
+const KU_NON_REPUDIATION = 2;
+const OID_COMMON_NAME = '2.5.4.3';
+const OID_ORGANIZATION = '2.5.4.10';
+
+function profileOf(cert: CertFields): CertProfile | 'other' {
+  // policies are matched on their DER (the 2.25 arc is too large for most OID renderers)
+  if (cert.policies !== undefined) {
+    for (const profile of CERT_PROFILES) if (cert.policies.includes(POLICY_OID_DER[profile])) return profile;
   }
-  const eku = cert.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? [];
-  if (eku.includes(x509.ExtendedKeyUsage.serverAuth) || eku.includes(x509.ExtendedKeyUsage.clientAuth)) return 'auth';
-  const ku = cert.getExtension(x509.KeyUsagesExtension)?.usages ?? 0;
-  const signing = x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation;
-  if ((ku & signing) === signing) return 'sign';
+  if (cert.extKeyUsages.includes(EKU_SERVER_AUTH) || cert.extKeyUsages.includes(EKU_CLIENT_AUTH)) return 'auth';
+  const signing = KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION;
+  if ((cert.keyUsage & signing) === signing) return 'sign';
   return 'other';
 }
 

@@ -12,7 +12,7 @@ import { MiisError, toMiisError } from '../core/errors.js';
 import { formatClientId, formatServiceId } from '../core/identifiers.js';
 import { faultFromError, readSoapMessage } from '../core/soap.js';
 import { processClientRequest } from './pipeline/client-proxy.js';
-import type { NodeContext } from './pipeline/context.js';
+import type { ExchangeFacts, NodeContext } from './pipeline/context.js';
 import { certDerSha256 } from './outbound/http-pools.js';
 import { readBody, sendJson, sendXml } from '../runtime/http-reply.js';
 import { processProviderRequest } from './pipeline/server-proxy.js';
@@ -29,7 +29,8 @@ interface FaultContext {
 }
 
 /**
- * Best effort, on the fault path only: which message a fault was about, so the fault log can be
+ * Best effort, on the fault path only, for messages the pipeline could not read itself (it fills
+ * ExchangeFacts once it has read one): which message a fault was about, so the fault log can be
  * searched by message id, client and service. A message that cannot be read yields nothing.
  */
 function describeMessage(raw: Buffer | undefined, contentType: string | undefined): FaultContext {
@@ -81,6 +82,7 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'Use POST con un mensaje SOAP (o GET /wsdl/<archivo>, GET /health)' });
     let raw: Buffer | undefined;
     const startedAt = performance.now();
+    const facts: ExchangeFacts = {};
     try {
       const ct = req.headers['content-type'] ?? '';
       if (!/^text\/xml\b/i.test(ct)) {
@@ -88,12 +90,12 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
         throw new MiisError('Client.InvalidContentType', `«${ct.slice(0, 60)}»`);
       }
       raw = await readBody(req, ctx.limits.maxMessageBytes, 'Client.MessageTooLarge');
-      const result = await processClientRequest(ctx, raw);
+      const result = await processClientRequest(ctx, raw, facts);
       const h = result.request.header;
       ctx.metrics?.exchange({ side: 'client', startedAt, result: result.fault ? 'fault' : 'ok', ...(h === undefined ? {} : { service: formatServiceId(h.service), client: formatClientId(h.client) }) });
       sendXml(res, result.fault ? 500 : 200, result.response);
     } catch (err) {
-      const about = describeMessage(raw, 'text/xml');
+      const about = facts.messageId !== undefined ? facts : describeMessage(raw, 'text/xml');
       const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', about);
       ctx.metrics?.exchange({ side: 'client', startedAt, result: 'error', service: about.service, client: about.client });
       sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
@@ -153,14 +155,15 @@ export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): H
     if (req.method !== 'POST' || req.url !== '/miis/v1/message') return sendJson(res, 404, { error: 'Use POST /miis/v1/message' });
     let body: Buffer | undefined;
     const startedAt = performance.now();
+    const facts: ExchangeFacts = {};
     try {
       body = await readBody(req, ctx.limits.maxMessageBytes + 256 * 1024, 'Client.MessageTooLarge');
-      const out = await processProviderRequest(ctx, body, req.headers['content-type'], peerSha(req.socket as TLSSocket));
+      const out = await processProviderRequest(ctx, body, req.headers['content-type'], peerSha(req.socket as TLSSocket), facts);
       ctx.metrics?.exchange({ side: 'server', startedAt, result: 'ok' }); // service and client: from the adapter call (node/ops/metrics.ts)
       res.writeHead(200, { 'content-type': out.contentType, 'content-length': out.body.length });
       res.end(out.body);
     } catch (err) {
-      const about = describeMessage(body, req.headers['content-type']);
+      const about = facts.messageId !== undefined ? facts : describeMessage(body, req.headers['content-type']);
       const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', about);
       ctx.metrics?.exchange({ side: 'server', startedAt, result: 'error', service: about.service, client: about.client });
       sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');

@@ -1,9 +1,13 @@
 /**
- * `npm run bench`: exchanges per second and latency through client node + provider node (each in
- * its own process, real mutual TLS between them), against the same load sent directly to the same
- * backend over mutual TLS; plus each node's peak memory. Prints numbers; asserts nothing.
+ * `npm run bench`: exchanges per second and latency, with one load generator, for three scenarios
+ * against the same backend: direct (mutual TLS), bare (two forwarding processes that only relay
+ * bytes over keep-alive mutual TLS: the floor, scripts/bench/bare-forwarder.ts) and through
+ * (IS → Juntos node → RENIEC node); per node process CPU milliseconds per exchange (process CPU
+ * time from /proc, insensitive to other load on the machine), idle and peak RSS; a fixed-rate run
+ * (BENCH_RATE exchanges/s, default 200) for the latency the nodes add. Prints numbers; asserts
+ * nothing. `npm run bench -- --json` prints one JSON object instead (docs/performance.md).
  * Env: BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 32), BENCH_KEY (ecdsa-p256|rsa-2048),
- * BENCH_PROFILE_DIR (write V8 CPU profiles of the child processes there).
+ * BENCH_RATE, BENCH_PROFILE_DIR (write V8 CPU profiles of the child processes there).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +24,8 @@ const dist = fileURLToPath(new URL('../', import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? '10');
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '32');
 const keyAlgorithm = (process.env.BENCH_KEY ?? 'ecdsa-p256') as 'ecdsa-p256' | 'rsa-2048';
+const rate = Number(process.env.BENCH_RATE ?? '200');
+const json = process.argv.includes('--json');
 const base = 47_000 + Math.floor(Math.random() * 1000) * 10;
 
 function spawnChild(args: string[], readyText: string): Promise<ChildProcess> {
@@ -37,10 +43,17 @@ function spawnChild(args: string[], readyText: string): Promise<ChildProcess> {
   });
 }
 
-function peakRssMb(pid: number | undefined): number {
+function statusMb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 'NaN');
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 'NaN');
   return kb / 1024;
+}
+
+/** User + system CPU time of a process in milliseconds (/proc/<pid>/stat fields 14 and 15, clock ticks of 10 ms). */
+function cpuMs(pid: number | undefined): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 let seq = 0;
@@ -50,6 +63,36 @@ function request(dni: string): string {
 }
 
 interface LoadResult { readonly count: number; readonly errors: number; readonly perSecond: number; readonly p50: number; readonly p99: number }
+
+function summarize(latencies: number[], errors: number, elapsedS: number): LoadResult {
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  return { count: latencies.length, errors, perSecond: latencies.length / elapsedS, p50: q(0.5), p99: q(0.99) };
+}
+
+/** Open loop: one request every 1/perSecond s whatever the answers do, for `durationMs`. */
+async function fixedRate(pool: Pool, dnis: readonly string[], perSecond: number, durationMs: number): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const inFlight: Promise<void>[] = [];
+  const t0 = performance.now();
+  const total = Math.floor((perSecond * durationMs) / 1000);
+  for (let i = 0; i < total; i += 1) {
+    const due = t0 + (i * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const body = request(dnis[i % dnis.length] as string);
+    const start = performance.now();
+    inFlight.push(pool.request({ path: '/', method: 'POST', body, headers: { 'content-type': 'text/xml; charset=utf-8' } })
+      .then(async (res) => {
+        const text = await res.body.text();
+        if (res.statusCode !== 200 || !text.includes('<encontrado>true</encontrado>')) errors += 1;
+        else latencies.push(performance.now() - start);
+      }, () => { errors += 1; }));
+  }
+  await Promise.all(inFlight);
+  return summarize(latencies, errors, (performance.now() - t0) / 1000);
+}
 
 async function load(pool: Pool, dnis: readonly string[], durationMs: number): Promise<LoadResult> {
   const latencies: number[] = [];
@@ -69,16 +112,23 @@ async function load(pool: Pool, dnis: readonly string[], durationMs: number): Pr
   };
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
-  const elapsed = (performance.now() - t0) / 1000;
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  return { count: latencies.length, errors, perSecond: latencies.length / elapsed, p50: q(0.5), p99: q(0.99) };
+  return summarize(latencies, errors, (performance.now() - t0) / 1000);
+}
+
+interface Measured { readonly result: LoadResult; readonly cpuMsPerExchange: number[] }
+
+/** A load run plus the CPU time the given processes spent on it, per exchange. */
+async function measured(pool: Pool, dnis: readonly string[], durationMs: number, pids: (number | undefined)[]): Promise<Measured> {
+  const before = pids.map(cpuMs);
+  const result = await load(pool, dnis, durationMs);
+  const exchanges = Math.max(1, result.count + result.errors);
+  return { result, cpuMsPerExchange: pids.map((pid, i) => (cpuMs(pid) - (before[i] as number)) / exchanges) };
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'miis-bench-'));
   const children: ChildProcess[] = [];
-  const ports = { central: base, backend: base + 1, backendTls: base + 2, reniecIs: base + 3, reniecProxy: base + 4, juntosIs: base + 5, juntosProxy: base + 6 };
+  const ports = { central: base, backend: base + 1, backendTls: base + 2, reniecIs: base + 3, reniecProxy: base + 4, juntosIs: base + 5, juntosProxy: base + 6, bareEdge: base + 7, bareInner: base + 8 };
   try {
     const plan: InstancePlan = {
       dir, instance: 'PE', memberClass: 'GOB', centralUrl: `http://127.0.0.1:${ports.central}`, keyAlgorithm,
@@ -99,23 +149,60 @@ async function main(): Promise<void> {
     const provider = await spawnChild([join(dist, 'node/cli/index.js'), 'serve', '--dir', reniecDir], 'sistemas de información en');
     const consumer = await spawnChild([join(dist, 'node/cli/index.js'), 'serve', '--dir', juntosDir], 'sistemas de información en');
     children.push(provider, consumer);
+    // the floor: the same two hops and TLS, nothing else (RENIEC's TLS identity towards the backend, as a node would)
+    const bareInner = await spawnChild([join(dist, 'scripts/bench/bare-forwarder.js'), 'inner', String(ports.bareInner), `https://127.0.0.1:${ports.backendTls}/`,
+      join(reniecDir, 'keys/auth-key.pem'), join(reniecDir, 'auth.pem'), caPem], 'ready');
+    const bareEdge = await spawnChild([join(dist, 'scripts/bench/bare-forwarder.js'), 'edge', String(ports.bareEdge), `https://127.0.0.1:${ports.bareInner}/`,
+      join(juntosDir, 'keys/auth-key.pem'), join(juntosDir, 'auth.pem'), caPem], 'ready');
+    children.push(bareInner, bareEdge);
+    const nodePids = { juntos: consumer.pid, reniec: provider.pid, 'bare-edge': bareEdge.pid, 'bare-inner': bareInner.pid };
+    const idleRss = Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, statusMb(pid, 'VmRSS')]));
 
     const dnis = samplesDni(generateSandboxData(), 2000);
     const viaNodes = new Pool(`http://127.0.0.1:${ports.juntosIs}`, { connections: concurrency, keepAliveTimeout: 60_000 });
+    const viaBare = new Pool(`http://127.0.0.1:${ports.bareEdge}`, { connections: concurrency, keepAliveTimeout: 60_000 });
     const direct = new Pool(`https://127.0.0.1:${ports.backendTls}`, {
       connections: concurrency, keepAliveTimeout: 60_000,
       connect: { key: readFileSync(join(juntosDir, 'keys/auth-key.pem')), cert: readFileSync(join(juntosDir, 'auth.pem')), ca: readFileSync(caPem), minVersion: 'TLSv1.3', servername: 'localhost' },
     });
-    process.stdout.write(`MIIS bench: ${seconds} s por escenario, concurrencia ${concurrency}, claves ${keyAlgorithm}, ${process.env.HOSTNAME ?? ''}\n`);
+    const say = (line: string): void => { if (!json) process.stdout.write(`${line}\n`); };
+    say(`MIIS bench: ${seconds} s por escenario, concurrencia ${concurrency}, claves ${keyAlgorithm}, ${process.env.HOSTNAME ?? ''}`);
     await load(direct, dnis, 1500);
     const d = await load(direct, dnis, seconds * 1000);
+    await load(viaBare, dnis, 1500);
+    const b = await measured(viaBare, dnis, seconds * 1000, [bareEdge.pid, bareInner.pid]);
     await load(viaNodes, dnis, 1500);
-    const m = await load(viaNodes, dnis, seconds * 1000);
-    const row = (name: string, r: LoadResult) => `${name.padEnd(34)} ${r.perSecond.toFixed(0).padStart(8)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${String(r.count).padStart(8)} ${String(r.errors).padStart(6)}`;
-    process.stdout.write(`${'escenario'.padEnd(34)} ${'interc/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'total'.padStart(8)} ${'errores'.padStart(6)}\n`);
-    process.stdout.write(`${row('directo al backend (TLS mutuo)', d)}\n${row('IS → nodo Juntos → nodo RENIEC', m)}\n`);
-    process.stdout.write(`razón (a través de nodos / directo): ${(m.perSecond / d.perSecond).toFixed(2)}\n`);
-    process.stdout.write(`memoria pico: nodo cliente (juntos) ${peakRssMb(consumer.pid).toFixed(0)} MB, nodo proveedor (reniec) ${peakRssMb(provider.pid).toFixed(0)} MB\n`);
+    const m = await measured(viaNodes, dnis, seconds * 1000, [consumer.pid, provider.pid]);
+    const fixedS = Math.min(seconds, 5) * 1000;
+    const fd = await fixedRate(direct, dnis, rate, fixedS);
+    const fm = await fixedRate(viaNodes, dnis, rate, fixedS);
+    const cpu: Record<string, number> = { juntos: m.cpuMsPerExchange[0] as number, reniec: m.cpuMsPerExchange[1] as number, 'bare-edge': b.cpuMsPerExchange[0] as number, 'bare-inner': b.cpuMsPerExchange[1] as number };
+    const r2 = (x: number): number => Math.round(x * 100) / 100;
+    const scenario = (r: LoadResult) => ({ rps: Math.round(r.perSecond), p50Ms: r2(r.p50), p99Ms: r2(r.p99), errors: r.errors });
+    const report = {
+      scenarios: { direct: scenario(d), bare: scenario(b.result), through: scenario(m.result) },
+      nodes: Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, { cpuMsPerExchange: r2(cpu[n] as number), idleRssMb: Math.round(idleRss[n] as number), peakRssMb: Math.round(statusMb(pid, 'VmHWM')) }])),
+      ratios: { throughOverDirect: r2(m.result.perSecond / d.perSecond), throughOverBare: r2(m.result.perSecond / b.result.perSecond) },
+      fixedRate: {
+        ratePerSecond: rate, direct: scenario(fd), through: scenario(fm),
+        addedP50Ms: r2(fm.p50 - fd.p50), addedP99Ms: r2(fm.p99 - fd.p99),
+      },
+      batch: { skipped: 'consultarPersonas no existe en el backend ni en el WSDL de RENIEC del sandbox (solo consultarPersona)' },
+    };
+    if (json) {
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      const row = (name: string, r: LoadResult) => `${name.padEnd(34)} ${r.perSecond.toFixed(0).padStart(8)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${String(r.count).padStart(8)} ${String(r.errors).padStart(6)}`;
+      say(`${'escenario'.padEnd(34)} ${'interc/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'total'.padStart(8)} ${'errores'.padStart(6)}`);
+      say(row('directo al backend (TLS mutuo)', d));
+      say(row('reenvío mínimo (2 procesos)', b.result));
+      say(row('IS → nodo Juntos → nodo RENIEC', m.result));
+      say(`razón a través de nodos / directo: ${report.ratios.throughOverDirect}; a través de nodos / reenvío mínimo: ${report.ratios.throughOverBare}`);
+      for (const [n, v] of Object.entries(report.nodes)) say(`proceso ${n.padEnd(11)} CPU ${v.cpuMsPerExchange.toFixed(2)} ms/intercambio, RSS en reposo ${v.idleRssMb} MB, pico ${v.peakRssMb} MB`);
+      say(`a ${rate} interc/s: directo p50 ${fd.p50.toFixed(2)} ms p99 ${fd.p99.toFixed(2)} ms; a través de nodos p50 ${fm.p50.toFixed(2)} ms p99 ${fm.p99.toFixed(2)} ms (añadido p50 ${report.fixedRate.addedP50Ms} ms, p99 ${report.fixedRate.addedP99Ms} ms; errores ${fd.errors}/${fm.errors})`);
+      say(`lote consultarPersonas: omitido (${report.batch.skipped})`);
+    }
+    await viaBare.close();
     await viaNodes.close();
     await direct.close();
     await central.close();

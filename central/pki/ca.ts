@@ -3,6 +3,7 @@
  * signing node (auth) and member (sign) CSRs after checking them against the registry.
  * Every certificate issued is recorded in the store. No file access here (see central-dir.ts).
  */
+import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs the Reflect metadata API loaded first (central CA work only)
 import * as x509 from '@peculiar/x509';
 import { MiisError } from '../../core/errors.js';
 import { createCsr, createSelfSignedCa, certificateInfo, generateKeyPair, issueCertificate } from '../../core/pki.js';

@@ -14,7 +14,7 @@ import type { XmlElement } from '../../core/xml.js';
 import type { Derivation, SqlAdapterConfig, SqlAttribute } from './settings.js';
 import { renderEchoResponse } from './soap-response.js';
 import { bindValues, compileQuery, queryParams, type CompiledQuery } from './sql-query.js';
-import { limaDate } from '../../core/business-days.js';
+import { limaDate } from '../../core/iso-date.js';
 
 export interface SqlEngine {
   readonly name: 'sqlite' | 'postgres';

@@ -14,7 +14,7 @@ import { loadLogCipher, openNodeLog } from '../evidence/index.js';
 import { evidencePaths, loadEvidenceSettings } from '../evidence/settings.js';
 import { createLogCipher, readLogKeyFile, rotateLogKey } from '../evidence/log-crypto.js';
 import { exportExchange } from '../evidence/log-export.js';
-import { formatReport, verifyArchive, verifyLiveLog } from '../evidence/log-verify.js';
+import { formatReport, verifyArchive, verifyLiveLogParallel } from '../evidence/log-verify.js';
 import type { MessageLog } from '../evidence/message-log.js';
 import { nodePaths } from '../store/paths.js';
 
@@ -60,8 +60,10 @@ export async function runLogVerify(o: Dir & { archive?: string; ca?: string; jso
   }
   const log = openCliLog(o.dir, h.now());
   try {
-    const r = verifyLiveLog(log, cas);
-    h.out(o.json === true ? toJson(r) : formatReport('', r));
+    const t0 = performance.now();
+    const r = await verifyLiveLogParallel(log, cas);
+    const recordsPerSecond = Math.round(r.records / Math.max(0.001, (performance.now() - t0) / 1000));
+    h.out(o.json === true ? toJson({ ...r, recordsPerSecond }) : `${formatReport('', r)}\n(${recordsPerSecond} registros/s)`);
     if (!r.ok) throw new MiisError('Config.InvalidInput', `el registro de mensajes no supera la verificación (${r.problems.length} problema(s))`);
   } finally {
     await log.close();

@@ -7,6 +7,15 @@
  *
  * Each key carries a check value (SHA-256 of a fixed label and the key, 16 hex chars), so a
  * damaged key file is detected and named when it is loaded, not when a record fails to open.
+ *
+ * IVs. `createLogCipher` draws a random 96-bit IV per seal (safe far below 2^32 seals per key).
+ * The message log seals two values per record, so it uses `withIvCounter`: a 96-bit IV made of
+ *   a 32-bit random prefix drawn once per cipher object (per process and key) ||
+ *   a 64-bit counter from blocks reserved in durable storage *before* any IV of the block is used
+ *   (the counter in memory only moves forward; a crash skips the rest of a block, never repeats it).
+ * The persisted counter alone makes IVs unique per key across processes and restarts (each block
+ * is handed out once by a committed transaction); the random prefix additionally covers a
+ * database rolled back to an older copy (a repeat then needs the same 32-bit prefix as well).
  */
 import * as crypto from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -33,7 +42,20 @@ export interface LogCipher {
   seal(plain: Uint8Array, aad: string): Buffer;
   /** Throws MiisError naming the key when it is unknown or the value was altered. */
   open(keyId: string, sealed: Uint8Array, aad: string): Buffer;
+  /**
+   * The same key ring, sealing with counter IVs (see the file comment). `reserve(keyId, n)` must
+   * durably hand out [start, start + n) of that key's counter and return start.
+   */
+  withIvCounter(reserve: (keyId: string, count: number) => bigint): CountingLogCipher;
 }
+
+export interface CountingLogCipher extends LogCipher {
+  /** Make sure `count` more seals can use reserved IVs (call outside any transaction that may roll back). */
+  ensureIvs(count: number): void;
+}
+
+const IV_BLOCK = 4096;
+const MAX_COUNTER = (1n << 64n) - 1n;
 
 const KEY_ID = /^k[0-9]{1,6}$/;
 
@@ -97,28 +119,59 @@ export function rotateLogKey(path: string, now: Date): string {
 export function createLogCipher(file: LogKeyFile): LogCipher {
   const keys = new Map(file.keys.map((k) => [k.id, Buffer.from(k.key, 'base64')] as const));
   const active = keys.get(file.active)!;
-  return {
+  const activeAadPrefix = `${file.active}|`;
+  const sealWith = (iv: Buffer, plain: Uint8Array, aad: string): Buffer => {
+    const c = crypto.createCipheriv('aes-256-gcm', active, iv);
+    c.setAAD(Buffer.from(activeAadPrefix + aad));
+    const body = c.update(plain);
+    const tail = c.final();
+    return Buffer.concat([iv, body, tail, c.getAuthTag()], 12 + body.length + tail.length + 16);
+  };
+  const open = (keyId: string, sealed: Uint8Array, aad: string): Buffer => {
+    const key = keys.get(keyId);
+    if (key === undefined) throw new MiisError('Config.InvalidInput', `falta la clave ${keyId} del registro para descifrar`);
+    if (sealed.length < 28) throw new MiisError('Config.InvalidInput', 'el contenido cifrado está truncado');
+    const buf = Buffer.isBuffer(sealed) ? sealed : Buffer.from(sealed);
+    try {
+      const d = crypto.createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
+      d.setAAD(Buffer.from(`${keyId}|${aad}`));
+      d.setAuthTag(buf.subarray(buf.length - 16));
+      return Buffer.concat([d.update(buf.subarray(12, buf.length - 16)), d.final()]);
+    } catch {
+      throw new MiisError('Config.InvalidInput', `el contenido cifrado fue alterado o no corresponde a la clave ${keyId}`);
+    }
+  };
+  const cipher: LogCipher = {
     activeKeyId: file.active,
-    seal(plain, aad) {
-      const iv = crypto.randomBytes(12);
-      const c = crypto.createCipheriv('aes-256-gcm', active, iv);
-      c.setAAD(Buffer.from(`${file.active}|${aad}`));
-      const body = Buffer.concat([c.update(plain), c.final()]);
-      return Buffer.concat([iv, body, c.getAuthTag()]);
-    },
-    open(keyId, sealed, aad) {
-      const key = keys.get(keyId);
-      if (key === undefined) throw new MiisError('Config.InvalidInput', `falta la clave ${keyId} del registro para descifrar`);
-      if (sealed.length < 28) throw new MiisError('Config.InvalidInput', 'el contenido cifrado está truncado');
-      const buf = Buffer.from(sealed);
-      try {
-        const d = crypto.createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
-        d.setAAD(Buffer.from(`${keyId}|${aad}`));
-        d.setAuthTag(buf.subarray(buf.length - 16));
-        return Buffer.concat([d.update(buf.subarray(12, buf.length - 16)), d.final()]);
-      } catch {
-        throw new MiisError('Config.InvalidInput', `el contenido cifrado fue alterado o no corresponde a la clave ${keyId}`);
-      }
+    seal: (plain, aad) => sealWith(crypto.randomBytes(12), plain, aad),
+    open,
+    withIvCounter(reserve) {
+      const prefix = crypto.randomBytes(4);
+      let next = 0n;
+      let end = 0n; // [next, end) reserved and unused
+      const take = (n: number): void => {
+        const start = reserve(file.active, n);
+        if (start < 0n || start + BigInt(n) > MAX_COUNTER) throw new MiisError('Config.InvalidInput', `el contador de IV de la clave ${file.active} se agotó: rote la clave del registro`);
+        next = start;
+        end = start + BigInt(n);
+      };
+      return {
+        activeKeyId: file.active,
+        open,
+        withIvCounter: cipher.withIvCounter,
+        ensureIvs(count) {
+          if (end - next < BigInt(count)) take(Math.max(count, IV_BLOCK));
+        },
+        seal(plain, aad) {
+          if (next >= end) take(IV_BLOCK);
+          const iv = Buffer.allocUnsafe(12);
+          prefix.copy(iv, 0);
+          iv.writeBigUInt64BE(next, 4);
+          next += 1n;
+          return sealWith(iv, plain, aad);
+        },
+      };
     },
   };
+  return cipher;
 }

@@ -3,7 +3,8 @@
  * archiver's index), in one ordered list: the only place tables of this database are created.
  * Append only. Version 1 is the schema logs had before versions were recorded (IF NOT EXISTS,
  * so such a log is adopted as it is); version 2 adds the columns of the encrypted log where
- * missing; version 3 adopts the archives table the archiver used to create on first use.
+ * missing; version 3 adopts the archives table the archiver used to create on first use;
+ * version 4 stores each signing certificate once (certs) and lets records refer to it (sig_cert).
  */
 import { addColumnIfMissing, type Migration } from '../../runtime/sqlite-migrations.js';
 
@@ -47,5 +48,13 @@ export const MESSAGE_LOG_MIGRATIONS: readonly Migration[] = [
     note: 'archives index (archiver.ts)',
     up: `CREATE TABLE IF NOT EXISTS archives (idx INTEGER PRIMARY KEY, manifest TEXT NOT NULL, manifest_sha256 TEXT NOT NULL,
       file TEXT NOT NULL, file_sha256 TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, created_at TEXT NOT NULL)`,
+  },
+  {
+    version: 4,
+    note: 'signing certificates stored once: certs (SHA-256 of the base64 text → text), messages.sig_cert',
+    up: (db) => {
+      db.exec('CREATE TABLE IF NOT EXISTS certs (sha256 TEXT PRIMARY KEY, b64 TEXT NOT NULL)');
+      addColumnIfMissing(db, 'messages', 'sig_cert', 'TEXT');
+    },
   },
 ];

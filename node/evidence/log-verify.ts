@@ -32,7 +32,7 @@ export interface VerifyReport {
   readonly problems: readonly Problem[];
 }
 
-export interface EvidenceItem extends Omit<RawRecord, 'keyId' | 'message' | 'signature'> {
+export interface EvidenceItem extends Omit<RawRecord, 'keyId' | 'message' | 'signature' | 'sigCert'> {
   /** The body, or why it cannot be read. */
   readonly body: { message: Buffer; signature: string } | { error: string };
 }
@@ -42,6 +42,23 @@ export interface EvidenceStamp {
   readonly lastSeq: number;
   readonly root: string;
   readonly token: Buffer;
+}
+
+/** Digests, signature and signing certificate of one kept body (the part verification spends its time on). */
+export function checkBody(r: Pick<EvidenceItem, 'seq' | 'messageSha256' | 'signatureSha256' | 'meta'>, body: { message: Buffer; signature: string }, trustedCas: readonly string[]): { problems: Problem[]; signatureOk: boolean } {
+  const problems: Problem[] = [];
+  const { message, signature } = body;
+  if (sha256Hex(message) !== r.messageSha256) problems.push({ seq: r.seq, reason: 'el mensaje guardado no corresponde a su resumen encadenado (mensaje modificado)' });
+  if (sha256Hex(signature) !== r.signatureSha256) problems.push({ seq: r.seq, reason: 'la firma guardada no corresponde a su resumen encadenado (firma modificada)' });
+  const v = verifyDetached(message, signature);
+  if (!v.ok) {
+    problems.push({ seq: r.seq, reason: `la firma no es válida: ${v.reason}` });
+    return { problems, signatureOk: false };
+  }
+  if (v.certSha256 !== r.meta.signerCertSha256) problems.push({ seq: r.seq, reason: 'el certificado de la firma no es el registrado para el registro' });
+  const chain = verifyChain(v.certPem, trustedCas, r.meta.at);
+  if (!chain.ok) problems.push({ seq: r.seq, reason: `certificado de firma: ${chain.reason} (a la fecha del registro)` });
+  return { problems, signatureOk: true };
 }
 
 /** The core check over records in seq order and the time-stamps that cover them. */
@@ -63,18 +80,9 @@ export function verifyEvidence(items: readonly EvidenceItem[], stamps: readonly 
       problems.push({ seq: r.seq, reason: `no se puede leer el contenido: ${r.body.error}` });
       continue;
     }
-    const { message, signature } = r.body;
-    if (sha256Hex(message) !== r.messageSha256) problems.push({ seq: r.seq, reason: 'el mensaje guardado no corresponde a su resumen encadenado (mensaje modificado)' });
-    if (sha256Hex(signature) !== r.signatureSha256) problems.push({ seq: r.seq, reason: 'la firma guardada no corresponde a su resumen encadenado (firma modificada)' });
-    const v = verifyDetached(message, signature);
-    if (!v.ok) {
-      problems.push({ seq: r.seq, reason: `la firma no es válida: ${v.reason}` });
-      continue;
-    }
-    if (v.certSha256 !== r.meta.signerCertSha256) problems.push({ seq: r.seq, reason: 'el certificado de la firma no es el registrado para el registro' });
-    const chain = verifyChain(v.certPem, opts.trustedCas, r.meta.at);
-    if (!chain.ok) problems.push({ seq: r.seq, reason: `certificado de firma: ${chain.reason} (a la fecha del registro)` });
-    signatures += 1;
+    const checked = checkBody(r, r.body, opts.trustedCas);
+    problems.push(...checked.problems);
+    if (checked.signatureOk) signatures += 1;
   }
   const covered = new Set<number>();
   let timestamps = 0;
@@ -104,27 +112,191 @@ export function verifyEvidence(items: readonly EvidenceItem[], stamps: readonly 
   return { ok: problems.length === 0, records: items.length, signatures, timestamps, unstamped, problems };
 }
 
-export function verifyLiveLog(log: MessageLog, trustedCas: readonly string[]): VerifyReport {
-  const items: EvidenceItem[] = [];
-  const start = log.chainStart();
-  for (let from = 0; ;) {
-    const page = log.rawRecords(from, 5000);
-    for (const r of page) {
-      let body: EvidenceItem['body'];
-      try {
-        body = log.openBody(r);
-      } catch (err) {
-        body = { error: err instanceof Error ? err.message : String(err) };
-      }
-      items.push({ seq: r.seq, meta: r.meta, messageSha256: r.messageSha256, signatureSha256: r.signatureSha256, prevHash: r.prevHash, hash: r.hash, bodyKept: r.bodyKept, body });
+/**
+ * Chain, sequence and time-stamp checks over records streamed in seq order, in constant memory
+ * (only the leaves of the time-stamp batch being read are kept). Same findings as verifyEvidence.
+ */
+export class ChainWalker {
+  readonly problems: Problem[] = [];
+  /** Time-stamp findings: reported after the record findings, as verifyEvidence does. */
+  readonly stampProblems: Problem[] = [];
+  records = 0;
+  timestamps = 0;
+  unstamped = 0;
+  private prev: string;
+  private lastSeq: number | undefined;
+  private next = 0;
+  private readonly open: { stamp: EvidenceStamp; leaves: string[]; broken: boolean }[] = [];
+
+  constructor(startPrevHash: string, private readonly stamps: readonly EvidenceStamp[], private readonly trustedCas: readonly string[]) {
+    this.prev = startPrevHash;
+  }
+
+  add(r: Omit<EvidenceItem, 'body'>): void {
+    if (this.lastSeq !== undefined && r.seq !== this.lastSeq + 1) this.problems.push({ seq: r.seq, reason: `falta el registro ${this.lastSeq + 1} (la secuencia salta a ${r.seq})` });
+    this.lastSeq = r.seq;
+    this.records += 1;
+    if (r.prevHash !== this.prev) this.problems.push({ seq: r.seq, reason: 'el enlace con el registro anterior no coincide (registro eliminado, insertado o reordenado)' });
+    if (hashRecordDigests(r.prevHash, r.meta, r.messageSha256, r.signatureSha256) !== r.hash) this.problems.push({ seq: r.seq, reason: 'los metadatos o resúmenes del registro fueron modificados (el hash no coincide)' });
+    this.prev = r.hash;
+    while (this.next < this.stamps.length && this.stamps[this.next]!.firstSeq <= r.seq) {
+      const stamp = this.stamps[this.next++]!;
+      // a batch whose first record is not here is missing records
+      this.open.push({ stamp, leaves: [], broken: stamp.firstSeq !== r.seq });
     }
-    if (page.length < 5000) break;
+    let covered = false;
+    for (const o of this.open) {
+      if (r.seq < o.stamp.firstSeq || r.seq > o.stamp.lastSeq) continue;
+      covered = true;
+      if (!o.broken && o.stamp.firstSeq + o.leaves.length === r.seq) o.leaves.push(r.hash);
+      else o.broken = true;
+    }
+    if (!covered) this.unstamped += 1;
+    for (let i = this.open.length - 1; i >= 0; i -= 1) {
+      if (this.open[i]!.stamp.lastSeq <= r.seq) this.close(this.open.splice(i, 1)[0]!);
+    }
+  }
+
+  private close(o: { stamp: EvidenceStamp; leaves: string[]; broken: boolean }): void {
+    const t = o.stamp;
+    if (o.broken || o.leaves.length !== t.lastSeq - t.firstSeq + 1) {
+      this.stampProblems.push({ seq: t.firstSeq, reason: `sello de los registros ${t.firstSeq}–${t.lastSeq}: faltan registros del lote` });
+      return;
+    }
+    const root = hashTreeRoot(o.leaves);
+    if (root !== t.root) this.stampProblems.push({ seq: t.firstSeq, reason: `sello de los registros ${t.firstSeq}–${t.lastSeq}: la raíz del árbol no coincide (algún registro del lote cambió)` });
+    const v = verifyTimeStampToken(t.token, Buffer.from(root, 'hex'), this.trustedCas);
+    if (!v.ok) this.stampProblems.push({ seq: t.firstSeq, reason: `sello de los registros ${t.firstSeq}–${t.lastSeq}: ${v.reason}` });
+    else this.timestamps += 1;
+  }
+
+  /** Batches not (fully) read: their records are missing. */
+  finish(): void {
+    for (const o of this.open.splice(0)) this.close({ ...o, broken: true });
+    for (; this.next < this.stamps.length; this.next += 1) {
+      const t = this.stamps[this.next]!;
+      this.stampProblems.push({ seq: t.firstSeq, reason: `sello de los registros ${t.firstSeq}–${t.lastSeq}: faltan registros del lote` });
+    }
+  }
+}
+
+const PAGE = 500;
+
+/** Records of the live log, a page at a time (keyset pagination: constant memory), bodies opened. */
+function* livePages(log: MessageLog): Generator<{ item: Omit<EvidenceItem, 'body'>; body: EvidenceItem['body'] | undefined }[]> {
+  for (let from = 0; ;) {
+    const page = log.rawRecords(from, PAGE);
+    yield page.map((r) => {
+      let body: EvidenceItem['body'] | undefined;
+      if (r.bodyKept) {
+        try {
+          body = log.openBody(r);
+        } catch (err) {
+          body = { error: err instanceof Error ? err.message : String(err) };
+        }
+      }
+      return { item: { seq: r.seq, meta: r.meta, messageSha256: r.messageSha256, signatureSha256: r.signatureSha256, prevHash: r.prevHash, hash: r.hash, bodyKept: r.bodyKept }, body };
+    });
+    if (page.length < PAGE) break;
     from = page[page.length - 1]!.seq + 1;
   }
-  if (items.length > 0 && items[0]!.seq !== start.seq) {
-    return { ...verifyEvidence(items, log.timestamps(), { startPrevHash: start.prevHash, trustedCas }), ok: false, problems: [{ seq: items[0]!.seq, reason: `el registro comienza en ${items[0]!.seq}, se esperaba ${start.seq} (registros eliminados)` }] };
+}
+
+function liveReport(log: MessageLog, walker: ChainWalker, bodyProblems: Problem[], signatures: number, firstSeq: number | undefined): VerifyReport {
+  walker.finish();
+  const start = log.chainStart();
+  // problems in record order, as verifyEvidence reports them (chain, then body, per record)
+  const problems = [...[...walker.problems, ...bodyProblems].map((p, i) => ({ p, i })).sort((a, b) => (a.p.seq ?? 0) - (b.p.seq ?? 0) || a.i - b.i).map((x) => x.p), ...walker.stampProblems];
+  const report = { ok: problems.length === 0, records: walker.records, signatures, timestamps: walker.timestamps, unstamped: walker.unstamped, problems };
+  if (firstSeq !== undefined && firstSeq !== start.seq) {
+    return { ...report, ok: false, problems: [{ seq: firstSeq, reason: `el registro comienza en ${firstSeq}, se esperaba ${start.seq} (registros eliminados)` }] };
   }
-  return verifyEvidence(items, log.timestamps(), { startPrevHash: start.prevHash, trustedCas });
+  return report;
+}
+
+/** Verify the live log in this thread, streaming (constant memory). */
+export function verifyLiveLog(log: MessageLog, trustedCas: readonly string[]): VerifyReport {
+  const walker = new ChainWalker(log.chainStart().prevHash, log.timestamps(), trustedCas);
+  const bodyProblems: Problem[] = [];
+  let signatures = 0;
+  let firstSeq: number | undefined;
+  for (const page of livePages(log)) {
+    for (const { item, body } of page) {
+      firstSeq ??= item.seq;
+      walker.add(item);
+      if (body === undefined) continue;
+      if ('error' in body) {
+        bodyProblems.push({ seq: item.seq, reason: `no se puede leer el contenido: ${body.error}` });
+        continue;
+      }
+      const checked = checkBody(item, body, trustedCas);
+      bodyProblems.push(...checked.problems);
+      if (checked.signatureOk) signatures += 1;
+    }
+  }
+  return liveReport(log, walker, bodyProblems, signatures, firstSeq);
+}
+
+/**
+ * The same verification with the signature checks (the costly part) spread over worker threads
+ * (node/evidence/verify-worker.ts); the main thread reads, decrypts and walks the chain. Memory
+ * stays bounded: at most two pages per worker are in flight.
+ */
+export async function verifyLiveLogParallel(log: MessageLog, trustedCas: readonly string[], opts: { workers?: number } = {}): Promise<VerifyReport> {
+  const { createVerifyPool } = await import('./verify-pool.js');
+  const pool = createVerifyPool<BodyJob, { problems: Problem[]; signatures: number }>(opts.workers, trustedCas);
+  try {
+    const walker = new ChainWalker(log.chainStart().prevHash, log.timestamps(), trustedCas);
+    const bodyProblems: Problem[] = [];
+    let signatures = 0;
+    let firstSeq: number | undefined;
+    const inFlight = new Set<Promise<void>>();
+    for (const page of livePages(log)) {
+      const jobs: BodyJob[] = [];
+      for (const { item, body } of page) {
+        firstSeq ??= item.seq;
+        walker.add(item);
+        if (body === undefined) continue;
+        if ('error' in body) bodyProblems.push({ seq: item.seq, reason: `no se puede leer el contenido: ${body.error}` });
+        else jobs.push({ seq: item.seq, messageSha256: item.messageSha256, signatureSha256: item.signatureSha256, signerCertSha256: item.meta.signerCertSha256, atMs: item.meta.at.getTime(), message: body.message, signature: body.signature });
+      }
+      if (jobs.length === 0) continue;
+      const p: Promise<void> = pool.run(jobs).then((r) => {
+        bodyProblems.push(...r.problems);
+        signatures += r.signatures;
+      }).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (inFlight.size >= pool.size * 2) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    return liveReport(log, walker, bodyProblems, signatures, firstSeq);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** One body to check in a worker. */
+export interface BodyJob {
+  readonly seq: number;
+  readonly messageSha256: string;
+  readonly signatureSha256: string;
+  readonly signerCertSha256: string;
+  readonly atMs: number;
+  readonly message: Buffer;
+  readonly signature: string;
+}
+
+/** What a worker does with a page of bodies. */
+export function checkBodies(jobs: readonly BodyJob[], trustedCas: readonly string[]): { problems: Problem[]; signatures: number } {
+  const problems: Problem[] = [];
+  let signatures = 0;
+  for (const j of jobs) {
+    const meta = { signerCertSha256: j.signerCertSha256, at: new Date(j.atMs) } as RecordMeta;
+    const r = checkBody({ seq: j.seq, messageSha256: j.messageSha256, signatureSha256: j.signatureSha256, meta }, { message: Buffer.from(j.message), signature: j.signature }, trustedCas);
+    problems.push(...r.problems);
+    if (r.signatureOk) signatures += 1;
+  }
+  return { problems, signatures };
 }
 
 /** Items and stamps of an archive's JSON lines. */

@@ -9,6 +9,17 @@
  * hash chain covers those digests, so the chain (and time-stamps over it) can be verified by a
  * third party without the key. Services flagged sensitive keep metadata and digests only.
  * Purging archived records keeps a chain anchor (the last purged hash) in `log_meta`.
+ *
+ * Storage: the certificate embedded in a signature (<ds:X509Certificate>) is the same for
+ * thousands of records, so it is kept once in `certs` (clear: certificates are public) and the
+ * record stores the signature with that element emptied plus the certificate's key (sig_cert).
+ * Opening a body puts the exact text back, so digests, exports and archives see the original
+ * bytes. What is left of a signature (about 700 bytes, most of it fixed algorithm URIs) has
+ * those fixed phrases replaced by one-byte tokens (SIGNATURE_PHRASES_V1, part of the storage
+ * format; marker byte 0x01) before sealing (message bodies are stored exactly as received).
+ * Sealed signatures are stored as BLOBs (older rows: base64 text). New logs use 16 KB pages so
+ * records of ~2.5 KB pack without waste. New counter IVs for sealing are reserved in `log_meta`
+ * (log-crypto.ts, withIvCounter).
  */
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -67,7 +78,10 @@ export interface RawRecord {
   readonly bodyKept: boolean;
   readonly keyId: string | null;
   readonly message: Buffer;
-  readonly signature: string;
+  /** As stored: sealed bytes (BLOB, or base64 text in older rows) or clear text; see openBody. */
+  readonly signature: string | Buffer;
+  /** Key of the signing certificate taken out of the signature (certs table), or null. */
+  readonly sigCert: string | null;
 }
 
 export type RecordMeta = Omit<LogRecord, 'message' | 'signature'>;
@@ -151,16 +165,112 @@ interface Pending {
 
 const bodyAad = (hash: string, part: 'm' | 's'): string => `${hash}|${part}`;
 
+const CERT_OPEN = '<ds:X509Certificate>';
+const CERT_CLOSE = '</ds:X509Certificate>';
+const CERT_B64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** The signature with its only <ds:X509Certificate> emptied, and that certificate's text; undefined when not exactly one. */
+export function splitSignatureCert(signature: string): { compact: string; certB64: string } | undefined {
+  const i = signature.indexOf(CERT_OPEN);
+  if (i < 0 || signature.indexOf(CERT_OPEN, i + 1) >= 0) return undefined;
+  const start = i + CERT_OPEN.length;
+  const j = signature.indexOf(CERT_CLOSE, start);
+  if (j < 0) return undefined;
+  const certB64 = signature.slice(start, j);
+  if (!CERT_B64.test(certB64)) return undefined;
+  return { compact: signature.slice(0, start) + signature.slice(j), certB64 };
+}
+
+/**
+ * Phrases of stored signatures, format 1 (never change or reorder: add a format). Each becomes one
+ * C0 control character (0x10 + index), which XML 1.0 text can never contain, so decoding is
+ * unambiguous. Plain string replacement: a few microseconds, unlike deflate.
+ */
+const SIGNATURE_PHRASES_V1: readonly string[] = [
+  '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#">',
+  '<ds:SignedInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">',
+  '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"></ds:CanonicalizationMethod>',
+  '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"></ds:SignatureMethod>',
+  '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"></ds:SignatureMethod>',
+  '<ds:Reference URI="message.xml"><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"></ds:DigestMethod><ds:DigestValue>',
+  '</ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue>',
+  '</ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509Certificate>',
+  '</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>',
+];
+const PHRASED_V1 = 0x01;
+const CONTROL = /[\u0000-\u001f]/;
+const TOKEN = /[\u0010-\u0018]/g;
+
+/** Stored form of a (compact) signature: 0x01 || text with known phrases as one control character each. */
+export function packSignature(text: string): Buffer {
+  if (CONTROL.test(text)) return Buffer.from(text, 'utf8'); // not XML text: kept as it is
+  let packed = text;
+  SIGNATURE_PHRASES_V1.forEach((phrase, i) => {
+    packed = packed.replaceAll(phrase, String.fromCharCode(0x10 + i));
+  });
+  return Buffer.from(`\u0001${packed}`, 'utf8');
+}
+
+/** Inverse of packSignature; stored values without the marker are the text itself (UTF-8). */
+export function unpackSignature(stored: Buffer): string {
+  if (stored[0] !== PHRASED_V1) return stored.toString('utf8');
+  return stored.toString('utf8', 1).replace(TOKEN, (c) => SIGNATURE_PHRASES_V1[c.charCodeAt(0) - 0x10]!);
+}
+
+/** Inverse of splitSignatureCert. */
+export function joinSignatureCert(compact: string, certB64: string): string {
+  const i = compact.indexOf(CERT_OPEN + CERT_CLOSE);
+  if (i < 0) throw new Error('firma almacenada sin el lugar del certificado');
+  const start = i + CERT_OPEN.length;
+  return compact.slice(0, start) + certB64 + compact.slice(start);
+}
+
 export function openMessageLog(path: string, opts: MessageLogOptions = {}): MessageLog {
   const db = new Database(path);
+  // a new (empty) log: 16 KB pages, set before WAL mode fixes the page size
+  if ((db.prepare("SELECT COUNT(*) AS n FROM sqlite_master").get() as { n: number }).n === 0) db.pragma('page_size = 16384');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   applyMigrations(db, MESSAGE_LOG_MIGRATIONS, 'el registro de mensajes');
   const insert = db.prepare(`INSERT INTO messages (seq, side, direction, message_id, client, service, user_id, convenio, finalidad, at, fault,
-    signer_cert_sha256, message, signature, prev_hash, hash, message_sha256, signature_sha256, key_id, body_kept)
-    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
+    signer_cert_sha256, message, signature, prev_hash, hash, message_sha256, signature_sha256, key_id, body_kept, sig_cert)
+    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
   const { cipher, metadataOnly } = opts;
-  const sealer = opts.sealNew === false ? undefined : cipher;
+  const getMetaValue = db.prepare('SELECT value FROM log_meta WHERE key = ?').pluck();
+  const putMetaValue = db.prepare('INSERT OR REPLACE INTO log_meta (key, value) VALUES (?, ?)');
+  // counter IVs: each block is committed before any IV in it is used (log-crypto.ts)
+  const reserveIvs = db.transaction((keyId: string, count: number): bigint => {
+    const key = `iv_next:${keyId}`;
+    const start = BigInt((getMetaValue.get(key) as string | undefined) ?? '0');
+    putMetaValue.run(key, (start + BigInt(count)).toString());
+    return start;
+  });
+  const sealer = opts.sealNew === false || cipher === undefined ? undefined : cipher.withIvCounter((keyId, count) => reserveIvs.immediate(keyId, count));
+  // signing certificates, once each (see the file comment)
+  const insertCert = db.prepare('INSERT OR IGNORE INTO certs (sha256, b64) VALUES (?, ?)');
+  const getCert = db.prepare('SELECT b64 FROM certs WHERE sha256 = ?').pluck();
+  const certIds = new Map<string, string>();
+  const certTexts = new Map<string, string>();
+  const certIdOf = (b64: string): string => {
+    let id = certIds.get(b64);
+    if (id === undefined) {
+      id = sha256Hex(b64);
+      insertCert.run(id, b64);
+      if (certIds.size >= 256) certIds.clear();
+      certIds.set(b64, id);
+    }
+    return id;
+  };
+  const certText = (id: string): string => {
+    let b64 = certTexts.get(id);
+    if (b64 === undefined) {
+      b64 = getCert.get(id) as string | undefined;
+      if (b64 === undefined) throw new Error(`falta el certificado ${id.slice(0, 16)}… de la firma en la tabla certs`);
+      if (certTexts.size >= 256) certTexts.clear();
+      certTexts.set(id, b64);
+    }
+    return b64;
+  };
   const insertFault = db.prepare(`INSERT OR IGNORE INTO faults (fault_id, code, side, at, message_id, client, service, detail) VALUES (?,?,?,?,?,?,?,?)`);
   const last = db.prepare('SELECT hash FROM messages ORDER BY seq DESC LIMIT 1').get() as { hash: string } | undefined;
   let lastHash = last?.hash ?? GENESIS;
@@ -184,17 +294,25 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       const hash = hashRecordDigests(prev, r, mSha, sSha);
       const kept = metadataOnly?.(r.service) !== true;
       let message: Buffer = r.message;
-      let signature: string = r.signature;
+      let signature: string | Buffer = r.signature;
+      let sigCert: string | null = null;
       if (!kept) {
         message = Buffer.alloc(0);
         signature = '';
-      } else if (sealer !== undefined) {
-        message = sealer.seal(r.message, bodyAad(hash, 'm'));
-        signature = sealer.seal(Buffer.from(r.signature, 'utf8'), bodyAad(hash, 's')).toString('base64');
+      } else {
+        const split = splitSignatureCert(r.signature);
+        if (split !== undefined) {
+          sigCert = certIdOf(split.certB64);
+          signature = split.compact;
+        }
+        if (sealer !== undefined) {
+          message = sealer.seal(r.message, bodyAad(hash, 'm'));
+          signature = sealer.seal(packSignature(signature), bodyAad(hash, 's'));
+        }
       }
       insert.run(nextSeq(), r.side, r.direction, r.messageId, r.client, r.service, r.userId ?? null, r.convenio ?? null, r.finalidad ?? null,
         r.at.toISOString(), r.fault ?? null, r.signerCertSha256, message, signature, prev, hash, mSha, sSha,
-        kept && sealer !== undefined ? sealer.activeKeyId : null, kept ? 1 : 0);
+        kept && sealer !== undefined ? sealer.activeKeyId : null, kept ? 1 : 0, sigCert);
       prev = hash;
     }
     return prev;
@@ -206,6 +324,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       const batch = queue.length > maxBatch ? queue.splice(0, maxBatch) : queue;
       if (batch === queue) queue = [];
       try {
+        sealer?.ensureIvs(batch.length * 2);
         lastHash = writeBatch(batch);
         for (const p of batch) p.resolve();
       } catch (err) {
@@ -217,7 +336,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
 
   const rowToRaw = (row: Record<string, unknown>): RawRecord => {
     const message = row.message as Buffer;
-    const signature = row.signature as string;
+    const signature = row.signature as string | Buffer;
     return {
       seq: row.seq as number,
       meta: {
@@ -242,16 +361,19 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       keyId: (row.key_id as string | null) ?? null,
       message,
       signature,
+      sigCert: (row.sig_cert as string | null | undefined) ?? null,
     };
   };
 
   const openBody = (r: RawRecord): { message: Buffer; signature: string } => {
     if (!r.bodyKept) return { message: Buffer.alloc(0), signature: '' };
-    if (r.keyId === null) return { message: r.message, signature: r.signature };
+    const withCert = (s: string): string => (r.sigCert === null ? s : joinSignatureCert(s, certText(r.sigCert)));
+    if (r.keyId === null) return { message: r.message, signature: withCert(typeof r.signature === 'string' ? r.signature : r.signature.toString('utf8')) };
     if (cipher === undefined) throw new Error(`el registro ${r.seq} está cifrado y no se indicó la clave del registro`);
+    const sealedSig = typeof r.signature === 'string' ? Buffer.from(r.signature, 'base64') : r.signature;
     return {
       message: cipher.open(r.keyId, r.message, bodyAad(r.hash, 'm')),
-      signature: cipher.open(r.keyId, Buffer.from(r.signature, 'base64'), bodyAad(r.hash, 's')).toString('utf8'),
+      signature: withCert(unpackSignature(cipher.open(r.keyId, sealedSig, bodyAad(r.hash, 's')))),
     };
   };
 

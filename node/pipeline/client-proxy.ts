@@ -9,7 +9,7 @@ import { formatClientId, formatMemberId, formatServiceId, providerOf, sameMember
 import { signDetached, verifyDetached } from '../../core/signature.js';
 import { checkConsistency, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
 import type { ConfView } from '../conf/global-conf-client.js';
-import type { NodeContext } from './context.js';
+import type { ExchangeFacts, NodeContext } from './context.js';
 import type { LogRecord } from '../evidence/message-log.js';
 import { decodeSignedMessage, encodeSignedMessage } from './signed-message.js';
 import { checkSigningCert, confirmByOcsp, isRevoked } from '../certs/signing-cert.js';
@@ -116,10 +116,19 @@ export async function verifyResponse(ctx: NodeContext, view: ConfView, request: 
   return { response, signerSha: verdict.certSha256 };
 }
 
+/** Message id, client and service of a read message, for the fault log. */
+export function noteFacts(facts: ExchangeFacts, header: XRoadHeader | undefined): void {
+  if (header === undefined) return;
+  facts.messageId = header.id;
+  facts.client = formatClientId(header.client);
+  facts.service = formatServiceId(header.service);
+}
+
 /** Handle one IS request end to end. Throws MiisError; the caller turns it into a SOAP fault. */
-export async function processClientRequest(ctx: NodeContext, raw: Buffer): Promise<ClientResult> {
+export async function processClientRequest(ctx: NodeContext, raw: Buffer, facts?: ExchangeFacts): Promise<ClientResult> {
   const request = readMessage(ctx, raw);
   const header = request.header as XRoadHeader;
+  if (facts !== undefined) noteFacts(facts, header);
   const view = ctx.conf.current();
   checkClient(ctx, view, header);
   ctx.evidence?.check('Server.ClientProxy.TimestampUnavailable');

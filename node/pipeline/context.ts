@@ -55,3 +55,13 @@ export interface NodeContext {
   /** Prometheus metrics of this node (node/ops/metrics.ts); absent in unit tests. */
   readonly metrics?: NodeMetrics | undefined;
 }
+
+/**
+ * What the pipeline learnt about one exchange, filled once the message is read, so the fault path
+ * reports message id, client and service without reading the message again (node/listeners.ts).
+ */
+export interface ExchangeFacts {
+  messageId?: string;
+  client?: string;
+  service?: string;
+}

@@ -20,7 +20,7 @@ import { allowedServiceKeys, type AccessRules } from './access-decision.js';
 import type { NodeContext } from './context.js';
 import type { ConfView } from '../conf/global-conf-client.js';
 import { renderEchoResponse } from '../adapters/soap-response.js';
-import { limaDate } from '../../core/business-days.js';
+import { limaDate } from '../../core/iso-date.js';
 
 export const PROVIDER_METASERVICES = ['listMethods', 'allowedMethods', 'getWsdl'] as const;
 export const CLIENT_METASERVICES = ['listClients'] as const;

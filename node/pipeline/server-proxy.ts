@@ -16,13 +16,14 @@ import { createProxyAdapter } from '../adapters/proxy.js';
 import { validateTrama } from './trama-validation.js';
 import { signDetached, verifyDetached } from '../../core/signature.js';
 import { addRequestHash, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
-import type { NodeContext } from './context.js';
+import type { ExchangeFacts, NodeContext } from './context.js';
+import { noteFacts } from './client-proxy.js';
 import type { ConfView } from '../conf/global-conf-client.js';
 import type { LocalService } from '../store/local-store.js';
 import type { LogRecord } from '../evidence/message-log.js';
 import { decodeSignedMessage, encodeSignedMessage, type SignedMessage } from './signed-message.js';
 import { checkSigningCert, confirmByOcsp, isRevoked } from '../certs/signing-cert.js';
-import { limaDate } from '../../core/business-days.js';
+import { limaDate } from '../../core/iso-date.js';
 
 export interface ProviderReplyOut {
   readonly body: Buffer;
@@ -116,9 +117,10 @@ function logRecord(ctx: NodeContext, header: XRoadHeader, direction: 'request' |
   };
 }
 
-export async function processProviderRequest(ctx: NodeContext, body: Buffer, contentType: string | undefined, peerSha256: string | undefined): Promise<ProviderReplyOut> {
+export async function processProviderRequest(ctx: NodeContext, body: Buffer, contentType: string | undefined, peerSha256: string | undefined, facts?: ExchangeFacts): Promise<ProviderReplyOut> {
   const { signed, request } = readMessage(ctx, body, contentType);
   const header = request.header as XRoadHeader;
+  if (facts !== undefined) noteFacts(facts, header);
   const view = ctx.conf.current('Server.ServerProxy.OutdatedGlobalConf');
   ctx.evidence?.check('Server.ServerProxy.TimestampUnavailable');
   verifyPeer(view, header, peerSha256);

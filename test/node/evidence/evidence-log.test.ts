@@ -14,7 +14,7 @@ import { createSigner, signDetached, verifyDetached, type Signer } from '../../.
 import type { TsaMaterial } from '../../../core/tsp.js';
 import { createArchiver } from '../../../node/evidence/archiver.js';
 import { createLogCipher, ensureLogKeyFile, readLogKeyFile, rotateLogKey } from '../../../node/evidence/log-crypto.js';
-import { verifyArchive, verifyLiveLog } from '../../../node/evidence/log-verify.js';
+import { verifyArchive, verifyLiveLog, verifyLiveLogParallel } from '../../../node/evidence/log-verify.js';
 import { openMessageLog, type LogRecord, type MessageLog } from '../../../node/evidence/message-log.js';
 import { createTimestamper, type TsaPost } from '../../../node/evidence/timestamper.js';
 
@@ -322,5 +322,31 @@ describe('archives and retention', () => {
     assert.throws(() => createArchiver({ log, dir: adir, cipher, settings: { retentionDays: 30, encrypt: false }, now: () => later }).run(), /no se purga: el archivo miis-log-000002.jsonl falta o no coincide/);
     assert.equal(log.rawRecords(0, 100).length, 7);
     await log.close();
+  });
+});
+
+describe('parallel streaming verification', () => {
+  it('worker threads find exactly what the in-thread verification finds (tampered body, altered metadata)', async () => {
+    const dir = tmp();
+    const log = await seededLog(dir, 2500);
+    await stamp(log);
+    await log.append(record(2500));
+    await log.close();
+    const db = new Database(join(dir, 'messagelog.db'));
+    const row = db.prepare('SELECT message FROM messages WHERE seq = 1500').get() as { message: Buffer };
+    const bad = Buffer.from(row.message);
+    bad[20] = bad[20]! ^ 0x01;
+    db.prepare('UPDATE messages SET message = ? WHERE seq = 1500').run(bad);
+    db.prepare("UPDATE messages SET signer_cert_sha256 = ? WHERE seq = 2200").run('b'.repeat(64));
+    db.close();
+    const log2 = openMessageLog(join(dir, 'messagelog.db'), { cipher: createLogCipher(readLogKeyFile(join(dir, 'log-keys.json'))) });
+    const serial = verifyLiveLog(log2, [caPem]);
+    const parallel = await verifyLiveLogParallel(log2, [caPem], { workers: 2 });
+    assert.deepEqual(parallel, serial);
+    assert.equal(serial.ok, false);
+    assert.deepEqual(serial.problems.map((p) => p.seq), [1500, 2200, 2200]);
+    assert.equal(serial.records, 2501);
+    assert.equal(serial.unstamped, 1);
+    await log2.close();
   });
 });

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { createLogCipher, ensureLogKeyFile } from '../../../node/evidence/log-crypto.js';
+import { joinSignatureCert, openMessageLog, splitSignatureCert, type LogRecord } from '../../../node/evidence/message-log.js';
+
+const CERT = 'MIIBkTCB+wIJAKHHIG11bVvJMA0GCSqGSIb3DQEBCwUAMBExDzANBgNVBAMMBnRlc3RjYTAeFw0yNjAxMDEwMDAwMDBa';
+const sig = (i: number, cert = CERT): string => `<ds:Signature xmlns:ds="x"><ds:SignedInfo>${i}</ds:SignedInfo><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>`;
+
+function record(i: number, signature = sig(i)): LogRecord {
+  return {
+    side: 'client', direction: 'request', messageId: `m-${i}`, client: 'PE/GOB/20511268401/JUNTOS', service: 'PE/GOB/20295613620/RUPN/consultarPersona/v1',
+    at: new Date(Date.parse('2026-03-02T15:00:00.000Z') + i), message: Buffer.from(`<m>${i}</m>`), signature, signerCertSha256: 'a'.repeat(64),
+  };
+}
+
+describe('message log storage', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'miis-logstore-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('splits the embedded certificate out of a signature and puts the exact text back', () => {
+    const s = sig(7);
+    const split = splitSignatureCert(s);
+    assert.ok(split !== undefined);
+    assert.equal(split.certB64, CERT);
+    assert.ok(!split.compact.includes(CERT));
+    assert.equal(joinSignatureCert(split.compact, split.certB64), s);
+    // not exactly one certificate, or not base64: kept as it is
+    assert.equal(splitSignatureCert('<ds:Signature/>'), undefined);
+    assert.equal(splitSignatureCert(`${sig(1)}${sig(2)}`), undefined);
+    assert.equal(splitSignatureCert(sig(1, 'AB CD')), undefined);
+  });
+
+  it('stores each signing certificate once and returns the original signatures (sealed and in clear)', async () => {
+    for (const sealed of [false, true]) {
+      const path = join(dir, `certs-${String(sealed)}.db`);
+      const cipher = sealed ? createLogCipher(ensureLogKeyFile(join(dir, 'keys.json'), new Date())) : undefined;
+      const log = openMessageLog(path, { cipher });
+      const odd = '<ds:Signature>no certificate</ds:Signature>';
+      for (let i = 0; i < 20; i += 1) await log.append(record(i, i === 5 ? odd : sig(i)));
+      const rows = log.list({ limit: 100 }).reverse();
+      assert.deepEqual(rows.map((r) => r.signature), Array.from({ length: 20 }, (_, i) => (i === 5 ? odd : sig(i))));
+      assert.deepEqual(log.verifyChain(), { ok: true, count: 20 });
+      await log.close();
+      const db = new Database(path, { readonly: true });
+      assert.equal((db.prepare('SELECT COUNT(*) AS n FROM certs').get() as { n: number }).n, 1);
+      const stored = db.prepare('SELECT signature FROM messages WHERE seq = 2').get() as { signature: string | Buffer };
+      assert.ok(!Buffer.from(stored.signature).toString('latin1').includes(CERT.slice(0, 20)));
+      db.close();
+    }
+  });
+
+  it('seals with counter IVs from blocks reserved in the log before use: no IV repeats across reopenings', async () => {
+    const path = join(dir, 'ivs.db');
+    const cipher = createLogCipher(ensureLogKeyFile(join(dir, 'keys-iv.json'), new Date()));
+    const ivs = new Set<string>();
+    for (let round = 0; round < 3; round += 1) {
+      const log = openMessageLog(path, { cipher });
+      for (let i = 0; i < 5; i += 1) await log.append(record(round * 10 + i));
+      await log.close();
+    }
+    const db = new Database(path, { readonly: true });
+    const rows = db.prepare('SELECT message, signature FROM messages').all() as { message: Buffer; signature: Buffer }[];
+    for (const r of rows) {
+      ivs.add(r.message.subarray(0, 12).toString('hex'));
+      ivs.add(r.signature.subarray(0, 12).toString('hex'));
+    }
+    const next = (db.prepare("SELECT value FROM log_meta WHERE key = 'iv_next:k1'").get() as { value: string }).value;
+    db.close();
+    assert.equal(ivs.size, 30);
+    // three processes' worth of reservations, each a whole block, all committed
+    assert.ok(BigInt(next) >= 3n * 10n);
+    const counters = [...ivs].map((h) => BigInt(`0x${h.slice(8)}`));
+    assert.ok(counters.every((c) => c < BigInt(next)));
+  });
+});
+
+describe('stored signature packing', () => {
+  it('replaces the fixed phrases by tokens behind a marker byte and reads unmarked (older) values as text', async () => {
+    const { packSignature, unpackSignature } = await import('../../../node/evidence/message-log.js');
+    const { createSigner, signDetached } = await import('../../../core/signature.js');
+    const { createSelfSignedCa, generateKeyPair } = await import('../../../core/pki.js');
+    const keys = await generateKeyPair('ecdsa-p256');
+    const signer = createSigner(keys.privateKeyPem, await createSelfSignedCa(keys, { organization: 'X', commonName: 'Y' }, { now: new Date(), validDays: 1 }));
+    const text = splitSignatureCert(signDetached(Buffer.from('<m/>'), signer))!.compact;
+    const packed = packSignature(text);
+    assert.equal(packed[0], 0x01);
+    assert.ok(packed.length < 200, String(packed.length));
+    assert.equal(unpackSignature(packed), text);
+    assert.equal(unpackSignature(Buffer.from(text, 'utf8')), text);
+    // text that already holds control characters is not XML: stored as it is and read back
+    assert.equal(unpackSignature(packSignature('a\u0011b')), 'a\u0011b');
+  });
+});
