@@ -63,7 +63,7 @@ export async function runLogVerify(o: Dir & { archive?: string; ca?: string; jso
     const t0 = performance.now();
     const r = await verifyLiveLogParallel(log, cas);
     const recordsPerSecond = Math.round(r.records / Math.max(0.001, (performance.now() - t0) / 1000));
-    h.out(o.json === true ? toJson({ ...r, recordsPerSecond }) : `${formatReport('', r)}\n(${recordsPerSecond} registros/s)`);
+    h.out(o.json === true ? toJson({ ...r, recordsPerSecond }) : r.records === 0 ? formatReport('', r) : `${formatReport('', r)}\n(${recordsPerSecond} registros/s)`);
     if (!r.ok) throw new MiisError('Config.InvalidInput', `el registro de mensajes no supera la verificación (${r.problems.length} problema(s))`);
   } finally {
     await log.close();
