@@ -119,6 +119,18 @@ export interface ProxyServerOptions {
   readonly caPems: readonly string[];
 }
 
+/** TLS 1.3 cipher suites of the node-to-node port (OpenSSL names, order of preference). */
+export const PROXY_CIPHER_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
+
+/**
+ * The one definition of the node-to-node port's TLS settings: used for the first secure context
+ * and for every reload when the global configuration (trusted CAs) changes, so a reload can never
+ * widen what the port accepts (TLS 1.3 only, same cipher suites).
+ */
+export function proxyTlsOptions(opts: ProxyServerOptions): { key: string; cert: string; ca: string[]; minVersion: 'TLSv1.3'; maxVersion: 'TLSv1.3'; ciphersuites: string } {
+  return { key: opts.keyPem, cert: opts.certPem, ca: [...opts.caPems], minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphersuites: PROXY_CIPHER_SUITES };
+}
+
 const peerShaBySocket = new WeakMap<TLSSocket, string>();
 
 function peerSha(socket: TLSSocket): string | undefined {
@@ -147,9 +159,13 @@ export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): H
     }
   };
   const server = createHttpsServer({
-    key: opts.keyPem, cert: opts.certPem, ca: [...opts.caPems], requestCert: true, rejectUnauthorized: true,
-    minVersion: 'TLSv1.3', maxHeaderSize: 16 * 1024,
+    ...proxyTlsOptions(opts), requestCert: true, rejectUnauthorized: true, maxHeaderSize: 16 * 1024,
   }, (req, res) => void handle(req, res));
   server.keepAliveTimeout = 60_000;
   return server;
+}
+
+/** Reload the node-to-node port's trusted CAs (global configuration change) with the same TLS settings. */
+export function reloadProxyTls(server: HttpsServer, opts: ProxyServerOptions): void {
+  server.setSecureContext(proxyTlsOptions(opts));
 }

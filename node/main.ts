@@ -15,7 +15,7 @@ import { loadEvidenceSettings, type EvidenceSettings } from './evidence/settings
 import { nodePaths, WSDL_DIR } from './store/paths.js';
 import { createReplayGuard } from './pipeline/replay-guard.js';
 import { createAdapterRegistry } from './adapters/index.js';
-import { createIsServer, createProxyServer } from './listeners.js';
+import { createIsServer, createProxyServer, reloadProxyTls } from './listeners.js';
 import { createOcspChecker } from './certs/ocsp-checker.js';
 import { createSigningIdentity } from './certs/signing-rotation.js';
 
@@ -131,7 +131,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const isServer = createIsServer(ctx, { host: settings.isHost, port: settings.isPort, wsdlDir: opts.wsdlDir ?? WSDL_DIR, health });
   const proxyServer = createProxyServer(ctx, { keyPem: authKey, certPem: authCert, caPems: conf.latest()?.conf.trustedCas ?? [] });
   conf.onChange((v) => {
-    proxyServer.setSecureContext({ key: authKey, cert: authCert, ca: [...v.conf.trustedCas] });
+    reloadProxyTls(proxyServer, { keyPem: authKey, certPem: authCert, caPems: v.conf.trustedCas });
     info(`configuración global actualizada: serie ${v.conf.serial}, vence ${v.conf.expiresAt}`);
   });
   conf.start();

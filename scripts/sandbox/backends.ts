@@ -48,6 +48,8 @@ export interface BackendOptions {
 export interface RunningBackend {
   /** e.g. http://127.0.0.1:40123/ */
   readonly url: string;
+  /** How many POST requests reached the backend (tests check that refused messages never do). */
+  readonly requests: number;
   close(): Promise<void>;
 }
 
@@ -264,7 +266,11 @@ export function startMidisBackend(opts: BackendOptions): Promise<RunningBackend>
 
 function startHttp(opts: BackendOptions, service: (raw: Uint8Array) => BackendReply): Promise<RunningBackend> {
   const maxBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-  const server = createServer((req, res) => handleHttp(req, res, service, maxBytes));
+  let requests = 0;
+  const server = createServer((req, res) => {
+    if (req.method === 'POST') requests += 1;
+    handleHttp(req, res, service, maxBytes);
+  });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   const host = opts.host ?? '127.0.0.1';
@@ -276,6 +282,7 @@ function startHttp(opts: BackendOptions, service: (raw: Uint8Array) => BackendRe
       const hostPart = host.includes(':') ? `[${host}]` : host;
       resolve({
         url: `http://${hostPart}:${port}/`,
+        get requests() { return requests; },
         close: () => new Promise<void>((done, fail) => {
           server.close((err) => (err === undefined ? done() : fail(err)));
           server.closeAllConnections();
