@@ -15,9 +15,8 @@ import { processClientRequest } from './pipeline/client-proxy.js';
 import type { NodeContext } from './pipeline/context.js';
 import { certDerSha256 } from './outbound/http-pools.js';
 import { readBody, sendJson, sendXml } from '../runtime/http-reply.js';
-import { processProviderRequest } from './pipeline/server-proxy.js';
+import { decodeProviderMessage, processProviderRequest, verifyPeerIsNode } from './pipeline/server-proxy.js';
 import { answerListClientsHttp } from './pipeline/metaservices.js';
-import { decodeSignedMessage } from './pipeline/signed-message.js';
 
 const WSDL_FILE = /^[A-Za-z0-9._-]{1,100}\.(wsdl|xsd)$/;
 export const WSDL_PLACEHOLDER = 'http://localhost:8080/';
@@ -32,11 +31,12 @@ interface FaultContext {
  * Best effort, on the fault path only: which message a fault was about, so the fault log can be
  * searched by message id, client and service. A message that cannot be read yields nothing.
  */
-function describeMessage(raw: Buffer | undefined, contentType: string | undefined): FaultContext {
+function describeMessage(raw: Buffer | undefined, contentType: string | undefined, maxBytes: number): FaultContext {
   if (raw === undefined) return {};
   try {
-    const message = contentType?.startsWith('multipart/') === true ? decodeSignedMessage(raw, contentType, 'Server.ServerProxy.InvalidMessage').message : raw;
-    const header = readSoapMessage(message, 'request').header;
+    // a multipart with an oversized signature part is not parsed, not even to describe it
+    const message = contentType?.startsWith('multipart/') === true ? decodeProviderMessage(raw, contentType).message : raw;
+    const header = readSoapMessage(message, 'request', { maxBytes, maxDepth: 32, maxElements: 50_000 }).header;
     if (header === undefined) return {};
     return { messageId: header.id, client: formatClientId(header.client), service: formatServiceId(header.service) };
   } catch {
@@ -81,7 +81,7 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
       const result = await processClientRequest(ctx, raw);
       sendXml(res, result.fault ? 500 : 200, result.response);
     } catch (err) {
-      const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', describeMessage(raw, 'text/xml'));
+      const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', describeMessage(raw, 'text/xml', ctx.limits.maxMessageBytes));
       sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
     }
   };
@@ -148,14 +148,20 @@ export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): H
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'POST' || req.url !== '/miis/v1/message') return sendJson(res, 404, { error: 'Use POST /miis/v1/message' });
     let body: Buffer | undefined;
+    let peerChecked = false;
     try {
+      // who is calling is known from the TLS handshake: an unknown peer is refused before its body is read
+      const sha = peerSha(req.socket as TLSSocket);
+      verifyPeerIsNode(ctx.conf.current('Server.ServerProxy.OutdatedGlobalConf'), sha);
+      peerChecked = true;
       body = await readBody(req, ctx.limits.maxMessageBytes + 256 * 1024, 'Client.MessageTooLarge');
       const out = await processProviderRequest(ctx, body, req.headers['content-type'], peerSha(req.socket as TLSSocket));
       res.writeHead(200, { 'content-type': out.contentType, 'content-length': out.body.length });
       res.end(out.body);
     } catch (err) {
-      const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', describeMessage(body, req.headers['content-type']));
-      sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
+      const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', describeMessage(body, req.headers['content-type'], ctx.limits.maxMessageBytes));
+      // an unread body (unknown peer, too large) is not drained: the connection is closed instead
+      sendXml(res, e.httpStatus, faultFromError(e), !peerChecked || e.code === 'Client.MessageTooLarge');
     }
   };
   const server = createHttpsServer({

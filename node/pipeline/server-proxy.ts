@@ -1,6 +1,6 @@
 /**
  * Provider side: a signed request from a peer node in, a signed answer from the entity's backend out.
- * readMessage → verifyPeer → verifySignature → checkReplay → authorize → checkTrama → logRequest →
+ * verifyPeerIsNode (before the body is read) → readMessage → verifyPeer → verifySignature → checkReplay → authorize → checkTrama → logRequest →
  * callService → signResponse → logResponse → reply. Metaservices skip authorize/checkTrama and are
  * answered by the node itself (node/metaservices.ts).
  */
@@ -29,14 +29,41 @@ export interface ProviderReplyOut {
   readonly contentType: string;
 }
 
-export function readMessage(ctx: NodeContext, body: Buffer, contentType: string | undefined): { signed: SignedMessage; request: SoapMessage } {
+/**
+ * Largest signature part accepted from a peer. A detached XML signature with its certificate is
+ * a few KiB; anything larger is refused before the message part is parsed.
+ */
+export const MAX_SIGNATURE_BYTES = 32 * 1024;
+
+/** The multipart's two parts, with the signature part's size checked (no XML parsed yet). */
+export function decodeProviderMessage(body: Buffer, contentType: string | undefined): SignedMessage {
   const signed = decodeSignedMessage(body, contentType, 'Server.ServerProxy.InvalidMessage');
+  if (signed.signature.length > MAX_SIGNATURE_BYTES) {
+    throw new MiisError('Server.ServerProxy.InvalidMessage', `la parte de firma tiene ${signed.signature.length} bytes; máximo ${MAX_SIGNATURE_BYTES}`);
+  }
+  return signed;
+}
+
+export function readMessage(ctx: NodeContext, body: Buffer, contentType: string | undefined): { signed: SignedMessage; request: SoapMessage } {
+  const signed = decodeProviderMessage(body, contentType);
   try {
     const request = readSoapMessage(signed.message, 'request', { maxBytes: ctx.limits.maxMessageBytes, maxDepth: 32, maxElements: 50_000 });
     return { signed, request };
   } catch (err) {
     throw new MiisError('Server.ServerProxy.InvalidMessage', (err as Error).message, { cause: err });
   }
+}
+
+/**
+ * Before any byte of the body is read: the TLS certificate of the connection must be the one of a
+ * node in the global configuration (and not revoked). A certificate the CA issued to anything else
+ * is refused here, so an unknown peer causes no parsing at all.
+ */
+export function verifyPeerIsNode(view: ConfView, peerSha256: string | undefined): void {
+  if (peerSha256 === undefined || !view.conf.nodes.some((n) => n.authCertSha256 === peerSha256)) {
+    throw new MiisError('Server.ServerProxy.SslAuthenticationFailed', '(ninguno: el certificado no es el de un nodo de la configuración global)');
+  }
+  if (isRevoked(view.conf, peerSha256)) throw new MiisError('Server.ServerProxy.SslAuthenticationFailed', '(certificado TLS revocado)');
 }
 
 /** The TLS certificate of the connection must be the one registered for the node that hosts the client. */
@@ -117,9 +144,10 @@ function logRecord(ctx: NodeContext, header: XRoadHeader, direction: 'request' |
 }
 
 export async function processProviderRequest(ctx: NodeContext, body: Buffer, contentType: string | undefined, peerSha256: string | undefined): Promise<ProviderReplyOut> {
+  const view = ctx.conf.current('Server.ServerProxy.OutdatedGlobalConf');
+  verifyPeerIsNode(view, peerSha256);
   const { signed, request } = readMessage(ctx, body, contentType);
   const header = request.header as XRoadHeader;
-  const view = ctx.conf.current('Server.ServerProxy.OutdatedGlobalConf');
   ctx.evidence?.check('Server.ServerProxy.TimestampUnavailable');
   verifyPeer(view, header, peerSha256);
   const signerSha = await verifySignature(ctx, view, request, signed.signature);
