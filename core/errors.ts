@@ -43,6 +43,7 @@ export const FAULTS = {
   'Server.ClientProxy.IncorrectCertificate': { http: 500, message: 'El certificado de firma de la respuesta no corresponde al proveedor: {detail}' },
   'Server.ClientProxy.InconsistentResponse': { http: 500, message: 'La respuesta no corresponde a la solicitud: {detail}' },
   'Server.ClientProxy.InvalidResponse': { http: 500, message: 'La respuesta del nodo proveedor no es válida: {detail}' },
+  'Server.ClientProxy.DuplicateMessage': { http: 500, message: 'El identificador de mensaje {detail} ya fue usado por este cliente: use uno nuevo en cada solicitud' },
   'Server.ClientProxy.InternalError': { http: 500, message: 'Error interno del nodo cliente (referencia en el registro)' },
   'Server.ClientProxy.TimestampUnavailable': { http: 500, message: 'El nodo cliente no acepta intercambios: su registro de mensajes lleva demasiado tiempo sin sello de tiempo ({detail})' },
   // --- Server.ServerProxy.*: the provider's node --------------------------------------------

@@ -13,7 +13,6 @@ import { openLocalStore, type LocalSnapshot } from './store/local-store.js';
 import { openNodeEvidence } from './evidence/index.js';
 import { loadEvidenceSettings, type EvidenceSettings } from './evidence/settings.js';
 import { nodePaths, WSDL_DIR } from './store/paths.js';
-import { createReplayGuard } from './pipeline/replay-guard.js';
 import { createAdapterRegistry } from './adapters/index.js';
 import { createIsServer, createProxyServer, reloadProxyTls } from './listeners.js';
 import { createOcspChecker } from './certs/ocsp-checker.js';
@@ -91,6 +90,16 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   }, 1000);
   localTimer.unref();
 
+  const serverReplay = store.replayMemory('server', limits.replayWindowMs);
+  const clientReplay = store.replayMemory('client', limits.replayWindowMs);
+  const pruneReplay = (): void => {
+    const t = now().getTime();
+    serverReplay.prune(t);
+    clientReplay.prune(t);
+  };
+  pruneReplay();
+  const replayTimer = setInterval(pruneReplay, 60_000);
+  replayTimer.unref();
   const backends = createBackendClient({ maxResponseBytes: limits.maxMessageBytes });
   const ctx: NodeContext = {
     now, settings, local: () => snapshot, conf,
@@ -100,7 +109,8 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     auth: { keyPem: authKey, certPem: authCert }, log,
     peers: createPeerClient({ maxResponseBytes: limits.maxMessageBytes * 2 }),
     backends,
-    replay: createReplayGuard({ windowMs: 10 * 60_000, maxEntries: 200_000 }),
+    replay: serverReplay,
+    clientReplay,
     limits, info, evidence,
     adapters: createAdapterRegistry({ now, backends, maxMessageBytes: limits.maxMessageBytes }),
     wsdlDir: opts.wsdlDir ?? WSDL_DIR,
@@ -110,6 +120,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     await ctx.adapters?.check(snapshot.services.values());
   } catch (err) {
     clearInterval(localTimer);
+    clearInterval(replayTimer);
     await ctx.adapters?.close();
     await backends.close();
     await log.close();
@@ -156,6 +167,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       closed = true;
       conf.stop();
       clearInterval(localTimer);
+      clearInterval(replayTimer);
       isServer.closeAllConnections();
       proxyServer.closeAllConnections();
       await Promise.all([new Promise((r) => isServer.close(r)), new Promise((r) => proxyServer.close(r))]);

@@ -1,6 +1,6 @@
 /**
  * Consumer side: an information system's SOAP request in, the provider's verified answer out.
- * readMessage → checkClient → resolveProvider → signRequest → logRequest → sendToProvider →
+ * readMessage → checkClient → resolveProvider → checkClientReplay → signRequest → logRequest → sendToProvider →
  * verifyResponse → logResponse → returnToClient.
  */
 import { MiisError } from '../../core/errors.js';
@@ -49,6 +49,13 @@ export function resolveProvider(view: ConfView, header: XRoadHeader): GlobalConf
   if (node === undefined) throw new MiisError('Server.ClientProxy.UnknownService', `${service} (ningún nodo lo atiende)`);
   if (isRevoked(view.conf, node.authCertSha256)) throw new MiisError('Server.ClientProxy.SslAuthenticationFailed', `${node.name}: certificado TLS revocado`);
   return node;
+}
+
+/** The IS must not reuse a message id within the replay window (remembered across restarts), checked before anything is signed or sent. */
+export function checkClientReplay(ctx: NodeContext, header: XRoadHeader): void {
+  if (ctx.clientReplay !== undefined && !ctx.clientReplay.accept(formatClientId(header.client), header.id, ctx.now().getTime())) {
+    throw new MiisError('Server.ClientProxy.DuplicateMessage', header.id);
+  }
 }
 
 export function signRequest(ctx: NodeContext, request: SoapMessage): string {
@@ -125,6 +132,7 @@ export async function processClientRequest(ctx: NodeContext, raw: Buffer): Promi
   ctx.evidence?.check('Server.ClientProxy.TimestampUnavailable');
   if (isClientMetaservice(header.service)) return { response: answerListClientsSoap(view, request), request, fault: false };
   const provider = resolveProvider(view, header);
+  checkClientReplay(ctx, header);
   const signature = signRequest(ctx, request);
   await ctx.log.append(logRecord(ctx, request, header, 'request', signature, ctx.signerSha256));
   const reply = await sendToProvider(ctx, view, provider, request, signature);

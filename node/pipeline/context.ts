@@ -17,9 +17,11 @@ export interface NodeLimits {
   readonly maxMessageBytes: number;
   /** How long the client node waits for the provider node. */
   readonly peerTimeoutMs: number;
+  /** How long a (client, message id) pair is remembered to refuse replays (kept in node.db). */
+  readonly replayWindowMs: number;
 }
 
-export const DEFAULT_LIMITS: NodeLimits = { maxMessageBytes: 2 * 1024 * 1024, peerTimeoutMs: 30_000 };
+export const DEFAULT_LIMITS: NodeLimits = { maxMessageBytes: 2 * 1024 * 1024, peerTimeoutMs: 30_000, replayWindowMs: 10 * 60_000 };
 
 export interface NodeContext {
   readonly now: () => Date;
@@ -34,7 +36,10 @@ export interface NodeContext {
   readonly log: MessageLog;
   readonly peers: PeerClient;
   readonly backends: BackendClient;
+  /** Provider side: peers' message ids already seen. */
   readonly replay: ReplayGuard;
+  /** Consumer side: the IS's message ids already forwarded (absent = not checked). */
+  readonly clientReplay?: ReplayGuard | undefined;
   readonly limits: NodeLimits;
   /** Operational log line (never payloads, keys or passwords). */
   readonly info: (line: string) => void;

@@ -47,7 +47,17 @@ export interface LocalSnapshot {
   readonly acl: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
+/** Duplicate-message memory kept in node.db (scope 'server': peers' requests; 'client': the IS's). */
+export interface ReplayMemory {
+  /** False when (client, id) was already seen and its window has not expired; otherwise remembers it. */
+  accept(client: string, messageId: string, nowMs: number): boolean;
+  /** Delete expired rows; returns how many. */
+  prune(nowMs: number): number;
+  readonly size: number;
+}
+
 export interface LocalStore {
+  replayMemory(scope: 'client' | 'server', windowMs: number): ReplayMemory;
   readonly initialized: boolean;
   saveSettings(s: NodeSettings): void;
   settings(): NodeSettings;
@@ -138,6 +148,31 @@ export function openLocalStore(path: string): LocalStore {
         services: new Map(store.services().map((s) => [s.serviceKey, s])),
         acl,
       };
+    },
+    replayMemory(scope, windowMs) {
+      const find = db.prepare('SELECT expires_at AS e FROM seen_messages WHERE scope = ? AND client = ? AND message_id = ?');
+      const put = db.prepare('INSERT OR REPLACE INTO seen_messages (scope, client, message_id, expires_at) VALUES (?,?,?,?)');
+      const prune = db.prepare('DELETE FROM seen_messages WHERE scope = ? AND expires_at <= ?');
+      const count = db.prepare('SELECT COUNT(*) AS n FROM seen_messages WHERE scope = ?');
+      let sincePrune = 0;
+      const memory: ReplayMemory = {
+        accept(client, messageId, nowMs) {
+          const row = find.get(scope, client, messageId) as { e: number } | undefined;
+          if (row !== undefined && row.e > nowMs) return false;
+          put.run(scope, client, messageId, nowMs + windowMs);
+          sincePrune += 1;
+          if (sincePrune >= 1000) memory.prune(nowMs);
+          return true;
+        },
+        prune(nowMs) {
+          sincePrune = 0;
+          return prune.run(scope, nowMs).changes;
+        },
+        get size() {
+          return (count.get(scope) as { n: number }).n;
+        },
+      };
+      return memory;
     },
     dataVersion() {
       return db.pragma('data_version', { simple: true }) as number;

@@ -254,14 +254,14 @@ describe('fault scenarios end to end', () => {
     await expectGood();
   });
 
-  it('duplicate message id → Server.ServerProxy.DuplicateMessage', async () => {
+  it('duplicate message id → Server.ClientProxy.DuplicateMessage at the consumer (provider side: test/attack/hardening-replay)', async () => {
     const id = newId('replay');
     const first = await postSoap(inst.juntos.isUrl, personaRequest(inst.dni, { id }));
     assert.equal(first.status, 200, first.text);
-    const f = await isFault(personaRequest(inst.dni, { id }), 'Server.ServerProxy.DuplicateMessage', 'reniec');
+    const f = await isFault(personaRequest(inst.dni, { id }), 'Server.ClientProxy.DuplicateMessage', 'juntos');
     assert.match(f.faultString, new RegExp(id));
-    // the first exchange is logged in full; the replay only as Juntos's outgoing request
-    assert.deepEqual(directions(inst.juntos, id), ['request', 'response', 'request']);
+    // the first exchange is logged in full; the replay is refused before it is signed or logged
+    assert.deepEqual(directions(inst.juntos, id), ['request', 'response']);
     assert.deepEqual(directions(inst.reniec, id), ['request', 'response']);
     await expectGood();
   });
