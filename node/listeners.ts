@@ -57,8 +57,8 @@ function reportFault(ctx: NodeContext, side: 'client' | 'server', err: unknown, 
 }
 
 export interface IsServerOptions {
-  readonly host: string;
-  readonly port: number;
+  /** The configured public IS address (node settings), written into served WSDL as soap:address. */
+  readonly publicUrl: string;
   readonly wsdlDir: string;
   readonly health: () => unknown;
 }
@@ -68,7 +68,7 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
     const url = new URL(req.url ?? '/', 'http://node');
     if (req.method === 'GET' && url.pathname === '/health') return sendJson(res, 200, opts.health());
     if (req.method === 'GET' && url.pathname === '/listClients') return serveListClients(ctx, res, url, req.headers.accept);
-    if (req.method === 'GET' && url.pathname.startsWith('/wsdl/')) return serveWsdl(res, opts, req, url.pathname.slice(6));
+    if (req.method === 'GET' && url.pathname.startsWith('/wsdl/')) return serveWsdl(res, opts, url.pathname.slice(6));
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'Use POST con un mensaje SOAP (o GET /wsdl/<archivo>, GET /health)' });
     let raw: Buffer | undefined;
     try {
@@ -99,16 +99,16 @@ function serveListClients(ctx: NodeContext, res: ServerResponse, url: URL, accep
   res.end(out.body);
 }
 
-async function serveWsdl(res: ServerResponse, opts: IsServerOptions, req: IncomingMessage, file: string): Promise<void> {
+async function serveWsdl(res: ServerResponse, opts: IsServerOptions, file: string): Promise<void> {
   if (!WSDL_FILE.test(file)) return sendJson(res, 404, { error: `No existe el archivo «${file.slice(0, 100)}»` });
   let text: string;
   try {
     text = await readFile(join(opts.wsdlDir, file), 'utf8');
   } catch {
-    return sendJson(res, 404, { error: `No existe el archivo «${file}»` });
+    return sendJson(res, 404, { error: 'No existe el archivo' });
   }
-  const host = req.headers.host ?? `${opts.host}:${opts.port}`;
-  const body = Buffer.from(text.split(WSDL_PLACEHOLDER).join(`http://${host}/`), 'utf8');
+  // never from the Host header: a served document reflects no request input
+  const body = Buffer.from(text.split(WSDL_PLACEHOLDER).join(opts.publicUrl), 'utf8');
   res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8', 'content-length': body.length });
   res.end(body);
 }

@@ -9,7 +9,7 @@ import type { NodeContext, NodeLimits } from './pipeline/context.js';
 import { DEFAULT_LIMITS } from './pipeline/context.js';
 import { createGlobalConfClient } from './conf/global-conf-client.js';
 import { createBackendClient, createPeerClient } from './outbound/http-pools.js';
-import { openLocalStore, type LocalSnapshot } from './store/local-store.js';
+import { isPublicUrlOf, openLocalStore, type LocalSnapshot } from './store/local-store.js';
 import { openNodeEvidence } from './evidence/index.js';
 import { loadEvidenceSettings, type EvidenceSettings } from './evidence/settings.js';
 import { nodePaths, WSDL_DIR } from './store/paths.js';
@@ -139,7 +139,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       ocsp: ocsp.health(),
     };
   };
-  const isServer = createIsServer(ctx, { host: settings.isHost, port: settings.isPort, wsdlDir: opts.wsdlDir ?? WSDL_DIR, health });
+  const isServer = createIsServer(ctx, { publicUrl: isPublicUrlOf(settings), wsdlDir: opts.wsdlDir ?? WSDL_DIR, health });
   const proxyServer = createProxyServer(ctx, { keyPem: authKey, certPem: authCert, caPems: conf.latest()?.conf.trustedCas ?? [] });
   conf.onChange((v) => {
     reloadProxyTls(proxyServer, { keyPem: authKey, certPem: authCert, caPems: v.conf.trustedCas });

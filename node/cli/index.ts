@@ -11,7 +11,7 @@ import { formatClientId, formatMemberId, parseClientId, parseServiceId, serviceK
 import { validateRuc } from '../../core/peru-ids.js';
 import { KEY_ALGORITHMS, certMatchesKey, certificateInfo, createCsr, generateKeyPair, type KeyAlgorithm } from '../../core/pki.js';
 import { verifyGlobalConf } from '../../core/global-conf.js';
-import { openLocalStore, type LocalStore } from '../store/local-store.js';
+import { checkPublicUrl, openLocalStore, type LocalStore } from '../store/local-store.js';
 import { openCliLog, readLocalConf, registerEvidenceCommands, runLogVerify } from './evidence.js';
 import { importSigningCert, startSigningKeyRotation } from '../certs/signing-rotation.js';
 import { startNode } from '../main.js';
@@ -73,9 +73,12 @@ function buildProgram(io: CliIo): Command {
     .option('--proxy-host <ip>', 'dirección para otros nodos (TLS mutuo)', '127.0.0.1')
     .option('--proxy-port <puerto>', 'puerto para otros nodos (TLS mutuo)', '5500')
     .option('--key-algorithm <algoritmo>', `algoritmo de las claves: ${KEY_ALGORITHMS.join(' | ')}`, 'ecdsa-p256')
+    .option('--is-public-url <url>', 'dirección con la que los sistemas de información llegan al nodo, publicada en los WSDL servidos (por omisión http://<is-host>:<is-port>/)')
     .addHelpText('after', '\nEjemplo:\n  miis-node init --dir ./var/reniec --instance PE --class GOB --code 20295613620 --name RENIEC --node-name reniec\n')
-    .action(async (o: Dir & { instance: string; class: string; code: string; name: string; nodeName: string; isHost: string; isPort: string; proxyHost: string; proxyPort: string; keyAlgorithm: string }) => {
+    .action(async (o: Dir & { instance: string; class: string; code: string; name: string; nodeName: string; isHost: string; isPort: string; proxyHost: string; proxyPort: string; keyAlgorithm: string; isPublicUrl?: string }) => {
       const ruc = validateRuc(o.code);
+      const isPublicUrl = o.isPublicUrl === undefined ? undefined : checkPublicUrl(o.isPublicUrl);
+      if (o.isPublicUrl !== undefined && isPublicUrl === undefined) throw new MiisError('Config.InvalidInput', `«${o.isPublicUrl.slice(0, 100)}» no es una URL http(s) válida (sin usuario, consulta ni fragmento)`);
       const member = parseClientId(`${o.instance}/${o.class}/${ruc}`);
       parseClientId(`${o.instance}/${o.class}/${o.nodeName}`); // same character rules for the node name
       const alg = parseChoice<KeyAlgorithm>(o.keyAlgorithm, KEY_ALGORITHMS, 'algoritmo de clave');
@@ -87,7 +90,7 @@ function buildProgram(io: CliIo): Command {
         store.saveSettings({
           instance: member.instance, memberClass: member.memberClass, memberCode: member.memberCode, memberName: o.name, nodeName: o.nodeName,
           isHost: o.isHost, isPort: parseInteger(o.isPort, 'puerto', 0, 65535), proxyHost: o.proxyHost,
-          proxyPort: parseInteger(o.proxyPort, 'puerto', 0, 65535), keyAlgorithm: alg,
+          proxyPort: parseInteger(o.proxyPort, 'puerto', 0, 65535), keyAlgorithm: alg, isPublicUrl,
         });
       } finally {
         store.close();

@@ -19,6 +19,28 @@ export interface NodeSettings {
   readonly proxyPort: number;
   readonly centralUrl?: string | undefined;
   readonly keyAlgorithm: string;
+  /** The IS-facing address published in served WSDL (soap:address); default http://<isHost>:<isPort>/. */
+  readonly isPublicUrl?: string | undefined;
+}
+
+/** The address served WSDL documents name: the configured one, never anything from the request. */
+export function isPublicUrlOf(s: Pick<NodeSettings, 'isHost' | 'isPort' | 'isPublicUrl'>): string {
+  if (s.isPublicUrl !== undefined) return s.isPublicUrl;
+  const host = s.isHost.includes(':') ? `[${s.isHost}]` : s.isHost;
+  return `http://${host}:${s.isPort}/`;
+}
+
+/** A public IS URL as stored: http(s), no credentials, query or fragment, normalised by the URL parser, ends with '/'. */
+export function checkPublicUrl(text: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return undefined;
+  }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.username !== '' || u.password !== '' || u.search !== '' || u.hash !== '') return undefined;
+  const href = u.href.endsWith('/') ? u.href : `${u.href}/`;
+  return /^[A-Za-z0-9:/.\-_~%[\]]+$/.test(href) ? href : undefined;
 }
 
 export interface LocalService {
@@ -89,6 +111,7 @@ export function openLocalStore(path: string): LocalStore {
       isHost: m.get('isHost') ?? '127.0.0.1', isPort: Number(m.get('isPort') ?? 8080),
       proxyHost: m.get('proxyHost') ?? '127.0.0.1', proxyPort: Number(m.get('proxyPort') ?? 5500),
       centralUrl: m.get('centralUrl'), keyAlgorithm: m.get('keyAlgorithm') ?? 'ecdsa-p256',
+      isPublicUrl: m.get('isPublicUrl'),
     };
   };
   const store: LocalStore = {
