@@ -31,6 +31,8 @@ export const FAULTS = {
   'Client.InvalidHeaderField': { http: 500, message: 'La cabecera {detail} no es válida' },
   'Client.InvalidClientIdentifier': { http: 500, message: 'El identificador de cliente no es válido: {detail}' },
   'Client.InvalidServiceIdentifier': { http: 500, message: 'El identificador de servicio no es válido: {detail}' },
+  'Client.ForbiddenHeader': { http: 500, message: 'La cabecera {detail} la agregan los nodos; el sistema de información no debe enviarla' },
+  'Client.ControlCharacter': { http: 500, message: 'La cabecera {detail} contiene caracteres de control (no se admiten en identificadores ni valores de cabecera)' },
   'Client.InvalidProtocolVersion': { http: 500, message: 'Versión de protocolo no admitida: {detail}. Use 4.0' },
   // --- Server.ClientProxy.*: the consumer's node --------------------------------------------
   'Server.ClientProxy.UnknownClient': { http: 500, message: 'El cliente {detail} no está registrado en este nodo' },
