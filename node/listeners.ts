@@ -56,6 +56,15 @@ function reportFault(ctx: NodeContext, side: 'client' | 'server', err: unknown, 
   return e;
 }
 
+/**
+ * Slow clients (Slowloris) on both listeners: headers and the whole request must arrive within
+ * the limits, checked every `connectionsCheckingIntervalMs`; settings in NodeLimits.
+ */
+function slowClientOptions(ctx: NodeContext): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+  const l = ctx.limits;
+  return { headersTimeout: Math.min(l.headersTimeoutMs, l.requestTimeoutMs), requestTimeout: l.requestTimeoutMs, connectionsCheckingInterval: l.connectionsCheckingIntervalMs };
+}
+
 export interface IsServerOptions {
   /** The configured public IS address (node settings), written into served WSDL as soap:address. */
   readonly publicUrl: string;
@@ -85,8 +94,8 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
       sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
     }
   };
-  const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => void handle(req, res));
-  server.keepAliveTimeout = 60_000;
+  const server = createServer({ maxHeaderSize: 16 * 1024, ...slowClientOptions(ctx) }, (req, res) => void handle(req, res));
+  server.keepAliveTimeout = ctx.limits.keepAliveTimeoutMs;
   return server;
 }
 
@@ -166,8 +175,9 @@ export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): H
   };
   const server = createHttpsServer({
     ...proxyTlsOptions(opts), requestCert: true, rejectUnauthorized: true, maxHeaderSize: 16 * 1024,
+    ...slowClientOptions(ctx), handshakeTimeout: ctx.limits.handshakeTimeoutMs,
   }, (req, res) => void handle(req, res));
-  server.keepAliveTimeout = 60_000;
+  server.keepAliveTimeout = ctx.limits.keepAliveTimeoutMs;
   return server;
 }
 

@@ -19,9 +19,22 @@ export interface NodeLimits {
   readonly peerTimeoutMs: number;
   /** How long a (client, message id) pair is remembered to refuse replays (kept in node.db). */
   readonly replayWindowMs: number;
+  /** Both listeners: a request's headers must arrive within this time (slow clients are shed). */
+  readonly headersTimeoutMs: number;
+  /** Both listeners: the whole request (headers and body) must arrive within this time. */
+  readonly requestTimeoutMs: number;
+  /** Both listeners: an idle keep-alive connection is closed after this time. */
+  readonly keepAliveTimeoutMs: number;
+  /** How often the listeners look for connections past those timeouts. */
+  readonly connectionsCheckingIntervalMs: number;
+  /** Node-to-node port: the TLS handshake must finish within this time. */
+  readonly handshakeTimeoutMs: number;
 }
 
-export const DEFAULT_LIMITS: NodeLimits = { maxMessageBytes: 2 * 1024 * 1024, peerTimeoutMs: 30_000, replayWindowMs: 10 * 60_000 };
+export const DEFAULT_LIMITS: NodeLimits = {
+  maxMessageBytes: 2 * 1024 * 1024, peerTimeoutMs: 30_000, replayWindowMs: 10 * 60_000,
+  headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, connectionsCheckingIntervalMs: 1_000, handshakeTimeoutMs: 10_000,
+};
 
 export interface NodeContext {
   readonly now: () => Date;
