@@ -16,6 +16,7 @@ import { openCliLog, readLocalConf, registerEvidenceCommands, runLogVerify } fro
 import { importSigningCert, startSigningKeyRotation } from '../certs/signing-rotation.js';
 import { startNode } from '../main.js';
 import { nodePaths } from '../store/paths.js';
+import { DEFAULT_LIMITS, SERVICE_TIMEOUT_MARGIN_MS, maxServiceTimeoutMs } from '../pipeline/context.js';
 import { registerNodeAccessCommands } from './access-request.js';
 import { adapterFromCliOptions, describeAdapter, redactSecrets, type AdapterCliOptions } from '../adapters/settings.js';
 
@@ -197,12 +198,15 @@ function buildProgram(io: CliIo): Command {
     .option('--sql-config <archivo>', 'configuración JSON del adaptador sql (base de datos, consulta, elementos, atributos derivados y sensibles)')
     .option('--backend-ca <archivo>', 'certificado PEM de la CA del backend https (adaptador proxy)')
     .option('--max-response <bytes>', 'tamaño máximo de la respuesta del backend (adaptador proxy)')
-    .option('--timeout <ms>', 'tiempo máximo de respuesta del backend', '30000')
+    .option('--timeout <ms>', `tiempo máximo de respuesta del backend; menor que la espera de los nodos clientes menos ${SERVICE_TIMEOUT_MARGIN_MS / 1000} s (hasta ${maxServiceTimeoutMs(DEFAULT_LIMITS)})`, '20000')
     .option('--wsdl <archivo>', 'WSDL del servicio en la carpeta wsdl/ (p. ej. reniec.wsdl)')
     .action(async (id: string, o: Dir & AdapterCliOptions & { timeout: string; wsdl?: string }) => {
       const sid = parseServiceId(id);
       const { backendUrl, adapter, summary } = adapterFromCliOptions(o, (url) => parseHttpUrl(url, 'URL del backend', ['http:', 'https:']));
       const timeoutMs = parseInteger(o.timeout, 'tiempo máximo', 100, 600_000);
+      if (timeoutMs > maxServiceTimeoutMs(DEFAULT_LIMITS)) {
+        throw new MiisError('Config.InvalidInput', `el tiempo máximo del backend (${timeoutMs} ms) debe ser menor que la espera de los nodos clientes (${DEFAULT_LIMITS.peerTimeoutMs} ms) menos un margen de ${SERVICE_TIMEOUT_MARGIN_MS} ms: use como mucho ${maxServiceTimeoutMs(DEFAULT_LIMITS)} ms, para que un backend lento se informe como falla del proveedor y no como falla de la red`);
+      }
       if (o.wsdl !== undefined && !/^[A-Za-z0-9._-]{1,100}\.wsdl$/.test(o.wsdl)) throw new MiisError('Config.InvalidInput', `nombre de WSDL no válido: «${o.wsdl}»`);
       await withStore(o.dir, (store) => {
         const own = formatClientId({ instance: sid.instance, memberClass: sid.memberClass, memberCode: sid.memberCode, subsystemCode: sid.subsystemCode });

@@ -36,6 +36,14 @@ export const DEFAULT_LIMITS: NodeLimits = {
   headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, connectionsCheckingIntervalMs: 1_000, handshakeTimeoutMs: 10_000,
 };
 
+/** A provider's service timeout stays this much below the peer timeout (the client node's wait). */
+export const SERVICE_TIMEOUT_MARGIN_MS = 5_000;
+
+/** The longest backend timeout a provider uses: peer timeout minus the margin, at least 100 ms (clamped at runtime). */
+export function maxServiceTimeoutMs(limits: Pick<NodeLimits, 'peerTimeoutMs'>): number {
+  return Math.max(100, limits.peerTimeoutMs - SERVICE_TIMEOUT_MARGIN_MS - 1);
+}
+
 export interface NodeContext {
   readonly now: () => Date;
   readonly settings: NodeSettings;

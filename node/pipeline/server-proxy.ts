@@ -4,7 +4,7 @@
  * callService → signResponse → logResponse → reply. Metaservices skip authorize/checkTrama and are
  * answered by the node itself (node/metaservices.ts).
  */
-import { MiisError } from '../../core/errors.js';
+import { MiisError, toMiisError } from '../../core/errors.js';
 import type { GlobalConfAgreement } from '../../core/global-conf-model.js';
 import { formatClientId, formatMemberId, formatServiceId, serviceKey } from '../../core/identifiers.js';
 import type { XmlElement } from '../../core/xml.js';
@@ -15,8 +15,8 @@ import { WSDL_DIR } from '../store/paths.js';
 import { createProxyAdapter } from '../adapters/proxy.js';
 import { validateTrama } from './trama-validation.js';
 import { signDetached, verifyDetached } from '../../core/signature.js';
-import { addRequestHash, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
-import type { NodeContext } from './context.js';
+import { addRequestHash, faultFromError, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
+import { maxServiceTimeoutMs, type NodeContext } from './context.js';
 import type { ConfView } from '../conf/global-conf-client.js';
 import type { LocalService } from '../store/local-store.js';
 import type { LogRecord } from '../evidence/message-log.js';
@@ -130,6 +130,15 @@ export async function callService(ctx: NodeContext, service: LocalService, reque
   return adapter.call(request);
 }
 
+/**
+ * The backend must give up before the client node does, so a silent backend is reported as this
+ * node's ServiceTimeout and not as the client's Timeout blaming the provider's node.
+ */
+export function clampTimeout(ctx: NodeContext, service: LocalService): LocalService {
+  const max = maxServiceTimeoutMs(ctx.limits);
+  return service.timeoutMs < max ? service : { ...service, timeoutMs: max };
+}
+
 export function signResponse(ctx: NodeContext, request: SoapMessage, response: SoapMessage): { raw: Buffer; signature: string } {
   const raw = addRequestHash(response, request.raw);
   return { raw, signature: signDetached(raw, ctx.signer) };
@@ -156,9 +165,22 @@ export async function processProviderRequest(ctx: NodeContext, body: Buffer, con
   const access = isProviderMetaservice(header.service) ? undefined : authorize(ctx, view, header);
   if (access !== undefined) checkTrama(request, access.agreement);
   await ctx.log.append(logRecord(ctx, header, 'request', request.raw, signed.signature.toString('utf8'), signerSha));
-  const response = access === undefined
-    ? answerProviderMetaservice(ctx, view, request, ctx.wsdlDir ?? WSDL_DIR)
-    : await callService(ctx, access.service, request);
+  let response: SoapMessage;
+  try {
+    response = access === undefined
+      ? answerProviderMetaservice(ctx, view, request, ctx.wsdlDir ?? WSDL_DIR)
+      : await callService(ctx, clampTimeout(ctx, access.service), request);
+  } catch (err) {
+    // the request is logged: so is the fault this node answers with (same bytes, same faultDetail)
+    const e = toMiisError(err, 'Server.ServerProxy.InternalError');
+    const fault = faultFromError(e);
+    try {
+      await ctx.log.append(logRecord(ctx, header, 'response', fault, signDetached(fault, ctx.signer), ctx.signerSha256, e.code));
+    } catch {
+      // the fault still reaches the client (and the fault log) if the message log is unavailable
+    }
+    throw e;
+  }
   const out = signResponse(ctx, request, response);
   await ctx.log.append(logRecord(ctx, header, 'response', out.raw, out.signature, ctx.signerSha256, response.fault?.faultCode));
   return encodeSignedMessage(out.raw, out.signature) as { body: Buffer; contentType: string };

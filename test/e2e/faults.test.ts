@@ -279,7 +279,7 @@ describe('fault scenarios end to end', () => {
     await expectGood();
   });
 
-  it('backend down → ServiceFailed; backend silent → ServiceTimeout (RENIEC logged the request only)', async () => {
+  it('backend down → ServiceFailed; backend silent → ServiceTimeout (RENIEC logged the request and the fault it answered)', async () => {
     const setBackend = async (url: string, timeout: string): Promise<void> => {
       const r = await runCli(runNodeCli, ['service', 'add', CONSULTAR_PERSONA, '--backend', url, '--timeout', timeout, '--wsdl', 'reniec.wsdl', '--dir', reniecDir]);
       assert.equal(r.code, 0, r.stderr);
@@ -290,7 +290,7 @@ describe('fault scenarios end to end', () => {
       const f = expectFault(res, code);
       expectLogged(inst.reniec, f);
       assert.deepEqual(directions(inst.juntos, id), ['request']);
-      assert.deepEqual(directions(inst.reniec, id), ['request']);
+      assert.deepEqual(directions(inst.reniec, id), ['request', `response:${code}`]);
     };
     try {
       await scenario(`http://127.0.0.1:${await freePort()}/`, '10000', 'Server.ServerProxy.ServiceFailed');
