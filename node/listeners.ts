@@ -44,11 +44,24 @@ function describeMessage(raw: Buffer | undefined, contentType: string | undefine
   }
 }
 
-function reportFault(ctx: NodeContext, side: 'client' | 'server', err: unknown, fallback: 'Server.ClientProxy.InternalError' | 'Server.ServerProxy.InternalError', about: FaultContext = {}): MiisError {
+/**
+ * Who caused a fault as the network sees it, for the fault budget: the IS's address, or the
+ * peer's TLS certificate. Never a value from the message (an IS could claim any client id).
+ */
+function sourceOf(req: IncomingMessage): string {
+  const socket = req.socket as TLSSocket;
+  if (typeof socket.getPeerX509Certificate === 'function') {
+    const sha = peerSha(socket);
+    return sha === undefined ? 'tls:sin-certificado' : `tls:${sha.slice(0, 16)}`;
+  }
+  return `ip:${req.socket.remoteAddress ?? 'desconocida'}`;
+}
+
+function reportFault(ctx: NodeContext, side: 'client' | 'server', err: unknown, fallback: 'Server.ClientProxy.InternalError' | 'Server.ServerProxy.InternalError', about: FaultContext, source: string): MiisError {
   const e = toMiisError(err, fallback);
   const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
   try {
-    ctx.log.recordFault({ faultId: e.faultId, code: e.code, side, at: ctx.now(), ...about, detail: `${e.message}${cause}`.slice(0, 2000) });
+    ctx.log.recordFault({ faultId: e.faultId, code: e.code, side, at: ctx.now(), ...about, detail: `${e.message}${cause}`.slice(0, 2000) }, source);
   } catch {
     // the fault still reaches the caller even if the log is unavailable
   }
@@ -90,7 +103,7 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
       const result = await processClientRequest(ctx, raw);
       sendXml(res, result.fault ? 500 : 200, result.response);
     } catch (err) {
-      const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', describeMessage(raw, 'text/xml', ctx.limits.maxMessageBytes));
+      const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', describeMessage(raw, 'text/xml', ctx.limits.maxMessageBytes), sourceOf(req));
       sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
     }
   };
@@ -168,7 +181,7 @@ export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): H
       res.writeHead(200, { 'content-type': out.contentType, 'content-length': out.body.length });
       res.end(out.body);
     } catch (err) {
-      const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', describeMessage(body, req.headers['content-type'], ctx.limits.maxMessageBytes));
+      const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', describeMessage(body, req.headers['content-type'], ctx.limits.maxMessageBytes), sourceOf(req));
       // an unread body (unknown peer, too large) is not drained: the connection is closed instead
       sendXml(res, e.httpStatus, faultFromError(e), !peerChecked || e.code === 'Client.MessageTooLarge');
     }

@@ -48,4 +48,15 @@ export const MESSAGE_LOG_MIGRATIONS: readonly Migration[] = [
     up: `CREATE TABLE IF NOT EXISTS archives (idx INTEGER PRIMARY KEY, manifest TEXT NOT NULL, manifest_sha256 TEXT NOT NULL,
       file TEXT NOT NULL, file_sha256 TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, created_at TEXT NOT NULL)`,
   },
+  {
+    version: 4,
+    note: 'fault budget: faults per source and minute, stored and suppressed (message-log.ts recordFault)',
+    up: `
+      CREATE TABLE IF NOT EXISTS fault_budget (
+        source TEXT NOT NULL, minute TEXT NOT NULL, stored INTEGER NOT NULL, suppressed INTEGER NOT NULL,
+        aggregate_id TEXT, PRIMARY KEY (source, minute)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS faults_at ON faults (at);
+    `,
+  },
 ];
