@@ -111,10 +111,31 @@ export function authorize(ctx: NodeContext, view: ConfView, header: XRoadHeader)
   return { service: local.services.get(serviceKey(header.service)) as LocalService, agreement: decision.agreement };
 }
 
-/** The agreement's maximum number of identifiers and minimum validations (node/trama-validation.ts), before any backend call. */
-export function checkTrama(request: SoapMessage, agreement: GlobalConfAgreement): void {
+function adapterKind(service: LocalService): string {
+  try {
+    return (JSON.parse(service.adapter ?? '{}') as { kind?: string }).kind ?? 'proxy';
+  } catch {
+    return 'proxy';
+  }
+}
+
+/**
+ * The agreement's maximum number of identifiers and minimum validations (node/trama-validation.ts),
+ * before any backend call. Adapters receive identifiers only in canonical form: the sql adapter
+ * reads the parsed request, whose identifier values are replaced by their canonical form (it binds
+ * those); the proxy adapter forwards the signed bytes unchanged, so a non-canonical spelling is
+ * refused for it (never re-serialised).
+ */
+export function checkTrama(request: SoapMessage, agreement: GlobalConfAgreement, service?: LocalService): void {
   const verdict = validateTrama(request.payload as XmlElement, agreement);
   if (!verdict.ok) throw new MiisError(verdict.code, verdict.detail);
+  if (verdict.rewrites.length === 0) return;
+  const sql = service !== undefined && adapterKind(service) === 'sql';
+  if (!sql) {
+    const r = verdict.rewrites[0] as (typeof verdict.rewrites)[number];
+    throw new MiisError('Server.ServerProxy.ValidationFailed', `campo «${r.field}»: «${r.element.text.slice(0, 40)}» no está en forma canónica; envíe ${r.canonical}`);
+  }
+  for (const r of verdict.rewrites) r.element.text = r.canonical;
 }
 
 /** Answer through the service's adapter (node/adapters.ts): proxy to the backend or the declarative sql adapter. */
@@ -163,7 +184,7 @@ export async function processProviderRequest(ctx: NodeContext, body: Buffer, con
   checkReplay(ctx, header);
   // metaservices (listMethods, allowedMethods, getWsdl) are answered by this node and need no agreement
   const access = isProviderMetaservice(header.service) ? undefined : authorize(ctx, view, header);
-  if (access !== undefined) checkTrama(request, access.agreement);
+  if (access !== undefined) checkTrama(request, access.agreement, access.service);
   await ctx.log.append(logRecord(ctx, header, 'request', request.raw, signed.signature.toString('utf8'), signerSha));
   let response: SoapMessage;
   try {
