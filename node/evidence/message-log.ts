@@ -107,7 +107,7 @@ export function hashRecord(prevHash: string, r: LogRecord): string {
 }
 
 /** Fault rows kept per source (IS address, peer certificate) and minute; the rest are counted. */
-export const DEFAULT_FAULTS_PER_MINUTE = 20;
+export const DEFAULT_FAULTS_PER_MINUTE = 300;
 
 export interface FaultBudgetRow {
   readonly source: string;
