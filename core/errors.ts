@@ -31,6 +31,8 @@ export const FAULTS = {
   'Client.InvalidHeaderField': { http: 500, message: 'La cabecera {detail} no es válida' },
   'Client.InvalidClientIdentifier': { http: 500, message: 'El identificador de cliente no es válido: {detail}' },
   'Client.InvalidServiceIdentifier': { http: 500, message: 'El identificador de servicio no es válido: {detail}' },
+  'Client.ForbiddenHeader': { http: 500, message: 'La cabecera {detail} la agregan los nodos; el sistema de información no debe enviarla' },
+  'Client.ControlCharacter': { http: 500, message: 'La cabecera {detail} contiene caracteres de control (no se admiten en identificadores ni valores de cabecera)' },
   'Client.InvalidProtocolVersion': { http: 500, message: 'Versión de protocolo no admitida: {detail}. Use 4.0' },
   // --- Server.ClientProxy.*: the consumer's node --------------------------------------------
   'Server.ClientProxy.UnknownClient': { http: 500, message: 'El cliente {detail} no está registrado en este nodo' },
@@ -43,6 +45,7 @@ export const FAULTS = {
   'Server.ClientProxy.IncorrectCertificate': { http: 500, message: 'El certificado de firma de la respuesta no corresponde al proveedor: {detail}' },
   'Server.ClientProxy.InconsistentResponse': { http: 500, message: 'La respuesta no corresponde a la solicitud: {detail}' },
   'Server.ClientProxy.InvalidResponse': { http: 500, message: 'La respuesta del nodo proveedor no es válida: {detail}' },
+  'Server.ClientProxy.DuplicateMessage': { http: 500, message: 'El identificador de mensaje {detail} ya fue usado por este cliente: use uno nuevo en cada solicitud' },
   'Server.ClientProxy.InternalError': { http: 500, message: 'Error interno del nodo cliente (referencia en el registro)' },
   'Server.ClientProxy.TimestampUnavailable': { http: 500, message: 'El nodo cliente no acepta intercambios: su registro de mensajes lleva demasiado tiempo sin sello de tiempo ({detail})' },
   // --- Server.ServerProxy.*: the provider's node --------------------------------------------

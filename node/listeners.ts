@@ -15,9 +15,8 @@ import { processClientRequest } from './pipeline/client-proxy.js';
 import type { ExchangeFacts, NodeContext } from './pipeline/context.js';
 import { certDerSha256 } from './outbound/http-pools.js';
 import { readBody, sendJson, sendXml } from '../runtime/http-reply.js';
-import { processProviderRequest } from './pipeline/server-proxy.js';
+import { decodeProviderMessage, processProviderRequest, verifyPeerIsNode } from './pipeline/server-proxy.js';
 import { answerListClientsHttp } from './pipeline/metaservices.js';
-import { decodeSignedMessage } from './pipeline/signed-message.js';
 
 const WSDL_FILE = /^[A-Za-z0-9._-]{1,100}\.(wsdl|xsd)$/;
 export const WSDL_PLACEHOLDER = 'http://localhost:8080/';
@@ -33,11 +32,12 @@ interface FaultContext {
  * ExchangeFacts once it has read one): which message a fault was about, so the fault log can be
  * searched by message id, client and service. A message that cannot be read yields nothing.
  */
-function describeMessage(raw: Buffer | undefined, contentType: string | undefined): FaultContext {
+function describeMessage(raw: Buffer | undefined, contentType: string | undefined, maxBytes: number): FaultContext {
   if (raw === undefined) return {};
   try {
-    const message = contentType?.startsWith('multipart/') === true ? decodeSignedMessage(raw, contentType, 'Server.ServerProxy.InvalidMessage').message : raw;
-    const header = readSoapMessage(message, 'request').header;
+    // a multipart with an oversized signature part is not parsed, not even to describe it
+    const message = contentType?.startsWith('multipart/') === true ? decodeProviderMessage(raw, contentType).message : raw;
+    const header = readSoapMessage(message, 'request', { maxBytes, maxDepth: 32, maxElements: 50_000 }).header;
     if (header === undefined) return {};
     return { messageId: header.id, client: formatClientId(header.client), service: formatServiceId(header.service) };
   } catch {
@@ -45,11 +45,24 @@ function describeMessage(raw: Buffer | undefined, contentType: string | undefine
   }
 }
 
-function reportFault(ctx: NodeContext, side: 'client' | 'server', err: unknown, fallback: 'Server.ClientProxy.InternalError' | 'Server.ServerProxy.InternalError', about: FaultContext = {}): MiisError {
+/**
+ * Who caused a fault as the network sees it, for the fault budget: the IS's address, or the
+ * peer's TLS certificate. Never a value from the message (an IS could claim any client id).
+ */
+function sourceOf(req: IncomingMessage): string {
+  const socket = req.socket as TLSSocket;
+  if (typeof socket.getPeerX509Certificate === 'function') {
+    const sha = peerSha(socket);
+    return sha === undefined ? 'tls:sin-certificado' : `tls:${sha.slice(0, 16)}`;
+  }
+  return `ip:${req.socket.remoteAddress ?? 'desconocida'}`;
+}
+
+function reportFault(ctx: NodeContext, side: 'client' | 'server', err: unknown, fallback: 'Server.ClientProxy.InternalError' | 'Server.ServerProxy.InternalError', about: FaultContext, source: string): MiisError {
   const e = toMiisError(err, fallback);
   const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
   try {
-    ctx.log.recordFault({ faultId: e.faultId, code: e.code, side, at: ctx.now(), ...about, detail: `${e.message}${cause}`.slice(0, 2000) });
+    ctx.log.recordFault({ faultId: e.faultId, code: e.code, side, at: ctx.now(), ...about, detail: `${e.message}${cause}`.slice(0, 2000) }, source);
   } catch {
     // the fault still reaches the caller even if the log is unavailable
   }
@@ -61,9 +74,18 @@ function reportFault(ctx: NodeContext, side: 'client' | 'server', err: unknown, 
   return e;
 }
 
+/**
+ * Slow clients (Slowloris) on both listeners: headers and the whole request must arrive within
+ * the limits, checked every `connectionsCheckingIntervalMs`; settings in NodeLimits.
+ */
+function slowClientOptions(ctx: NodeContext): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+  const l = ctx.limits;
+  return { headersTimeout: Math.min(l.headersTimeoutMs, l.requestTimeoutMs), requestTimeout: l.requestTimeoutMs, connectionsCheckingInterval: l.connectionsCheckingIntervalMs };
+}
+
 export interface IsServerOptions {
-  readonly host: string;
-  readonly port: number;
+  /** The configured public IS address (node settings), written into served WSDL as soap:address. */
+  readonly publicUrl: string;
   readonly wsdlDir: string;
   /** Folders searched in order (the node's wsdl/ first); default [wsdlDir]. */
   readonly wsdlDirs?: readonly string[];
@@ -78,7 +100,7 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
       return sendJson(res, h.disponible === false ? 503 : 200, h); // 503: the node cannot serve (node/ops/monitor.ts)
     }
     if (req.method === 'GET' && url.pathname === '/listClients') return serveListClients(ctx, res, url, req.headers.accept);
-    if (req.method === 'GET' && url.pathname.startsWith('/wsdl/')) return serveWsdl(res, opts, req, url.pathname.slice(6));
+    if (req.method === 'GET' && url.pathname.startsWith('/wsdl/')) return serveWsdl(res, opts, url.pathname.slice(6));
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'Use POST con un mensaje SOAP (o GET /wsdl/<archivo>, GET /health)' });
     let raw: Buffer | undefined;
     const startedAt = performance.now();
@@ -95,14 +117,14 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
       ctx.metrics?.exchange({ side: 'client', startedAt, result: result.fault ? 'fault' : 'ok', ...(h === undefined ? {} : { service: formatServiceId(h.service), client: formatClientId(h.client) }) });
       sendXml(res, result.fault ? 500 : 200, result.response);
     } catch (err) {
-      const about = facts.messageId !== undefined ? facts : describeMessage(raw, 'text/xml');
-      const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', about);
+      const about = facts.messageId !== undefined ? facts : describeMessage(raw, 'text/xml', ctx.limits.maxMessageBytes);
+      const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', about, sourceOf(req));
       ctx.metrics?.exchange({ side: 'client', startedAt, result: 'error', service: about.service, client: about.client });
       sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
     }
   };
-  const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => void (ctx.metrics === undefined ? handle(req, res) : ctx.metrics.track(() => handle(req, res))));
-  server.keepAliveTimeout = 60_000;
+  const server = createServer({ maxHeaderSize: 16 * 1024, ...slowClientOptions(ctx) }, (req, res) => void (ctx.metrics === undefined ? handle(req, res) : ctx.metrics.track(() => handle(req, res))));
+  server.keepAliveTimeout = ctx.limits.keepAliveTimeoutMs;
   return server;
 }
 
@@ -115,7 +137,7 @@ function serveListClients(ctx: NodeContext, res: ServerResponse, url: URL, accep
   res.end(out.body);
 }
 
-async function serveWsdl(res: ServerResponse, opts: IsServerOptions, req: IncomingMessage, file: string): Promise<void> {
+async function serveWsdl(res: ServerResponse, opts: IsServerOptions, file: string): Promise<void> {
   if (!WSDL_FILE.test(file)) return sendJson(res, 404, { error: `No existe el archivo «${file.slice(0, 100)}»` });
   let text: string;
   try {
@@ -123,10 +145,10 @@ async function serveWsdl(res: ServerResponse, opts: IsServerOptions, req: Incomi
     if (path === undefined) throw new Error('not found');
     text = await readFile(path, 'utf8');
   } catch {
-    return sendJson(res, 404, { error: `No existe el archivo «${file}»` });
+    return sendJson(res, 404, { error: 'No existe el archivo' });
   }
-  const host = req.headers.host ?? `${opts.host}:${opts.port}`;
-  const body = Buffer.from(text.split(WSDL_PLACEHOLDER).join(`http://${host}/`), 'utf8');
+  // never from the Host header: a served document reflects no request input
+  const body = Buffer.from(text.split(WSDL_PLACEHOLDER).join(opts.publicUrl), 'utf8');
   res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8', 'content-length': body.length });
   res.end(body);
 }
@@ -135,6 +157,18 @@ export interface ProxyServerOptions {
   readonly keyPem: string;
   readonly certPem: string;
   readonly caPems: readonly string[];
+}
+
+/** TLS 1.3 cipher suites of the node-to-node port (OpenSSL names, order of preference). */
+export const PROXY_CIPHER_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
+
+/**
+ * The one definition of the node-to-node port's TLS settings: used for the first secure context
+ * and for every reload when the global configuration (trusted CAs) changes, so a reload can never
+ * widen what the port accepts (TLS 1.3 only, same cipher suites).
+ */
+export function proxyTlsOptions(opts: ProxyServerOptions): { key: string; cert: string; ca: string[]; minVersion: 'TLSv1.3'; maxVersion: 'TLSv1.3'; ciphersuites: string } {
+  return { key: opts.keyPem, cert: opts.certPem, ca: [...opts.caPems], minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphersuites: PROXY_CIPHER_SUITES };
 }
 
 const peerShaBySocket = new WeakMap<TLSSocket, string>();
@@ -156,23 +190,34 @@ export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): H
     let body: Buffer | undefined;
     const startedAt = performance.now();
     const facts: ExchangeFacts = {};
+    let peerChecked = false;
     try {
+      // who is calling is known from the TLS handshake: an unknown peer is refused before its body is read
+      const sha = peerSha(req.socket as TLSSocket);
+      verifyPeerIsNode(ctx.conf.current('Server.ServerProxy.OutdatedGlobalConf'), sha);
+      peerChecked = true;
       body = await readBody(req, ctx.limits.maxMessageBytes + 256 * 1024, 'Client.MessageTooLarge');
-      const out = await processProviderRequest(ctx, body, req.headers['content-type'], peerSha(req.socket as TLSSocket), facts);
+      const out = await processProviderRequest(ctx, body, req.headers['content-type'], sha, facts);
       ctx.metrics?.exchange({ side: 'server', startedAt, result: 'ok' }); // service and client: from the adapter call (node/ops/metrics.ts)
       res.writeHead(200, { 'content-type': out.contentType, 'content-length': out.body.length });
       res.end(out.body);
     } catch (err) {
-      const about = facts.messageId !== undefined ? facts : describeMessage(body, req.headers['content-type']);
-      const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', about);
+      const about = facts.messageId !== undefined ? facts : describeMessage(body, req.headers['content-type'], ctx.limits.maxMessageBytes);
+      const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', about, sourceOf(req));
       ctx.metrics?.exchange({ side: 'server', startedAt, result: 'error', service: about.service, client: about.client });
-      sendXml(res, e.httpStatus, faultFromError(e), e.code === 'Client.MessageTooLarge');
+      // an unread body (unknown peer, too large) is not drained: the connection is closed instead
+      sendXml(res, e.httpStatus, faultFromError(e), !peerChecked || e.code === 'Client.MessageTooLarge');
     }
   };
   const server = createHttpsServer({
-    key: opts.keyPem, cert: opts.certPem, ca: [...opts.caPems], requestCert: true, rejectUnauthorized: true,
-    minVersion: 'TLSv1.3', maxHeaderSize: 16 * 1024,
+    ...proxyTlsOptions(opts), requestCert: true, rejectUnauthorized: true, maxHeaderSize: 16 * 1024,
+    ...slowClientOptions(ctx), handshakeTimeout: ctx.limits.handshakeTimeoutMs,
   }, (req, res) => void (ctx.metrics === undefined ? handle(req, res) : ctx.metrics.track(() => handle(req, res))));
-  server.keepAliveTimeout = 60_000;
+  server.keepAliveTimeout = ctx.limits.keepAliveTimeoutMs;
   return server;
+}
+
+/** Reload the node-to-node port's trusted CAs (global configuration change) with the same TLS settings. */
+export function reloadProxyTls(server: HttpsServer, opts: ProxyServerOptions): void {
+  server.setSecureContext(proxyTlsOptions(opts));
 }

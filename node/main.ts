@@ -10,14 +10,13 @@ import type { NodeContext, NodeLimits } from './pipeline/context.js';
 import { DEFAULT_LIMITS } from './pipeline/context.js';
 import { createGlobalConfClient } from './conf/global-conf-client.js';
 import { createBackendClient, createPeerClient } from './outbound/http-pools.js';
-import { openLocalStore, type LocalSnapshot } from './store/local-store.js';
+import { isPublicUrlOf, openLocalStore, type LocalSnapshot } from './store/local-store.js';
 import { openNodeEvidence } from './evidence/index.js';
 import { loadEvidenceSettings, type EvidenceSettings } from './evidence/settings.js';
 import { nodePaths, WSDL_DIR } from './store/paths.js';
 import { readNodeConfig } from './store/node-config.js';
-import { createReplayGuard } from './pipeline/replay-guard.js';
 import { createAdapterRegistry } from './adapters/index.js';
-import { createIsServer, createProxyServer } from './listeners.js';
+import { createIsServer, createProxyServer, reloadProxyTls } from './listeners.js';
 import { createOcspChecker } from './certs/ocsp-checker.js';
 import { createSigningIdentity } from './certs/signing-rotation.js';
 import { createLogger, lineLogger, type LogFormat, type Logger } from '../runtime/log.js';
@@ -130,6 +129,16 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   }, 1000);
   localTimer.unref();
 
+  const serverReplay = store.replayMemory('server', limits.replayWindowMs);
+  const clientReplay = store.replayMemory('client', limits.replayWindowMs);
+  const pruneReplay = (): void => {
+    const t = now().getTime();
+    serverReplay.prune(t);
+    clientReplay.prune(t);
+  };
+  pruneReplay();
+  const replayTimer = setInterval(pruneReplay, 60_000);
+  replayTimer.unref();
   const backends = createBackendClient({ maxResponseBytes: limits.maxMessageBytes });
   const metrics = createNodeMetrics(settings.nodeName, {
     confAgeSeconds: () => {
@@ -152,7 +161,8 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     auth: { keyPem: authKey, certPem: authCert }, log,
     peers: { send: (address, ...rest) => metrics.wait('peer', { target: address }, () => peers.send(address, ...rest)), close: () => peers.close() },
     backends,
-    replay: createReplayGuard({ windowMs: 10 * 60_000, maxEntries: 200_000 }),
+    replay: serverReplay,
+    clientReplay,
     limits, info, evidence,
     adapters: {
       ...adapters,
@@ -176,6 +186,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     await ctx.adapters?.check(snapshot.services.values());
   } catch (err) {
     clearInterval(localTimer);
+    clearInterval(replayTimer);
     await ctx.adapters?.close();
     await backends.close();
     await log.close();
@@ -221,10 +232,10 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       ocsp: ocsp.health(),
     };
   };
-  const isServer = createIsServer(ctx, { host: settings.isHost, port: settings.isPort, wsdlDir: opts.wsdlDir ?? WSDL_DIR, wsdlDirs: [paths.wsdlDir, opts.wsdlDir ?? WSDL_DIR], health });
+  const isServer = createIsServer(ctx, { publicUrl: isPublicUrlOf(settings), wsdlDir: opts.wsdlDir ?? WSDL_DIR, wsdlDirs: [paths.wsdlDir, opts.wsdlDir ?? WSDL_DIR], health });
   const proxyServer = createProxyServer(ctx, { keyPem: authKey, certPem: authCert, caPems: conf.latest()?.conf.trustedCas ?? [] });
   conf.onChange((v) => {
-    proxyServer.setSecureContext({ key: authKey, cert: authCert, ca: [...v.conf.trustedCas] });
+    reloadProxyTls(proxyServer, { keyPem: authKey, certPem: authCert, caPems: v.conf.trustedCas });
     logger.info({ event: 'globalconf-update', serial: v.conf.serial, expiresAt: v.conf.expiresAt }, 'configuración global actualizada');
   });
   conf.start();
@@ -263,6 +274,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       closed = true;
       conf.stop();
       clearInterval(localTimer);
+      clearInterval(replayTimer);
       isServer.closeAllConnections();
       proxyServer.closeAllConnections();
       metricsServer?.closeAllConnections();

@@ -109,8 +109,21 @@ export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  if (rows.length === 0) return '(ninguno)\n';
+const VISIBLE: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * A value as it may be printed on a terminal: control characters (C0, DEL, C1), line and
+ * paragraph separators and bidirectional overrides become visible escapes (\n, \u{1b}).
+ * Logged values come from other parties and must not drive the operator's terminal.
+ */
+export function escapeForTerminal(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => VISIBLE[c] ?? `\\u{${(c.codePointAt(0) as number).toString(16)}}`);
+}
+
+/** A plain-text table; every cell is escaped for the terminal (escapeForTerminal). */
+export function formatTable(headers: readonly string[], rawRows: readonly (readonly string[])[]): string {
+  if (rawRows.length === 0) return '(ninguno)\n';
+  const rows = rawRows.map((r) => r.map(escapeForTerminal));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
   return `${[line(headers), ...rows.map(line)].join('\n')}\n`;

@@ -12,11 +12,12 @@ import { formatClientId, formatMemberId, parseClientId, parseServiceId, serviceK
 import { validateRuc } from '../../core/peru-ids.js';
 import { KEY_ALGORITHMS, certMatchesKey, certificateInfo, createCsr, generateKeyPair, type KeyAlgorithm } from '../../core/pki.js';
 import { verifyGlobalConf } from '../../core/global-conf.js';
-import { openLocalStore, type LocalStore } from '../store/local-store.js';
+import { checkPublicUrl, openLocalStore, type LocalStore } from '../store/local-store.js';
 import { openCliLog, readLocalConf, registerEvidenceCommands, runLogVerify } from './evidence.js';
 import { importSigningCert, startSigningKeyRotation } from '../certs/signing-rotation.js';
 import { startNode } from '../main.js';
 import { findWsdlFile, nodePaths, WSDL_DIR, WSDL_FILE_NAME } from '../store/paths.js';
+import { DEFAULT_LIMITS, SERVICE_TIMEOUT_MARGIN_MS, maxServiceTimeoutMs } from '../pipeline/context.js';
 import { registerNodeAccessCommands } from './access-request.js';
 import { defaultLogFormat, parseLogFormat } from '../../runtime/log.js';
 import { NODE_CONFIG_KEYS, nodeConfigPath, parseNodeConfigValue, readNodeConfig, writeNodeConfig, type NodeConfig, type NodeConfigKey } from '../store/node-config.js';
@@ -117,9 +118,12 @@ function buildProgram(io: CliIo): Command {
     .option('--proxy-host <ip>', 'dirección para otros nodos (TLS mutuo)', '127.0.0.1')
     .option('--proxy-port <puerto>', 'puerto para otros nodos (TLS mutuo)', '5500')
     .option('--key-algorithm <algoritmo>', `algoritmo de las claves: ${KEY_ALGORITHMS.join(' | ')}`, 'ecdsa-p256')
+    .option('--is-public-url <url>', 'dirección con la que los sistemas de información llegan al nodo, publicada en los WSDL servidos (por omisión http://<is-host>:<is-port>/)')
     .addHelpText('after', '\nEjemplo:\n  miis-node init --dir ./var/reniec --instance PE --class GOB --code 20295613620 --name RENIEC --node-name reniec\n')
-    .action(async (o: Dir & { instance: string; class: string; code: string; name: string; nodeName: string; isHost: string; isPort: string; proxyHost: string; proxyPort: string; keyAlgorithm: string }) => {
+    .action(async (o: Dir & { instance: string; class: string; code: string; name: string; nodeName: string; isHost: string; isPort: string; proxyHost: string; proxyPort: string; keyAlgorithm: string; isPublicUrl?: string }) => {
       const ruc = validateRuc(o.code);
+      const isPublicUrl = o.isPublicUrl === undefined ? undefined : checkPublicUrl(o.isPublicUrl);
+      if (o.isPublicUrl !== undefined && isPublicUrl === undefined) throw new MiisError('Config.InvalidInput', `«${o.isPublicUrl.slice(0, 100)}» no es una URL http(s) válida (sin usuario, consulta ni fragmento)`);
       const member = parseClientId(`${o.instance}/${o.class}/${ruc}`);
       parseClientId(`${o.instance}/${o.class}/${o.nodeName}`); // same character rules for the node name
       const alg = parseChoice<KeyAlgorithm>(o.keyAlgorithm, KEY_ALGORITHMS, 'algoritmo de clave');
@@ -131,7 +135,7 @@ function buildProgram(io: CliIo): Command {
       try {
         store.saveSettings({
           instance: member.instance, memberClass: member.memberClass, memberCode: member.memberCode, memberName: o.name, nodeName: o.nodeName,
-          ...operational, keyAlgorithm: alg,
+          ...operational, keyAlgorithm: alg, isPublicUrl,
         });
         writeNodeConfig(o.dir, operational);
       } finally {
@@ -278,12 +282,15 @@ function buildProgram(io: CliIo): Command {
     .option('--sql-config <archivo>', 'configuración JSON del adaptador sql (base de datos, consulta, elementos, atributos derivados y sensibles)')
     .option('--backend-ca <archivo>', 'certificado PEM de la CA del backend https (adaptador proxy)')
     .option('--max-response <bytes>', 'tamaño máximo de la respuesta del backend (adaptador proxy)')
-    .option('--timeout <ms>', 'tiempo máximo de respuesta del backend', '30000')
+    .option('--timeout <ms>', `tiempo máximo de respuesta del backend; menor que la espera de los nodos clientes menos ${SERVICE_TIMEOUT_MARGIN_MS / 1000} s (hasta ${maxServiceTimeoutMs(DEFAULT_LIMITS)})`, '20000')
     .option('--wsdl <archivo>', 'WSDL del servicio: un nombre en la carpeta wsdl/ del nodo o del paquete (p. ej. reniec.wsdl), o la ruta de un archivo .wsdl, que se copia en la carpeta wsdl/ del nodo')
     .action(async (id: string, o: Dir & AdapterCliOptions & { timeout: string; wsdl?: string }) => {
       const sid = parseServiceId(id);
       const { backendUrl, adapter, summary } = adapterFromCliOptions(o, (url) => parseHttpUrl(url, 'URL del backend', ['http:', 'https:']));
       const timeoutMs = parseInteger(o.timeout, 'tiempo máximo', 100, 600_000);
+      if (timeoutMs > maxServiceTimeoutMs(DEFAULT_LIMITS)) {
+        throw new MiisError('Config.InvalidInput', `el tiempo máximo del backend (${timeoutMs} ms) debe ser menor que la espera de los nodos clientes (${DEFAULT_LIMITS.peerTimeoutMs} ms) menos un margen de ${SERVICE_TIMEOUT_MARGIN_MS} ms: use como mucho ${maxServiceTimeoutMs(DEFAULT_LIMITS)} ms, para que un backend lento se informe como falla del proveedor y no como falla de la red`);
+      }
       await withStore(o.dir, (store) => {
         const wsdl = o.wsdl === undefined ? undefined : installWsdl(o.dir, o.wsdl, out);
         const own = formatClientId({ instance: sid.instance, memberClass: sid.memberClass, memberCode: sid.memberCode, subsystemCode: sid.subsystemCode });

@@ -132,6 +132,9 @@ export function createArchiver(opts: {
 
   const purge = (): void => {
     if (opts.settings.retentionDays <= 0) return;
+    // the fault log follows the same retention (faults are not archived: they reference messages)
+    const faults = log.purgeFaultsBefore(new Date(opts.now().getTime() - opts.settings.retentionDays * 86_400_000));
+    if (faults > 0) opts.info?.(`registro de fallas: ${faults} fallas antiguas purgadas`);
     const a = last();
     if (a === undefined) return;
     const cutoff = opts.now().getTime() - opts.settings.retentionDays * 86_400_000;

@@ -35,7 +35,7 @@ export function loadLogCipher(dir: string, settings: EvidenceSettings, now: Date
 
 export function openNodeLog(dir: string, settings: EvidenceSettings, cipher: LogCipher | undefined): MessageLog {
   return openMessageLog(nodePaths(dir).messageLog, {
-    cipher, sealNew: settings.encryptLog,
+    cipher, sealNew: settings.encryptLog, faultsPerMinute: settings.faultLog.perSourcePerMinute,
     metadataOnly: settings.sensitiveServices.length === 0 ? undefined : (service) => isSensitiveService(settings, service),
   });
 }

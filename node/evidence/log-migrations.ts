@@ -57,4 +57,15 @@ export const MESSAGE_LOG_MIGRATIONS: readonly Migration[] = [
       addColumnIfMissing(db, 'messages', 'sig_cert', 'TEXT');
     },
   },
+  {
+    version: 5,
+    note: 'fault budget: faults per source and minute, stored and suppressed (message-log.ts recordFault)',
+    up: `
+      CREATE TABLE IF NOT EXISTS fault_budget (
+        source TEXT NOT NULL, minute TEXT NOT NULL, stored INTEGER NOT NULL, suppressed INTEGER NOT NULL,
+        aggregate_id TEXT, PRIMARY KEY (source, minute)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS faults_at ON faults (at);
+    `,
+  },
 ];

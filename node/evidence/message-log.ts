@@ -120,9 +120,27 @@ export function hashRecord(prevHash: string, r: LogRecord): string {
   return hashRecordDigests(prevHash, r, sha256Hex(r.message), sha256Hex(r.signature));
 }
 
+/** Fault rows kept per source (IS address, peer certificate) and minute; the rest are counted. */
+export const DEFAULT_FAULTS_PER_MINUTE = 300;
+
+export interface FaultBudgetRow {
+  readonly source: string;
+  readonly minute: string;
+  readonly stored: number;
+  readonly suppressed: number;
+}
+
 export interface MessageLog {
   append(record: LogRecord): Promise<void>;
-  recordFault(event: FaultEvent): void;
+  /**
+   * Record a fault. `source` is who caused it as the network sees it (never a value the message
+   * claims): beyond `faultsPerMinute` rows per source and minute, faults are only counted, in one
+   * aggregate row ("N más suprimidas") and in `faultBudget()`.
+   */
+  recordFault(event: FaultEvent, source?: string): void;
+  /** Delete fault rows (and budget counters) older than `before`; returns how many fault rows. */
+  purgeFaultsBefore(before: Date): number;
+  faultBudget(source?: string): FaultBudgetRow[];
   /** Newest first (or one message id's records in order); bodies opened with the node key. */
   list(opts?: { messageId?: string; limit?: number }): StoredRecord[];
   faults(limit?: number): FaultEvent[];
@@ -155,6 +173,8 @@ export interface MessageLogOptions {
   readonly sealNew?: boolean | undefined;
   /** Services (full id) whose bodies are not kept: metadata and digests only. */
   readonly metadataOnly?: ((service: string) => boolean) | undefined;
+  /** Fault rows kept per source and minute (default DEFAULT_FAULTS_PER_MINUTE). */
+  readonly faultsPerMinute?: number | undefined;
 }
 
 interface Pending {
@@ -272,6 +292,12 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
     return b64;
   };
   const insertFault = db.prepare(`INSERT OR IGNORE INTO faults (fault_id, code, side, at, message_id, client, service, detail) VALUES (?,?,?,?,?,?,?,?)`);
+  const faultsPerMinute = opts.faultsPerMinute ?? DEFAULT_FAULTS_PER_MINUTE;
+  const budgetGet = db.prepare('SELECT stored, suppressed, aggregate_id FROM fault_budget WHERE source = ? AND minute = ?');
+  const budgetStored = db.prepare(`INSERT INTO fault_budget (source, minute, stored, suppressed) VALUES (?, ?, 1, 0)
+    ON CONFLICT (source, minute) DO UPDATE SET stored = stored + 1`);
+  const budgetSuppressed = db.prepare('UPDATE fault_budget SET suppressed = suppressed + 1, aggregate_id = ? WHERE source = ? AND minute = ?');
+  const updateAggregate = db.prepare('UPDATE faults SET detail = ?, at = ? WHERE fault_id = ?');
   const last = db.prepare('SELECT hash FROM messages ORDER BY seq DESC LIMIT 1').get() as { hash: string } | undefined;
   let lastHash = last?.hash ?? GENESIS;
   const maxBatch = opts.maxBatch ?? 512;
@@ -407,8 +433,42 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
         }
       });
     },
-    recordFault(e) {
-      insertFault.run(e.faultId, e.code, e.side, e.at.toISOString(), e.messageId ?? null, e.client ?? null, e.service ?? null, e.detail);
+    recordFault(e, source) {
+      const put = (): void => {
+        insertFault.run(e.faultId, e.code, e.side, e.at.toISOString(), e.messageId ?? null, e.client ?? null, e.service ?? null, e.detail);
+      };
+      if (source === undefined) return put();
+      const minute = e.at.toISOString().slice(0, 16);
+      db.transaction(() => {
+        const row = budgetGet.get(source, minute) as { stored: number; suppressed: number; aggregate_id: string | null } | undefined;
+        if (row === undefined || row.stored < faultsPerMinute) {
+          put();
+          budgetStored.run(source, minute);
+          return;
+        }
+        const suppressed = row.suppressed + 1;
+        const detail = `${suppressed} más suprimidas (fuente ${source}, minuto ${minute}); última: ${e.code}`;
+        if (row.aggregate_id === null) {
+          insertFault.run(e.faultId, e.code, e.side, e.at.toISOString(), null, null, null, detail);
+          budgetSuppressed.run(e.faultId, source, minute);
+        } else {
+          budgetSuppressed.run(row.aggregate_id, source, minute);
+          updateAggregate.run(detail, e.at.toISOString(), row.aggregate_id);
+        }
+      })();
+    },
+    purgeFaultsBefore(before) {
+      const iso = before.toISOString();
+      return db.transaction(() => {
+        db.prepare('DELETE FROM fault_budget WHERE minute < ?').run(iso.slice(0, 16));
+        return db.prepare('DELETE FROM faults WHERE at < ?').run(iso).changes;
+      })();
+    },
+    faultBudget(source) {
+      const rows = (source === undefined
+        ? db.prepare('SELECT * FROM fault_budget ORDER BY minute, source').all()
+        : db.prepare('SELECT * FROM fault_budget WHERE source = ? ORDER BY minute').all(source)) as { source: string; minute: string; stored: number; suppressed: number }[];
+      return rows.map((r) => ({ source: r.source, minute: r.minute, stored: r.stored, suppressed: r.suppressed }));
     },
     list({ messageId, limit = 100 } = {}) {
       const rows = messageId === undefined

@@ -32,6 +32,8 @@ export interface EvidenceSettings {
     readonly encrypt: boolean;
   };
   readonly certificates: { readonly warnDays: number };
+  /** Fault rows kept per source (IS address, peer certificate) and minute; beyond, faults are counted (message-log.ts). */
+  readonly faultLog: { readonly perSourcePerMinute: number };
   /** OCSP for certificates of external CAs (node/ocsp-checker.ts). */
   readonly ocsp: {
     /** A response older than this (thisUpdate) is not used; a fresh one is fetched. */
@@ -47,6 +49,7 @@ export const DEFAULT_EVIDENCE_SETTINGS: EvidenceSettings = {
   timestamping: { enabled: true, intervalSec: 60, graceSec: 4 * 3600, onOutage: 'refuse' },
   archive: { intervalSec: 3600, retentionDays: 30, encrypt: false },
   certificates: { warnDays: 30 },
+  faultLog: { perSourcePerMinute: 300 },
   ocsp: { maxAgeSeconds: 3600, onResponderDown: 'refuse', timeoutSeconds: 5 },
 };
 
@@ -105,6 +108,7 @@ export function parseEvidenceSettings(raw: unknown): EvidenceSettings {
       encrypt: flag(ar.encrypt, d.archive.encrypt, 'archive.encrypt'),
     },
     certificates: { warnDays: num(o.certificates?.warnDays, d.certificates.warnDays, 'certificates.warnDays', 0, 3650) },
+    faultLog: { perSourcePerMinute: num(o.faultLog?.perSourcePerMinute, d.faultLog.perSourcePerMinute, 'faultLog.perSourcePerMinute', 1, 1_000_000) },
     ocsp: {
       maxAgeSeconds: num(o.ocsp?.maxAgeSeconds, d.ocsp.maxAgeSeconds, 'ocsp.maxAgeSeconds', 1, 30 * 86_400),
       onResponderDown: ocspPolicy(o.ocsp?.onResponderDown, d.ocsp.onResponderDown),

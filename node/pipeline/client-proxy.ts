@@ -1,6 +1,6 @@
 /**
  * Consumer side: an information system's SOAP request in, the provider's verified answer out.
- * readMessage → checkClient → resolveProvider → signRequest → logRequest → sendToProvider →
+ * readMessage → checkIsHeaders → checkClient → resolveProvider → checkClientReplay → signRequest → logRequest → sendToProvider →
  * verifyResponse → logResponse → returnToClient.
  */
 import { MiisError } from '../../core/errors.js';
@@ -8,6 +8,8 @@ import type { GlobalConfNode } from '../../core/global-conf-model.js';
 import { formatClientId, formatMemberId, formatServiceId, providerOf, sameMember, serviceKey } from '../../core/identifiers.js';
 import { signDetached, verifyDetached } from '../../core/signature.js';
 import { checkConsistency, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
+import { XROAD_NS } from '../../core/identifiers.js';
+import type { XmlElement } from '../../core/xml.js';
 import type { ConfView } from '../conf/global-conf-client.js';
 import type { ExchangeFacts, NodeContext } from './context.js';
 import type { LogRecord } from '../evidence/message-log.js';
@@ -24,6 +26,39 @@ export interface ClientResult {
 
 export function readMessage(ctx: NodeContext, raw: Buffer): SoapMessage {
   return readSoapMessage(raw, 'request', { maxBytes: ctx.limits.maxMessageBytes, maxDepth: 32, maxElements: 50_000 });
+}
+
+/** C0 controls (tab, CR and LF included), DEL and C1 controls: never part of an identifier or header value. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Headers only nodes add (the provider's requestHash); an IS that sends one is refused. */
+const NODE_HEADERS: readonly { uri: string; local: string; label: string }[] = [{ uri: XROAD_NS, local: 'requestHash', label: 'xrd:requestHash' }];
+
+function labelOf(el: XmlElement): string {
+  return el.prefix === '' ? el.local : `${el.prefix}:${el.local}`;
+}
+
+/**
+ * What the IS must not send, refused before anything is signed or forwarded: a header the nodes
+ * add, and control characters in any header value (every leaf of the SOAP header, so identifiers,
+ * id, userId, issue, convenio and finalidad included).
+ */
+export function checkIsHeaders(request: SoapMessage): void {
+  const header = request.headerElement;
+  if (header === undefined) return;
+  for (const c of header.children) {
+    const forbidden = NODE_HEADERS.find((h) => h.uri === c.uri && h.local === c.local);
+    if (forbidden !== undefined) throw new MiisError('Client.ForbiddenHeader', forbidden.label);
+  }
+  const stack: XmlElement[] = [...header.children];
+  while (stack.length > 0) {
+    const el = stack.pop() as XmlElement;
+    if (el.children.length === 0 ? CONTROL.test(el.text.trim()) : false) throw new MiisError('Client.ControlCharacter', labelOf(el));
+    for (const attr of Object.values(el.attributes)) {
+      if (CONTROL.test(attr.value)) throw new MiisError('Client.ControlCharacter', `${labelOf(el)} (atributo ${attr.local})`);
+    }
+    stack.push(...el.children);
+  }
 }
 
 /** The IS may act only as a subsystem registered on this node and published for it in the global configuration. */
@@ -49,6 +84,13 @@ export function resolveProvider(view: ConfView, header: XRoadHeader): GlobalConf
   if (node === undefined) throw new MiisError('Server.ClientProxy.UnknownService', `${service} (ningún nodo lo atiende)`);
   if (isRevoked(view.conf, node.authCertSha256)) throw new MiisError('Server.ClientProxy.SslAuthenticationFailed', `${node.name}: certificado TLS revocado`);
   return node;
+}
+
+/** The IS must not reuse a message id within the replay window (remembered across restarts), checked before anything is signed or sent. */
+export function checkClientReplay(ctx: NodeContext, header: XRoadHeader): void {
+  if (ctx.clientReplay !== undefined && !ctx.clientReplay.accept(formatClientId(header.client), header.id, ctx.now().getTime())) {
+    throw new MiisError('Server.ClientProxy.DuplicateMessage', header.id);
+  }
 }
 
 export function signRequest(ctx: NodeContext, request: SoapMessage): string {
@@ -127,6 +169,7 @@ export function noteFacts(facts: ExchangeFacts, header: XRoadHeader | undefined)
 /** Handle one IS request end to end. Throws MiisError; the caller turns it into a SOAP fault. */
 export async function processClientRequest(ctx: NodeContext, raw: Buffer, facts?: ExchangeFacts): Promise<ClientResult> {
   const request = readMessage(ctx, raw);
+  checkIsHeaders(request);
   const header = request.header as XRoadHeader;
   if (facts !== undefined) noteFacts(facts, header);
   const view = ctx.conf.current();
@@ -134,6 +177,7 @@ export async function processClientRequest(ctx: NodeContext, raw: Buffer, facts?
   ctx.evidence?.check('Server.ClientProxy.TimestampUnavailable');
   if (isClientMetaservice(header.service)) return { response: answerListClientsSoap(view, request), request, fault: false };
   const provider = resolveProvider(view, header);
+  checkClientReplay(ctx, header);
   const signature = signRequest(ctx, request);
   await ctx.log.append(logRecord(ctx, request, header, 'request', signature, ctx.signerSha256));
   const reply = await sendToProvider(ctx, view, provider, request, signature);

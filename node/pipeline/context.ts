@@ -19,9 +19,32 @@ export interface NodeLimits {
   readonly maxMessageBytes: number;
   /** How long the client node waits for the provider node. */
   readonly peerTimeoutMs: number;
+  /** How long a (client, message id) pair is remembered to refuse replays (kept in node.db). */
+  readonly replayWindowMs: number;
+  /** Both listeners: a request's headers must arrive within this time (slow clients are shed). */
+  readonly headersTimeoutMs: number;
+  /** Both listeners: the whole request (headers and body) must arrive within this time. */
+  readonly requestTimeoutMs: number;
+  /** Both listeners: an idle keep-alive connection is closed after this time. */
+  readonly keepAliveTimeoutMs: number;
+  /** How often the listeners look for connections past those timeouts. */
+  readonly connectionsCheckingIntervalMs: number;
+  /** Node-to-node port: the TLS handshake must finish within this time. */
+  readonly handshakeTimeoutMs: number;
 }
 
-export const DEFAULT_LIMITS: NodeLimits = { maxMessageBytes: 2 * 1024 * 1024, peerTimeoutMs: 30_000 };
+export const DEFAULT_LIMITS: NodeLimits = {
+  maxMessageBytes: 2 * 1024 * 1024, peerTimeoutMs: 30_000, replayWindowMs: 10 * 60_000,
+  headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, connectionsCheckingIntervalMs: 1_000, handshakeTimeoutMs: 10_000,
+};
+
+/** A provider's service timeout stays this much below the peer timeout (the client node's wait). */
+export const SERVICE_TIMEOUT_MARGIN_MS = 5_000;
+
+/** The longest backend timeout a provider uses: peer timeout minus the margin, at least 100 ms (clamped at runtime). */
+export function maxServiceTimeoutMs(limits: Pick<NodeLimits, 'peerTimeoutMs'>): number {
+  return Math.max(100, limits.peerTimeoutMs - SERVICE_TIMEOUT_MARGIN_MS - 1);
+}
 
 export interface NodeContext {
   readonly now: () => Date;
@@ -36,7 +59,10 @@ export interface NodeContext {
   readonly log: MessageLog;
   readonly peers: PeerClient;
   readonly backends: BackendClient;
+  /** Provider side: peers' message ids already seen. */
   readonly replay: ReplayGuard;
+  /** Consumer side: the IS's message ids already forwarded (absent = not checked). */
+  readonly clientReplay?: ReplayGuard | undefined;
   readonly limits: NodeLimits;
   /** Operational log line (never payloads, keys or passwords). */
   readonly info: (line: string) => void;

@@ -1,6 +1,8 @@
 /**
  * Refuses a second message with the same id from the same client within a time window.
- * Bounded in memory: the oldest entries are dropped first.
+ * The running node keeps this memory in node.db (node/store/local-store.ts `replayMemory`), so
+ * it survives restarts; this in-memory version (bounded: the oldest entries are dropped first)
+ * serves pipelines built without a store.
  */
 export interface ReplayGuard {
   /** Returns false when (client, id) was already seen within the window. */

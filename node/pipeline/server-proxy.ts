@@ -1,10 +1,10 @@
 /**
  * Provider side: a signed request from a peer node in, a signed answer from the entity's backend out.
- * readMessage → verifyPeer → verifySignature → checkReplay → authorize → checkTrama → logRequest →
+ * verifyPeerIsNode (before the body is read) → readMessage → verifyPeer → verifySignature → checkReplay → authorize → checkTrama → logRequest →
  * callService → signResponse → logResponse → reply. Metaservices skip authorize/checkTrama and are
  * answered by the node itself (node/metaservices.ts).
  */
-import { MiisError } from '../../core/errors.js';
+import { MiisError, toMiisError } from '../../core/errors.js';
 import type { GlobalConfAgreement } from '../../core/global-conf-model.js';
 import { formatClientId, formatMemberId, formatServiceId, serviceKey } from '../../core/identifiers.js';
 import type { XmlElement } from '../../core/xml.js';
@@ -15,8 +15,8 @@ import { WSDL_DIR } from '../store/paths.js';
 import { createProxyAdapter } from '../adapters/proxy.js';
 import { validateTrama } from './trama-validation.js';
 import { signDetached, verifyDetached } from '../../core/signature.js';
-import { addRequestHash, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
-import type { ExchangeFacts, NodeContext } from './context.js';
+import { addRequestHash, faultFromError, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
+import { maxServiceTimeoutMs, type ExchangeFacts, type NodeContext } from './context.js';
 import { noteFacts } from './client-proxy.js';
 import type { ConfView } from '../conf/global-conf-client.js';
 import type { LocalService } from '../store/local-store.js';
@@ -30,14 +30,41 @@ export interface ProviderReplyOut {
   readonly contentType: string;
 }
 
-export function readMessage(ctx: NodeContext, body: Buffer, contentType: string | undefined): { signed: SignedMessage; request: SoapMessage } {
+/**
+ * Largest signature part accepted from a peer. A detached XML signature with its certificate is
+ * a few KiB; anything larger is refused before the message part is parsed.
+ */
+export const MAX_SIGNATURE_BYTES = 32 * 1024;
+
+/** The multipart's two parts, with the signature part's size checked (no XML parsed yet). */
+export function decodeProviderMessage(body: Buffer, contentType: string | undefined): SignedMessage {
   const signed = decodeSignedMessage(body, contentType, 'Server.ServerProxy.InvalidMessage');
+  if (signed.signature.length > MAX_SIGNATURE_BYTES) {
+    throw new MiisError('Server.ServerProxy.InvalidMessage', `la parte de firma tiene ${signed.signature.length} bytes; máximo ${MAX_SIGNATURE_BYTES}`);
+  }
+  return signed;
+}
+
+export function readMessage(ctx: NodeContext, body: Buffer, contentType: string | undefined): { signed: SignedMessage; request: SoapMessage } {
+  const signed = decodeProviderMessage(body, contentType);
   try {
     const request = readSoapMessage(signed.message, 'request', { maxBytes: ctx.limits.maxMessageBytes, maxDepth: 32, maxElements: 50_000 });
     return { signed, request };
   } catch (err) {
     throw new MiisError('Server.ServerProxy.InvalidMessage', (err as Error).message, { cause: err });
   }
+}
+
+/**
+ * Before any byte of the body is read: the TLS certificate of the connection must be the one of a
+ * node in the global configuration (and not revoked). A certificate the CA issued to anything else
+ * is refused here, so an unknown peer causes no parsing at all.
+ */
+export function verifyPeerIsNode(view: ConfView, peerSha256: string | undefined): void {
+  if (peerSha256 === undefined || !view.conf.nodes.some((n) => n.authCertSha256 === peerSha256)) {
+    throw new MiisError('Server.ServerProxy.SslAuthenticationFailed', '(ninguno: el certificado no es el de un nodo de la configuración global)');
+  }
+  if (isRevoked(view.conf, peerSha256)) throw new MiisError('Server.ServerProxy.SslAuthenticationFailed', '(certificado TLS revocado)');
 }
 
 /** The TLS certificate of the connection must be the one registered for the node that hosts the client. */
@@ -85,10 +112,31 @@ export function authorize(ctx: NodeContext, view: ConfView, header: XRoadHeader)
   return { service: local.services.get(serviceKey(header.service)) as LocalService, agreement: decision.agreement };
 }
 
-/** The agreement's maximum number of identifiers and minimum validations (node/trama-validation.ts), before any backend call. */
-export function checkTrama(request: SoapMessage, agreement: GlobalConfAgreement): void {
+function adapterKind(service: LocalService): string {
+  try {
+    return (JSON.parse(service.adapter ?? '{}') as { kind?: string }).kind ?? 'proxy';
+  } catch {
+    return 'proxy';
+  }
+}
+
+/**
+ * The agreement's maximum number of identifiers and minimum validations (node/trama-validation.ts),
+ * before any backend call. Adapters receive identifiers only in canonical form: the sql adapter
+ * reads the parsed request, whose identifier values are replaced by their canonical form (it binds
+ * those); the proxy adapter forwards the signed bytes unchanged, so a non-canonical spelling is
+ * refused for it (never re-serialised).
+ */
+export function checkTrama(request: SoapMessage, agreement: GlobalConfAgreement, service?: LocalService): void {
   const verdict = validateTrama(request.payload as XmlElement, agreement);
   if (!verdict.ok) throw new MiisError(verdict.code, verdict.detail);
+  if (verdict.rewrites.length === 0) return;
+  const sql = service !== undefined && adapterKind(service) === 'sql';
+  if (!sql) {
+    const r = verdict.rewrites[0] as (typeof verdict.rewrites)[number];
+    throw new MiisError('Server.ServerProxy.ValidationFailed', `campo «${r.field}»: «${r.element.text.slice(0, 40)}» no está en forma canónica; envíe ${r.canonical}`);
+  }
+  for (const r of verdict.rewrites) r.element.text = r.canonical;
 }
 
 /** Answer through the service's adapter (node/adapters.ts): proxy to the backend or the declarative sql adapter. */
@@ -102,6 +150,15 @@ export async function callService(ctx: NodeContext, service: LocalService, reque
     throw new MiisError('Server.ServerProxy.ServiceFailed', 'el adaptador del servicio está mal configurado', { cause: err });
   }
   return adapter.call(request);
+}
+
+/**
+ * The backend must give up before the client node does, so a silent backend is reported as this
+ * node's ServiceTimeout and not as the client's Timeout blaming the provider's node.
+ */
+export function clampTimeout(ctx: NodeContext, service: LocalService): LocalService {
+  const max = maxServiceTimeoutMs(ctx.limits);
+  return service.timeoutMs < max ? service : { ...service, timeoutMs: max };
 }
 
 export function signResponse(ctx: NodeContext, request: SoapMessage, response: SoapMessage): { raw: Buffer; signature: string } {
@@ -118,21 +175,35 @@ function logRecord(ctx: NodeContext, header: XRoadHeader, direction: 'request' |
 }
 
 export async function processProviderRequest(ctx: NodeContext, body: Buffer, contentType: string | undefined, peerSha256: string | undefined, facts?: ExchangeFacts): Promise<ProviderReplyOut> {
+  const view = ctx.conf.current('Server.ServerProxy.OutdatedGlobalConf');
+  verifyPeerIsNode(view, peerSha256);
   const { signed, request } = readMessage(ctx, body, contentType);
   const header = request.header as XRoadHeader;
   if (facts !== undefined) noteFacts(facts, header);
-  const view = ctx.conf.current('Server.ServerProxy.OutdatedGlobalConf');
   ctx.evidence?.check('Server.ServerProxy.TimestampUnavailable');
   verifyPeer(view, header, peerSha256);
   const signerSha = await verifySignature(ctx, view, request, signed.signature);
   checkReplay(ctx, header);
   // metaservices (listMethods, allowedMethods, getWsdl) are answered by this node and need no agreement
   const access = isProviderMetaservice(header.service) ? undefined : authorize(ctx, view, header);
-  if (access !== undefined) checkTrama(request, access.agreement);
+  if (access !== undefined) checkTrama(request, access.agreement, access.service);
   await ctx.log.append(logRecord(ctx, header, 'request', request.raw, signed.signature.toString('utf8'), signerSha));
-  const response = access === undefined
-    ? answerProviderMetaservice(ctx, view, request, ctx.wsdlDirs ?? [ctx.wsdlDir ?? WSDL_DIR])
-    : await callService(ctx, access.service, request);
+  let response: SoapMessage;
+  try {
+    response = access === undefined
+      ? answerProviderMetaservice(ctx, view, request, ctx.wsdlDirs ?? [ctx.wsdlDir ?? WSDL_DIR])
+      : await callService(ctx, clampTimeout(ctx, access.service), request);
+  } catch (err) {
+    // the request is logged: so is the fault this node answers with (same bytes, same faultDetail)
+    const e = toMiisError(err, 'Server.ServerProxy.InternalError');
+    const fault = faultFromError(e);
+    try {
+      await ctx.log.append(logRecord(ctx, header, 'response', fault, signDetached(fault, ctx.signer), ctx.signerSha256, e.code));
+    } catch {
+      // the fault still reaches the client (and the fault log) if the message log is unavailable
+    }
+    throw e;
+  }
   const out = signResponse(ctx, request, response);
   await ctx.log.append(logRecord(ctx, header, 'response', out.raw, out.signature, ctx.signerSha256, response.fault?.faultCode));
   return encodeSignedMessage(out.raw, out.signature) as { body: Buffer; contentType: string };

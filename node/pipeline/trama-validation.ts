@@ -7,8 +7,15 @@ import type { GlobalConfAgreement, GlobalConfValidation } from '../../core/globa
 import { checkCarneExtranjeria, checkCentroPoblado, checkDni, checkRuc, checkUbigeo } from '../../core/peru-ids.js';
 import type { XmlElement } from '../../core/xml.js';
 
+/** An identifier sent in another spelling than its canonical form (e.g. a DNI with its check character). */
+export interface Rewrite {
+  readonly field: string;
+  readonly element: XmlElement;
+  readonly canonical: string;
+}
+
 export type TramaVerdict =
-  | { readonly ok: true; readonly ids: number }
+  | { readonly ok: true; readonly ids: number; readonly rewrites: readonly Rewrite[] }
   | { readonly ok: false; readonly code: 'Server.ServerProxy.ValidationFailed' | 'Server.ServerProxy.TooManyIds'; readonly detail: string };
 
 /** Rules whose field is an identifier: their occurrences are what maxIdsPerRequest counts. */
@@ -55,6 +62,23 @@ export function checkValue(v: GlobalConfValidation, text: string): string | unde
   }
 }
 
+/**
+ * The canonical form of a value that passes an identifier rule: a DNI is its 8 digits (a matching
+ * check character, with or without '-', is dropped), a RUC its 11 digits, a carné de extranjería
+ * upper-case without spaces or hyphens (digits only: 9 digits), a centro poblado its 10 digits.
+ * Undefined for rules that define no canonical form (required, pattern, ubigeo) or a failing value.
+ */
+export function canonicalValue(v: GlobalConfValidation, text: string): string | undefined {
+  const value = text.trim();
+  switch (v.rule) {
+    case 'dni': { const r = checkDni(value); return r.ok ? r.value.dni : undefined; }
+    case 'ruc': { const r = checkRuc(value); return r.ok ? r.value : undefined; }
+    case 'carne-extranjeria': { const r = checkCarneExtranjeria(value); return r.ok ? r.value : undefined; }
+    case 'centro-poblado': { const r = checkCentroPoblado(value); return r.ok ? r.value.code : undefined; }
+    default: return undefined;
+  }
+}
+
 /** Count identifiers (occurrences of identifier-rule fields; without such rules, the operation's children). */
 export function countIds(payload: XmlElement, validations: readonly GlobalConfValidation[]): number {
   const idFields = [...new Set(validations.filter((v) => ID_RULES.has(v.rule)).map((v) => v.field))];
@@ -68,6 +92,7 @@ export function validateTrama(payload: XmlElement, agreement: Pick<GlobalConfAgr
   if (agreement.maxIdsPerRequest !== undefined && ids > agreement.maxIdsPerRequest) {
     return { ok: false, code: 'Server.ServerProxy.TooManyIds', detail: `${ids} (máximo ${agreement.maxIdsPerRequest} por solicitud)` };
   }
+  const rewrites: Rewrite[] = [];
   for (const v of validations) {
     const found = findFields(payload, v.field);
     if (v.rule === 'required' && found.every((el) => el.text.trim().length === 0 && el.children.length === 0)) {
@@ -80,7 +105,9 @@ export function validateTrama(payload: XmlElement, agreement: Pick<GlobalConfAgr
         const which = found.length > 1 ? ` (n.º ${i + 1})` : '';
         return { ok: false, code: 'Server.ServerProxy.ValidationFailed', detail: `campo «${v.field}»${which}: ${reason}` };
       }
+      const canonical = canonicalValue(v, el.text);
+      if (canonical !== undefined && canonical !== el.text) rewrites.push({ field: v.field, element: el, canonical });
     }
   }
-  return { ok: true, ids };
+  return { ok: true, ids, rewrites };
 }

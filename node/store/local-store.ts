@@ -21,6 +21,28 @@ export interface NodeSettings {
   readonly proxyPort: number;
   readonly centralUrl?: string | undefined;
   readonly keyAlgorithm: string;
+  /** The IS-facing address published in served WSDL (soap:address); default http://<isHost>:<isPort>/. */
+  readonly isPublicUrl?: string | undefined;
+}
+
+/** The address served WSDL documents name: the configured one, never anything from the request. */
+export function isPublicUrlOf(s: Pick<NodeSettings, 'isHost' | 'isPort' | 'isPublicUrl'>): string {
+  if (s.isPublicUrl !== undefined) return s.isPublicUrl;
+  const host = s.isHost.includes(':') ? `[${s.isHost}]` : s.isHost;
+  return `http://${host}:${s.isPort}/`;
+}
+
+/** A public IS URL as stored: http(s), no credentials, query or fragment, normalised by the URL parser, ends with '/'. */
+export function checkPublicUrl(text: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return undefined;
+  }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.username !== '' || u.password !== '' || u.search !== '' || u.hash !== '') return undefined;
+  const href = u.href.endsWith('/') ? u.href : `${u.href}/`;
+  return /^[A-Za-z0-9:/.\-_~%[\]]+$/.test(href) ? href : undefined;
 }
 
 export interface LocalService {
@@ -49,7 +71,17 @@ export interface LocalSnapshot {
   readonly acl: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
+/** Duplicate-message memory kept in node.db (scope 'server': peers' requests; 'client': the IS's). */
+export interface ReplayMemory {
+  /** False when (client, id) was already seen and its window has not expired; otherwise remembers it. */
+  accept(client: string, messageId: string, nowMs: number): boolean;
+  /** Delete expired rows; returns how many. */
+  prune(nowMs: number): number;
+  readonly size: number;
+}
+
 export interface LocalStore {
+  replayMemory(scope: 'client' | 'server', windowMs: number): ReplayMemory;
   readonly initialized: boolean;
   saveSettings(s: NodeSettings): void;
   settings(): NodeSettings;
@@ -88,6 +120,7 @@ export function openLocalStore(path: string): LocalStore {
       isHost: m.get('isHost') ?? '127.0.0.1', isPort: Number(m.get('isPort') ?? 8080),
       proxyHost: m.get('proxyHost') ?? '127.0.0.1', proxyPort: Number(m.get('proxyPort') ?? 5500),
       centralUrl: m.get('centralUrl'), keyAlgorithm: m.get('keyAlgorithm') ?? 'ecdsa-p256',
+      isPublicUrl: m.get('isPublicUrl'),
       ...operational(readNodeConfig(dirname(path))),
     };
   };
@@ -148,6 +181,31 @@ export function openLocalStore(path: string): LocalStore {
         services: new Map(store.services().map((s) => [s.serviceKey, s])),
         acl,
       };
+    },
+    replayMemory(scope, windowMs) {
+      const find = db.prepare('SELECT expires_at AS e FROM seen_messages WHERE scope = ? AND client = ? AND message_id = ?');
+      const put = db.prepare('INSERT OR REPLACE INTO seen_messages (scope, client, message_id, expires_at) VALUES (?,?,?,?)');
+      const prune = db.prepare('DELETE FROM seen_messages WHERE scope = ? AND expires_at <= ?');
+      const count = db.prepare('SELECT COUNT(*) AS n FROM seen_messages WHERE scope = ?');
+      let sincePrune = 0;
+      const memory: ReplayMemory = {
+        accept(client, messageId, nowMs) {
+          const row = find.get(scope, client, messageId) as { e: number } | undefined;
+          if (row !== undefined && row.e > nowMs) return false;
+          put.run(scope, client, messageId, nowMs + windowMs);
+          sincePrune += 1;
+          if (sincePrune >= 1000) memory.prune(nowMs);
+          return true;
+        },
+        prune(nowMs) {
+          sincePrune = 0;
+          return prune.run(scope, nowMs).changes;
+        },
+        get size() {
+          return (count.get(scope) as { n: number }).n;
+        },
+      };
+      return memory;
     },
     dataVersion() {
       return db.pragma('data_version', { simple: true }) as number;

@@ -2,7 +2,7 @@
  * The schema of node.db (settings, local clients, services, access rights), in one ordered list.
  * Append only. Version 1 is the schema nodes created before versions were recorded (IF NOT
  * EXISTS, so such a database is adopted as it is); version 2 adds the per-service adapter
- * settings where they are missing.
+ * settings where they are missing; version 3 the replay memory (node/store/local-store.ts).
  */
 import { addColumnIfMissing, type Migration } from '../../runtime/sqlite-migrations.js';
 
@@ -21,5 +21,16 @@ export const NODE_DB_MIGRATIONS: readonly Migration[] = [
     version: 2,
     note: 'per-service adapter settings (proxy, sql)',
     up: (db) => addColumnIfMissing(db, 'services', 'adapter_json', 'TEXT'),
+  },
+  {
+    version: 3,
+    note: 'replay memory: (scope, client, message id) seen, until when (survives restarts)',
+    up: `
+      CREATE TABLE IF NOT EXISTS seen_messages (
+        scope TEXT NOT NULL, client TEXT NOT NULL, message_id TEXT NOT NULL, expires_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, client, message_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS seen_messages_expiry ON seen_messages (expires_at);
+    `,
   },
 ];

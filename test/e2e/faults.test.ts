@@ -254,14 +254,14 @@ describe('fault scenarios end to end', () => {
     await expectGood();
   });
 
-  it('duplicate message id → Server.ServerProxy.DuplicateMessage', async () => {
+  it('duplicate message id → Server.ClientProxy.DuplicateMessage at the consumer (provider side: test/attack/hardening-replay)', async () => {
     const id = newId('replay');
     const first = await postSoap(inst.juntos.isUrl, personaRequest(inst.dni, { id }));
     assert.equal(first.status, 200, first.text);
-    const f = await isFault(personaRequest(inst.dni, { id }), 'Server.ServerProxy.DuplicateMessage', 'reniec');
+    const f = await isFault(personaRequest(inst.dni, { id }), 'Server.ClientProxy.DuplicateMessage', 'juntos');
     assert.match(f.faultString, new RegExp(id));
-    // the first exchange is logged in full; the replay only as Juntos's outgoing request
-    assert.deepEqual(directions(inst.juntos, id), ['request', 'response', 'request']);
+    // the first exchange is logged in full; the replay is refused before it is signed or logged
+    assert.deepEqual(directions(inst.juntos, id), ['request', 'response']);
     assert.deepEqual(directions(inst.reniec, id), ['request', 'response']);
     await expectGood();
   });
@@ -279,7 +279,7 @@ describe('fault scenarios end to end', () => {
     await expectGood();
   });
 
-  it('backend down → ServiceFailed; backend silent → ServiceTimeout (RENIEC logged the request only)', async () => {
+  it('backend down → ServiceFailed; backend silent → ServiceTimeout (RENIEC logged the request and the fault it answered)', async () => {
     const setBackend = async (url: string, timeout: string): Promise<void> => {
       const r = await runCli(runNodeCli, ['service', 'add', CONSULTAR_PERSONA, '--backend', url, '--timeout', timeout, '--wsdl', 'reniec.wsdl', '--dir', reniecDir]);
       assert.equal(r.code, 0, r.stderr);
@@ -290,7 +290,7 @@ describe('fault scenarios end to end', () => {
       const f = expectFault(res, code);
       expectLogged(inst.reniec, f);
       assert.deepEqual(directions(inst.juntos, id), ['request']);
-      assert.deepEqual(directions(inst.reniec, id), ['request']);
+      assert.deepEqual(directions(inst.reniec, id), ['request', `response:${code}`]);
     };
     try {
       await scenario(`http://127.0.0.1:${await freePort()}/`, '10000', 'Server.ServerProxy.ServiceFailed');
@@ -355,7 +355,8 @@ describe('fault scenarios end to end', () => {
       const msg = encodeSignedMessage(raw, signDetached(raw, inst.juntos.ctx.signer));
       const res = await postMtls(proxyUrl(), msg.body, msg.contentType, impostor);
       const f = expectFault({ status: res.status, text: res.body.toString('utf8') }, 'Server.ServerProxy.SslAuthenticationFailed');
-      assert.match(f.faultString, new RegExp(JUNTOS_CLIENT));
+      // refused from the TLS identity alone, before the body (and its client id) is read
+      assert.match(f.faultString, /no es el de un nodo de la configuración global/);
       expectLogged(inst.reniec, f);
       assert.deepEqual(directions(inst.reniec, id), []);
     } finally {

@@ -11,8 +11,21 @@ const dni = (d: string): string => `<dni>${d}</dni>`;
 describe('validateTrama', () => {
   const v = (...validations: GlobalConfValidation[]) => ({ validations });
 
-  it('passes valid identifiers, with or without check character', () => {
-    assert.deepEqual(validateTrama(payload(dni('10117410') + dni('10117410-2') + dni('10812543H')), v({ field: 'dni', rule: 'dni' })), { ok: true, ids: 3 });
+  it('passes valid identifiers, with or without check character, and names their canonical form', () => {
+    const r = validateTrama(payload(dni('10117410') + dni('10117410-2') + dni('10812543H')), v({ field: 'dni', rule: 'dni' }));
+    assert.ok(r.ok);
+    assert.equal(r.ids, 3);
+    assert.deepEqual(r.rewrites.map((w) => [w.element.text, w.canonical]), [['10117410-2', '10117410'], ['10812543H', '10812543']]);
+  });
+
+  it('the four spellings of one DNI have one canonical form; other spellings are refused', () => {
+    // 40337956: check digit 1, check letter E
+    const r = validateTrama(payload(dni('40337956') + dni('40337956-1') + dni('403379561') + dni('40337956e')), v({ field: 'dni', rule: 'dni' }));
+    assert.ok(r.ok);
+    assert.deepEqual(r.rewrites.map((w) => w.canonical), ['40337956', '40337956', '40337956']);
+    for (const bad of ['40337956-2', '40337956F', '4033795', '40337956-', '40 337 956', '403379561x']) {
+      assert.equal(validateTrama(payload(dni(bad)), v({ field: 'dni', rule: 'dni' })).ok, false, bad);
+    }
   });
 
   it('names the field, the occurrence and the reason', () => {
