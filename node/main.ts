@@ -3,6 +3,7 @@
  * the pipelines and starts both listeners.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MiisError } from '../core/errors.js';
 import type { NodeContext, NodeLimits } from './pipeline/context.js';
@@ -35,7 +36,14 @@ export interface RunningNode {
   readonly isUrl: string;
   readonly proxyUrl: string;
   readonly ctx: NodeContext;
-  close(): Promise<void>;
+  /**
+   * Stop the node. With `drainMs` > 0 (what `serve` does on SIGTERM): stop accepting, let the
+   * exchanges in flight finish for up to `drainMs`, then close what is left, flush the message
+   * log and release everything. Without it, open connections are closed at once.
+   */
+  close(opts?: { drainMs?: number }): Promise<void>;
+  /** Requests being answered now on both listeners. */
+  inFlight(): number;
 }
 
 function readRequired(path: string, what: string, hint: string): string {
@@ -142,6 +150,14 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       server.once('error', reject);
       server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
     });
+  // requests in flight on both listeners, for the drain on close
+  const inflight = new Set<ServerResponse>();
+  for (const server of [isServer, proxyServer] as const) {
+    server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+      inflight.add(res);
+      res.once('close', () => inflight.delete(res));
+    });
+  }
   const isPort = await listen(isServer, settings.isPort, settings.isHost);
   const proxyPort = await listen(proxyServer, settings.proxyPort, settings.proxyHost);
 
@@ -151,14 +167,28 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     isUrl: `http://${settings.isHost}:${isPort}/`,
     proxyUrl: `https://${settings.proxyHost}:${proxyPort}`,
     ctx,
-    async close() {
+    inFlight: () => inflight.size,
+    async close(closeOpts = {}) {
       if (closed) return;
       closed = true;
       conf.stop();
       clearInterval(localTimer);
+      // stop accepting new connections (idle keep-alive connections are closed too)
+      const stopped = Promise.all([new Promise((r) => isServer.close(r)), new Promise((r) => proxyServer.close(r))]);
+      const drainMs = closeOpts.drainMs ?? 0;
+      if (drainMs > 0 && inflight.size > 0) {
+        info(`deteniendo: se esperan ${inflight.size} intercambios en curso (máximo ${Math.round(drainMs / 1000)} s)`);
+        const deadline = Date.now() + drainMs;
+        while (inflight.size > 0 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+          isServer.closeIdleConnections(); // connections whose last answer just went out
+          proxyServer.closeIdleConnections();
+        }
+        if (inflight.size > 0) info(`deteniendo: ${inflight.size} intercambios no terminaron en ${Math.round(drainMs / 1000)} s y se cortan`);
+      }
       isServer.closeAllConnections();
       proxyServer.closeAllConnections();
-      await Promise.all([new Promise((r) => isServer.close(r)), new Promise((r) => proxyServer.close(r))]);
+      await stopped;
       await ctx.peers.close();
       await ctx.adapters?.close();
       await ctx.backends.close();

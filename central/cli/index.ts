@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { registerServiceUnitCommand } from '../../runtime/service-unit.js';
 import { collect, createProgram, formatTable, isMainModule, parseChoice, parseInteger, processIo, readInputFile, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
 import { KEY_ALGORITHMS } from '../../core/pki.js';
 import type { KeyAlgorithm } from '../../core/pki.js';
@@ -283,6 +284,8 @@ function buildProgram(cx: Context): Command {
       await running.close();
       out('Directorio central detenido.');
     });
+
+  registerServiceUnitCommand(program, 'miis-central', (t) => io.stdout(t));
 
   return program;
 }

@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { registerServiceUnitCommand } from '../../runtime/service-unit.js';
 import { createProgram, isMainModule, readInputFile, formatTable, parseChoice, parseInteger, processIo, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
 import { MiisError } from '../../core/errors.js';
 import { formatClientId, formatMemberId, parseClientId, parseServiceId, serviceKey } from '../../core/identifiers.js';
@@ -299,13 +300,17 @@ function buildProgram(io: CliIo): Command {
   withDir(program.command('serve'))
     .description('inicia el nodo (puerto SOAP para sistemas de información y puerto TLS mutuo para otros nodos)')
     .option('--conf-interval <s>', 'cada cuántos segundos se descarga la configuración global', '30')
-    .action(async (o: Dir & { confInterval: string }) => {
+    .option('--drain-seconds <s>', 'al recibir SIGTERM o SIGINT: cuánto se espera a que terminen los intercambios en curso', '30')
+    .action(async (o: Dir & { confInterval: string; drainSeconds: string }) => {
+      const drainMs = parseInteger(o.drainSeconds, 'espera', 0, 3600) * 1000;
       const node = await startNode({ dir: o.dir, now, confIntervalMs: parseInteger(o.confInterval, 'intervalo', 1, 3600) * 1000, info: (l) => io.stderr(`${l}\n`) });
       out(`Nodo ${node.name}: sistemas de información en ${node.isUrl} · nodos en ${node.proxyUrl}`);
       await waitForStop(io.stop);
-      await node.close();
+      await node.close({ drainMs });
       out(`Nodo ${node.name} detenido`);
     });
+
+  registerServiceUnitCommand(program, 'miis-node', (t) => io.stdout(t));
 
   return program;
 }
