@@ -3,7 +3,10 @@
  * the pipelines and starts both listeners.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { certMatchesKey, certificateInfo } from '../core/pki.js';
+import { acceptedAuthCerts } from '../core/global-conf-model.js';
 import type { AddressInfo } from 'node:net';
 import { MiisError } from '../core/errors.js';
 import type { NodeContext, NodeLimits } from './pipeline/context.js';
@@ -42,8 +45,16 @@ export interface RunningNode {
    * log and release everything. Without it, open connections are closed at once.
    */
   close(opts?: { drainMs?: number }): Promise<void>;
-  /** Requests being answered now on both listeners. */
+  /** Requests being answered now on all listeners. */
   inFlight(): number;
+  /** Ports the node-to-node listeners are bound to now (two during an address change). */
+  proxyPorts(): number[];
+  /**
+   * What SIGHUP does: read the TLS certificate and key again (also done every second on its own),
+   * and stop the node-to-node listeners on ports that are no longer the configured one, after
+   * their exchanges in flight finish (address change, see docs/operator-guide.md).
+   */
+  reload(): Promise<void>;
 }
 
 function readRequired(path: string, what: string, hint: string): string {
@@ -83,6 +94,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const log = evidence.log;
   const signing = createSigningIdentity(opts.dir, signKey, signCert, info);
   const ocsp = createOcspChecker({ settings: evidenceSettings.ocsp, now, info });
+  let listenersUp = false; // the timer below follows settings and TLS files once the listeners exist
   let snapshot: LocalSnapshot = store.snapshot();
   let version = store.dataVersion();
   const localTimer = setInterval(() => {
@@ -90,6 +102,10 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     if (v !== version) {
       version = v;
       snapshot = store.snapshot();
+    }
+    if (listenersUp) {
+      void followProxyPort();
+      reloadAuth();
     }
     try {
       signing.reload(); // key rotation (node/signing-rotation.ts): a new pair is used without restart
@@ -99,13 +115,37 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   }, 1000);
   localTimer.unref();
 
+  // the node's TLS identity: re-read when auth.pem / keys/auth-key.pem change (checked every second and on reload)
+  let auth = { keyPem: authKey, certPem: authCert };
+  let rejectedAuth = '';
+  const reloadAuth = (): void => {
+    let keyPem: string;
+    let certPem: string;
+    try {
+      keyPem = readFileSync(paths.authKey, 'utf8');
+      certPem = readFileSync(paths.authCert, 'utf8');
+    } catch {
+      return;
+    }
+    if (keyPem === auth.keyPem && certPem === auth.certPem) return;
+    if (!certMatchesKey(certPem, keyPem)) {
+      if (rejectedAuth !== certPem + keyPem) info('certificado TLS: auth.pem no corresponde a keys/auth-key.pem; se sigue usando el anterior');
+      rejectedAuth = certPem + keyPem;
+      return;
+    }
+    auth = { keyPem, certPem };
+    for (const server of proxyServers.values()) server.setSecureContext({ key: keyPem, cert: certPem, ca: [...(conf.latest()?.conf.trustedCas ?? [])] });
+    info(`certificado TLS recargado sin reinicio: SHA-256 ${certificateInfo(certPem).sha256}`);
+  };
+
   const backends = createBackendClient({ maxResponseBytes: limits.maxMessageBytes });
   const ctx: NodeContext = {
     now, settings, local: () => snapshot, conf,
     get signer() { return signing.current().signer; },
     get signerSha256() { return signing.current().sha256; },
     ocsp,
-    auth: { keyPem: authKey, certPem: authCert }, log,
+    get auth() { return auth; },
+    log,
     peers: createPeerClient({ maxResponseBytes: limits.maxMessageBytes * 2 }),
     backends,
     replay: createReplayGuard({ windowMs: 10 * 60_000, maxEntries: 200_000 }),
@@ -128,38 +168,94 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const health = () => {
     const v = conf.latest();
     const t = now();
+    const ownTls = certificateInfo(auth.certPem).sha256;
+    const own = v?.nodeByName.get(settings.nodeName);
     return {
       nodo: settings.nodeName, miembro: `${settings.instance}/${settings.memberClass}/${settings.memberCode}`,
       configuracionGlobal: v === undefined ? null : { serie: v.conf.serial, venceEn: v.conf.expiresAt, vigente: v.expiresAtMs > t.getTime() },
       ultimoError: conf.lastError ?? null,
       ...evidence.health(v?.conf),
       ocsp: ocsp.health(),
+      // false: the local TLS certificate is not (yet) among those central publishes for this node
+      certificadoTls: { sha256: ownTls, publicadoPorCentral: own === undefined ? null : acceptedAuthCerts(own).includes(ownTls) },
     };
   };
   const isServer = createIsServer(ctx, { host: settings.isHost, port: settings.isPort, wsdlDir: opts.wsdlDir ?? WSDL_DIR, health });
-  const proxyServer = createProxyServer(ctx, { keyPem: authKey, certPem: authCert, caPems: conf.latest()?.conf.trustedCas ?? [] });
+  const proxyServers = new Map<number, HttpsServer>();
   conf.onChange((v) => {
-    proxyServer.setSecureContext({ key: authKey, cert: authCert, ca: [...v.conf.trustedCas] });
+    for (const server of proxyServers.values()) server.setSecureContext({ key: auth.keyPem, cert: auth.certPem, ca: [...v.conf.trustedCas] });
     info(`configuración global actualizada: serie ${v.conf.serial}, vence ${v.conf.expiresAt}`);
   });
   conf.start();
   evidence.start();
 
-  const listen = (server: typeof isServer | typeof proxyServer, port: number, host: string) =>
+  const listen = (server: HttpServer | HttpsServer, port: number, host: string) =>
     new Promise<number>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
     });
-  // requests in flight on both listeners, for the drain on close
-  const inflight = new Set<ServerResponse>();
-  for (const server of [isServer, proxyServer] as const) {
+  // requests in flight per listener, for the drain on close and when an old port is let go
+  const inflight = new Map<HttpServer | HttpsServer, Set<ServerResponse>>();
+  const track = (server: HttpServer | HttpsServer): void => {
+    const set = new Set<ServerResponse>();
+    inflight.set(server, set);
     server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
-      inflight.add(res);
-      res.once('close', () => inflight.delete(res));
+      set.add(res);
+      res.once('close', () => set.delete(res));
     });
-  }
+  };
+  const inFlight = (): number => [...inflight.values()].reduce((n, set) => n + set.size, 0);
+  /** Stop accepting, wait (up to drainMs) for the requests in flight, then close what is left. */
+  const drainAndClose = async (servers: readonly (HttpServer | HttpsServer)[], drainMs: number): Promise<void> => {
+    const stopped = Promise.all(servers.map((server) => new Promise((r) => server.close(r))));
+    const pending = (): number => servers.reduce((n, server) => n + (inflight.get(server)?.size ?? 0), 0);
+    if (drainMs > 0 && pending() > 0) {
+      info(`deteniendo: se esperan ${pending()} intercambios en curso (máximo ${Math.round(drainMs / 1000)} s)`);
+      const deadline = Date.now() + drainMs;
+      while (pending() > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        for (const server of servers) server.closeIdleConnections(); // connections whose last answer just went out
+      }
+      if (pending() > 0) info(`deteniendo: ${pending()} intercambios no terminaron en ${Math.round(drainMs / 1000)} s y se cortan`);
+    }
+    for (const server of servers) server.closeAllConnections();
+    await stopped;
+    for (const server of servers) inflight.delete(server);
+  };
+  let proxyHost = settings.proxyHost;
+  const openProxyListener = async (port: number): Promise<number> => {
+    const server = createProxyServer(ctx, { keyPem: auth.keyPem, certPem: auth.certPem, caPems: conf.latest()?.conf.trustedCas ?? [] });
+    track(server);
+    const bound = await listen(server, port, proxyHost);
+    proxyServers.set(bound, server);
+    return bound;
+  };
+  /** A new proxy port in the settings (miis-node address set): listen there too, at once; the old port stays until reload(). */
+  let seenProxyPort = settings.proxyPort; // as configured (0 = any free port, tests)
+  let wantedProxyPort = 0; // the bound port of the listener for the configured one
+  const followProxyPort = async (): Promise<void> => {
+    const s = store.settings();
+    if (s.proxyPort === seenProxyPort && s.proxyHost === proxyHost) return;
+    seenProxyPort = s.proxyPort;
+    proxyHost = s.proxyHost;
+    if (proxyServers.has(s.proxyPort)) {
+      wantedProxyPort = s.proxyPort;
+      return;
+    }
+    try {
+      const bound = await openProxyListener(s.proxyPort);
+      wantedProxyPort = bound;
+      info(`puerto entre nodos: se escucha también en ${proxyHost}:${bound}; el anterior se cierra con «systemctl reload» (SIGHUP) cuando central publique la dirección nueva y los demás nodos la hayan descargado`);
+    } catch (err) {
+      info(`puerto entre nodos: no se pudo escuchar en ${proxyHost}:${s.proxyPort}: ${(err as Error).message}`);
+    }
+  };
+
+  track(isServer);
   const isPort = await listen(isServer, settings.isPort, settings.isHost);
-  const proxyPort = await listen(proxyServer, settings.proxyPort, settings.proxyHost);
+  const proxyPort = await openProxyListener(settings.proxyPort);
+  wantedProxyPort = proxyPort;
+  listenersUp = true;
 
   let closed = false;
   return {
@@ -167,28 +263,24 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     isUrl: `http://${settings.isHost}:${isPort}/`,
     proxyUrl: `https://${settings.proxyHost}:${proxyPort}`,
     ctx,
-    inFlight: () => inflight.size,
+    inFlight,
+    proxyPorts: () => [...proxyServers.values()].map((server) => (server.address() as AddressInfo).port),
+    async reload() {
+      reloadAuth();
+      await followProxyPort();
+      const old = [...proxyServers.entries()].filter(([port]) => port !== wantedProxyPort);
+      if (old.length === 0) return;
+      for (const [port] of old) proxyServers.delete(port);
+      info(`puerto entre nodos: se deja de escuchar en ${old.map(([port]) => port).join(', ')} (se terminan los intercambios en curso)`);
+      await drainAndClose(old.map(([, server]) => server), 30_000);
+    },
     async close(closeOpts = {}) {
       if (closed) return;
       closed = true;
       conf.stop();
       clearInterval(localTimer);
-      // stop accepting new connections (idle keep-alive connections are closed too)
-      const stopped = Promise.all([new Promise((r) => isServer.close(r)), new Promise((r) => proxyServer.close(r))]);
-      const drainMs = closeOpts.drainMs ?? 0;
-      if (drainMs > 0 && inflight.size > 0) {
-        info(`deteniendo: se esperan ${inflight.size} intercambios en curso (máximo ${Math.round(drainMs / 1000)} s)`);
-        const deadline = Date.now() + drainMs;
-        while (inflight.size > 0 && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
-          isServer.closeIdleConnections(); // connections whose last answer just went out
-          proxyServer.closeIdleConnections();
-        }
-        if (inflight.size > 0) info(`deteniendo: ${inflight.size} intercambios no terminaron en ${Math.round(drainMs / 1000)} s y se cortan`);
-      }
-      isServer.closeAllConnections();
-      proxyServer.closeAllConnections();
-      await stopped;
+      // stop accepting new connections, let the exchanges in flight finish (up to drainMs)
+      await drainAndClose([isServer, ...proxyServers.values()], closeOpts.drainMs ?? 0);
       await ctx.peers.close();
       await ctx.adapters?.close();
       await ctx.backends.close();

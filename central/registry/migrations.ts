@@ -100,6 +100,14 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
   sha256 TEXT PRIMARY KEY, serial_hex TEXT, reason TEXT NOT NULL, revoked_at TEXT NOT NULL, actor TEXT NOT NULL);
     `,
   },
+  {
+    version: 5,
+    note: 'node lifecycle (node-lifecycle.ts): the previous auth certificate stays accepted until previous_auth_until',
+    up: `
+      ALTER TABLE nodes ADD COLUMN previous_auth_cert_sha256 TEXT;
+      ALTER TABLE nodes ADD COLUMN previous_auth_until TEXT;
+    `,
+  },
 ];
 
 export const CENTRAL_SCHEMA_VERSION = schemaVersionOf(CENTRAL_MIGRATIONS);

@@ -123,7 +123,7 @@ export function registerNode(
   return store.addNode({ name: input.name, ownerId: owner.id, address, authCertPem: input.authCertPem.trim() + '\n', authCertSha256: info.sha256 }, ctx);
 }
 
-function checkAuthCert(store: RegistryStore, certPem: string, now: Date): { sha256: string } {
+export function checkAuthCert(store: RegistryStore, certPem: string, now: Date): { sha256: string } {
   const caPem = store.getSetting(SETTING.caCertPem);
   if (caPem === undefined) throw new MiisError('Config.NotInitialized', 'no hay CA de la instancia; ejecute primero «miis-central init»');
   const info = certificateInfo(certPem);

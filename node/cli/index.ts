@@ -12,6 +12,7 @@ import { formatClientId, formatMemberId, parseClientId, parseServiceId, serviceK
 import { validateRuc } from '../../core/peru-ids.js';
 import { KEY_ALGORITHMS, certMatchesKey, certificateInfo, createCsr, generateKeyPair, type KeyAlgorithm } from '../../core/pki.js';
 import { verifyGlobalConf } from '../../core/global-conf.js';
+import { acceptedAuthCerts, type GlobalConf } from '../../core/global-conf-model.js';
 import { openLocalStore, type LocalStore } from '../store/local-store.js';
 import { openCliLog, readLocalConf, registerEvidenceCommands, runLogVerify } from './evidence.js';
 import { importSigningCert, startSigningKeyRotation } from '../certs/signing-rotation.js';
@@ -53,6 +54,27 @@ async function withStore<T>(dir: string, fn: (s: LocalStore) => T | Promise<T>):
   } finally {
     store.close();
   }
+}
+
+/** The auth certificates central publishes for this node now (live, else the local copy); undefined when unknown. */
+async function publishedAuthCerts(dir: string, nodeName: string, centralUrl: string | undefined): Promise<readonly string[] | undefined> {
+  const p = nodePaths(dir);
+  let conf: GlobalConf | undefined;
+  try {
+    if (centralUrl !== undefined && existsSync(p.anchor)) {
+      const res = await fetch(new URL('/globalconf', centralUrl), { signal: AbortSignal.timeout(3000) });
+      if (res.status === 200) conf = verifyGlobalConf(new Uint8Array(await res.arrayBuffer()), readFileSync(p.anchor, 'utf8'));
+    }
+  } catch {
+    conf = undefined;
+  }
+  try {
+    conf ??= readLocalConf(dir);
+  } catch {
+    return undefined;
+  }
+  const own = conf?.nodes.find((n) => n.name === nodeName);
+  return own === undefined ? undefined : acceptedAuthCerts(own);
 }
 
 function buildProgram(io: CliIo): Command {
@@ -113,6 +135,7 @@ function buildProgram(io: CliIo): Command {
     .option('--auth <archivo>', 'certificado TLS del nodo (perfil auth)')
     .action(async (o: Dir & { sign?: string; auth?: string }) => {
       if (o.sign === undefined && o.auth === undefined) throw new MiisError('Config.InvalidInput', 'indique --sign y/o --auth');
+      let authImported: { sha256: string; nodeName: string; centralUrl: string | undefined } | undefined;
       await withStore(o.dir, (store) => {
         const s = store.settings();
         const memberId = `${s.instance}/${s.memberClass}/${s.memberCode}`;
@@ -132,8 +155,17 @@ function buildProgram(io: CliIo): Command {
           if (info.notAfter.getTime() <= now().getTime()) throw new MiisError('Config.InvalidCertificate', `${o.auth} venció el ${info.notAfter.toISOString()}`);
           writeFileSync(p.authCert, pem);
           out(`Certificado auth importado: ${info.subject.replaceAll('\n', ', ')} (vence ${info.notAfter.toISOString()}, SHA-256 ${info.sha256})`);
+          out('Un nodo en marcha lo usa en segundos, sin reiniciar (o al instante con «systemctl reload miis-node», SIGHUP).');
+          authImported = { sha256: info.sha256, nodeName: s.nodeName, centralUrl: s.centralUrl };
         }
       });
+      if (authImported !== undefined) {
+        const published = await publishedAuthCerts(o.dir, authImported.nodeName, authImported.centralUrl);
+        if (published !== undefined && !published.includes(authImported.sha256)) {
+          io.stderr(`aviso: central todavía no publica este certificado para el nodo ${authImported.nodeName}; los demás nodos rechazarán las conexiones TLS hasta que lo haga. ` +
+            `Pida a central «miis-central node set ${authImported.nodeName} --auth-cert <archivo>» (o «cert sign --node ${authImported.nodeName}»), espere la siguiente configuración global y vuelva a importarlo.\n`);
+        }
+      }
     });
 
   withDir(cert.command('rotate'))
@@ -145,6 +177,17 @@ function buildProgram(io: CliIo): Command {
       out(`Nueva clave de firma: ${r.keyPath}`);
       out(`Solicitud de certificado: ${r.csrPath}`);
       out('Envíela a central («miis-central cert sign --profile sign») e importe el certificado con «miis-node cert import --sign»; hasta entonces firma la clave actual.');
+    });
+
+  const address = program.command('address').description('dirección del nodo para otros nodos');
+  withDir(address.command('set'))
+    .description('cambia el puerto entre nodos: un nodo en marcha escucha también en el nuevo al instante y deja el anterior con «systemctl reload» (SIGHUP)')
+    .requiredOption('--proxy-port <puerto>', 'nuevo puerto para otros nodos (TLS mutuo)')
+    .addHelpText('after', '\nPasos sin cortes: miis-node address set --proxy-port 5501 → miis-central node set NODO --address https://host:5501 → esperar la siguiente configuración global en los demás nodos → systemctl reload miis-node\n')
+    .action(async (o: Dir & { proxyPort: string }) => {
+      const port = parseInteger(o.proxyPort, 'puerto', 1, 65535);
+      await withStore(o.dir, (store) => store.saveSettings({ ...store.settings(), proxyPort: port }));
+      out(`Puerto entre nodos: ${port}. Un nodo en marcha ya escucha también ahí; publique la dirección nueva en central («miis-central node set … --address https://…:${port}»).`);
     });
 
   const anchor = program.command('anchor').description('ancla de confianza: central y su certificado de firma de la configuración global');
@@ -305,7 +348,11 @@ function buildProgram(io: CliIo): Command {
       const drainMs = parseInteger(o.drainSeconds, 'espera', 0, 3600) * 1000;
       const node = await startNode({ dir: o.dir, now, confIntervalMs: parseInteger(o.confInterval, 'intervalo', 1, 3600) * 1000, info: (l) => io.stderr(`${l}\n`) });
       out(`Nodo ${node.name}: sistemas de información en ${node.isUrl} · nodos en ${node.proxyUrl}`);
+      // SIGHUP (systemctl reload): re-read the TLS certificate, let go of an old node-to-node port
+      const onHup = (): void => void node.reload();
+      process.on('SIGHUP', onHup);
       await waitForStop(io.stop);
+      process.off('SIGHUP', onHup);
       await node.close({ drainMs });
       out(`Nodo ${node.name} detenido`);
     });
