@@ -77,7 +77,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const anchor = readRequired(paths.anchor, 'el ancla de confianza de central', 'ejecute «miis-node anchor import»');
   if (settings.centralUrl === undefined) throw new MiisError('Config.NotInitialized', 'falta la URL de central; ejecute «miis-node anchor import --url …»');
 
-  const conf = createGlobalConfClient({ centralUrl: settings.centralUrl, anchorPem: anchor, cachePath: paths.globalConf, now, intervalMs: opts.confIntervalMs ?? 30_000 });
+  const conf = createGlobalConfClient({ centralUrl: settings.centralUrl, anchorPem: anchor, cachePath: paths.globalConf, now, intervalMs: opts.confIntervalMs ?? 30_000, info });
   await conf.refresh();
   if (conf.latest() === undefined) {
     store.close();
@@ -174,6 +174,8 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       nodo: settings.nodeName, miembro: `${settings.instance}/${settings.memberClass}/${settings.memberCode}`,
       configuracionGlobal: v === undefined ? null : { serie: v.conf.serial, venceEn: v.conf.expiresAt, vigente: v.expiresAtMs > t.getTime() },
       ultimoError: conf.lastError ?? null,
+      // central publishes a lower serial than ours (restored without conf set-serial): the node keeps its own
+      alertaSerie: conf.serialWarning ?? null,
       ...evidence.health(v?.conf),
       ocsp: ocsp.health(),
       // false: the local TLS certificate is not (yet) among those central publishes for this node

@@ -27,6 +27,10 @@ import { registerRevocationCommands } from './revocation.js';
 import { registerExternalCaCommands } from './external-ca.js';
 import type { ChangeContext, RegistryStore } from '../registry/store.js';
 import type { CommonOptions } from './helpers.js';
+import { setNextSerial } from '../conf/publisher.js';
+import { SETTING } from '../registry/rules.js';
+import { PASSPHRASE_ENV, restoreBackup, writeBackup } from '../../runtime/backup.js';
+import { packageVersion } from '../../runtime/version.js';
 import { DEFAULT_AUTH_OVERLAP_HOURS, removeNode, setNode } from '../registry/node-lifecycle.js';
 import type { NodeRecord } from '../registry/store.js';
 import { MiisError } from '../../core/errors.js';
@@ -298,6 +302,47 @@ function buildProgram(cx: Context): Command {
     .description('imprime el ancla de confianza (certificado de firma de la configuración global) que se instala en los nodos')
     .action(async (o: CommonOptions) => {
       out(await withStore(o, (store) => readAnchorPem(store)));
+    });
+
+  common(conf.command('set-serial'))
+    .description('tras restaurar una copia: la próxima configuración global se publica con esta serie (mayor que cualquiera ya publicada)')
+    .argument('<serie>', 'serie, mayor que la más alta que tengan los nodos (configuracionGlobal.serie en su /health)')
+    .action(async (serialText: string, o: CommonOptions) => {
+      const serial = parseInteger(serialText, 'serie', 1, 999_999_999);
+      await withStore(o, (store) => setNextSerial(store, serial, ctxOf(o)));
+      out(`La próxima configuración global se publicará con la serie ${serial}; los nodos la aceptan por ser mayor que la suya.`);
+    });
+
+  // backup and restore
+  common(program.command('backup'))
+    .description('copia de respaldo en línea (consistente, con el servicio en marcha): base de datos, claves, certificados y ajustes en un solo archivo')
+    .requiredOption('--out <archivo>', 'archivo de la copia')
+    .option('--encrypt', `cifra la copia (AES-256-GCM) con la frase de paso de la variable ${PASSPHRASE_ENV}`)
+    .addHelpText('after', `\nEjemplo:\n  ${PASSPHRASE_ENV}=… miis-central backup --dir /var/lib/miis/central --out central-2026-12-02.miisbak --encrypt\n`)
+    .action(async (o: CommonOptions & { out: string; encrypt?: boolean }) => {
+      const r = await writeBackup({ dir: o.dir, out: resolve(o.out), kind: 'central', version: packageVersion(), now: cx.now(), encrypt: o.encrypt === true, env: cx.env });
+      const serial = await withStore(o, (store) => store.latestConfVersion()?.serial ?? 0);
+      out(`Copia de respaldo${o.encrypt === true ? ' cifrada' : ''}: ${resolve(o.out)} (${r.files} archivos, ${r.databases} bases de datos, ${r.bytes} bytes; última serie publicada ${serial}). Contiene claves privadas: guárdela fuera de este servidor.`);
+    });
+  common(program.command('restore'))
+    .description('restaura una copia de respaldo en una carpeta nueva o vacía (--dir)')
+    .requiredOption('--from <archivo>', 'archivo de la copia')
+    .option('--serial <N>', 'serie con la que publicar la próxima configuración (si no, «conf set-serial» es obligatorio antes de «serve»)')
+    .action(async (o: CommonOptions & { from: string; serial?: string }) => {
+      const r = restoreBackup({ from: resolve(o.from), dir: resolve(o.dir), kind: 'central', env: cx.env });
+      const latest = await withStore(o, (store) => {
+        store.setSetting(SETTING.restoredNeedsSerial, `copia del ${r.createdAt}`, ctxOf(o));
+        if (o.serial !== undefined) setNextSerial(store, parseInteger(o.serial, 'serie', 1, 999_999_999), ctxOf(o));
+        return store.latestConfVersion()?.serial ?? 0;
+      });
+      out(`Restaurado en ${resolve(o.dir)}: ${r.files} archivos de la copia del ${r.createdAt} (versión ${r.version}).`);
+      if (o.serial === undefined) {
+        out(`IMPORTANTE: la última serie en la copia es ${latest}, pero central pudo publicar series mayores después de la copia y los nodos no aceptan una serie menor que la suya.`);
+        out('Antes de «miis-central serve», vea la serie más alta en los nodos (configuracionGlobal.serie en su /health) y ejecute:');
+        out(`  miis-central conf set-serial <esa serie + 1> --dir ${resolve(o.dir)}`);
+      } else {
+        out(`La próxima configuración global se publicará con la serie ${o.serial}.`);
+      }
     });
 
   // serve

@@ -17,6 +17,10 @@ export const SETTING = {
   keyAlgorithm: 'key_algorithm',
   caCertPem: 'ca_cert_pem',
   confCertPem: 'conf_cert_pem',
+  /** `conf set-serial N`: the next version published gets at least this serial. */
+  nextSerialMin: 'next_serial_min',
+  /** Set by `restore`: central does not serve until `conf set-serial` (serials must stay above every one issued). */
+  restoredNeedsSerial: 'restored_needs_serial',
 } as const;
 
 const CODE_PART = /^[A-Za-z0-9._\-]{1,64}$/;

@@ -12,6 +12,9 @@ import { formatClientId, formatMemberId, parseClientId, parseServiceId, serviceK
 import { validateRuc } from '../../core/peru-ids.js';
 import { KEY_ALGORITHMS, certMatchesKey, certificateInfo, createCsr, generateKeyPair, type KeyAlgorithm } from '../../core/pki.js';
 import { verifyGlobalConf } from '../../core/global-conf.js';
+import { resolve } from 'node:path';
+import { PASSPHRASE_ENV, restoreBackup, writeBackup } from '../../runtime/backup.js';
+import { packageVersion } from '../../runtime/version.js';
 import { acceptedAuthCerts, type GlobalConf } from '../../core/global-conf-model.js';
 import { openLocalStore, type LocalStore } from '../store/local-store.js';
 import { openCliLog, readLocalConf, registerEvidenceCommands, runLogVerify } from './evidence.js';
@@ -339,6 +342,24 @@ function buildProgram(io: CliIo): Command {
   registerNodeAccessCommands(program, { withDir, withStore, out, now });
 
   registerEvidenceCommands(program, { withDir, out, now });
+
+  withDir(program.command('backup'))
+    .description('copia de respaldo en línea (consistente, con el nodo en marcha): bases de datos, claves, certificados, claves del registro y ajustes en un solo archivo')
+    .requiredOption('--out <archivo>', 'archivo de la copia')
+    .option('--encrypt', `cifra la copia (AES-256-GCM) con la frase de paso de la variable ${PASSPHRASE_ENV}`)
+    .addHelpText('after', `\nEjemplo:\n  ${PASSPHRASE_ENV}=… miis-node backup --dir /var/lib/miis/node --out nodo-2026-12-02.miisbak --encrypt\n`)
+    .action(async (o: Dir & { out: string; encrypt?: boolean }) => {
+      openInitialized(o.dir).close();
+      const r = await writeBackup({ dir: o.dir, out: resolve(o.out), kind: 'node', version: packageVersion(), now: now(), encrypt: o.encrypt === true, env });
+      out(`Copia de respaldo${o.encrypt === true ? ' cifrada' : ''}: ${resolve(o.out)} (${r.files} archivos, ${r.databases} bases de datos, ${r.bytes} bytes). Contiene claves privadas: guárdela fuera de este servidor.`);
+    });
+  withDir(program.command('restore'))
+    .description('restaura una copia de respaldo en una carpeta nueva o vacía (--dir)')
+    .requiredOption('--from <archivo>', 'archivo de la copia')
+    .action(async (o: Dir & { from: string }) => {
+      const r = restoreBackup({ from: resolve(o.from), dir: resolve(o.dir), kind: 'node', env });
+      out(`Restaurado en ${resolve(o.dir)}: ${r.files} archivos de la copia del ${r.createdAt} (versión ${r.version}). Verifique el registro con «miis-node log verify» e inicie el nodo con «miis-node serve».`);
+    });
 
   withDir(program.command('serve'))
     .description('inicia el nodo (puerto SOAP para sistemas de información y puerto TLS mutuo para otros nodos)')
