@@ -16,7 +16,7 @@ import { centralPaths, openCentralStore } from '../../central/pki/central-dir.js
 import { runNodeCli } from '../../node/cli/index.js';
 import type { CliIo } from '../../runtime/cli-kit.js';
 import { nodeDir } from '../../scripts/sandbox/provision.js';
-import { CONSULTAR_PERSONA, personaRequest, postSoap, startInstance, type Instance } from './fixture.js';
+import { CONSULTAR_PERSONA, personaRequest, postSoap, startInstance, waitFor, type Instance } from './fixture.js';
 
 const PASS = 'frase de paso de prueba 2026';
 
@@ -76,8 +76,8 @@ describe('backup and restore', () => {
     const staleServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(stale.envelope));
     await new Promise<void>((resolve) => staleServer.listen(Number(centralUrl.port), '127.0.0.1', resolve));
     try {
-      await inst.juntos.ctx.conf.refresh();
-      await inst.juntos.ctx.conf.refresh(); // the first may meet a keep-alive socket of the stopped central
+      // a refresh may first meet a keep-alive socket of the stopped central: refresh until the answer is read
+      await waitFor(async () => (await inst.juntos.ctx.conf.refresh(), (await health()).alertaSerie !== null ? true : undefined), 'Juntos lee la serie menor');
       const h = await health();
       assert.equal(h.configuracionGlobal.serie, highest);
       assert.match(h.alertaSerie ?? JSON.stringify(h), new RegExp(`serie ${stale.serial}, menor que la de este nodo \\(${highest}\\)`));
@@ -90,8 +90,8 @@ describe('backup and restore', () => {
     const set = await run(runCentralCli, ['conf', 'set-serial', String(highest + 1), '--dir', newDir]);
     assert.equal(set.code, 0, set.stderr);
     restored = await startCentral({ dir: newDir, host: '127.0.0.1', port: Number(centralUrl.port), clock: () => new Date() });
-    await inst.juntos.ctx.conf.refresh();
-    await inst.reniec.ctx.conf.refresh();
+    await waitFor(async () => (await inst.juntos.ctx.conf.refresh(), (await health()).configuracionGlobal.serie === highest + 1 ? true : undefined), 'Juntos acepta la serie nueva');
+    await waitFor(async () => (await inst.reniec.ctx.conf.refresh(), inst.reniec.ctx.conf.latest()?.conf.serial === highest + 1 ? true : undefined), 'RENIEC acepta la serie nueva');
     const h = await health();
     assert.equal(h.configuracionGlobal.serie, highest + 1);
     assert.equal(h.alertaSerie, null);
