@@ -14,6 +14,7 @@ import { createGovernanceRoutes } from './http/governance-routes.js';
 import { createEvidenceRoutes } from './http/evidence-routes.js';
 import { ensureTsaMaterial } from './pki/tsa.js';
 import type { CentralServer } from './http/server.js';
+import { MiisError } from '../core/errors.js';
 
 export interface CentralApp {
   readonly paths: CentralPaths;
@@ -61,6 +62,9 @@ export async function startCentral(opts: {
   const app = openCentral(opts);
   let server: CentralServer;
   try {
+    if ((app.store.getSetting(SETTING.restoredNeedsSerial) ?? '') !== '') {
+      throw new MiisError('Config.NotInitialized', `este directorio central se restauró de una copia (${app.store.getSetting(SETTING.restoredNeedsSerial)}); antes de servir, ejecute «miis-central conf set-serial N» con N mayor que cualquier serie publicada (vea configuracionGlobal.serie en /health de los nodos)`);
+    }
     const tsa = await ensureTsaMaterial(app.paths.dir, app.loadCa(), { now: opts.clock(), instance: app.instance, operatorName: app.store.getSetting(SETTING.operatorName) ?? app.instance });
     server = await startCentralServer({
       host: opts.host,

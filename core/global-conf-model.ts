@@ -21,8 +21,19 @@ export interface GlobalConfNode {
   readonly address: string;
   /** SHA-256 (lowercase hex, no separators) of the DER of the node's TLS authentication certificate. */
   readonly authCertSha256: string;
+  /**
+   * Every auth certificate accepted for this node (SHA-256, current = authCertSha256 first), present
+   * only while a renewed node's previous certificate is still accepted (overlap). Peers pin any of
+   * them (acceptedAuthCerts); a configuration without the field means [authCertSha256].
+   */
+  readonly authCertsSha256?: readonly string[];
   /** Subsystems (INSTANCE/CLASS/CODE/SUBSYSTEM) whose messages this node sends and receives. */
   readonly clients: readonly string[];
+}
+
+/** The auth certificates (SHA-256) a peer accepts for a node: the list during an overlap, else the one. */
+export function acceptedAuthCerts(node: GlobalConfNode): readonly string[] {
+  return node.authCertsSha256 ?? [node.authCertSha256];
 }
 
 export interface GlobalConfService {

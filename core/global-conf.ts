@@ -172,7 +172,7 @@ export function validateGlobalConf(value: unknown): GlobalConf {
   const nodeNames = new Set<string>();
   nodes.forEach((n, i) => {
     const where = `nodes[${i}]`;
-    const node = requireObject(n, where, NODE_KEYS);
+    const node = requireObject(n, where, NODE_KEYS, ['authCertsSha256'] as const);
     const name = node['name'];
     if (typeof name !== 'string' || !NODE_NAME.test(name)) throw invalid(`${where}.name: nombre de nodo no válido`);
     if (nodeNames.has(name)) throw invalid(`${where}.name: nodo duplicado ${name}`);
@@ -181,6 +181,15 @@ export function validateGlobalConf(value: unknown): GlobalConf {
     requireAddress(node['address'], `${where}.address`);
     const sha = node['authCertSha256'];
     if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) throw invalid(`${where}.authCertSha256: se esperan 64 dígitos hexadecimales en minúscula`);
+    if (node['authCertsSha256'] !== undefined) {
+      const list = requireArray(node['authCertsSha256'], `${where}.authCertsSha256`);
+      list.forEach((h, j) => {
+        if (typeof h !== 'string' || !/^[0-9a-f]{64}$/.test(h)) throw invalid(`${where}.authCertsSha256[${j}]: se esperan 64 dígitos hexadecimales en minúscula`);
+      });
+      if (list.length < 1 || list.length > 4 || list[0] !== sha || new Set(list).size !== list.length) {
+        throw invalid(`${where}.authCertsSha256: de 1 a 4 huellas distintas, la primera igual a authCertSha256`);
+      }
+    }
     requireArray(node['clients'], `${where}.clients`).forEach((c, j) => requireClientId(c, `${where}.clients[${j}]`, instance, 4));
   });
 

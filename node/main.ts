@@ -3,6 +3,10 @@
  * the pipelines and starts both listeners.
  */
 import { accessSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { certMatchesKey, certificateInfo } from '../core/pki.js';
+import { acceptedAuthCerts } from '../core/global-conf-model.js';
 import type { AddressInfo } from 'node:net';
 import { MiisError } from '../core/errors.js';
 import { formatClientId, formatServiceId } from '../core/identifiers.js';
@@ -52,7 +56,22 @@ export interface RunningNode {
   readonly metrics: NodeMetrics;
   readonly logger: Logger;
   readonly ctx: NodeContext;
-  close(): Promise<void>;
+  /**
+   * Stop the node. With `drainMs` > 0 (what `serve` does on SIGTERM): stop accepting, let the
+   * exchanges in flight finish for up to `drainMs`, then close what is left, flush the message
+   * log and release everything. Without it, open connections are closed at once.
+   */
+  close(opts?: { drainMs?: number }): Promise<void>;
+  /** Requests being answered now on all listeners. */
+  inFlight(): number;
+  /** Ports the node-to-node listeners are bound to now (two during an address change). */
+  proxyPorts(): number[];
+  /**
+   * What SIGHUP does: read the TLS certificate and key again (also done every second on its own),
+   * and stop the node-to-node listeners on ports that are no longer the configured one, after
+   * their exchanges in flight finish (address change, see docs/operator-guide.md).
+   */
+  reload(): Promise<void>;
 }
 
 function readRequired(path: string, what: string, hint: string): string {
@@ -94,7 +113,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const nodeConfig = readNodeConfig(opts.dir);
   const metricsPort = opts.metricsPort ?? nodeConfig.metricsPort ?? undefined;
   const metricsHost = opts.metricsHost ?? nodeConfig.metricsHost ?? '127.0.0.1';
-  const conf = createGlobalConfClient({ centralUrl: currentCentralUrl, anchorPem: anchor, cachePath: paths.globalConf, now, intervalMs: opts.confIntervalMs ?? 30_000 });
+  const conf = createGlobalConfClient({ centralUrl: currentCentralUrl, anchorPem: anchor, cachePath: paths.globalConf, now, intervalMs: opts.confIntervalMs ?? 30_000, info });
   await conf.refresh();
   if (conf.latest() === undefined) {
     store.close();
@@ -111,6 +130,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const log = evidence.log;
   const signing = createSigningIdentity(opts.dir, signKey, signCert, info);
   const ocsp = createOcspChecker({ settings: evidenceSettings.ocsp, now, info });
+  let listenersUp = false; // the timer below follows settings and TLS files once the listeners exist
   let snapshot: LocalSnapshot = store.snapshot();
   let version = store.dataVersion();
   let monitorTick = (): void => undefined;
@@ -120,6 +140,10 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     if (v !== version) {
       version = v;
       snapshot = store.snapshot();
+    }
+    if (listenersUp) {
+      void followProxyPort();
+      reloadAuth();
     }
     try {
       signing.reload(); // key rotation (node/signing-rotation.ts): a new pair is used without restart
@@ -139,6 +163,30 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   pruneReplay();
   const replayTimer = setInterval(pruneReplay, 60_000);
   replayTimer.unref();
+
+  // the node's TLS identity: re-read when auth.pem / keys/auth-key.pem change (checked every second and on reload)
+  let auth = { keyPem: authKey, certPem: authCert };
+  let rejectedAuth = '';
+  const reloadAuth = (): void => {
+    let keyPem: string;
+    let certPem: string;
+    try {
+      keyPem = readFileSync(paths.authKey, 'utf8');
+      certPem = readFileSync(paths.authCert, 'utf8');
+    } catch {
+      return;
+    }
+    if (keyPem === auth.keyPem && certPem === auth.certPem) return;
+    if (!certMatchesKey(certPem, keyPem)) {
+      if (rejectedAuth !== certPem + keyPem) info('certificado TLS: auth.pem no corresponde a keys/auth-key.pem; se sigue usando el anterior');
+      rejectedAuth = certPem + keyPem;
+      return;
+    }
+    auth = { keyPem, certPem };
+    for (const server of proxyServers.values()) reloadProxyTls(server, { keyPem, certPem, caPems: conf.latest()?.conf.trustedCas ?? [] });
+    info(`certificado TLS recargado sin reinicio: SHA-256 ${certificateInfo(certPem).sha256}`);
+  };
+
   const backends = createBackendClient({ maxResponseBytes: limits.maxMessageBytes });
   const metrics = createNodeMetrics(settings.nodeName, {
     confAgeSeconds: () => {
@@ -158,7 +206,8 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     get signer() { return signing.current().signer; },
     get signerSha256() { return signing.current().sha256; },
     ocsp,
-    auth: { keyPem: authKey, certPem: authCert }, log,
+    get auth() { return auth; },
+    log,
     peers: { send: (address, ...rest) => metrics.wait('peer', { target: address }, () => peers.send(address, ...rest)), close: () => peers.close() },
     backends,
     replay: serverReplay,
@@ -223,31 +272,97 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     const v = conf.latest();
     const t = now();
     const ready = monitor.readiness();
+    const ownTls = certificateInfo(auth.certPem).sha256;
+    const own = v?.nodeByName.get(settings.nodeName);
     return {
       disponible: ready.ok, motivos: ready.reasons,
       nodo: settings.nodeName, miembro: `${settings.instance}/${settings.memberClass}/${settings.memberCode}`,
       configuracionGlobal: v === undefined ? null : { serie: v.conf.serial, venceEn: v.conf.expiresAt, vigente: v.expiresAtMs > t.getTime() },
       ultimoError: conf.lastError ?? null,
+      // central publishes a lower serial than ours (restored without conf set-serial): the node keeps its own
+      alertaSerie: conf.serialWarning ?? null,
       ...evidence.health(v?.conf),
       ocsp: ocsp.health(),
+      // false: the local TLS certificate is not (yet) among those central publishes for this node
+      certificadoTls: { sha256: ownTls, publicadoPorCentral: own === undefined ? null : acceptedAuthCerts(own).includes(ownTls) },
     };
   };
   const isServer = createIsServer(ctx, { publicUrl: isPublicUrlOf(settings), wsdlDir: opts.wsdlDir ?? WSDL_DIR, wsdlDirs: [paths.wsdlDir, opts.wsdlDir ?? WSDL_DIR], health });
-  const proxyServer = createProxyServer(ctx, { keyPem: authKey, certPem: authCert, caPems: conf.latest()?.conf.trustedCas ?? [] });
+  const proxyServers = new Map<number, HttpsServer>();
   conf.onChange((v) => {
-    reloadProxyTls(proxyServer, { keyPem: authKey, certPem: authCert, caPems: v.conf.trustedCas });
+    for (const server of proxyServers.values()) reloadProxyTls(server, { keyPem: auth.keyPem, certPem: auth.certPem, caPems: v.conf.trustedCas });
     logger.info({ event: 'globalconf-update', serial: v.conf.serial, expiresAt: v.conf.expiresAt }, 'configuración global actualizada');
   });
   conf.start();
   evidence.start();
 
-  const listen = (server: typeof isServer | typeof proxyServer, port: number, host: string) =>
+  const listen = (server: HttpServer | HttpsServer, port: number, host: string) =>
     new Promise<number>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
     });
+  // requests in flight per listener, for the drain on close and when an old port is let go
+  const inflight = new Map<HttpServer | HttpsServer, Set<ServerResponse>>();
+  const track = (server: HttpServer | HttpsServer): void => {
+    const set = new Set<ServerResponse>();
+    inflight.set(server, set);
+    server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+      set.add(res);
+      res.once('close', () => set.delete(res));
+    });
+  };
+  const inFlight = (): number => [...inflight.values()].reduce((n, set) => n + set.size, 0);
+  /** Stop accepting, wait (up to drainMs) for the requests in flight, then close what is left. */
+  const drainAndClose = async (servers: readonly (HttpServer | HttpsServer)[], drainMs: number): Promise<void> => {
+    const stopped = Promise.all(servers.map((server) => new Promise((r) => server.close(r))));
+    const pending = (): number => servers.reduce((n, server) => n + (inflight.get(server)?.size ?? 0), 0);
+    if (drainMs > 0 && pending() > 0) {
+      info(`deteniendo: se esperan ${pending()} intercambios en curso (máximo ${Math.round(drainMs / 1000)} s)`);
+      const deadline = Date.now() + drainMs;
+      while (pending() > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        for (const server of servers) server.closeIdleConnections(); // connections whose last answer just went out
+      }
+      if (pending() > 0) info(`deteniendo: ${pending()} intercambios no terminaron en ${Math.round(drainMs / 1000)} s y se cortan`);
+    }
+    for (const server of servers) server.closeAllConnections();
+    await stopped;
+    for (const server of servers) inflight.delete(server);
+  };
+  let proxyHost = settings.proxyHost;
+  const openProxyListener = async (port: number): Promise<number> => {
+    const server = createProxyServer(ctx, { keyPem: auth.keyPem, certPem: auth.certPem, caPems: conf.latest()?.conf.trustedCas ?? [] });
+    track(server);
+    const bound = await listen(server, port, proxyHost);
+    proxyServers.set(bound, server);
+    return bound;
+  };
+  /** A new proxy port in the settings (miis-node address set): listen there too, at once; the old port stays until reload(). */
+  let seenProxyPort = settings.proxyPort; // as configured (0 = any free port, tests)
+  let wantedProxyPort = 0; // the bound port of the listener for the configured one
+  const followProxyPort = async (): Promise<void> => {
+    const s = store.settings();
+    if (s.proxyPort === seenProxyPort && s.proxyHost === proxyHost) return;
+    seenProxyPort = s.proxyPort;
+    proxyHost = s.proxyHost;
+    if (proxyServers.has(s.proxyPort)) {
+      wantedProxyPort = s.proxyPort;
+      return;
+    }
+    try {
+      const bound = await openProxyListener(s.proxyPort);
+      wantedProxyPort = bound;
+      info(`puerto entre nodos: se escucha también en ${proxyHost}:${bound}; el anterior se cierra con «systemctl reload» (SIGHUP) cuando central publique la dirección nueva y los demás nodos la hayan descargado`);
+    } catch (err) {
+      info(`puerto entre nodos: no se pudo escuchar en ${proxyHost}:${s.proxyPort}: ${(err as Error).message}`);
+    }
+  };
+
+  track(isServer);
   const isPort = await listen(isServer, settings.isPort, settings.isHost);
-  const proxyPort = await listen(proxyServer, settings.proxyPort, settings.proxyHost);
+  const proxyPort = await openProxyListener(settings.proxyPort);
+  wantedProxyPort = proxyPort;
+  listenersUp = true;
   let metricsServer: Server | undefined;
   let metricsUrl: string | undefined;
   if (metricsPort !== undefined) {
@@ -255,7 +370,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       ({ server: metricsServer, url: metricsUrl } = await startMetricsServer(metrics, metricsHost, metricsPort));
     } catch (err) {
       isServer.close();
-      proxyServer.close();
+      for (const server of proxyServers.values()) server.close();
       throw new MiisError('Config.InvalidInput', `no se pudo abrir el puerto de métricas ${metricsHost}:${metricsPort} (metricsPort en node.json): ${(err as Error).message}`);
     }
   }
@@ -269,16 +384,29 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     healthUrl: `http://${settings.isHost}:${isPort}/health`,
     metricsUrl, metrics, logger,
     ctx,
-    async close() {
+    inFlight,
+    proxyPorts: () => [...proxyServers.values()].map((server) => (server.address() as AddressInfo).port),
+    async reload() {
+      reloadAuth();
+      await followProxyPort();
+      const old = [...proxyServers.entries()].filter(([port]) => port !== wantedProxyPort);
+      if (old.length === 0) return;
+      for (const [port] of old) proxyServers.delete(port);
+      info(`puerto entre nodos: se deja de escuchar en ${old.map(([port]) => port).join(', ')} (se terminan los intercambios en curso)`);
+      await drainAndClose(old.map(([, server]) => server), 30_000);
+    },
+    async close(closeOpts = {}) {
       if (closed) return;
       closed = true;
       conf.stop();
       clearInterval(localTimer);
       clearInterval(replayTimer);
-      isServer.closeAllConnections();
-      proxyServer.closeAllConnections();
+      // stop accepting new connections, let the exchanges in flight finish (up to drainMs)
       metricsServer?.closeAllConnections();
-      await Promise.all([new Promise((r) => isServer.close(r)), new Promise((r) => proxyServer.close(r)), new Promise((r) => (metricsServer === undefined ? r(undefined) : metricsServer.close(r)))]);
+      await Promise.all([
+        drainAndClose([isServer, ...proxyServers.values()], closeOpts.drainMs ?? 0),
+        new Promise((r) => (metricsServer === undefined ? r(undefined) : metricsServer.close(r))),
+      ]);
       await ctx.peers.close();
       await ctx.adapters?.close();
       await ctx.backends.close();

@@ -8,6 +8,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Help, type Option } from 'commander';
 import { MiisError } from '../core/errors.js';
+import { packageVersion } from './version.js';
 
 export interface CliIo {
   readonly stdout: (s: string) => void;
@@ -44,6 +45,7 @@ export function translateHelp(text: string): string {
 export function createProgram(name: string, description: string, io: CliIo): Command {
   return new Command(name)
     .description(description)
+    .version(packageVersion(), '-V, --version', 'muestra la versión instalada')
     .helpOption('-h, --help', 'muestra esta ayuda')
     .helpCommand('help [comando]', 'muestra la ayuda de un comando')
     .configureHelp({

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { registerServiceUnitCommand } from '../../runtime/service-unit.js';
 import { collect, createProgram, formatTable, isMainModule, parseChoice, parseInteger, processIo, readInputFile, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
 import { KEY_ALGORITHMS } from '../../core/pki.js';
 import type { KeyAlgorithm } from '../../core/pki.js';
@@ -27,6 +28,20 @@ import { registerRevocationCommands } from './revocation.js';
 import { registerExternalCaCommands } from './external-ca.js';
 import type { ChangeContext, RegistryStore } from '../registry/store.js';
 import type { CommonOptions } from './helpers.js';
+import { setNextSerial } from '../conf/publisher.js';
+import { SETTING } from '../registry/rules.js';
+import { PASSPHRASE_ENV, restoreBackup, writeBackup } from '../../runtime/backup.js';
+import { packageVersion } from '../../runtime/version.js';
+import { DEFAULT_AUTH_OVERLAP_HOURS, removeNode, setNode } from '../registry/node-lifecycle.js';
+import type { NodeRecord } from '../registry/store.js';
+import { MiisError } from '../../core/errors.js';
+
+function describeNodeChange(n: NodeRecord): string {
+  const lines = [`Nodo ${n.name}: dirección ${n.address}; certificado auth SHA-256 ${n.authCertSha256}`];
+  if (n.previousAuthCertSha256 !== undefined) lines.push(`Se sigue aceptando el certificado anterior (SHA-256 ${n.previousAuthCertSha256}) hasta ${n.previousAuthUntil ?? '-'}; quítelo antes con «miis-central node set ${n.name} --drop-previous».`);
+  lines.push('El cambio se publica en la próxima configuración global (los nodos la descargan en su siguiente consulta).');
+  return lines.join('\n');
+}
 
 
 function defaultActor(env: Readonly<Record<string, string | undefined>>): string {
@@ -155,6 +170,27 @@ function buildProgram(cx: Context): Command {
       const record = await withStore(o, (store) => registerNode(store, { name: o.name, ownerId: o.owner, address: o.address, authCertPem }, ctxOf(o)));
       out(`Nodo registrado: ${record.name} (${record.address}), certificado SHA-256 ${record.authCertSha256}`);
     });
+  common(node.command('set'))
+    .description('cambia la dirección de un nodo o renueva su certificado de autenticación (se publica en la próxima configuración global)')
+    .argument('<nombre>', 'nombre del nodo')
+    .option('--address <url>', 'nueva dirección entre nodos, https://servidor:puerto')
+    .option('--auth-cert <archivo>', 'nuevo certificado TLS del nodo (PEM); el anterior se sigue aceptando durante el solapamiento')
+    .option('--overlap-hours <horas>', 'cuántas horas se sigue aceptando el certificado anterior (como máximo hasta que venza)', String(DEFAULT_AUTH_OVERLAP_HOURS))
+    .option('--drop-previous', 'deja de aceptar ya el certificado anterior')
+    .addHelpText('after', '\nEjemplos:\n  miis-central node set reniec --address https://10.0.0.5:5501\n  miis-central node set reniec --auth-cert reniec-auth-2027.pem\n  miis-central node set reniec --drop-previous\n')
+    .action(async (name: string, o: CommonOptions & { address?: string; authCert?: string; overlapHours: string; dropPrevious?: boolean }) => {
+      const authCertPem = o.authCert === undefined ? undefined : readInputFile(o.authCert, 'certificado');
+      const overlapHours = parseInteger(o.overlapHours, 'solapamiento', 0, 24 * 365);
+      const r = await withStore(o, (store) => setNode(store, { name, address: o.address, authCertPem, overlapHours, dropPrevious: o.dropPrevious === true }, ctxOf(o)));
+      out(describeNodeChange(r));
+    });
+  common(node.command('remove'))
+    .description('da de baja un nodo (deja de publicarse en la próxima configuración global)')
+    .argument('<nombre>', 'nombre del nodo')
+    .action(async (name: string, o: CommonOptions) => {
+      const r = await withStore(o, (store) => removeNode(store, name, ctxOf(o)));
+      out(`Nodo dado de baja: ${r.name} (${r.address}); sus subsistemas (${r.clients.join(', ') || 'ninguno'}) quedan sin nodo`);
+    });
   const nodeClient = node.command('client').description('subsistemas atendidos por un nodo');
   common(nodeClient.command('add'))
     .description('asocia un subsistema registrado a un nodo')
@@ -171,7 +207,7 @@ function buildProgram(cx: Context): Command {
     .action(async (o: CommonOptions & { json?: boolean }) => {
       const nodes = await withStore(o, (store) => store.listNodes());
       const view = nodes.map(({ authCertPem: _pem, ...rest }) => rest);
-      out(o.json === true ? toJson(view) : formatTable(['NOMBRE', 'PROPIETARIO', 'DIRECCIÓN', 'CLIENTES', 'SHA-256 CERT. AUTH'], nodes.map((n) => [n.name, n.ownerId, n.address, n.clients.join(',') || '-', n.authCertSha256])));
+      out(o.json === true ? toJson(view) : formatTable(['NOMBRE', 'PROPIETARIO', 'DIRECCIÓN', 'CLIENTES', 'SHA-256 CERT. AUTH'], nodes.map((n) => [n.name, n.ownerId, n.address, n.clients.join(',') || '-', n.previousAuthCertSha256 === undefined ? n.authCertSha256 : `${n.authCertSha256} (+ anterior hasta ${n.previousAuthUntil ?? '-'})`])));
     });
 
   // cert
@@ -184,21 +220,29 @@ function buildProgram(cx: Context): Command {
     .option('--ip <dirección>', 'dirección IP para el certificado auth (repetible)', collect, [])
     .option('--dns <nombre>', 'nombre DNS para el certificado auth (repetible)', collect, [])
     .option('--valid-days <días>', 'vigencia en días', '365')
+    .option('--node <nombre>', 'perfil auth: renueva el certificado de este nodo registrado (el anterior se acepta durante el solapamiento)')
+    .option('--overlap-hours <horas>', 'con --node: horas en que se sigue aceptando el certificado anterior', String(DEFAULT_AUTH_OVERLAP_HOURS))
     .addHelpText('after', [
       '',
       'Un CSR sign debe llevar en serialNumber el identificador del miembro (PE/GOB/<RUC>) y en O su nombre registrado.',
       'Ejemplos:',
       '  miis-central cert sign --csr reniec-auth.csr --profile auth --ip 127.0.0.1 --dns localhost --out reniec-auth.pem',
       '  miis-central cert sign --csr reniec-sign.csr --profile sign --out reniec-sign.pem',
+      '  miis-central cert sign --csr reniec-auth.csr --profile auth --node reniec --ip 10.0.0.5 --out reniec-auth-2027.pem',
       '',
     ].join('\n'))
-    .action(async (o: CommonOptions & { csr: string; profile: string; out?: string; ip: string[]; dns: string[]; validDays: string }) => {
+    .action(async (o: CommonOptions & { csr: string; profile: string; out?: string; ip: string[]; dns: string[]; validDays: string; node?: string; overlapHours: string }) => {
       const profile = parseChoice<CsrProfile>(o.profile, CSR_PROFILES, 'perfil');
       const validDays = parseInteger(o.validDays, 'vigencia', 1, 3650);
+      const overlapHours = parseInteger(o.overlapHours, 'solapamiento', 0, 24 * 365);
+      if (o.node !== undefined && profile !== 'auth') throw new MiisError('Config.InvalidInput', '--node solo se usa con --profile auth');
       const csrPem = readInputFile(o.csr, 'solicitud');
-      const record = await withStore(o, (store) =>
-        signCsr(store, loadCaMaterial(centralPaths(o.dir), store), { csrPem, profile, validDays, dnsNames: o.dns, ipAddresses: o.ip }, ctxOf(o)),
-      );
+      const { record, node: renewed } = await withStore(o, async (store) => {
+        if (o.node !== undefined && store.getNode(o.node) === undefined) throw new MiisError('Config.NotFound', `el nodo ${o.node} no está registrado`);
+        const issued = await signCsr(store, loadCaMaterial(centralPaths(o.dir), store), { csrPem, profile, validDays, dnsNames: o.dns, ipAddresses: o.ip }, ctxOf(o));
+        return { record: issued, node: o.node === undefined ? undefined : setNode(store, { name: o.node, authCertPem: issued.pem, overlapHours }, ctxOf(o)) };
+      });
+      if (renewed !== undefined) io.stderr(`${describeNodeChange(renewed)}\n`);
       if (o.out === undefined) {
         out(record.pem);
       } else {
@@ -261,6 +305,47 @@ function buildProgram(cx: Context): Command {
       out(await withStore(o, (store) => readAnchorPem(store)));
     });
 
+  common(conf.command('set-serial'))
+    .description('tras restaurar una copia: la próxima configuración global se publica con esta serie (mayor que cualquiera ya publicada)')
+    .argument('<serie>', 'serie, mayor que la más alta que tengan los nodos (configuracionGlobal.serie en su /health)')
+    .action(async (serialText: string, o: CommonOptions) => {
+      const serial = parseInteger(serialText, 'serie', 1, 999_999_999);
+      await withStore(o, (store) => setNextSerial(store, serial, ctxOf(o)));
+      out(`La próxima configuración global se publicará con la serie ${serial}; los nodos la aceptan por ser mayor que la suya.`);
+    });
+
+  // backup and restore
+  common(program.command('backup'))
+    .description('copia de respaldo en línea (consistente, con el servicio en marcha): base de datos, claves, certificados y ajustes en un solo archivo')
+    .requiredOption('--out <archivo>', 'archivo de la copia')
+    .option('--encrypt', `cifra la copia (AES-256-GCM) con la frase de paso de la variable ${PASSPHRASE_ENV}`)
+    .addHelpText('after', `\nEjemplo:\n  ${PASSPHRASE_ENV}=… miis-central backup --dir /var/lib/miis/central --out central-2026-12-02.miisbak --encrypt\n`)
+    .action(async (o: CommonOptions & { out: string; encrypt?: boolean }) => {
+      const r = await writeBackup({ dir: o.dir, out: resolve(o.out), kind: 'central', version: packageVersion(), now: cx.now(), encrypt: o.encrypt === true, env: cx.env });
+      const serial = await withStore(o, (store) => store.latestConfVersion()?.serial ?? 0);
+      out(`Copia de respaldo${o.encrypt === true ? ' cifrada' : ''}: ${resolve(o.out)} (${r.files} archivos, ${r.databases} bases de datos, ${r.bytes} bytes; última serie publicada ${serial}). Contiene claves privadas: guárdela fuera de este servidor.`);
+    });
+  common(program.command('restore'))
+    .description('restaura una copia de respaldo en una carpeta nueva o vacía (--dir)')
+    .requiredOption('--from <archivo>', 'archivo de la copia')
+    .option('--serial <N>', 'serie con la que publicar la próxima configuración (si no, «conf set-serial» es obligatorio antes de «serve»)')
+    .action(async (o: CommonOptions & { from: string; serial?: string }) => {
+      const r = restoreBackup({ from: resolve(o.from), dir: resolve(o.dir), kind: 'central', env: cx.env });
+      const latest = await withStore(o, (store) => {
+        store.setSetting(SETTING.restoredNeedsSerial, `copia del ${r.createdAt}`, ctxOf(o));
+        if (o.serial !== undefined) setNextSerial(store, parseInteger(o.serial, 'serie', 1, 999_999_999), ctxOf(o));
+        return store.latestConfVersion()?.serial ?? 0;
+      });
+      out(`Restaurado en ${resolve(o.dir)}: ${r.files} archivos de la copia del ${r.createdAt} (versión ${r.version}).`);
+      if (o.serial === undefined) {
+        out(`IMPORTANTE: la última serie en la copia es ${latest}, pero central pudo publicar series mayores después de la copia y los nodos no aceptan una serie menor que la suya.`);
+        out('Antes de «miis-central serve», vea la serie más alta en los nodos (configuracionGlobal.serie en su /health) y ejecute:');
+        out(`  miis-central conf set-serial <esa serie + 1> --dir ${resolve(o.dir)}`);
+      } else {
+        out(`La próxima configuración global se publicará con la serie ${o.serial}.`);
+      }
+    });
+
   // serve
   common(program.command('serve'))
     .description('sirve la configuración global firmada por HTTP (GET /globalconf, /ca.pem, /health) hasta SIGINT o SIGTERM')
@@ -289,6 +374,8 @@ function buildProgram(cx: Context): Command {
       logger.info({ event: 'stop' }, 'directorio central detenido');
       out('Directorio central detenido.');
     });
+
+  registerServiceUnitCommand(program, 'miis-central', (t) => io.stdout(t));
 
   return program;
 }

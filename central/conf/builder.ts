@@ -32,7 +32,13 @@ export function buildGlobalConf(snapshot: RegistrySnapshot, opts: BuildOptions):
       .sort((a, b) => byText(a.id, b.id)),
     subsystems: snapshot.subsystems.map((s) => s.id).sort(byText),
     nodes: snapshot.nodes
-      .map((n) => ({ name: n.name, owner: n.ownerId, address: n.address, authCertSha256: n.authCertSha256, clients: [...n.clients].sort(byText) }))
+      .map((n) => ({
+        name: n.name, owner: n.ownerId, address: n.address, authCertSha256: n.authCertSha256,
+        // a renewed node's previous certificate, while its overlap lasts (registry/node-lifecycle.ts)
+        ...(n.previousAuthCertSha256 !== undefined && n.previousAuthUntil !== undefined && Date.parse(n.previousAuthUntil) > opts.now.getTime()
+          ? { authCertsSha256: [n.authCertSha256, n.previousAuthCertSha256] } : {}),
+        clients: [...n.clients].sort(byText),
+      }))
       .sort((a, b) => byText(a.name, b.name)),
     services: snapshot.services.map((s) => ({ id: s.id, title: s.title })).sort((a, b) => byText(a.id, b.id)),
     trustedCas: [...opts.trustedCas],

@@ -25,7 +25,7 @@ export interface GlobalConfPublisher {
   current(): ConfVersionRecord;
 }
 
-export type PublishReason = 'first' | 'content-changed' | 'half-validity' | null;
+export type PublishReason = 'first' | 'content-changed' | 'half-validity' | 'serial-set' | null;
 
 /** Why a new version is needed, or null when the latest one is still good. Pure. */
 export function decidePublish(latest: ConfVersionRecord | undefined, contentSha256: string, now: Date): PublishReason {
@@ -64,7 +64,9 @@ export function createGlobalConfPublisher(opts: {
     });
     return external.externalCas.length === 0 ? conf : { ...conf, externalCas: external.externalCas };
   };
-  const nextSerial = (): number => (store.latestConfVersion()?.serial ?? 0) + 1;
+  /** At least the serial set with `conf set-serial` (after a restore), else the latest + 1. */
+  const serialFloor = (): number => Number(store.getSetting(SETTING.nextSerialMin) ?? '0');
+  const nextSerial = (): number => Math.max((store.latestConfVersion()?.serial ?? 0) + 1, serialFloor());
 
   const refresh = (): { version: ConfVersionRecord; published: boolean } =>
     store.transaction(() => {
@@ -72,7 +74,8 @@ export function createGlobalConfPublisher(opts: {
       const latest = store.latestConfVersion();
       const conf = build(nextSerial(), now);
       const contentSha256 = confContentSha256(conf);
-      if (decidePublish(latest, contentSha256, now) === null) return { version: latest!, published: false };
+      const serialSet = latest !== undefined && latest.serial < serialFloor();
+      if (!serialSet && decidePublish(latest, contentSha256, now) === null) return { version: latest!, published: false };
       const version = store.addConfVersion(
         { serial: conf.serial, generatedAt: conf.generatedAt, expiresAt: conf.expiresAt, contentSha256, envelope: signGlobalConf(conf, signer) },
         { actor, at: now },
@@ -89,4 +92,20 @@ export function createGlobalConfPublisher(opts: {
       return refresh().version;
     },
   };
+}
+
+/**
+ * `conf set-serial N`: the next version is published with serial N (after restoring a backup,
+ * N must be above every serial this central ever issued, which the restored database may not
+ * know: take it from the nodes' /health). Clears the restore marker.
+ */
+export function setNextSerial(store: RegistryStore, serial: number, ctx: { actor: string; at: Date }): void {
+  const latest = store.latestConfVersion()?.serial ?? 0;
+  if (!Number.isSafeInteger(serial) || serial <= latest) {
+    throw new MiisError('Config.InvalidInput', `la serie debe ser mayor que la última publicada en esta base de datos (${latest}) y que cualquiera que los nodos hayan recibido`);
+  }
+  store.transaction(() => {
+    store.setSetting(SETTING.nextSerialMin, String(serial), ctx);
+    store.setSetting(SETTING.restoredNeedsSerial, '', ctx);
+  });
 }

@@ -109,6 +109,14 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
         received_at TEXT NOT NULL, UNIQUE (member_id, request_id));
     `,
   },
+  {
+    version: 6,
+    note: 'node lifecycle (node-lifecycle.ts): the previous auth certificate stays accepted until previous_auth_until',
+    up: `
+      ALTER TABLE nodes ADD COLUMN previous_auth_cert_sha256 TEXT;
+      ALTER TABLE nodes ADD COLUMN previous_auth_until TEXT;
+    `,
+  },
 ];
 
 export const CENTRAL_SCHEMA_VERSION = schemaVersionOf(CENTRAL_MIGRATIONS);

@@ -17,6 +17,10 @@ export const SETTING = {
   keyAlgorithm: 'key_algorithm',
   caCertPem: 'ca_cert_pem',
   confCertPem: 'conf_cert_pem',
+  /** `conf set-serial N`: the next version published gets at least this serial. */
+  nextSerialMin: 'next_serial_min',
+  /** Set by `restore`: central does not serve until `conf set-serial` (serials must stay above every one issued). */
+  restoredNeedsSerial: 'restored_needs_serial',
 } as const;
 
 const CODE_PART = /^[A-Za-z0-9._\-]{1,64}$/;
@@ -123,7 +127,7 @@ export function registerNode(
   return store.addNode({ name: input.name, ownerId: owner.id, address, authCertPem: input.authCertPem.trim() + '\n', authCertSha256: info.sha256 }, ctx);
 }
 
-function checkAuthCert(store: RegistryStore, certPem: string, now: Date): { sha256: string } {
+export function checkAuthCert(store: RegistryStore, certPem: string, now: Date): { sha256: string } {
   const caPem = store.getSetting(SETTING.caCertPem);
   if (caPem === undefined) throw new MiisError('Config.NotInitialized', 'no hay CA de la instancia; ejecute primero «miis-central init»');
   const info = certificateInfo(certPem);

@@ -58,6 +58,9 @@ export interface NodeRecord {
   readonly address: string;
   readonly authCertPem: string;
   readonly authCertSha256: string;
+  /** A renewed node's previous auth certificate, still accepted until previousAuthUntil (node-lifecycle.ts). */
+  readonly previousAuthCertSha256?: string;
+  readonly previousAuthUntil?: string;
   /** Subsystem ids, sorted. */
   readonly clients: readonly string[];
   readonly createdAt: string;
@@ -103,7 +106,7 @@ export interface AuditEntry {
 
 export type NewMember = Omit<MemberRecord, 'createdAt'>;
 export type NewSubsystem = Omit<SubsystemRecord, 'createdAt'>;
-export type NewNode = Omit<NodeRecord, 'createdAt' | 'clients'>;
+export type NewNode = Omit<NodeRecord, 'createdAt' | 'clients' | 'previousAuthCertSha256' | 'previousAuthUntil'>;
 export type NewService = Omit<ServiceRecord, 'createdAt'>;
 export type NewIssuedCert = Omit<IssuedCertRecord, 'issuedAt'>;
 
@@ -233,6 +236,7 @@ export function openSqliteRegistryStore(path: string): RegistryStore {
     address: r.address as string,
     authCertPem: r.auth_cert_pem as string,
     authCertSha256: r.auth_cert_sha256 as string,
+    ...(typeof r.previous_auth_cert_sha256 === 'string' ? { previousAuthCertSha256: r.previous_auth_cert_sha256, previousAuthUntil: r.previous_auth_until as string } : {}),
     clients: (clientsOf.all(r.name) as Row[]).map((c) => c.subsystem_id as string),
     createdAt: r.created_at as string,
   });

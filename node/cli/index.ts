@@ -6,12 +6,16 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { registerServiceUnitCommand } from '../../runtime/service-unit.js';
 import { createProgram, isMainModule, readInputFile, formatTable, parseChoice, parseInteger, processIo, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
 import { MiisError } from '../../core/errors.js';
 import { formatClientId, formatMemberId, parseClientId, parseServiceId, serviceKey } from '../../core/identifiers.js';
 import { validateRuc } from '../../core/peru-ids.js';
 import { KEY_ALGORITHMS, certMatchesKey, certificateInfo, createCsr, generateKeyPair, type KeyAlgorithm } from '../../core/pki.js';
 import { verifyGlobalConf } from '../../core/global-conf.js';
+import { PASSPHRASE_ENV, restoreBackup, writeBackup } from '../../runtime/backup.js';
+import { packageVersion } from '../../runtime/version.js';
+import { acceptedAuthCerts, type GlobalConf } from '../../core/global-conf-model.js';
 import { checkPublicUrl, openLocalStore, type LocalStore } from '../store/local-store.js';
 import { openCliLog, readLocalConf, registerEvidenceCommands, runLogVerify } from './evidence.js';
 import { importSigningCert, startSigningKeyRotation } from '../certs/signing-rotation.js';
@@ -99,6 +103,27 @@ function updateNodeConfig(dir: string, store: LocalStore, patch: NodeConfig): No
   return next;
 }
 
+/** The auth certificates central publishes for this node now (live, else the local copy); undefined when unknown. */
+async function publishedAuthCerts(dir: string, nodeName: string, centralUrl: string | undefined): Promise<readonly string[] | undefined> {
+  const p = nodePaths(dir);
+  let conf: GlobalConf | undefined;
+  try {
+    if (centralUrl !== undefined && existsSync(p.anchor)) {
+      const res = await fetch(new URL('/globalconf', centralUrl), { signal: AbortSignal.timeout(3000) });
+      if (res.status === 200) conf = verifyGlobalConf(new Uint8Array(await res.arrayBuffer()), readFileSync(p.anchor, 'utf8'));
+    }
+  } catch {
+    conf = undefined;
+  }
+  try {
+    conf ??= readLocalConf(dir);
+  } catch {
+    return undefined;
+  }
+  const own = conf?.nodes.find((n) => n.name === nodeName);
+  return own === undefined ? undefined : acceptedAuthCerts(own);
+}
+
 function buildProgram(io: CliIo): Command {
   const now = io.now ?? (() => new Date());
   const env = io.env ?? process.env;
@@ -161,6 +186,7 @@ function buildProgram(io: CliIo): Command {
     .option('--auth <archivo>', 'certificado TLS del nodo (perfil auth)')
     .action(async (o: Dir & { sign?: string; auth?: string }) => {
       if (o.sign === undefined && o.auth === undefined) throw new MiisError('Config.InvalidInput', 'indique --sign y/o --auth');
+      let authImported: { sha256: string; nodeName: string; centralUrl: string | undefined } | undefined;
       await withStore(o.dir, (store) => {
         const s = store.settings();
         const memberId = `${s.instance}/${s.memberClass}/${s.memberCode}`;
@@ -180,8 +206,17 @@ function buildProgram(io: CliIo): Command {
           if (info.notAfter.getTime() <= now().getTime()) throw new MiisError('Config.InvalidCertificate', `${o.auth} venció el ${info.notAfter.toISOString()}`);
           writeFileSync(p.authCert, pem);
           out(`Certificado auth importado: ${info.subject.replaceAll('\n', ', ')} (vence ${info.notAfter.toISOString()}, SHA-256 ${info.sha256})`);
+          out('Un nodo en marcha lo usa en segundos, sin reiniciar (o al instante con «systemctl reload miis-node», SIGHUP).');
+          authImported = { sha256: info.sha256, nodeName: s.nodeName, centralUrl: s.centralUrl };
         }
       });
+      if (authImported !== undefined) {
+        const published = await publishedAuthCerts(o.dir, authImported.nodeName, authImported.centralUrl);
+        if (published !== undefined && !published.includes(authImported.sha256)) {
+          io.stderr(`aviso: central todavía no publica este certificado para el nodo ${authImported.nodeName}; los demás nodos rechazarán las conexiones TLS hasta que lo haga. ` +
+            `Pida a central «miis-central node set ${authImported.nodeName} --auth-cert <archivo>» (o «cert sign --node ${authImported.nodeName}»), espere la siguiente configuración global y vuelva a importarlo.\n`);
+        }
+      }
     });
 
   withDir(cert.command('rotate'))
@@ -193,6 +228,20 @@ function buildProgram(io: CliIo): Command {
       out(`Nueva clave de firma: ${r.keyPath}`);
       out(`Solicitud de certificado: ${r.csrPath}`);
       out('Envíela a central («miis-central cert sign --profile sign») e importe el certificado con «miis-node cert import --sign»; hasta entonces firma la clave actual.');
+    });
+
+  const address = program.command('address').description('dirección del nodo para otros nodos');
+  withDir(address.command('set'))
+    .description('cambia el puerto entre nodos: un nodo en marcha escucha también en el nuevo al instante y deja el anterior con «systemctl reload» (SIGHUP)')
+    .requiredOption('--proxy-port <puerto>', 'nuevo puerto para otros nodos (TLS mutuo)')
+    .addHelpText('after', '\nPasos sin cortes: miis-node address set --proxy-port 5501 → miis-central node set NODO --address https://host:5501 → esperar la siguiente configuración global en los demás nodos → systemctl reload miis-node\n')
+    .action(async (o: Dir & { proxyPort: string }) => {
+      const port = parseInteger(o.proxyPort, 'puerto', 1, 65535);
+      await withStore(o.dir, (store) => {
+        store.saveSettings({ ...store.settings(), proxyPort: port });
+        updateNodeConfig(o.dir, store, { proxyPort: port }); // node.json holds the operational settings
+      });
+      out(`Puerto entre nodos: ${port}. Un nodo en marcha ya escucha también ahí; publique la dirección nueva en central («miis-central node set … --address https://…:${port}»).`);
     });
 
   const anchor = program.command('anchor').description('ancla de confianza: central y su certificado de firma de la configuración global');
@@ -387,18 +436,44 @@ function buildProgram(io: CliIo): Command {
 
   registerEvidenceCommands(program, { withDir, out, now });
 
+  withDir(program.command('backup'))
+    .description('copia de respaldo en línea (consistente, con el nodo en marcha): bases de datos, claves, certificados, claves del registro y ajustes en un solo archivo')
+    .requiredOption('--out <archivo>', 'archivo de la copia')
+    .option('--encrypt', `cifra la copia (AES-256-GCM) con la frase de paso de la variable ${PASSPHRASE_ENV}`)
+    .addHelpText('after', `\nEjemplo:\n  ${PASSPHRASE_ENV}=… miis-node backup --dir /var/lib/miis/node --out nodo-2026-12-02.miisbak --encrypt\n`)
+    .action(async (o: Dir & { out: string; encrypt?: boolean }) => {
+      openInitialized(o.dir).close();
+      const r = await writeBackup({ dir: o.dir, out: resolve(o.out), kind: 'node', version: packageVersion(), now: now(), encrypt: o.encrypt === true, env });
+      out(`Copia de respaldo${o.encrypt === true ? ' cifrada' : ''}: ${resolve(o.out)} (${r.files} archivos, ${r.databases} bases de datos, ${r.bytes} bytes). Contiene claves privadas: guárdela fuera de este servidor.`);
+    });
+  withDir(program.command('restore'))
+    .description('restaura una copia de respaldo en una carpeta nueva o vacía (--dir)')
+    .requiredOption('--from <archivo>', 'archivo de la copia')
+    .action(async (o: Dir & { from: string }) => {
+      const r = restoreBackup({ from: resolve(o.from), dir: resolve(o.dir), kind: 'node', env });
+      out(`Restaurado en ${resolve(o.dir)}: ${r.files} archivos de la copia del ${r.createdAt} (versión ${r.version}). Verifique el registro con «miis-node log verify» e inicie el nodo con «miis-node serve».`);
+    });
+
   withDir(program.command('serve'))
     .description('inicia el nodo (puerto SOAP para sistemas de información y puerto TLS mutuo para otros nodos)')
     .option('--conf-interval <s>', 'cada cuántos segundos se descarga la configuración global', '30')
     .option('--log-format <formato>', 'registro operativo en la salida de errores: json (líneas JSON) o pretty (legible); por omisión pretty en una consola y json si no')
-    .action(async (o: Dir & { confInterval: string; logFormat?: string }) => {
+    .option('--drain-seconds <s>', 'al recibir SIGTERM o SIGINT: cuánto se espera a que terminen los intercambios en curso', '30')
+    .action(async (o: Dir & { confInterval: string; logFormat?: string; drainSeconds: string }) => {
+      const drainMs = parseInteger(o.drainSeconds, 'espera', 0, 3600) * 1000;
       const logFormat = o.logFormat === undefined ? defaultLogFormat(io === processIo && process.stderr.isTTY) : parseLogFormat(o.logFormat);
       const node = await startNode({ dir: o.dir, now, confIntervalMs: parseInteger(o.confInterval, 'intervalo', 1, 3600) * 1000, logFormat, info: (l) => io.stderr(`${l}\n`) });
       out(`Nodo ${node.name}: sistemas de información en ${node.isUrl} · nodos en ${node.proxyUrl} · salud en ${node.healthUrl}${node.metricsUrl === undefined ? '' : ` · métricas en ${node.metricsUrl}`}`);
+      // SIGHUP (systemctl reload): re-read the TLS certificate, let go of an old node-to-node port
+      const onHup = (): void => void node.reload();
+      process.on('SIGHUP', onHup);
       await waitForStop(io.stop);
-      await node.close();
+      process.off('SIGHUP', onHup);
+      await node.close({ drainMs });
       out(`Nodo ${node.name} detenido`);
     });
+
+  registerServiceUnitCommand(program, 'miis-node', (t) => io.stdout(t));
 
   return program;
 }

@@ -44,6 +44,8 @@ export interface GlobalConfClient {
   stop(): void;
   onChange(listener: (view: ConfView) => void): void;
   readonly lastError: string | undefined;
+  /** Set while central publishes a lower serial than the one in force (e.g. central restored without `conf set-serial`). */
+  readonly serialWarning: string | undefined;
 }
 
 export interface GlobalConfClientOptions {
@@ -55,20 +57,31 @@ export interface GlobalConfClientOptions {
   readonly intervalMs?: number;
   readonly timeoutMs?: number;
   readonly maxBytes?: number;
+  /** Operational log line (the serial warning goes there once per serial). */
+  readonly info?: (line: string) => void;
 }
 
 export function createGlobalConfClient(opts: GlobalConfClientOptions): GlobalConfClient {
   let view: ConfView | undefined;
   let timer: NodeJS.Timeout | undefined;
   let lastError: string | undefined;
+  let serialWarning: string | undefined;
   const listeners: ((v: ConfView) => void)[] = [];
   const maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
 
   const accept = (envelope: Buffer, fromDisk: boolean): boolean => {
     const conf = verifyGlobalConf(envelope, opts.anchorPem, { maxBytes });
-    if (view !== undefined && conf.serial < view.conf.serial) return false;
+    if (view !== undefined && conf.serial < view.conf.serial) {
+      if (!fromDisk) {
+        const text = `central publica la serie ${conf.serial}, menor que la de este nodo (${view.conf.serial}); se ignora y se sigue usando la actual. ¿Se restauró central sin «miis-central conf set-serial»?`;
+        if (text !== serialWarning) opts.info?.(`aviso: ${text}`);
+        serialWarning = text;
+      }
+      return false;
+    }
     if (view !== undefined && conf.serial === view.conf.serial) return false;
     view = indexGlobalConf(conf);
+    serialWarning = undefined;
     if (!fromDisk) {
       const tmp = `${opts.cachePath}.tmp`;
       writeFileSync(tmp, envelope, { mode: 0o600 });
@@ -125,6 +138,9 @@ export function createGlobalConfClient(opts: GlobalConfClientOptions): GlobalCon
     },
     get lastError() {
       return lastError;
+    },
+    get serialWarning() {
+      return serialWarning;
     },
   };
   return client;

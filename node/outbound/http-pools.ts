@@ -22,8 +22,8 @@ export interface PeerTls {
 }
 
 export interface PeerClient {
-  /** POST a signed message to a peer node. `expectedSha256` pins the peer's TLS certificate. */
-  send(address: string, expectedSha256: string, tls: PeerTls, body: Buffer, contentType: string, timeoutMs: number): Promise<HttpReply>;
+  /** POST a signed message to a peer node. `expectedSha256` pins the peer's TLS certificate (any of a list, during a renewal overlap). */
+  send(address: string, expectedSha256: string | readonly string[], tls: PeerTls, body: Buffer, contentType: string, timeoutMs: number): Promise<HttpReply>;
   close(): Promise<void>;
 }
 
@@ -63,8 +63,9 @@ function poolKey(address: string, sha: string, tls: PeerTls): string {
 export function createPeerClient(opts: { maxResponseBytes: number; connections?: number }): PeerClient {
   const pools = new Map<string, { key: string; pool: Pool }>();
 
-  const poolFor = (address: string, sha: string, tls: PeerTls): Pool => {
-    const key = poolKey(address, sha, tls);
+  const poolFor = (address: string, pins: string | readonly string[], tls: PeerTls): Pool => {
+    const accepted: readonly string[] = typeof pins === 'string' ? [pins] : pins;
+    const key = poolKey(address, accepted.join(','), tls);
     const existing = pools.get(address);
     if (existing !== undefined && existing.key === key) return existing.pool;
     if (existing !== undefined) void existing.pool.close();
@@ -79,7 +80,7 @@ export function createPeerClient(opts: { maxResponseBytes: number; connections?:
         minVersion: 'TLSv1.3',
         rejectUnauthorized: true,
         checkServerIdentity: (_host: string, cert: PeerCertificate) => {
-          if (certDerSha256(cert) === sha) return undefined;
+          if (accepted.includes(certDerSha256(cert))) return undefined;
           const err = new Error('peer certificate does not match the global configuration') as Error & { code: string };
           err.code = PEER_PIN_ERROR;
           return err;

@@ -3,6 +3,7 @@
  * readMessage → checkIsHeaders → checkClient → resolveProvider → checkClientReplay → signRequest → logRequest → sendToProvider →
  * verifyResponse → logResponse → returnToClient.
  */
+import { acceptedAuthCerts } from '../../core/global-conf-model.js';
 import { MiisError } from '../../core/errors.js';
 import type { GlobalConfNode } from '../../core/global-conf-model.js';
 import { formatClientId, formatMemberId, formatServiceId, providerOf, sameMember, serviceKey } from '../../core/identifiers.js';
@@ -114,7 +115,7 @@ export interface ProviderReply {
 
 export async function sendToProvider(ctx: NodeContext, view: ConfView, provider: GlobalConfNode, request: SoapMessage, signature: string): Promise<ProviderReply> {
   const { body, contentType } = encodeSignedMessage(request.raw, signature);
-  const reply = await ctx.peers.send(provider.address, provider.authCertSha256,
+  const reply = await ctx.peers.send(provider.address, acceptedAuthCerts(provider),
     { keyPem: ctx.auth.keyPem, certPem: ctx.auth.certPem, caPems: view.conf.trustedCas }, body, contentType, ctx.limits.peerTimeoutMs);
   if (reply.body.length > ctx.limits.maxMessageBytes * 2) throw new MiisError('Server.ClientProxy.InvalidResponse', 'respuesta demasiado grande');
   if (reply.contentType?.startsWith('multipart/related') === true) {

@@ -4,6 +4,7 @@
  * callService → signResponse → logResponse → reply. Metaservices skip authorize/checkTrama and are
  * answered by the node itself (node/metaservices.ts).
  */
+import { acceptedAuthCerts } from '../../core/global-conf-model.js';
 import { MiisError, toMiisError } from '../../core/errors.js';
 import type { GlobalConfAgreement } from '../../core/global-conf-model.js';
 import { formatClientId, formatMemberId, formatServiceId, serviceKey } from '../../core/identifiers.js';
@@ -61,17 +62,17 @@ export function readMessage(ctx: NodeContext, body: Buffer, contentType: string 
  * is refused here, so an unknown peer causes no parsing at all.
  */
 export function verifyPeerIsNode(view: ConfView, peerSha256: string | undefined): void {
-  if (peerSha256 === undefined || !view.conf.nodes.some((n) => n.authCertSha256 === peerSha256)) {
+  if (peerSha256 === undefined || !view.conf.nodes.some((n) => acceptedAuthCerts(n).includes(peerSha256))) {
     throw new MiisError('Server.ServerProxy.SslAuthenticationFailed', '(ninguno: el certificado no es el de un nodo de la configuración global)');
   }
   if (isRevoked(view.conf, peerSha256)) throw new MiisError('Server.ServerProxy.SslAuthenticationFailed', '(certificado TLS revocado)');
 }
 
-/** The TLS certificate of the connection must be the one registered for the node that hosts the client. */
+/** The TLS certificate of the connection must be one registered for the node that hosts the client (two during a renewal overlap). */
 export function verifyPeer(view: ConfView, header: XRoadHeader, peerSha256: string | undefined): void {
   const client = formatClientId(header.client);
   const node = view.nodeBySubsystem.get(client);
-  if (node === undefined || peerSha256 === undefined || node.authCertSha256 !== peerSha256) {
+  if (node === undefined || peerSha256 === undefined || !acceptedAuthCerts(node).includes(peerSha256)) {
     throw new MiisError('Server.ServerProxy.SslAuthenticationFailed', client);
   }
   if (isRevoked(view.conf, peerSha256)) throw new MiisError('Server.ServerProxy.SslAuthenticationFailed', `${client} (certificado TLS revocado)`);

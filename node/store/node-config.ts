@@ -43,7 +43,7 @@ export const NODE_CONFIG_KEYS: Readonly<Record<NodeConfigKey, { readonly live: b
   isHost: { live: false, description: 'dirección del puerto SOAP para los sistemas de información' },
   isPort: { live: false, description: 'puerto SOAP para los sistemas de información (y /health, /wsdl/)' },
   proxyHost: { live: false, description: 'dirección para otros nodos (TLS mutuo)' },
-  proxyPort: { live: false, description: 'puerto para otros nodos (TLS mutuo)' },
+  proxyPort: { live: true, description: 'puerto para otros nodos (TLS mutuo): el nodo en marcha escucha también en el nuevo y deja el anterior con «systemctl reload» (ver «miis-node address set»)' },
   centralUrl: { live: true, description: 'URL de central (configuración global); el nodo la usa en la siguiente descarga' },
   metricsHost: { live: false, description: 'dirección del puerto de métricas (por omisión 127.0.0.1)' },
   metricsPort: { live: false, description: 'puerto de GET /metrics (Prometheus); vacío o null = desactivado' },
