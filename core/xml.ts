@@ -71,12 +71,18 @@ const ILLEGAL_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 const REFERENCE = /&([^;&<]{0,40});?/g;
 const PREDEFINED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
-type Scope = ReadonlyMap<string, string>;
-const ROOT_SCOPE: Scope = new Map([['xml', XML_NS], ['xmlns', XMLNS_NS]]);
+/** A namespace binding replaced by an element, restored when the element closes. */
+interface Shadowed {
+  readonly prefix: string;
+  readonly uri: string | undefined;
+}
 
 interface Frame {
   readonly el: XmlElement;
-  readonly scope: Scope;
+  /** Bindings this element's declarations replaced (undefined when it declares none). */
+  readonly shadowed: Shadowed[] | undefined;
+  /** Direct text pieces; joined once when the element closes. */
+  readonly text: string[];
 }
 
 /**
@@ -158,11 +164,31 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     return false;
   };
 
+  /** In-scope namespace bindings; each element undoes its own declarations when it closes. */
+  const bindings = new Map<string, string>([['xml', XML_NS], ['xmlns', XMLNS_NS]]);
+  const unbind = (shadowed: Shadowed[] | undefined): void => {
+    if (shadowed === undefined) return;
+    for (let i = shadowed.length - 1; i >= 0; i -= 1) {
+      const s = shadowed[i] as Shadowed;
+      if (s.uri === undefined) bindings.delete(s.prefix);
+      else bindings.set(s.prefix, s.uri);
+    }
+  };
+  const resolve = (qname: string, isAttribute: boolean, at: number): { prefix: string; local: string; uri: string } => {
+    const colon = qname.indexOf(':');
+    if (colon < 0) return { prefix: '', local: qname, uri: isAttribute ? '' : bindings.get('') ?? '' };
+    const prefix = qname.slice(0, colon);
+    const uri = bindings.get(prefix);
+    if (uri === undefined) throw invalid(at, `prefijo de espacio de nombres no declarado: ${prefix}`);
+    return { prefix, local: qname.slice(colon + 1), uri };
+  };
+
   const openTag = (): void => {
     const start = pos;
     pos += 1;
     const name = readName();
     const raw: { name: string; value: string; at: number }[] = [];
+    const rawNames = new Set<string>();
     for (;;) {
       const before = pos;
       skipWs();
@@ -182,7 +208,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       if (end < 0) throw invalid(pos, `valor del atributo ${attrName} sin cerrar`);
       const value = text.slice(pos + 1, end);
       if (value.includes('<')) throw invalid(pos, `«<» no permitido en el valor del atributo ${attrName}`);
-      if (raw.some((a) => a.name === attrName)) throw invalid(attrAt, `atributo ${attrName} repetido`);
+      if (rawNames.has(attrName)) throw invalid(attrAt, `atributo ${attrName} repetido`);
+      rawNames.add(attrName);
       raw.push({ name: attrName, value: decode(value, pos).replace(/[\t\n\r]/g, ' '), at: attrAt });
       pos = end + 1;
     }
@@ -196,25 +223,16 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     count += 1;
     if (count > limits.maxElements) throw new MiisError('Client.MessageTooLarge', `más de ${limits.maxElements} elementos`);
     if (stack.length + 1 > limits.maxDepth) throw new MiisError('Client.XmlTooDeep', `máximo ${limits.maxDepth} niveles`);
-    const parent = stack[stack.length - 1];
-    let scope = parent?.scope ?? ROOT_SCOPE;
+    let shadowed: Shadowed[] | undefined;
     for (const a of raw) {
       if (a.name === 'xmlns' || a.name.startsWith('xmlns:')) {
-        if (scope === (parent?.scope ?? ROOT_SCOPE)) scope = new Map(scope);
         const prefix = a.name === 'xmlns' ? '' : a.name.slice(6);
         if (prefix === 'xmlns' || (prefix === 'xml' && a.value !== XML_NS)) throw invalid(a.at, `declaración de espacio de nombres no permitida: ${a.name}`);
         if (prefix !== '' && a.value === '') throw invalid(a.at, `el prefijo ${prefix} no puede declararse vacío`);
-        (scope as Map<string, string>).set(prefix, a.value);
+        (shadowed ??= []).push({ prefix, uri: bindings.get(prefix) });
+        bindings.set(prefix, a.value);
       }
     }
-    const resolve = (qname: string, isAttribute: boolean, at: number): { prefix: string; local: string; uri: string } => {
-      const colon = qname.indexOf(':');
-      if (colon < 0) return { prefix: '', local: qname, uri: isAttribute ? '' : scope.get('') ?? '' };
-      const prefix = qname.slice(0, colon);
-      const uri = scope.get(prefix);
-      if (uri === undefined) throw invalid(at, `prefijo de espacio de nombres no declarado: ${prefix}`);
-      return { prefix, local: qname.slice(colon + 1), uri };
-    };
     const attributes: Record<string, { uri: string; local: string; value: string }> = {};
     const seen = new Set<string>();
     for (const a of raw) {
@@ -222,16 +240,25 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       const key = `${r.uri}\u0000${r.local}`;
       if (seen.has(key)) throw invalid(a.at, `atributo ${a.name} repetido`);
       seen.add(key);
-      attributes[a.name] = { uri: r.uri, local: r.local, value: a.value };
+      const attr = { uri: r.uri, local: r.local, value: a.value };
+      // an attribute may be called «__proto__»: define it, never assign it (that would set the prototype)
+      if (a.name === '__proto__') Object.defineProperty(attributes, a.name, { value: attr, enumerable: true, writable: true, configurable: true });
+      else attributes[a.name] = attr;
     }
     const n = resolve(name, false, start);
     const el: XmlElement = {
       name, prefix: n.prefix, local: n.local, uri: n.uri, attributes, children: [], text: '',
       start, contentStart: pos, contentEnd: pos, end: pos,
     };
+    const parent = stack[stack.length - 1];
     if (parent === undefined) root = el;
     else parent.el.children.push(el);
-    if (!selfClosing) stack.push({ el, scope });
+    if (selfClosing) unbind(shadowed);
+    else stack.push({ el, shadowed, text: [] });
+  };
+
+  const addText = (piece: string): void => {
+    (stack[stack.length - 1] as Frame).text.push(piece);
   };
 
   const closeTag = (): void => {
@@ -245,6 +272,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     if (top === undefined || top.el.name !== name) throw invalid(start, `etiqueta de cierre </${name}> inesperada${top === undefined ? '' : ` (se esperaba </${top.el.name}>)`}`);
     top.el.contentEnd = start;
     top.el.end = pos;
+    top.el.text = top.text.length === 1 ? top.text[0] as string : top.text.join('');
+    unbind(top.shadowed);
   };
 
   // prolog
@@ -263,14 +292,14 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     if (lt > pos) {
       const chunk = text.slice(pos, lt);
       if (chunk.includes(']]>')) throw invalid(pos, '«]]>» no permitido en el texto');
-      (stack[stack.length - 1] as Frame).el.text += decode(chunk, pos);
+      addText(decode(chunk, pos));
       pos = lt;
     }
     if (text.startsWith('</', pos)) closeTag();
     else if (text.startsWith('<![CDATA[', pos)) {
       const end = text.indexOf(']]>', pos + 9);
       if (end < 0) throw invalid(pos, 'sección CDATA sin cerrar');
-      (stack[stack.length - 1] as Frame).el.text += text.slice(pos + 9, end);
+      addText(text.slice(pos + 9, end));
       pos = end + 3;
     } else if (!skipMisc()) {
       if (text.startsWith('<!', pos)) throw invalid(pos, 'declaración no permitida');
