@@ -88,10 +88,10 @@ export function parseXml(bytes: Uint8Array, limits: XmlLimits = DEFAULT_XML_LIMI
 
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
-const NAME_START = 'A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD';
+const NAME_START = 'A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
 const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
-/** A qualified name: NCName, optionally prefixed (sticky, to scan in place). */
-const QNAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*(?::[${NAME_START}][${NAME_CHAR}]*)?`, 'y');
+/** A qualified name: NCName, optionally prefixed (sticky, to scan in place; code points, for names beyond U+FFFF). */
+const QNAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*(?::[${NAME_START}][${NAME_CHAR}]*)?`, 'uy');
 const WS = /[ \t\r\n]*/y;
 const ILLEGAL_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 const REFERENCE = /&([^;&<]{0,40});?/g;
@@ -144,6 +144,9 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     return `${line}:${at - lineStart + 1}`;
   };
   const invalid = (at: number, what: string): MiisError => new MiisError('Client.InvalidXml', `${where(at)}: ${what}`);
+  const throwInvalid = (at: number, what: string): never => {
+    throw invalid(at, what);
+  };
   if (ILLEGAL_CHAR.test(text)) throw invalid(text.search(ILLEGAL_CHAR), 'carácter no permitido en XML');
 
   const decode = (raw: string, at: number): string => {
@@ -203,7 +206,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     if (text.startsWith('<!--', pos)) {
       const end = text.indexOf('-->', pos + 4);
       if (end < 0) throw invalid(pos, 'comentario sin cerrar');
-      if (text.slice(pos + 4, end).includes('--')) throw invalid(pos, '«--» dentro de un comentario');
+      if (text.slice(pos + 4, end).includes('--') || (end > pos + 4 && text.charCodeAt(end - 1) === 0x2d)) throw invalid(pos, '«--» dentro de un comentario');
       pos = end + 3;
       return true;
     }
@@ -294,7 +297,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       let value = text.slice(pos + 1, end);
       if (ATTRIBUTE_SPECIAL.test(value)) {
         if (value.includes('<')) throw invalid(pos, `«<» no permitido en el valor del atributo ${attrName}`);
-        value = decode(value, pos).replace(/[\t\n\r]/g, ' ');
+        // XML 1.0 §2.11 and §3.3.3: literal line ends and tabs become spaces; references to them stay
+        value = decode(value.replace(/\r\n|[\t\n\r]/g, ' '), pos);
       }
       if (value.length > maxValueLength) {
         throw new MiisError('Client.XmlAttributeValueTooLong', `${attrName} en ${where(attrAt)}: ${value.length} caracteres; máximo ${maxValueLength}`);
@@ -323,7 +327,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         if (!a.startsWith('xmlns') || (a.length !== 5 && a.charCodeAt(5) !== 0x3a)) continue;
         const prefix = a.length === 5 ? '' : a.slice(6);
         const uri = values[i] as string;
-        if (prefix === 'xmlns' || (prefix === 'xml' && uri !== XML_NS)) throw invalid(offsets[i] as number, `declaración de espacio de nombres no permitida: ${a}`);
+        // Namespaces in XML §3: «xmlns» is never declared, «xml» only to its own URI, and no other prefix (nor the default) to either
+        if (prefix === 'xmlns' || uri === XMLNS_NS || (prefix === 'xml') !== (uri === XML_NS)) throw invalid(offsets[i] as number, `declaración de espacio de nombres no permitida: ${a}`);
         if (prefix !== '' && uri === '') throw invalid(offsets[i] as number, `el prefijo ${prefix} no puede declararse vacío`);
         shadowed.push({ prefix, uri: bindings.get(prefix) });
         bindings.set(prefix, uri);
@@ -359,7 +364,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       name,
       prefix,
       local: colon < 0 ? name : name.slice(colon + 1),
-      uri: colon < 0 ? bindings.get('') ?? '' : uriOf(prefix, start),
+      uri: colon < 0 ? bindings.get('') ?? '' : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriOf(prefix, start),
       attributes, children: [], text: '',
       start, contentStart: pos, contentEnd: pos, end: pos,
     };
@@ -411,7 +416,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     if (lt > pos) {
       const chunk = text.slice(pos, lt);
       if (chunk.includes(']]>')) throw invalid(pos, '«]]>» no permitido en el texto');
-      addText(decode(chunk, pos), pos);
+      addText(decode(chunk.includes('\r') ? chunk.replace(/\r\n?/g, '\n') : chunk, pos), pos);
       pos = lt;
     }
     const next = text.charCodeAt(pos + 1);
@@ -419,7 +424,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     else if (next === 0x21 /* ! */ && text.startsWith('<![CDATA[', pos)) {
       const end = text.indexOf(']]>', pos + 9);
       if (end < 0) throw invalid(pos, 'sección CDATA sin cerrar');
-      addText(text.slice(pos + 9, end), pos);
+      const data = text.slice(pos + 9, end);
+      addText(data.includes('\r') ? data.replace(/\r\n?/g, '\n') : data, pos);
       pos = end + 3;
     } else if ((next === 0x21 || next === 0x3f /* ? */) && skipMisc()) {
       // comment skipped

@@ -180,3 +180,36 @@ describe('parseXml: limits beyond size, depth and element count', () => {
     });
   });
 });
+
+describe('parseXml: XML 1.0 details found by the differential test against saxes', () => {
+  it('normalises line ends in text and CDATA (CRLF and CR become LF); a reference to CR stays CR', () => {
+    assert.equal(parseXmlText('<r>a\r\nb\rc\n<![CDATA[d\r\ne]]>&#13;</r>').root.text, 'a\nb\nc\nd\ne\r');
+  });
+
+  it('normalises literal white space in attribute values to spaces, after line ends; references stay', () => {
+    const doc = parseXmlText('<r a="x\r\ny\tz\nw\r" b="&#10;&#9;&#13;"/>');
+    assert.equal(attrNs(doc.root, '', 'a'), 'x y z w ');
+    assert.equal(attrNs(doc.root, '', 'b'), '\n\t\r');
+  });
+
+  it('refuses a comment ending in «-» («--->»)', () => {
+    rejectsWith(() => parseXmlText('<r><!-- a ---></r>'), 'Client.InvalidXml', /«--» dentro de un comentario/);
+    rejectsWith(() => parseXmlText('<r><!----->'), 'Client.InvalidXml');
+    assert.equal(parseXmlText('<r><!----><!-- - --></r>').root.text, '');
+  });
+
+  it('accepts names with characters beyond U+FFFF', () => {
+    const doc = parseXmlText('<p:𝓐x xmlns:p="urn:p" 𐀀="1"/>');
+    assert.equal(doc.root.local, '𝓐x');
+    assert.equal(attrNs(doc.root, '', '𐀀'), '1');
+  });
+
+  it('enforces the reserved namespace bindings', () => {
+    for (const decl of ['xmlns:xmlns="urn:x"', 'xmlns:p="http://www.w3.org/2000/xmlns/"', 'xmlns="http://www.w3.org/2000/xmlns/"',
+      'xmlns:p="http://www.w3.org/XML/1998/namespace"', 'xmlns="http://www.w3.org/XML/1998/namespace"', 'xmlns:xml="urn:x"']) {
+      rejectsWith(() => parseXmlText(`<r ${decl}/>`), 'Client.InvalidXml', /declaración de espacio de nombres no permitida/);
+    }
+    assert.ok(parseXmlText('<r xmlns:xml="http://www.w3.org/XML/1998/namespace" xml:lang="es"/>'));
+    rejectsWith(() => parseXmlText('<xmlns:r/>'), 'Client.InvalidXml', /prefijo xmlns/);
+  });
+});
