@@ -6,8 +6,11 @@
  * `generateDocument` builds a model tree (names, namespace URIs, attributes, text) and serialises
  * it with random but legal choices (quotes, references, CDATA, comments, EOL variants, white space
  * in tags), so the model is the expected parse. `mutate` breaks a document in small ways;
- * `tokenSoup` strings together XML fragments at random.
+ * `tokenSoup` strings together XML fragments at random. `fuzzCase` picks one of these, with
+ * limits that are sometimes tiny, and `invariantViolation` checks what any accepted document
+ * must satisfy.
  */
+import { XML_LIMIT_DEFAULTS, type XmlDocument, type XmlElement, type XmlLimits } from '../../core/xml.js';
 
 export interface Rng {
   /** A float in [0, 1). */
@@ -295,4 +298,95 @@ export function randomBytes(r: Rng, maxLength = 64): Uint8Array {
   out.set(body, head.length);
   out.set(tail, head.length + body.length);
   return out;
+}
+
+export interface FuzzCase {
+  readonly kind: 'generated' | 'mutated' | 'soup' | 'bytes';
+  readonly bytes: Uint8Array;
+  readonly limits: XmlLimits;
+}
+
+const ROOMY: XmlLimits = { maxBytes: 1024 * 1024, maxDepth: 64, maxElements: 200_000, ...XML_LIMIT_DEFAULTS };
+
+/** Limits small enough for generated documents to cross them now and then. */
+function tinyLimits(r: Rng): XmlLimits {
+  const small = (values: readonly number[]): number => r.pick(values);
+  return {
+    maxBytes: small([200, 2_000, 100_000]),
+    maxDepth: small([1, 2, 3, 64]),
+    maxElements: small([1, 3, 10, 200_000]),
+    maxAttributes: small([0, 1, 2, 256]),
+    maxNamespaceDeclarationsPerElement: small([0, 1, 64]),
+    maxNamespaceDeclarations: small([0, 1, 2, 10_000]),
+    maxNameLength: small([1, 3, 6, 256]),
+    maxAttributeValueLength: small([0, 2, 6, 65_536]),
+    maxTextLength: small([0, 3, 12, 100_000]),
+  };
+}
+
+/** One fuzz input for a seed: a generated, mutated, soup or random-bytes document, and its limits. */
+export function fuzzCase(seed: number): FuzzCase {
+  const r = rng(seed);
+  const limits = r.chance(0.4) ? tinyLimits(r) : ROOMY;
+  const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+  switch (r.int(6)) {
+    case 0: return { kind: 'generated', bytes: utf8(generateDocument(r).xml), limits };
+    case 1: case 2: case 3: return { kind: 'mutated', bytes: utf8(mutate(r, generateDocument(r).xml)), limits };
+    case 4: return { kind: 'soup', bytes: utf8(tokenSoup(r)), limits };
+    default: return { kind: 'bytes', bytes: randomBytes(r), limits };
+  }
+}
+
+/** What is wrong with an accepted document, given the limits it was read with (undefined: nothing). */
+export function invariantViolation(doc: XmlDocument, limits: XmlLimits): string | undefined {
+  const text = doc.text;
+  const maxAttributes = limits.maxAttributes ?? XML_LIMIT_DEFAULTS.maxAttributes;
+  const maxName = limits.maxNameLength ?? XML_LIMIT_DEFAULTS.maxNameLength;
+  const maxValue = limits.maxAttributeValueLength ?? XML_LIMIT_DEFAULTS.maxAttributeValueLength;
+  const maxText = limits.maxTextLength ?? limits.maxBytes;
+  const maxPerElement = limits.maxNamespaceDeclarationsPerElement ?? XML_LIMIT_DEFAULTS.maxNamespaceDeclarationsPerElement;
+  const maxNs = limits.maxNamespaceDeclarations ?? XML_LIMIT_DEFAULTS.maxNamespaceDeclarations;
+  let elements = 0;
+  let declarations = 0;
+  const visit = (el: XmlElement, depth: number, from: number, to: number): string | undefined => {
+    elements += 1;
+    const at = `<${el.name}> @${el.start}`;
+    if (depth > limits.maxDepth) return `${at}: depth ${depth} > ${limits.maxDepth}`;
+    if (el.name.length > maxName) return `${at}: name longer than ${maxName}`;
+    if (el.text.length > maxText) return `${at}: text longer than ${maxText}`;
+    const attrs = Object.entries(el.attributes);
+    if (attrs.length > maxAttributes) return `${at}: ${attrs.length} attributes > ${maxAttributes}`;
+    const nsHere = attrs.filter(([n]) => n === 'xmlns' || n.startsWith('xmlns:')).length;
+    declarations += nsHere;
+    if (nsHere > maxPerElement) return `${at}: ${nsHere} declarations > ${maxPerElement}`;
+    for (const [n, a] of attrs) {
+      if (n.length > maxName) return `${at}: attribute name longer than ${maxName}`;
+      if (a.value.length > maxValue) return `${at}: attribute ${n} longer than ${maxValue}`;
+      if (n.includes(':') && a.uri === '') return `${at}: prefixed attribute ${n} without a namespace`;
+    }
+    if (el.prefix !== '' && el.uri === '') return `${at}: prefixed element without a namespace`;
+    if (el.name !== (el.prefix === '' ? el.local : `${el.prefix}:${el.local}`)) return `${at}: name, prefix and local disagree`;
+    if (!(from <= el.start && el.start < el.contentStart && el.contentStart <= el.contentEnd && el.contentEnd <= el.end && el.end <= to)) {
+      return `${at}: offsets out of order (${from} ${el.start} ${el.contentStart} ${el.contentEnd} ${el.end} ${to})`;
+    }
+    if (!text.startsWith(`<${el.name}`, el.start) || text[el.contentStart - 1] !== '>') return `${at}: start tag offsets`;
+    if (el.contentEnd === el.end) {
+      if (el.contentStart !== el.end || text[el.end - 2] !== '/') return `${at}: self-closing offsets`;
+    } else {
+      const endTag = text.slice(el.contentEnd, el.end);
+      if (!endTag.startsWith(`</${el.name}`) || !/^[ \t\r\n]*>$/.test(endTag.slice(el.name.length + 2))) return `${at}: end tag offsets`;
+    }
+    let next = el.contentStart;
+    for (const c of el.children) {
+      const problem = visit(c, depth + 1, next, el.contentEnd);
+      if (problem !== undefined) return problem;
+      next = c.end;
+    }
+    return undefined;
+  };
+  const problem = visit(doc.root, 1, 0, text.length);
+  if (problem !== undefined) return problem;
+  if (elements > limits.maxElements) return `${elements} elements > ${limits.maxElements}`;
+  if (declarations > maxNs) return `${declarations} namespace declarations > ${maxNs}`;
+  return undefined;
 }
