@@ -92,12 +92,39 @@ const NAME_START = 'A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-
 const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
 /** A qualified name: NCName, optionally prefixed (sticky, to scan in place; code points, for names beyond U+FFFF). */
 const QNAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*(?::[${NAME_START}][${NAME_CHAR}]*)?`, 'uy');
-const WS = /[ \t\r\n]*/y;
 const ILLEGAL_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
-const REFERENCE = /&([^;&<]{0,40});?/g;
 /** What makes an attribute value need more than a slice: «<» (refused), references, white space to normalise. */
 const ATTRIBUTE_SPECIAL = /[<&\t\n\r]/;
-const PREDEFINED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+/** Longest reference body read after «&» (`&#x10FFFF;` needs 8; longer ones are refused). */
+const MAX_REFERENCE = 40;
+/** Attributes of an element without any (shared: the tree is read-only for callers). */
+const NO_ATTRIBUTES: Readonly<Record<string, { readonly uri: string; readonly local: string; readonly value: string }>> = Object.freeze({});
+
+/** Is this UTF-16 unit an ASCII name-start character (A-Z, a-z, _)? */
+function asciiNameStart(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+}
+
+/** Is this UTF-16 unit an ASCII name character (name-start, 0-9, «-», «.»)? */
+function asciiNameChar(c: number): boolean {
+  return asciiNameStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e;
+}
+
+/** Literal line ends to LF (XML 1.0 §2.11). */
+function normaliseLineEnds(s: string): string {
+  if (!s.includes('\r')) return s;
+  const crlf = s.split('\r\n').join('\n');
+  return crlf.includes('\r') ? crlf.split('\r').join('\n') : crlf;
+}
+
+/** Literal line ends and tabs of an attribute value to spaces (XML 1.0 §2.11, §3.3.3). */
+function normaliseAttributeSpace(s: string): string {
+  let out = s.includes('\r\n') ? s.split('\r\n').join(' ') : s;
+  if (out.includes('\n')) out = out.split('\n').join(' ');
+  if (out.includes('\r')) out = out.split('\r').join(' ');
+  if (out.includes('\t')) out = out.split('\t').join(' ');
+  return out;
+}
 
 /** A namespace binding replaced by an element, restored when the element closes. */
 interface Shadowed {
@@ -149,40 +176,94 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   };
   if (ILLEGAL_CHAR.test(text)) throw invalid(text.search(ILLEGAL_CHAR), 'carácter no permitido en XML');
 
-  const decode = (raw: string, at: number): string => {
-    if (raw.indexOf('&') < 0) return raw;
-    return raw.replace(REFERENCE, (whole, ref: string) => {
-      if (!whole.endsWith(';')) throw invalid(at, `«&» sin referencia válida (use &amp;)`);
-      if (ref.startsWith('#')) {
-        const code = ref[1] === 'x' ? Number.parseInt(ref.slice(2), 16) : /^#\d+$/.test(ref) ? Number.parseInt(ref.slice(1), 10) : NaN;
-        if (ref[1] === 'x' && !/^#x[0-9A-Fa-f]+$/.test(ref)) throw invalid(at, `referencia de carácter no válida «${whole}»`);
-        const ok = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
-        if (!ok) throw invalid(at, `referencia de carácter no válida «${whole}»`);
-        return String.fromCodePoint(code);
+  /** The character a reference body (between «&» and «;») stands for. */
+  const reference = (ref: string, at: number): string => {
+    switch (ref) {
+      case 'lt': return '<';
+      case 'gt': return '>';
+      case 'amp': return '&';
+      case 'quot': return '"';
+      case 'apos': return "'";
+      default: break;
+    }
+    if (ref.charCodeAt(0) !== 0x23 /* # */) throw new MiisError('Client.EntityNotAllowed', `${where(at)}: «&${ref};» no es una entidad predefinida`);
+    const hex = ref.charCodeAt(1) === 0x78 /* x */;
+    let code = ref.length > (hex ? 2 : 1) ? 0 : NaN;
+    for (let i = hex ? 2 : 1; i < ref.length; i += 1) {
+      const c = ref.charCodeAt(i);
+      const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : hex && c >= 0x61 && c <= 0x66 ? c - 0x57 : hex && c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+      if (digit < 0) {
+        code = NaN;
+        break;
       }
-      const value = PREDEFINED[ref];
-      if (value === undefined) throw new MiisError('Client.EntityNotAllowed', `${where(at)}: «&${ref};» no es una entidad predefinida`);
-      return value;
-    });
+      code = Math.min(code * (hex ? 16 : 10) + digit, 0x110000);
+    }
+    const ok = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+    if (!ok) throw invalid(at, `referencia de carácter no válida «&${ref};»`);
+    return String.fromCodePoint(code);
+  };
+  /**
+   * Replace references by their characters. One pass; the result is built by appending, which V8
+   * keeps as a rope (constant time per append) and flattens once, linearly.
+   */
+  const decode = (raw: string, at: number): string => {
+    let amp = raw.indexOf('&');
+    if (amp < 0) return raw;
+    let out = '';
+    let from = 0;
+    while (amp >= 0) {
+      let end = amp + 1;
+      const stop = Math.min(raw.length, amp + 1 + MAX_REFERENCE);
+      while (end < stop) {
+        const c = raw.charCodeAt(end);
+        if (c === 0x3b /* ; */ || c === 0x26 /* & */ || c === 0x3c /* < */) break;
+        end += 1;
+      }
+      if (raw.charCodeAt(end) !== 0x3b) throw invalid(at, '«&» sin referencia válida (use &amp;)');
+      out += raw.slice(from, amp) + reference(raw.slice(amp + 1, end), at);
+      from = end + 1;
+      amp = raw.indexOf('&', from);
+    }
+    return out + raw.slice(from);
   };
 
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const skipWs = (): void => {
-    WS.lastIndex = pos;
-    WS.test(text);
-    pos = WS.lastIndex;
-  };
-  const readName = (): string => {
-    QNAME.lastIndex = pos;
-    const m = QNAME.exec(text);
-    if (m === null) throw invalid(pos, 'se esperaba un nombre de elemento o atributo');
-    const name = m[0];
-    if (name.length > maxNameLength) {
-      throw new MiisError('Client.XmlNameTooLong', `${where(pos)}: «${name.slice(0, 32)}…» tiene ${name.length} caracteres; máximo ${maxNameLength}`);
+    for (;;) {
+      const c = text.charCodeAt(pos);
+      if (c !== 0x20 && c !== 0x0a && c !== 0x09 && c !== 0x0d) return;
+      pos += 1;
     }
+  };
+  /** A qualified name at `pos`: ASCII names by hand, anything else with the full QNAME pattern. */
+  const readName = (): string => {
+    const start = pos;
+    let end = pos;
+    if (asciiNameStart(text.charCodeAt(end))) {
+      end += 1;
+      while (asciiNameChar(text.charCodeAt(end))) end += 1;
+      if (text.charCodeAt(end) === 0x3a /* : */ && asciiNameStart(text.charCodeAt(end + 1))) {
+        end += 2;
+        while (asciiNameChar(text.charCodeAt(end))) end += 1;
+      }
+    }
+    // the hand scan stopped at an ASCII character that ends a name: done; anything else: the regex decides
+    const next = text.charCodeAt(end);
+    if (end > start && !(next >= 0x80) && next !== 0x3a) {
+      if (end - start > maxNameLength) throw nameTooLong(start, text.slice(start, end));
+      pos = end;
+      return text.slice(start, end);
+    }
+    QNAME.lastIndex = start;
+    const m = QNAME.exec(text);
+    if (m === null) throw invalid(start, 'se esperaba un nombre de elemento o atributo');
+    const name = m[0];
+    if (name.length > maxNameLength) throw nameTooLong(start, name);
     pos = QNAME.lastIndex;
     return name;
   };
+  const nameTooLong = (at: number, name: string): MiisError =>
+    new MiisError('Client.XmlNameTooLong', `${where(at)}: «${name.slice(0, 32)}…» tiene ${name.length} caracteres; máximo ${maxNameLength}`);
 
   if (text.startsWith('<?xml', pos) && /[ \t\r\n?]/.test(text[pos + 5] ?? '')) {
     const end = text.indexOf('?>', pos);
@@ -247,9 +328,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     const start = pos;
     pos += 1;
     const name = readName();
-    names.length = 0;
-    values.length = 0;
-    offsets.length = 0;
+    let n = 0;
     nameSet = undefined;
     let declarations = 0;
     let prefixed = 0;
@@ -271,13 +350,12 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       const end = text.indexOf(quote, pos + 1);
       if (end < 0) throw invalid(pos, `valor del atributo ${attrName} sin cerrar`);
       // a repeated name: scan while the tag is short, then keep a Set (linear either way)
-      const n = names.length;
       if (nameSet !== undefined) {
         if (nameSet.has(attrName)) throw invalid(attrAt, `atributo ${attrName} repetido`);
         nameSet.add(attrName);
       } else {
         for (let i = 0; i < n; i += 1) if (names[i] === attrName) throw invalid(attrAt, `atributo ${attrName} repetido`);
-        if (n + 1 === SCAN_ATTRIBUTES) nameSet = new Set([...names, attrName]);
+        if (n + 1 === SCAN_ATTRIBUTES) nameSet = new Set([...names.slice(0, n), attrName]);
       }
       if (n === maxAttributes) {
         throw new MiisError('Client.XmlTooManyAttributes', `<${name}> en ${where(start)}: más de ${maxAttributes}`);
@@ -298,14 +376,15 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       if (ATTRIBUTE_SPECIAL.test(value)) {
         if (value.includes('<')) throw invalid(pos, `«<» no permitido en el valor del atributo ${attrName}`);
         // XML 1.0 §2.11 and §3.3.3: literal line ends and tabs become spaces; references to them stay
-        value = decode(value.replace(/\r\n|[\t\n\r]/g, ' '), pos);
+        value = decode(normaliseAttributeSpace(value), pos);
       }
       if (value.length > maxValueLength) {
         throw new MiisError('Client.XmlAttributeValueTooLong', `${attrName} en ${where(attrAt)}: ${value.length} caracteres; máximo ${maxValueLength}`);
       }
-      names.push(attrName);
-      values.push(value);
-      offsets.push(attrAt);
+      names[n] = attrName;
+      values[n] = value;
+      offsets[n] = attrAt;
+      n += 1;
       pos = end + 1;
     }
     const selfClosing = text.charCodeAt(pos) === 0x2f /* / */;
@@ -322,7 +401,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     let shadowed: Shadowed[] | undefined;
     if (declarations > 0) {
       shadowed = [];
-      for (let i = 0; i < names.length; i += 1) {
+      for (let i = 0; i < n; i += 1) {
         const a = names[i] as string;
         if (!a.startsWith('xmlns') || (a.length !== 5 && a.charCodeAt(5) !== 0x3a)) continue;
         const prefix = a.length === 5 ? '' : a.slice(6);
@@ -335,10 +414,10 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       }
     }
 
-    const attributes: Record<string, { uri: string; local: string; value: string }> = {};
+    const attributes: Record<string, { uri: string; local: string; value: string }> = n === 0 ? NO_ATTRIBUTES : {};
     // two prefixed attributes may still name the same attribute ({uri}local) through two prefixes
     const expanded = prefixed > 1 ? new Set<string>() : undefined;
-    for (let i = 0; i < names.length; i += 1) {
+    for (let i = 0; i < n; i += 1) {
       const a = names[i] as string;
       const colon = a.indexOf(':');
       let attr: { uri: string; local: string; value: string };
@@ -388,7 +467,16 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   const closeTag = (): void => {
     const start = pos;
     pos += 2;
-    const name = readName();
+    // the expected name followed by «>» or white space is taken as is; anything else is read (and reported) in full
+    const expected = stack[stack.length - 1]?.el.name ?? '';
+    const after = text.charCodeAt(pos + expected.length);
+    let name: string;
+    if (expected !== '' && text.startsWith(expected, pos) && (after === 0x3e || after === 0x20 || after === 0x0a || after === 0x09 || after === 0x0d)) {
+      name = expected;
+      pos += expected.length;
+    } else {
+      name = readName();
+    }
     skipWs();
     if (text.charCodeAt(pos) !== 0x3e) throw invalid(pos, `se esperaba «>» en </${name}>`);
     pos += 1;
@@ -416,7 +504,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     if (lt > pos) {
       const chunk = text.slice(pos, lt);
       if (chunk.includes(']]>')) throw invalid(pos, '«]]>» no permitido en el texto');
-      addText(decode(chunk.includes('\r') ? chunk.replace(/\r\n?/g, '\n') : chunk, pos), pos);
+      addText(decode(normaliseLineEnds(chunk), pos), pos);
       pos = lt;
     }
     const next = text.charCodeAt(pos + 1);
@@ -425,7 +513,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       const end = text.indexOf(']]>', pos + 9);
       if (end < 0) throw invalid(pos, 'sección CDATA sin cerrar');
       const data = text.slice(pos + 9, end);
-      addText(data.includes('\r') ? data.replace(/\r\n?/g, '\n') : data, pos);
+      addText(normaliseLineEnds(data), pos);
       pos = end + 3;
     } else if ((next === 0x21 || next === 0x3f /* ? */) && skipMisc()) {
       // comment skipped
