@@ -50,6 +50,7 @@ export interface XmlElement {
   readonly uri: string;
   /** Attributes by qualified name; each keeps its namespace URI. */
   readonly attributes: Readonly<Record<string, { readonly uri: string; readonly local: string; readonly value: string }>>;
+  /** Child elements in document order (a shared, frozen empty array when there are none: do not modify). */
   readonly children: XmlElement[];
   /** Concatenated direct text content (text and CDATA). */
   text: string;
@@ -97,7 +98,9 @@ const ILLEGAL_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 const ATTRIBUTE_SPECIAL = /[<&\t\n\r]/;
 /** Longest reference body read after «&» (`&#x10FFFF;` needs 8; longer ones are refused). */
 const MAX_REFERENCE = 40;
-/** Attributes of an element without any (shared: the tree is read-only for callers). */
+/** Children of an element without any (shared and frozen: the tree is read-only for callers). */
+const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
+/** Attributes of an element without any (shared likewise). */
 const NO_ATTRIBUTES: Readonly<Record<string, { readonly uri: string; readonly local: string; readonly value: string }>> = Object.freeze({});
 
 /** Is this UTF-16 unit an ASCII name-start character (A-Z, a-z, _)? */
@@ -444,11 +447,12 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       prefix,
       local: colon < 0 ? name : name.slice(colon + 1),
       uri: colon < 0 ? bindings.get('') ?? '' : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriOf(prefix, start),
-      attributes, children: [], text: '',
+      attributes, children: NO_CHILDREN, text: '',
       start, contentStart: pos, contentEnd: pos, end: pos,
     };
     const parent = stack[stack.length - 1];
     if (parent === undefined) root = el;
+    else if (parent.el.children === NO_CHILDREN) (parent.el as { children: XmlElement[] }).children = [el];
     else parent.el.children.push(el);
     if (selfClosing) unbind(shadowed);
     else stack.push({ el, shadowed, first: '', rest: undefined, length: 0 });
