@@ -135,16 +135,6 @@ interface Shadowed {
   readonly uri: string | undefined;
 }
 
-interface Frame {
-  readonly el: XmlElement;
-  /** Bindings this element's declarations replaced (undefined when it declares none). */
-  readonly shadowed: Shadowed[] | undefined;
-  /** Direct text: the first piece, the later ones (joined once when the element closes), the total length. */
-  first: string;
-  rest: string[] | undefined;
-  length: number;
-}
-
 /** Up to this many attributes, a repeated name is found by scanning; beyond it, with a Set. */
 const SCAN_ATTRIBUTES = 16;
 
@@ -280,7 +270,14 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     pos = end + 2;
   }
 
-  const stack: Frame[] = [];
+  // the open elements, as parallel stacks (no object per open element): the element, the bindings its
+  // declarations replaced, and its direct text so far (first piece, later pieces joined once at the end, length)
+  const open: XmlElement[] = [];
+  const openShadowed: (Shadowed[] | undefined)[] = [];
+  const openText: string[] = [];
+  const openMore: (string[] | undefined)[] = [];
+  const openLength: number[] = [];
+  let depth = 0;
   let root: XmlElement | undefined;
   let count = 0;
   let nsDeclarations = 0;
@@ -290,7 +287,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     if (text.startsWith('<!--', pos)) {
       const end = text.indexOf('-->', pos + 4);
       if (end < 0) throw invalid(pos, 'comentario sin cerrar');
-      if (text.slice(pos + 4, end).includes('--') || (end > pos + 4 && text.charCodeAt(end - 1) === 0x2d)) throw invalid(pos, '«--» dentro de un comentario');
+      // «--» inside, or a «-» just before «-->» (the search for «--» cannot pass `end`, which starts one)
+      if (text.indexOf('--', pos + 4) < end || (end > pos + 4 && text.charCodeAt(end - 1) === 0x2d)) throw invalid(pos, '«--» dentro de un comentario');
       pos = end + 3;
       return true;
     }
@@ -399,7 +397,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     }
     count += 1;
     if (count > limits.maxElements) throw new MiisError('Client.MessageTooLarge', `más de ${limits.maxElements} elementos`);
-    if (stack.length + 1 > limits.maxDepth) throw new MiisError('Client.XmlTooDeep', `máximo ${limits.maxDepth} niveles`);
+    if (depth + 1 > limits.maxDepth) throw new MiisError('Client.XmlTooDeep', `máximo ${limits.maxDepth} niveles`);
 
     let shadowed: Shadowed[] | undefined;
     if (declarations > 0) {
@@ -450,29 +448,40 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       attributes, children: NO_CHILDREN, text: '',
       start, contentStart: pos, contentEnd: pos, end: pos,
     };
-    const parent = stack[stack.length - 1];
+    const parent = depth === 0 ? undefined : open[depth - 1] as XmlElement;
     if (parent === undefined) root = el;
-    else if (parent.el.children === NO_CHILDREN) (parent.el as { children: XmlElement[] }).children = [el];
-    else parent.el.children.push(el);
-    if (selfClosing) unbind(shadowed);
-    else stack.push({ el, shadowed, first: '', rest: undefined, length: 0 });
+    else if (parent.children === NO_CHILDREN) (parent as { children: XmlElement[] }).children = [el];
+    else parent.children.push(el);
+    if (selfClosing) {
+      unbind(shadowed);
+    } else {
+      open[depth] = el;
+      openShadowed[depth] = shadowed;
+      openText[depth] = '';
+      openMore[depth] = undefined;
+      openLength[depth] = 0;
+      depth += 1;
+    }
   };
 
   const addText = (piece: string, at: number): void => {
-    const top = stack[stack.length - 1] as Frame;
-    top.length += piece.length;
-    if (top.length > maxTextLength) {
-      throw new MiisError('Client.XmlTextTooLong', `<${top.el.name}> en ${where(top.el.start)}: más de ${maxTextLength} caracteres (en ${where(at)})`);
+    const top = depth - 1;
+    const length = (openLength[top] as number) + piece.length;
+    if (length > maxTextLength) {
+      const el = open[top] as XmlElement;
+      throw new MiisError('Client.XmlTextTooLong', `<${el.name}> en ${where(el.start)}: más de ${maxTextLength} caracteres (en ${where(at)})`);
     }
-    if (top.length === piece.length) top.first = piece;
-    else (top.rest ??= []).push(piece);
+    openLength[top] = length;
+    if (length === piece.length) openText[top] = piece;
+    else if (openMore[top] === undefined) openMore[top] = [piece];
+    else (openMore[top] as string[]).push(piece);
   };
 
   const closeTag = (): void => {
     const start = pos;
     pos += 2;
     // the expected name followed by «>» or white space is taken as is; anything else is read (and reported) in full
-    const expected = stack[stack.length - 1]?.el.name ?? '';
+    const expected = depth === 0 ? '' : (open[depth - 1] as XmlElement).name;
     const after = text.charCodeAt(pos + expected.length);
     let name: string;
     if (expected !== '' && text.startsWith(expected, pos) && (after === 0x3e || after === 0x20 || after === 0x0a || after === 0x09 || after === 0x0d)) {
@@ -484,12 +493,15 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     skipWs();
     if (text.charCodeAt(pos) !== 0x3e) throw invalid(pos, `se esperaba «>» en </${name}>`);
     pos += 1;
-    const top = stack.pop();
-    if (top === undefined || top.el.name !== name) throw invalid(start, `etiqueta de cierre </${name}> inesperada${top === undefined ? '' : ` (se esperaba </${top.el.name}>)`}`);
-    top.el.contentEnd = start;
-    top.el.end = pos;
-    top.el.text = top.rest === undefined ? top.first : top.first + top.rest.join('');
-    unbind(top.shadowed);
+    if (depth === 0 || expected !== name) throw invalid(start, `etiqueta de cierre </${name}> inesperada${depth === 0 ? '' : ` (se esperaba </${expected}>)`}`);
+    depth -= 1;
+    const el = open[depth] as XmlElement;
+    el.contentEnd = start;
+    el.end = pos;
+    const more = openMore[depth];
+    el.text = more === undefined ? openText[depth] as string : (openText[depth] as string) + more.join('');
+    openMore[depth] = undefined;
+    unbind(openShadowed[depth]);
   };
 
   // prolog
@@ -502,9 +514,9 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   }
   openTag();
   // content
-  while (stack.length > 0) {
+  while (depth > 0) {
     const lt = text.indexOf('<', pos);
-    if (lt < 0) throw invalid(text.length, `falta cerrar <${stack[stack.length - 1]?.el.name ?? ''}>`);
+    if (lt < 0) throw invalid(text.length, `falta cerrar <${(open[depth - 1] as XmlElement).name}>`);
     if (lt > pos) {
       const chunk = text.slice(pos, lt);
       if (chunk.includes(']]>')) throw invalid(pos, '«]]>» no permitido en el texto');
