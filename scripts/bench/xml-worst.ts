@@ -97,6 +97,7 @@ const SHAPES: Shape[] = [
   { name: 'whitespace-in-tags', limits: NODE, build: () => fill('<r>', () => `<e${' '.repeat(40)}a${' '.repeat(40)}=${' '.repeat(40)}"v"${' '.repeat(40)}/>`, '</r>') },
   // error paths that scan the whole input
   { name: 'xml-declaration-of-spaces', limits: NODE, build: () => `<?xml version="1.0"${' '.repeat(MAX - 30)}?><r/>` },
+  { name: 'xml-declaration-spaces-then-junk', limits: NODE, build: () => `<?xml version="1.0"${' \t'.repeat((MAX - 40) / 2)}x?><r/>` },
   { name: 'unclosed-root-after-2MiB', limits: NODE, build: () => fill('<r>', () => `<e>${'x'.repeat(40)}</e>\n`, '') },
   { name: 'unclosed-attribute-value', limits: NODE, build: () => `<r a="${'v'.repeat(MAX - 10)}` },
   { name: 'illegal-char-at-the-end', limits: NODE, build: () => fill('<r>', () => `<e>${'x'.repeat(40)}</e>`, '\u0001</r>') },
