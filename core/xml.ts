@@ -98,10 +98,68 @@ const ILLEGAL_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 const ATTRIBUTE_SPECIAL = /[<&\t\n\r]/;
 /** Longest reference body read after «&» (`&#x10FFFF;` needs 8; longer ones are refused). */
 const MAX_REFERENCE = 40;
+type XmlAttribute = { readonly uri: string; readonly local: string; readonly value: string };
+
 /** Children of an element without any (shared and frozen: the tree is read-only for callers). */
 const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
 /** Attributes of an element without any (shared likewise). */
-const NO_ATTRIBUTES: Readonly<Record<string, { readonly uri: string; readonly local: string; readonly value: string }>> = Object.freeze({});
+const NO_ATTRIBUTES: Readonly<Record<string, XmlAttribute>> = Object.freeze({});
+
+/**
+ * An element of the tree. Its attributes are kept packed ([name, uri, value] per attribute) and the
+ * `attributes` record is built on first use: most attributes of a message are never looked at, and
+ * an object plus a dictionary entry per attribute were most of the cost of attribute-heavy input.
+ */
+class Element implements XmlElement {
+  children: XmlElement[] = NO_CHILDREN;
+  text = '';
+  contentEnd: number;
+  end: number;
+  #packed: string[] | undefined;
+  #attributes: Readonly<Record<string, XmlAttribute>> | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly prefix: string,
+    readonly local: string,
+    readonly uri: string,
+    packed: string[] | undefined,
+    readonly start: number,
+    readonly contentStart: number,
+  ) {
+    this.contentEnd = contentStart;
+    this.end = contentStart;
+    this.#packed = packed;
+  }
+
+  get attributes(): Readonly<Record<string, XmlAttribute>> {
+    if (this.#attributes !== undefined) return this.#attributes;
+    const packed = this.#packed;
+    if (packed === undefined) return (this.#attributes = NO_ATTRIBUTES);
+    const attributes: Record<string, XmlAttribute> = {};
+    for (let i = 0; i < packed.length; i += 3) {
+      const name = packed[i] as string;
+      const attr = { uri: packed[i + 1] as string, local: name.slice(name.indexOf(':') + 1), value: packed[i + 2] as string };
+      // an attribute may be called «__proto__»: define it, never assign it (that would set the prototype)
+      if (name === '__proto__') Object.defineProperty(attributes, name, { value: attr, enumerable: true, writable: true, configurable: true });
+      else attributes[name] = attr;
+    }
+    return (this.#attributes = attributes);
+  }
+
+  /** The value of the attribute with this namespace URI and local name, without building the record. */
+  attributeValue(uri: string, local: string): string | undefined {
+    const packed = this.#packed;
+    if (packed === undefined) return undefined;
+    for (let i = 0; i < packed.length; i += 3) {
+      if (packed[i + 1] !== uri) continue;
+      const name = packed[i] as string;
+      const colon = name.indexOf(':');
+      if (name.length - colon - 1 === local.length && name.endsWith(local)) return packed[i + 2];
+    }
+    return undefined;
+  }
+}
 
 /** Is this UTF-16 unit an ASCII name-start character (A-Z, a-z, _)? */
 function asciiNameStart(c: number): boolean {
@@ -135,7 +193,7 @@ interface Shadowed {
   readonly uri: string | undefined;
 }
 
-/** Up to this many attributes, a repeated name is found by scanning; beyond it, with a Set. */
+/** Up to this many attributes, a repeated name is found by scanning; beyond it, with a hash map. */
 const SCAN_ATTRIBUTES = 16;
 
 /**
@@ -272,7 +330,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
 
   // the open elements, as parallel stacks (no object per open element): the element, the bindings its
   // declarations replaced, and its direct text so far (first piece, later pieces joined once at the end, length)
-  const open: XmlElement[] = [];
+  const open: Element[] = [];
   const openShadowed: (Shadowed[] | undefined)[] = [];
   const openText: string[] = [];
   const openMore: (string[] | undefined)[] = [];
@@ -323,14 +381,22 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   const names: string[] = [];
   const values: string[] = [];
   const offsets: number[] = [];
-  let nameSet: Set<string> | undefined;
+  /**
+   * For elements with many attributes: attribute name → serial number of the last element that had
+   * it. One map for the whole document (a Set per element cost more to build than to use).
+   */
+  const lastSeenIn = new Map<string, number>();
+  let serial = 0;
+  /** Namespace URI → serial of the last element with a prefixed attribute in it, and that attribute's prefix. */
+  const uriSeenIn = new Map<string, number>();
+  const uriFirstPrefix = new Map<string, string>();
 
   const openTag = (): void => {
     const start = pos;
     pos += 1;
     const name = readName();
     let n = 0;
-    nameSet = undefined;
+    serial += 1;
     let declarations = 0;
     let prefixed = 0;
     for (;;) {
@@ -350,13 +416,16 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       if (quote !== '"' && quote !== "'") throw invalid(pos, `el valor del atributo ${attrName} debe ir entre comillas`);
       const end = text.indexOf(quote, pos + 1);
       if (end < 0) throw invalid(pos, `valor del atributo ${attrName} sin cerrar`);
-      // a repeated name: scan while the tag is short, then keep a Set (linear either way)
-      if (nameSet !== undefined) {
-        if (nameSet.has(attrName)) throw invalid(attrAt, `atributo ${attrName} repetido`);
-        nameSet.add(attrName);
+      // a repeated name: scan while the tag is short, then use the map (linear either way)
+      if (n >= SCAN_ATTRIBUTES) {
+        if (lastSeenIn.get(attrName) === serial) throw invalid(attrAt, `atributo ${attrName} repetido`);
+        lastSeenIn.set(attrName, serial);
       } else {
         for (let i = 0; i < n; i += 1) if (names[i] === attrName) throw invalid(attrAt, `atributo ${attrName} repetido`);
-        if (n + 1 === SCAN_ATTRIBUTES) nameSet = new Set([...names.slice(0, n), attrName]);
+        if (n + 1 === SCAN_ATTRIBUTES) {
+          for (let i = 0; i < n; i += 1) lastSeenIn.set(names[i] as string, serial);
+          lastSeenIn.set(attrName, serial);
+        }
       }
       if (n === maxAttributes) {
         throw new MiisError('Client.XmlTooManyAttributes', `<${name}> en ${where(start)}: más de ${maxAttributes}`);
@@ -415,42 +484,60 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       }
     }
 
-    const attributes: Record<string, { uri: string; local: string; value: string }> = n === 0 ? NO_ATTRIBUTES : {};
-    // two prefixed attributes may still name the same attribute ({uri}local) through two prefixes
-    const expanded = prefixed > 1 ? new Set<string>() : undefined;
+    // attributes packed as [name, uri, value] each; the record callers see is built on first use
+    const packed = n === 0 ? undefined : new Array<string>(3 * n);
+    // Two prefixed attributes name the same attribute ({uri}local) only if two different prefixes of
+    // this element are bound to one URI: watch for that (URI → first prefix, stamped with the element's
+    // serial), and only then compare expanded names.
+    let sharedUri = false;
     for (let i = 0; i < n; i += 1) {
       const a = names[i] as string;
       const colon = a.indexOf(':');
-      let attr: { uri: string; local: string; value: string };
+      let uri: string;
       if (colon < 0) {
-        attr = { uri: a === 'xmlns' ? XMLNS_NS : '', local: a, value: values[i] as string };
+        uri = a === 'xmlns' ? XMLNS_NS : '';
       } else {
-        const local = a.slice(colon + 1);
-        const uri = uriOf(a.slice(0, colon), offsets[i] as number);
-        if (expanded !== undefined && uri !== XMLNS_NS) {
-          const key = `${uri}\u0000${local}`;
-          if (expanded.has(key)) throw invalid(offsets[i] as number, `atributo ${a} repetido`);
-          expanded.add(key);
+        const prefix = a.slice(0, colon);
+        uri = uriOf(prefix, offsets[i] as number);
+        if (prefixed > 1 && uri !== XMLNS_NS && !sharedUri) {
+          if (uriSeenIn.get(uri) !== serial) {
+            uriSeenIn.set(uri, serial);
+            uriFirstPrefix.set(uri, prefix);
+          } else if (uriFirstPrefix.get(uri) !== prefix) {
+            sharedUri = true;
+          }
         }
-        attr = { uri, local, value: values[i] as string };
       }
-      // an attribute may be called «__proto__»: define it, never assign it (that would set the prototype)
-      if (a === '__proto__') Object.defineProperty(attributes, a, { value: attr, enumerable: true, writable: true, configurable: true });
-      else attributes[a] = attr;
+      (packed as string[])[3 * i] = a;
+      (packed as string[])[3 * i + 1] = uri;
+      (packed as string[])[3 * i + 2] = values[i] as string;
+    }
+    if (sharedUri) {
+      const expanded = new Set<string>();
+      for (let i = 0; i < n; i += 1) {
+        const a = names[i] as string;
+        const colon = a.indexOf(':');
+        const uri = (packed as string[])[3 * i + 1] as string;
+        if (colon < 0 || uri === XMLNS_NS) continue;
+        const key = `${uri}\u0000${a.slice(colon + 1)}`;
+        if (expanded.has(key)) throw invalid(offsets[i] as number, `atributo ${a} repetido`);
+        expanded.add(key);
+      }
     }
     const colon = name.indexOf(':');
     const prefix = colon < 0 ? '' : name.slice(0, colon);
-    const el: XmlElement = {
+    const el = new Element(
       name,
       prefix,
-      local: colon < 0 ? name : name.slice(colon + 1),
-      uri: colon < 0 ? bindings.get('') ?? '' : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriOf(prefix, start),
-      attributes, children: NO_CHILDREN, text: '',
-      start, contentStart: pos, contentEnd: pos, end: pos,
-    };
-    const parent = depth === 0 ? undefined : open[depth - 1] as XmlElement;
+      colon < 0 ? name : name.slice(colon + 1),
+      colon < 0 ? bindings.get('') ?? '' : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriOf(prefix, start),
+      packed,
+      start,
+      pos,
+    );
+    const parent = depth === 0 ? undefined : open[depth - 1] as Element;
     if (parent === undefined) root = el;
-    else if (parent.children === NO_CHILDREN) (parent as { children: XmlElement[] }).children = [el];
+    else if (parent.children === NO_CHILDREN) parent.children = [el];
     else parent.children.push(el);
     if (selfClosing) {
       unbind(shadowed);
@@ -559,6 +646,7 @@ export function childrenNs(el: XmlElement, uri: string, local: string): XmlEleme
 
 /** Attribute value by namespace URI and local name ('' for no namespace). */
 export function attrNs(el: XmlElement, uri: string, local: string): string | undefined {
+  if (el instanceof Element) return el.attributeValue(uri, local);
   for (const a of Object.values(el.attributes)) if (a.local === local && a.uri === uri) return a.value;
   return undefined;
 }

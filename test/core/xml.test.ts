@@ -42,11 +42,30 @@ describe('parseXml: namespaces, attributes and text', () => {
     assert.equal(attrNs(doc.root, '', 'a'), '3');
   });
 
+  it('finds a repeated name among many attributes, wherever it is, and only within one element', () => {
+    const many = Array.from({ length: 20 }, (_, i) => ` a${i}="${i}"`).join('');
+    rejectsWith(() => parseXmlText(`<r${many} a3="x"/>`), 'Client.InvalidXml', /atributo a3 repetido/);
+    rejectsWith(() => parseXmlText(`<r${many} a19="x"/>`), 'Client.InvalidXml', /atributo a19 repetido/);
+    rejectsWith(() => parseXmlText(`<r a0="x"${many}/>`), 'Client.InvalidXml', /atributo a0 repetido/);
+    const doc = parseXmlText(`<r${many}><e${many}/><e${many}/></r>`);
+    assert.deepEqual(doc.root.children.map((c) => Object.keys(c.attributes).length), [20, 20]);
+  });
+
+  it('two prefixes bound to one URI clash only on the same local name, in the same element', () => {
+    const decl = 'xmlns:p="urn:x" xmlns:q="urn:x"';
+    assert.equal(Object.keys(parseXmlText(`<r ${decl} p:a="1" q:b="2"/>`).root.attributes).length, 4);
+    assert.ok(parseXmlText(`<r ${decl}><e p:a="1"/><e q:a="2"/></r>`));
+    rejectsWith(() => parseXmlText(`<r ${decl}><e p:a="1"/><e p:b="1" q:b="2"/></r>`), 'Client.InvalidXml', /atributo q:b repetido/);
+  });
+
   it('keeps an attribute called __proto__ as an ordinary attribute', () => {
     const doc = parseXmlText('<r __proto__="x" b="y"/>');
     assert.equal(Object.getPrototypeOf(doc.root.attributes), Object.prototype);
     assert.deepEqual(Object.keys(doc.root.attributes), ['__proto__', 'b']);
     assert.equal(attrNs(doc.root, '', '__proto__'), 'x');
+    // the record is built once, on first use, and then kept
+    assert.equal(doc.root.attributes, doc.root.attributes);
+    assert.deepEqual(parseXmlText('<r/>').root.attributes, {});
   });
 
   it('joins text, references and CDATA pieces in document order', () => {
