@@ -228,20 +228,27 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   if (ILLEGAL_CHAR.test(text)) throw invalid(text.search(ILLEGAL_CHAR), 'carácter no permitido en XML');
 
   /** The character a reference body (between «&» and «;») stands for. */
-  const reference = (ref: string, at: number): string => {
-    switch (ref) {
-      case 'lt': return '<';
-      case 'gt': return '>';
-      case 'amp': return '&';
-      case 'quot': return '"';
-      case 'apos': return "'";
-      default: break;
+  /** The character the reference body raw[from, to) (between «&» and «;») stands for; read in place. */
+  const reference = (raw: string, from: number, to: number, at: number): string => {
+    const length = to - from;
+    const first = raw.charCodeAt(from);
+    if (first !== 0x23 /* # */) {
+      if (length === 2 && raw.charCodeAt(from + 1) === 0x74 /* t */) {
+        if (first === 0x6c /* l */) return '<';
+        if (first === 0x67 /* g */) return '>';
+      } else if (length === 3 && raw.startsWith('amp', from)) {
+        return '&';
+      } else if (length === 4) {
+        if (raw.startsWith('quot', from)) return '"';
+        if (raw.startsWith('apos', from)) return "'";
+      }
+      throw new MiisError('Client.EntityNotAllowed', `${where(at)}: «&${raw.slice(from, to)};» no es una entidad predefinida`);
     }
-    if (ref.charCodeAt(0) !== 0x23 /* # */) throw new MiisError('Client.EntityNotAllowed', `${where(at)}: «&${ref};» no es una entidad predefinida`);
-    const hex = ref.charCodeAt(1) === 0x78 /* x */;
-    let code = ref.length > (hex ? 2 : 1) ? 0 : NaN;
-    for (let i = hex ? 2 : 1; i < ref.length; i += 1) {
-      const c = ref.charCodeAt(i);
+    const hex = raw.charCodeAt(from + 1) === 0x78 /* x */;
+    const digitsFrom = from + (hex ? 2 : 1);
+    let code = to > digitsFrom ? 0 : NaN;
+    for (let i = digitsFrom; i < to; i += 1) {
+      const c = raw.charCodeAt(i);
       const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : hex && c >= 0x61 && c <= 0x66 ? c - 0x57 : hex && c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
       if (digit < 0) {
         code = NaN;
@@ -250,12 +257,12 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       code = Math.min(code * (hex ? 16 : 10) + digit, 0x110000);
     }
     const ok = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
-    if (!ok) throw invalid(at, `referencia de carácter no válida «&${ref};»`);
+    if (!ok) throw invalid(at, `referencia de carácter no válida «&${raw.slice(from, to)};»`);
     return String.fromCodePoint(code);
   };
   /**
-   * Replace references by their characters. One pass; the result is built by appending, which V8
-   * keeps as a rope (constant time per append) and flattens once, linearly.
+   * Replace references by their characters, in one pass. The result is built by appending, which
+   * V8 keeps as a rope (constant time per append) and flattens once, linearly.
    */
   const decode = (raw: string, at: number): string => {
     let amp = raw.indexOf('&');
@@ -271,7 +278,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         end += 1;
       }
       if (raw.charCodeAt(end) !== 0x3b) throw invalid(at, '«&» sin referencia válida (use &amp;)');
-      out += raw.slice(from, amp) + reference(raw.slice(amp + 1, end), at);
+      out += amp > from ? raw.slice(from, amp) + reference(raw, amp + 1, end, at) : reference(raw, amp + 1, end, at);
       from = end + 1;
       amp = raw.indexOf('&', from);
     }
