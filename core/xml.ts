@@ -2,7 +2,9 @@
  * Safe XML reading for everything MIIS parses (SOAP messages, signatures, WSDL inputs).
  * - no DTD (a DOCTYPE is refused), hence no custom or external entities;
  * - only the five predefined entities and character references;
- * - size limit (bytes), depth limit and element-count limit;
+ * - limits on size (bytes), depth, element count, attributes per element, namespace declarations,
+ *   name length, attribute value length and text per element, each refused with its own fault code;
+ * - time linear in the input whatever its shape (no rescans, no copied scopes, no quadratic joins);
  * - strict UTF-8 (invalid byte sequences are refused, never replaced).
  * The result is a small element tree with string offsets into the decoded text, so callers can
  * locate (never re-serialise) parts of the original message.
@@ -13,9 +15,33 @@ export interface XmlLimits {
   readonly maxBytes: number;
   readonly maxDepth: number;
   readonly maxElements: number;
+  /** Attributes on one element, namespace declarations included (default 256). */
+  readonly maxAttributes?: number;
+  /** Namespace declarations (`xmlns`, `xmlns:p`) on one element (default 64). */
+  readonly maxNamespaceDeclarationsPerElement?: number;
+  /** Namespace declarations in the whole document (default 10,000). */
+  readonly maxNamespaceDeclarations?: number;
+  /** Characters in an element or attribute name, prefix included (default 256). */
+  readonly maxNameLength?: number;
+  /** Characters in one attribute value, after decoding references (default 65,536). */
+  readonly maxAttributeValueLength?: number;
+  /**
+   * Characters of direct text (text and CDATA, decoded) of one element. Default: `maxBytes`, so any
+   * text that fits in an accepted message is accepted (a SOAP body may carry a large base64 value).
+   */
+  readonly maxTextLength?: number;
 }
 
-export const DEFAULT_XML_LIMITS: XmlLimits = { maxBytes: 10 * 1024 * 1024, maxDepth: 64, maxElements: 200_000 };
+/** Defaults of the optional limits, sized for SOAP messages. */
+export const XML_LIMIT_DEFAULTS = {
+  maxAttributes: 256,
+  maxNamespaceDeclarationsPerElement: 64,
+  maxNamespaceDeclarations: 10_000,
+  maxNameLength: 256,
+  maxAttributeValueLength: 64 * 1024,
+} as const;
+
+export const DEFAULT_XML_LIMITS: XmlLimits = { maxBytes: 10 * 1024 * 1024, maxDepth: 64, maxElements: 200_000, ...XML_LIMIT_DEFAULTS };
 
 export interface XmlElement {
   readonly name: string;
@@ -24,6 +50,7 @@ export interface XmlElement {
   readonly uri: string;
   /** Attributes by qualified name; each keeps its namespace URI. */
   readonly attributes: Readonly<Record<string, { readonly uri: string; readonly local: string; readonly value: string }>>;
+  /** Child elements in document order (a shared, frozen empty array when there are none: do not modify). */
   readonly children: XmlElement[];
   /** Concatenated direct text content (text and CDATA). */
   text: string;
@@ -62,68 +89,239 @@ export function parseXml(bytes: Uint8Array, limits: XmlLimits = DEFAULT_XML_LIMI
 
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
-const NAME_START = 'A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD';
+const NAME_START = 'A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
 const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
-/** A qualified name: NCName, optionally prefixed (sticky, to scan in place). */
-const QNAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*(?::[${NAME_START}][${NAME_CHAR}]*)?`, 'y');
-const WS = /[ \t\r\n]*/y;
+/** A qualified name: NCName, optionally prefixed (sticky, to scan in place; code points, for names beyond U+FFFF). */
+const QNAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*(?::[${NAME_START}][${NAME_CHAR}]*)?`, 'uy');
 const ILLEGAL_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
-const REFERENCE = /&([^;&<]{0,40});?/g;
-const PREDEFINED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+/** What makes an attribute value need more than a slice: «<» (refused), references, white space to normalise. */
+const ATTRIBUTE_SPECIAL = /[<&\t\n\r]/;
+/** Longest reference body read after «&» (`&#x10FFFF;` needs 8; longer ones are refused). */
+const MAX_REFERENCE = 40;
+type XmlAttribute = { readonly uri: string; readonly local: string; readonly value: string };
 
-type Scope = ReadonlyMap<string, string>;
-const ROOT_SCOPE: Scope = new Map([['xml', XML_NS], ['xmlns', XMLNS_NS]]);
+/** Children of an element without any (shared and frozen: the tree is read-only for callers). */
+const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
+/** Attributes of an element without any (shared likewise). */
+const NO_ATTRIBUTES: Readonly<Record<string, XmlAttribute>> = Object.freeze({});
 
-interface Frame {
-  readonly el: XmlElement;
-  readonly scope: Scope;
+/**
+ * An element of the tree. Its attributes are kept packed ([name, uri, value] per attribute) and the
+ * `attributes` record is built on first use: most attributes of a message are never looked at, and
+ * an object plus a dictionary entry per attribute were most of the cost of attribute-heavy input.
+ */
+class Element implements XmlElement {
+  children: XmlElement[] = NO_CHILDREN;
+  text = '';
+  contentEnd: number;
+  end: number;
+  #packed: string[] | undefined;
+  #attributes: Readonly<Record<string, XmlAttribute>> | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly prefix: string,
+    readonly local: string,
+    readonly uri: string,
+    packed: string[] | undefined,
+    readonly start: number,
+    readonly contentStart: number,
+  ) {
+    this.contentEnd = contentStart;
+    this.end = contentStart;
+    this.#packed = packed;
+  }
+
+  get attributes(): Readonly<Record<string, XmlAttribute>> {
+    if (this.#attributes !== undefined) return this.#attributes;
+    const packed = this.#packed;
+    if (packed === undefined) return (this.#attributes = NO_ATTRIBUTES);
+    const attributes: Record<string, XmlAttribute> = {};
+    for (let i = 0; i < packed.length; i += 3) {
+      const name = packed[i] as string;
+      const attr = { uri: packed[i + 1] as string, local: name.slice(name.indexOf(':') + 1), value: packed[i + 2] as string };
+      // an attribute may be called «__proto__»: define it, never assign it (that would set the prototype)
+      if (name === '__proto__') Object.defineProperty(attributes, name, { value: attr, enumerable: true, writable: true, configurable: true });
+      else attributes[name] = attr;
+    }
+    return (this.#attributes = attributes);
+  }
+
+  /** The value of the attribute with this namespace URI and local name, without building the record. */
+  attributeValue(uri: string, local: string): string | undefined {
+    const packed = this.#packed;
+    if (packed === undefined) return undefined;
+    for (let i = 0; i < packed.length; i += 3) {
+      if (packed[i + 1] !== uri) continue;
+      const name = packed[i] as string;
+      const colon = name.indexOf(':');
+      if (name.length - colon - 1 === local.length && name.endsWith(local)) return packed[i + 2];
+    }
+    return undefined;
+  }
 }
+
+/** Is this UTF-16 unit an ASCII name-start character (A-Z, a-z, _)? */
+function asciiNameStart(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+}
+
+/** Is this UTF-16 unit an ASCII name character (name-start, 0-9, «-», «.»)? */
+function asciiNameChar(c: number): boolean {
+  return asciiNameStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e;
+}
+
+/** Literal line ends to LF (XML 1.0 §2.11). */
+function normaliseLineEnds(s: string): string {
+  if (!s.includes('\r')) return s;
+  const crlf = s.split('\r\n').join('\n');
+  return crlf.includes('\r') ? crlf.split('\r').join('\n') : crlf;
+}
+
+/** Literal line ends and tabs of an attribute value to spaces (XML 1.0 §2.11, §3.3.3). */
+function normaliseAttributeSpace(s: string): string {
+  let out = s.includes('\r\n') ? s.split('\r\n').join(' ') : s;
+  if (out.includes('\n')) out = out.split('\n').join(' ');
+  if (out.includes('\r')) out = out.split('\r').join(' ');
+  if (out.includes('\t')) out = out.split('\t').join(' ');
+  return out;
+}
+
+/** A namespace binding replaced by an element, restored when the element closes. */
+interface Shadowed {
+  readonly prefix: string;
+  readonly uri: string | undefined;
+}
+
+/** Up to this many attributes, a repeated name is found by scanning; beyond it, with a hash map. */
+const SCAN_ATTRIBUTES = 16;
 
 /**
  * A small, strict, single-pass XML 1.0 + Namespaces reader for what MIIS exchanges (SOAP,
  * signatures). Several times faster than a general SAX parser on small messages, which matters
  * because every exchange parses about eight documents. It refuses what we never accept: DTDs,
  * processing instructions other than the XML declaration, undefined entities, unbound prefixes.
+ * Every step is linear in what it reads, so the whole parse is linear in the input.
  */
 export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlDocument {
-  const where = (pos: number): string => {
-    const before = text.slice(0, pos);
-    const line = before.split('\n').length;
-    return `${line}:${pos - before.lastIndexOf('\n')}`;
+  const maxAttributes = limits.maxAttributes ?? XML_LIMIT_DEFAULTS.maxAttributes;
+  const maxNsPerElement = limits.maxNamespaceDeclarationsPerElement ?? XML_LIMIT_DEFAULTS.maxNamespaceDeclarationsPerElement;
+  const maxNs = limits.maxNamespaceDeclarations ?? XML_LIMIT_DEFAULTS.maxNamespaceDeclarations;
+  const maxNameLength = limits.maxNameLength ?? XML_LIMIT_DEFAULTS.maxNameLength;
+  const maxValueLength = limits.maxAttributeValueLength ?? XML_LIMIT_DEFAULTS.maxAttributeValueLength;
+  const maxTextLength = limits.maxTextLength ?? limits.maxBytes;
+
+  /** «line:column» of an offset (only computed for an error). */
+  const where = (at: number): string => {
+    let line = 1;
+    let lineStart = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0 && nl < at; nl = text.indexOf('\n', nl + 1)) {
+      line += 1;
+      lineStart = nl + 1;
+    }
+    return `${line}:${at - lineStart + 1}`;
   };
-  const invalid = (pos: number, what: string): MiisError => new MiisError('Client.InvalidXml', `${where(pos)}: ${what}`);
+  const invalid = (at: number, what: string): MiisError => new MiisError('Client.InvalidXml', `${where(at)}: ${what}`);
+  const throwInvalid = (at: number, what: string): never => {
+    throw invalid(at, what);
+  };
   if (ILLEGAL_CHAR.test(text)) throw invalid(text.search(ILLEGAL_CHAR), 'carácter no permitido en XML');
 
-  const decode = (raw: string, at: number): string => {
-    if (raw.indexOf('&') < 0) return raw;
-    return raw.replace(REFERENCE, (whole, ref: string) => {
-      if (!whole.endsWith(';')) throw invalid(at, `«&» sin referencia válida (use &amp;)`);
-      if (ref.startsWith('#')) {
-        const code = ref[1] === 'x' ? Number.parseInt(ref.slice(2), 16) : /^#\d+$/.test(ref) ? Number.parseInt(ref.slice(1), 10) : NaN;
-        if (ref[1] === 'x' && !/^#x[0-9A-Fa-f]+$/.test(ref)) throw invalid(at, `referencia de carácter no válida «${whole}»`);
-        const ok = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
-        if (!ok) throw invalid(at, `referencia de carácter no válida «${whole}»`);
-        return String.fromCodePoint(code);
+  /** The character a reference body (between «&» and «;») stands for. */
+  /** The character the reference body raw[from, to) (between «&» and «;») stands for; read in place. */
+  const reference = (raw: string, from: number, to: number, at: number): string => {
+    const length = to - from;
+    const first = raw.charCodeAt(from);
+    if (first !== 0x23 /* # */) {
+      if (length === 2 && raw.charCodeAt(from + 1) === 0x74 /* t */) {
+        if (first === 0x6c /* l */) return '<';
+        if (first === 0x67 /* g */) return '>';
+      } else if (length === 3 && raw.startsWith('amp', from)) {
+        return '&';
+      } else if (length === 4) {
+        if (raw.startsWith('quot', from)) return '"';
+        if (raw.startsWith('apos', from)) return "'";
       }
-      const value = PREDEFINED[ref];
-      if (value === undefined) throw new MiisError('Client.EntityNotAllowed', `${where(at)}: «&${ref};» no es una entidad predefinida`);
-      return value;
-    });
+      throw new MiisError('Client.EntityNotAllowed', `${where(at)}: «&${raw.slice(from, to)};» no es una entidad predefinida`);
+    }
+    const hex = raw.charCodeAt(from + 1) === 0x78 /* x */;
+    const digitsFrom = from + (hex ? 2 : 1);
+    let code = to > digitsFrom ? 0 : NaN;
+    for (let i = digitsFrom; i < to; i += 1) {
+      const c = raw.charCodeAt(i);
+      const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : hex && c >= 0x61 && c <= 0x66 ? c - 0x57 : hex && c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+      if (digit < 0) {
+        code = NaN;
+        break;
+      }
+      code = Math.min(code * (hex ? 16 : 10) + digit, 0x110000);
+    }
+    const ok = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+    if (!ok) throw invalid(at, `referencia de carácter no válida «&${raw.slice(from, to)};»`);
+    return String.fromCodePoint(code);
+  };
+  /**
+   * Replace references by their characters, in one pass. The result is built by appending, which
+   * V8 keeps as a rope (constant time per append) and flattens once, linearly.
+   */
+  const decode = (raw: string, at: number): string => {
+    let amp = raw.indexOf('&');
+    if (amp < 0) return raw;
+    let out = '';
+    let from = 0;
+    while (amp >= 0) {
+      let end = amp + 1;
+      const stop = Math.min(raw.length, amp + 1 + MAX_REFERENCE);
+      while (end < stop) {
+        const c = raw.charCodeAt(end);
+        if (c === 0x3b /* ; */ || c === 0x26 /* & */ || c === 0x3c /* < */) break;
+        end += 1;
+      }
+      if (raw.charCodeAt(end) !== 0x3b) throw invalid(at, '«&» sin referencia válida (use &amp;)');
+      out += amp > from ? raw.slice(from, amp) + reference(raw, amp + 1, end, at) : reference(raw, amp + 1, end, at);
+      from = end + 1;
+      amp = raw.indexOf('&', from);
+    }
+    return out + raw.slice(from);
   };
 
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const skipWs = (): void => {
-    WS.lastIndex = pos;
-    WS.test(text);
-    pos = WS.lastIndex;
+    for (;;) {
+      const c = text.charCodeAt(pos);
+      if (c !== 0x20 && c !== 0x0a && c !== 0x09 && c !== 0x0d) return;
+      pos += 1;
+    }
   };
+  /** A qualified name at `pos`: ASCII names by hand, anything else with the full QNAME pattern. */
   const readName = (): string => {
-    QNAME.lastIndex = pos;
+    const start = pos;
+    let end = pos;
+    if (asciiNameStart(text.charCodeAt(end))) {
+      end += 1;
+      while (asciiNameChar(text.charCodeAt(end))) end += 1;
+      if (text.charCodeAt(end) === 0x3a /* : */ && asciiNameStart(text.charCodeAt(end + 1))) {
+        end += 2;
+        while (asciiNameChar(text.charCodeAt(end))) end += 1;
+      }
+    }
+    // the hand scan stopped at an ASCII character that ends a name: done; anything else: the regex decides
+    const next = text.charCodeAt(end);
+    if (end > start && !(next >= 0x80) && next !== 0x3a) {
+      if (end - start > maxNameLength) throw nameTooLong(start, text.slice(start, end));
+      pos = end;
+      return text.slice(start, end);
+    }
+    QNAME.lastIndex = start;
     const m = QNAME.exec(text);
-    if (m === null) throw invalid(pos, 'se esperaba un nombre de elemento o atributo');
+    if (m === null) throw invalid(start, 'se esperaba un nombre de elemento o atributo');
+    const name = m[0];
+    if (name.length > maxNameLength) throw nameTooLong(start, name);
     pos = QNAME.lastIndex;
-    return m[0];
+    return name;
   };
+  const nameTooLong = (at: number, name: string): MiisError =>
+    new MiisError('Client.XmlNameTooLong', `${where(at)}: «${name.slice(0, 32)}…» tiene ${name.length} caracteres; máximo ${maxNameLength}`);
 
   if (text.startsWith('<?xml', pos) && /[ \t\r\n?]/.test(text[pos + 5] ?? '')) {
     const end = text.indexOf('?>', pos);
@@ -137,16 +335,25 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     pos = end + 2;
   }
 
-  const stack: Frame[] = [];
+  // the open elements, as parallel stacks (no object per open element): the element, the bindings its
+  // declarations replaced, and its direct text so far (first piece, later pieces joined once at the end, length)
+  const open: Element[] = [];
+  const openShadowed: (Shadowed[] | undefined)[] = [];
+  const openText: string[] = [];
+  const openMore: (string[] | undefined)[] = [];
+  const openLength: number[] = [];
+  let depth = 0;
   let root: XmlElement | undefined;
   let count = 0;
+  let nsDeclarations = 0;
 
   /** Markup that may appear anywhere: comments; refuses DTDs and processing instructions. */
   const skipMisc = (): boolean => {
     if (text.startsWith('<!--', pos)) {
       const end = text.indexOf('-->', pos + 4);
       if (end < 0) throw invalid(pos, 'comentario sin cerrar');
-      if (text.slice(pos + 4, end).includes('--')) throw invalid(pos, '«--» dentro de un comentario');
+      // «--» inside, or a «-» just before «-->» (the search for «--» cannot pass `end`, which starts one)
+      if (text.indexOf('--', pos + 4) < end || (end > pos + 4 && text.charCodeAt(end - 1) === 0x2d)) throw invalid(pos, '«--» dentro de un comentario');
       pos = end + 3;
       return true;
     }
@@ -158,93 +365,237 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     return false;
   };
 
+  /**
+   * In-scope namespace bindings; each element undoes its own declarations when it closes. An
+   * unbound prefix maps to undefined rather than being deleted: V8 rehashes a large Map on
+   * delete/re-add cycles, which made one declaration per element cost time in the map's size.
+   */
+  const bindings = new Map<string, string | undefined>([['xml', XML_NS], ['xmlns', XMLNS_NS]]);
+  const unbind = (shadowed: Shadowed[] | undefined): void => {
+    if (shadowed === undefined) return;
+    for (let i = shadowed.length - 1; i >= 0; i -= 1) {
+      const s = shadowed[i] as Shadowed;
+      bindings.set(s.prefix, s.uri);
+    }
+  };
+  const uriOf = (prefix: string, at: number): string => {
+    const uri = bindings.get(prefix);
+    if (uri === undefined) throw invalid(at, `prefijo de espacio de nombres no declarado: ${prefix}`);
+    return uri;
+  };
+
+  // the current start tag's attributes, reused from one element to the next
+  const names: string[] = [];
+  const values: string[] = [];
+  const offsets: number[] = [];
+  /**
+   * For elements with many attributes: attribute name → serial number of the last element that had
+   * it. One map for the whole document (a Set per element cost more to build than to use).
+   */
+  const lastSeenIn = new Map<string, number>();
+  let serial = 0;
+  /** Namespace URI → serial of the last element with a prefixed attribute in it, and that attribute's prefix. */
+  const uriSeenIn = new Map<string, number>();
+  const uriFirstPrefix = new Map<string, string>();
+
   const openTag = (): void => {
     const start = pos;
     pos += 1;
     const name = readName();
-    const raw: { name: string; value: string; at: number }[] = [];
+    let n = 0;
+    serial += 1;
+    let declarations = 0;
+    let prefixed = 0;
     for (;;) {
       const before = pos;
       skipWs();
-      const c = text[pos];
-      if (c === '>' || c === '/') break;
-      if (c === undefined) throw invalid(start, `etiqueta <${name}> sin cerrar`);
+      const c = text.charCodeAt(pos);
+      if (c === 0x3e /* > */ || c === 0x2f /* / */) break;
+      if (Number.isNaN(c)) throw invalid(start, `etiqueta <${name}> sin cerrar`);
       if (pos === before) throw invalid(pos, 'se esperaba un espacio entre atributos');
       const attrAt = pos;
       const attrName = readName();
       skipWs();
-      if (text[pos] !== '=') throw invalid(pos, `se esperaba «=» tras el atributo ${attrName}`);
+      if (text.charCodeAt(pos) !== 0x3d /* = */) throw invalid(pos, `se esperaba «=» tras el atributo ${attrName}`);
       pos += 1;
       skipWs();
       const quote = text[pos];
       if (quote !== '"' && quote !== "'") throw invalid(pos, `el valor del atributo ${attrName} debe ir entre comillas`);
       const end = text.indexOf(quote, pos + 1);
       if (end < 0) throw invalid(pos, `valor del atributo ${attrName} sin cerrar`);
-      const value = text.slice(pos + 1, end);
-      if (value.includes('<')) throw invalid(pos, `«<» no permitido en el valor del atributo ${attrName}`);
-      if (raw.some((a) => a.name === attrName)) throw invalid(attrAt, `atributo ${attrName} repetido`);
-      raw.push({ name: attrName, value: decode(value, pos).replace(/[\t\n\r]/g, ' '), at: attrAt });
+      // a repeated name: scan while the tag is short, then use the map (linear either way)
+      if (n >= SCAN_ATTRIBUTES) {
+        if (lastSeenIn.get(attrName) === serial) throw invalid(attrAt, `atributo ${attrName} repetido`);
+        lastSeenIn.set(attrName, serial);
+      } else {
+        for (let i = 0; i < n; i += 1) if (names[i] === attrName) throw invalid(attrAt, `atributo ${attrName} repetido`);
+        if (n + 1 === SCAN_ATTRIBUTES) {
+          for (let i = 0; i < n; i += 1) lastSeenIn.set(names[i] as string, serial);
+          lastSeenIn.set(attrName, serial);
+        }
+      }
+      if (n === maxAttributes) {
+        throw new MiisError('Client.XmlTooManyAttributes', `<${name}> en ${where(start)}: más de ${maxAttributes}`);
+      }
+      if (attrName.startsWith('xmlns') && (attrName.length === 5 || attrName.charCodeAt(5) === 0x3a /* : */)) {
+        declarations += 1;
+        nsDeclarations += 1;
+        if (declarations > maxNsPerElement) {
+          throw new MiisError('Client.XmlTooManyNamespaceDeclarations', `<${name}> en ${where(start)}: más de ${maxNsPerElement}`);
+        }
+        if (nsDeclarations > maxNs) {
+          throw new MiisError('Client.XmlTooManyNamespaceDeclarationsInDocument', `más de ${maxNs}; la declaración ${nsDeclarations} está en ${where(attrAt)}`);
+        }
+      } else if (attrName.includes(':')) {
+        prefixed += 1;
+      }
+      let value = text.slice(pos + 1, end);
+      if (ATTRIBUTE_SPECIAL.test(value)) {
+        if (value.includes('<')) throw invalid(pos, `«<» no permitido en el valor del atributo ${attrName}`);
+        // XML 1.0 §2.11 and §3.3.3: literal line ends and tabs become spaces; references to them stay
+        value = decode(normaliseAttributeSpace(value), pos);
+      }
+      if (value.length > maxValueLength) {
+        throw new MiisError('Client.XmlAttributeValueTooLong', `${attrName} en ${where(attrAt)}: ${value.length} caracteres; máximo ${maxValueLength}`);
+      }
+      names[n] = attrName;
+      values[n] = value;
+      offsets[n] = attrAt;
+      n += 1;
       pos = end + 1;
     }
-    const selfClosing = text[pos] === '/';
+    const selfClosing = text.charCodeAt(pos) === 0x2f /* / */;
     if (selfClosing) {
-      if (text[pos + 1] !== '>') throw invalid(pos, `se esperaba «/>» en <${name}>`);
+      if (text.charCodeAt(pos + 1) !== 0x3e) throw invalid(pos, `se esperaba «/>» en <${name}>`);
       pos += 2;
     } else {
       pos += 1;
     }
     count += 1;
     if (count > limits.maxElements) throw new MiisError('Client.MessageTooLarge', `más de ${limits.maxElements} elementos`);
-    if (stack.length + 1 > limits.maxDepth) throw new MiisError('Client.XmlTooDeep', `máximo ${limits.maxDepth} niveles`);
-    const parent = stack[stack.length - 1];
-    let scope = parent?.scope ?? ROOT_SCOPE;
-    for (const a of raw) {
-      if (a.name === 'xmlns' || a.name.startsWith('xmlns:')) {
-        if (scope === (parent?.scope ?? ROOT_SCOPE)) scope = new Map(scope);
-        const prefix = a.name === 'xmlns' ? '' : a.name.slice(6);
-        if (prefix === 'xmlns' || (prefix === 'xml' && a.value !== XML_NS)) throw invalid(a.at, `declaración de espacio de nombres no permitida: ${a.name}`);
-        if (prefix !== '' && a.value === '') throw invalid(a.at, `el prefijo ${prefix} no puede declararse vacío`);
-        (scope as Map<string, string>).set(prefix, a.value);
+    if (depth + 1 > limits.maxDepth) throw new MiisError('Client.XmlTooDeep', `máximo ${limits.maxDepth} niveles`);
+
+    let shadowed: Shadowed[] | undefined;
+    if (declarations > 0) {
+      shadowed = [];
+      for (let i = 0; i < n; i += 1) {
+        const a = names[i] as string;
+        if (!a.startsWith('xmlns') || (a.length !== 5 && a.charCodeAt(5) !== 0x3a)) continue;
+        const prefix = a.length === 5 ? '' : a.slice(6);
+        const uri = values[i] as string;
+        // Namespaces in XML §3: «xmlns» is never declared, «xml» only to its own URI, and no other prefix (nor the default) to either
+        if (prefix === 'xmlns' || uri === XMLNS_NS || (prefix === 'xml') !== (uri === XML_NS)) throw invalid(offsets[i] as number, `declaración de espacio de nombres no permitida: ${a}`);
+        if (prefix !== '' && uri === '') throw invalid(offsets[i] as number, `el prefijo ${prefix} no puede declararse vacío`);
+        shadowed.push({ prefix, uri: bindings.get(prefix) });
+        bindings.set(prefix, uri);
       }
     }
-    const resolve = (qname: string, isAttribute: boolean, at: number): { prefix: string; local: string; uri: string } => {
-      const colon = qname.indexOf(':');
-      if (colon < 0) return { prefix: '', local: qname, uri: isAttribute ? '' : scope.get('') ?? '' };
-      const prefix = qname.slice(0, colon);
-      const uri = scope.get(prefix);
-      if (uri === undefined) throw invalid(at, `prefijo de espacio de nombres no declarado: ${prefix}`);
-      return { prefix, local: qname.slice(colon + 1), uri };
-    };
-    const attributes: Record<string, { uri: string; local: string; value: string }> = {};
-    const seen = new Set<string>();
-    for (const a of raw) {
-      const r = a.name === 'xmlns' ? { uri: XMLNS_NS, local: 'xmlns' } : resolve(a.name, true, a.at);
-      const key = `${r.uri}\u0000${r.local}`;
-      if (seen.has(key)) throw invalid(a.at, `atributo ${a.name} repetido`);
-      seen.add(key);
-      attributes[a.name] = { uri: r.uri, local: r.local, value: a.value };
+
+    // attributes packed as [name, uri, value] each; the record callers see is built on first use
+    const packed = n === 0 ? undefined : new Array<string>(3 * n);
+    // Two prefixed attributes name the same attribute ({uri}local) only if two different prefixes of
+    // this element are bound to one URI: watch for that (URI → first prefix, stamped with the element's
+    // serial), and only then compare expanded names.
+    let sharedUri = false;
+    for (let i = 0; i < n; i += 1) {
+      const a = names[i] as string;
+      const colon = a.indexOf(':');
+      let uri: string;
+      if (colon < 0) {
+        uri = a === 'xmlns' ? XMLNS_NS : '';
+      } else {
+        const prefix = a.slice(0, colon);
+        uri = uriOf(prefix, offsets[i] as number);
+        if (prefixed > 1 && uri !== XMLNS_NS && !sharedUri) {
+          if (uriSeenIn.get(uri) !== serial) {
+            uriSeenIn.set(uri, serial);
+            uriFirstPrefix.set(uri, prefix);
+          } else if (uriFirstPrefix.get(uri) !== prefix) {
+            sharedUri = true;
+          }
+        }
+      }
+      (packed as string[])[3 * i] = a;
+      (packed as string[])[3 * i + 1] = uri;
+      (packed as string[])[3 * i + 2] = values[i] as string;
     }
-    const n = resolve(name, false, start);
-    const el: XmlElement = {
-      name, prefix: n.prefix, local: n.local, uri: n.uri, attributes, children: [], text: '',
-      start, contentStart: pos, contentEnd: pos, end: pos,
-    };
+    if (sharedUri) {
+      const expanded = new Set<string>();
+      for (let i = 0; i < n; i += 1) {
+        const a = names[i] as string;
+        const colon = a.indexOf(':');
+        const uri = (packed as string[])[3 * i + 1] as string;
+        if (colon < 0 || uri === XMLNS_NS) continue;
+        const key = `${uri}\u0000${a.slice(colon + 1)}`;
+        if (expanded.has(key)) throw invalid(offsets[i] as number, `atributo ${a} repetido`);
+        expanded.add(key);
+      }
+    }
+    const colon = name.indexOf(':');
+    const prefix = colon < 0 ? '' : name.slice(0, colon);
+    const el = new Element(
+      name,
+      prefix,
+      colon < 0 ? name : name.slice(colon + 1),
+      colon < 0 ? bindings.get('') ?? '' : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriOf(prefix, start),
+      packed,
+      start,
+      pos,
+    );
+    const parent = depth === 0 ? undefined : open[depth - 1] as Element;
     if (parent === undefined) root = el;
-    else parent.el.children.push(el);
-    if (!selfClosing) stack.push({ el, scope });
+    else if (parent.children === NO_CHILDREN) parent.children = [el];
+    else parent.children.push(el);
+    if (selfClosing) {
+      unbind(shadowed);
+    } else {
+      open[depth] = el;
+      openShadowed[depth] = shadowed;
+      openText[depth] = '';
+      openMore[depth] = undefined;
+      openLength[depth] = 0;
+      depth += 1;
+    }
+  };
+
+  const addText = (piece: string, at: number): void => {
+    const top = depth - 1;
+    const length = (openLength[top] as number) + piece.length;
+    if (length > maxTextLength) {
+      const el = open[top] as XmlElement;
+      throw new MiisError('Client.XmlTextTooLong', `<${el.name}> en ${where(el.start)}: más de ${maxTextLength} caracteres (en ${where(at)})`);
+    }
+    openLength[top] = length;
+    if (length === piece.length) openText[top] = piece;
+    else if (openMore[top] === undefined) openMore[top] = [piece];
+    else (openMore[top] as string[]).push(piece);
   };
 
   const closeTag = (): void => {
     const start = pos;
     pos += 2;
-    const name = readName();
+    // the expected name followed by «>» or white space is taken as is; anything else is read (and reported) in full
+    const expected = depth === 0 ? '' : (open[depth - 1] as XmlElement).name;
+    const after = text.charCodeAt(pos + expected.length);
+    let name: string;
+    if (expected !== '' && text.startsWith(expected, pos) && (after === 0x3e || after === 0x20 || after === 0x0a || after === 0x09 || after === 0x0d)) {
+      name = expected;
+      pos += expected.length;
+    } else {
+      name = readName();
+    }
     skipWs();
-    if (text[pos] !== '>') throw invalid(pos, `se esperaba «>» en </${name}>`);
+    if (text.charCodeAt(pos) !== 0x3e) throw invalid(pos, `se esperaba «>» en </${name}>`);
     pos += 1;
-    const top = stack.pop();
-    if (top === undefined || top.el.name !== name) throw invalid(start, `etiqueta de cierre </${name}> inesperada${top === undefined ? '' : ` (se esperaba </${top.el.name}>)`}`);
-    top.el.contentEnd = start;
-    top.el.end = pos;
+    if (depth === 0 || expected !== name) throw invalid(start, `etiqueta de cierre </${name}> inesperada${depth === 0 ? '' : ` (se esperaba </${expected}>)`}`);
+    depth -= 1;
+    const el = open[depth] as XmlElement;
+    el.contentEnd = start;
+    el.end = pos;
+    const more = openMore[depth];
+    el.text = more === undefined ? openText[depth] as string : (openText[depth] as string) + more.join('');
+    openMore[depth] = undefined;
+    unbind(openShadowed[depth]);
   };
 
   // prolog
@@ -257,23 +608,27 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   }
   openTag();
   // content
-  while (stack.length > 0) {
+  while (depth > 0) {
     const lt = text.indexOf('<', pos);
-    if (lt < 0) throw invalid(text.length, `falta cerrar <${stack[stack.length - 1]?.el.name ?? ''}>`);
+    if (lt < 0) throw invalid(text.length, `falta cerrar <${(open[depth - 1] as XmlElement).name}>`);
     if (lt > pos) {
       const chunk = text.slice(pos, lt);
       if (chunk.includes(']]>')) throw invalid(pos, '«]]>» no permitido en el texto');
-      (stack[stack.length - 1] as Frame).el.text += decode(chunk, pos);
+      addText(decode(normaliseLineEnds(chunk), pos), pos);
       pos = lt;
     }
-    if (text.startsWith('</', pos)) closeTag();
-    else if (text.startsWith('<![CDATA[', pos)) {
+    const next = text.charCodeAt(pos + 1);
+    if (next === 0x2f /* / */) closeTag();
+    else if (next === 0x21 /* ! */ && text.startsWith('<![CDATA[', pos)) {
       const end = text.indexOf(']]>', pos + 9);
       if (end < 0) throw invalid(pos, 'sección CDATA sin cerrar');
-      (stack[stack.length - 1] as Frame).el.text += text.slice(pos + 9, end);
+      const data = text.slice(pos + 9, end);
+      addText(normaliseLineEnds(data), pos);
       pos = end + 3;
-    } else if (!skipMisc()) {
-      if (text.startsWith('<!', pos)) throw invalid(pos, 'declaración no permitida');
+    } else if ((next === 0x21 || next === 0x3f /* ? */) && skipMisc()) {
+      // comment skipped
+    } else {
+      if (next === 0x21) throw invalid(pos, 'declaración no permitida');
       openTag();
     }
   }
@@ -298,6 +653,7 @@ export function childrenNs(el: XmlElement, uri: string, local: string): XmlEleme
 
 /** Attribute value by namespace URI and local name ('' for no namespace). */
 export function attrNs(el: XmlElement, uri: string, local: string): string | undefined {
+  if (el instanceof Element) return el.attributeValue(uri, local);
   for (const a of Object.values(el.attributes)) if (a.local === local && a.uri === uri) return a.value;
   return undefined;
 }
