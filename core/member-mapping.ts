@@ -5,7 +5,7 @@
  * replaced by the capture: `subject.serialNumber` `RUC(\d{11})` → `PE/GOB/$1`.
  *
  * Used by central (validating `miis-central ca trust --map`), core/global-conf.ts (validating the
- * published `externalCas` section) and nodes (node/signing-cert.ts). Certificates are read with
+ * published `externalCas` section) and nodes (node/certs/signing-cert.ts). Certificates are read with
  * core/cert-read.ts (through core/pki.ts and its cache), not @peculiar/x509.
  */
 import { MiisError } from './errors.js';

@@ -128,7 +128,7 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
   return server;
 }
 
-/** X-Road listClients over HTTP GET: members and subsystems from the global configuration (node/metaservices.ts). */
+/** X-Road listClients over HTTP GET: members and subsystems from the global configuration (node/pipeline/metaservices.ts). */
 function serveListClients(ctx: NodeContext, res: ServerResponse, url: URL, accept: string | undefined): void {
   const view = ctx.conf.latest();
   if (view === undefined) return sendJson(res, 503, { error: 'El nodo no tiene configuración global' });

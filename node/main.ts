@@ -146,7 +146,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       reloadAuth();
     }
     try {
-      signing.reload(); // key rotation (node/signing-rotation.ts): a new pair is used without restart
+      signing.reload(); // key rotation (node/certs/signing-rotation.ts): a new pair is used without restart
     } catch (err) {
       info(`certificado de firma: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -1,6 +1,6 @@
 /**
  * `miis-central agreement add|list`: register the agreements (convenios) provider nodes enforce.
- * Wired into central/cli.ts with one call; the helpers come from there.
+ * Wired into central/cli/index.ts with one call; the helpers come from there.
  */
 import type { Command } from 'commander';
 import { collect, formatTable, parseInteger, toJson } from '../../runtime/cli-kit.js';

@@ -1,6 +1,6 @@
 /**
  * `miis-central ca trust|list|untrust`: external CAs (e.g. ECEP-RENIEC) and the rules that map
- * their certificates to members. Wired into central/cli.ts with one call.
+ * their certificates to members. Wired into central/cli/index.ts with one call.
  */
 import type { Command } from 'commander';
 import { collect, formatTable, readInputFile, toJson } from '../../runtime/cli-kit.js';

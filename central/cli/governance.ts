@@ -1,7 +1,7 @@
 /**
  * The governance commands of `miis-central` (DGFO's workflows of the directive): entities and
  * roles, responsible units, catalogue, access requests, meetings and actas, deadlines (plazos),
- * compliance, sanctions, decreed non-working days and the audit log. Wired into central/cli.ts
+ * compliance, sanctions, decreed non-working days and the audit log. Wired into central/cli/index.ts
  * with one call; every listing has --json; dates are AAAA-MM-DD (default: today in Lima).
  */
 import { writeFileSync } from 'node:fs';

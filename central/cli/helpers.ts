@@ -1,5 +1,5 @@
 /**
- * What central/cli.ts hands to the modules that register more commands (agreements, revocation,
+ * What central/cli/index.ts hands to the modules that register more commands (agreements, revocation,
  * external CAs, governance): the options every command has and the helpers to use the store.
  */
 import type { Command } from 'commander';

@@ -1,6 +1,6 @@
 /**
  * `miis-central cert revoke|revocations`: revoke a certificate (published in the next global
- * configuration as revokedCerts and answered by POST /ocsp). Wired into central/cli.ts with one call.
+ * configuration as revokedCerts and answered by POST /ocsp). Wired into central/cli/index.ts with one call.
  */
 import type { Command } from 'commander';
 import { formatTable, readInputFile, toJson } from '../../runtime/cli-kit.js';

@@ -42,11 +42,11 @@ export function buildGlobalConf(snapshot: RegistrySnapshot, opts: BuildOptions):
       .sort((a, b) => byText(a.name, b.name)),
     services: snapshot.services.map((s) => ({ id: s.id, title: s.title })).sort((a, b) => byText(a.id, b.id)),
     trustedCas: [...opts.trustedCas],
-    // agreements enforced per request by provider nodes (central/agreements.ts); omitted when there are none
+    // agreements enforced per request by provider nodes (central/registry/agreements.ts); omitted when there are none
     ...(snapshot.agreements === undefined || snapshot.agreements.length === 0 ? {} : { agreements: [...snapshot.agreements].sort((a, b) => byText(a.id, b.id)) }),
-    // access rights granted through central (central/access-rights.ts, directive 7.2.3); omitted when there are none
+    // access rights granted through central (central/registry/access-rights.ts, directive 7.2.3); omitted when there are none
     ...(snapshot.accessRights === undefined || snapshot.accessRights.length === 0 ? {} : { accessRights: [...snapshot.accessRights].sort((a, b) => byText(`${a.service} ${a.client}`, `${b.service} ${b.client}`)) }),
-    // certificates central revoked (central/revocation.ts); nodes refuse them within one refresh; omitted when none
+    // certificates central revoked (central/pki/revocation.ts); nodes refuse them within one refresh; omitted when none
     ...(snapshot.revokedCerts === undefined || snapshot.revokedCerts.length === 0 ? {} : { revokedCerts: [...snapshot.revokedCerts].sort(byText) }),
   };
 }

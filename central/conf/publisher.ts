@@ -53,7 +53,7 @@ export function createGlobalConfPublisher(opts: {
 
   const build = (serial: number, now: Date): GlobalConf => {
     const caPem = store.getSetting(SETTING.caCertPem);
-    // external CAs (central/external-cas.ts): their issuing certificates follow the instance CA
+    // external CAs (central/pki/external-cas.ts): their issuing certificates follow the instance CA
     const external = externalCaPublication(store);
     const conf = buildGlobalConf(takeRegistrySnapshot(store), {
       instance: requireInstance(store),

@@ -4,12 +4,12 @@
  * follows it up; the entity's designated unit grants or denies within 10 business days.
  *
  * A grant (a) gives the client an access right to the requested service, or to every service
- * linked to the component (central/access-rights.ts publishes them as `accessRights`), and (b)
- * registers the agreement (convenio) the client cites in its requests (central/agreements.ts),
- * so the provider's node lets the exchange through (node/access-decision.ts).
+ * linked to the component (central/registry/access-rights.ts publishes them as `accessRights`), and (b)
+ * registers the agreement (convenio) the client cites in its requests (central/registry/agreements.ts),
+ * so the provider's node lets the exchange through (node/pipeline/access-decision.ts).
  *
  * Status: 'pendiente' → 'otorgada' | 'denegada'. Channel: 'nodo' (signed by the IPF's node,
- * central/access-request-channel.ts) or 'dgfo' (recorded by DGFO from a paper/e-mail request).
+ * central/governance/access-request-channel.ts) or 'dgfo' (recorded by DGFO from a paper/e-mail request).
  */
 import { MiisError } from '../../core/errors.js';
 import { addBusinessDays, parseIsoDate, type Calendar } from '../../core/business-days.js';

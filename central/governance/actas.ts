@@ -3,7 +3,7 @@
  * the trama (fields, types, required), periodicity, form of exchange and minimum validations —
  * numbered ACTA Nº NN-YYYY-MIDIS/DGFO. Every participant of the meeting signs; once all have
  * signed the acta is 'firmada' and, when it names clients, its agreement (convenio) is registered
- * through central/agreements.ts and published in the global configuration.
+ * through central/registry/agreements.ts and published in the global configuration.
  */
 import { MiisError } from '../../core/errors.js';
 import { parseIsoDate } from '../../core/business-days.js';

@@ -1,6 +1,6 @@
 /**
  * External CAs trusted by the instance (in Peru, RENIEC's ECEP under the IOFE): central keeps each
- * imported chain in its own table (created on first use in the registry database) and publishes
+ * imported chain in its own table (registry migration 4) and publishes
  * the ISSUING CA certificate (the first of the chain) in `trustedCas` together with an
  * `externalCas` entry: its name, SHA-256, the field→member mapping rules and an optional OCSP URL.
  * Nodes accept a signing certificate of an external CA only when the rules map it to the sender.

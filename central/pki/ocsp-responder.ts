@@ -1,6 +1,6 @@
 /**
  * Central's OCSP responder (RFC 6960) for the instance CA: `good` for a certificate the CA issued
- * and did not revoke, `revoked` (with time and reason) for one in central/revocation.ts,
+ * and did not revoke, `revoked` (with time and reason) for one in central/pki/revocation.ts,
  * `unknown` for anything else. Responses are signed by the CA key and valid for validityMs.
  */
 import { buildOcspResponse, certIdMatchesIssuer, ocspErrorResponse, readOcspRequest, type CertStatus, type OcspCertId } from '../../core/ocsp.js';

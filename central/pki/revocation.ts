@@ -1,7 +1,7 @@
 /**
  * Certificate revocation at central: a table of revoked certificates (its own, created on first
  * use in the registry database), published as `revokedCerts` (SHA-256 list) in the global
- * configuration and answered over OCSP (central/ocsp-responder.ts). Certificates issued by the
+ * configuration and answered over OCSP (central/pki/ocsp-responder.ts). Certificates issued by the
  * instance CA are looked up by serial number or SHA-256; a certificate of an external CA can be
  * revoked by its SHA-256 or PEM.
  */

@@ -3,7 +3,7 @@
  * gives its client the right to use the requested service, or every service linked to the
  * requested component. Published in the global configuration (`accessRights`); provider nodes
  * add them to their local ACL. Reads the governance tables only (no imports of the workflows,
- * so that registry-store.ts can call it for its snapshot).
+ * so that registry/store.ts can call it for its snapshot).
  */
 import type { GlobalConfAccessRight } from '../../core/global-conf-model.js';
 import type { RegistryStore } from './store.js';

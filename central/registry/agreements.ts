@@ -1,6 +1,6 @@
 /**
  * Agreements (convenios) central publishes in the global configuration, which provider nodes
- * enforce per request (node/access-decision.ts). Table `agreements` (migration 3 in
+ * enforce per request (node/pipeline/access-decision.ts). Table `agreements` (migration 3 in
  * migrations.ts). `miis-central agreement add|list` writes and reads it; the governance
  * workflows (actas) can create agreements through `addAgreement` too.
  */

@@ -89,7 +89,7 @@ export interface ConfVersionRecord {
   readonly serial: number;
   readonly generatedAt: string;
   readonly expiresAt: string;
-  /** SHA-256 of the content without serial and dates (see global-conf-builder.ts). */
+  /** SHA-256 of the content without serial and dates (see conf/builder.ts). */
   readonly contentSha256: string;
   /** The signed envelope, served byte for byte. */
   readonly envelope: Buffer;

@@ -4,7 +4,7 @@
  * central (conf.revokedCerts), and naming the member: for the instance CA the subject
  * serialNumber IS the member id; for an external CA (conf.externalCas) only its mapping rules
  * (core/member-mapping.ts) say which member a certificate belongs to, and an accepted decision
- * carries the OCSP target the caller must still check (node/ocsp-checker.ts). Results are cached
+ * carries the OCSP target the caller must still check (node/certs/ocsp-checker.ts). Results are cached
  * per certificate and configuration serial, so a revocation takes effect with the next configuration.
  */
 import { MiisError, type FaultCode } from '../../core/errors.js';

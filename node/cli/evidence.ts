@@ -1,6 +1,6 @@
 /**
  * `miis-node` commands for the evidence chain: log verify|export|archive|rotate-key and
- * cert status. Wired into node/cli.ts with one call; `openCliLog` is also used by log list/faults.
+ * cert status. Wired into node/cli/index.ts with one call; `openCliLog` is also used by log list/faults.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';

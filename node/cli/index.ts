@@ -191,7 +191,7 @@ function buildProgram(io: CliIo): Command {
         const s = store.settings();
         const memberId = `${s.instance}/${s.memberClass}/${s.memberCode}`;
         if (o.sign !== undefined) {
-          // signing certificates: renewal, or activation of a rotated key (node/signing-rotation.ts)
+          // signing certificates: renewal, or activation of a rotated key (node/certs/signing-rotation.ts)
           const r = importSigningCert(o.dir, readInputFile(o.sign, 'certificado'), { memberId, conf: readLocalConf(o.dir), now: now(), file: o.sign });
           out(`Certificado sign importado: ${r.info.subject.replaceAll('\n', ', ')} (vence ${r.info.notAfter.toISOString()}, SHA-256 ${r.info.sha256})`);
           if (r.kind === 'rotation') out('Rotación completada: la nueva clave firma desde ahora (un nodo en marcha la toma en segundos); la anterior se guarda en keys/sign-key.previous.pem y sign.previous.pem.');

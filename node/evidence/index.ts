@@ -70,7 +70,7 @@ export function openNodeEvidence(opts: {
     },
     health(conf) {
       const certs: CertStatusRow[] = [];
-      // sign.previous.pem: the certificate of the key replaced by the last rotation (node/signing-rotation.ts)
+      // sign.previous.pem: the certificate of the key replaced by the last rotation (node/certs/signing-rotation.ts)
       for (const [role, file] of [['sign', paths.signCert], ['auth', paths.authCert], ['sign-previous', join(opts.dir, 'sign.previous.pem')]] as const) {
         if (existsSync(file)) certs.push(certStatus(role, readFileSync(file, 'utf8'), conf, now(), settings.certificates.warnDays));
       }

@@ -34,7 +34,7 @@ export interface EvidenceSettings {
   readonly certificates: { readonly warnDays: number };
   /** Fault rows kept per source (IS address, peer certificate) and minute; beyond, faults are counted (message-log.ts). */
   readonly faultLog: { readonly perSourcePerMinute: number };
-  /** OCSP for certificates of external CAs (node/ocsp-checker.ts). */
+  /** OCSP for certificates of external CAs (node/certs/ocsp-checker.ts). */
   readonly ocsp: {
     /** A response older than this (thisUpdate) is not used; a fresh one is fetched. */
     readonly maxAgeSeconds: number;

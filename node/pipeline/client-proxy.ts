@@ -152,7 +152,7 @@ export async function verifyResponse(ctx: NodeContext, view: ConfView, request: 
   const provider = formatMemberId(header.service);
   const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, provider, ctx.now());
   if (!cert.ok) throw new MiisError('Server.ClientProxy.IncorrectCertificate', cert.reason);
-  // external-CA certificate (conf.externalCas): its revocation is checked by OCSP (node/ocsp-checker.ts)
+  // external-CA certificate (conf.externalCas): its revocation is checked by OCSP (node/certs/ocsp-checker.ts)
   if (cert.ocsp !== undefined) await confirmByOcsp(ctx.ocsp, cert.ocsp, 'Server.ClientProxy.IncorrectCertificate');
   const inconsistency = checkConsistency(request, response);
   if (inconsistency !== null) throw new MiisError('Server.ClientProxy.InconsistentResponse', inconsistency.field);

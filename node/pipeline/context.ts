@@ -66,15 +66,15 @@ export interface NodeContext {
   readonly limits: NodeLimits;
   /** Operational log line (never payloads, keys or passwords). */
   readonly info: (line: string) => void;
-  /** Adapters of the local services (node/adapters.ts); absent = proxy to each backend URL. */
+  /** Adapters of the local services (node/adapters/index.ts); absent = proxy to each backend URL. */
   readonly adapters?: AdapterRegistry | undefined;
   /** Folder of the WSDL files (served at GET /wsdl/ and returned by getWsdl). */
   readonly wsdlDir?: string | undefined;
   /** Folders searched in order for a WSDL (the node's wsdl/, then wsdlDir); overrides wsdlDir when set. */
   readonly wsdlDirs?: readonly string[] | undefined;
-  /** Evidence gate (node/evidence.ts): refuses exchanges during a time-stamping outage when so configured. */
+  /** Evidence gate (node/evidence/index.ts): refuses exchanges during a time-stamping outage when so configured. */
   readonly evidence?: { check(code: FaultCode): void } | undefined;
-  /** OCSP for signing certificates of external CAs (node/ocsp-checker.ts); absent = such certificates are refused. */
+  /** OCSP for signing certificates of external CAs (node/certs/ocsp-checker.ts); absent = such certificates are refused. */
   readonly ocsp?: OcspChecker | undefined;
   /** Structured logger (runtime/log.ts) for lines with fields (message id, client, service). */
   readonly logger?: Logger | undefined;

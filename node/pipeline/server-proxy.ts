@@ -2,7 +2,7 @@
  * Provider side: a signed request from a peer node in, a signed answer from the entity's backend out.
  * verifyPeerIsNode (before the body is read) → readMessage → verifyPeer → verifySignature → checkReplay → authorize → checkTrama → logRequest →
  * callService → signResponse → logResponse → reply. Metaservices skip authorize/checkTrama and are
- * answered by the node itself (node/metaservices.ts).
+ * answered by the node itself (node/pipeline/metaservices.ts).
  */
 import { acceptedAuthCerts } from '../../core/global-conf-model.js';
 import { MiisError, toMiisError } from '../../core/errors.js';
@@ -87,7 +87,7 @@ export async function verifySignature(ctx: NodeContext, view: ConfView, request:
   const header = request.header as XRoadHeader;
   const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, formatMemberId(header.client), ctx.now());
   if (!cert.ok) throw new MiisError('Server.ServerProxy.IncorrectCertificate', cert.reason);
-  // external-CA certificate (conf.externalCas): its revocation is checked by OCSP (node/ocsp-checker.ts)
+  // external-CA certificate (conf.externalCas): its revocation is checked by OCSP (node/certs/ocsp-checker.ts)
   if (cert.ocsp !== undefined) await confirmByOcsp(ctx.ocsp, cert.ocsp, 'Server.ServerProxy.IncorrectCertificate');
   return verdict.certSha256;
 }
@@ -99,7 +99,7 @@ export function checkReplay(ctx: NodeContext, header: XRoadHeader): void {
 }
 
 /**
- * Deny by default (node/access-decision.ts): the service is local, the client (subsystem or its
+ * Deny by default (node/pipeline/access-decision.ts): the service is local, the client (subsystem or its
  * member) has an access right (local ACL ∪ global configuration), and the request cites an agreement
  * in force that covers client and service, with a purpose the agreement allows.
  */
@@ -122,7 +122,7 @@ function adapterKind(service: LocalService): string {
 }
 
 /**
- * The agreement's maximum number of identifiers and minimum validations (node/trama-validation.ts),
+ * The agreement's maximum number of identifiers and minimum validations (node/pipeline/trama-validation.ts),
  * before any backend call. Adapters receive identifiers only in canonical form: the sql adapter
  * reads the parsed request, whose identifier values are replaced by their canonical form (it binds
  * those); the proxy adapter forwards the signed bytes unchanged, so a non-canonical spelling is
@@ -140,7 +140,7 @@ export function checkTrama(request: SoapMessage, agreement: GlobalConfAgreement,
   for (const r of verdict.rewrites) r.element.text = r.canonical;
 }
 
-/** Answer through the service's adapter (node/adapters.ts): proxy to the backend or the declarative sql adapter. */
+/** Answer through the service's adapter (node/adapters/index.ts): proxy to the backend or the declarative sql adapter. */
 export async function callService(ctx: NodeContext, service: LocalService, request: SoapMessage): Promise<SoapMessage> {
   if (ctx.adapters === undefined) return createProxyAdapter(service, undefined, { backends: ctx.backends, maxMessageBytes: ctx.limits.maxMessageBytes }).call(request);
   let adapter: ServiceAdapter;

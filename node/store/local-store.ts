@@ -52,7 +52,7 @@ export interface LocalService {
   readonly timeoutMs: number;
   /** A WSDL file in wsdl/ that describes the service. */
   readonly wsdl?: string | undefined;
-  /** Adapter settings as JSON (node/adapter-settings.ts); absent = proxy to backendUrl. */
+  /** Adapter settings as JSON (node/adapters/settings.ts); absent = proxy to backendUrl. */
   readonly adapter?: string | undefined;
 }
 

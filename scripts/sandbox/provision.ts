@@ -25,7 +25,7 @@ export interface ServicePlan {
   readonly provider: string;
   /** SOAP backend (proxy adapter); ignored when sqlConfig is set. */
   readonly backendUrl: string;
-  /** Configuration file of the declarative sql adapter (node/adapter-settings.ts) instead of a backend. */
+  /** Configuration file of the declarative sql adapter (node/adapters/settings.ts) instead of a backend. */
   readonly sqlConfig?: string;
   readonly wsdl: string;
   /** Clients (subsystem ids) granted access on the provider node. */

@@ -1,7 +1,7 @@
 /**
  * External CA trust: mapping rules (core/member-mapping.ts), their validation in the global
  * configuration, the signing-certificate decision for external-CA certificates
- * (node/signing-cert.ts) and the node's OCSP checker (node/ocsp-checker.ts) against a real HTTP
+ * (node/certs/signing-cert.ts) and the node's OCSP checker (node/certs/ocsp-checker.ts) against a real HTTP
  * responder for a test "ECEP" CA whose certificates are issued by the openssl CLI.
  */
 import assert from 'node:assert/strict';
