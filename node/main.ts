@@ -14,6 +14,7 @@ import type { NodeContext, NodeLimits } from './pipeline/context.js';
 import { DEFAULT_LIMITS } from './pipeline/context.js';
 import { createGlobalConfClient } from './conf/global-conf-client.js';
 import { createBackendClient, createPeerClient } from './outbound/http-pools.js';
+import { createScoreboard } from './outbound/provider-failover.js';
 import { isPublicUrlOf, openLocalStore, type LocalSnapshot } from './store/local-store.js';
 import { openNodeEvidence } from './evidence/index.js';
 import { loadEvidenceSettings, type EvidenceSettings } from './evidence/settings.js';
@@ -199,7 +200,8 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     certificates: () => certificateRows().map((c) => ({ role: c.rol, daysLeft: c.diasRestantes })),
   });
   const certificateRows = () => (evidence.health(conf.latest()?.conf).certificados as { rol: string; estado: string; diasRestantes: number; venceEn: string }[]);
-  const peers = createPeerClient({ maxResponseBytes: limits.maxMessageBytes * 2 });
+  const peers = createPeerClient({ maxResponseBytes: limits.maxMessageBytes * 2, connectTimeoutMs: limits.peerConnectTimeoutMs });
+  const providerScores = createScoreboard({ penaltyMs: limits.failoverPenaltyMs });
   const adapters = createAdapterRegistry({ now, backends, maxMessageBytes: limits.maxMessageBytes });
   const ctx: NodeContext = {
     now, settings, local: () => snapshot, conf,
@@ -208,6 +210,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     ocsp,
     get auth() { return auth; },
     log,
+    providerScores,
     peers: { send: (address, ...rest) => metrics.wait('peer', { target: address }, () => peers.send(address, ...rest)), close: () => peers.close() },
     backends,
     replay: serverReplay,

@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { registerServiceUnitCommand } from '../../runtime/service-unit.js';
 import { collect, createProgram, formatTable, isMainModule, parseChoice, parseInteger, processIo, readInputFile, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
 import { KEY_ALGORITHMS } from '../../core/pki.js';
+import { formatClientId, parseClientId } from '../../core/identifiers.js';
 import type { KeyAlgorithm } from '../../core/pki.js';
 import { CSR_PROFILES, signCsr } from '../pki/ca.js';
 import type { CsrProfile } from '../pki/ca.js';
@@ -188,18 +189,28 @@ function buildProgram(cx: Context): Command {
     .description('da de baja un nodo (deja de publicarse en la próxima configuración global)')
     .argument('<nombre>', 'nombre del nodo')
     .action(async (name: string, o: CommonOptions) => {
-      const r = await withStore(o, (store) => removeNode(store, name, ctxOf(o)));
-      out(`Nodo dado de baja: ${r.name} (${r.address}); sus subsistemas (${r.clients.join(', ') || 'ninguno'}) quedan sin nodo`);
+      const { r, orphans } = await withStore(o, (store) => {
+        const removed = removeNode(store, name, ctxOf(o));
+        // a subsystem also hosted by another node of the member (high availability) keeps being served
+        const hosted = new Set(store.listNodes().flatMap((n) => n.clients));
+        return { r: removed, orphans: removed.clients.filter((c) => !hosted.has(c)) };
+      });
+      const kept = r.clients.filter((c) => !orphans.includes(c));
+      out(`Nodo dado de baja: ${r.name} (${r.address}); subsistemas que quedan sin nodo: ${orphans.join(', ') || 'ninguno'}${kept.length === 0 ? '' : `; siguen atendidos por otro nodo: ${kept.join(', ')}`}`);
     });
   const nodeClient = node.command('client').description('subsistemas atendidos por un nodo');
   common(nodeClient.command('add'))
-    .description('asocia un subsistema registrado a un nodo')
+    .description('asocia un subsistema registrado a un nodo (un subsistema puede atenderse desde varios nodos: alta disponibilidad)')
     .requiredOption('--node <nombre>', 'nombre del nodo')
     .argument('<subsistema>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA')
     .addHelpText('after', '\nEjemplo:\n  miis-central node client add --node reniec PE/GOB/20295613620/RUPN\n')
     .action(async (subsystemId: string, o: CommonOptions & { node: string }) => {
-      const record = await withStore(o, (store) => addNodeClient(store, o.node, subsystemId, ctxOf(o)));
-      out(`El nodo ${record.name} atiende ahora: ${record.clients.join(', ')}`);
+      const { record, others } = await withStore(o, (store) => {
+        const added = addNodeClient(store, o.node, subsystemId, ctxOf(o));
+        const id = formatClientId(parseClientId(subsystemId));
+        return { record: added, others: store.listNodes().filter((n) => n.name !== added.name && n.clients.includes(id)).map((n) => n.name) };
+      });
+      out(`El nodo ${record.name} atiende ahora: ${record.clients.join(', ')}${others.length === 0 ? '' : ` (${subsystemId} también en: ${others.join(', ')}; los consumidores conmutan entre ellos)`}`);
     });
   common(node.command('list'))
     .description('lista los nodos')

@@ -6,32 +6,68 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { MiisError } from '../../core/errors.js';
 import { verifyGlobalConf } from '../../core/global-conf.js';
-import type { GlobalConf, GlobalConfNode } from '../../core/global-conf-model.js';
+import { acceptedAuthCerts, type GlobalConf, type GlobalConfNode } from '../../core/global-conf-model.js';
 import { parseServiceId, serviceKey } from '../../core/identifiers.js';
 
 export interface ConfView {
   readonly conf: GlobalConf;
   readonly nodeByName: ReadonlyMap<string, GlobalConfNode>;
-  /** Subsystem id → node that hosts it. */
-  readonly nodeBySubsystem: ReadonlyMap<string, GlobalConfNode>;
+  /**
+   * Subsystem id → every node that hosts it, in configuration order. A member may serve one
+   * subsystem from several nodes (high availability): a consumer fails over between them
+   * (node/outbound/provider-failover.ts) and a provider accepts the client from any of them.
+   */
+  readonly nodesBySubsystem: ReadonlyMap<string, readonly GlobalConfNode[]>;
+  /**
+   * Owner + address → the auth certificates (SHA-256) of every node of that owner published at that
+   * address. Several nodes behind one load balancer (TCP pass-through) share one address: a peer
+   * connecting there may meet any of them, and only the owner's own nodes are accepted.
+   */
+  readonly certsAtAddress: ReadonlyMap<string, readonly string[]>;
   /** Service keys (without version) and full service ids published in the configuration. */
   readonly services: ReadonlySet<string>;
   readonly expiresAtMs: number;
 }
 
+function addressKey(node: GlobalConfNode): string {
+  return `${node.owner}|${node.address}`;
+}
+
+/** The nodes that host a subsystem (empty when none does). */
+export function nodesOf(view: ConfView, subsystem: string): readonly GlobalConfNode[] {
+  return view.nodesBySubsystem.get(subsystem) ?? [];
+}
+
+/**
+ * The TLS certificates a consumer accepts when it connects to `node`'s address: the node's own
+ * (two during a renewal overlap) and those of the owner's other nodes published at the same address.
+ */
+export function pinsFor(view: ConfView, node: GlobalConfNode): readonly string[] {
+  return view.certsAtAddress.get(addressKey(node)) ?? acceptedAuthCerts(node);
+}
+
 export function indexGlobalConf(conf: GlobalConf): ConfView {
   const nodeByName = new Map<string, GlobalConfNode>();
-  const nodeBySubsystem = new Map<string, GlobalConfNode>();
+  const nodesBySubsystem = new Map<string, GlobalConfNode[]>();
+  const certsAtAddress = new Map<string, string[]>();
   for (const n of conf.nodes) {
     nodeByName.set(n.name, n);
-    for (const c of n.clients) nodeBySubsystem.set(c, n);
+    for (const c of n.clients) {
+      const list = nodesBySubsystem.get(c);
+      if (list === undefined) nodesBySubsystem.set(c, [n]);
+      else list.push(n);
+    }
+    const key = addressKey(n);
+    const certs = certsAtAddress.get(key) ?? [];
+    for (const sha of acceptedAuthCerts(n)) if (!certs.includes(sha)) certs.push(sha);
+    certsAtAddress.set(key, certs);
   }
   const services = new Set<string>();
   for (const s of conf.services) {
     services.add(s.id);
     services.add(serviceKey(parseServiceId(s.id)));
   }
-  return { conf, nodeByName, nodeBySubsystem, services, expiresAtMs: Date.parse(conf.expiresAt) };
+  return { conf, nodeByName, nodesBySubsystem, certsAtAddress, services, expiresAtMs: Date.parse(conf.expiresAt) };
 }
 
 export interface GlobalConfClient {

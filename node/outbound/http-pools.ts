@@ -3,6 +3,7 @@
  * certificate pinned to the one registered in the global configuration) and one per backend.
  */
 import { createHash, type X509Certificate } from 'node:crypto';
+import { subscribe } from 'node:diagnostics_channel';
 import type { PeerCertificate } from 'node:tls';
 import { Pool } from 'undici';
 import { MiisError } from '../../core/errors.js';
@@ -60,7 +61,28 @@ function poolKey(address: string, sha: string, tls: PeerTls): string {
   return `${address}|${sha}|${certDigest(tls.certPem)}|${caDigest(tls.caPems)}`;
 }
 
-export function createPeerClient(opts: { maxResponseBytes: number; connections?: number }): PeerClient {
+/**
+ * Errors undici met while opening a connection (TCP connect, TLS handshake, pin check, connect
+ * timeout), i.e. before any byte of a request was written. undici rejects the requests waiting for
+ * that connection with the same error object, so a rejection found here was never sent: the
+ * consumer may try another node of the provider (node/outbound/provider-failover.ts). Any other
+ * failure (a reset or timeout once a connection carried the request) may follow an executed request.
+ */
+const connectErrors = new WeakSet<object>();
+subscribe('undici:client:connectError', (message) => {
+  const error = (message as { error?: unknown }).error;
+  if (typeof error === 'object' && error !== null) connectErrors.add(error);
+});
+
+/** Failures that can only happen before a connection exists, whatever the channel saw. */
+const CONNECT_ONLY = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', PEER_PIN_ERROR]);
+
+/** True when `err` (a MiisError from send, or its cause chain) proves the request never left this node. */
+export function requestNotSent(err: unknown): boolean {
+  return errorChain(err).some((e) => connectErrors.has(e) || (e.code !== undefined && CONNECT_ONLY.has(e.code)));
+}
+
+export function createPeerClient(opts: { maxResponseBytes: number; connections?: number; connectTimeoutMs?: number }): PeerClient {
   const pools = new Map<string, { key: string; pool: Pool }>();
 
   const poolFor = (address: string, pins: string | readonly string[], tls: PeerTls): Pool => {
@@ -74,6 +96,7 @@ export function createPeerClient(opts: { maxResponseBytes: number; connections?:
       keepAliveTimeout: 60_000,
       maxResponseSize: opts.maxResponseBytes,
       connect: {
+        timeout: opts.connectTimeoutMs ?? 10_000,
         key: tls.keyPem,
         cert: tls.certPem,
         ca: [...tls.caPems],
@@ -117,7 +140,7 @@ export function createPeerClient(opts: { maxResponseBytes: number; connections?:
 function errorChain(err: unknown): { code?: string; name?: string; message?: string }[] {
   const out: { code?: string; name?: string; message?: string }[] = [];
   let e: unknown = err;
-  for (let i = 0; i < 5 && e !== undefined && e !== null; i += 1) {
+  for (let i = 0; i < 6 && typeof e === 'object' && e !== null; i += 1) {
     out.push(e as { code?: string; name?: string; message?: string });
     e = (e as { cause?: unknown }).cause;
   }

@@ -3,7 +3,6 @@
  * readMessage → checkIsHeaders → checkClient → resolveProvider → checkClientReplay → signRequest → logRequest → sendToProvider →
  * verifyResponse → logResponse → returnToClient.
  */
-import { acceptedAuthCerts } from '../../core/global-conf-model.js';
 import { MiisError } from '../../core/errors.js';
 import type { GlobalConfNode } from '../../core/global-conf-model.js';
 import { formatClientId, formatMemberId, formatServiceId, providerOf, sameMember, serviceKey } from '../../core/identifiers.js';
@@ -11,7 +10,9 @@ import { signDetached, verifyDetached } from '../../core/signature.js';
 import { checkConsistency, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
 import { XROAD_NS } from '../../core/identifiers.js';
 import type { XmlElement } from '../../core/xml.js';
-import type { ConfView } from '../conf/global-conf-client.js';
+import { nodesOf, pinsFor, type ConfView } from '../conf/global-conf-client.js';
+import { requestNotSent } from '../outbound/http-pools.js';
+import { createScoreboard, sendWithFailover } from '../outbound/provider-failover.js';
 import type { ExchangeFacts, NodeContext } from './context.js';
 import type { LogRecord } from '../evidence/message-log.js';
 import { decodeSignedMessage, encodeSignedMessage } from './signed-message.js';
@@ -70,21 +71,26 @@ export function checkClient(ctx: NodeContext, view: ConfView, header: XRoadHeade
   if (!sameMember(header.client, own) || !ctx.local().clients.includes(client)) {
     throw new MiisError('Server.ClientProxy.UnknownClient', client);
   }
-  if (view.nodeBySubsystem.get(client)?.name !== s.nodeName) {
+  if (!nodesOf(view, client).some((n) => n.name === s.nodeName)) {
     throw new MiisError('Server.ClientProxy.UnknownClient', `${client} (no figura en la configuración global para el nodo ${s.nodeName})`);
   }
 }
 
-export function resolveProvider(view: ConfView, header: XRoadHeader): GlobalConfNode {
+/**
+ * Every node that hosts the provider's subsystem (several when the provider member runs more than
+ * one node for it), in configuration order; nodes whose TLS certificate central revoked are left out.
+ */
+export function resolveProvider(view: ConfView, header: XRoadHeader): readonly GlobalConfNode[] {
   const service = formatServiceId(header.service);
   // metaservices (listMethods, allowedMethods, getWsdl) are addressed to any provider subsystem
   if (!isProviderMetaservice(header.service) && !view.services.has(service) && !view.services.has(serviceKey(header.service))) {
     throw new MiisError('Server.ClientProxy.UnknownService', service);
   }
-  const node = view.nodeBySubsystem.get(formatClientId(providerOf(header.service)));
-  if (node === undefined) throw new MiisError('Server.ClientProxy.UnknownService', `${service} (ningún nodo lo atiende)`);
-  if (isRevoked(view.conf, node.authCertSha256)) throw new MiisError('Server.ClientProxy.SslAuthenticationFailed', `${node.name}: certificado TLS revocado`);
-  return node;
+  const nodes = nodesOf(view, formatClientId(providerOf(header.service)));
+  if (nodes.length === 0) throw new MiisError('Server.ClientProxy.UnknownService', `${service} (ningún nodo lo atiende)`);
+  const usable = nodes.filter((n) => !isRevoked(view.conf, n.authCertSha256));
+  if (usable.length === 0) throw new MiisError('Server.ClientProxy.SslAuthenticationFailed', `${nodes.map((n) => n.name).join(', ')}: certificado TLS revocado`);
+  return usable;
 }
 
 /** The IS must not reuse a message id within the replay window (remembered across restarts), checked before anything is signed or sent. */
@@ -113,10 +119,23 @@ export interface ProviderReply {
   readonly signature?: Buffer;
 }
 
-export async function sendToProvider(ctx: NodeContext, view: ConfView, provider: GlobalConfNode, request: SoapMessage, signature: string): Promise<ProviderReply> {
+/** Used when the context brings no scoreboard of its own (tests that build a NodeContext by hand). */
+const sharedScoreboard = createScoreboard();
+
+/**
+ * Send the signed request to one of the provider's nodes (node/outbound/provider-failover.ts): the
+ * next node is tried only when the previous one failed before the request left this node.
+ */
+export async function sendToProvider(ctx: NodeContext, view: ConfView, providers: readonly GlobalConfNode[], request: SoapMessage, signature: string): Promise<ProviderReply> {
   const { body, contentType } = encodeSignedMessage(request.raw, signature);
-  const reply = await ctx.peers.send(provider.address, acceptedAuthCerts(provider),
-    { keyPem: ctx.auth.keyPem, certPem: ctx.auth.certPem, caPems: view.conf.trustedCas }, body, contentType, ctx.limits.peerTimeoutMs);
+  const tls = { keyPem: ctx.auth.keyPem, certPem: ctx.auth.certPem, caPems: view.conf.trustedCas };
+  const { reply } = await sendWithFailover(providers, {
+    scoreboard: ctx.providerScores ?? sharedScoreboard,
+    nowMs: () => ctx.now().getTime(),
+    attempt: (node) => ctx.peers.send(node.address, pinsFor(view, node), tls, body, contentType, ctx.limits.peerTimeoutMs),
+    notSent: requestNotSent,
+    info: ctx.info,
+  });
   if (reply.body.length > ctx.limits.maxMessageBytes * 2) throw new MiisError('Server.ClientProxy.InvalidResponse', 'respuesta demasiado grande');
   if (reply.contentType?.startsWith('multipart/related') === true) {
     const signed = decodeSignedMessage(reply.body, reply.contentType, 'Server.ClientProxy.InvalidResponse');
@@ -177,11 +196,11 @@ export async function processClientRequest(ctx: NodeContext, raw: Buffer, facts?
   checkClient(ctx, view, header);
   ctx.evidence?.check('Server.ClientProxy.TimestampUnavailable');
   if (isClientMetaservice(header.service)) return { response: answerListClientsSoap(view, request), request, fault: false };
-  const provider = resolveProvider(view, header);
+  const providers = resolveProvider(view, header);
   checkClientReplay(ctx, header);
   const signature = signRequest(ctx, request);
   await ctx.log.append(logRecord(ctx, request, header, 'request', signature, ctx.signerSha256));
-  const reply = await sendToProvider(ctx, view, provider, request, signature);
+  const reply = await sendToProvider(ctx, view, providers, request, signature);
   if (reply.kind === 'fault' || reply.signature === undefined) return { response: reply.message, request, fault: true };
   const { response, signerSha } = await verifyResponse(ctx, view, request, { ...reply, signature: reply.signature });
   await ctx.log.append(logRecord(ctx, response, header, 'response', reply.signature.toString('utf8'), signerSha));

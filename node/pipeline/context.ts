@@ -7,6 +7,7 @@ import type { Signer } from '../../core/signature.js';
 import type { AdapterRegistry } from '../adapters/index.js';
 import type { GlobalConfClient } from '../conf/global-conf-client.js';
 import type { BackendClient, PeerClient } from '../outbound/http-pools.js';
+import type { Scoreboard } from '../outbound/provider-failover.js';
 import type { LocalSnapshot, NodeSettings } from '../store/local-store.js';
 import type { MessageLog } from '../evidence/message-log.js';
 import type { OcspChecker } from '../certs/ocsp-checker.js';
@@ -31,11 +32,16 @@ export interface NodeLimits {
   readonly connectionsCheckingIntervalMs: number;
   /** Node-to-node port: the TLS handshake must finish within this time. */
   readonly handshakeTimeoutMs: number;
+  /** Consumer side: opening a connection to a provider's node (TCP and TLS) must finish within this time, else the next node is tried. */
+  readonly peerConnectTimeoutMs: number;
+  /** Consumer side: a provider's node that failed before the request was sent is tried last for this long. */
+  readonly failoverPenaltyMs: number;
 }
 
 export const DEFAULT_LIMITS: NodeLimits = {
   maxMessageBytes: 2 * 1024 * 1024, peerTimeoutMs: 30_000, replayWindowMs: 10 * 60_000,
   headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, connectionsCheckingIntervalMs: 1_000, handshakeTimeoutMs: 10_000,
+  peerConnectTimeoutMs: 5_000, failoverPenaltyMs: 30_000,
 };
 
 /** A provider's service timeout stays this much below the peer timeout (the client node's wait). */
@@ -58,6 +64,8 @@ export interface NodeContext {
   readonly auth: { readonly keyPem: string; readonly certPem: string };
   readonly log: MessageLog;
   readonly peers: PeerClient;
+  /** Consumer side: recent latency and failures of providers' nodes, to order failover (node/outbound/provider-failover.ts). */
+  readonly providerScores?: Scoreboard;
   readonly backends: BackendClient;
   /** Provider side: peers' message ids already seen. */
   readonly replay: ReplayGuard;

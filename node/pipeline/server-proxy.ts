@@ -19,7 +19,7 @@ import { signDetached, verifyDetached } from '../../core/signature.js';
 import { addRequestHash, faultFromError, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
 import { maxServiceTimeoutMs, type ExchangeFacts, type NodeContext } from './context.js';
 import { noteFacts } from './client-proxy.js';
-import type { ConfView } from '../conf/global-conf-client.js';
+import { nodesOf, type ConfView } from '../conf/global-conf-client.js';
 import type { LocalService } from '../store/local-store.js';
 import type { LogRecord } from '../evidence/message-log.js';
 import { decodeSignedMessage, encodeSignedMessage, type SignedMessage } from './signed-message.js';
@@ -68,11 +68,13 @@ export function verifyPeerIsNode(view: ConfView, peerSha256: string | undefined)
   if (isRevoked(view.conf, peerSha256)) throw new MiisError('Server.ServerProxy.SslAuthenticationFailed', '(certificado TLS revocado)');
 }
 
-/** The TLS certificate of the connection must be one registered for the node that hosts the client (two during a renewal overlap). */
+/**
+ * The TLS certificate of the connection must be one registered for a node that hosts the client
+ * (any of the member's nodes for that subsystem; two certificates per node during a renewal overlap).
+ */
 export function verifyPeer(view: ConfView, header: XRoadHeader, peerSha256: string | undefined): void {
   const client = formatClientId(header.client);
-  const node = view.nodeBySubsystem.get(client);
-  if (node === undefined || peerSha256 === undefined || !acceptedAuthCerts(node).includes(peerSha256)) {
+  if (peerSha256 === undefined || !nodesOf(view, client).some((node) => acceptedAuthCerts(node).includes(peerSha256))) {
     throw new MiisError('Server.ServerProxy.SslAuthenticationFailed', client);
   }
   if (isRevoked(view.conf, peerSha256)) throw new MiisError('Server.ServerProxy.SslAuthenticationFailed', `${client} (certificado TLS revocado)`);

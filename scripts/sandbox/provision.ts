@@ -16,12 +16,15 @@ export interface EntityPlan {
   readonly subsystems: readonly string[];
   readonly isPort: number;
   readonly proxyPort: number;
+  /** Node-to-node address published in central; default https://127.0.0.1:proxyPort (e.g. a load balancer in front of several nodes). */
+  readonly address?: string;
 }
 
 export interface ServicePlan {
   /** INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE/VERSION */
   readonly id: string;
   readonly title: string;
+  /** Node name; the same service id listed again with another node of the member is offered there too. */
   readonly provider: string;
   /** SOAP backend (proxy adapter); ignored when sqlConfig is set. */
   readonly backendUrl: string;
@@ -83,25 +86,34 @@ export async function provisionInstance(plan: InstancePlan, now?: () => Date): P
   const c = (...argv: string[]) => run(runCentralCli, [...argv, '--dir', central], now);
   const n = (node: string, ...argv: string[]) => run(runNodeCli, [...argv, '--dir', nodeDir(plan, node)], now);
   await c('init', '--instance', plan.instance, '--name', 'MIDIS - DGFO', '--key-algorithm', alg);
+  // an entity whose RUC came before is a further node of the same member (high availability): the
+  // member and its subsystems are registered once, each node gets its own keys and certificates
+  const members = new Set<string>();
   for (const e of plan.entities) {
     const member = `${plan.instance}/${plan.memberClass}/${e.ruc}`;
     const dir = nodeDir(plan, e.nodeName);
-    await c('member', 'add', '--class', plan.memberClass, '--code', e.ruc, '--name', e.name, '--role', e.role);
-    for (const s of e.subsystems) await c('subsystem', 'add', `${member}/${s}`);
+    if (!members.has(member)) {
+      await c('member', 'add', '--class', plan.memberClass, '--code', e.ruc, '--name', e.name, '--role', e.role);
+      for (const s of e.subsystems) await c('subsystem', 'add', `${member}/${s}`);
+      members.add(member);
+    }
     await n(e.nodeName, 'init', '--instance', plan.instance, '--class', plan.memberClass, '--code', e.ruc, '--name', e.name,
       '--node-name', e.nodeName, '--is-port', String(e.isPort), '--proxy-port', String(e.proxyPort), '--key-algorithm', alg);
     await c('cert', 'sign', '--csr', join(dir, 'sign.csr'), '--profile', 'sign', '--out', join(dir, 'sign-issued.pem'));
     await c('cert', 'sign', '--csr', join(dir, 'auth.csr'), '--profile', 'auth', '--ip', '127.0.0.1', '--dns', 'localhost', '--out', join(dir, 'auth-issued.pem'));
     await n(e.nodeName, 'cert', 'import', '--sign', join(dir, 'sign-issued.pem'), '--auth', join(dir, 'auth-issued.pem'));
-    await c('node', 'add', '--name', e.nodeName, '--owner', member, '--address', `https://127.0.0.1:${e.proxyPort}`, '--auth-cert', join(dir, 'auth-issued.pem'));
+    await c('node', 'add', '--name', e.nodeName, '--owner', member, '--address', e.address ?? `https://127.0.0.1:${e.proxyPort}`, '--auth-cert', join(dir, 'auth-issued.pem'));
     for (const s of e.subsystems) {
       await c('node', 'client', 'add', '--node', e.nodeName, `${member}/${s}`);
       await n(e.nodeName, 'client', 'add', `${member}/${s}`);
     }
     await n(e.nodeName, 'anchor', 'import', '--file', join(central, 'anchor.pem'), '--url', plan.centralUrl);
   }
+  // a service listed again with another provider node is offered by that node too (registered in central once)
+  const services = new Set<string>();
   for (const s of plan.services) {
-    await c('service', 'add', s.id, '--title', s.title);
+    if (!services.has(s.id)) await c('service', 'add', s.id, '--title', s.title);
+    services.add(s.id);
     const adapter = s.sqlConfig === undefined ? ['--backend', s.backendUrl] : ['--adapter', 'sql', '--sql-config', s.sqlConfig];
     await n(s.provider, 'service', 'add', s.id, ...adapter, '--wsdl', s.wsdl, '--timeout', '10000');
     for (const client of s.allowed) await n(s.provider, 'acl', 'grant', s.id, client);

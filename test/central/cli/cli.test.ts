@@ -149,3 +149,33 @@ test('serve: answers over HTTP with a verifiable envelope and stops when asked',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('high availability: one subsystem served by two nodes of the member; removing one leaves it served', async () => {
+  const dir = tempDir();
+  try {
+    const cli = cliIn(join(dir, 'central'));
+    assert.equal((await cli('init', '--instance', 'PE', '--key-algorithm', 'ecdsa-p256', '--name', 'MIDIS DGFO')).code, 0);
+    assert.equal((await cli('member', 'add', '--class', 'GOB', '--code', RUC_RENIEC, '--name', 'RENIEC', '--role', 'RENIEC')).code, 0);
+    assert.equal((await cli('subsystem', 'add', `${RENIEC}/RUPN`)).code, 0);
+    for (const [name, port] of [['reniec-a', 5500], ['reniec-b', 5501]] as const) {
+      const keys = await generateKeyPair('ecdsa-p256');
+      writeFileSync(join(dir, `${name}.csr`), await createCsr(keys, { organization: 'RENIEC', commonName: `nodo ${name}`, serialNumber: RENIEC }));
+      assert.equal((await cli('cert', 'sign', '--csr', join(dir, `${name}.csr`), '--profile', 'auth', '--ip', '127.0.0.1', '--out', join(dir, `${name}.pem`))).code, 0);
+      const add = await cli('node', 'add', '--name', name, '--owner', RENIEC, '--address', `https://127.0.0.1:${port}`, '--auth-cert', join(dir, `${name}.pem`));
+      assert.equal(add.code, 0, add.err);
+    }
+    assert.equal((await cli('node', 'client', 'add', '--node', 'reniec-a', `${RENIEC}/RUPN`)).code, 0);
+    const second = await cli('node', 'client', 'add', '--node', 'reniec-b', `${RENIEC}/RUPN`);
+    assert.equal(second.code, 0, second.err);
+    assert.match(second.out, /también en: reniec-a/);
+    const conf = JSON.parse((await cli('conf', 'show', '--json')).out) as { nodes: { name: string; clients: string[] }[] };
+    assert.deepEqual(conf.nodes.map((n) => [n.name, n.clients]), [['reniec-a', [`${RENIEC}/RUPN`]], ['reniec-b', [`${RENIEC}/RUPN`]]]);
+    const removed = await cli('node', 'remove', 'reniec-a');
+    assert.equal(removed.code, 0, removed.err);
+    assert.match(removed.out, /quedan sin nodo: ninguno; siguen atendidos por otro nodo: PE\/GOB\/20295613620\/RUPN/);
+    const last = await cli('node', 'remove', 'reniec-b');
+    assert.match(last.out, /quedan sin nodo: PE\/GOB\/20295613620\/RUPN$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

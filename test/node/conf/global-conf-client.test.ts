@@ -10,7 +10,7 @@ import { signGlobalConf } from '../../../core/global-conf.js';
 import { GLOBAL_CONF_FORMAT, type GlobalConf } from '../../../core/global-conf-model.js';
 import { createSelfSignedCa, generateKeyPair } from '../../../core/pki.js';
 import { createSigner, type Signer } from '../../../core/signature.js';
-import { createGlobalConfClient, indexGlobalConf, type GlobalConfClientOptions } from '../../../node/conf/global-conf-client.js';
+import { createGlobalConfClient, indexGlobalConf, nodesOf, pinsFor, type GlobalConfClientOptions } from '../../../node/conf/global-conf-client.js';
 
 const T0 = new Date('2026-03-02T15:00:00.000Z');
 const MINUTE = 60_000;
@@ -107,7 +107,7 @@ describe('global configuration client', () => {
     assert.equal(client.lastError, undefined);
     const view = client.current();
     assert.equal(view.conf.serial, 1);
-    assert.equal(view.nodeBySubsystem.get('PE/GOB/20511268401/JUNTOS')?.name, 'juntos');
+    assert.deepEqual(view.nodesBySubsystem.get('PE/GOB/20511268401/JUNTOS')?.map((n) => n.name), ['juntos']);
     assert.equal(view.nodeByName.get('reniec')?.address, 'https://127.0.0.1:5500');
     assert.ok(view.services.has('PE/GOB/20295613620/RUPN/consultarPersona/v1'));
     assert.ok(view.services.has('PE/GOB/20295613620/RUPN/consultarPersona'));
@@ -246,7 +246,28 @@ describe('global configuration client', () => {
 
   it('indexGlobalConf maps every client subsystem to its node', () => {
     const view = indexGlobalConf(conf(1, signer.certPem));
-    assert.deepEqual([...view.nodeBySubsystem.keys()].sort(), ['PE/GOB/20295613620/RUPN', 'PE/GOB/20511268401/JUNTOS']);
+    assert.deepEqual([...view.nodesBySubsystem.keys()].sort(), ['PE/GOB/20295613620/RUPN', 'PE/GOB/20511268401/JUNTOS']);
     assert.equal(view.services.size, 2);
+  });
+
+  it('indexGlobalConf lists every node of a subsystem; pins at a shared address are the owner\'s nodes only', () => {
+    const base = conf(1, signer.certPem);
+    const rupn = 'PE/GOB/20295613620/RUPN';
+    const view = indexGlobalConf({
+      ...base,
+      nodes: [
+        ...base.nodes,
+        { name: 'reniec-b', owner: 'PE/GOB/20295613620', address: 'https://127.0.0.1:5500', authCertSha256: 'c'.repeat(64), authCertsSha256: ['c'.repeat(64), 'd'.repeat(64)], clients: [rupn] },
+        { name: 'reniec-c', owner: 'PE/GOB/20295613620', address: 'https://127.0.0.1:5502', authCertSha256: 'e'.repeat(64), clients: [rupn] },
+        // another member's node at the same address is never accepted for RENIEC's
+        { name: 'intruso', owner: 'PE/GOB/20511268401', address: 'https://127.0.0.1:5500', authCertSha256: 'f'.repeat(64), clients: [] },
+      ],
+    });
+    assert.deepEqual(nodesOf(view, rupn).map((n) => n.name), ['reniec', 'reniec-b', 'reniec-c']);
+    assert.deepEqual(nodesOf(view, 'PE/GOB/20295613620/OTRO'), []);
+    const byName = (name: string) => view.nodeByName.get(name)!;
+    assert.deepEqual([...pinsFor(view, byName('reniec'))].sort(), ['a'.repeat(64), 'c'.repeat(64), 'd'.repeat(64)]);
+    assert.deepEqual(pinsFor(view, byName('reniec-c')), ['e'.repeat(64)]);
+    assert.deepEqual(pinsFor(view, byName('intruso')), ['f'.repeat(64)]);
   });
 });
