@@ -193,6 +193,9 @@ interface Shadowed {
   readonly uri: string | undefined;
 }
 
+/** Slots of the per-document cache of recently read names (a power of two). */
+const NAME_CACHE_SIZE = 256;
+
 /** Up to this many attributes, a repeated name is found by scanning; beyond it, with a hash map. */
 const SCAN_ATTRIBUTES = 16;
 
@@ -308,9 +311,16 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     // the hand scan stopped at an ASCII character that ends a name: done; anything else: the regex decides
     const next = text.charCodeAt(end);
     if (end > start && !(next >= 0x80) && next !== 0x3a) {
-      if (end - start > maxNameLength) throw nameTooLong(start, text.slice(start, end));
+      const length = end - start;
+      if (length > maxNameLength) throw nameTooLong(start, text.slice(start, end));
       pos = end;
-      return text.slice(start, end);
+      // names repeat: reuse the string read last time for this slot when it is the same name (compared in place)
+      const slot = (text.charCodeAt(start) * 31 + text.charCodeAt(end - 1) * 7 + length) & (NAME_CACHE_SIZE - 1);
+      const cached = nameCache[slot];
+      if (cached !== undefined && cached.length === length && text.startsWith(cached, start)) return cached;
+      const name = text.slice(start, end);
+      nameCache[slot] = name;
+      return name;
     }
     QNAME.lastIndex = start;
     const m = QNAME.exec(text);
@@ -320,6 +330,10 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     pos = QNAME.lastIndex;
     return name;
   };
+  const nameCache: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SIZE).fill(undefined);
+  /** Prefix and local part of each prefixed name seen (keys are mostly the cached name strings). */
+  const prefixOf = new Map<string, string>();
+  const localOf = new Map<string, string>();
   const nameTooLong = (at: number, name: string): MiisError =>
     new MiisError('Client.XmlNameTooLong', `${where(at)}: «${name.slice(0, 32)}…» tiene ${name.length} caracteres; máximo ${maxNameLength}`);
 
@@ -531,13 +545,26 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         expanded.add(key);
       }
     }
-    const colon = name.indexOf(':');
-    const prefix = colon < 0 ? '' : name.slice(0, colon);
+    let prefix = '';
+    let local = name;
+    if (name.includes(':')) {
+      const known = prefixOf.get(name);
+      if (known !== undefined) {
+        prefix = known;
+        local = localOf.get(name) as string;
+      } else {
+        const colon = name.indexOf(':');
+        prefix = name.slice(0, colon);
+        local = name.slice(colon + 1);
+        prefixOf.set(name, prefix);
+        localOf.set(name, local);
+      }
+    }
     const el = new Element(
       name,
       prefix,
-      colon < 0 ? name : name.slice(colon + 1),
-      colon < 0 ? bindings.get('') ?? '' : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriOf(prefix, start),
+      local,
+      prefix === '' ? bindings.get('') ?? '' : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriOf(prefix, start),
       packed,
       start,
       pos,
