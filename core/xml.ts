@@ -48,7 +48,7 @@ export interface XmlElement {
   readonly prefix: string;
   readonly local: string;
   readonly uri: string;
-  /** Attributes by qualified name; each keeps its namespace URI. */
+  /** Attributes by qualified name; each keeps its namespace URI. Built on first use, then kept. */
   readonly attributes: Readonly<Record<string, { readonly uri: string; readonly local: string; readonly value: string }>>;
   /** Child elements in document order (a shared, frozen empty array when there are none: do not modify). */
   readonly children: XmlElement[];
@@ -261,7 +261,6 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   };
   if (ILLEGAL_CHAR.test(text)) throw invalid(text.search(ILLEGAL_CHAR), 'carácter no permitido en XML');
 
-  /** The character a reference body (between «&» and «;») stands for. */
   /** The character the reference body raw[from, to) (between «&» and «;») stands for; read in place. */
   const reference = (raw: string, from: number, to: number, at: number): string => {
     const length = to - from;
@@ -327,6 +326,10 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       pos += 1;
     }
   };
+  const nameCache: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SIZE).fill(undefined);
+  /** Prefix and local part of each prefixed element name seen (keys are mostly the cached name strings). */
+  const prefixOf = new Map<string, string>();
+  const localOf = new Map<string, string>();
   /** A qualified name at `pos`: an NCName, optionally «:» and another. */
   const readName = (): string => {
     const start = pos;
@@ -347,10 +350,6 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     nameCache[slot] = name;
     return name;
   };
-  const nameCache: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SIZE).fill(undefined);
-  /** Prefix and local part of each prefixed name seen (keys are mostly the cached name strings). */
-  const prefixOf = new Map<string, string>();
-  const localOf = new Map<string, string>();
   const nameTooLong = (at: number, name: string): MiisError =>
     new MiisError('Client.XmlNameTooLong', `${where(at)}: «${name.slice(0, 32)}…» tiene ${name.length} caracteres; máximo ${maxNameLength}`);
 
