@@ -48,7 +48,7 @@ export interface XmlElement {
   readonly prefix: string;
   readonly local: string;
   readonly uri: string;
-  /** Attributes by qualified name; each keeps its namespace URI. */
+  /** Attributes by qualified name; each keeps its namespace URI. Built on first use, then kept. */
   readonly attributes: Readonly<Record<string, { readonly uri: string; readonly local: string; readonly value: string }>>;
   /** Child elements in document order (a shared, frozen empty array when there are none: do not modify). */
   readonly children: XmlElement[];
@@ -89,10 +89,6 @@ export function parseXml(bytes: Uint8Array, limits: XmlLimits = DEFAULT_XML_LIMI
 
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
-const NAME_START = 'A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
-const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
-/** A qualified name: NCName, optionally prefixed (sticky, to scan in place; code points, for names beyond U+FFFF). */
-const QNAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*(?::[${NAME_START}][${NAME_CHAR}]*)?`, 'uy');
 const ILLEGAL_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 /** What makes an attribute value need more than a slice: «<» (refused), references, white space to normalise. */
 const ATTRIBUTE_SPECIAL = /[<&\t\n\r]/;
@@ -161,14 +157,49 @@ class Element implements XmlElement {
   }
 }
 
-/** Is this UTF-16 unit an ASCII name-start character (A-Z, a-z, _)? */
-function asciiNameStart(c: number): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+/**
+ * Is this code point a NameStartChar of XML 1.0 (5th edition) other than «:»? Checked by hand: a
+ * `u`-flag pattern with these ranges costs tens of milliseconds to compile the first time a
+ * non-ASCII name shows up.
+ */
+function isNameStart(c: number): boolean {
+  if (c < 0x80) return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+  return (c >= 0xc0 && c <= 0xd6) || (c >= 0xd8 && c <= 0xf6) || (c >= 0xf8 && c <= 0x2ff) || (c >= 0x370 && c <= 0x37d)
+    || (c >= 0x37f && c <= 0x1fff) || c === 0x200c || c === 0x200d || (c >= 0x2070 && c <= 0x218f) || (c >= 0x2c00 && c <= 0x2fef)
+    || (c >= 0x3001 && c <= 0xd7ff) || (c >= 0xf900 && c <= 0xfdcf) || (c >= 0xfdf0 && c <= 0xfffd) || (c >= 0x10000 && c <= 0xeffff);
 }
 
-/** Is this UTF-16 unit an ASCII name character (name-start, 0-9, «-», «.»)? */
-function asciiNameChar(c: number): boolean {
-  return asciiNameStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e;
+/** Is this code point a NameChar of XML 1.0 other than «:»? */
+function isNameChar(c: number): boolean {
+  if (c < 0x80) return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e;
+  return isNameStart(c) || c === 0xb7 || (c >= 0x300 && c <= 0x36f) || c === 0x203f || c === 0x2040;
+}
+
+/** The code point at s[i] (a surrogate pair read as one; a lone surrogate as itself, which no name contains). */
+function codePointAt(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c < 0xd800 || c > 0xdbff) return c;
+  const d = s.charCodeAt(i + 1);
+  return d >= 0xdc00 && d <= 0xdfff ? (c - 0xd800) * 0x400 + (d - 0xdc00) + 0x10000 : c;
+}
+
+/** End of the NCName starting at s[from], or `from` when none starts there. */
+function ncnameEnd(s: string, from: number): number {
+  const first = codePointAt(s, from);
+  if (!isNameStart(first)) return from;
+  let i = from + (first > 0xffff ? 2 : 1);
+  for (;;) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      // ASCII: the common case, without the code point step
+      if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e) i += 1;
+      else return i;
+    } else {
+      const cp = codePointAt(s, i);
+      if (!isNameChar(cp)) return i;
+      i += cp > 0xffff ? 2 : 1;
+    }
+  }
 }
 
 /** Literal line ends to LF (XML 1.0 §2.11). */
@@ -192,6 +223,9 @@ interface Shadowed {
   readonly prefix: string;
   readonly uri: string | undefined;
 }
+
+/** Slots of the per-document cache of recently read names (a power of two). */
+const NAME_CACHE_SIZE = 256;
 
 /** Up to this many attributes, a repeated name is found by scanning; beyond it, with a hash map. */
 const SCAN_ATTRIBUTES = 16;
@@ -227,7 +261,6 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   };
   if (ILLEGAL_CHAR.test(text)) throw invalid(text.search(ILLEGAL_CHAR), 'carácter no permitido en XML');
 
-  /** The character a reference body (between «&» and «;») stands for. */
   /** The character the reference body raw[from, to) (between «&» and «;») stands for; read in place. */
   const reference = (raw: string, from: number, to: number, at: number): string => {
     const length = to - from;
@@ -293,31 +326,28 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       pos += 1;
     }
   };
-  /** A qualified name at `pos`: ASCII names by hand, anything else with the full QNAME pattern. */
+  const nameCache: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SIZE).fill(undefined);
+  /** Prefix and local part of each prefixed element name seen (keys are mostly the cached name strings). */
+  const prefixOf = new Map<string, string>();
+  const localOf = new Map<string, string>();
+  /** A qualified name at `pos`: an NCName, optionally «:» and another. */
   const readName = (): string => {
     const start = pos;
-    let end = pos;
-    if (asciiNameStart(text.charCodeAt(end))) {
-      end += 1;
-      while (asciiNameChar(text.charCodeAt(end))) end += 1;
-      if (text.charCodeAt(end) === 0x3a /* : */ && asciiNameStart(text.charCodeAt(end + 1))) {
-        end += 2;
-        while (asciiNameChar(text.charCodeAt(end))) end += 1;
-      }
+    let end = ncnameEnd(text, start);
+    if (end === start) throw invalid(start, 'se esperaba un nombre de elemento o atributo');
+    if (text.charCodeAt(end) === 0x3a /* : */) {
+      const localEnd = ncnameEnd(text, end + 1);
+      if (localEnd > end + 1) end = localEnd;
     }
-    // the hand scan stopped at an ASCII character that ends a name: done; anything else: the regex decides
-    const next = text.charCodeAt(end);
-    if (end > start && !(next >= 0x80) && next !== 0x3a) {
-      if (end - start > maxNameLength) throw nameTooLong(start, text.slice(start, end));
-      pos = end;
-      return text.slice(start, end);
-    }
-    QNAME.lastIndex = start;
-    const m = QNAME.exec(text);
-    if (m === null) throw invalid(start, 'se esperaba un nombre de elemento o atributo');
-    const name = m[0];
-    if (name.length > maxNameLength) throw nameTooLong(start, name);
-    pos = QNAME.lastIndex;
+    const length = end - start;
+    if (length > maxNameLength) throw nameTooLong(start, text.slice(start, end));
+    pos = end;
+    // names repeat: reuse the string read last time for this slot when it is the same name (compared in place)
+    const slot = (text.charCodeAt(start) * 31 + text.charCodeAt(end - 1) * 7 + length) & (NAME_CACHE_SIZE - 1);
+    const cached = nameCache[slot];
+    if (cached !== undefined && cached.length === length && text.startsWith(cached, start)) return cached;
+    const name = text.slice(start, end);
+    nameCache[slot] = name;
     return name;
   };
   const nameTooLong = (at: number, name: string): MiisError =>
@@ -531,13 +561,26 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         expanded.add(key);
       }
     }
-    const colon = name.indexOf(':');
-    const prefix = colon < 0 ? '' : name.slice(0, colon);
+    let prefix = '';
+    let local = name;
+    if (name.includes(':')) {
+      const known = prefixOf.get(name);
+      if (known !== undefined) {
+        prefix = known;
+        local = localOf.get(name) as string;
+      } else {
+        const colon = name.indexOf(':');
+        prefix = name.slice(0, colon);
+        local = name.slice(colon + 1);
+        prefixOf.set(name, prefix);
+        localOf.set(name, local);
+      }
+    }
     const el = new Element(
       name,
       prefix,
-      colon < 0 ? name : name.slice(colon + 1),
-      colon < 0 ? bindings.get('') ?? '' : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriOf(prefix, start),
+      local,
+      prefix === '' ? bindings.get('') ?? '' : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriOf(prefix, start),
       packed,
       start,
       pos,
@@ -603,7 +646,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     skipWs();
     if (!skipMisc()) break;
   }
-  if (text[pos] !== '<' || !QNAME.test((QNAME.lastIndex = pos + 1, text))) {
+  if (text[pos] !== '<' || ncnameEnd(text, pos + 1) === pos + 1) {
     throw new MiisError('Client.InvalidXml', pos >= text.length ? 'el documento no tiene elemento raíz' : `${where(pos)}: se esperaba el elemento raíz`);
   }
   openTag();
