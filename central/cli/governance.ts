@@ -72,7 +72,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .option('--name <nombre>').option('--acronym <sigla>').option('--role <rol>', `rol: ${MEMBER_ROLES.join(', ')}`).option('--sector <sector>').option('--contact <contacto>')
     .option('--ruc <nuevo>', 'RUC real que reemplaza al provisional: la entidad y sus componentes, designaciones, reuniones, actas y sanciones pasan al nuevo RUC')
     .option('--json', 'salida en JSON')
-    .addHelpText('after', example('miis-central entity set 20295613620 --contact "mesadepartes@reniec.gob.pe"', 'miis-central entity set 20999990036 --ruc 20151942629'))
+    .addHelpText('after', example('miis-central entity set 20295613620 --contact "mesadepartes@reniec.gob.pe"', 'miis-central entity set 20999990038 --ruc 20151942629'))
     .action(async (ruc: string, o: CommonOptions & Json & { name?: string; acronym?: string; role?: string; sector?: string; contact?: string; ruc?: string }) => {
       const { ruc: newRuc, json: _json, ...patch } = o;
       const fields = { name: patch.name, acronym: patch.acronym, role: patch.role, sector: patch.sector, contact: patch.contact };
