@@ -337,7 +337,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .option('--json', 'salida en JSON')
     .action(async (o: CommonOptions & Json) => {
       const rows = await withStore(o, (s) => listActas(s));
-      show(o, rows, () => formatTable(['NÚMERO', 'ESTADO', 'REUNIÓN', 'RUC', 'SERVICIOS', 'FIRMAS', 'CONVENIO'], rows.map((a) => [a.number, a.status, String(a.meetingId), a.entityRuc, String(a.services.length), String(a.signatures.length), dash(a.agreementId)])));
+      show(o, rows, () => formatTable(['NÚMERO', 'ESTADO', 'REUNIÓN', 'RUC', 'SERVICIOS', 'FIRMAS', 'CONVENIO', 'REEMPLAZA A'], rows.map((a) => [a.number, a.status, String(a.meetingId), a.entityRuc, String(a.services.length), String(a.signatures.length), dash(a.agreementId), dash(a.supersedes)])));
     });
   common(acta.command('render'))
     .description('genera el acta imprimible con el formato del Anexo Nº 02 (HTML y/o PDF con chromium)')

@@ -67,6 +67,7 @@ export function renderActaHtml(acta: ActaRecord, meeting: MeetingRecord, entity:
   const agreements = [
     ...meeting.agreements.map((a) => escapeHtml(a)),
     ...(acta.clients.length === 0 ? [] : [`Los servicios informáticos descritos se prestan a ${acta.clients.map((c) => `<code>${escapeHtml(c)}</code>`).join(', ')} para la finalidad ${acta.purposes.map(escapeHtml).join(', ')}, desde el ${spanishDate(acta.validFrom)}${acta.validUntil === null ? '' : ` hasta el ${spanishDate(acta.validUntil)}`}${acta.agreementId === null ? '' : `, bajo el convenio <code>${escapeHtml(acta.agreementId)}</code>`}.`]),
+    ...(acta.supersedes === null ? [] : [`La presente acta reemplaza el convenio <code>${escapeHtml(acta.supersedes)}</code>, que rige hasta el día anterior al ${spanishDate(acta.validFrom)}.`]),
   ];
   const signature = (p: Participant): string => {
     const signed = acta.signatures.find((s) => s.name.toLowerCase() === p.name.toLowerCase());

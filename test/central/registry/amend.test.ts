@@ -19,13 +19,13 @@ import { registerNode, registerService, registerSubsystem } from '../../../centr
 import { CENTRAL_MIGRATIONS } from '../../../central/registry/migrations.js';
 import { openSqliteRegistryStore, type RegistryStore } from '../../../central/registry/store.js';
 import { seedCatalogue, seedEntityRucs } from '../../../central/governance/catalogue-seed.js';
-import { changeEntityRuc, getEntity, listEntities, registerMemberEntity, setMemberEntity, updateEntity } from '../../../central/governance/entities.js';
+import { changeEntityRuc, getEntity, listEntities, registerMemberEntity, requireEntity, setMemberEntity, updateEntity } from '../../../central/governance/entities.js';
 import { answerDesignation, listDesignations, requestDesignation } from '../../../central/governance/units.js';
 import { addComponent, linkComponentService, listComponents } from '../../../central/governance/catalogue.js';
 import { decideAccessRequest, fileAccessRequest, revokeAccess } from '../../../central/governance/access-requests.js';
-import { addMeeting, listMeetings } from '../../../central/governance/meetings.js';
+import { addMeeting, listMeetings, requireMeeting } from '../../../central/governance/meetings.js';
 import { addActa, signActa, type ActaInput } from '../../../central/governance/actas.js';
-import { withArticle } from '../../../central/governance/acta-render.js';
+import { renderActaHtml, withArticle } from '../../../central/governance/acta-render.js';
 import { addSanction, listSanctions } from '../../../central/governance/sanctions.js';
 import { takeRegistrySnapshot } from '../../../central/conf/snapshot.js';
 import { plural } from '../../../central/cli/governance.js';
@@ -199,6 +199,9 @@ describe('acta that supersedes an agreement', () => {
     assert.match(chain[0]?.endReason ?? '', /Reemplazado por el ACTA Nº 02-2026-MIDIS\/DGFO/);
     assert.equal(chain[1]?.supersedes, 'CONV-RENIEC-2026');
     assert.deepEqual(agreementChain(store, 'CONV-RENIEC-2026').map((r) => r.agreement.id), ['CONV-RENIEC-2026', 'CONV-RENIEC-2026-B']);
+    const html = renderActaHtml(signed, requireMeeting(store, signed.meetingId), requireEntity(store, RENIEC_RUC));
+    assert.match(html, /ENTRE EL REGISTRO NACIONAL DE IDENTIFICACIÓN Y ESTADO CIVIL \(RENIEC\) Y EL MIDIS/);
+    assert.match(html, /reemplaza el convenio <code>CONV-RENIEC-2026<\/code>, que rige hasta el día anterior/);
   });
 });
 
