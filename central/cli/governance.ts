@@ -143,7 +143,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .description('agrega lo que falte del catálogo inicial: las 5 bases de datos de 6.1 y las 15 fuentes del Anexo Nº 01 (también lo hace «init»)')
     .action(async (o: CommonOptions) => {
       const r = await withStore(o, (s) => seedCatalogue(s, ctxOf(o)));
-      out(`Catálogo inicial: ${r.entities} entidades y ${r.components} componentes agregados`);
+      out(`Catálogo inicial: ${plural(r.entities, 'entidad agregada', 'entidades agregadas')} y ${plural(r.components, 'componente agregado', 'componentes agregados')}`);
     });
   const component = program.command('component').description('componentes del catálogo (6.1, 6.6, 7.1.5–7.1.7, Anexo Nº 01)');
   common(component.command('add'))

@@ -24,7 +24,7 @@ import { removeMember, removeService, removeSubsystem } from '../registry/remova
 import { registerMemberEntity, setMemberEntity } from '../governance/entities.js';
 import { MEMBER_ROLES } from '../registry/store.js';
 import { registerAgreementCommands } from './agreements.js';
-import { registerGovernanceCommands } from './governance.js';
+import { plural, registerGovernanceCommands } from './governance.js';
 import { seedCatalogue } from '../governance/catalogue-seed.js';
 import { registerRevocationCommands } from './revocation.js';
 import { registerExternalCaCommands } from './external-ca.js';
@@ -115,7 +115,7 @@ function buildProgram(cx: Context): Command {
       out(`Claves privadas (modo 0600) en: ${paths.keysDir}`);
       if (o.catalogue) {
         const seeded = await withStore(o, (store) => seedCatalogue(store, ctxOf(o)));
-        out(`Catálogo inicial: ${seeded.components} componentes de ${seeded.entities} entidades (6.1 y Anexo Nº 01); vea «miis-central component list»`);
+        out(`Catálogo inicial: ${plural(seeded.components, 'componente', 'componentes')} de ${plural(seeded.entities, 'entidad', 'entidades')} (6.1 y Anexo Nº 01); vea «miis-central component list»`);
       }
     });
 
@@ -375,7 +375,7 @@ function buildProgram(cx: Context): Command {
     .action(async (o: CommonOptions & { out: string; encrypt?: boolean }) => {
       const r = await writeBackup({ dir: o.dir, out: resolve(o.out), kind: 'central', version: packageVersion(), now: cx.now(), encrypt: o.encrypt === true, env: cx.env });
       const serial = await withStore(o, (store) => store.latestConfVersion()?.serial ?? 0);
-      out(`Copia de respaldo${o.encrypt === true ? ' cifrada' : ''}: ${resolve(o.out)} (${r.files} archivos, ${r.databases} bases de datos, ${r.bytes} bytes; última serie publicada ${serial}). Contiene claves privadas: guárdela fuera de este servidor.`);
+      out(`Copia de respaldo${o.encrypt === true ? ' cifrada' : ''}: ${resolve(o.out)} (${plural(r.files, 'archivo', 'archivos')}, ${plural(r.databases, 'base de datos', 'bases de datos')}, ${r.bytes} bytes; última serie publicada ${serial}). Contiene claves privadas: guárdela fuera de este servidor.`);
     });
   common(program.command('restore'))
     .description('restaura una copia de respaldo en una carpeta nueva o vacía (--dir)')
