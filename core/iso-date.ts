@@ -48,6 +48,13 @@ export function limaDate(at: Date): string {
   return new Date(at.getTime() - LIMA_OFFSET_MS).toISOString().slice(0, 10);
 }
 
+/** An instant as Lima wall time, "YYYY-MM-DD HH:MM" (what listings show people; JSON keeps ISO instants). */
+export function limaDateTime(at: Date | string): string {
+  const t = typeof at === 'string' ? Date.parse(at) : at.getTime();
+  if (Number.isNaN(t)) return String(at);
+  return new Date(t - LIMA_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
+}
+
 /** Validates a real calendar date written YYYY-MM-DD (2026-02-30 is refused) and returns it. */
 export function parseIsoDate(s: string): string {
   dayNumberOf(s);

@@ -1,12 +1,13 @@
 /**
- * `miis-central agreement add|list`: register the agreements (convenios) provider nodes enforce.
+ * `miis-central agreement add|end|show|list`: register the agreements (convenios) provider nodes enforce.
  * Wired into central/cli/index.ts with one call; the helpers come from there.
  */
 import type { Command } from 'commander';
 import { collect, formatTable, parseInteger, toJson } from '../../runtime/cli-kit.js';
 import { MiisError } from '../../core/errors.js';
 import type { GlobalConfValidation } from '../../core/global-conf-model.js';
-import { addAgreement, listAgreements, parseValidationSpec } from '../registry/agreements.js';
+import { addAgreement, agreementChain, endAgreement, listAgreementRecords, parseValidationSpec, type AgreementRecord } from '../registry/agreements.js';
+import { limaDateTime } from '../../core/iso-date.js';
 import type { CentralCliHelpers, CommonOptions } from './helpers.js';
 
 
@@ -40,12 +41,58 @@ export function registerAgreementCommands(program: Command, h: CentralCliHelpers
       }, h.ctxOf(o)));
       h.out(`Convenio registrado: ${a.id} (${a.provider}; vigente desde ${a.validFrom}${a.validUntil === undefined ? '' : ` hasta ${a.validUntil}`})`);
     });
+  h.common(agreement.command('end'))
+    .description('termina un convenio antes de tiempo: queda en el historial con su fecha y motivo; la próxima configuración global lo publica con esa fecha de fin y los nodos proveedores lo rechazan desde el día siguiente')
+    .argument('<convenio>', 'identificador del convenio')
+    .requiredOption('--date <AAAA-MM-DD>', 'último día de vigencia (para cortarlo hoy mismo, use la fecha de ayer)')
+    .requiredOption('--reason <texto>', 'motivo del fin anticipado')
+    .option('--json', 'salida en JSON')
+    .addHelpText('after', '\nEjemplo:\n  miis-central agreement end CONV-001-2026-MIDIS-RENIEC --date 2026-06-30 --reason "Resolución del convenio por mutuo acuerdo"\n')
+    .action(async (id: string, o: CommonOptions & { date: string; reason: string; json?: boolean }) => {
+      const r = await h.withStore(o, (store) => endAgreement(store, { id, date: o.date, reason: o.reason }, h.ctxOf(o)));
+      if (o.json === true) return h.out(toJson(agreementView(r)));
+      h.out(`Convenio ${r.agreement.id} terminado: rige hasta el ${r.endedOn ?? '-'} (${r.endReason ?? '-'}). Se publica en la próxima configuración global; los nodos proveedores lo rechazan desde el día siguiente.`);
+      return undefined;
+    });
+  h.common(agreement.command('show'))
+    .description('muestra un convenio con su historial: fin anticipado, y la cadena de convenios que reemplaza o que lo reemplazan')
+    .argument('<convenio>', 'identificador del convenio')
+    .option('--json', 'salida en JSON')
+    .action(async (id: string, o: CommonOptions & { json?: boolean }) => {
+      const chain = await h.withStore(o, (store) => agreementChain(store, id));
+      const r = chain.find((x) => x.agreement.id === id.trim()) as AgreementRecord;
+      if (o.json === true) return h.out(toJson({ ...agreementView(r), cadena: chain.map(agreementView) }));
+      const a = r.agreement;
+      h.out([
+        `Convenio ${a.id}${a.acta === undefined ? '' : ` (${a.acta})`} — proveedor ${a.provider}`,
+        `Vigencia acordada: desde el ${a.validFrom}${a.validUntil === undefined ? ', sin vencimiento' : ` hasta el ${a.validUntil}`}`,
+        r.endedOn === null ? 'Estado: sin fin anticipado' : `Terminado: rige hasta el ${r.endedOn} — ${r.endReason ?? '-'} (registrado el ${limaDateTime(r.endedAt ?? '')} hora de Lima, por ${r.endedBy ?? '-'})`,
+        `Clientes: ${a.clients.join(', ')}`,
+        `Servicios: ${a.services.join(', ')}`,
+        `Finalidades: ${a.purposes.join(', ')}`,
+        ...(chain.length > 1 ? [`Historial: ${chain.map((x) => `${x.agreement.id} (${x.agreement.validFrom} a ${x.endedOn ?? x.agreement.validUntil ?? '…'})`).join(' → ')}`] : []),
+        '',
+      ].join('\n'));
+      return undefined;
+    });
   h.common(agreement.command('list'))
-    .description('lista los convenios registrados')
+    .description('lista los convenios registrados, también los terminados (columna FIN ANTICIPADO)')
     .option('--json', 'salida en JSON')
     .action(async (o: CommonOptions & { json?: boolean }) => {
-      const rows = await h.withStore(o, (store) => listAgreements(store));
-      h.out(o.json === true ? toJson(rows) : formatTable(['CONVENIO', 'PROVEEDOR', 'DESDE', 'HASTA', 'FINALIDADES', 'CLIENTES', 'SERVICIOS'],
-        rows.map((a) => [a.id, a.provider, a.validFrom, a.validUntil ?? '-', a.purposes.join(','), a.clients.join(','), a.services.join(',')])));
+      const records = await h.withStore(o, (store) => listAgreementRecords(store));
+      h.out(o.json === true ? toJson(records.map(agreementView)) : formatTable(['CONVENIO', 'PROVEEDOR', 'DESDE', 'HASTA', 'FIN ANTICIPADO', 'FINALIDADES', 'CLIENTES', 'SERVICIOS'],
+        records.map((r) => {
+          const a = r.agreement;
+          return [a.id, a.provider, a.validFrom, a.validUntil ?? '-', r.endedOn === null ? '-' : `${r.endedOn}${r.supersededBy === null ? '' : ` (→ ${r.supersededBy})`}`, a.purposes.join(','), a.clients.join(','), a.services.join(',')];
+        })));
     });
+}
+
+/** JSON of an agreement: its global-configuration form plus the history fields, in Spanish. */
+function agreementView(r: AgreementRecord): object {
+  return {
+    ...r.agreement,
+    finAnticipado: r.endedOn === null ? null : { vigenteHasta: r.endedOn, motivo: r.endReason, registrado: r.endedAt, por: r.endedBy, reemplazadoPor: r.supersededBy },
+    reemplazaA: r.supersedes,
+  };
 }

@@ -12,11 +12,11 @@ import { MiisError } from '../../core/errors.js';
 import { parseIsoDate } from '../../core/business-days.js';
 import type { CentralCliHelpers, CommonOptions } from './helpers.js';
 import { MEMBER_ROLES } from '../registry/store.js';
-import { addEntity, listEntities, requireEntity, updateEntity } from '../governance/entities.js';
+import { addEntity, changeEntityRuc, listEntities, requireEntity, updateEntity } from '../governance/entities.js';
 import { answerDesignation, listDesignations, requestDesignation } from '../governance/units.js';
 import { COMPONENT_STATUSES, FAMILIES, REFERENCE_UNITS, addComponent, linkComponentService, listComponents, requireComponent, setComponentStatus, viewComponent } from '../governance/catalogue.js';
 import { seedCatalogue } from '../governance/catalogue-seed.js';
-import { ACCESS_STATUSES, decideAccessRequest, fileAccessRequest, listAccessRequests } from '../governance/access-requests.js';
+import { ACCESS_STATUSES, decideAccessRequest, fileAccessRequest, listAccessRequests, revokeAccess } from '../governance/access-requests.js';
 import { addMeeting, listMeetings, operatingSince, requireMeeting } from '../governance/meetings.js';
 import { EXCHANGE_FORMS, addActa, listActas, requireActa, signActa, type ActaInput } from '../governance/actas.js';
 import { renderActaHtml, writeActaPdf } from '../governance/acta-render.js';
@@ -34,6 +34,13 @@ function example(...lines: string[]): string {
   const count = lines.filter((l) => !l.startsWith(' ')).length;
   return `\n${count > 1 ? 'Ejemplos' : 'Ejemplo'}:\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
 }
+
+/** "1 firma" / "2 firmas": a count with the right number. */
+export function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+const SINGULAR: Readonly<Record<string, string>> = { componentes: 'componente', designaciones: 'designación', reuniones: 'reunión', actas: 'acta', sanciones: 'sanción' };
 
 /** A value for a table cell or a sentence, '-' when there is none. */
 function dash(value: string | null | undefined): string {
@@ -60,13 +67,32 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
       out(`Entidad registrada: ${e.name} (RUC ${e.ruc}, ${e.role})`);
     });
   common(entity.command('set'))
-    .description('cambia datos de una entidad (rol, sector, contacto, nombre, sigla)')
+    .description('cambia datos de una entidad (rol, sector, contacto, nombre, sigla; nombre y rol son también los de su miembro) o reemplaza su RUC provisional (--ruc)')
     .argument('<ruc>', 'RUC o identificador de miembro')
     .option('--name <nombre>').option('--acronym <sigla>').option('--role <rol>', `rol: ${MEMBER_ROLES.join(', ')}`).option('--sector <sector>').option('--contact <contacto>')
-    .addHelpText('after', example('miis-central entity set 20295613620 --contact "mesadepartes@reniec.gob.pe"'))
-    .action(async (ruc: string, o: CommonOptions & { name?: string; acronym?: string; role?: string; sector?: string; contact?: string }) => {
-      const e = await withStore(o, (s) => updateEntity(s, ruc, o, ctxOf(o)));
+    .option('--ruc <nuevo>', 'RUC real que reemplaza al provisional: la entidad y sus componentes, designaciones, reuniones, actas y sanciones pasan al nuevo RUC')
+    .option('--json', 'salida en JSON')
+    .addHelpText('after', example('miis-central entity set 20295613620 --contact "mesadepartes@reniec.gob.pe"', 'miis-central entity set 20999990038 --ruc 20151942629'))
+    .action(async (ruc: string, o: CommonOptions & Json & { name?: string; acronym?: string; role?: string; sector?: string; contact?: string; ruc?: string }) => {
+      const { ruc: newRuc, json: _json, ...patch } = o;
+      const fields = { name: patch.name, acronym: patch.acronym, role: patch.role, sector: patch.sector, contact: patch.contact };
+      const r = await withStore(o, (s) => s.transaction(() => {
+        const moved = newRuc === undefined ? undefined : changeEntityRuc(s, ruc, newRuc, ctxOf(o));
+        const touched = Object.values(fields).some((v) => v !== undefined);
+        const e = touched || moved === undefined ? updateEntity(s, moved?.to ?? ruc, fields, ctxOf(o)) : moved.entity;
+        return { e, moved };
+      }));
+      const { e, moved } = r;
+      if (o.json === true) {
+        return out(toJson({ ruc: e.ruc, nombre: e.name, sigla: e.acronym, rol: e.role, sector: e.sector, contacto: e.contact, rucProvisional: e.rucPlaceholder,
+          ...(moved === undefined ? {} : { rucAnterior: moved.from, movidos: moved.moved }) }));
+      }
+      if (moved !== undefined) {
+        const counts = Object.entries(moved.moved).filter(([, n]) => n > 0).map(([label, n]) => plural(n, SINGULAR[label] ?? label, label));
+        out(`RUC de ${e.name}: ${moved.from} → ${moved.to}${counts.length === 0 ? '' : ` (pasan al nuevo RUC: ${counts.join(', ')})`}`);
+      }
       out(`Entidad actualizada: ${e.name} (RUC ${e.ruc}, ${e.role}, sector ${dash(e.sector)}, contacto ${dash(e.contact)})`);
+      return undefined;
     });
   common(entity.command('list'))
     .description('lista las entidades; «operativo desde» es la fecha de su primera reunión (8.1)')
@@ -117,7 +143,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .description('agrega lo que falte del catálogo inicial: las 5 bases de datos de 6.1 y las 15 fuentes del Anexo Nº 01 (también lo hace «init»)')
     .action(async (o: CommonOptions) => {
       const r = await withStore(o, (s) => seedCatalogue(s, ctxOf(o)));
-      out(`Catálogo inicial: ${r.entities} entidades y ${r.components} componentes agregados`);
+      out(`Catálogo inicial: ${plural(r.entities, 'entidad agregada', 'entidades agregadas')} y ${plural(r.components, 'componente agregado', 'componentes agregados')}`);
     });
   const component = program.command('component').description('componentes del catálogo (6.1, 6.6, 7.1.5–7.1.7, Anexo Nº 01)');
   common(component.command('add'))
@@ -223,6 +249,21 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .option('--date <AAAA-MM-DD>', 'fecha de la respuesta (por omisión, hoy)')
     .addHelpText('after', example('miis-central access deny SA-2026-0002 --actor aquispe --reason "La finalidad no corresponde a focalización"'))
     .action(decide(false));
+  common(access.command('revoke'))
+    .description('revoca un acceso otorgado en central: por la solicitud que lo otorgó o por cliente y servicio; sale de la próxima configuración global y el nodo proveedor responde AccessDenied (el convenio se termina aparte con «agreement end»)')
+    .argument('<solicitud-o-cliente>', 'solicitud (SA-2026-0001) o cliente (PE/GOB/20511268401/JUNTOS)')
+    .argument('[servicio]', 'con un cliente: el servicio, INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA/SERVICIO[/VERSIÓN]')
+    .requiredOption('--reason <texto>', 'motivo de la revocación')
+    .option('--date <AAAA-MM-DD>', 'fecha de la revocación (por omisión, hoy)')
+    .option('--json', 'salida en JSON')
+    .addHelpText('after', example('miis-central access revoke SA-2026-0001 --actor aquispe --reason "Convenio resuelto"', 'miis-central access revoke PE/GOB/20511268401/JUNTOS PE/GOB/20295613620/RUPN/consultarPersona --actor aquispe --reason "Fin de la intervención"'))
+    .action(async (ref: string, service: string | undefined, o: CommonOptions & Json & { reason: string; date?: string }) => {
+      const rows = await withStore(o, (s) => revokeAccess(s, { ref, service, reason: o.reason, date: dateOrToday(o.date, ctxOf(o)) }, ctxOf(o)));
+      if (o.json === true) return out(toJson(rows.map((r) => ({ solicitud: r.id, cliente: r.clientId, componente: r.componentCode, servicio: r.serviceId, estado: r.status, revocada: r.revokedOn, motivo: r.revokeReason, convenio: r.agreementId }))));
+      for (const r of rows) out(`Solicitud ${r.id} REVOCADA el ${r.revokedOn ?? '-'} (${r.clientId} → ${r.serviceId ?? r.componentCode}): ${r.revokeReason ?? '-'}`);
+      out(`El derecho de acceso sale de la próxima configuración global.${rows.some((r) => r.agreementId !== null) ? ` El convenio sigue vigente: termínelo con «miis-central agreement end ${rows.find((r) => r.agreementId !== null)?.agreementId ?? ''} --date … --reason …» si corresponde.` : ''}`);
+      return undefined;
+    });
   common(access.command('list'))
     .description('lista las solicitudes (seguimiento de la DGFO)')
     .option('--status <estado>', `solo este estado: ${ACCESS_STATUSES.join(', ')}`)
@@ -230,7 +271,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .option('--json', 'salida en JSON')
     .action(async (o: CommonOptions & Json & { status?: string; entity?: string }) => {
       const rows = await withStore(o, (s) => listAccessRequests(s, { ...(o.status === undefined ? {} : { status: o.status }), ...(o.entity === undefined ? {} : { entity: o.entity }) }));
-      show(o, rows, () => formatTable(['ID', 'ESTADO', 'CANAL', 'PRESENTADA', 'VENCE', 'CLIENTE', 'COMPONENTE/SERVICIO', 'CONVENIO'], rows.map((r) => [r.id, r.status, r.channel, r.filedAt, r.dueAt, r.clientId, r.serviceId ?? r.componentCode, dash(r.agreementId)])));
+      show(o, rows, () => formatTable(['ID', 'ESTADO', 'CANAL', 'PRESENTADA', 'VENCE', 'CLIENTE', 'COMPONENTE/SERVICIO', 'CONVENIO'], rows.map((r) => [r.id, r.revokedOn === null ? r.status : `${r.status} (${r.revokedOn})`, r.channel, r.filedAt, r.dueAt, r.clientId, r.serviceId ?? r.componentCode, dash(r.agreementId)])));
     });
 
   // --- meetings and actas ---------------------------------------------------------------------
@@ -249,7 +290,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .addHelpText('after', example('miis-central meeting add --entity 20295613620 --date 2026-04-15 --start 10:00 --end 12:00 \\', '    --participant "MIDIS|Luis Torres|Director General de Focalización" --participant "ENTIDAD|Ana Quispe Rojas|Gerente" \\', '    --agenda "Alcances del MIIS" --agenda "Trama del servicio consultarPersona" --agreement "Plan de trabajo aprobado"'))
     .action(async (o: CommonOptions & { entity: string; date: string; start?: string; end?: string; place?: string; participant: string[]; agenda: string[]; development?: string; agreement: string[] }) => {
       const m = await withStore(o, (s) => addMeeting(s, { entity: o.entity, date: o.date, startTime: o.start, endTime: o.end, place: o.place, participants: o.participant, agenda: o.agenda, development: o.development, agreements: o.agreement }, ctxOf(o)));
-      out(`Reunión ${m.id} registrada con el RUC ${m.entityRuc} el ${m.date} (${m.participants.length} participantes)`);
+      out(`Reunión ${m.id} registrada con el RUC ${m.entityRuc} el ${m.date} (${plural(m.participants.length, 'participante', 'participantes')})`);
     });
   common(meeting.command('list'))
     .description('lista las reuniones')
@@ -261,11 +302,13 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     });
   const acta = program.command('acta').description('actas de acuerdos (7.1.4, Anexo Nº 02)');
   common(acta.command('add'))
-    .description('redacta el acta de una reunión a partir de un archivo JSON con los servicios acordados; recibe su número ACTA Nº NN-AAAA-MIDIS/DGFO')
+    .description('redacta el acta de una reunión a partir de un archivo JSON con los servicios acordados; recibe su número ACTA Nº NN-AAAA-MIDIS/DGFO. Con --supersedes, al firmarse reemplaza un convenio: el anterior termina el día antes de que rija el nuevo')
     .requiredOption('--meeting <id>', 'reunión')
+    .option('--supersedes <convenio-o-acta>', 'convenio (o acta firmada) que esta acta reemplaza, p. ej. ACTA-01-2026 o 01-2026')
+    .option('--json', 'salida en JSON')
     .requiredOption('--file <acta.json>', `JSON: {"services":[{"service","requestTrama":[{"field","type","required"}],"responseTrama":[…],"periodicity","exchangeForm","validations":["dni:dni"]}],"clients":[…],"purposes":["FOCALIZACION"],"validFrom","validUntil","convenio"}; exchangeForm: ${EXCHANGE_FORMS.join(', ')}`)
-    .addHelpText('after', example('miis-central acta add --meeting 1 --file acta-reniec.json'))
-    .action(async (o: CommonOptions & { meeting: string; file: string }) => {
+    .addHelpText('after', example('miis-central acta add --meeting 1 --file acta-reniec.json', 'miis-central acta add --meeting 4 --file acta-reniec-2027.json --supersedes ACTA-01-2026'))
+    .action(async (o: CommonOptions & Json & { meeting: string; file: string; supersedes?: string }) => {
       let input: ActaInput;
       try {
         input = JSON.parse(readInputFile(o.file, 'acta')) as ActaInput;
@@ -273,8 +316,11 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
         if (err instanceof MiisError) throw err;
         throw new MiisError('Config.InvalidInput', `el archivo ${o.file} no es JSON válido: ${(err as Error).message}`);
       }
+      if (o.supersedes !== undefined) input = { ...input, supersedes: o.supersedes };
       const a = await withStore(o, (s) => addActa(s, parseInteger(o.meeting, 'reunión', 1, 1e9), input, ctxOf(o)));
-      out(`${a.number} redactada (${a.services.length} servicios); firmen con «miis-central acta sign»`);
+      if (o.json === true) return out(toJson({ numero: a.number, estado: a.status, servicios: a.services.length, convenio: a.agreementId, reemplazaA: a.supersedes }));
+      out(`${a.number} redactada (${plural(a.services.length, 'servicio', 'servicios')})${a.supersedes === null ? '' : `; al firmarse reemplaza al convenio ${a.supersedes}, que termina el día antes de que rija la nueva`}; firmen con «miis-central acta sign»`);
+      return undefined;
     });
   common(acta.command('sign'))
     .description('registra la firma de un participante; con todas las firmas el acta queda firmada y su convenio se publica')
@@ -284,14 +330,14 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .addHelpText('after', example('miis-central acta sign 01-2026 --signer "Ana Quispe Rojas" --date 2026-04-15'))
     .action(async (number: string, o: CommonOptions & { signer: string; date?: string }) => {
       const a = await withStore(o, (s) => signActa(s, number, { signer: o.signer, signedAt: dateOrToday(o.date, ctxOf(o)) }, ctxOf(o)));
-      out(a.status === 'firmada' ? `${a.number} FIRMADA por todos${a.agreementId === null ? '' : `; convenio ${a.agreementId} publicado en la configuración global`}` : `Firma registrada en ${a.number} (${a.signatures.length} firmas)`);
+      out(a.status === 'firmada' ? `${a.number} FIRMADA por todos${a.agreementId === null ? '' : `; convenio ${a.agreementId} publicado en la configuración global`}${a.supersedes === null ? '' : `; el convenio ${a.supersedes} termina el día antes (lo reemplaza ${a.agreementId ?? '-'})`}` : `Firma registrada en ${a.number} (${plural(a.signatures.length, 'firma', 'firmas')})`);
     });
   common(acta.command('list'))
     .description('lista las actas')
     .option('--json', 'salida en JSON')
     .action(async (o: CommonOptions & Json) => {
       const rows = await withStore(o, (s) => listActas(s));
-      show(o, rows, () => formatTable(['NÚMERO', 'ESTADO', 'REUNIÓN', 'RUC', 'SERVICIOS', 'FIRMAS', 'CONVENIO'], rows.map((a) => [a.number, a.status, String(a.meetingId), a.entityRuc, String(a.services.length), String(a.signatures.length), dash(a.agreementId)])));
+      show(o, rows, () => formatTable(['NÚMERO', 'ESTADO', 'REUNIÓN', 'RUC', 'SERVICIOS', 'FIRMAS', 'CONVENIO', 'REEMPLAZA A'], rows.map((a) => [a.number, a.status, String(a.meetingId), a.entityRuc, String(a.services.length), String(a.signatures.length), dash(a.agreementId), dash(a.supersedes)])));
     });
   common(acta.command('render'))
     .description('genera el acta imprimible con el formato del Anexo Nº 02 (HTML y/o PDF con chromium)')

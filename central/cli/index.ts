@@ -20,10 +20,12 @@ import { DEFAULT_CONF_VALIDITY_MS } from '../conf/publisher.js';
 import { openCentral, startCentral } from '../main.js';
 import { createLogger, defaultLogFormat, parseLogFormat } from '../../runtime/log.js';
 import type { CentralApp } from '../main.js';
-import { addNodeClient, registerMember, registerNode, registerService, registerSubsystem } from '../registry/rules.js';
+import { addNodeClient, registerNode, registerService, registerSubsystem } from '../registry/rules.js';
+import { removeMember, removeService, removeSubsystem } from '../registry/removals.js';
+import { registerMemberEntity, setMemberEntity } from '../governance/entities.js';
 import { MEMBER_ROLES } from '../registry/store.js';
 import { registerAgreementCommands } from './agreements.js';
-import { registerGovernanceCommands } from './governance.js';
+import { plural, registerGovernanceCommands } from './governance.js';
 import { seedCatalogue } from '../governance/catalogue-seed.js';
 import { registerRevocationCommands } from './revocation.js';
 import { registerExternalCaCommands } from './external-ca.js';
@@ -114,22 +116,50 @@ function buildProgram(cx: Context): Command {
       out(`Claves privadas (modo 0600) en: ${paths.keysDir}`);
       if (o.catalogue) {
         const seeded = await withStore(o, (store) => seedCatalogue(store, ctxOf(o)));
-        out(`Catálogo inicial: ${seeded.components} componentes de ${seeded.entities} entidades (6.1 y Anexo Nº 01); vea «miis-central component list»`);
+        out(`Catálogo inicial: ${plural(seeded.components, 'componente', 'componentes')} de ${plural(seeded.entities, 'entidad', 'entidades')} (6.1 y Anexo Nº 01); vea «miis-central component list»`);
       }
     });
 
   // member
   const member = program.command('member').description('miembros: entidades del SINAFO registradas');
   common(member.command('add'))
-    .description('registra una entidad (el código es su RUC)')
+    .description('registra una entidad como miembro (el código es su RUC); si ya está en el catálogo toma su nombre y rol')
     .requiredOption('--class <clase>', 'clase de miembro, p. ej. GOB')
     .requiredOption('--code <ruc>', 'RUC de la entidad (11 dígitos, se verifica el dígito de control)')
-    .requiredOption('--name <nombre>', 'nombre de la entidad')
-    .requiredOption('--role <rol>', `rol según el Art. 5: ${MEMBER_ROLES.join(', ')}`)
+    .option('--name <nombre>', 'nombre de la entidad (por omisión, el de la entidad del catálogo; uno distinto la renombra)')
+    .option('--role <rol>', `rol según el Art. 5: ${MEMBER_ROLES.join(', ')} (por omisión, el de la entidad del catálogo)`)
+    .option('--json', 'salida en JSON')
     .addHelpText('after', '\nEjemplo:\n  miis-central member add --class GOB --code 20295613620 --name "RENIEC" --role RENIEC\n')
-    .action(async (o: CommonOptions & { class: string; code: string; name: string; role: string }) => {
-      const record = await withStore(o, (store) => registerMember(store, { memberClass: o.class, memberCode: o.code, name: o.name, role: o.role }, ctxOf(o)));
-      out(`Miembro registrado: ${record.id} (${record.name}, ${record.role})`);
+    .action(async (o: CommonOptions & { class: string; code: string; name?: string; role?: string; json?: boolean }) => {
+      const r = await withStore(o, (store) => registerMemberEntity(store, { memberClass: o.class, memberCode: o.code, name: o.name, role: o.role }, ctxOf(o)));
+      if (o.json === true) return out(toJson({ miembro: r.member.id, nombre: r.member.name, rol: r.member.role, ruc: r.entity.ruc, entidadRenombrada: r.renamed === null ? null : { antes: r.renamed.from, ahora: r.renamed.to } }));
+      out(`Miembro registrado: ${r.member.id} (${r.member.name}, ${r.member.role})`);
+      if (r.renamed !== null) out(`La entidad del catálogo con RUC ${r.entity.ruc} se llamaba «${r.renamed.from}»; miembro y entidad comparten ahora el nombre «${r.renamed.to}».`);
+      return undefined;
+    });
+  common(member.command('set'))
+    .description('cambia el nombre o el rol de un miembro y de su entidad del catálogo (un solo registro); se publica en la próxima configuración global')
+    .argument('<id>', 'INSTANCIA/CLASE/CÓDIGO')
+    .option('--name <nombre>', 'nuevo nombre')
+    .option('--role <rol>', `nuevo rol: ${MEMBER_ROLES.join(', ')}`)
+    .option('--json', 'salida en JSON')
+    .addHelpText('after', '\nEjemplo:\n  miis-central member set PE/GOB/20295613620 --name "Registro Nacional de Identificación y Estado Civil"\n')
+    .action(async (id: string, o: CommonOptions & { name?: string; role?: string; json?: boolean }) => {
+      const r = await withStore(o, (store) => setMemberEntity(store, id, { name: o.name, role: o.role }, ctxOf(o)));
+      if (o.json === true) return out(toJson({ miembro: r.member.id, nombre: r.member.name, rol: r.member.role, ruc: r.entity.ruc }));
+      out(`Miembro actualizado: ${r.member.id} (${r.member.name}, ${r.member.role}); la entidad del catálogo lleva el mismo nombre. Se publica en la próxima configuración global.`);
+      return undefined;
+    });
+  common(member.command('remove'))
+    .description('da de baja un miembro del MIIS (su entidad del catálogo y su historial se conservan); se rechaza mientras tenga subsistemas, nodos o convenios vigentes')
+    .argument('<id>', 'INSTANCIA/CLASE/CÓDIGO')
+    .option('--json', 'salida en JSON')
+    .addHelpText('after', '\nEjemplo:\n  miis-central member remove PE/GOB/20512333797\n')
+    .action(async (id: string, o: CommonOptions & { json?: boolean }) => {
+      const m = await withStore(o, (store) => removeMember(store, id, ctxOf(o)));
+      if (o.json === true) return out(toJson({ miembro: m.id, nombre: m.name, baja: true }));
+      out(`Miembro dado de baja: ${m.id} (${m.name}); deja de publicarse en la próxima configuración global. Su entidad sigue en el catálogo.`);
+      return undefined;
     });
   common(member.command('list'))
     .description('lista los miembros')
@@ -148,6 +178,17 @@ function buildProgram(cx: Context): Command {
     .action(async (id: string, o: CommonOptions) => {
       const record = await withStore(o, (store) => registerSubsystem(store, id, ctxOf(o)));
       out(`Subsistema registrado: ${record.id}`);
+    });
+  common(subsystem.command('remove'))
+    .description('da de baja un subsistema (deja de publicarse; los nodos dejan de atenderlo); se rechaza mientras ofrezca servicios o lo nombren convenios vigentes o accesos otorgados')
+    .argument('<id>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA')
+    .option('--json', 'salida en JSON')
+    .addHelpText('after', '\nEjemplo:\n  miis-central subsystem remove PE/GOB/20295613620/RUPN\n')
+    .action(async (id: string, o: CommonOptions & { json?: boolean }) => {
+      const r = await withStore(o, (store) => removeSubsystem(store, id, ctxOf(o)));
+      if (o.json === true) return out(toJson({ subsistema: r.subsystem.id, nodos: r.nodes, baja: true }));
+      out(`Subsistema dado de baja: ${r.subsystem.id}${r.nodes.length === 0 ? '' : `; ${r.nodes.length === 1 ? 'el nodo' : 'los nodos'} ${r.nodes.join(', ')} ya no lo ${r.nodes.length === 1 ? 'atiende' : 'atienden'}`}. Se publica en la próxima configuración global.`);
+      return undefined;
     });
   common(subsystem.command('list'))
     .description('lista los subsistemas')
@@ -281,6 +322,17 @@ function buildProgram(cx: Context): Command {
       const record = await withStore(o, (store) => registerService(store, { serviceId: id, title: o.title }, ctxOf(o)));
       out(`Servicio registrado: ${record.id} (${record.title})`);
     });
+  common(service.command('remove'))
+    .description('da de baja un servicio (deja de publicarse y se desvincula de sus componentes); se rechaza mientras lo cubran convenios vigentes o accesos otorgados')
+    .argument('<id>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA/SERVICIO[/VERSIÓN]')
+    .option('--json', 'salida en JSON')
+    .addHelpText('after', '\nEjemplo:\n  miis-central service remove PE/GOB/20295613620/RUPN/consultarPersona/v1\n')
+    .action(async (id: string, o: CommonOptions & { json?: boolean }) => {
+      const r = await withStore(o, (store) => removeService(store, id, ctxOf(o)));
+      if (o.json === true) return out(toJson({ servicio: r.service.id, componentes: r.components, baja: true }));
+      out(`Servicio dado de baja: ${r.service.id}${r.components.length === 0 ? '' : ` (desvinculado de ${r.components.join(', ')})`}. Se publica en la próxima configuración global.`);
+      return undefined;
+    });
   common(service.command('list'))
     .description('lista los servicios')
     .option('--json', 'salida en JSON')
@@ -334,7 +386,7 @@ function buildProgram(cx: Context): Command {
     .action(async (o: CommonOptions & { out: string; encrypt?: boolean }) => {
       const r = await writeBackup({ dir: o.dir, out: resolve(o.out), kind: 'central', version: packageVersion(), now: cx.now(), encrypt: o.encrypt === true, env: cx.env });
       const serial = await withStore(o, (store) => store.latestConfVersion()?.serial ?? 0);
-      out(`Copia de respaldo${o.encrypt === true ? ' cifrada' : ''}: ${resolve(o.out)} (${r.files} archivos, ${r.databases} bases de datos, ${r.bytes} bytes; última serie publicada ${serial}). Contiene claves privadas: guárdela fuera de este servidor.`);
+      out(`Copia de respaldo${o.encrypt === true ? ' cifrada' : ''}: ${resolve(o.out)} (${plural(r.files, 'archivo', 'archivos')}, ${plural(r.databases, 'base de datos', 'bases de datos')}, ${r.bytes} bytes; última serie publicada ${serial}). Contiene claves privadas: guárdela fuera de este servidor.`);
     });
   common(program.command('restore'))
     .description('restaura una copia de respaldo en una carpeta nueva o vacía (--dir)')

@@ -8,7 +8,8 @@
  * registers the agreement (convenio) the client cites in its requests (central/registry/agreements.ts),
  * so the provider's node lets the exchange through (node/pipeline/access-decision.ts).
  *
- * Status: 'pendiente' → 'otorgada' | 'denegada'. Channel: 'nodo' (signed by the IPF's node,
+ * Status: 'pendiente' → 'otorgada' | 'denegada'; 'otorgada' → 'revocada' (access revoke: the right
+ * leaves the next global configuration; the request stays in the history with date and reason). Channel: 'nodo' (signed by the IPF's node,
  * central/governance/access-request-channel.ts) or 'dgfo' (recorded by DGFO from a paper/e-mail request).
  */
 import { MiisError } from '../../core/errors.js';
@@ -22,7 +23,7 @@ import { ensureEntity, requireEntity } from './entities.js';
 import { actsForUnit, currentUnit } from './units.js';
 import { DAYS, change, checkText, optionalText, type Row } from './util.js';
 
-export const ACCESS_STATUSES = ['pendiente', 'otorgada', 'denegada'] as const;
+export const ACCESS_STATUSES = ['pendiente', 'otorgada', 'denegada', 'revocada'] as const;
 export type AccessStatus = (typeof ACCESS_STATUSES)[number];
 export const ACCESS_CHANNELS = ['nodo', 'dgfo'] as const;
 export type AccessChannel = (typeof ACCESS_CHANNELS)[number];
@@ -52,6 +53,10 @@ export interface AccessRequestRecord {
   /** SHA-256 of the signing certificate of a request that came from a node. */
   readonly signerCertSha256: string | null;
   readonly createdAt: string;
+  /** A granted right revoked at central (migration 7): date, who, why. */
+  readonly revokedOn: string | null;
+  readonly revokedBy: string | null;
+  readonly revokeReason: string | null;
 }
 
 const toRequest = (r: Row): AccessRequestRecord => ({
@@ -73,6 +78,9 @@ const toRequest = (r: Row): AccessRequestRecord => ({
   agreementId: (r.agreement_id as string | null) ?? null,
   signerCertSha256: (r.signer_cert_sha256 as string | null) ?? null,
   createdAt: r.created_at as string,
+  revokedOn: (r.revoked_on as string | null) ?? null,
+  revokedBy: (r.revoked_by as string | null) ?? null,
+  revokeReason: (r.revoke_reason as string | null) ?? null,
 });
 
 export function getAccessRequest(store: RegistryStore, id: string): AccessRequestRecord | undefined {
@@ -133,7 +141,7 @@ export function fileAccessRequest(store: RegistryStore, input: AccessRequestInpu
       throw new MiisError('Config.NotFound', `el servicio ${serviceId} no pertenece al componente ${component.code}; vea «miis-central component show ${component.code}»`);
     }
   }
-  const duplicate = listAccessRequests(store, { client }).find((r) => r.componentCode === component.code && r.serviceId === serviceId && r.status !== 'denegada');
+  const duplicate = listAccessRequests(store, { client }).find((r) => r.componentCode === component.code && r.serviceId === serviceId && (r.status === 'pendiente' || r.status === 'otorgada'));
   if (duplicate !== undefined) {
     throw new MiisError('Config.Duplicate', `una solicitud de ${client} para ${serviceId ?? component.code} (${duplicate.id}, ${duplicate.status}); no se registra otra`);
   }
@@ -206,4 +214,59 @@ export function decideAccessRequest(store: RegistryStore, input: AccessDecisionI
     const after = getAccessRequest(store, before.id)!;
     return { before, after, result: after };
   });
+}
+
+export interface AccessRevocation {
+  /** An access request id (SA-YYYY-NNNN), or a client id with `service`. */
+  readonly ref: string;
+  readonly service?: string | undefined;
+  readonly date: string;
+  readonly reason: string;
+}
+
+/**
+ * Revoke a right granted at central: by the access request that granted it, or by client and
+ * service (every granted request that gives exactly that right). The request becomes 'revocada'
+ * and its right leaves the next global configuration, so the provider node answers AccessDenied
+ * from the configuration that carries it. A request that also grants other services of its
+ * component is refused by client and service (revoke the whole request by its id). The agreement
+ * the grant registered is not touched: end it with `agreement end`. The actor must act for the
+ * administering entity's designated unit, as for a grant.
+ */
+export function revokeAccess(store: RegistryStore, input: AccessRevocation, ctx: ChangeContext): AccessRequestRecord[] {
+  const date = parseIsoDate(input.date.trim());
+  const reason = checkText(input.reason, 'motivo de la revocación (--reason)', 1000);
+  let targets: AccessRequestRecord[];
+  if (input.service === undefined) {
+    const found = getAccessRequest(store, input.ref);
+    if (found === undefined) throw new MiisError('Config.NotFound', `la solicitud de acceso ${input.ref}; vea «miis-central access list --status otorgada»`);
+    if (found.status !== 'otorgada') throw new MiisError('Config.InvalidInput', `la solicitud ${found.id} está «${found.status}»: solo se revoca un acceso otorgado`);
+    targets = [found];
+  } else {
+    const clientId = parseClientId(input.ref.trim());
+    const client = clientId.subsystemCode === undefined ? formatMemberId(clientId) : formatClientId(clientId);
+    const key = serviceWithoutVersion(formatServiceId(parseServiceId(input.service.trim())));
+    const granted = listAccessRequests(store, { status: 'otorgada', client });
+    const giving = granted.map((r) => ({ r, services: (r.serviceId === null ? componentServices(store, r.componentCode) : [r.serviceId]).map(serviceWithoutVersion) }))
+      .filter((x) => x.services.includes(key));
+    if (giving.length === 0) throw new MiisError('Config.NotFound', `un acceso otorgado en central a ${client} para ${key}; vea «miis-central access list --status otorgada» (los permisos locales de un nodo se quitan con «miis-node acl revoke»)`);
+    const wider = giving.filter((x) => new Set(x.services).size > 1);
+    if (wider.length > 0) {
+      throw new MiisError('Config.InvalidInput', wider.map((x) => `la solicitud ${x.r.id} otorga también ${x.services.filter((s) => s !== key).join(', ')}`).join('; ') + `; revóquela entera con «miis-central access revoke ${wider[0]!.r.id}»`);
+    }
+    targets = giving.map((x) => x.r);
+  }
+  for (const t of targets) {
+    if (date < (t.decidedAt ?? t.filedAt)) throw new MiisError('Config.InvalidInput', `la fecha de revocación ${date} es anterior al otorgamiento de ${t.id} (${t.decidedAt ?? '?'})`);
+    const entity = requireEntity(store, requireComponent(store, t.componentCode).entityRuc);
+    const unit = currentUnit(store, entity.ruc);
+    if (unit === undefined || !actsForUnit(unit, ctx.actor)) {
+      throw new MiisError('Config.InvalidInput', `«${ctx.actor}» no actúa por la unidad designada de ${entity.name}${unit === undefined ? '' : ` (${unit.unit}, titular ${unit.headName}${unit.headUser === null ? '' : `, usuario ${unit.headUser}`})`}; revoque con --actor del titular`);
+    }
+  }
+  return store.transaction(() => targets.map((before) => change(store, ctx, 'access.revoke', () => {
+    store.db.prepare("UPDATE gov_access_requests SET status = 'revocada', revoked_on = ?, revoked_by = ?, revoke_reason = ? WHERE id = ?").run(date, ctx.actor, reason, before.id);
+    const after = getAccessRequest(store, before.id)!;
+    return { before, after, result: after };
+  })));
 }

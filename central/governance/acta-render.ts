@@ -14,6 +14,24 @@ import { runChromium } from './chromium.js';
 
 const MONTHS = ['enero', 'febrero', 'marzo', 'abril', 'mayo', 'junio', 'julio', 'agosto', 'septiembre', 'octubre', 'noviembre', 'diciembre'] as const;
 
+const FEMININE = new Set(['municipalidad', 'superintendencia', 'dirección', 'direccion', 'oficina', 'autoridad', 'universidad', 'gerencia', 'agencia', 'comisión', 'comision',
+  'contraloría', 'contraloria', 'defensoría', 'defensoria', 'procuraduría', 'procuraduria', 'secretaría', 'secretaria', 'sociedad', 'beneficencia', 'empresa', 'junta',
+  'red', 'unidad', 'intendencia', 'presidencia', 'policía', 'policia', 'mancomunidad', 'corte', 'fiscalía', 'fiscalia', 'escuela', 'biblioteca', 'caja', 'sunat', 'sunarp', 'sunafil', 'onp']);
+const MASCULINE = new Set(['gobierno', 'ministerio', 'programa', 'seguro', 'instituto', 'consejo', 'organismo', 'registro', 'fondo', 'banco', 'centro', 'servicio',
+  'poder', 'congreso', 'jurado', 'tribunal', 'hospital', 'sistema', 'proyecto', 'despacho', 'archivo', 'midis', 'reniec', 'inei', 'minsa', 'minedu', 'sis', 'mef', 'osinergmin', 'conadis', 'mimp']);
+
+/**
+ * An entity's name with its Spanish article for the acta title ("la Municipalidad …", "el
+ * Registro …"); a name whose gender we cannot tell is written without one (neutral form).
+ */
+export function withArticle(name: string): string {
+  const first = (name.trim().split(/\s+/)[0] ?? '').toLowerCase().replace(/[^\p{L}]/gu, '');
+  if (first === 'el' || first === 'la' || first === 'los' || first === 'las') return name.trim();
+  if (FEMININE.has(first) || /(dad|ción|sión|cion|sion|ía|tura|encia|ancia)$/.test(first)) return `la ${name.trim()}`;
+  if (MASCULINE.has(first) || (first.length > 3 && /o$/.test(first))) return `el ${name.trim()}`;
+  return name.trim();
+}
+
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
@@ -49,6 +67,7 @@ export function renderActaHtml(acta: ActaRecord, meeting: MeetingRecord, entity:
   const agreements = [
     ...meeting.agreements.map((a) => escapeHtml(a)),
     ...(acta.clients.length === 0 ? [] : [`Los servicios informáticos descritos se prestan a ${acta.clients.map((c) => `<code>${escapeHtml(c)}</code>`).join(', ')} para la finalidad ${acta.purposes.map(escapeHtml).join(', ')}, desde el ${spanishDate(acta.validFrom)}${acta.validUntil === null ? '' : ` hasta el ${spanishDate(acta.validUntil)}`}${acta.agreementId === null ? '' : `, bajo el convenio <code>${escapeHtml(acta.agreementId)}</code>`}.`]),
+    ...(acta.supersedes === null ? [] : [`La presente acta reemplaza el convenio <code>${escapeHtml(acta.supersedes)}</code>, que rige hasta el día anterior al ${spanishDate(acta.validFrom)}.`]),
   ];
   const signature = (p: Participant): string => {
     const signed = acta.signatures.find((s) => s.name.toLowerCase() === p.name.toLowerCase());
@@ -78,7 +97,7 @@ export function renderActaHtml(acta: ActaRecord, meeting: MeetingRecord, entity:
 <body>
 <h1>${escapeHtml(acta.number)}</h1>
 <h2>Mecanismo de Intercambio de Información Social - MIIS</h2>
-<p class="title">ACUERDO DE LA ESTANDARIZACIÓN DE DATOS, TRANSACCIONES ELECTRÓNICAS Y PROCEDIMIENTOS PARA EL INTERCAMBIO DE INFORMACIÓN ENTRE EL ${escapeHtml(entityName.toUpperCase())} Y MIDIS</p>
+<p class="title">ACUERDO DE LA ESTANDARIZACIÓN DE DATOS, TRANSACCIONES ELECTRÓNICAS Y PROCEDIMIENTOS PARA EL INTERCAMBIO DE INFORMACIÓN ENTRE ${escapeHtml(withArticle(entityName).toUpperCase())} Y EL MIDIS</p>
 <p>Siendo las ${escapeHtml(meeting.startTime ?? '__:__')} horas del día ${escapeHtml(spanishDate(meeting.date))}, en las instalaciones de la ${escapeHtml(meeting.place ?? DEFAULT_PLACE)}, se dio inicio a la reunión de trabajo para acordar los estándares de datos, las transacciones electrónicas y de procedimientos para el intercambio de información en el marco del Mecanismo de Intercambio de Información Social (MIIS).</p>
 <h3>I. PARTICIPANTES</h3>
 <p>Por el MIDIS:</p>${participantsTable(midis)}

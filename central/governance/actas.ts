@@ -10,7 +10,7 @@ import { parseIsoDate } from '../../core/business-days.js';
 import type { GlobalConfValidation } from '../../core/global-conf-model.js';
 import { formatServiceId, parseServiceId } from '../../core/identifiers.js';
 import type { ChangeContext, RegistryStore } from '../registry/store.js';
-import { addAgreement, parseValidationSpec } from '../registry/agreements.js';
+import { addAgreement, dayBefore, endAgreement, getAgreementRecord, markSupersedes, parseValidationSpec, requireAgreementRecord } from '../registry/agreements.js';
 import { serviceWithoutVersion } from '../registry/access-rights.js';
 import { requireMeeting, type Participant } from './meetings.js';
 import { change, checkText, fromJsonColumn, toJsonColumn, type Row } from './util.js';
@@ -61,6 +61,8 @@ export interface ActaRecord {
   readonly signatures: readonly Signature[];
   readonly status: 'borrador' | 'firmada';
   readonly agreementId: string | null;
+  /** The agreement this acta replaces once signed (acta add --supersedes; migration 7). */
+  readonly supersedes: string | null;
   readonly createdAt: string;
 }
 
@@ -81,6 +83,8 @@ export interface ActaInput {
   readonly validUntil?: string;
   /** Agreement id (default ACTA-NN-YYYY). */
   readonly convenio?: string;
+  /** An agreement id or acta number this acta replaces (acta add --supersedes). */
+  readonly supersedes?: string;
 }
 
 export function formatActaNumber(seq: number, year: number): string {
@@ -101,6 +105,7 @@ const toActa = (r: Row): ActaRecord => ({
   signatures: fromJsonColumn<Signature[]>(r.signatures_json),
   status: r.status as ActaRecord['status'],
   agreementId: (r.agreement_id as string | null) ?? null,
+  supersedes: (r.supersedes as string | null) ?? null,
   createdAt: r.created_at as string,
 });
 
@@ -165,6 +170,33 @@ function checkActaService(store: RegistryStore, s: ActaInput['services'][number]
   };
 }
 
+/**
+ * The agreement an acta replaces, from an agreement id or an acta number: it must be the same
+ * provider's, not ended yet, and start before the new acta does (the old one ends the day before).
+ */
+function resolveSuperseded(store: RegistryStore, ref: string, entityRuc: string, hasClients: boolean, validFrom: string): string {
+  if (!hasClients) throw new MiisError('Config.InvalidInput', 'un acta sin clientes no registra convenio y no puede reemplazar otro (--supersedes): indique "clients"');
+  const text = ref.trim();
+  let record = getAgreementRecord(store, text);
+  if (record === undefined && /\d{1,3}-\d{4}/.test(text)) {
+    const acta = getActa(store, text);
+    if (acta === undefined) throw new MiisError('Config.NotFound', `el convenio o acta «${text}» que se reemplaza; vea «miis-central agreement list»`);
+    if (acta.agreementId === null || acta.status !== 'firmada') throw new MiisError('Config.InvalidInput', `el ${acta.number} no tiene convenio registrado (está «${acta.status}»)`);
+    record = getAgreementRecord(store, acta.agreementId);
+  }
+  if (record === undefined) throw new MiisError('Config.NotFound', `el convenio o acta «${text}» que se reemplaza; vea «miis-central agreement list»`);
+  const a = record.agreement;
+  if (a.provider.split('/')[2] !== entityRuc) throw new MiisError('Config.InvalidInput', `el convenio ${a.id} es del proveedor ${a.provider}, no de la entidad de la reunión (RUC ${entityRuc})`);
+  if (record.endedOn !== null) throw new MiisError('Config.InvalidInput', `el convenio ${a.id} ya terminó el ${record.endedOn}`);
+  if (validFrom <= a.validFrom) throw new MiisError('Config.InvalidInput', `el acta nueva rige desde el ${validFrom}, pero el convenio ${a.id} que reemplaza empezó el ${a.validFrom}: la nueva debe empezar después`);
+  if (a.validUntil !== undefined && dayBefore(validFrom) > a.validUntil) {
+    throw new MiisError('Config.InvalidInput', `el convenio ${a.id} vence el ${a.validUntil}, antes de que rija el acta nueva (${validFrom}): no hace falta reemplazarlo`);
+  }
+  const pending = listActas(store).find((x) => x.supersedes === a.id && x.status === 'borrador');
+  if (pending !== undefined) throw new MiisError('Config.Duplicate', `el ${pending.number} (borrador) ya reemplaza al convenio ${a.id}`);
+  return a.id;
+}
+
 /** Draft an acta for a meeting; numbered in the meeting's year. Needs participants of both sides. */
 export function addActa(store: RegistryStore, meetingId: number, input: ActaInput, ctx: ChangeContext): ActaRecord {
   const meeting = requireMeeting(store, meetingId);
@@ -182,15 +214,17 @@ export function addActa(store: RegistryStore, meetingId: number, input: ActaInpu
   if (listActas(store).some((a) => a.meetingId === meeting.id)) {
     throw new MiisError('Config.Duplicate', `un acta de la reunión ${meeting.id}`);
   }
+  const supersedes = input.supersedes === undefined ? null : resolveSuperseded(store, input.supersedes, meeting.entityRuc, clients.length > 0, validFrom);
   const year = Number(meeting.date.slice(0, 4));
   return change(store, ctx, 'acta.add', () => {
     const row = store.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM gov_actas WHERE year = ?').get(year) as { s: number };
     const seq = row.s + 1;
     const number = formatActaNumber(seq, year);
     const agreementId = input.convenio === undefined ? null : checkText(input.convenio, 'convenio', 80);
+    if (supersedes !== null && agreementId === supersedes) throw new MiisError('Config.InvalidInput', `el convenio del acta nueva no puede llamarse como el que reemplaza (${supersedes}): use otro "convenio"`);
     store.db
-      .prepare("INSERT INTO gov_actas (number, seq, year, meeting_id, entity_ruc, services_json, clients_json, purposes_json, valid_from, valid_until, signatures_json, status, agreement_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', 'borrador', ?, ?)")
-      .run(number, seq, year, meeting.id, meeting.entityRuc, toJsonColumn(services), toJsonColumn(clients), toJsonColumn(purposes), validFrom, validUntil, agreementId, ctx.at.toISOString());
+      .prepare("INSERT INTO gov_actas (number, seq, year, meeting_id, entity_ruc, services_json, clients_json, purposes_json, valid_from, valid_until, signatures_json, status, agreement_id, supersedes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', 'borrador', ?, ?, ?)")
+      .run(number, seq, year, meeting.id, meeting.entityRuc, toJsonColumn(services), toJsonColumn(clients), toJsonColumn(purposes), validFrom, validUntil, agreementId, supersedes, ctx.at.toISOString());
     const record = getActa(store, number)!;
     return { after: record, result: record };
   });
@@ -228,6 +262,14 @@ export function signActa(store: RegistryStore, ref: string, input: { signer: str
         ...(before.validUntil === null ? {} : { validUntil: before.validUntil }),
         validations: before.services.flatMap((s) => s.validations),
       }, ctx);
+      if (before.supersedes !== null) {
+        const previous = requireAgreementRecord(store, before.supersedes);
+        if (previous.endedOn !== null) {
+          throw new MiisError('Config.InvalidInput', `el convenio ${previous.agreement.id} que esta acta reemplaza ya terminó el ${previous.endedOn}; redacte el acta sin --supersedes`);
+        }
+        endAgreement(store, { id: previous.agreement.id, date: dayBefore(before.validFrom), reason: `Reemplazado por el ${before.number} (convenio ${agreementId})`, supersededBy: agreementId }, ctx);
+        markSupersedes(store, agreementId, previous.agreement.id);
+      }
     }
     store.db
       .prepare('UPDATE gov_actas SET signatures_json = ?, status = ?, agreement_id = ? WHERE number = ?')

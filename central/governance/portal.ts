@@ -152,7 +152,7 @@ export function renderPortalHtml(data: PortalData): string {
 <label>Familia<select id="familia"><option value="">Todas</option>${FAMILIES.map((f) => `<option value="${f}">${e(FAMILY_LABELS[f])}</option>`).join('')}</select></label>
 <label>Estado<select id="estado"><option value="">Todos</option>${COMPONENT_STATUSES.map((s) => `<option value="${s}">${e(STATUS_LABELS[s])}</option>`).join('')}</select></label>
 <label>Entidad<select id="entidad"><option value="">Todas</option>${entities.map((x) => `<option value="${e(x.ruc)}">${e(x.acronym ?? x.name)}</option>`).join('')}</select></label>
-<span id="cuenta">${data.components.length} componentes</span>
+<span id="cuenta">${data.components.length} ${data.components.length === 1 ? 'componente' : 'componentes'}</span>
 </div>
 <table id="catalogo"><thead><tr><th>Código</th><th>Componente</th><th>Entidad</th><th>Familia</th><th>Unidad de referencia</th><th>Unidad responsable</th><th>Servicios</th><th>Datos personales / sensibles</th><th>Estado</th></tr></thead>
 <tbody>

@@ -9,6 +9,7 @@ import type { GlobalConfAgreement, GlobalConfValidation } from '../../core/globa
 import { formatMemberId, parseClientId, parseServiceId, serviceKey } from '../../core/identifiers.js';
 import type { ChangeContext, RegistryStore } from './store.js';
 import { isIsoDate } from '../../core/business-days.js';
+import { dayNumberOf, fromDayNumber } from '../../core/iso-date.js';
 
 
 export type AgreementInput = GlobalConfAgreement;
@@ -76,23 +77,149 @@ export function addAgreement(store: RegistryStore, input: AgreementInput, ctx: C
 
 interface AgreementRow {
   id: string; acta: string | null; provider: string; clients_json: string; services_json: string; purposes_json: string;
-  valid_from: string; valid_until: string | null; max_ids: number | null; validations_json: string;
+  valid_from: string; valid_until: string | null; max_ids: number | null; validations_json: string; created_at: string;
+  ended_on: string | null; end_reason: string | null; ended_at: string | null; ended_by: string | null; superseded_by: string | null; supersedes: string | null;
 }
 
-/** Every registered agreement, sorted by id, in global-configuration form. */
+/** An agreement as registered, with how it ended (migration 7): what `agreement list|show` print. */
+export interface AgreementRecord {
+  /** As registered (validUntil is the one agreed, not the early end). */
+  readonly agreement: GlobalConfAgreement;
+  readonly createdAt: string;
+  /** Last day in force when it was ended early (inclusive), or null. */
+  readonly endedOn: string | null;
+  readonly endReason: string | null;
+  /** When the end was recorded (ISO instant) and by whom. */
+  readonly endedAt: string | null;
+  readonly endedBy: string | null;
+  /** The agreement that replaced this one (acta add --supersedes), and the one this one replaced. */
+  readonly supersededBy: string | null;
+  readonly supersedes: string | null;
+}
+
+const toAgreement = (r: AgreementRow): GlobalConfAgreement => {
+  const validations = JSON.parse(r.validations_json) as GlobalConfValidation[];
+  return {
+    id: r.id, ...(r.acta === null ? {} : { acta: r.acta }), provider: r.provider,
+    clients: JSON.parse(r.clients_json) as string[], services: JSON.parse(r.services_json) as string[],
+    purposes: JSON.parse(r.purposes_json) as string[], validFrom: r.valid_from,
+    ...(r.valid_until === null ? {} : { validUntil: r.valid_until }),
+    ...(r.max_ids === null ? {} : { maxIdsPerRequest: r.max_ids }),
+    ...(validations.length === 0 ? {} : { validations }),
+  };
+};
+
+const toRecord = (r: AgreementRow): AgreementRecord => ({
+  agreement: toAgreement(r), createdAt: r.created_at, endedOn: r.ended_on, endReason: r.end_reason, endedAt: r.ended_at,
+  endedBy: r.ended_by, supersededBy: r.superseded_by, supersedes: r.supersedes,
+});
+
+/** Every registered agreement with its history fields, sorted by id (ended ones included). */
+export function listAgreementRecords(store: Pick<RegistryStore, 'db'>): AgreementRecord[] {
+  return (store.db.prepare('SELECT * FROM agreements ORDER BY id').all() as AgreementRow[]).map(toRecord);
+}
+
+export function getAgreementRecord(store: Pick<RegistryStore, 'db'>, id: string): AgreementRecord | undefined {
+  const row = store.db.prepare('SELECT * FROM agreements WHERE id = ?').get(id.trim()) as AgreementRow | undefined;
+  return row === undefined ? undefined : toRecord(row);
+}
+
+export function requireAgreementRecord(store: Pick<RegistryStore, 'db'>, id: string): AgreementRecord {
+  const found = getAgreementRecord(store, id);
+  if (found === undefined) throw new MiisError('Config.NotFound', `el convenio ${id.trim()}; vea «miis-central agreement list»`);
+  return found;
+}
+
+/**
+ * The agreement as the nodes must apply it: an early end becomes its validUntil; an agreement
+ * ended before it started (it never was in force) is left out (undefined).
+ */
+export function effectiveAgreement(r: AgreementRecord): GlobalConfAgreement | undefined {
+  if (r.endedOn === null) return r.agreement;
+  if (r.endedOn < r.agreement.validFrom) return undefined;
+  const until = r.agreement.validUntil === undefined || r.endedOn < r.agreement.validUntil ? r.endedOn : r.agreement.validUntil;
+  return { ...r.agreement, validUntil: until };
+}
+
+/** In force today or later (not expired, not ended before today): what blocks removing what it names. */
+export function agreementStillApplies(r: AgreementRecord, today: string): boolean {
+  const a = effectiveAgreement(r);
+  return a !== undefined && (a.validUntil === undefined || a.validUntil >= today);
+}
+
+/** Every agreement in global-configuration form, sorted by id, with early ends applied (effectiveAgreement). */
 export function listAgreements(store: Pick<RegistryStore, 'db'>): GlobalConfAgreement[] {
-  const rows = store.db.prepare('SELECT * FROM agreements ORDER BY id').all() as AgreementRow[];
-  return rows.map((r) => {
-    const validations = JSON.parse(r.validations_json) as GlobalConfValidation[];
-    return {
-      id: r.id, ...(r.acta === null ? {} : { acta: r.acta }), provider: r.provider,
-      clients: JSON.parse(r.clients_json) as string[], services: JSON.parse(r.services_json) as string[],
-      purposes: JSON.parse(r.purposes_json) as string[], validFrom: r.valid_from,
-      ...(r.valid_until === null ? {} : { validUntil: r.valid_until }),
-      ...(r.max_ids === null ? {} : { maxIdsPerRequest: r.max_ids }),
-      ...(validations.length === 0 ? {} : { validations }),
-    };
+  return listAgreementRecords(store).flatMap((r) => effectiveAgreement(r) ?? []);
+}
+
+/** The day before a YYYY-MM-DD date. */
+export function dayBefore(date: string): string {
+  return fromDayNumber(dayNumberOf(date) - 1);
+}
+
+export interface AgreementEnd {
+  readonly id: string;
+  /** Last day in force (inclusive), YYYY-MM-DD. */
+  readonly date: string;
+  readonly reason: string;
+  /** Set when an acta replaces the agreement (actas.ts). */
+  readonly supersededBy?: string;
+}
+
+/**
+ * End an agreement early: it stays in the history with its end date and reason; the next global
+ * configuration gives it validUntil = that date (or leaves it out when it never started), so
+ * provider nodes refuse it from the configuration that carries the end.
+ */
+export function endAgreement(store: RegistryStore, end: AgreementEnd, ctx: ChangeContext): AgreementRecord {
+  const before = requireAgreementRecord(store, end.id);
+  if (!isIsoDate(end.date)) throw bad(`fecha de fin no válida: «${end.date}» (AAAA-MM-DD, último día de vigencia)`);
+  const reason = end.reason.trim();
+  if (reason === '' || reason.length > 1000 || /[\u0000-\u0008\u000b-\u001f]/.test(reason)) throw bad('indique el motivo del fin anticipado (--reason, hasta 1000 caracteres)');
+  const a = before.agreement;
+  if (before.endedOn !== null) {
+    throw bad(`el convenio ${a.id} ya terminó el ${before.endedOn} (${before.endReason ?? '-'}${before.supersededBy === null ? '' : `; lo reemplaza ${before.supersededBy}`})`);
+  }
+  if (a.validUntil !== undefined && end.date > a.validUntil) {
+    throw bad(`el convenio ${a.id} vence el ${a.validUntil}; no se puede terminar después (${end.date}): para ampliarlo registre un acta nueva con --supersedes ${a.id}`);
+  }
+  if (end.date < dayBefore(a.validFrom)) {
+    throw bad(`el convenio ${a.id} rige desde el ${a.validFrom}; la fecha de fin ${end.date} es anterior (use a lo sumo el ${dayBefore(a.validFrom)} para que nunca rija)`);
+  }
+  return store.transaction(() => {
+    store.db.prepare('UPDATE agreements SET ended_on = ?, end_reason = ?, ended_at = ?, ended_by = ?, superseded_by = ? WHERE id = ?')
+      .run(end.date, reason, ctx.at.toISOString(), ctx.actor, end.supersededBy ?? null, a.id);
+    const after = requireAgreementRecord(store, a.id);
+    store.audit(ctx, 'agreement.end', { id: a.id, validUntil: a.validUntil ?? null }, { id: a.id, endedOn: end.date, reason, supersededBy: end.supersededBy ?? null });
+    return after;
   });
+}
+
+/** Record that `id` replaces `previous` (the history chain of an acta that supersedes an agreement). */
+export function markSupersedes(store: RegistryStore, id: string, previous: string): void {
+  store.db.prepare('UPDATE agreements SET supersedes = ? WHERE id = ?').run(previous, id);
+}
+
+/** The chain an agreement belongs to, oldest first (supersedes … → id → … supersededBy). */
+export function agreementChain(store: Pick<RegistryStore, 'db'>, id: string): AgreementRecord[] {
+  const start = requireAgreementRecord(store, id);
+  const chain = [start];
+  const seen = new Set([start.agreement.id]);
+  for (let r = start; r.supersedes !== null && !seen.has(r.supersedes);) {
+    const prev = getAgreementRecord(store, r.supersedes);
+    if (prev === undefined) break;
+    chain.unshift(prev);
+    seen.add(prev.agreement.id);
+    r = prev;
+  }
+  for (let r = start; r.supersededBy !== null && !seen.has(r.supersededBy);) {
+    const next = getAgreementRecord(store, r.supersededBy);
+    if (next === undefined) break;
+    chain.push(next);
+    seen.add(next.agreement.id);
+    r = next;
+  }
+  return chain;
 }
 
 /** Parse the CLI form `field:rule` or `field:pattern:REGEX`. Returns a Spanish error string on failure. */

@@ -117,6 +117,33 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE nodes ADD COLUMN previous_auth_until TEXT;
     `,
   },
+  {
+    version: 7,
+    note: 'amend and end (agreements.ts, removals.ts, ../governance/access-requests.ts, actas.ts, entities.ts): agreements ended early and superseded, rights revoked, actas that supersede an agreement; one record per entity (every member is a catalogue entity with the same name and role)',
+    up: `
+      ALTER TABLE agreements ADD COLUMN ended_on TEXT;
+      ALTER TABLE agreements ADD COLUMN end_reason TEXT;
+      ALTER TABLE agreements ADD COLUMN ended_at TEXT;
+      ALTER TABLE agreements ADD COLUMN ended_by TEXT;
+      ALTER TABLE agreements ADD COLUMN superseded_by TEXT;
+      ALTER TABLE agreements ADD COLUMN supersedes TEXT;
+      ALTER TABLE gov_actas ADD COLUMN supersedes TEXT;
+      ALTER TABLE gov_access_requests ADD COLUMN revoked_on TEXT;
+      ALTER TABLE gov_access_requests ADD COLUMN revoked_by TEXT;
+      ALTER TABLE gov_access_requests ADD COLUMN revoke_reason TEXT;
+      INSERT INTO gov_entities (ruc, name, role, ruc_placeholder, created_at)
+        SELECT m.member_code, m.name, m.role, 0, m.created_at FROM members m
+         WHERE m.member_code NOT IN (SELECT ruc FROM gov_entities)
+           AND m.rowid = (SELECT MIN(m2.rowid) FROM members m2 WHERE m2.member_code = m.member_code);
+      UPDATE gov_entities
+         SET name = (SELECT m.name FROM members m WHERE m.member_code = gov_entities.ruc ORDER BY m.created_at, m.id LIMIT 1),
+             role = (SELECT m.role FROM members m WHERE m.member_code = gov_entities.ruc ORDER BY m.created_at, m.id LIMIT 1)
+       WHERE ruc IN (SELECT member_code FROM members);
+      UPDATE members
+         SET name = (SELECT e.name FROM gov_entities e WHERE e.ruc = members.member_code),
+             role = (SELECT e.role FROM gov_entities e WHERE e.ruc = members.member_code);
+    `,
+  },
 ];
 
 export const CENTRAL_SCHEMA_VERSION = schemaVersionOf(CENTRAL_MIGRATIONS);

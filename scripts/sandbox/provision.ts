@@ -1,7 +1,8 @@
 /**
  * Builds a MIIS instance on disk through the real command lines (in-process): central, its members
  * and subsystems, one node per entity with keys, CSRs, certificates issued by central's CA, the
- * anchor, local clients, services and access rights. Used by the sandbox and the end-to-end tests.
+ * anchor, local clients, services and access rights; optionally (sandbox) a catalogue consistent with
+ * it: real RUCs for seeded entities, components linked to the running services, designated units. Used by the sandbox and the end-to-end tests.
  */
 import { join } from 'node:path';
 import { runCentralCli } from '../../central/cli/index.js';
@@ -11,8 +12,11 @@ import { runNodeCli } from '../../node/cli/index.js';
 export interface EntityPlan {
   readonly nodeName: string;
   readonly ruc: string;
+  /** The one name of the member and its catalogue entity (a seeded entity keeps its name when they match). */
   readonly name: string;
   readonly role: string;
+  /** Acronym of the catalogue entity (entity set --acronym), e.g. JUNTOS. */
+  readonly acronym?: string;
   readonly subsystems: readonly string[];
   readonly isPort: number;
   readonly proxyPort: number;
@@ -51,6 +55,16 @@ export interface AgreementPlan {
   readonly validate?: readonly string[];
 }
 
+/** The catalogue made consistent with the running instance (sandbox): real RUCs, linked services, designated units. */
+export interface CataloguePlan {
+  /** Seeded entities whose provisional RUC is replaced before they join (entity set <from> --ruc <to>). */
+  readonly rucs?: readonly { readonly from: string; readonly to: string }[];
+  /** Component → registered service (component link). */
+  readonly links?: readonly { readonly component: string; readonly service: string }[];
+  /** Designated responsible units (unit request + unit answer). */
+  readonly units?: readonly { readonly ruc: string; readonly requested: string; readonly answered: string; readonly unit: string; readonly head: string; readonly post: string; readonly contact: string; readonly user: string }[];
+}
+
 export interface InstancePlan {
   readonly dir: string;
   readonly instance: string;
@@ -59,6 +73,7 @@ export interface InstancePlan {
   readonly entities: readonly EntityPlan[];
   readonly services: readonly ServicePlan[];
   readonly agreements?: readonly AgreementPlan[];
+  readonly catalogue?: CataloguePlan;
   readonly keyAlgorithm?: 'ecdsa-p256' | 'rsa-2048';
 }
 
@@ -86,6 +101,7 @@ export async function provisionInstance(plan: InstancePlan, now?: () => Date): P
   const c = (...argv: string[]) => run(runCentralCli, [...argv, '--dir', central], now);
   const n = (node: string, ...argv: string[]) => run(runNodeCli, [...argv, '--dir', nodeDir(plan, node)], now);
   await c('init', '--instance', plan.instance, '--name', 'MIDIS - DGFO', '--key-algorithm', alg);
+  for (const r of plan.catalogue?.rucs ?? []) await c('entity', 'set', r.from, '--ruc', r.to);
   // an entity whose RUC came before is a further node of the same member (high availability): the
   // member and its subsystems are registered once, each node gets its own keys and certificates
   const members = new Set<string>();
@@ -94,6 +110,7 @@ export async function provisionInstance(plan: InstancePlan, now?: () => Date): P
     const dir = nodeDir(plan, e.nodeName);
     if (!members.has(member)) {
       await c('member', 'add', '--class', plan.memberClass, '--code', e.ruc, '--name', e.name, '--role', e.role);
+      if (e.acronym !== undefined) await c('entity', 'set', e.ruc, '--acronym', e.acronym);
       for (const s of e.subsystems) await c('subsystem', 'add', `${member}/${s}`);
       members.add(member);
     }
@@ -117,6 +134,11 @@ export async function provisionInstance(plan: InstancePlan, now?: () => Date): P
     const adapter = s.sqlConfig === undefined ? ['--backend', s.backendUrl] : ['--adapter', 'sql', '--sql-config', s.sqlConfig];
     await n(s.provider, 'service', 'add', s.id, ...adapter, '--wsdl', s.wsdl, '--timeout', '10000');
     for (const client of s.allowed) await n(s.provider, 'acl', 'grant', s.id, client);
+  }
+  for (const l of plan.catalogue?.links ?? []) await c('component', 'link', l.component, l.service);
+  for (const u of plan.catalogue?.units ?? []) {
+    await c('unit', 'request', '--entity', u.ruc, '--date', u.requested);
+    await c('unit', 'answer', '--entity', u.ruc, '--date', u.answered, '--unit', u.unit, '--head', u.head, '--post', u.post, '--contact', u.contact, '--user', u.user);
   }
   for (const a of plan.agreements ?? []) {
     const many = (flag: string, values: readonly string[]) => values.flatMap((v) => [flag, v]);

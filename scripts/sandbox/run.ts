@@ -10,7 +10,8 @@ import { startCentral, type RunningCentral } from '../../central/main.js';
 import { startNode, type RunningNode } from '../../node/main.js';
 import { startMidisBackend, startReniecBackend, type RunningBackend } from './backends.js';
 import { generateSandboxData, samplesDni } from './data.js';
-import { centralDir, nodeDir, provisionInstance, type AgreementPlan, type InstancePlan } from './provision.js';
+import { centralDir, nodeDir, provisionInstance, type AgreementPlan, type CataloguePlan, type InstancePlan } from './provision.js';
+import { seedEntityRucs } from '../../central/governance/catalogue-seed.js';
 import { createSandboxRegistries, registryPaths } from './registries.js';
 import { MiisError } from '../../core/errors.js';
 import { openLocalStore } from '../../node/store/local-store.js';
@@ -87,6 +88,37 @@ export const SANDBOX_AGREEMENTS: readonly AgreementPlan[] = [
   },
 ];
 
+const seeded = seedEntityRucs();
+const unit = (ruc: string, unitName: string, head: string, user: string, domain: string) => ({
+  ruc, requested: '2026-01-05', answered: '2026-01-12', unit: unitName, head, post: 'Gerente', contact: `${user}@${domain}`, user,
+});
+
+/**
+ * The catalogue the sandbox makes consistent with what runs: INEI and SUNAT get their sandbox RUCs
+ * in place of the seed's provisional ones, each component is linked to the services that serve it,
+ * and the providers have designated units (the portal shows them).
+ */
+export const SANDBOX_CATALOGUE: CataloguePlan = {
+  rucs: [{ from: seeded.get('INEI')!.ruc, to: INEI_RUC }, { from: seeded.get('SUNAT')!.ruc, to: SUNAT_RUC }],
+  links: [
+    { component: 'RUPN', service: SERVICES.consultarPersona },
+    { component: 'PGH', service: SERVICES.consultarHogar },
+    { component: 'PGH', service: SERVICES.consultarCSE },
+    { component: 'MARCO-CENSAL', service: SERVICES.consultarCentrosPoblados },
+    { component: 'RNU', service: SERVICES.registrarAfiliacion },
+    { component: 'RNU', service: SERVICES.registrarDesafiliacion },
+    { component: 'RNU', service: SERVICES.registrarEgreso },
+    { component: 'RNU', service: SERVICES.consultarRNU },
+    { component: 'RENTAS-SUNAT', service: SERVICES.consultarAtributos },
+  ],
+  units: [
+    unit(RENIEC_RUC, 'Gerencia de Registros de Identificación', 'Ana Quispe Rojas', 'aquispe', 'reniec.gob.pe'),
+    unit(MIDIS_RUC, 'Dirección General de Focalización', 'Luis Torres Huamán', 'ltorres', 'midis.gob.pe'),
+    unit(INEI_RUC, 'Dirección Nacional de Censos y Encuestas', 'Rosa Mamani Flores', 'rmamani', 'inei.gob.pe'),
+    unit(SUNAT_RUC, 'Intendencia Nacional de Sistemas de Información', 'Jorge Salas Vega', 'jsalas', 'sunat.gob.pe'),
+  ],
+};
+
 /** Where the sql-adapter registries (INEI, SUNAT, RNU) live under the sandbox folder. */
 export function registriesDir(dir: string): string {
   return join(dir, 'registries');
@@ -100,13 +132,16 @@ export function sandboxPlan(dir: string, ports: SandboxPorts): InstancePlan {
   return {
     dir, instance: INSTANCE, memberClass: MEMBER_CLASS, centralUrl: `http://127.0.0.1:${ports.central}`,
     entities: [
+      // member and entity are one record with one name: the seeded name where it fits a certificate's O (64 characters),
+      // SUNAT's is longer, so its entity takes the short name
       { nodeName: 'reniec', ruc: RENIEC_RUC, name: 'Registro Nacional de Identificación y Estado Civil', role: 'RENIEC', subsystems: ['RUPN'], isPort: node('reniec').is, proxyPort: node('reniec').proxy },
       { nodeName: 'midis', ruc: MIDIS_RUC, name: 'Ministerio de Desarrollo e Inclusión Social', role: 'MIDIS', subsystems: ['PGH', 'RNU'], isPort: node('midis').is, proxyPort: node('midis').proxy },
-      { nodeName: 'juntos', ruc: JUNTOS_RUC, name: 'Programa Nacional de Apoyo Directo a los Más Pobres - JUNTOS', role: 'IPF', subsystems: ['JUNTOS'], isPort: node('juntos').is, proxyPort: node('juntos').proxy },
-      { nodeName: 'inei', ruc: INEI_RUC, name: 'INEI', role: 'INEI', subsystems: ['MARCOCENSAL'], isPort: node('inei').is, proxyPort: node('inei').proxy },
+      { nodeName: 'juntos', ruc: JUNTOS_RUC, name: 'Programa Nacional de Apoyo Directo a los Más Pobres - JUNTOS', acronym: 'JUNTOS', role: 'IPF', subsystems: ['JUNTOS'], isPort: node('juntos').is, proxyPort: node('juntos').proxy },
+      { nodeName: 'inei', ruc: INEI_RUC, name: 'Instituto Nacional de Estadística e Informática', role: 'INEI', subsystems: ['MARCOCENSAL'], isPort: node('inei').is, proxyPort: node('inei').proxy },
       { nodeName: 'sunat', ruc: SUNAT_RUC, name: 'SUNAT', role: 'PRODUCTORA_INFORMACION_SOCIAL', subsystems: ['RENTAS'], isPort: node('sunat').is, proxyPort: node('sunat').proxy },
-      { nodeName: 'pension65', ruc: PENSION65_RUC, name: 'Programa Pensión 65', role: 'IPF', subsystems: ['PENSION65'], isPort: node('pension65').is, proxyPort: node('pension65').proxy },
+      { nodeName: 'pension65', ruc: PENSION65_RUC, name: 'Programa Nacional de Asistencia Solidaria Pensión 65', acronym: 'PENSION65', role: 'IPF', subsystems: ['PENSION65'], isPort: node('pension65').is, proxyPort: node('pension65').proxy },
     ],
+    catalogue: SANDBOX_CATALOGUE,
     services: [
       { id: SERVICES.consultarPersona, title: 'Consultar persona por DNI (RUPN)', provider: 'reniec', backendUrl: reniecUrl, wsdl: 'reniec.wsdl', allowed: [JUNTOS_CLIENT] },
       { id: SERVICES.consultarHogar, title: 'Consultar hogar del PGH por DNI o código de hogar', provider: 'midis', backendUrl: midisUrl, wsdl: 'midis.wsdl', allowed: [JUNTOS_CLIENT] },

@@ -57,7 +57,7 @@ describe('metaservices and standard contracts for zeep, through the nodes', () =
     assert.equal(r.ok, true, JSON.stringify(r));
     const members = (r.body?.member as { id: { memberCode: string; subsystemCode?: string; objectType: string }; name: string }[]);
     assert.ok(members.some((m) => m.id.memberCode === MIDIS_RUC && m.id.subsystemCode === 'RNU' && m.id.objectType === 'SUBSYSTEM'));
-    assert.ok(members.some((m) => m.id.memberCode === PENSION65_RUC && m.id.objectType === 'MEMBER' && m.name === 'Programa Pensión 65'));
+    assert.ok(members.some((m) => m.id.memberCode === PENSION65_RUC && m.id.objectType === 'MEMBER' && m.name === 'Programa Nacional de Asistencia Solidaria Pensión 65'));
     const xml = await fetch(`${juntos}listClients`);
     assert.match(xml.headers.get('content-type') ?? '', /text\/xml/);
     const text = await xml.text();
