@@ -12,7 +12,8 @@ import { MiisError } from '../../core/errors.js';
 import { parseIsoDate } from '../../core/business-days.js';
 import type { CentralCliHelpers, CommonOptions } from './helpers.js';
 import { MEMBER_ROLES } from '../registry/store.js';
-import { addEntity, listEntities, requireEntity, updateEntity } from '../governance/entities.js';
+import { addEntity, listEntities, requireEntity, rucOf, updateEntity } from '../governance/entities.js';
+import { checkProgramCitation, linkProgram } from '../governance/programs.js';
 import { answerDesignation, listDesignations, requestDesignation } from '../governance/units.js';
 import { COMPONENT_STATUSES, FAMILIES, REFERENCE_UNITS, addComponent, linkComponentService, listComponents, requireComponent, setComponentStatus, viewComponent } from '../governance/catalogue.js';
 import { seedCatalogue } from '../governance/catalogue-seed.js';
@@ -196,10 +197,16 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .option('--purpose-detail <texto>', 'para qué se usará la información')
     .requiredOption('--legal-basis <texto>', 'base legal de la solicitud')
     .option('--date <AAAA-MM-DD>', 'fecha de presentación (por omisión, hoy)')
-    .addHelpText('after', example('miis-central access request --client PE/GOB/20511268401/JUNTOS --component RUPN --purpose FOCALIZACION \\', '    --legal-basis "Ley Nº 30435, art. 13" --date 2026-04-06'))
-    .action(async (o: CommonOptions & { client: string; component: string; service?: string; purpose: string; purposeDetail?: string; legalBasis: string; date?: string }) => {
-      const r = await withStore(o, (s) => fileAccessRequest(s, { client: o.client, component: o.component, service: o.service, purpose: o.purpose, purposeDetail: o.purposeDetail, legalBasis: o.legalBasis, filedAt: dateOrToday(o.date, ctxOf(o)), channel: 'dgfo' }, calendarOf(s), ctxOf(o)));
-      out(`Solicitud ${r.id} registrada (${r.clientId} → ${r.serviceId ?? r.componentCode}); la unidad responsable debe responder hasta el ${r.dueAt}`);
+    .option('--programa <código>', 'programa del RPS para el que se pide (lo administra la entidad solicitante)')
+    .addHelpText('after', example('miis-central access request --client PE/GOB/20511268401/JUNTOS --component RUPN --purpose FOCALIZACION \\', '    --legal-basis "Ley Nº 30435, art. 13" --date 2026-04-06 --programa JUNTOS'))
+    .action(async (o: CommonOptions & { client: string; component: string; service?: string; purpose: string; purposeDetail?: string; legalBasis: string; date?: string; programa?: string }) => {
+      const r = await withStore(o, (s) => s.transaction(() => {
+        const cited = o.programa === undefined ? undefined : checkProgramCitation(s, o.programa, [rucOf(o.client)]);
+        const filed = fileAccessRequest(s, { client: o.client, component: o.component, service: o.service, purpose: o.purpose, purposeDetail: o.purposeDetail, legalBasis: o.legalBasis, filedAt: dateOrToday(o.date, ctxOf(o)), channel: 'dgfo' }, calendarOf(s), ctxOf(o));
+        if (cited !== undefined) linkProgram(s, 'solicitud-acceso', filed.id, cited.code, ctxOf(o));
+        return { ...filed, program: cited?.code };
+      }));
+      out(`Solicitud ${r.id} registrada (${r.clientId} → ${r.serviceId ?? r.componentCode}${r.program === undefined ? '' : `, programa ${r.program}`}); la unidad responsable debe responder hasta el ${r.dueAt}`);
     });
   const decide = (grant: boolean) => async (id: string, o: CommonOptions & { date?: string; reason?: string; agreement?: string; until?: string }) => {
     const r = await withStore(o, (s) => decideAccessRequest(s, { id, grant, reason: o.reason, decidedAt: dateOrToday(o.date, ctxOf(o)), agreementId: o.agreement, validUntil: o.until }, ctxOf(o)));

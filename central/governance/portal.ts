@@ -11,6 +11,7 @@ import { FAMILIES, FAMILY_LABELS, COMPONENT_STATUSES, STATUS_LABELS, listCompone
 import { escapeHtml } from './acta-render.js';
 import { operatingSince } from './meetings.js';
 import { SETTING } from '../registry/rules.js';
+import { PROGRAM_STATUS_LABELS, listPrograms, programEntityName } from './programs.js';
 
 export interface PortalComponent {
   readonly code: string;
@@ -36,6 +37,20 @@ export interface PortalData {
   readonly generatedAt: string;
   readonly howToRequest: readonly string[];
   readonly components: readonly PortalComponent[];
+  /** The Registro Nacional de Programas Sociales (RPS, 4.1 e, 5.17): programmes not closed. */
+  readonly programs: readonly PortalProgram[];
+}
+
+export interface PortalProgram {
+  readonly code: string;
+  readonly name: string;
+  readonly entity: { readonly ruc: string; readonly name: string };
+  readonly ciasApproval: string;
+  readonly ciasDate: string;
+  readonly targetPopulation: string;
+  readonly interventionType: string;
+  readonly status: string;
+  readonly statusLabel: string;
 }
 
 export const HOW_TO_REQUEST = [
@@ -70,6 +85,10 @@ export function buildPortalData(store: RegistryStore, now: Date): PortalData {
       responsibleUnit: c.responsibleUnit === null || c.responsibleUnit.unit === null ? null : { unit: c.responsibleUnit.unit, headPost: c.responsibleUnit.headPost ?? '', headName: c.responsibleUnit.headName ?? '' },
       services: c.services.map((id) => ({ id, title: titles.get(id) ?? id })),
       operatingSince: operatingSince(store, c.entityRuc),
+    })),
+    programs: listPrograms(store).filter((p) => p.status !== 'cerrado').map((p) => ({
+      code: p.code, name: p.name, entity: { ruc: p.entityRuc, name: programEntityName(store, p) }, ciasApproval: p.ciasRef, ciasDate: p.ciasDate,
+      targetPopulation: p.targetPopulation, interventionType: p.interventionType, status: p.status, statusLabel: PROGRAM_STATUS_LABELS[p.status],
     })),
   };
 }
@@ -158,6 +177,13 @@ export function renderPortalHtml(data: PortalData): string {
 <tbody>
 ${rows}
 </tbody></table>
+<section id="rps"><h2>Registro Nacional de Programas Sociales (RPS)</h2>
+<p>Intervenciones públicas focalizadas aprobadas por la CIAS y registradas por la DGFO (Directiva Nº 003-2017-MIDIS, 4.1 e y 5.17).</p>
+${data.programs.length === 0 ? '<p>No hay programas registrados.</p>' : `<table id="programas"><thead><tr><th>Código</th><th>Programa</th><th>Entidad</th><th>Aprobación CIAS</th><th>Población objetivo</th><th>Tipo de intervención</th><th>Estado</th></tr></thead>
+<tbody>
+${data.programs.map((p) => `<tr><td><b>${e(p.code)}</b></td><td>${e(p.name)}</td><td>${e(p.entity.name)}<div class="desc">RUC ${e(p.entity.ruc)}</div></td><td>${e(p.ciasApproval)}<div class="desc">${e(p.ciasDate)}</div></td><td>${e(p.targetPopulation)}</td><td>${e(p.interventionType)}</td><td>${e(p.statusLabel)}</td></tr>`).join('\n')}
+</tbody></table>`}
+</section>
 </main>
 <script>${SCRIPT}</script>
 </body></html>

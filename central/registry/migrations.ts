@@ -117,6 +117,19 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE nodes ADD COLUMN previous_auth_until TEXT;
     `,
   },
+  {
+    version: 7,
+    note: 'Registro Nacional de Programas Sociales (../governance/programs.ts) and the programme an agreement or access request cites',
+    up: `
+      CREATE TABLE gov_programs (
+        code TEXT PRIMARY KEY, name TEXT NOT NULL, cias_ref TEXT NOT NULL, cias_date TEXT NOT NULL,
+        entity_ruc TEXT NOT NULL REFERENCES gov_entities(ruc), target_population TEXT NOT NULL, intervention_type TEXT NOT NULL,
+        status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+      CREATE TABLE gov_program_links (
+        kind TEXT NOT NULL, ref TEXT NOT NULL, program_code TEXT NOT NULL REFERENCES gov_programs(code), created_at TEXT NOT NULL,
+        PRIMARY KEY (kind, ref));
+    `,
+  },
 ];
 
 export const CENTRAL_SCHEMA_VERSION = schemaVersionOf(CENTRAL_MIGRATIONS);
