@@ -17,6 +17,7 @@ import { checkProgramCitation, linkProgram } from '../governance/programs.js';
 import { answerDesignation, listDesignations, requestDesignation } from '../governance/units.js';
 import { COMPONENT_STATUSES, FAMILIES, REFERENCE_UNITS, addComponent, linkComponentService, listComponents, requireComponent, setComponentStatus, viewComponent } from '../governance/catalogue.js';
 import { seedCatalogue } from '../governance/catalogue-seed.js';
+import { listSourceRequests, requestNewSource } from '../governance/intake.js';
 import { ACCESS_STATUSES, decideAccessRequest, fileAccessRequest, listAccessRequests } from '../governance/access-requests.js';
 import { addMeeting, listMeetings, operatingSince, requireMeeting } from '../governance/meetings.js';
 import { EXCHANGE_FORMS, addActa, listActas, requireActa, signActa, type ActaInput } from '../governance/actas.js';
@@ -120,6 +121,37 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
       const r = await withStore(o, (s) => seedCatalogue(s, ctxOf(o)));
       out(`Catálogo inicial: ${r.entities} entidades y ${r.components} componentes agregados`);
     });
+  common(catalogue.command('request'))
+    .description('registra el pedido de una IPF de información que no está en el catálogo (6.6.1.2, 6.6.2.3, 8.2): un componente nuevo «identificado» con su solicitante; la DGFO lo evalúa en 30 días hábiles')
+    .requiredOption('--entidad <ruc>', 'entidad que administra la información (registrada con «entity add»)')
+    .requiredOption('--solicitante <id>', 'subsistema (o miembro) de la IPF que la pide, p. ej. PE/GOB/20511268401/JUNTOS')
+    .requiredOption('--descripcion <texto>', 'qué información necesita y para qué')
+    .option('--familia <familia>', 'identificacion (6.6.1.2) o criterios-elegibilidad (6.6.2.3)', 'criterios-elegibilidad')
+    .option('--nombre <nombre>', 'nombre del componente (por omisión, sale de la descripción)')
+    .option('--codigo <código>', 'código del componente (por omisión, el del pedido: NF-AAAA-NNNN)')
+    .option('--unidad <unidad>', `unidad de referencia: ${REFERENCE_UNITS.join(', ')}`, 'persona')
+    .option('--personal', 'contiene datos personales')
+    .option('--sensitive', 'contiene datos sensibles (Ley 29733)')
+    .option('--programa <código>', 'programa del RPS para el que se pide')
+    .option('--date <AAAA-MM-DD>', 'fecha del pedido (por omisión, hoy)')
+    .addHelpText('after', example('miis-central catalogue request --entidad 20131370645 --solicitante PE/GOB/20511268401/JUNTOS \\', '    --descripcion "Matrícula escolar de los niños de los hogares afiliados, para verificar corresponsabilidades" --personal --programa JUNTOS'))
+    .action(async (o: CommonOptions & { entidad: string; solicitante: string; descripcion: string; familia: string; nombre?: string; codigo?: string; unidad: string; personal?: boolean; sensitive?: boolean; programa?: string; date?: string }) => {
+      const r = await withStore(o, (s) => requestNewSource(s, {
+        entity: o.entidad, requester: o.solicitante, description: o.descripcion, family: o.familia, name: o.nombre, code: o.codigo, referenceUnit: o.unidad,
+        personal: o.personal, sensitive: o.sensitive, program: o.programa, filedAt: dateOrToday(o.date, ctxOf(o)),
+      }, calendarOf(s), ctxOf(o)));
+      out(`Pedido ${r.id} registrado: componente ${r.componentCode} (${r.status}) de la entidad ${r.entityRuc}, pedido por ${r.requester}; la DGFO debe evaluarlo hasta el ${r.evaluationDue} (informe técnico, 7.1.5)`);
+    });
+  common(catalogue.command('requests'))
+    .description('seguimiento de los pedidos de fuentes nuevas: estado del componente y fecha de cada paso')
+    .option('--entity <ruc>', 'solo los de esta entidad (administradora o solicitante)')
+    .option('--status <estado>', `solo este estado del componente: ${COMPONENT_STATUSES.join(', ')}`)
+    .option('--json', 'salida en JSON')
+    .action(async (o: CommonOptions & Json & { entity?: string; status?: string }) => {
+      const rows = await withStore(o, (s) => listSourceRequests(s, { ...(o.entity === undefined ? {} : { entity: rucOf(o.entity) }), ...(o.status === undefined ? {} : { status: o.status }) }));
+      show(o, rows, () => formatTable(['PEDIDO', 'COMPONENTE', 'ESTADO', 'ENTIDAD', 'SOLICITANTE', 'PEDIDO EL', 'EVALUAR HASTA', 'EVALUADO', 'DISPONIBLE'],
+        rows.map((r) => [r.id, r.componentCode, r.status, r.entityRuc, r.requester, r.filedAt, r.evaluationDue, dash(r.evaluatedAt), dash(r.availableAt)])));
+    });
   const component = program.command('component').description('componentes del catálogo (6.1, 6.6, 7.1.5–7.1.7, Anexo Nº 01)');
   common(component.command('add'))
     .description('agrega un componente en estado «identificado»')
@@ -139,13 +171,14 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
       out(`Componente ${c.code} agregado (${c.status})`);
     });
   common(component.command('status'))
-    .description(`cambia el estado: identificado → en-incorporacion (con informe técnico) → disponible ⇄ suspendido`)
+    .description(`cambia el estado: identificado → [en-evaluacion →] en-incorporacion (con informe técnico) → disponible ⇄ suspendido; identificado o en-evaluacion → descartado (con informe técnico)`)
     .argument('<código>', 'código del componente')
     .argument('<estado>', `nuevo estado: ${COMPONENT_STATUSES.join(', ')}`)
-    .option('--report <informe>', 'informe técnico (obligatorio para en-incorporacion si no lo tiene)')
+    .option('--report <informe>', 'informe técnico (obligatorio para en-incorporacion si no lo tiene, y para descartado)')
+    .option('--date <AAAA-MM-DD>', 'fecha del paso, para el seguimiento de los pedidos de fuentes nuevas (por omisión, hoy)')
     .addHelpText('after', example('miis-central component status SIS-AFILIADOS en-incorporacion --report "Informe Nº 005-2026-MIDIS/DGFO/DDF"', 'miis-central component status RUPN suspendido'))
-    .action(async (code: string, status: string, o: CommonOptions & { report?: string }) => {
-      const c = await withStore(o, (s) => setComponentStatus(s, code, status, { technicalReport: o.report }, ctxOf(o)));
+    .action(async (code: string, status: string, o: CommonOptions & { report?: string; date?: string }) => {
+      const c = await withStore(o, (s) => setComponentStatus(s, code, status, { technicalReport: o.report, date: o.date === undefined ? undefined : parseIsoDate(o.date) }, ctxOf(o)));
       out(`Componente ${c.code}: ${c.status}`);
     });
   common(component.command('link'))

@@ -60,7 +60,7 @@ export const HOW_TO_REQUEST = [
 ];
 
 /** Available components first (what IPFs can ask for, 7.2.1), then those on the way. */
-const STATUS_RANK: Readonly<Record<ComponentStatus, number>> = { disponible: 0, 'en-incorporacion': 1, suspendido: 2, identificado: 3 };
+const STATUS_RANK: Readonly<Record<ComponentStatus, number>> = { disponible: 0, 'en-incorporacion': 1, suspendido: 2, 'en-evaluacion': 3, identificado: 4, descartado: 5 };
 
 export function buildPortalData(store: RegistryStore, now: Date): PortalData {
   const titles = new Map(store.listServices().map((s) => [s.id, s.title]));
@@ -69,7 +69,7 @@ export function buildPortalData(store: RegistryStore, now: Date): PortalData {
     operator: store.getSetting(SETTING.operatorName) ?? 'MIDIS - DGFO',
     generatedAt: now.toISOString(),
     howToRequest: HOW_TO_REQUEST,
-    components: listComponents(store).sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || (a.code < b.code ? -1 : 1)).map((c) => ({
+    components: listComponents(store).filter((c) => c.status !== 'descartado').sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || (a.code < b.code ? -1 : 1)).map((c) => ({
       code: c.code,
       name: c.name,
       description: c.description,
@@ -157,7 +157,7 @@ export function renderPortalHtml(data: PortalData): string {
  th { background: #eee; position: sticky; top: 0; }
  .desc { font-size: 11px; color: #555; } code { font-size: 11px; }
  .st { padding: 1px 6px; border-radius: 8px; font-size: 12px; white-space: nowrap; }
- .st-disponible { background: #d8f0d8; } .st-identificado { background: #eee; } .st-en-incorporacion { background: #fff1c2; } .st-suspendido { background: #f6d0d0; }
+ .st-disponible { background: #d8f0d8; } .st-identificado { background: #eee; } .st-en-incorporacion { background: #fff1c2; } .st-suspendido { background: #f6d0d0; } .st-en-evaluacion { background: #e3ecf8; }
  .pend { color: #8a5a00; } #cuenta { font-size: 12px; color: #444; }
  section.como { background: #fff; border: 1px solid #ddd; padding: 8px 16px; margin-bottom: 12px; }
 </style></head>
@@ -169,7 +169,7 @@ export function renderPortalHtml(data: PortalData): string {
 <div class="filters">
 <label>Buscar<input id="buscar" type="search" placeholder="nombre, entidad, servicio…"></label>
 <label>Familia<select id="familia"><option value="">Todas</option>${FAMILIES.map((f) => `<option value="${f}">${e(FAMILY_LABELS[f])}</option>`).join('')}</select></label>
-<label>Estado<select id="estado"><option value="">Todos</option>${COMPONENT_STATUSES.map((s) => `<option value="${s}">${e(STATUS_LABELS[s])}</option>`).join('')}</select></label>
+<label>Estado<select id="estado"><option value="">Todos</option>${COMPONENT_STATUSES.filter((s) => s !== 'descartado').map((s) => `<option value="${s}">${e(STATUS_LABELS[s])}</option>`).join('')}</select></label>
 <label>Entidad<select id="entidad"><option value="">Todas</option>${entities.map((x) => `<option value="${e(x.ruc)}">${e(x.acronym ?? x.name)}</option>`).join('')}</select></label>
 <span id="cuenta">${data.components.length} componentes</span>
 </div>

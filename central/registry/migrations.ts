@@ -130,6 +130,17 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (kind, ref));
     `,
   },
+  {
+    version: 8,
+    note: 'new sources requested by IPFs (../governance/intake.ts, 6.6.1.2, 6.6.2.3, 8.2): requester and the dates of each step',
+    up: `
+      CREATE TABLE gov_source_requests (
+        id TEXT PRIMARY KEY, component_code TEXT NOT NULL UNIQUE REFERENCES gov_components(code),
+        requester TEXT NOT NULL, requester_ruc TEXT NOT NULL, program_code TEXT, description TEXT NOT NULL,
+        filed_at TEXT NOT NULL, evaluation_due TEXT NOT NULL, evaluation_started_at TEXT, evaluated_at TEXT, available_at TEXT,
+        created_at TEXT NOT NULL);
+    `,
+  },
 ];
 
 export const CENTRAL_SCHEMA_VERSION = schemaVersionOf(CENTRAL_MIGRATIONS);
