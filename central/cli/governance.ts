@@ -13,7 +13,7 @@ import { parseIsoDate } from '../../core/business-days.js';
 import type { CentralCliHelpers, CommonOptions } from './helpers.js';
 import { MEMBER_ROLES } from '../registry/store.js';
 import { addEntity, listEntities, requireEntity, rucOf, updateEntity } from '../governance/entities.js';
-import { checkProgramCitation, linkProgram } from '../governance/programs.js';
+import { checkProgramCitation, citedProgram, linkProgram } from '../governance/programs.js';
 import { answerDesignation, listDesignations, requestDesignation } from '../governance/units.js';
 import { COMPONENT_STATUSES, FAMILIES, REFERENCE_UNITS, addComponent, linkComponentService, listComponents, requireComponent, setComponentStatus, viewComponent } from '../governance/catalogue.js';
 import { seedCatalogue } from '../governance/catalogue-seed.js';
@@ -242,7 +242,13 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
       out(`Solicitud ${r.id} registrada (${r.clientId} → ${r.serviceId ?? r.componentCode}${r.program === undefined ? '' : `, programa ${r.program}`}); la unidad responsable debe responder hasta el ${r.dueAt}`);
     });
   const decide = (grant: boolean) => async (id: string, o: CommonOptions & { date?: string; reason?: string; agreement?: string; until?: string }) => {
-    const r = await withStore(o, (s) => decideAccessRequest(s, { id, grant, reason: o.reason, decidedAt: dateOrToday(o.date, ctxOf(o)), agreementId: o.agreement, validUntil: o.until }, ctxOf(o)));
+    const r = await withStore(o, (s) => s.transaction(() => {
+      const decided = decideAccessRequest(s, { id, grant, reason: o.reason, decidedAt: dateOrToday(o.date, ctxOf(o)), agreementId: o.agreement, validUntil: o.until }, ctxOf(o));
+      // the agreement a grant registers serves the programme the request cited (RPS)
+      const program = citedProgram(s, 'solicitud-acceso', decided.id);
+      if (program !== undefined && decided.agreementId !== null && citedProgram(s, 'convenio', decided.agreementId) === undefined) linkProgram(s, 'convenio', decided.agreementId, program, ctxOf(o));
+      return decided;
+    }));
     out(grant
       ? `Solicitud ${r.id} OTORGADA por ${r.decisionUnit}; convenio ${r.agreementId}; el derecho de acceso se publica en la próxima configuración global${r.decidedAt !== null && r.decidedAt > r.dueAt ? ` (respuesta fuera de plazo: vencía el ${r.dueAt})` : ''}`
       : `Solicitud ${r.id} DENEGADA por ${r.decisionUnit}: ${r.reason}`);

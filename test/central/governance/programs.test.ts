@@ -101,12 +101,13 @@ describe('RPS on the command line', () => {
   it('programa add|list|set|show; agreement add --programa and access request --programa are checked and recorded', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'miis-rps-'));
     try {
-      const cli = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+      const cliAs = async (actor: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> => {
         let out = '';
         let err = '';
-        const code = await runCentralCli([...args, '--dir', join(dir, 'c'), '--actor', 'dgfo'], { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, now: () => T0 });
+        const code = await runCentralCli([...args, '--dir', join(dir, 'c'), '--actor', actor], { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, now: () => T0 });
         return { code, out, err };
       };
+      const cli = (...args: string[]) => cliAs('dgfo', ...args);
       assert.equal((await cli('init', '--instance', 'PE', '--key-algorithm', 'ecdsa-p256', '--name', 'MIDIS DGFO')).code, 0);
       for (const [code, name, role] of [[RENIEC, 'RENIEC', 'RENIEC'], [JUNTOS, 'Programa Juntos', 'IPF']] as const) {
         assert.equal((await cli('member', 'add', '--class', 'GOB', '--code', code, '--name', name, '--role', role)).code, 0);
@@ -134,13 +135,24 @@ describe('RPS on the command line', () => {
       const req = await cli('access', 'request', '--client', `PE/GOB/${RENIEC}/RUPN`, '--component', 'RUPN', '--purpose', 'FOCALIZACION', '--legal-basis', 'Ley 30435', '--programa', 'JUNTOS');
       assert.equal(req.code, 2);
       assert.match(req.err, /lo administra el RUC 20511268401/);
+      // a granted request that cited a programme: the agreement it registers serves that programme
+      assert.equal((await cli('component', 'link', 'RUPN', `PE/GOB/${RENIEC}/RUPN/consultarPersona/v1`)).code, 0);
+      assert.equal((await cli('unit', 'request', '--entity', RENIEC, '--date', '2026-03-02')).code, 0);
+      assert.equal((await cli('unit', 'answer', '--entity', RENIEC, '--date', '2026-03-02', '--unit', 'Gerencia de Registros', '--head', 'Ana Quispe', '--post', 'Gerente', '--contact', 'aquispe@reniec.gob.pe', '--user', 'aquispe')).code, 0);
+      const filed = await cli('access', 'request', '--client', `PE/GOB/${JUNTOS}/JUNTOS`, '--component', 'RUPN', '--purpose', 'FOCALIZACION', '--legal-basis', 'Ley 30435', '--date', '2026-03-02', '--programa', 'JUNTOS');
+      assert.equal(filed.code, 0, filed.err);
+      assert.match(filed.out, /programa JUNTOS/);
+      const granted = await cliAs('aquispe', 'access', 'grant', 'SA-2026-0001', '--agreement', 'CONV-10', '--date', '2026-03-02');
+      assert.equal(granted.code, 0, granted.err);
       const shown = await cli('conf', 'show', '--json');
       assert.deepEqual((JSON.parse(shown.out) as { programs: { code: string }[] }).programs.map((p) => p.code), ['JUNTOS']);
       assert.match((await cli('conf', 'show')).out, /Programas del RPS \(1\)/);
       const store = openSqliteRegistryStore(join(dir, 'c', 'central.db'));
       try {
         assert.equal(citedProgram(store, 'convenio', 'CONV-9'), 'JUNTOS');
-        assert.equal(store.db.prepare('SELECT COUNT(*) AS n FROM gov_program_links').pluck().get(), 1, 'the refused request cited nothing');
+        assert.equal(citedProgram(store, 'solicitud-acceso', 'SA-2026-0001'), 'JUNTOS');
+        assert.equal(citedProgram(store, 'convenio', 'CONV-10'), 'JUNTOS');
+        assert.equal(store.db.prepare('SELECT COUNT(*) AS n FROM gov_program_links').pluck().get(), 3, 'the refused request cited nothing');
       } finally {
         store.close();
       }
