@@ -108,6 +108,27 @@ export interface GlobalConf {
   readonly revokedCerts?: readonly string[];
   /** External CAs (e.g. ECEP-RENIEC) whose certificates are mapped to members by rules (core/member-mapping.ts). */
   readonly externalCas?: readonly GlobalConfExternalCa[];
+  /**
+   * The Registro Nacional de Programas Sociales (RPS, directive 4.1 e, 5.17): the targeted
+   * interventions approved by the CIAS, not closed. Optional and omitted while none is registered:
+   * a node older than this field refuses a configuration that carries it (update nodes first).
+   */
+  readonly programs?: readonly GlobalConfProgram[];
+}
+
+/** A programme of the RPS as published (central/governance/programs.ts). */
+export interface GlobalConfProgram {
+  /** e.g. JUNTOS */
+  readonly code: string;
+  readonly name: string;
+  /** RUC of the administering entity (11 digits). */
+  readonly administrator: string;
+  /** Reference of the CIAS approval and its date (YYYY-MM-DD). */
+  readonly ciasApproval: string;
+  readonly ciasDate: string;
+  readonly targetPopulation: string;
+  readonly interventionType: string;
+  readonly status: 'activo' | 'suspendido';
 }
 
 /** Certificate fields a member-mapping rule can read. */

@@ -129,7 +129,9 @@ const CONF_KEYS = ['format', 'instance', 'serial', 'generatedAt', 'expiresAt', '
 const MEMBER_KEYS = ['id', 'name', 'role'] as const;
 const NODE_KEYS = ['name', 'owner', 'address', 'authCertSha256', 'clients'] as const;
 const SERVICE_KEYS = ['id', 'title'] as const;
-const CONF_OPTIONAL_KEYS = ['agreements', 'accessRights', 'revokedCerts', 'externalCas'] as const;
+const CONF_OPTIONAL_KEYS = ['agreements', 'accessRights', 'revokedCerts', 'externalCas', 'programs'] as const;
+const PROGRAM_KEYS = ['code', 'name', 'administrator', 'ciasApproval', 'ciasDate', 'targetPopulation', 'interventionType', 'status'] as const;
+const PROGRAM_CODE = /^[A-Z0-9][A-Z0-9_-]{1,39}$/;
 const AGREEMENT_KEYS = ['id', 'provider', 'clients', 'services', 'purposes', 'validFrom'] as const;
 const AGREEMENT_OPTIONAL_KEYS = ['acta', 'validUntil', 'maxIdsPerRequest', 'validations'] as const;
 const VALIDATION_RULES = ['required', 'dni', 'ruc', 'carne-extranjeria', 'ubigeo-inei', 'ubigeo-reniec', 'centro-poblado', 'pattern'] as const;
@@ -272,6 +274,24 @@ function validateOptionalSections(conf: Record<string, unknown>, instance: strin
     });
   }
   if (conf['externalCas'] !== undefined) validateExternalCas(conf, instance);
+  if (conf['programs'] !== undefined) validatePrograms(conf);
+}
+
+/** programs (RPS): distinct codes, an 11-digit RUC, a real CIAS date, status activo or suspendido. */
+function validatePrograms(conf: Record<string, unknown>): void {
+  const codes = new Set<string>();
+  requireArray(conf['programs'], 'programs').forEach((p, i) => {
+    const where = `programs[${i}]`;
+    const pr = requireObject(p, where, PROGRAM_KEYS);
+    const code = pr['code'];
+    if (typeof code !== 'string' || !PROGRAM_CODE.test(code)) throw invalid(`${where}.code: se espera un código en mayúsculas (p. ej. JUNTOS)`);
+    if (codes.has(code)) throw invalid(`${where}.code: programa duplicado ${code}`);
+    codes.add(code);
+    for (const k of ['name', 'ciasApproval', 'targetPopulation', 'interventionType'] as const) requireText(pr[k], `${where}.${k}`);
+    if (typeof pr['administrator'] !== 'string' || !/^\d{11}$/.test(pr['administrator'])) throw invalid(`${where}.administrator: se espera el RUC (11 dígitos)`);
+    requireDate(pr['ciasDate'], `${where}.ciasDate`);
+    if (pr['status'] !== 'activo' && pr['status'] !== 'suspendido') throw invalid(`${where}.status: se espera activo o suspendido`);
+  });
 }
 
 /** externalCas: each names one CA of trustedCas (by SHA-256) and carries valid mapping rules. */

@@ -12,10 +12,12 @@ import { MiisError } from '../../core/errors.js';
 import { parseIsoDate } from '../../core/business-days.js';
 import type { CentralCliHelpers, CommonOptions } from './helpers.js';
 import { MEMBER_ROLES } from '../registry/store.js';
-import { addEntity, changeEntityRuc, listEntities, requireEntity, updateEntity } from '../governance/entities.js';
+import { addEntity, changeEntityRuc, listEntities, requireEntity, rucOf, updateEntity } from '../governance/entities.js';
+import { checkProgramCitation, citedProgram, linkProgram } from '../governance/programs.js';
 import { answerDesignation, listDesignations, requestDesignation } from '../governance/units.js';
 import { COMPONENT_STATUSES, FAMILIES, REFERENCE_UNITS, addComponent, linkComponentService, listComponents, requireComponent, setComponentStatus, viewComponent } from '../governance/catalogue.js';
 import { seedCatalogue } from '../governance/catalogue-seed.js';
+import { listSourceRequests, requestNewSource } from '../governance/intake.js';
 import { ACCESS_STATUSES, decideAccessRequest, fileAccessRequest, listAccessRequests, revokeAccess } from '../governance/access-requests.js';
 import { addMeeting, listMeetings, operatingSince, requireMeeting } from '../governance/meetings.js';
 import { EXCHANGE_FORMS, addActa, listActas, requireActa, signActa, type ActaInput } from '../governance/actas.js';
@@ -145,6 +147,37 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
       const r = await withStore(o, (s) => seedCatalogue(s, ctxOf(o)));
       out(`Catálogo inicial: ${plural(r.entities, 'entidad agregada', 'entidades agregadas')} y ${plural(r.components, 'componente agregado', 'componentes agregados')}`);
     });
+  common(catalogue.command('request'))
+    .description('registra el pedido de una IPF de información que no está en el catálogo (6.6.1.2, 6.6.2.3, 8.2): un componente nuevo «identificado» con su solicitante; la DGFO lo evalúa en 30 días hábiles')
+    .requiredOption('--entidad <ruc>', 'entidad que administra la información (registrada con «entity add»)')
+    .requiredOption('--solicitante <id>', 'subsistema (o miembro) de la IPF que la pide, p. ej. PE/GOB/20511268401/JUNTOS')
+    .requiredOption('--descripcion <texto>', 'qué información necesita y para qué')
+    .option('--familia <familia>', 'identificacion (6.6.1.2) o criterios-elegibilidad (6.6.2.3)', 'criterios-elegibilidad')
+    .option('--nombre <nombre>', 'nombre del componente (por omisión, sale de la descripción)')
+    .option('--codigo <código>', 'código del componente (por omisión, el del pedido: NF-AAAA-NNNN)')
+    .option('--unidad <unidad>', `unidad de referencia: ${REFERENCE_UNITS.join(', ')}`, 'persona')
+    .option('--personal', 'contiene datos personales')
+    .option('--sensitive', 'contiene datos sensibles (Ley 29733)')
+    .option('--programa <código>', 'programa del RPS para el que se pide')
+    .option('--date <AAAA-MM-DD>', 'fecha del pedido (por omisión, hoy)')
+    .addHelpText('after', example('miis-central catalogue request --entidad 20131370645 --solicitante PE/GOB/20511268401/JUNTOS \\', '    --descripcion "Matrícula escolar de los niños de los hogares afiliados, para verificar corresponsabilidades" --personal --programa JUNTOS'))
+    .action(async (o: CommonOptions & { entidad: string; solicitante: string; descripcion: string; familia: string; nombre?: string; codigo?: string; unidad: string; personal?: boolean; sensitive?: boolean; programa?: string; date?: string }) => {
+      const r = await withStore(o, (s) => requestNewSource(s, {
+        entity: o.entidad, requester: o.solicitante, description: o.descripcion, family: o.familia, name: o.nombre, code: o.codigo, referenceUnit: o.unidad,
+        personal: o.personal, sensitive: o.sensitive, program: o.programa, filedAt: dateOrToday(o.date, ctxOf(o)),
+      }, calendarOf(s), ctxOf(o)));
+      out(`Pedido ${r.id} registrado: componente ${r.componentCode} (${r.status}) de la entidad ${r.entityRuc}, pedido por ${r.requester}; la DGFO debe evaluarlo hasta el ${r.evaluationDue} (informe técnico, 7.1.5)`);
+    });
+  common(catalogue.command('requests'))
+    .description('seguimiento de los pedidos de fuentes nuevas: estado del componente y fecha de cada paso')
+    .option('--entity <ruc>', 'solo los de esta entidad (administradora o solicitante)')
+    .option('--status <estado>', `solo este estado del componente: ${COMPONENT_STATUSES.join(', ')}`)
+    .option('--json', 'salida en JSON')
+    .action(async (o: CommonOptions & Json & { entity?: string; status?: string }) => {
+      const rows = await withStore(o, (s) => listSourceRequests(s, { ...(o.entity === undefined ? {} : { entity: rucOf(o.entity) }), ...(o.status === undefined ? {} : { status: o.status }) }));
+      show(o, rows, () => formatTable(['PEDIDO', 'COMPONENTE', 'ESTADO', 'ENTIDAD', 'SOLICITANTE', 'PEDIDO EL', 'EVALUAR HASTA', 'EVALUADO', 'DISPONIBLE'],
+        rows.map((r) => [r.id, r.componentCode, r.status, r.entityRuc, r.requester, r.filedAt, r.evaluationDue, dash(r.evaluatedAt), dash(r.availableAt)])));
+    });
   const component = program.command('component').description('componentes del catálogo (6.1, 6.6, 7.1.5–7.1.7, Anexo Nº 01)');
   common(component.command('add'))
     .description('agrega un componente en estado «identificado»')
@@ -164,13 +197,14 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
       out(`Componente ${c.code} agregado (${c.status})`);
     });
   common(component.command('status'))
-    .description(`cambia el estado: identificado → en-incorporacion (con informe técnico) → disponible ⇄ suspendido`)
+    .description(`cambia el estado: identificado → [en-evaluacion →] en-incorporacion (con informe técnico) → disponible ⇄ suspendido; identificado o en-evaluacion → descartado (con informe técnico)`)
     .argument('<código>', 'código del componente')
     .argument('<estado>', `nuevo estado: ${COMPONENT_STATUSES.join(', ')}`)
-    .option('--report <informe>', 'informe técnico (obligatorio para en-incorporacion si no lo tiene)')
+    .option('--report <informe>', 'informe técnico (obligatorio para en-incorporacion si no lo tiene, y para descartado)')
+    .option('--date <AAAA-MM-DD>', 'fecha del paso, para el seguimiento de los pedidos de fuentes nuevas (por omisión, hoy)')
     .addHelpText('after', example('miis-central component status SIS-AFILIADOS en-incorporacion --report "Informe Nº 005-2026-MIDIS/DGFO/DDF"', 'miis-central component status RUPN suspendido'))
-    .action(async (code: string, status: string, o: CommonOptions & { report?: string }) => {
-      const c = await withStore(o, (s) => setComponentStatus(s, code, status, { technicalReport: o.report }, ctxOf(o)));
+    .action(async (code: string, status: string, o: CommonOptions & { report?: string; date?: string }) => {
+      const c = await withStore(o, (s) => setComponentStatus(s, code, status, { technicalReport: o.report, date: o.date === undefined ? undefined : parseIsoDate(o.date) }, ctxOf(o)));
       out(`Componente ${c.code}: ${c.status}`);
     });
   common(component.command('link'))
@@ -222,13 +256,25 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .option('--purpose-detail <texto>', 'para qué se usará la información')
     .requiredOption('--legal-basis <texto>', 'base legal de la solicitud')
     .option('--date <AAAA-MM-DD>', 'fecha de presentación (por omisión, hoy)')
-    .addHelpText('after', example('miis-central access request --client PE/GOB/20511268401/JUNTOS --component RUPN --purpose FOCALIZACION \\', '    --legal-basis "Ley Nº 30435, art. 13" --date 2026-04-06'))
-    .action(async (o: CommonOptions & { client: string; component: string; service?: string; purpose: string; purposeDetail?: string; legalBasis: string; date?: string }) => {
-      const r = await withStore(o, (s) => fileAccessRequest(s, { client: o.client, component: o.component, service: o.service, purpose: o.purpose, purposeDetail: o.purposeDetail, legalBasis: o.legalBasis, filedAt: dateOrToday(o.date, ctxOf(o)), channel: 'dgfo' }, calendarOf(s), ctxOf(o)));
-      out(`Solicitud ${r.id} registrada (${r.clientId} → ${r.serviceId ?? r.componentCode}); la unidad responsable debe responder hasta el ${r.dueAt}`);
+    .option('--programa <código>', 'programa del RPS para el que se pide (lo administra la entidad solicitante)')
+    .addHelpText('after', example('miis-central access request --client PE/GOB/20511268401/JUNTOS --component RUPN --purpose FOCALIZACION \\', '    --legal-basis "Ley Nº 30435, art. 13" --date 2026-04-06 --programa JUNTOS'))
+    .action(async (o: CommonOptions & { client: string; component: string; service?: string; purpose: string; purposeDetail?: string; legalBasis: string; date?: string; programa?: string }) => {
+      const r = await withStore(o, (s) => s.transaction(() => {
+        const cited = o.programa === undefined ? undefined : checkProgramCitation(s, o.programa, [rucOf(o.client)]);
+        const filed = fileAccessRequest(s, { client: o.client, component: o.component, service: o.service, purpose: o.purpose, purposeDetail: o.purposeDetail, legalBasis: o.legalBasis, filedAt: dateOrToday(o.date, ctxOf(o)), channel: 'dgfo' }, calendarOf(s), ctxOf(o));
+        if (cited !== undefined) linkProgram(s, 'solicitud-acceso', filed.id, cited.code, ctxOf(o));
+        return { ...filed, program: cited?.code };
+      }));
+      out(`Solicitud ${r.id} registrada (${r.clientId} → ${r.serviceId ?? r.componentCode}${r.program === undefined ? '' : `, programa ${r.program}`}); la unidad responsable debe responder hasta el ${r.dueAt}`);
     });
   const decide = (grant: boolean) => async (id: string, o: CommonOptions & { date?: string; reason?: string; agreement?: string; until?: string }) => {
-    const r = await withStore(o, (s) => decideAccessRequest(s, { id, grant, reason: o.reason, decidedAt: dateOrToday(o.date, ctxOf(o)), agreementId: o.agreement, validUntil: o.until }, ctxOf(o)));
+    const r = await withStore(o, (s) => s.transaction(() => {
+      const decided = decideAccessRequest(s, { id, grant, reason: o.reason, decidedAt: dateOrToday(o.date, ctxOf(o)), agreementId: o.agreement, validUntil: o.until }, ctxOf(o));
+      // the agreement a grant registers serves the programme the request cited (RPS)
+      const program = citedProgram(s, 'solicitud-acceso', decided.id);
+      if (program !== undefined && decided.agreementId !== null && citedProgram(s, 'convenio', decided.agreementId) === undefined) linkProgram(s, 'convenio', decided.agreementId, program, ctxOf(o));
+      return decided;
+    }));
     out(grant
       ? `Solicitud ${r.id} OTORGADA por ${r.decisionUnit}; convenio ${r.agreementId}; el derecho de acceso se publica en la próxima configuración global${r.decidedAt !== null && r.decidedAt > r.dueAt ? ` (respuesta fuera de plazo: vencía el ${r.dueAt})` : ''}`
       : `Solicitud ${r.id} DENEGADA por ${r.decisionUnit}: ${r.reason}`);

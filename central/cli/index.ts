@@ -26,6 +26,7 @@ import { registerMemberEntity, setMemberEntity } from '../governance/entities.js
 import { MEMBER_ROLES } from '../registry/store.js';
 import { registerAgreementCommands } from './agreements.js';
 import { plural, registerGovernanceCommands } from './governance.js';
+import { registerProgramCommands } from './programs.js';
 import { seedCatalogue } from '../governance/catalogue-seed.js';
 import { registerRevocationCommands } from './revocation.js';
 import { registerExternalCaCommands } from './external-ca.js';
@@ -343,6 +344,7 @@ function buildProgram(cx: Context): Command {
 
   registerAgreementCommands(program, { common, withStore, ctxOf, out });
   registerGovernanceCommands(program, { common, withStore, ctxOf, out });
+  registerProgramCommands(program, { common, withStore, ctxOf, out });
   registerRevocationCommands(cert, { common, withStore, ctxOf, out });
   registerExternalCaCommands(program, { common, withStore, ctxOf, out });
 
@@ -360,6 +362,7 @@ function buildProgram(cx: Context): Command {
       out(`Nodos (${content.nodes.length}):\n${formatTable(['NOMBRE', 'PROPIETARIO', 'DIRECCIÓN', 'CLIENTES'], content.nodes.map((n) => [n.name, n.owner, n.address, n.clients.join(',') || '-']))}`);
       out(`Servicios (${content.services.length}):\n${formatTable(['ID', 'TÍTULO'], content.services.map((s) => [s.id, s.title]))}`);
       out(`CA de confianza: ${content.trustedCas.length}`);
+      if (content.programs !== undefined) out(`Programas del RPS (${content.programs.length}):\n${formatTable(['CÓDIGO', 'ESTADO', 'ENTIDAD (RUC)', 'NOMBRE'], content.programs.map((p) => [p.code, p.status, p.administrator, p.name]))}`);
       return undefined;
     });
   common(conf.command('anchor'))

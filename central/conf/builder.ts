@@ -48,6 +48,9 @@ export function buildGlobalConf(snapshot: RegistrySnapshot, opts: BuildOptions):
     ...(snapshot.accessRights === undefined || snapshot.accessRights.length === 0 ? {} : { accessRights: [...snapshot.accessRights].sort((a, b) => byText(`${a.service} ${a.client}`, `${b.service} ${b.client}`)) }),
     // certificates central revoked (central/pki/revocation.ts); nodes refuse them within one refresh; omitted when none
     ...(snapshot.revokedCerts === undefined || snapshot.revokedCerts.length === 0 ? {} : { revokedCerts: [...snapshot.revokedCerts].sort(byText) }),
+    // the RPS (central/governance/programs.ts): omitted while no programme is registered, so nodes of an
+    // older release (which refuse unknown fields) keep working until DGFO registers the first one
+    ...(snapshot.programs === undefined || snapshot.programs.length === 0 ? {} : { programs: [...snapshot.programs].sort((a, b) => byText(a.code, b.code)) }),
   };
 }
 

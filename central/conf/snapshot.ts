@@ -1,10 +1,11 @@
 /**
  * What the global configuration is built from: one consistent read of the registry (members,
  * subsystems, nodes, services) and of the tables that feed the configuration (agreements,
- * rights granted through central, revoked certificates), taken in one transaction.
+ * rights granted through central, revoked certificates, the RPS programmes), taken in one transaction.
  * It lives here, above the store, so the store imports none of the modules that use it.
  */
-import type { GlobalConfAccessRight, GlobalConfAgreement } from '../../core/global-conf-model.js';
+import type { GlobalConfAccessRight, GlobalConfAgreement, GlobalConfProgram } from '../../core/global-conf-model.js';
+import { programsForConf } from '../governance/programs.js';
 import { listRevokedSha256 } from '../pki/revocation.js';
 import { listGrantedAccessRights } from '../registry/access-rights.js';
 import { listAgreements } from '../registry/agreements.js';
@@ -21,6 +22,8 @@ export interface RegistrySnapshot {
   readonly accessRights?: readonly GlobalConfAccessRight[];
   /** SHA-256 of revoked certificates (pki/revocation.ts); absent in snapshots built by hand. */
   readonly revokedCerts?: readonly string[];
+  /** Programmes of the RPS not closed (governance/programs.ts); absent in snapshots built by hand. */
+  readonly programs?: readonly GlobalConfProgram[];
 }
 
 export function takeRegistrySnapshot(store: RegistryStore): RegistrySnapshot {
@@ -32,5 +35,6 @@ export function takeRegistrySnapshot(store: RegistryStore): RegistrySnapshot {
     agreements: listAgreements(store),
     accessRights: listGrantedAccessRights(store),
     revokedCerts: listRevokedSha256(store),
+    programs: programsForConf(store),
   }));
 }

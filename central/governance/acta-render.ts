@@ -2,15 +2,11 @@
  * The printable acta in the layout of Anexo Nº 02 of the directive (HTML, A4) and its PDF
  * (printed by headless Chromium). renderActaHtml is pure; writeActaPdf runs chromium.
  */
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { EntityRecord } from './entities.js';
 import type { MeetingRecord, Participant } from './meetings.js';
 import { DEFAULT_PLACE } from './meetings.js';
 import { EXCHANGE_FORM_LABELS, type ActaRecord, type TramaField } from './actas.js';
-import { runChromium } from './chromium.js';
+import { printHtmlToPdf } from '../../runtime/chromium.js';
 
 const MONTHS = ['enero', 'febrero', 'marzo', 'abril', 'mayo', 'junio', 'julio', 'agosto', 'septiembre', 'octubre', 'noviembre', 'diciembre'] as const;
 
@@ -115,16 +111,7 @@ ${services}
 `;
 }
 
-/** Print HTML to a PDF file with headless Chromium (A4, no header/footer). */
-export async function writeActaPdf(html: string, pdfPath: string, opts: { chromium?: string } = {}): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'miis-acta-'));
-  try {
-    const htmlPath = join(dir, 'acta.html');
-    writeFileSync(htmlPath, html, 'utf8');
-    const out = resolve(pdfPath);
-    await runChromium(['--no-pdf-header-footer', `--print-to-pdf=${out}`, pathToFileURL(htmlPath).href], opts.chromium === undefined ? {} : { chromium: opts.chromium });
-    return out;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** Print the acta's HTML to a PDF file with headless Chromium (A4, no header/footer). */
+export function writeActaPdf(html: string, pdfPath: string, opts: { chromium?: string } = {}): Promise<string> {
+  return printHtmlToPdf(html, pdfPath, opts);
 }

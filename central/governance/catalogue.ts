@@ -4,8 +4,10 @@
  * and sensitive data flags, the technical report that justified them, their status, and the
  * registry services that expose them.
  *
- * Status: identificado → en-incorporacion (needs a technical report, 7.1.5) → disponible
- * (published on the portal, 7.1.7) ⇄ suspendido.
+ * Status: identificado → [en-evaluacion →] en-incorporacion (needs a technical report, 7.1.5) →
+ * disponible (published on the portal, 7.1.7) ⇄ suspendido; identificado or en-evaluacion →
+ * descartado (with the report that discards it). A component an IPF asked for (intake.ts,
+ * 6.6.1.2, 6.6.2.3, 8.2) has its request's dates kept with each change (gov_source_requests).
  */
 import { MiisError } from '../../core/errors.js';
 import { formatServiceId, parseServiceId } from '../../core/identifiers.js';
@@ -13,6 +15,7 @@ import type { ChangeContext, RegistryStore } from '../registry/store.js';
 import { ensureEntity, getEntity, requireEntity, type EntityRecord } from './entities.js';
 import { currentUnit, type DesignationRecord } from './units.js';
 import { change, checkText, optionalText, type Row } from './util.js';
+import { limaDate } from '../../core/iso-date.js';
 
 export const FAMILIES = ['identificacion', 'criterios-elegibilidad', 'afiliacion-egreso'] as const;
 export type Family = (typeof FAMILIES)[number];
@@ -22,20 +25,24 @@ export const FAMILY_LABELS: Readonly<Record<Family, string>> = {
   'afiliacion-egreso': 'Afiliación y egreso',
 };
 
-export const COMPONENT_STATUSES = ['identificado', 'en-incorporacion', 'disponible', 'suspendido'] as const;
+export const COMPONENT_STATUSES = ['identificado', 'en-evaluacion', 'en-incorporacion', 'disponible', 'suspendido', 'descartado'] as const;
 export type ComponentStatus = (typeof COMPONENT_STATUSES)[number];
 export const STATUS_LABELS: Readonly<Record<ComponentStatus, string>> = {
   identificado: 'Identificado',
+  'en-evaluacion': 'En evaluación',
   'en-incorporacion': 'En incorporación',
   disponible: 'Disponible',
   suspendido: 'Suspendido',
+  descartado: 'Descartado',
 };
 /** The only status changes allowed. */
 export const STATUS_TRANSITIONS: Readonly<Record<ComponentStatus, readonly ComponentStatus[]>> = {
-  identificado: ['en-incorporacion'],
+  identificado: ['en-evaluacion', 'en-incorporacion', 'descartado'],
+  'en-evaluacion': ['en-incorporacion', 'descartado'],
   'en-incorporacion': ['disponible'],
   disponible: ['suspendido'],
   suspendido: ['disponible'],
+  descartado: [],
 };
 
 export const REFERENCE_UNITS = ['persona', 'hogar', 'vivienda', 'centro-poblado', 'manzana', 'entidad', 'otro'] as const;
@@ -157,7 +164,15 @@ export function addComponent(store: RegistryStore, input: ComponentInput, ctx: C
 }
 
 /** Move a component along its life cycle; en-incorporacion needs a technical report (7.1.5–7.1.6). */
-export function setComponentStatus(store: RegistryStore, code: string, to: string, opts: { technicalReport?: string | undefined }, ctx: ChangeContext): ComponentRecord {
+/** Column of gov_source_requests (migration 9) that records the day a requested source reached a status. */
+const SOURCE_STEP_COLUMN: Partial<Record<ComponentStatus, string>> = {
+  'en-evaluacion': 'evaluation_started_at',
+  'en-incorporacion': 'evaluated_at',
+  descartado: 'evaluated_at',
+  disponible: 'available_at',
+};
+
+export function setComponentStatus(store: RegistryStore, code: string, to: string, opts: { technicalReport?: string | undefined; date?: string | undefined }, ctx: ChangeContext): ComponentRecord {
   const before = requireComponent(store, code);
   const status = parseStatus(to);
   const allowed = STATUS_TRANSITIONS[before.status];
@@ -168,9 +183,16 @@ export function setComponentStatus(store: RegistryStore, code: string, to: strin
   if (status === 'en-incorporacion' && technicalReport === null) {
     throw new MiisError('Config.InvalidInput', `para incorporar ${before.code} hace falta el informe técnico que lo justifica (7.1.5): use --informe "Informe Nº …"`);
   }
+  if (status === 'descartado' && optionalText(opts.technicalReport, 'informe técnico', 300) === null) {
+    throw new MiisError('Config.InvalidInput', `para descartar ${before.code} indique el informe técnico que lo sustenta (7.1.5): use --report "Informe Nº …"`);
+  }
   const after: ComponentRecord = { ...before, status, technicalReport, updatedAt: ctx.at.toISOString() };
+  const day = opts.date ?? limaDate(ctx.at);
   return change(store, ctx, 'component.status', () => {
     store.db.prepare('UPDATE gov_components SET status = ?, technical_report = ?, updated_at = ? WHERE code = ?').run(after.status, after.technicalReport, after.updatedAt, after.code);
+    // the follow-up of a requested source (intake.ts): the day each step was reached
+    const column = SOURCE_STEP_COLUMN[status];
+    if (column !== undefined) store.db.prepare(`UPDATE gov_source_requests SET ${column} = COALESCE(${column}, ?) WHERE component_code = ?`).run(day, after.code);
     return { before, after, result: after };
   });
 }

@@ -1,7 +1,8 @@
 /**
  * Compliance with what was agreed (directive 7.3.1): for each entity, and for each agreement,
  * the obligations whose deadline has passed or that were fulfilled, each met or missed, from
- * recorded facts (designation answers, first meeting, answers to access requests). The level is
+ * recorded facts (designation answers, first meeting, answers to access requests, DGFO's
+ * evaluation of new sources IPFs asked for). The level is
  * the share met: alto ≥ 90 %, medio ≥ 60 %, bajo below, sin-datos when nothing is evaluable yet.
  * Node-reported availability can be added later as more facts.
  */
@@ -12,6 +13,7 @@ import { getComponent } from './catalogue.js';
 import { listEntities, requireEntity } from './entities.js';
 import { listMeetings } from './meetings.js';
 import { listDesignations } from './units.js';
+import { listSourceRequests } from './intake.js';
 import { listSanctions } from './sanctions.js';
 import { DAYS } from './util.js';
 
@@ -62,6 +64,9 @@ function factsOf(store: RegistryStore, ruc: string, today: string, cal: Calendar
   for (const r of listAccessRequests(store)) {
     if (getComponent(store, r.componentCode)?.entityRuc !== ruc) continue;
     add(`respuesta a la solicitud de acceso ${r.id}`, r.dueAt, r.decidedAt, r.agreementId);
+  }
+  for (const r of listSourceRequests(store, { entity: ruc }).filter((x) => x.entityRuc === ruc)) {
+    add(`evaluación de la fuente nueva ${r.id} (${r.componentCode}) pedida por ${r.requester} (obligación de DGFO)`, r.evaluationDue, r.evaluatedAt);
   }
   return facts;
 }

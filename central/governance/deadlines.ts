@@ -5,6 +5,10 @@
  *   responder-designacion   the entity answers: 15 days after the request
  *   primera-reunion         DGFO convenes the first meeting: 30 days after the answer
  *   responder-acceso        the designated unit answers an access request: 10 days after it was filed
+ *   evaluar-fuente          DGFO evaluates a new source an IPF asked for (technical report, 7.1.5;
+ *                           intake.ts): DAYS.sourceEvaluation days after the request
+ * and, for a requested source whose incorporation started (7.1.6), solicitar-designacion for its
+ * administering entity when it has no responsible unit yet: 30 days after that day (7.1.1).
  * Only open obligations are listed; fulfilled ones feed compliance.ts.
  */
 import { addBusinessDays, businessDaysBetween, parseIsoDate, type Calendar } from '../../core/business-days.js';
@@ -13,16 +17,18 @@ import { listAccessRequests } from './access-requests.js';
 import { listComponents } from './catalogue.js';
 import { getEntity, listEntities, requireEntity } from './entities.js';
 import { listDesignations } from './units.js';
+import { listSourceRequests } from './intake.js';
 import { operatingSince } from './meetings.js';
 import { APPROVAL_DATE_SETTING, DAYS } from './util.js';
 
-export const DEADLINE_KINDS = ['solicitar-designacion', 'responder-designacion', 'primera-reunion', 'responder-acceso'] as const;
+export const DEADLINE_KINDS = ['solicitar-designacion', 'responder-designacion', 'primera-reunion', 'responder-acceso', 'evaluar-fuente'] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
 export const DEADLINE_LABELS: Readonly<Record<DeadlineKind, string>> = {
   'solicitar-designacion': 'Solicitar designación de unidad responsable (7.1.1)',
   'responder-designacion': 'Designar unidad responsable (7.1.2)',
   'primera-reunion': 'Convocar la primera reunión de trabajo (7.1.3)',
   'responder-acceso': 'Responder solicitud de acceso (7.2.3)',
+  'evaluar-fuente': 'Evaluar la fuente nueva solicitada por una IPF (6.6.1.2, 6.6.2.3, 7.1.5)',
 };
 export type DeadlineStatus = 'vencido' | 'por-vencer' | 'en-plazo';
 /** Business days left at or under which a deadline is 'por-vencer'. */
@@ -59,11 +65,20 @@ export function computeDeadlines(store: RegistryStore, today: string, cal: Calen
   };
   const designations = listDesignations(store);
   const approval = store.getSetting(APPROVAL_DATE_SETTING);
-  const administering = new Set(listComponents(store).map((c) => c.entityRuc));
+  const sources = listSourceRequests(store);
+  // the directive's own deadline (7.1.1) is for the catalogue it found; requested sources have theirs (below)
+  const requested = new Set(sources.map((r) => r.componentCode));
+  const administering = new Set(listComponents(store).filter((c) => !requested.has(c.code)).map((c) => c.entityRuc));
   for (const e of listEntities(store)) {
     const own = designations.filter((d) => d.entityRuc === e.ruc);
     if (approval !== undefined && administering.has(e.ruc) && own.length === 0) {
       push({ kind: 'solicitar-designacion', entityRuc: e.ruc, entityName: e.name, responsible: 'DGFO', subject: `aprobación de la directiva (${approval})`, from: approval, dueAt: addBusinessDays(approval, DAYS.designationRequest, cal) });
+    } else if (own.length === 0) {
+      // a requested source being incorporated (7.1.6): its entity is asked to designate a unit (7.1.1)
+      const started = sources.filter((r) => r.entityRuc === e.ruc && r.evaluatedAt !== null && r.status !== 'descartado').sort((a, b) => ((a.evaluatedAt as string) < (b.evaluatedAt as string) ? -1 : 1))[0];
+      if (started !== undefined) {
+        push({ kind: 'solicitar-designacion', entityRuc: e.ruc, entityName: e.name, responsible: 'DGFO', subject: `incorporación de ${started.componentCode} (${started.id})`, from: started.evaluatedAt as string, dueAt: addBusinessDays(started.evaluatedAt as string, DAYS.designationRequest, cal) });
+      }
     }
     for (const d of own.filter((x) => x.status === 'solicitada')) {
       push({ kind: 'responder-designacion', entityRuc: e.ruc, entityName: e.name, responsible: e.acronym ?? e.name, subject: `designación ${d.id}${d.requestRef === null ? '' : ` (${d.requestRef})`}`, from: d.requestedAt, dueAt: d.dueAt });
@@ -79,6 +94,10 @@ export function computeDeadlines(store: RegistryStore, today: string, cal: Calen
     if (c === undefined) continue;
     const e = getEntity(store, c.entityRuc) ?? c.entity;
     push({ kind: 'responder-acceso', entityRuc: e.ruc, entityName: e.name, responsible: c.responsibleUnit?.unit ?? e.acronym ?? e.name, subject: `${r.id}: ${r.clientId} → ${r.serviceId ?? r.componentCode}`, from: r.filedAt, dueAt: r.dueAt });
+  }
+  for (const r of sources.filter((x) => x.evaluatedAt === null && (x.status === 'identificado' || x.status === 'en-evaluacion'))) {
+    const e = getEntity(store, r.entityRuc);
+    push({ kind: 'evaluar-fuente', entityRuc: r.entityRuc, entityName: e?.name ?? r.entityRuc, responsible: 'DGFO', subject: `${r.id}: ${r.componentCode} (${r.status}), pedido por ${r.requester}`, from: r.filedAt, dueAt: r.evaluationDue });
   }
   return out.sort((a, b) => (a.dueAt === b.dueAt ? (a.entityName < b.entityName ? -1 : 1) : a.dueAt < b.dueAt ? -1 : 1));
 }

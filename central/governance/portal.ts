@@ -11,6 +11,7 @@ import { FAMILIES, FAMILY_LABELS, COMPONENT_STATUSES, STATUS_LABELS, listCompone
 import { escapeHtml } from './acta-render.js';
 import { operatingSince } from './meetings.js';
 import { SETTING } from '../registry/rules.js';
+import { PROGRAM_STATUS_LABELS, listPrograms, programEntityName } from './programs.js';
 
 export interface PortalComponent {
   readonly code: string;
@@ -36,6 +37,20 @@ export interface PortalData {
   readonly generatedAt: string;
   readonly howToRequest: readonly string[];
   readonly components: readonly PortalComponent[];
+  /** The Registro Nacional de Programas Sociales (RPS, 4.1 e, 5.17): programmes not closed. */
+  readonly programs: readonly PortalProgram[];
+}
+
+export interface PortalProgram {
+  readonly code: string;
+  readonly name: string;
+  readonly entity: { readonly ruc: string; readonly name: string };
+  readonly ciasApproval: string;
+  readonly ciasDate: string;
+  readonly targetPopulation: string;
+  readonly interventionType: string;
+  readonly status: string;
+  readonly statusLabel: string;
 }
 
 export const HOW_TO_REQUEST = [
@@ -45,7 +60,7 @@ export const HOW_TO_REQUEST = [
 ];
 
 /** Available components first (what IPFs can ask for, 7.2.1), then those on the way. */
-const STATUS_RANK: Readonly<Record<ComponentStatus, number>> = { disponible: 0, 'en-incorporacion': 1, suspendido: 2, identificado: 3 };
+const STATUS_RANK: Readonly<Record<ComponentStatus, number>> = { disponible: 0, 'en-incorporacion': 1, suspendido: 2, 'en-evaluacion': 3, identificado: 4, descartado: 5 };
 
 export function buildPortalData(store: RegistryStore, now: Date): PortalData {
   const titles = new Map(store.listServices().map((s) => [s.id, s.title]));
@@ -54,7 +69,7 @@ export function buildPortalData(store: RegistryStore, now: Date): PortalData {
     operator: store.getSetting(SETTING.operatorName) ?? 'MIDIS - DGFO',
     generatedAt: now.toISOString(),
     howToRequest: HOW_TO_REQUEST,
-    components: listComponents(store).sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || (a.code < b.code ? -1 : 1)).map((c) => ({
+    components: listComponents(store).filter((c) => c.status !== 'descartado').sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || (a.code < b.code ? -1 : 1)).map((c) => ({
       code: c.code,
       name: c.name,
       description: c.description,
@@ -70,6 +85,10 @@ export function buildPortalData(store: RegistryStore, now: Date): PortalData {
       responsibleUnit: c.responsibleUnit === null || c.responsibleUnit.unit === null ? null : { unit: c.responsibleUnit.unit, headPost: c.responsibleUnit.headPost ?? '', headName: c.responsibleUnit.headName ?? '' },
       services: c.services.map((id) => ({ id, title: titles.get(id) ?? id })),
       operatingSince: operatingSince(store, c.entityRuc),
+    })),
+    programs: listPrograms(store).filter((p) => p.status !== 'cerrado').map((p) => ({
+      code: p.code, name: p.name, entity: { ruc: p.entityRuc, name: programEntityName(store, p) }, ciasApproval: p.ciasRef, ciasDate: p.ciasDate,
+      targetPopulation: p.targetPopulation, interventionType: p.interventionType, status: p.status, statusLabel: PROGRAM_STATUS_LABELS[p.status],
     })),
   };
 }
@@ -138,7 +157,7 @@ export function renderPortalHtml(data: PortalData): string {
  th { background: #eee; position: sticky; top: 0; }
  .desc { font-size: 11px; color: #555; } code { font-size: 11px; }
  .st { padding: 1px 6px; border-radius: 8px; font-size: 12px; white-space: nowrap; }
- .st-disponible { background: #d8f0d8; } .st-identificado { background: #eee; } .st-en-incorporacion { background: #fff1c2; } .st-suspendido { background: #f6d0d0; }
+ .st-disponible { background: #d8f0d8; } .st-identificado { background: #eee; } .st-en-incorporacion { background: #fff1c2; } .st-suspendido { background: #f6d0d0; } .st-en-evaluacion { background: #e3ecf8; }
  .pend { color: #8a5a00; } #cuenta { font-size: 12px; color: #444; }
  section.como { background: #fff; border: 1px solid #ddd; padding: 8px 16px; margin-bottom: 12px; }
 </style></head>
@@ -150,7 +169,7 @@ export function renderPortalHtml(data: PortalData): string {
 <div class="filters">
 <label>Buscar<input id="buscar" type="search" placeholder="nombre, entidad, servicio…"></label>
 <label>Familia<select id="familia"><option value="">Todas</option>${FAMILIES.map((f) => `<option value="${f}">${e(FAMILY_LABELS[f])}</option>`).join('')}</select></label>
-<label>Estado<select id="estado"><option value="">Todos</option>${COMPONENT_STATUSES.map((s) => `<option value="${s}">${e(STATUS_LABELS[s])}</option>`).join('')}</select></label>
+<label>Estado<select id="estado"><option value="">Todos</option>${COMPONENT_STATUSES.filter((s) => s !== 'descartado').map((s) => `<option value="${s}">${e(STATUS_LABELS[s])}</option>`).join('')}</select></label>
 <label>Entidad<select id="entidad"><option value="">Todas</option>${entities.map((x) => `<option value="${e(x.ruc)}">${e(x.acronym ?? x.name)}</option>`).join('')}</select></label>
 <span id="cuenta">${data.components.length} ${data.components.length === 1 ? 'componente' : 'componentes'}</span>
 </div>
@@ -158,6 +177,13 @@ export function renderPortalHtml(data: PortalData): string {
 <tbody>
 ${rows}
 </tbody></table>
+<section id="rps"><h2>Registro Nacional de Programas Sociales (RPS)</h2>
+<p>Intervenciones públicas focalizadas aprobadas por la CIAS y registradas por la DGFO (Directiva Nº 003-2017-MIDIS, 4.1 e y 5.17).</p>
+${data.programs.length === 0 ? '<p>No hay programas registrados.</p>' : `<table id="programas"><thead><tr><th>Código</th><th>Programa</th><th>Entidad</th><th>Aprobación CIAS</th><th>Población objetivo</th><th>Tipo de intervención</th><th>Estado</th></tr></thead>
+<tbody>
+${data.programs.map((p) => `<tr><td><b>${e(p.code)}</b></td><td>${e(p.name)}</td><td>${e(p.entity.name)}<div class="desc">RUC ${e(p.entity.ruc)}</div></td><td>${e(p.ciasApproval)}<div class="desc">${e(p.ciasDate)}</div></td><td>${e(p.targetPopulation)}</td><td>${e(p.interventionType)}</td><td>${e(p.statusLabel)}</td></tr>`).join('\n')}
+</tbody></table>`}
+</section>
 </main>
 <script>${SCRIPT}</script>
 </body></html>

@@ -18,6 +18,11 @@ export const DAYS = {
   designationAnswer: 15, // 7.1.2
   firstMeeting: 30, // 7.1.3
   accessAnswer: 10, // 7.2.3
+  /**
+   * DGFO's evaluation of a new source an IPF asked for (technical report, 7.1.5). The directive
+   * sets no number for 6.6.1.2 / 6.6.2.3: 30, as DGFO's other steps (7.1.1, 7.1.3). Check it.
+   */
+  sourceEvaluation: 30,
 } as const;
 
 

@@ -144,6 +144,30 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
              role = (SELECT e.role FROM gov_entities e WHERE e.ruc = members.member_code);
     `,
   },
+  {
+    version: 8,
+    note: 'Registro Nacional de Programas Sociales (../governance/programs.ts) and the programme an agreement or access request cites',
+    up: `
+      CREATE TABLE gov_programs (
+        code TEXT PRIMARY KEY, name TEXT NOT NULL, cias_ref TEXT NOT NULL, cias_date TEXT NOT NULL,
+        entity_ruc TEXT NOT NULL REFERENCES gov_entities(ruc), target_population TEXT NOT NULL, intervention_type TEXT NOT NULL,
+        status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+      CREATE TABLE gov_program_links (
+        kind TEXT NOT NULL, ref TEXT NOT NULL, program_code TEXT NOT NULL REFERENCES gov_programs(code), created_at TEXT NOT NULL,
+        PRIMARY KEY (kind, ref));
+    `,
+  },
+  {
+    version: 9,
+    note: 'new sources requested by IPFs (../governance/intake.ts, 6.6.1.2, 6.6.2.3, 8.2): requester and the dates of each step',
+    up: `
+      CREATE TABLE gov_source_requests (
+        id TEXT PRIMARY KEY, component_code TEXT NOT NULL UNIQUE REFERENCES gov_components(code),
+        requester TEXT NOT NULL, requester_ruc TEXT NOT NULL, program_code TEXT, description TEXT NOT NULL,
+        filed_at TEXT NOT NULL, evaluation_due TEXT NOT NULL, evaluation_started_at TEXT, evaluated_at TEXT, available_at TEXT,
+        created_at TEXT NOT NULL);
+    `,
+  },
 ];
 
 export const CENTRAL_SCHEMA_VERSION = schemaVersionOf(CENTRAL_MIGRATIONS);

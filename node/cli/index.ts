@@ -23,6 +23,7 @@ import { startNode } from '../main.js';
 import { findWsdlFile, nodePaths, WSDL_DIR, WSDL_FILE_NAME } from '../store/paths.js';
 import { DEFAULT_LIMITS, SERVICE_TIMEOUT_MARGIN_MS, maxServiceTimeoutMs } from '../pipeline/context.js';
 import { registerNodeAccessCommands } from './access-request.js';
+import { registerTitularCommand } from './titular.js';
 import { defaultLogFormat, parseLogFormat } from '../../runtime/log.js';
 import { NODE_CONFIG_KEYS, nodeConfigPath, parseNodeConfigValue, readNodeConfig, writeNodeConfig, type NodeConfig, type NodeConfigKey } from '../store/node-config.js';
 import { adapterFromCliOptions, describeAdapter, redactSecrets, type AdapterCliOptions } from '../adapters/settings.js';
@@ -431,6 +432,8 @@ function buildProgram(io: CliIo): Command {
         await l.close();
       }
     });
+
+  registerTitularCommand(log, { withDir, withStore, out, now });
 
   registerNodeAccessCommands(program, { withDir, withStore, out, now });
 

@@ -12,6 +12,7 @@ import { certStatus, type CertStatusRow } from './cert-status.js';
 import { evidencePaths, isSensitiveService, type EvidenceSettings } from './settings.js';
 import { createLogCipher, ensureLogKeyFile, type LogCipher } from './log-crypto.js';
 import { openMessageLog, type MessageLog } from './message-log.js';
+import { ensureSubjectKey } from './subject-index.js';
 import { nodePaths } from '../store/paths.js';
 import { createTimestamper, type Timestamper, type TsaPost } from './timestamper.js';
 
@@ -35,7 +36,7 @@ export function loadLogCipher(dir: string, settings: EvidenceSettings, now: Date
 
 export function openNodeLog(dir: string, settings: EvidenceSettings, cipher: LogCipher | undefined): MessageLog {
   return openMessageLog(nodePaths(dir).messageLog, {
-    cipher, sealNew: settings.encryptLog, faultsPerMinute: settings.faultLog.perSourcePerMinute,
+    cipher, sealNew: settings.encryptLog, faultsPerMinute: settings.faultLog.perSourcePerMinute, subjectKey: ensureSubjectKey(dir),
     metadataOnly: settings.sensitiveServices.length === 0 ? undefined : (service) => isSensitiveService(settings, service),
   });
 }

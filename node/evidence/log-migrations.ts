@@ -4,7 +4,8 @@
  * Append only. Version 1 is the schema logs had before versions were recorded (IF NOT EXISTS,
  * so such a log is adopted as it is); version 2 adds the columns of the encrypted log where
  * missing; version 3 adopts the archives table the archiver used to create on first use;
- * version 4 stores each signing certificate once (certs) and lets records refer to it (sig_cert).
+ * version 4 stores each signing certificate once (certs) and lets records refer to it (sig_cert);
+ * version 5 adds the fault budget; version 6 the index of data subjects (subject-index.ts).
  */
 import { addColumnIfMissing, type Migration } from '../../runtime/sqlite-migrations.js';
 
@@ -67,5 +68,10 @@ export const MESSAGE_LOG_MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS faults_at ON faults (at);
     `,
+  },
+  {
+    version: 6,
+    note: 'index of data subjects: HMAC of each DNI a logged request concerned → record seq (subject-index.ts)',
+    up: 'CREATE TABLE IF NOT EXISTS subject_index (mac BLOB NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (mac, seq)) WITHOUT ROWID',
   },
 ];

@@ -8,7 +8,8 @@
  * node's log key; the SHA-256 of each plaintext is kept in clear next to the metadata, and the
  * hash chain covers those digests, so the chain (and time-stamps over it) can be verified by a
  * third party without the key. Services flagged sensitive keep metadata and digests only.
- * Purging archived records keeps a chain anchor (the last purged hash) in `log_meta`.
+ * Purging archived records keeps a chain anchor (the last purged hash) in `log_meta` and drops
+ * their rows of the data-subject index (subject-index.ts), which is written with each record.
  *
  * Storage: the certificate embedded in a signature (<ds:X509Certificate>) is the same for
  * thousands of records, so it is kept once in `certs` (clear: certificates are public) and the
@@ -26,6 +27,7 @@ import Database from 'better-sqlite3';
 import { applyMigrations } from '../../runtime/sqlite-migrations.js';
 import { MESSAGE_LOG_MIGRATIONS } from './log-migrations.js';
 import type { LogCipher } from './log-crypto.js';
+import { subjectMac } from './subject-index.js';
 
 export interface LogRecord {
   readonly side: 'client' | 'server';
@@ -41,6 +43,27 @@ export interface LogRecord {
   readonly signature: string;
   readonly signerCertSha256: string;
   readonly fault?: string | undefined;
+  /**
+   * Canonical DNIs of the persons the message concerns (provider requests): indexed as HMACs in
+   * subject_index in the same transaction (subject-index.ts), never stored; not part of the hash.
+   */
+  readonly subjects?: readonly string[] | undefined;
+}
+
+/** One logged request that concerned a data subject, with its outcome (the response record's fault, if any). */
+export interface SubjectHit {
+  readonly seq: number;
+  readonly at: Date;
+  readonly side: 'client' | 'server';
+  readonly messageId: string;
+  readonly client: string;
+  readonly service: string;
+  readonly userId?: string | undefined;
+  readonly convenio?: string | undefined;
+  readonly finalidad?: string | undefined;
+  /** Whether a response was logged, and its fault code when it was a fault. */
+  readonly answered: boolean;
+  readonly responseFault?: string | undefined;
 }
 
 export interface StoredRecord extends LogRecord {
@@ -144,6 +167,11 @@ export interface MessageLog {
   /** Newest first (or one message id's records in order); bodies opened with the node key. */
   list(opts?: { messageId?: string; limit?: number }): StoredRecord[];
   faults(limit?: number): FaultEvent[];
+  /**
+   * Requests indexed under this subject key (subjectMac), oldest first, optionally within [from, to)
+   * (ISO instants). Reads clear metadata columns only: no body is opened.
+   */
+  subjectRecords(mac: Buffer, range?: { from?: string; to?: string }): SubjectHit[];
   verifyChain(): { ok: true; count: number } | { ok: false; seq: number; reason: string };
   close(): Promise<void>;
   // --- evidence (time-stamps, archives, verification) -------------------------------------
@@ -175,6 +203,8 @@ export interface MessageLogOptions {
   readonly metadataOnly?: ((service: string) => boolean) | undefined;
   /** Fault rows kept per source and minute (default DEFAULT_FAULTS_PER_MINUTE). */
   readonly faultsPerMinute?: number | undefined;
+  /** Key of the data-subject index (subject-index.ts); without it records' subjects are not indexed. */
+  readonly subjectKey?: Buffer | undefined;
 }
 
 interface Pending {
@@ -255,7 +285,8 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
   const insert = db.prepare(`INSERT INTO messages (seq, side, direction, message_id, client, service, user_id, convenio, finalidad, at, fault,
     signer_cert_sha256, message, signature, prev_hash, hash, message_sha256, signature_sha256, key_id, body_kept, sig_cert)
     VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
-  const { cipher, metadataOnly } = opts;
+  const { cipher, metadataOnly, subjectKey } = opts;
+  const insertSubject = db.prepare('INSERT OR IGNORE INTO subject_index (mac, seq) VALUES (?, ?)');
   const getMetaValue = db.prepare('SELECT value FROM log_meta WHERE key = ?').pluck();
   const putMetaValue = db.prepare('INSERT OR REPLACE INTO log_meta (key, value) VALUES (?, ?)');
   // counter IVs: each block is committed before any IV in it is used (log-crypto.ts)
@@ -336,9 +367,11 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
           signature = sealer.seal(packSignature(signature), bodyAad(hash, 's'));
         }
       }
-      insert.run(nextSeq(), r.side, r.direction, r.messageId, r.client, r.service, r.userId ?? null, r.convenio ?? null, r.finalidad ?? null,
+      const seq = nextSeq();
+      insert.run(seq, r.side, r.direction, r.messageId, r.client, r.service, r.userId ?? null, r.convenio ?? null, r.finalidad ?? null,
         r.at.toISOString(), r.fault ?? null, r.signerCertSha256, message, signature, prev, hash, mSha, sSha,
         kept && sealer !== undefined ? sealer.activeKeyId : null, kept ? 1 : 0, sigCert);
+      if (subjectKey !== undefined && r.subjects !== undefined) for (const dni of r.subjects) insertSubject.run(subjectMac(subjectKey, dni), seq);
       prev = hash;
     }
     return prev;
@@ -484,6 +517,27 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
         service: (r.service as string | null) ?? undefined, detail: r.detail as string,
       }));
     },
+    subjectRecords(mac, range = {}) {
+      const rows = db.prepare(`SELECT m.seq, m.at, m.side, m.message_id, m.client, m.service, m.user_id, m.convenio, m.finalidad,
+          r.seq AS r_seq, r.fault AS r_fault
+        FROM subject_index s JOIN messages m ON m.seq = s.seq
+        LEFT JOIN messages r ON r.message_id = m.message_id AND r.client = m.client AND r.side = m.side AND r.direction = 'response' AND r.seq > m.seq
+        WHERE s.mac = ? AND m.at >= ? AND m.at < ? ORDER BY m.seq, r.seq`).all(mac, range.from ?? '', range.to ?? '\uffff') as Record<string, unknown>[];
+      const seen = new Set<number>();
+      const out: SubjectHit[] = [];
+      for (const r of rows) {
+        const seq = r.seq as number;
+        if (seen.has(seq)) continue; // one response per request (the first)
+        seen.add(seq);
+        out.push({
+          seq, at: new Date(r.at as string), side: r.side as 'client' | 'server', messageId: r.message_id as string,
+          client: r.client as string, service: r.service as string, userId: (r.user_id as string | null) ?? undefined,
+          convenio: (r.convenio as string | null) ?? undefined, finalidad: (r.finalidad as string | null) ?? undefined,
+          answered: r.r_seq !== null, responseFault: (r.r_fault as string | null) ?? undefined,
+        });
+      }
+      return out;
+    },
     verifyChain() {
       let prev = chainStart().prevHash;
       let count = 0;
@@ -527,6 +581,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
         const last = db.prepare('SELECT seq, hash FROM messages WHERE seq <= ? ORDER BY seq DESC LIMIT 1').get(seq) as { seq: number; hash: string } | undefined;
         if (last === undefined) return 0;
         const n = db.prepare('DELETE FROM messages WHERE seq <= ?').run(last.seq).changes;
+        db.prepare('DELETE FROM subject_index WHERE seq <= ?').run(last.seq);
         db.prepare('DELETE FROM timestamps WHERE last_seq <= ?').run(last.seq);
         db.prepare('INSERT OR REPLACE INTO log_meta (key, value) VALUES (?, ?)').run('chain_start', JSON.stringify({ seq: last.seq + 1, prevHash: last.hash }));
         return n;

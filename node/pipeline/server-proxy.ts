@@ -15,6 +15,7 @@ import { answerProviderMetaservice, isProviderMetaservice } from './metaservices
 import { WSDL_DIR } from '../store/paths.js';
 import { createProxyAdapter } from '../adapters/proxy.js';
 import { validateTrama } from './trama-validation.js';
+import { dataSubjectDnis } from './data-subjects.js';
 import { signDetached, verifyDetached } from '../../core/signature.js';
 import { addRequestHash, faultFromError, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
 import { maxServiceTimeoutMs, type ExchangeFacts, type NodeContext } from './context.js';
@@ -190,7 +191,9 @@ export async function processProviderRequest(ctx: NodeContext, body: Buffer, con
   // metaservices (listMethods, allowedMethods, getWsdl) are answered by this node and need no agreement
   const access = isProviderMetaservice(header.service) ? undefined : authorize(ctx, view, header);
   if (access !== undefined) checkTrama(request, access.agreement, access.service);
-  await ctx.log.append(logRecord(ctx, header, 'request', request.raw, signed.signature.toString('utf8'), signerSha));
+  // the persons the request concerns, indexed (as HMACs) with the record: "who consulted my data?"
+  const subjects = access === undefined ? undefined : dataSubjectDnis(request.payload as XmlElement, access.agreement.validations);
+  await ctx.log.append({ ...logRecord(ctx, header, 'request', request.raw, signed.signature.toString('utf8'), signerSha), subjects });
   let response: SoapMessage;
   try {
     response = access === undefined

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCentralCli } from '../../central/cli/index.js';
-import { findChromium, runChromium } from '../../central/governance/chromium.js';
+import { findChromium, runChromium } from '../../runtime/chromium.js';
 import { runNodeCli } from '../../node/cli/index.js';
 import { signAccessRequest } from '../../core/access-request-message.js';
 import { createSigner } from '../../core/signature.js';

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { findChromium } from '../../central/governance/chromium.js';
+import { findChromium } from '../../runtime/chromium.js';
 import { findPgBin } from './pg-server.js';
 
 export const PYTHON = '/usr/bin/python3';

@@ -95,7 +95,7 @@ describe('responsible units', () => {
 describe('catalogue life cycle', () => {
   it('allows only valid transitions and needs a technical report to incorporate', async () => {
     const store = await setUp();
-    refused(store, () => setComponentStatus(store, 'AFILIADOS-SIS', 'disponible', {}, dgfo), /no puede pasar a «disponible»; desde «identificado» solo se permite: en-incorporacion/);
+    refused(store, () => setComponentStatus(store, 'AFILIADOS-SIS', 'disponible', {}, dgfo), /no puede pasar a «disponible»; desde «identificado» solo se permite: en-evaluacion, en-incorporacion, descartado/);
     refused(store, () => setComponentStatus(store, 'AFILIADOS-SIS', 'en-incorporacion', {}, dgfo), /informe técnico/);
     assert.equal(setComponentStatus(store, 'AFILIADOS-SIS', 'en-incorporacion', { technicalReport: 'Informe Nº 005-2026-MIDIS/DGFO/DDF' }, dgfo).status, 'en-incorporacion');
     assert.equal(setComponentStatus(store, 'AFILIADOS-SIS', 'disponible', {}, dgfo).status, 'disponible');

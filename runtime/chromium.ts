@@ -1,12 +1,14 @@
 /**
- * Headless Chromium (Debian package `chromium`) for printing actas to PDF and for the portal's
- * browser tests. Every run gets a fresh empty profile and the flags that keep it offline.
+ * Headless Chromium (Debian package `chromium`) for printing documents to PDF (central's actas,
+ * the node's data-subject report) and for the portal's browser tests. Every run gets a fresh
+ * empty profile and the flags that keep it offline.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { MiisError } from '../../core/errors.js';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MiisError } from '../core/errors.js';
 
 export const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'] as const;
 
@@ -33,4 +35,18 @@ export function runChromium(args: readonly string[], opts: { timeoutMs?: number;
       else resolve(String(stdout));
     });
   });
+}
+
+/** Print HTML to a PDF file with headless Chromium (A4, no header/footer); returns the absolute path. */
+export async function printHtmlToPdf(html: string, pdfPath: string, opts: { chromium?: string } = {}): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'miis-pdf-'));
+  try {
+    const htmlPath = join(dir, 'document.html');
+    writeFileSync(htmlPath, html, 'utf8');
+    const out = resolve(pdfPath);
+    await runChromium(['--no-pdf-header-footer', `--print-to-pdf=${out}`, pathToFileURL(htmlPath).href], opts.chromium === undefined ? {} : { chromium: opts.chromium });
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
