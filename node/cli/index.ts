@@ -17,6 +17,7 @@ import { PASSPHRASE_ENV, restoreBackup, writeBackup } from '../../runtime/backup
 import { packageVersion } from '../../runtime/version.js';
 import { acceptedAuthCerts, type GlobalConf } from '../../core/global-conf-model.js';
 import { checkPublicUrl, openLocalStore, type LocalStore } from '../store/local-store.js';
+import { describeDatabase } from '../store/database.js';
 import { openCliLog, readLocalConf, registerEvidenceCommands, runLogVerify } from './evidence.js';
 import { importSigningCert, startSigningKeyRotation } from '../certs/signing-rotation.js';
 import { startNode } from '../main.js';
@@ -24,7 +25,7 @@ import { findWsdlFile, nodePaths, WSDL_DIR, WSDL_FILE_NAME } from '../store/path
 import { DEFAULT_LIMITS, SERVICE_TIMEOUT_MARGIN_MS, maxServiceTimeoutMs } from '../pipeline/context.js';
 import { registerNodeAccessCommands } from './access-request.js';
 import { defaultLogFormat, parseLogFormat } from '../../runtime/log.js';
-import { NODE_CONFIG_KEYS, nodeConfigPath, parseNodeConfigValue, readNodeConfig, writeNodeConfig, type NodeConfig, type NodeConfigKey } from '../store/node-config.js';
+import { NODE_CONFIG_KEYS, nodeConfigPath, parseNodeConfigValue, readNodeConfig, writeNodeConfig, type DatabaseConfig, type NodeConfig, type NodeConfigKey } from '../store/node-config.js';
 import { adapterFromCliOptions, describeAdapter, redactSecrets, type AdapterCliOptions } from '../adapters/settings.js';
 
 function parseHttpUrl(value: string, what: string, protocols: readonly string[]): string {
@@ -276,6 +277,7 @@ function buildProgram(io: CliIo): Command {
         const v: Record<NodeConfigKey, unknown> = {
           isHost: s.isHost, isPort: s.isPort, proxyHost: s.proxyHost, proxyPort: s.proxyPort, centralUrl: s.centralUrl ?? null,
           metricsHost: file.metricsHost ?? '127.0.0.1', metricsPort: file.metricsPort ?? null,
+          database: describeDatabase(file.database),
         };
         return v;
       });
@@ -294,7 +296,8 @@ function buildProgram(io: CliIo): Command {
         updateNodeConfig(o.dir, store, { [key]: value });
         if (key === 'centralUrl' && typeof value === 'string') store.saveSettings({ ...store.settings(), centralUrl: value });
       });
-      out(`${key} = ${value === null || value === undefined ? '(sin definir)' : String(value)} (${nodeConfigPath(o.dir)})`);
+      const shown = key === 'database' ? describeDatabase(value as DatabaseConfig) : value === null || value === undefined ? '(sin definir)' : String(value);
+      out(`${key} = ${shown} (${nodeConfigPath(o.dir)})`);
       out(NODE_CONFIG_KEYS[key].live
         ? 'Se aplica en caliente: un nodo en marcha lo usa en la siguiente descarga de la configuración global.'
         : 'Requiere reiniciar el nodo («miis-node serve») para aplicarse.');
