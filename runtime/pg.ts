@@ -26,12 +26,14 @@ export function redactPgUrl(url: string): string {
   }
 }
 
-export function openPgPool(connectionString: string, opts: { max?: number; password?: string | undefined } = {}): PgPool {
+/** `schema`: the connections' search_path (set at connection start-up). */
+export function openPgPool(connectionString: string, opts: { max?: number; password?: string | undefined; schema?: string } = {}): PgPool {
   const pg = loadPg();
   const parse = ((oid: number, format?: string) => (oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser;
   const pool = new pg.Pool({
     connectionString, max: opts.max ?? 8, connectionTimeoutMillis: 10_000, types: { getTypeParser: parse },
     ...(opts.password === undefined ? {} : { password: opts.password }),
+    ...(opts.schema === undefined ? {} : { options: `-c search_path=${opts.schema}` }),
   });
   // an idle connection that drops (server restart) must not crash the node: the next query reconnects
   pool.on('error', () => undefined);
