@@ -2,6 +2,7 @@
  * Composition root of the node: opens its stores, loads keys and the global configuration, wires
  * the pipelines and starts both listeners.
  */
+import type { MessageLog } from './evidence/message-log.js';
 import { accessSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -55,7 +56,7 @@ export interface RunningNode {
   readonly metricsUrl: string | undefined;
   readonly metrics: NodeMetrics;
   readonly logger: Logger;
-  readonly ctx: NodeContext;
+  readonly ctx: NodeContext<MessageLog>;
   /**
    * Stop the node. With `drainMs` > 0 (what `serve` does on SIGTERM): stop accepting, let the
    * exchanges in flight finish for up to `drainMs`, then close what is left, flush the message
@@ -201,7 +202,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const certificateRows = () => (evidence.health(conf.latest()?.conf).certificados as { rol: string; estado: string; diasRestantes: number; venceEn: string }[]);
   const peers = createPeerClient({ maxResponseBytes: limits.maxMessageBytes * 2 });
   const adapters = createAdapterRegistry({ now, backends, maxMessageBytes: limits.maxMessageBytes });
-  const ctx: NodeContext = {
+  const ctx: NodeContext<MessageLog> = {
     now, settings, local: () => snapshot, conf,
     get signer() { return signing.current().signer; },
     get signerSha256() { return signing.current().sha256; },
