@@ -19,7 +19,7 @@ import { acceptedAuthCerts, type GlobalConf } from '../../core/global-conf-model
 import { checkPublicUrl } from '../store/local-store.js';
 import { notInitialized, nodeStoreInitialized, openNodeStore, type NodeStore } from '../store/node-store.js';
 import { describeDatabase, resolveDatabase } from '../store/database.js';
-import { openCliLog, readLocalConf, registerEvidenceCommands, runLogVerify } from './evidence.js';
+import { openCliSharedLog, readLocalConf, registerEvidenceCommands, runLogVerify } from './evidence.js';
 import { importSigningCert, startSigningKeyRotation } from '../certs/signing-rotation.js';
 import { startNode } from '../main.js';
 import { findWsdlFile, nodePaths, WSDL_DIR, WSDL_FILE_NAME } from '../store/paths.js';
@@ -409,9 +409,9 @@ function buildProgram(io: CliIo): Command {
   withDir(log.command('list')).description('últimos mensajes registrados (sin contenido)').option('--json', 'salida JSON')
     .option('--limit <n>', 'cuántos', '20').option('--id <id>', 'solo los de este identificador de mensaje')
     .action(async (o: Dir & { json?: boolean; limit: string; id?: string }) => {
-      const l = openCliLog(o.dir, now());
+      const l = await openCliSharedLog(o.dir, now());
       try {
-        const rows = l.list({ messageId: o.id, limit: parseInteger(o.limit, 'límite', 1, 10_000) }).map((r) => ({
+        const rows = (await l.list({ messageId: o.id, limit: parseInteger(o.limit, 'límite', 1, 10_000) })).map((r) => ({
           seq: r.seq, lado: r.side, direccion: r.direction, id: r.messageId, cliente: r.client, servicio: r.service, usuario: r.userId ?? null,
           convenio: r.convenio ?? null, finalidad: r.finalidad ?? null, fecha: r.at.toISOString(), bytes: r.message.length, falla: r.fault ?? null, hash: r.hash,
         }));
@@ -428,9 +428,9 @@ function buildProgram(io: CliIo): Command {
   withDir(log.command('faults')).description('últimas fallas (busque aquí el faultDetail de una respuesta)').option('--json', 'salida JSON')
     .option('--id <uuid>', 'una falla concreta')
     .action(async (o: Dir & { json?: boolean; id?: string }) => {
-      const l = openCliLog(o.dir, now());
+      const l = await openCliSharedLog(o.dir, now());
       try {
-        const rows = l.faults(1000).filter((f) => o.id === undefined || f.faultId === o.id);
+        const rows = (await l.faults(1000)).filter((f) => o.id === undefined || f.faultId === o.id);
         out(o.json === true ? toJson(rows) : formatTable(['FECHA', 'CÓDIGO', 'REFERENCIA', 'DETALLE'], rows.map((f) => [f.at.toISOString(), f.code, f.faultId, f.detail])));
       } finally {
         await l.close();

@@ -50,7 +50,19 @@ export interface SharedMessageLog {
   chainStart(): Promise<{ seq: number; prevHash: string }>;
   lastSeq(): Promise<number>;
   queueDepth(): number;
+  /** The instances with a chain in the database (['']: SQLite). */
+  instances(): Promise<string[]>;
+  /** One instance's chain, read only (for verification). */
+  reader(instanceId: string): InstanceReader;
   close(): Promise<void>;
+}
+
+export interface InstanceReader {
+  chainStart(): Promise<{ seq: number; prevHash: string }>;
+  timestamps(fromSeq?: number): Promise<TimestampRecord[]>;
+  /** Records as stored, seq ascending; their bodies can be opened with openBody. */
+  rawRecords(fromSeq: number, limit: number): Promise<RawRecord[]>;
+  openBody(r: RawRecord): { message: Buffer; signature: string };
 }
 
 /** The SQLite log behind the shared interface (its synchronous calls, run at once). */
@@ -70,6 +82,13 @@ export function asSharedMessageLog(log: MessageLog): SharedMessageLog {
     chainStart: async () => log.chainStart(),
     lastSeq: async () => log.lastSeq(),
     queueDepth: () => log.queueDepth(),
+    instances: async () => [''],
+    reader: () => ({
+      chainStart: async () => log.chainStart(),
+      timestamps: async (from) => log.timestamps(from),
+      rawRecords: async (from, limit) => log.rawRecords(from, limit),
+      openBody: (r) => log.openBody(r),
+    }),
     close: () => log.close(),
   };
 }
@@ -236,6 +255,16 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
     [e.faultId, e.code, e.side, e.at.toISOString(), full ? e.messageId ?? null : null, full ? e.client ?? null : null, full ? e.service ?? null : null, detail],
   );
 
+  const rawRecordsOf = async (id: string, fromSeq: number, limit: number): Promise<RawRecord[]> => {
+    const rows = (await pool.query('SELECT * FROM messages WHERE instance_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3', [id, fromSeq, limit])).rows as Record<string, unknown>[];
+    await loadCerts(rows);
+    return rows.map(rowToRaw);
+  };
+  const timestampsOf = async (id: string, fromSeq = 0): Promise<TimestampRecord[]> =>
+    ((await pool.query('SELECT * FROM timestamps WHERE instance_id = $1 AND last_seq >= $2 ORDER BY first_seq', [id, fromSeq])).rows as Record<string, unknown>[]).map(rowToTimestamp);
+  const instances = async (): Promise<string[]> => (await pool.query<{ id: string }>(`SELECT DISTINCT instance_id AS id FROM messages
+    UNION SELECT substr(key, ${chainStartKey('').length + 1}) FROM log_meta WHERE key LIKE 'chain_start:%' ORDER BY 1`)).rows.map((r) => r.id);
+
   const verifyChain = async (id: string): Promise<ChainVerdict> => {
     let prev = (await chainStartOf(id)).prevHash;
     let count = 0;
@@ -322,16 +351,19 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
       await loadCerts(rows);
       return rows.map(rowToRecord);
     },
-    async rawRecords(fromSeq, limit) {
-      return ((await pool.query('SELECT * FROM messages WHERE instance_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3', [instanceId, fromSeq, limit])).rows as Record<string, unknown>[]).map(rowToRaw);
-    },
+    rawRecords: (fromSeq, limit) => rawRecordsOf(instanceId, fromSeq, limit),
     async verifyChains() {
-      const ids = (await pool.query<{ id: string }>(`SELECT DISTINCT instance_id AS id FROM messages
-        UNION SELECT substr(key, ${chainStartKey('').length + 1}) FROM log_meta WHERE key LIKE 'chain_start:%' ORDER BY 1`)).rows.map((r) => r.id);
       const out: ChainVerdict[] = [];
-      for (const id of ids) out.push(await verifyChain(id));
+      for (const id of await instances()) out.push(await verifyChain(id));
       return out;
     },
+    instances,
+    reader: (id) => ({
+      chainStart: () => chainStartOf(id),
+      timestamps: (fromSeq) => timestampsOf(id, fromSeq),
+      rawRecords: (fromSeq, limit) => rawRecordsOf(id, fromSeq, limit),
+      openBody,
+    }),
     async unstamped(limit) {
       const last = Number((await pool.query<{ s: number | null }>('SELECT MAX(last_seq) AS s FROM timestamps WHERE instance_id = $1', [instanceId])).rows[0]?.s ?? 0);
       return (await pool.query<{ seq: number; hash: string; at: string }>('SELECT seq, hash, at FROM messages WHERE instance_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [instanceId, last, limit])).rows
@@ -341,9 +373,7 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
       await pool.query('INSERT INTO timestamps (instance_id, first_seq, last_seq, root, token, gen_time) VALUES ($1,$2,$3,$4,$5,$6)',
         [instanceId, t.firstSeq, t.lastSeq, t.root, t.token, t.genTime.toISOString()]);
     },
-    async timestamps(fromSeq = 0) {
-      return ((await pool.query('SELECT * FROM timestamps WHERE instance_id = $1 AND last_seq >= $2 ORDER BY first_seq', [instanceId, fromSeq])).rows as Record<string, unknown>[]).map(rowToTimestamp);
-    },
+    timestamps: (fromSeq) => timestampsOf(instanceId, fromSeq),
     chainStart: () => chainStartOf(instanceId),
     async lastSeq() {
       return Number((await pool.query<{ s: number | null }>('SELECT MAX(seq) AS s FROM messages WHERE instance_id = $1', [instanceId])).rows[0]?.s ?? 0);
