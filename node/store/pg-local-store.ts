@@ -19,7 +19,10 @@ type Pg = Extract<ResolvedDatabase, { engine: 'postgresql' }>;
 export async function openPgSchemaPool(database: Pg, schema: string, max?: number): Promise<PgPool> {
   const pool = openPgPool(database.url, { password: database.password, schema, ...(max === undefined ? {} : { max }) });
   try {
-    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch((err: { code?: string }) => {
+      // two instances starting together: the other one created it first
+      if (err.code !== '23505' && err.code !== '42P06') throw err;
+    });
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw pgConnectError(database.url, err);
