@@ -99,6 +99,35 @@ export interface LocalStore {
   close(): void;
 }
 
+/** The engine-neutral, asynchronous store (node/store/node-store.ts): SQLite wraps LocalStore; PostgreSQL: pg-local-store.ts. */
+export interface SharedReplayMemory {
+  /** False when (client, id) was already seen and its window has not expired; otherwise remembers it. */
+  accept(client: string, messageId: string, nowMs: number): boolean | Promise<boolean>;
+  /** Delete expired rows; returns how many. */
+  prune(nowMs: number): Promise<number>;
+  size(): Promise<number>;
+}
+
+export interface NodeStore {
+  readonly engine: 'sqlite' | 'postgresql';
+  initialized(): Promise<boolean>;
+  saveSettings(s: NodeSettings): Promise<void>;
+  settings(): Promise<NodeSettings>;
+  addClient(id: string): Promise<void>;
+  removeClient(id: string): Promise<boolean>;
+  clients(): Promise<string[]>;
+  upsertService(s: LocalService): Promise<void>;
+  services(): Promise<LocalService[]>;
+  grant(serviceKey: string, client: string, at: Date): Promise<boolean>;
+  revoke(serviceKey: string, client: string): Promise<boolean>;
+  accessRights(): Promise<AccessRight[]>;
+  snapshot(): Promise<LocalSnapshot>;
+  /** Changes whenever anyone (another connection, another instance) wrote settings, clients, services or access rights. */
+  dataVersion(): Promise<number>;
+  replayMemory(scope: 'client' | 'server', windowMs: number): SharedReplayMemory;
+  close(): Promise<void>;
+}
+
 /** node.json (node/store/node-config.ts) overrides the addresses and the central URL kept in node.db. */
 function operational(c: ReturnType<typeof readNodeConfig>): Partial<NodeSettings> {
   const out: Record<string, unknown> = {};

@@ -12,38 +12,12 @@
  */
 import { existsSync } from 'node:fs';
 import { MiisError } from '../../core/errors.js';
-import { openLocalStore, type AccessRight, type LocalService, type LocalSnapshot, type LocalStore, type NodeSettings } from './local-store.js';
+import { openLocalStore, type LocalSnapshot, type LocalStore, type NodeStore } from './local-store.js';
 import { resolveDatabase, type ResolvedDatabase } from './database.js';
 import { nodePaths } from './paths.js';
 import { openPgNodeStore } from './pg-local-store.js';
 
-export interface SharedReplayMemory {
-  /** False when (client, id) was already seen and its window has not expired; otherwise remembers it. */
-  accept(client: string, messageId: string, nowMs: number): boolean | Promise<boolean>;
-  /** Delete expired rows; returns how many. */
-  prune(nowMs: number): Promise<number>;
-  size(): Promise<number>;
-}
-
-export interface NodeStore {
-  readonly engine: 'sqlite' | 'postgresql';
-  initialized(): Promise<boolean>;
-  saveSettings(s: NodeSettings): Promise<void>;
-  settings(): Promise<NodeSettings>;
-  addClient(id: string): Promise<void>;
-  removeClient(id: string): Promise<boolean>;
-  clients(): Promise<string[]>;
-  upsertService(s: LocalService): Promise<void>;
-  services(): Promise<LocalService[]>;
-  grant(serviceKey: string, client: string, at: Date): Promise<boolean>;
-  revoke(serviceKey: string, client: string): Promise<boolean>;
-  accessRights(): Promise<AccessRight[]>;
-  snapshot(): Promise<LocalSnapshot>;
-  /** Changes whenever anyone (another connection, another instance) wrote settings, clients, services or access rights. */
-  dataVersion(): Promise<number>;
-  replayMemory(scope: 'client' | 'server', windowMs: number): SharedReplayMemory;
-  close(): Promise<void>;
-}
+export type { NodeStore, SharedReplayMemory } from './local-store.js';
 
 /** The SQLite store behind the asynchronous interface (the same calls, run at once). */
 export function asNodeStore(local: LocalStore): NodeStore {

@@ -9,9 +9,8 @@
 import { applyPgMigrations } from '../../runtime/pg-migrations.js';
 import { inPgTransaction, openPgPool, pgConnectError, type PgPool } from '../../runtime/pg.js';
 import { PG_NODE_SCHEMA, type ResolvedDatabase } from './database.js';
-import { buildSnapshot, settingsFromRows, type AccessRight, type LocalService, type NodeSettings } from './local-store.js';
+import { buildSnapshot, settingsFromRows, type AccessRight, type LocalService, type NodeSettings, type NodeStore, type SharedReplayMemory } from './local-store.js';
 import { NODE_DB_MIGRATIONS } from './migrations.js';
-import type { NodeStore, SharedReplayMemory } from './node-store.js';
 
 type Pg = Extract<ResolvedDatabase, { engine: 'postgresql' }>;
 
