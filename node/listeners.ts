@@ -62,7 +62,8 @@ function reportFault(ctx: NodeContext, side: 'client' | 'server', err: unknown, 
   const e = toMiisError(err, fallback);
   const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
   try {
-    ctx.log.recordFault({ faultId: e.faultId, code: e.code, side, at: ctx.now(), ...about, detail: `${e.message}${cause}`.slice(0, 2000) }, source);
+    const recorded = ctx.log.recordFault({ faultId: e.faultId, code: e.code, side, at: ctx.now(), ...about, detail: `${e.message}${cause}`.slice(0, 2000) }, source);
+    if (recorded !== undefined) recorded.catch((err: unknown) => ctx.info(`registro de fallas: ${err instanceof Error ? err.message : String(err)}`));
   } catch {
     // the fault still reaches the caller even if the log is unavailable
   }

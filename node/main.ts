@@ -2,6 +2,12 @@
  * Composition root of the node: opens its stores, loads keys and the global configuration, wires
  * the pipelines and starts both listeners.
  */
+import type { MessageLog } from './evidence/message-log.js';
+import { openPgMessageLog, type SharedMessageLog } from './evidence/pg-message-log.js';
+import { loadLogCipher } from './evidence/index.js';
+import { resolveDatabase } from './store/database.js';
+import { createSnapshotCache, notInitialized, openNodeStore } from './store/node-store.js';
+import { isSensitiveService } from './evidence/settings.js';
 import { accessSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -15,7 +21,7 @@ import { DEFAULT_LIMITS } from './pipeline/context.js';
 import { createGlobalConfClient } from './conf/global-conf-client.js';
 import { createBackendClient, createPeerClient } from './outbound/http-pools.js';
 import { createScoreboard } from './outbound/provider-failover.js';
-import { isPublicUrlOf, openLocalStore, type LocalSnapshot } from './store/local-store.js';
+import { isPublicUrlOf } from './store/local-store.js';
 import { openNodeEvidence } from './evidence/index.js';
 import { loadEvidenceSettings, type EvidenceSettings } from './evidence/settings.js';
 import { nodePaths, WSDL_DIR } from './store/paths.js';
@@ -56,7 +62,8 @@ export interface RunningNode {
   readonly metricsUrl: string | undefined;
   readonly metrics: NodeMetrics;
   readonly logger: Logger;
-  readonly ctx: NodeContext;
+  /** ctx.log: the SQLite log (MessageLog), or the PostgreSQL one (SharedMessageLog, which has `engine`). */
+  readonly ctx: NodeContext<MessageLog | SharedMessageLog>;
   /**
    * Stop the node. With `drainMs` > 0 (what `serve` does on SIGTERM): stop accepting, let the
    * exchanges in flight finish for up to `drainMs`, then close what is left, flush the message
@@ -83,10 +90,14 @@ function readRequired(path: string, what: string, hint: string): string {
 export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const now = opts.now ?? (() => new Date());
   const paths = nodePaths(opts.dir);
-  if (!existsSync(paths.db)) throw new MiisError('Config.NotInitialized', `no hay un nodo en ${opts.dir}; ejecute «miis-node init»`);
-  const store = openLocalStore(paths.db);
-  if (!store.initialized) throw new MiisError('Config.NotInitialized', `no hay un nodo en ${opts.dir}; ejecute «miis-node init»`);
-  const settings = store.settings();
+  const database = resolveDatabase(opts.dir);
+  if (database.engine === 'sqlite' && !existsSync(paths.db)) throw notInitialized(opts.dir);
+  const store = await openNodeStore(opts.dir, database);
+  if (!(await store.initialized())) {
+    await store.close();
+    throw notInitialized(opts.dir);
+  }
+  const settings = await store.settings();
   const sink = opts.info;
   const logger = opts.logger ?? createLogger({
     component: 'node', bindings: { node: settings.nodeName }, now,
@@ -117,14 +128,27 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const conf = createGlobalConfClient({ centralUrl: currentCentralUrl, anchorPem: anchor, cachePath: paths.globalConf, now, intervalMs: opts.confIntervalMs ?? 30_000, info });
   await conf.refresh();
   if (conf.latest() === undefined) {
-    store.close();
+    await store.close();
     throw new MiisError('Config.NoGlobalConf', `central (${settings.centralUrl}) no responde y no hay copia local${conf.lastError === undefined ? '' : ` — ${conf.lastError}`}`);
   }
   if (conf.lastError !== undefined) logger.warn({ serial: conf.latest()?.conf.serial }, `${conf.lastError}; se usa la copia local`);
 
   const limits: NodeLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const evidenceSettings = opts.evidence ?? loadEvidenceSettings(opts.dir);
+  // PostgreSQL: this instance's chain in the shared log (node/evidence/pg-message-log.ts)
+  const pgCipher = database.engine === 'postgresql' ? loadLogCipher(opts.dir, evidenceSettings, now()) : undefined;
+  const sharedLog = database.engine === 'postgresql'
+    ? await openPgMessageLog({
+      database, cipher: pgCipher, sealNew: evidenceSettings.encryptLog, faultsPerMinute: evidenceSettings.faultLog.perSourcePerMinute,
+      metadataOnly: evidenceSettings.sensitiveServices.length === 0 ? undefined : (service) => isSensitiveService(evidenceSettings, service),
+    }).catch(async (err: unknown) => {
+      await store.close();
+      throw err;
+    })
+    : undefined;
+  if (sharedLog !== undefined) info(`base de datos PostgreSQL ${database.engine === 'postgresql' ? database.display : ''}, instancia ${sharedLog.instanceId}`);
   const evidence = openNodeEvidence({
+    ...(sharedLog === undefined ? {} : { sharedLog, cipher: pgCipher }),
     dir: opts.dir, settings: evidenceSettings, centralUrl: settings.centralUrl,
     trustedCas: () => conf.latest()?.conf.trustedCas ?? [], now, info,
   });
@@ -132,16 +156,11 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const signing = createSigningIdentity(opts.dir, signKey, signCert, info);
   const ocsp = createOcspChecker({ settings: evidenceSettings.ocsp, now, info });
   let listenersUp = false; // the timer below follows settings and TLS files once the listeners exist
-  let snapshot: LocalSnapshot = store.snapshot();
-  let version = store.dataVersion();
+  const snapshots = await createSnapshotCache(store);
   let monitorTick = (): void => undefined;
   const localTimer = setInterval(() => {
     monitorTick();
-    const v = store.dataVersion();
-    if (v !== version) {
-      version = v;
-      snapshot = store.snapshot();
-    }
+    snapshots.refresh().catch((err: unknown) => info(`ajustes locales: no se pudieron releer (${err instanceof Error ? err.message : String(err)}); se siguen usando los anteriores`));
     if (listenersUp) {
       void followProxyPort();
       reloadAuth();
@@ -158,8 +177,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const clientReplay = store.replayMemory('client', limits.replayWindowMs);
   const pruneReplay = (): void => {
     const t = now().getTime();
-    serverReplay.prune(t);
-    clientReplay.prune(t);
+    Promise.all([serverReplay.prune(t), clientReplay.prune(t)]).catch((err: unknown) => info(`memoria de mensajes repetidos: ${err instanceof Error ? err.message : String(err)}`));
   };
   pruneReplay();
   const replayTimer = setInterval(pruneReplay, 60_000);
@@ -195,7 +213,8 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       return v === undefined ? undefined : Math.max(0, (now().getTime() - Date.parse(v.conf.generatedAt)) / 1000);
     },
     logQueueDepth: () => log.queueDepth(),
-    timestampBacklog: () => evidence.timestamper === undefined ? undefined
+    // PostgreSQL: not reported yet (the figure would need a query per scrape)
+    timestampBacklog: () => evidence.timestamper === undefined || 'engine' in log ? undefined
       : log.lastSeq() - ((log.db.prepare('SELECT MAX(last_seq) AS s FROM timestamps').get() as { s: number | null }).s ?? 0),
     certificates: () => certificateRows().map((c) => ({ role: c.rol, daysLeft: c.diasRestantes })),
   });
@@ -203,8 +222,8 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const peers = createPeerClient({ maxResponseBytes: limits.maxMessageBytes * 2, connectTimeoutMs: limits.peerConnectTimeoutMs });
   const providerScores = createScoreboard({ penaltyMs: limits.failoverPenaltyMs });
   const adapters = createAdapterRegistry({ now, backends, maxMessageBytes: limits.maxMessageBytes });
-  const ctx: NodeContext = {
-    now, settings, local: () => snapshot, conf,
+  const ctx: NodeContext<MessageLog | SharedMessageLog> = {
+    now, settings, local: snapshots.current, conf,
     get signer() { return signing.current().signer; },
     get signerSha256() { return signing.current().sha256; },
     ocsp,
@@ -235,14 +254,14 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   };
   // every service adapter is built and checked now: a misconfigured one stops the node (Config.InvalidAdapter)
   try {
-    await ctx.adapters?.check(snapshot.services.values());
+    await ctx.adapters?.check(snapshots.current().services.values());
   } catch (err) {
     clearInterval(localTimer);
     clearInterval(replayTimer);
     await ctx.adapters?.close();
     await backends.close();
     await log.close();
-    store.close();
+    await store.close();
     throw err;
   }
 
@@ -259,6 +278,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     certificates: () => certificateRows().map((c) => ({ role: c.rol, state: c.estado, daysLeft: c.diasRestantes, notAfter: c.venceEn })),
     // file permissions only: a write probe could wait on another connection's lock
     probeDatabase: () => {
+      if ('engine' in log) return; // PostgreSQL: a failing write shows up in the exchanges themselves
       for (const f of [paths.messageLog, opts.dir]) accessSync(f, fsConstants.W_OK);
       if (log.db.readonly) throw new Error('base de datos abierta en solo lectura');
     },
@@ -344,7 +364,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   let seenProxyPort = settings.proxyPort; // as configured (0 = any free port, tests)
   let wantedProxyPort = 0; // the bound port of the listener for the configured one
   const followProxyPort = async (): Promise<void> => {
-    const s = store.settings();
+    const s = await store.settings();
     if (s.proxyPort === seenProxyPort && s.proxyHost === proxyHost) return;
     seenProxyPort = s.proxyPort;
     proxyHost = s.proxyHost;
@@ -414,7 +434,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       await ctx.adapters?.close();
       await ctx.backends.close();
       await evidence.close();
-      store.close();
+      await store.close();
       logger.info({ event: 'stop' }, 'nodo detenido');
     },
   };

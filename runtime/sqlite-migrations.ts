@@ -1,8 +1,12 @@
 /**
- * One ordered migration list per SQLite database. Each database records the versions it has
- * applied in `schema_version`; opening it applies the missing ones in order, each in its own
- * transaction. A database newer than the program is refused. Migrations are append only: never
- * edit one that has shipped; add the next version instead.
+ * One ordered migration list per database. Each database records the versions it has applied in
+ * `schema_version`; opening it applies the missing ones in order, each in its own transaction. A
+ * database newer than the program is refused. Migrations are append only: never edit one that has
+ * shipped; add the next version instead.
+ *
+ * The same list serves both engines: `up` is the SQLite step (applied here, synchronously, by
+ * better-sqlite3) and `pg` the PostgreSQL text of the same version where the dialects differ
+ * (applied by runtime/pg-migrations.ts); the engine-neutral part is `pendingMigrations`.
  */
 import type Database from 'better-sqlite3';
 import { MiisError } from '../core/errors.js';
@@ -13,6 +17,8 @@ export interface Migration {
   readonly note: string;
   /** SQL, or a step that needs to look at the database first (e.g. add a column if missing). */
   readonly up: string | ((db: Database.Database) => void);
+  /** The same step on PostgreSQL (databases that may be PostgreSQL give every version one; '' = nothing to do there). */
+  readonly pg?: string | undefined;
 }
 
 /** The highest version of a list (lists are ordered and start at 1). */
@@ -27,15 +33,19 @@ export function currentSchemaVersion(db: Database.Database): number {
   return row.v ?? 0;
 }
 
-/** Apply every migration above the database's version; `what` names the database in errors. */
-export function applyMigrations(db: Database.Database, migrations: readonly Migration[], what: string): number {
+/** The migrations a database at `current` still needs; refuses a database newer than the list. */
+export function pendingMigrations(current: number, migrations: readonly Migration[], what: string): Migration[] {
   const latest = schemaVersionOf(migrations);
-  const current = currentSchemaVersion(db);
   if (current > latest) {
     throw new MiisError('Config.NotInitialized', `${what} tiene el esquema ${current}, más nuevo que el que conoce este programa (${latest}): use la versión de MIIS que la creó o una posterior`);
   }
-  for (const migration of migrations) {
-    if (migration.version <= current) continue;
+  return migrations.filter((m) => m.version > current);
+}
+
+/** Apply every migration above the database's version; `what` names the database in errors. */
+export function applyMigrations(db: Database.Database, migrations: readonly Migration[], what: string): number {
+  const latest = schemaVersionOf(migrations);
+  for (const migration of pendingMigrations(currentSchemaVersion(db), migrations, what)) {
     db.transaction(() => {
       if (typeof migration.up === 'string') db.exec(migration.up);
       else migration.up(db);

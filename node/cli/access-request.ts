@@ -13,12 +13,12 @@ import { ACCESS_REQUEST_PATH, signAccessRequest, type AccessRequestMessage } fro
 import { formatClientId, formatMemberId, parseClientId } from '../../core/identifiers.js';
 import { createSigner } from '../../core/signature.js';
 import { toJson } from '../../runtime/cli-kit.js';
-import type { LocalStore } from '../store/local-store.js';
+import type { NodeStore } from '../store/node-store.js';
 import { nodePaths } from '../store/paths.js';
 
 export interface NodeAccessCliHelpers {
   readonly withDir: (cmd: Command) => Command;
-  readonly withStore: <T>(dir: string, fn: (s: LocalStore) => T | Promise<T>) => Promise<T>;
+  readonly withStore: <T>(dir: string, fn: (s: NodeStore) => T | Promise<T>) => Promise<T>;
   readonly out: (s: string) => void;
   readonly now: () => Date;
 }
@@ -67,7 +67,7 @@ export function registerNodeAccessCommands(program: Command, h: NodeAccessCliHel
     .option('--json', 'salida en JSON')
     .addHelpText('after', '\nEjemplo:\n  miis-node access request --dir ./var/juntos --component RUPN --purpose FOCALIZACION --legal-basis "Ley Nº 30435, art. 13"\n')
     .action(async (o: { dir: string; component: string; client?: string; service?: string; purpose: string; purposeDetail?: string; legalBasis: string; json?: boolean }) => {
-      const { settings, clients } = await h.withStore(o.dir, (s) => ({ settings: s.settings(), clients: s.clients() }));
+      const { settings, clients } = await h.withStore(o.dir, async (s) => ({ settings: await s.settings(), clients: await s.clients() }));
       if (settings.centralUrl === undefined) throw new MiisError('Config.NotInitialized', 'falta la URL de central; ejecute «miis-node anchor import --url …»');
       const member = `${settings.instance}/${settings.memberClass}/${settings.memberCode}`;
       let client: string;

@@ -14,8 +14,10 @@ import { loadLogCipher, openNodeLog } from '../evidence/index.js';
 import { evidencePaths, loadEvidenceSettings } from '../evidence/settings.js';
 import { createLogCipher, readLogKeyFile, rotateLogKey } from '../evidence/log-crypto.js';
 import { exportExchange } from '../evidence/log-export.js';
-import { formatReport, verifyArchive, verifyLiveLogParallel } from '../evidence/log-verify.js';
+import { formatReport, verifyArchive, verifyInstanceChain, verifyLiveLogParallel, type VerifyReport } from '../evidence/log-verify.js';
 import type { MessageLog } from '../evidence/message-log.js';
+import { resolveDatabase } from '../store/database.js';
+import { asSharedMessageLog, openPgMessageLog, type SharedMessageLog } from '../evidence/pg-message-log.js';
 import { nodePaths } from '../store/paths.js';
 
 interface Dir {
@@ -28,10 +30,21 @@ export interface EvidenceCliHelpers {
   readonly now: () => Date;
 }
 
-/** The node's message log opened with its key (as the running node opens it). */
+/** The node's message log opened with its key (as the running node opens it); SQLite only (export, archive, rotate-key). */
 export function openCliLog(dir: string, now: Date): MessageLog {
+  if (resolveDatabase(dir).engine === 'postgresql') {
+    throw new MiisError('Config.InvalidInput', 'con el registro en PostgreSQL esta orden aún no está disponible (sí lo están «log list», «log faults» y «log verify»)');
+  }
   const settings = loadEvidenceSettings(dir);
   return openNodeLog(dir, settings, loadLogCipher(dir, { ...settings, encryptLog: false }, now));
+}
+
+/** The node's message log on its engine, read only (log list, faults, verify). */
+export async function openCliSharedLog(dir: string, now: Date): Promise<SharedMessageLog> {
+  const database = resolveDatabase(dir);
+  if (database.engine === 'sqlite') return asSharedMessageLog(openCliLog(dir, now));
+  const settings = loadEvidenceSettings(dir);
+  return openPgMessageLog({ database, writer: false, cipher: loadLogCipher(dir, { ...settings, encryptLog: false }, now) });
 }
 
 /** The verified local copy of the global configuration, if any. */
@@ -56,6 +69,20 @@ export async function runLogVerify(o: Dir & { archive?: string; ca?: string; jso
     const r = verifyArchive(o.archive, cas, cipher);
     h.out(o.json === true ? toJson(r) : formatReport(`Archivo ${o.archive}`, r));
     if (!r.ok) throw new MiisError('Config.InvalidInput', `el archivo ${o.archive} no supera la verificación`);
+    return;
+  }
+  if (resolveDatabase(o.dir).engine === 'postgresql') {
+    // every instance's chain in the shared database
+    const shared = await openCliSharedLog(o.dir, h.now());
+    try {
+      const reports: { instancia: string; informe: VerifyReport }[] = [];
+      for (const id of await shared.instances()) reports.push({ instancia: id, informe: await verifyInstanceChain(shared.reader(id), cas) });
+      h.out(o.json === true ? toJson(reports) : reports.length === 0 ? 'El registro no tiene registros.' : reports.map((r) => formatReport(`Instancia ${r.instancia}`, r.informe)).join('\n\n'));
+      const bad = reports.filter((r) => !r.informe.ok);
+      if (bad.length > 0) throw new MiisError('Config.InvalidInput', `el registro de mensajes no supera la verificación (instancias: ${bad.map((r) => r.instancia).join(', ')})`);
+    } finally {
+      await shared.close();
+    }
     return;
   }
   const log = openCliLog(o.dir, h.now());

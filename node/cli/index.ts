@@ -16,8 +16,10 @@ import { verifyGlobalConf } from '../../core/global-conf.js';
 import { PASSPHRASE_ENV, restoreBackup, writeBackup } from '../../runtime/backup.js';
 import { packageVersion } from '../../runtime/version.js';
 import { acceptedAuthCerts, type GlobalConf } from '../../core/global-conf-model.js';
-import { checkPublicUrl, openLocalStore, type LocalStore } from '../store/local-store.js';
-import { openCliLog, readLocalConf, registerEvidenceCommands, runLogVerify } from './evidence.js';
+import { checkPublicUrl } from '../store/local-store.js';
+import { notInitialized, nodeStoreInitialized, openNodeStore, type NodeStore } from '../store/node-store.js';
+import { describeDatabase, resolveDatabase } from '../store/database.js';
+import { openCliSharedLog, readLocalConf, registerEvidenceCommands, runLogVerify } from './evidence.js';
 import { importSigningCert, startSigningKeyRotation } from '../certs/signing-rotation.js';
 import { startNode } from '../main.js';
 import { findWsdlFile, nodePaths, WSDL_DIR, WSDL_FILE_NAME } from '../store/paths.js';
@@ -25,7 +27,7 @@ import { DEFAULT_LIMITS, SERVICE_TIMEOUT_MARGIN_MS, maxServiceTimeoutMs } from '
 import { registerNodeAccessCommands } from './access-request.js';
 import { registerTitularCommand } from './titular.js';
 import { defaultLogFormat, parseLogFormat } from '../../runtime/log.js';
-import { NODE_CONFIG_KEYS, nodeConfigPath, parseNodeConfigValue, readNodeConfig, writeNodeConfig, type NodeConfig, type NodeConfigKey } from '../store/node-config.js';
+import { NODE_CONFIG_KEYS, nodeConfigPath, parseNodeConfigValue, readNodeConfig, writeNodeConfig, type DatabaseConfig, type NodeConfig, type NodeConfigKey } from '../store/node-config.js';
 import { adapterFromCliOptions, describeAdapter, redactSecrets, type AdapterCliOptions } from '../adapters/settings.js';
 
 function parseHttpUrl(value: string, what: string, protocols: readonly string[]): string {
@@ -43,23 +45,24 @@ interface Dir {
   readonly dir: string;
 }
 
-function openInitialized(dir: string): LocalStore {
-  const p = nodePaths(dir);
-  if (!existsSync(p.db)) throw new MiisError('Config.NotInitialized', `no hay un nodo en ${dir}; ejecute «miis-node init»`);
-  const store = openLocalStore(p.db);
-  if (!store.initialized) {
-    store.close();
-    throw new MiisError('Config.NotInitialized', `no hay un nodo en ${dir}; ejecute «miis-node init»`);
+/** The node store of an initialised node folder (SQLite node.db, or the PostgreSQL database node.json names). */
+async function openInitialized(dir: string): Promise<NodeStore> {
+  const database = resolveDatabase(dir);
+  if (database.engine === 'sqlite' && !existsSync(nodePaths(dir).db)) throw notInitialized(dir);
+  const store = await openNodeStore(dir, database);
+  if (!(await store.initialized())) {
+    await store.close();
+    throw notInitialized(dir);
   }
   return store;
 }
 
-async function withStore<T>(dir: string, fn: (s: LocalStore) => T | Promise<T>): Promise<T> {
-  const store = openInitialized(dir);
+async function withStore<T>(dir: string, fn: (s: NodeStore) => T | Promise<T>): Promise<T> {
+  const store = await openInitialized(dir);
   try {
     return await fn(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -96,8 +99,8 @@ function installWsdl(dir: string, value: string, out: (s: string) => void): stri
 }
 
 /** node.json with a change applied; a node without the file gets one holding the values in force (migration from node.db). */
-function updateNodeConfig(dir: string, store: LocalStore, patch: NodeConfig): NodeConfig {
-  const s = store.settings();
+async function updateNodeConfig(dir: string, store: NodeStore, patch: NodeConfig): Promise<NodeConfig> {
+  const s = await store.settings();
   const migrated: NodeConfig = { isHost: s.isHost, isPort: s.isPort, proxyHost: s.proxyHost, proxyPort: s.proxyPort, ...(s.centralUrl === undefined ? {} : { centralUrl: s.centralUrl }) };
   const next = { ...migrated, ...readNodeConfig(dir), ...patch };
   writeNodeConfig(dir, next);
@@ -154,18 +157,18 @@ function buildProgram(io: CliIo): Command {
       parseClientId(`${o.instance}/${o.class}/${o.nodeName}`); // same character rules for the node name
       const alg = parseChoice<KeyAlgorithm>(o.keyAlgorithm, KEY_ALGORITHMS, 'algoritmo de clave');
       const p = nodePaths(o.dir);
-      if (existsSync(p.db)) throw new MiisError('Config.Duplicate', `ya hay un nodo en ${o.dir}`);
+      if (existsSync(p.db) || await nodeStoreInitialized(o.dir)) throw new MiisError('Config.Duplicate', `ya hay un nodo en ${o.dir}`);
       mkdirSync(p.keysDir, { recursive: true, mode: 0o700 });
       const operational = { isHost: o.isHost, isPort: parseInteger(o.isPort, 'puerto', 0, 65535), proxyHost: o.proxyHost, proxyPort: parseInteger(o.proxyPort, 'puerto', 0, 65535) };
-      const store = openLocalStore(p.db);
+      const store = await openNodeStore(o.dir);
       try {
-        store.saveSettings({
+        await store.saveSettings({
           instance: member.instance, memberClass: member.memberClass, memberCode: member.memberCode, memberName: o.name, nodeName: o.nodeName,
           ...operational, keyAlgorithm: alg, isPublicUrl,
         });
-        writeNodeConfig(o.dir, operational);
+        writeNodeConfig(o.dir, { ...readNodeConfig(o.dir), ...operational });
       } finally {
-        store.close();
+        await store.close();
       }
       const memberId = formatMemberId(member);
       const sign = await generateKeyPair(alg);
@@ -188,8 +191,8 @@ function buildProgram(io: CliIo): Command {
     .action(async (o: Dir & { sign?: string; auth?: string }) => {
       if (o.sign === undefined && o.auth === undefined) throw new MiisError('Config.InvalidInput', 'indique --sign y/o --auth');
       let authImported: { sha256: string; nodeName: string; centralUrl: string | undefined } | undefined;
-      await withStore(o.dir, (store) => {
-        const s = store.settings();
+      await withStore(o.dir, async (store) => {
+        const s = (await store.settings());
         const memberId = `${s.instance}/${s.memberClass}/${s.memberCode}`;
         if (o.sign !== undefined) {
           // signing certificates: renewal, or activation of a rotated key (node/certs/signing-rotation.ts)
@@ -225,7 +228,7 @@ function buildProgram(io: CliIo): Command {
     .option('--force', 'descarta una rotación pendiente y empieza otra')
     .addHelpText('after', '\nPasos:\n  miis-node cert rotate --dir D\n  miis-central cert sign --csr D/sign.next.csr --profile sign --out nuevo.pem\n  miis-node cert import --sign nuevo.pem --dir D    (el nodo en marcha la activa sin reiniciar)\n')
     .action(async (o: Dir & { force?: boolean }) => {
-      const r = await withStore(o.dir, (store) => startSigningKeyRotation(o.dir, store.settings(), { force: o.force === true }));
+      const r = await withStore(o.dir, async (store) => startSigningKeyRotation(o.dir, (await store.settings()), { force: o.force === true }));
       out(`Nueva clave de firma: ${r.keyPath}`);
       out(`Solicitud de certificado: ${r.csrPath}`);
       out('Envíela a central («miis-central cert sign --profile sign») e importe el certificado con «miis-node cert import --sign»; hasta entonces firma la clave actual.');
@@ -238,9 +241,9 @@ function buildProgram(io: CliIo): Command {
     .addHelpText('after', '\nPasos sin cortes: miis-node address set --proxy-port 5501 → miis-central node set NODO --address https://host:5501 → esperar la siguiente configuración global en los demás nodos → systemctl reload miis-node\n')
     .action(async (o: Dir & { proxyPort: string }) => {
       const port = parseInteger(o.proxyPort, 'puerto', 1, 65535);
-      await withStore(o.dir, (store) => {
-        store.saveSettings({ ...store.settings(), proxyPort: port });
-        updateNodeConfig(o.dir, store, { proxyPort: port }); // node.json holds the operational settings
+      await withStore(o.dir, async (store) => {
+        await store.saveSettings({ ...(await store.settings()), proxyPort: port });
+        await updateNodeConfig(o.dir, store, { proxyPort: port }); // node.json holds the operational settings
       });
       out(`Puerto entre nodos: ${port}. Un nodo en marcha ya escucha también ahí; publique la dirección nueva en central («miis-central node set … --address https://…:${port}»).`);
     });
@@ -255,9 +258,9 @@ function buildProgram(io: CliIo): Command {
       const info = certificateInfo(pem);
       if (info.profile !== 'conf') throw new MiisError('Config.InvalidCertificate', `${o.file} tiene perfil ${info.profile}; se esperaba el certificado de firma de la configuración global (conf)`);
       const url = parseHttpUrl(o.url, 'URL de central', ['http:', 'https:']);
-      await withStore(o.dir, (store) => {
-        store.saveSettings({ ...store.settings(), centralUrl: url });
-        updateNodeConfig(o.dir, store, { centralUrl: url });
+      await withStore(o.dir, async (store) => {
+        await store.saveSettings({ ...(await store.settings()), centralUrl: url });
+        await updateNodeConfig(o.dir, store, { centralUrl: url });
         writeFileSync(nodePaths(o.dir).anchor, pem);
       });
       out(`Ancla importada (SHA-256 ${info.sha256}); central: ${url}`);
@@ -271,12 +274,13 @@ function buildProgram(io: CliIo): Command {
     .option('--json', 'salida JSON')
     .action(async (key: string | undefined, o: Dir & { json?: boolean }) => {
       if (key !== undefined && !(key in NODE_CONFIG_KEYS)) throw new MiisError('Config.InvalidInput', `clave desconocida «${key}» (claves válidas: ${Object.keys(NODE_CONFIG_KEYS).join(', ')})`);
-      const values = await withStore(o.dir, (store) => {
-        const s = store.settings();
+      const values = await withStore(o.dir, async (store) => {
+        const s = (await store.settings());
         const file = readNodeConfig(o.dir);
         const v: Record<NodeConfigKey, unknown> = {
           isHost: s.isHost, isPort: s.isPort, proxyHost: s.proxyHost, proxyPort: s.proxyPort, centralUrl: s.centralUrl ?? null,
           metricsHost: file.metricsHost ?? '127.0.0.1', metricsPort: file.metricsPort ?? null,
+          database: describeDatabase(file.database),
         };
         return v;
       });
@@ -291,11 +295,12 @@ function buildProgram(io: CliIo): Command {
     .addHelpText('after', '\nEjemplos:\n  miis-node config set metricsPort 9464 --dir ./var/node\n  miis-node config set centralUrl http://10.0.0.5:4400 --dir ./var/node\n')
     .action(async (keyText: string, valueText: string, o: Dir) => {
       const { key, value } = parseNodeConfigValue(keyText, valueText);
-      await withStore(o.dir, (store) => {
-        updateNodeConfig(o.dir, store, { [key]: value });
-        if (key === 'centralUrl' && typeof value === 'string') store.saveSettings({ ...store.settings(), centralUrl: value });
+      await withStore(o.dir, async (store) => {
+        await updateNodeConfig(o.dir, store, { [key]: value });
+        if (key === 'centralUrl' && typeof value === 'string') await store.saveSettings({ ...(await store.settings()), centralUrl: value });
       });
-      out(`${key} = ${value === null || value === undefined ? '(sin definir)' : String(value)} (${nodeConfigPath(o.dir)})`);
+      const shown = key === 'database' ? describeDatabase(value as DatabaseConfig) : value === null || value === undefined ? '(sin definir)' : String(value);
+      out(`${key} = ${shown} (${nodeConfigPath(o.dir)})`);
       out(NODE_CONFIG_KEYS[key].live
         ? 'Se aplica en caliente: un nodo en marcha lo usa en la siguiente descarga de la configuración global.'
         : 'Requiere reiniciar el nodo («miis-node serve») para aplicarse.');
@@ -308,12 +313,12 @@ function buildProgram(io: CliIo): Command {
     .action(async (id: string, o: Dir) => {
       const c = parseClientId(id);
       if (c.subsystemCode === undefined) throw new MiisError('Config.InvalidIdentifier', `«${id}»: indique un subsistema`);
-      await withStore(o.dir, (store) => {
-        const s = store.settings();
+      await withStore(o.dir, async (store) => {
+        const s = (await store.settings());
         if (formatMemberId(c) !== `${s.instance}/${s.memberClass}/${s.memberCode}`) {
           throw new MiisError('Config.InvalidIdentifier', `${id} no pertenece a la entidad de este nodo (${s.instance}/${s.memberClass}/${s.memberCode})`);
         }
-        store.addClient(formatClientId(c));
+        await store.addClient(formatClientId(c));
       });
       out(`Cliente ${formatClientId(c)} registrado`);
     });
@@ -341,11 +346,11 @@ function buildProgram(io: CliIo): Command {
       if (timeoutMs > maxServiceTimeoutMs(DEFAULT_LIMITS)) {
         throw new MiisError('Config.InvalidInput', `el tiempo máximo del backend (${timeoutMs} ms) debe ser menor que la espera de los nodos clientes (${DEFAULT_LIMITS.peerTimeoutMs} ms) menos un margen de ${SERVICE_TIMEOUT_MARGIN_MS} ms: use como mucho ${maxServiceTimeoutMs(DEFAULT_LIMITS)} ms, para que un backend lento se informe como falla del proveedor y no como falla de la red`);
       }
-      await withStore(o.dir, (store) => {
+      await withStore(o.dir, async (store) => {
         const wsdl = o.wsdl === undefined ? undefined : installWsdl(o.dir, o.wsdl, out);
         const own = formatClientId({ instance: sid.instance, memberClass: sid.memberClass, memberCode: sid.memberCode, subsystemCode: sid.subsystemCode });
-        if (!store.clients().includes(own)) throw new MiisError('Config.NotFound', `el subsistema ${own} en este nodo; regístrelo con «miis-node client add»`);
-        store.upsertService({ serviceKey: serviceKey(sid), backendUrl, timeoutMs, wsdl, adapter });
+        if (!(await store.clients()).includes(own)) throw new MiisError('Config.NotFound', `el subsistema ${own} en este nodo; regístrelo con «miis-node client add»`);
+        await store.upsertService({ serviceKey: serviceKey(sid), backendUrl, timeoutMs, wsdl, adapter });
       });
       out(`Servicio ${serviceKey(sid)} → ${summary}`);
     });
@@ -357,9 +362,9 @@ function buildProgram(io: CliIo): Command {
     });
 
   const acl = program.command('acl').description('derechos de acceso: quién puede usar cada servicio local (denegado por omisión)');
-  const aclTarget = (id: string, clientText: string, store: LocalStore): { key: string; clientId: string } => {
+  const aclTarget = async (id: string, clientText: string, store: NodeStore): Promise<{ key: string; clientId: string }> => {
     const key = serviceKey(parseServiceId(id));
-    if (!store.services().some((s) => s.serviceKey === key)) throw new MiisError('Config.NotFound', `el servicio ${key} en este nodo`);
+    if (!(await store.services()).some((s) => s.serviceKey === key)) throw new MiisError('Config.NotFound', `el servicio ${key} en este nodo`);
     return { key, clientId: formatClientId(parseClientId(clientText)) };
   };
   withDir(acl.command('grant'))
@@ -367,9 +372,9 @@ function buildProgram(io: CliIo): Command {
     .argument('<servicio>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA/SERVICIO')
     .argument('<cliente>', 'INSTANCIA/CLASE/CÓDIGO[/SUBSISTEMA]')
     .action(async (id: string, clientText: string, o: Dir) => {
-      await withStore(o.dir, (store) => {
-        const t = aclTarget(id, clientText, store);
-        const added = store.grant(t.key, t.clientId, now());
+      await withStore(o.dir, async (store) => {
+        const t = await aclTarget(id, clientText, store);
+        const added = await store.grant(t.key, t.clientId, now());
         out(added ? `Acceso concedido: ${t.clientId} → ${t.key}` : `${t.clientId} ya tenía acceso a ${t.key}`);
       });
     });
@@ -377,9 +382,9 @@ function buildProgram(io: CliIo): Command {
     .description('retira el acceso de un cliente a un servicio')
     .argument('<servicio>').argument('<cliente>')
     .action(async (id: string, clientText: string, o: Dir) => {
-      await withStore(o.dir, (store) => {
-        const t = aclTarget(id, clientText, store);
-        if (!store.revoke(t.key, t.clientId)) throw new MiisError('Config.NotFound', `el acceso de ${t.clientId} a ${t.key}`);
+      await withStore(o.dir, async (store) => {
+        const t = await aclTarget(id, clientText, store);
+        if (!await store.revoke(t.key, t.clientId)) throw new MiisError('Config.NotFound', `el acceso de ${t.clientId} a ${t.key}`);
         out(`Acceso retirado: ${t.clientId} → ${t.key}`);
       });
     });
@@ -405,9 +410,9 @@ function buildProgram(io: CliIo): Command {
   withDir(log.command('list')).description('últimos mensajes registrados (sin contenido)').option('--json', 'salida JSON')
     .option('--limit <n>', 'cuántos', '20').option('--id <id>', 'solo los de este identificador de mensaje')
     .action(async (o: Dir & { json?: boolean; limit: string; id?: string }) => {
-      const l = openCliLog(o.dir, now());
+      const l = await openCliSharedLog(o.dir, now());
       try {
-        const rows = l.list({ messageId: o.id, limit: parseInteger(o.limit, 'límite', 1, 10_000) }).map((r) => ({
+        const rows = (await l.list({ messageId: o.id, limit: parseInteger(o.limit, 'límite', 1, 10_000) })).map((r) => ({
           seq: r.seq, lado: r.side, direccion: r.direction, id: r.messageId, cliente: r.client, servicio: r.service, usuario: r.userId ?? null,
           convenio: r.convenio ?? null, finalidad: r.finalidad ?? null, fecha: r.at.toISOString(), bytes: r.message.length, falla: r.fault ?? null, hash: r.hash,
         }));
@@ -424,9 +429,9 @@ function buildProgram(io: CliIo): Command {
   withDir(log.command('faults')).description('últimas fallas (busque aquí el faultDetail de una respuesta)').option('--json', 'salida JSON')
     .option('--id <uuid>', 'una falla concreta')
     .action(async (o: Dir & { json?: boolean; id?: string }) => {
-      const l = openCliLog(o.dir, now());
+      const l = await openCliSharedLog(o.dir, now());
       try {
-        const rows = l.faults(1000).filter((f) => o.id === undefined || f.faultId === o.id);
+        const rows = (await l.faults(1000)).filter((f) => o.id === undefined || f.faultId === o.id);
         out(o.json === true ? toJson(rows) : formatTable(['FECHA', 'CÓDIGO', 'REFERENCIA', 'DETALLE'], rows.map((f) => [f.at.toISOString(), f.code, f.faultId, f.detail])));
       } finally {
         await l.close();
@@ -445,7 +450,7 @@ function buildProgram(io: CliIo): Command {
     .option('--encrypt', `cifra la copia (AES-256-GCM) con la frase de paso de la variable ${PASSPHRASE_ENV}`)
     .addHelpText('after', `\nEjemplo:\n  ${PASSPHRASE_ENV}=… miis-node backup --dir /var/lib/miis/node --out nodo-2026-12-02.miisbak --encrypt\n`)
     .action(async (o: Dir & { out: string; encrypt?: boolean }) => {
-      openInitialized(o.dir).close();
+      await (await openInitialized(o.dir)).close();
       const r = await writeBackup({ dir: o.dir, out: resolve(o.out), kind: 'node', version: packageVersion(), now: now(), encrypt: o.encrypt === true, env });
       out(`Copia de respaldo${o.encrypt === true ? ' cifrada' : ''}: ${resolve(o.out)} (${r.files} archivos, ${r.databases} bases de datos, ${r.bytes} bytes). Contiene claves privadas: guárdela fuera de este servidor.`);
     });

@@ -13,7 +13,7 @@ import { parseIsoDate } from '../../core/iso-date.js';
 import { formatMemberId } from '../../core/identifiers.js';
 import { ensureSubjectKey, subjectMac } from '../evidence/subject-index.js';
 import { buildSubjectReport, limaRange, renderSubjectReportHtml, summaryLine, TEXT_HEADERS, textRows, type SubjectReport } from '../evidence/subject-report.js';
-import type { LocalStore } from '../store/local-store.js';
+import type { NodeStore } from '../store/local-store.js';
 import { openCliLog, readLocalConf } from './evidence.js';
 
 interface TitularOptions {
@@ -28,7 +28,7 @@ interface TitularOptions {
 
 export interface TitularCliHelpers {
   readonly withDir: (cmd: Command) => Command;
-  readonly withStore: <T>(dir: string, fn: (s: LocalStore) => T | Promise<T>) => Promise<T>;
+  readonly withStore: <T>(dir: string, fn: (s: NodeStore) => T | Promise<T>) => Promise<T>;
   readonly out: (s: string) => void;
   readonly now: () => Date;
 }
@@ -64,8 +64,8 @@ export function registerTitularCommand(log: Command, h: TitularCliHelpers): void
     .option('--html <archivo>', 'escribe el informe imprimible (HTML)')
     .option('--pdf <archivo>', 'escribe el informe en PDF (necesita el paquete chromium)')
     .action(async (o: TitularOptions) => {
-      const provider = await h.withStore(o.dir, (s) => {
-        const st = s.settings();
+      const provider = await h.withStore(o.dir, async (s) => {
+        const st = await s.settings();
         return `${st.memberName} (${formatMemberId({ instance: st.instance, memberClass: st.memberClass, memberCode: st.memberCode })})`;
       });
       const report = await subjectReport(o.dir, o, provider, h.now());

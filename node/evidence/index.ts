@@ -13,14 +13,17 @@ import { evidencePaths, isSensitiveService, type EvidenceSettings } from './sett
 import { createLogCipher, ensureLogKeyFile, type LogCipher } from './log-crypto.js';
 import { openMessageLog, type MessageLog } from './message-log.js';
 import { ensureSubjectKey } from './subject-index.js';
+import type { SharedMessageLog } from './pg-message-log.js';
 import { nodePaths } from '../store/paths.js';
 import { createTimestamper, type Timestamper, type TsaPost } from './timestamper.js';
 
 export interface NodeEvidence {
-  readonly log: MessageLog;
+  /** The SQLite log (messagelog.db), or the PostgreSQL one when node.json selects it. */
+  readonly log: MessageLog | SharedMessageLog;
   readonly cipher: LogCipher | undefined;
   readonly timestamper: Timestamper | undefined;
-  readonly archiver: Archiver;
+  /** Undefined on PostgreSQL (archiving a shared database is not implemented yet). */
+  readonly archiver: Archiver | undefined;
   check(code: FaultCode): void;
   health(conf: GlobalConf | undefined): Record<string, unknown>;
   start(): void;
@@ -49,10 +52,13 @@ export function openNodeEvidence(opts: {
   now: () => Date;
   info: (line: string) => void;
   tsaPost?: TsaPost;
+  /** An already opened PostgreSQL log (opened with `cipher`); default: messagelog.db. */
+  sharedLog?: SharedMessageLog;
+  cipher?: LogCipher | undefined;
 }): NodeEvidence {
   const { settings, now } = opts;
-  const cipher = loadLogCipher(opts.dir, settings, now());
-  const log = openNodeLog(opts.dir, settings, cipher);
+  const cipher = opts.sharedLog !== undefined ? opts.cipher : loadLogCipher(opts.dir, settings, now());
+  const log: MessageLog | SharedMessageLog = opts.sharedLog ?? openNodeLog(opts.dir, settings, cipher);
   const ts = settings.timestamping;
   const timestamper = ts.enabled
     ? createTimestamper({
@@ -61,7 +67,7 @@ export function openNodeEvidence(opts: {
       info: opts.info, ...(opts.tsaPost === undefined ? {} : { post: opts.tsaPost }),
     })
     : undefined;
-  const archiver = createArchiver({ log, dir: evidencePaths(opts.dir).archives, cipher, settings: settings.archive, now, info: opts.info });
+  const archiver = 'engine' in log ? undefined : createArchiver({ log, dir: evidencePaths(opts.dir).archives, cipher, settings: settings.archive, now, info: opts.info });
   const paths = nodePaths(opts.dir);
   let archiveTimer: NodeJS.Timeout | undefined;
   return {
@@ -83,12 +89,16 @@ export function openNodeEvidence(opts: {
             aviso: s.state === 'outage' ? (s.policy === 'refuse' ? 'TSA inaccesible más allá del período de gracia: el nodo RECHAZA intercambios' : 'TSA inaccesible más allá del período de gracia: el nodo sigue operando con registros sin sello') : null,
           };
         })(),
-        registro: { cifrado: cipher !== undefined && settings.encryptLog, claveActiva: cipher?.activeKeyId ?? null, archivos: archiver.status() },
+        registro: {
+          cifrado: cipher !== undefined && settings.encryptLog, claveActiva: cipher?.activeKeyId ?? null, archivos: archiver?.status() ?? null,
+          ...('engine' in log ? { baseDeDatos: log.engine, instancia: log.instanceId } : {}),
+        },
         certificados: certs.map((c) => ({ rol: c.role, estado: c.state, venceEn: c.notAfter, diasRestantes: c.daysLeft, mensaje: c.message })),
       };
     },
     start() {
       timestamper?.start();
+      if (archiver === undefined) return;
       archiveTimer = setInterval(() => {
         try {
           archiver.run();

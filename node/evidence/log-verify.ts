@@ -15,6 +15,7 @@ import { verifyTimeStampToken } from '../../core/tsp.js';
 import { ARCHIVE_FORMAT, archiveAad, type ArchiveManifest, type ArchiveRecordLine, type ArchiveTimestampLine } from './archiver.js';
 import type { LogCipher } from './log-crypto.js';
 import { hashRecordDigests, sha256Hex, type MessageLog, type RawRecord, type RecordMeta } from './message-log.js';
+import type { InstanceReader } from './pg-message-log.js';
 
 export interface Problem {
   /** Record seq, or undefined for file-level problems. */
@@ -386,4 +387,44 @@ export function formatReport(what: string, r: VerifyReport): string {
   const detail = r.records === 0 ? '' : `, ${r.signatures} firmas válidas, ${r.timestamps} sellos de tiempo válidos${r.unstamped > 0 ? `, ${r.unstamped} registros aún sin sello` : ''}`;
   const head = r.ok ? `${what === '' ? '' : `${what}: `}Cadena íntegra: ${r.records} registros${detail}` : `${what === '' ? 'Registro de mensajes' : what}: ${r.problems.length} problema(s) en ${r.records} registros`;
   return [head, ...r.problems.map((p) => `  ${p.seq === undefined ? 'archivo' : `registro ${p.seq}`}: ${p.reason}`)].join('\n');
+}
+
+/**
+ * The verification of verifyLiveLog (chain, bodies, signatures, time-stamps) for one chain read
+ * asynchronously: each instance's chain in a shared PostgreSQL log (node/evidence/pg-message-log.ts).
+ */
+export async function verifyInstanceChain(reader: InstanceReader, trustedCas: readonly string[]): Promise<VerifyReport> {
+  const start = await reader.chainStart();
+  const walker = new ChainWalker(start.prevHash, await reader.timestamps(), trustedCas);
+  const bodyProblems: Problem[] = [];
+  let signatures = 0;
+  let firstSeq: number | undefined;
+  for (let from = 0; ;) {
+    const page = await reader.rawRecords(from, PAGE);
+    for (const r of page) {
+      firstSeq ??= r.seq;
+      const item = { seq: r.seq, meta: r.meta, messageSha256: r.messageSha256, signatureSha256: r.signatureSha256, prevHash: r.prevHash, hash: r.hash, bodyKept: r.bodyKept };
+      walker.add(item);
+      if (!r.bodyKept) continue;
+      let body: { message: Buffer; signature: string };
+      try {
+        body = reader.openBody(r);
+      } catch (err) {
+        bodyProblems.push({ seq: r.seq, reason: `no se puede leer el contenido: ${err instanceof Error ? err.message : String(err)}` });
+        continue;
+      }
+      const checked = checkBody(item, body, trustedCas);
+      bodyProblems.push(...checked.problems);
+      if (checked.signatureOk) signatures += 1;
+    }
+    if (page.length < PAGE) break;
+    from = page[page.length - 1]!.seq + 1;
+  }
+  walker.finish();
+  const problems = [...[...walker.problems, ...bodyProblems].map((p, i) => ({ p, i })).sort((a, b) => (a.p.seq ?? 0) - (b.p.seq ?? 0) || a.i - b.i).map((x) => x.p), ...walker.stampProblems];
+  const report = { ok: problems.length === 0, records: walker.records, signatures, timestamps: walker.timestamps, unstamped: walker.unstamped, problems };
+  if (firstSeq !== undefined && firstSeq !== start.seq) {
+    return { ...report, ok: false, problems: [{ seq: firstSeq, reason: `el registro comienza en ${firstSeq}, se esperaba ${start.seq} (registros eliminados)` }] };
+  }
+  return report;
 }

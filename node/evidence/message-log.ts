@@ -120,7 +120,7 @@ export interface FaultEvent {
   readonly detail: string;
 }
 
-const GENESIS = '0'.repeat(64);
+export const GENESIS = '0'.repeat(64);
 
 export const sha256Hex = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
 
@@ -213,7 +213,7 @@ interface Pending {
   readonly reject: (err: unknown) => void;
 }
 
-const bodyAad = (hash: string, part: 'm' | 's'): string => `${hash}|${part}`;
+export const bodyAad = (hash: string, part: 'm' | 's'): string => `${hash}|${part}`;
 
 const CERT_OPEN = '<ds:X509Certificate>';
 const CERT_CLOSE = '</ds:X509Certificate>';
@@ -273,6 +273,84 @@ export function joinSignatureCert(compact: string, certB64: string): string {
   if (i < 0) throw new Error('firma almacenada sin el lugar del certificado');
   const start = i + CERT_OPEN.length;
   return compact.slice(0, start) + certB64 + compact.slice(start);
+}
+
+/** A stored row (either engine) as a RawRecord. */
+export const rowToRaw = (row: Record<string, unknown>): RawRecord => {
+  const message = row.message as Buffer;
+  const signature = row.signature as string | Buffer;
+  return {
+    seq: row.seq as number,
+    meta: {
+      side: row.side as 'client' | 'server',
+      direction: row.direction as 'request' | 'response',
+      messageId: row.message_id as string,
+      client: row.client as string,
+      service: row.service as string,
+      userId: (row.user_id as string | null) ?? undefined,
+      convenio: (row.convenio as string | null) ?? undefined,
+      finalidad: (row.finalidad as string | null) ?? undefined,
+      at: new Date(row.at as string),
+      fault: (row.fault as string | null) ?? undefined,
+      signerCertSha256: row.signer_cert_sha256 as string,
+    },
+    // rows written before digests were stored: the body is in clear
+    messageSha256: (row.message_sha256 as string | null) ?? sha256Hex(message),
+    signatureSha256: (row.signature_sha256 as string | null) ?? sha256Hex(signature),
+    prevHash: row.prev_hash as string,
+    hash: row.hash as string,
+    bodyKept: row.body_kept !== 0,
+    keyId: (row.key_id as string | null) ?? null,
+    message,
+    signature,
+    sigCert: (row.sig_cert as string | null | undefined) ?? null,
+  };
+};
+
+/** Opens stored bodies (either engine): decrypts sealed ones and puts the signing certificate back. */
+export function createBodyOpener(cipher: LogCipher | undefined, certText: (id: string) => string): (r: RawRecord) => { message: Buffer; signature: string } {
+  return (r) => {
+    if (!r.bodyKept) return { message: Buffer.alloc(0), signature: '' };
+    const withCert = (s: string): string => (r.sigCert === null ? s : joinSignatureCert(s, certText(r.sigCert)));
+    if (r.keyId === null) return { message: r.message, signature: withCert(typeof r.signature === 'string' ? r.signature : r.signature.toString('utf8')) };
+    if (cipher === undefined) throw new Error(`el registro ${r.seq} está cifrado y no se indicó la clave del registro`);
+    const sealedSig = typeof r.signature === 'string' ? Buffer.from(r.signature, 'base64') : r.signature;
+    return {
+      message: cipher.open(r.keyId, r.message, bodyAad(r.hash, 'm')),
+      signature: withCert(unpackSignature(cipher.open(r.keyId, sealedSig, bodyAad(r.hash, 's')))),
+    };
+  };
+}
+
+/** The hash chain check of one record after `prev` (either engine); undefined when it holds. */
+export function checkChainLink(prev: string, r: RawRecord, haveKey: boolean, openBody: (r: RawRecord) => { message: Buffer; signature: string }): { ok: false; seq: number; reason: string } | undefined {
+  if (r.prevHash !== prev) return { ok: false, seq: r.seq, reason: 'el enlace con el registro anterior no coincide (registro eliminado o reordenado)' };
+  const modified = { ok: false as const, seq: r.seq, reason: 'el contenido del registro fue modificado' };
+  if (hashRecordDigests(prev, r.meta, r.messageSha256, r.signatureSha256) !== r.hash) return modified;
+  if (r.bodyKept && (r.keyId === null || haveKey)) {
+    let body: { message: Buffer; signature: string };
+    try {
+      body = openBody(r);
+    } catch {
+      return modified;
+    }
+    if (sha256Hex(body.message) !== r.messageSha256 || sha256Hex(body.signature) !== r.signatureSha256) return modified;
+  }
+  return undefined;
+}
+
+/** What a record stores of its body (either engine): nothing (metadata only), or the signature without its certificate, sealed when a sealer is given. */
+export function storedBody(r: LogRecord, hash: string, kept: boolean, sealer: LogCipher | undefined, certIdOf: (b64: string) => string): { message: Buffer; signature: string | Buffer; sigCert: string | null } {
+  if (!kept) return { message: Buffer.alloc(0), signature: '', sigCert: null };
+  let signature: string | Buffer = r.signature;
+  let sigCert: string | null = null;
+  const split = splitSignatureCert(r.signature);
+  if (split !== undefined) {
+    sigCert = certIdOf(split.certB64);
+    signature = split.compact;
+  }
+  if (sealer === undefined) return { message: r.message, signature, sigCert };
+  return { message: sealer.seal(r.message, bodyAad(hash, 'm')), signature: sealer.seal(packSignature(signature), bodyAad(hash, 's')), sigCert };
 }
 
 export function openMessageLog(path: string, opts: MessageLogOptions = {}): MessageLog {
@@ -350,23 +428,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       const sSha = sha256Hex(r.signature);
       const hash = hashRecordDigests(prev, r, mSha, sSha);
       const kept = metadataOnly?.(r.service) !== true;
-      let message: Buffer = r.message;
-      let signature: string | Buffer = r.signature;
-      let sigCert: string | null = null;
-      if (!kept) {
-        message = Buffer.alloc(0);
-        signature = '';
-      } else {
-        const split = splitSignatureCert(r.signature);
-        if (split !== undefined) {
-          sigCert = certIdOf(split.certB64);
-          signature = split.compact;
-        }
-        if (sealer !== undefined) {
-          message = sealer.seal(r.message, bodyAad(hash, 'm'));
-          signature = sealer.seal(packSignature(signature), bodyAad(hash, 's'));
-        }
-      }
+      const { message, signature, sigCert } = storedBody(r, hash, kept, sealer, certIdOf);
       const seq = nextSeq();
       insert.run(seq, r.side, r.direction, r.messageId, r.client, r.service, r.userId ?? null, r.convenio ?? null, r.finalidad ?? null,
         r.at.toISOString(), r.fault ?? null, r.signerCertSha256, message, signature, prev, hash, mSha, sSha,
@@ -393,48 +455,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
     }
   };
 
-  const rowToRaw = (row: Record<string, unknown>): RawRecord => {
-    const message = row.message as Buffer;
-    const signature = row.signature as string | Buffer;
-    return {
-      seq: row.seq as number,
-      meta: {
-        side: row.side as 'client' | 'server',
-        direction: row.direction as 'request' | 'response',
-        messageId: row.message_id as string,
-        client: row.client as string,
-        service: row.service as string,
-        userId: (row.user_id as string | null) ?? undefined,
-        convenio: (row.convenio as string | null) ?? undefined,
-        finalidad: (row.finalidad as string | null) ?? undefined,
-        at: new Date(row.at as string),
-        fault: (row.fault as string | null) ?? undefined,
-        signerCertSha256: row.signer_cert_sha256 as string,
-      },
-      // rows written before digests were stored: the body is in clear
-      messageSha256: (row.message_sha256 as string | null) ?? sha256Hex(message),
-      signatureSha256: (row.signature_sha256 as string | null) ?? sha256Hex(signature),
-      prevHash: row.prev_hash as string,
-      hash: row.hash as string,
-      bodyKept: row.body_kept !== 0,
-      keyId: (row.key_id as string | null) ?? null,
-      message,
-      signature,
-      sigCert: (row.sig_cert as string | null | undefined) ?? null,
-    };
-  };
-
-  const openBody = (r: RawRecord): { message: Buffer; signature: string } => {
-    if (!r.bodyKept) return { message: Buffer.alloc(0), signature: '' };
-    const withCert = (s: string): string => (r.sigCert === null ? s : joinSignatureCert(s, certText(r.sigCert)));
-    if (r.keyId === null) return { message: r.message, signature: withCert(typeof r.signature === 'string' ? r.signature : r.signature.toString('utf8')) };
-    if (cipher === undefined) throw new Error(`el registro ${r.seq} está cifrado y no se indicó la clave del registro`);
-    const sealedSig = typeof r.signature === 'string' ? Buffer.from(r.signature, 'base64') : r.signature;
-    return {
-      message: cipher.open(r.keyId, r.message, bodyAad(r.hash, 'm')),
-      signature: withCert(unpackSignature(cipher.open(r.keyId, sealedSig, bodyAad(r.hash, 's')))),
-    };
-  };
+  const openBody = createBodyOpener(cipher, certText);
 
   const rowToRecord = (row: Record<string, unknown>): StoredRecord => {
     const raw = rowToRaw(row);
@@ -543,18 +564,8 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       let count = 0;
       for (const row of db.prepare('SELECT * FROM messages ORDER BY seq').iterate() as Iterable<Record<string, unknown>>) {
         const r = rowToRaw(row);
-        if (r.prevHash !== prev) return { ok: false, seq: r.seq, reason: 'el enlace con el registro anterior no coincide (registro eliminado o reordenado)' };
-        const modified = { ok: false as const, seq: r.seq, reason: 'el contenido del registro fue modificado' };
-        if (hashRecordDigests(prev, r.meta, r.messageSha256, r.signatureSha256) !== r.hash) return modified;
-        if (r.bodyKept && (r.keyId === null || cipher !== undefined)) {
-          let body: { message: Buffer; signature: string };
-          try {
-            body = openBody(r);
-          } catch {
-            return modified;
-          }
-          if (sha256Hex(body.message) !== r.messageSha256 || sha256Hex(body.signature) !== r.signatureSha256) return modified;
-        }
+        const bad = checkChainLink(prev, r, cipher !== undefined, openBody);
+        if (bad !== undefined) return bad;
         prev = r.hash;
         count += 1;
       }

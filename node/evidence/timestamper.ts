@@ -11,7 +11,13 @@ import { MiisError, type FaultCode } from '../../core/errors.js';
 import { hashTreeRoot } from '../../core/hash-tree.js';
 import { createTimeStampRequest, tokenFromResponse, verifyTimeStampToken } from '../../core/tsp.js';
 import type { OutagePolicy } from './settings.js';
-import type { MessageLog } from './message-log.js';
+import type { TimestampRecord } from './message-log.js';
+
+/** The log as the time-stamper uses it: the SQLite log (synchronous) or the PostgreSQL one (this instance's chain). */
+export interface StampableLog {
+  unstamped(limit: number): { seq: number; hash: string; at: Date }[] | Promise<{ seq: number; hash: string; at: Date }[]>;
+  addTimestamp(t: Omit<TimestampRecord, 'id'>): void | Promise<void>;
+}
 
 export type TsaPost = (url: string, body: Buffer, timeoutMs: number) => Promise<Buffer>;
 
@@ -43,7 +49,7 @@ export const postTimeStampRequest: TsaPost = async (url, body, timeoutMs) => {
 };
 
 export function createTimestamper(opts: {
-  log: MessageLog;
+  log: StampableLog;
   url: string;
   trustedCas: () => readonly string[];
   now: () => Date;
@@ -64,7 +70,7 @@ export function createTimestamper(opts: {
   let running: Promise<void> | undefined;
 
   const stampOnce = async (): Promise<boolean> => {
-    const rows = opts.log.unstamped(maxBatch);
+    const rows = await opts.log.unstamped(maxBatch);
     if (rows.length === 0) {
       oldestUnstamped = undefined;
       return false;
@@ -76,7 +82,7 @@ export function createTimestamper(opts: {
     const token = tokenFromResponse(await post(opts.url, createTimeStampRequest(digest, nonce), 10_000));
     const verdict = verifyTimeStampToken(token, digest, opts.trustedCas());
     if (!verdict.ok) throw new Error(`sello rechazado: ${verdict.reason}`);
-    opts.log.addTimestamp({ firstSeq: rows[0]!.seq, lastSeq: rows[rows.length - 1]!.seq, root, token, genTime: verdict.genTime });
+    await opts.log.addTimestamp({ firstSeq: rows[0]!.seq, lastSeq: rows[rows.length - 1]!.seq, root, token, genTime: verdict.genTime });
     batches += 1;
     lastSuccessAt = opts.now();
     lastError = undefined;
@@ -87,7 +93,7 @@ export function createTimestamper(opts: {
     running ??= (async () => {
       try {
         while (await stampOnce()) { /* more pending */ }
-        oldestUnstamped = opts.log.unstamped(1)[0]?.at;
+        oldestUnstamped = (await opts.log.unstamped(1))[0]?.at;
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         if (lastError !== message) opts.info?.(`sello de tiempo: no se pudo sellar el registro: ${message}`);

@@ -94,10 +94,13 @@ export function resolveProvider(view: ConfView, header: XRoadHeader): readonly G
 }
 
 /** The IS must not reuse a message id within the replay window (remembered across restarts), checked before anything is signed or sent. */
-export function checkClientReplay(ctx: NodeContext, header: XRoadHeader): void {
-  if (ctx.clientReplay !== undefined && !ctx.clientReplay.accept(formatClientId(header.client), header.id, ctx.now().getTime())) {
-    throw new MiisError('Server.ClientProxy.DuplicateMessage', header.id);
-  }
+export function checkClientReplay(ctx: NodeContext, header: XRoadHeader): void | Promise<void> {
+  if (ctx.clientReplay === undefined) return;
+  const ok = ctx.clientReplay.accept(formatClientId(header.client), header.id, ctx.now().getTime());
+  const refuse = (accepted: boolean): void => {
+    if (!accepted) throw new MiisError('Server.ClientProxy.DuplicateMessage', header.id);
+  };
+  return typeof ok === 'boolean' ? refuse(ok) : ok.then(refuse);
 }
 
 export function signRequest(ctx: NodeContext, request: SoapMessage): string {
@@ -197,7 +200,8 @@ export async function processClientRequest(ctx: NodeContext, raw: Buffer, facts?
   ctx.evidence?.check('Server.ClientProxy.TimestampUnavailable');
   if (isClientMetaservice(header.service)) return { response: answerListClientsSoap(view, request), request, fault: false };
   const providers = resolveProvider(view, header);
-  checkClientReplay(ctx, header);
+  const replay = checkClientReplay(ctx, header);
+  if (replay !== undefined) await replay;
   const signature = signRequest(ctx, request);
   await ctx.log.append(logRecord(ctx, request, header, 'request', signature, ctx.signerSha256));
   const reply = await sendToProvider(ctx, view, providers, request, signature);

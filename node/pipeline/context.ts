@@ -9,9 +9,14 @@ import type { GlobalConfClient } from '../conf/global-conf-client.js';
 import type { BackendClient, PeerClient } from '../outbound/http-pools.js';
 import type { Scoreboard } from '../outbound/provider-failover.js';
 import type { LocalSnapshot, NodeSettings } from '../store/local-store.js';
-import type { MessageLog } from '../evidence/message-log.js';
+import type { FaultEvent, LogRecord } from '../evidence/message-log.js';
+
+export interface ExchangeLog {
+  append(record: LogRecord): Promise<void>;
+  recordFault(event: FaultEvent, source?: string): void | Promise<void>;
+}
 import type { OcspChecker } from '../certs/ocsp-checker.js';
-import type { ReplayGuard } from './replay-guard.js';
+import type { ReplayCheck } from './replay-guard.js';
 import type { NodeMetrics } from '../ops/metrics.js';
 import type { Logger } from '../../runtime/log.js';
 
@@ -52,7 +57,7 @@ export function maxServiceTimeoutMs(limits: Pick<NodeLimits, 'peerTimeoutMs'>): 
   return Math.max(100, limits.peerTimeoutMs - SERVICE_TIMEOUT_MARGIN_MS - 1);
 }
 
-export interface NodeContext {
+export interface NodeContext<L extends ExchangeLog = ExchangeLog> {
   readonly now: () => Date;
   readonly settings: NodeSettings;
   /** Local clients, services and access rights (refreshed when the CLI changes them). */
@@ -62,15 +67,16 @@ export interface NodeContext {
   /** SHA-256 of the signing certificate, recorded with every message this node signs. */
   readonly signerSha256: string;
   readonly auth: { readonly keyPem: string; readonly certPem: string };
-  readonly log: MessageLog;
+  /** Appends exchanges, records faults (the SQLite log, or the PostgreSQL one: node/evidence/pg-message-log.ts). */
+  readonly log: L;
   readonly peers: PeerClient;
   /** Consumer side: recent latency and failures of providers' nodes, to order failover (node/outbound/provider-failover.ts). */
   readonly providerScores?: Scoreboard;
   readonly backends: BackendClient;
   /** Provider side: peers' message ids already seen. */
-  readonly replay: ReplayGuard;
+  readonly replay: ReplayCheck;
   /** Consumer side: the IS's message ids already forwarded (absent = not checked). */
-  readonly clientReplay?: ReplayGuard | undefined;
+  readonly clientReplay?: ReplayCheck | undefined;
   readonly limits: NodeLimits;
   /** Operational log line (never payloads, keys or passwords). */
   readonly info: (line: string) => void;

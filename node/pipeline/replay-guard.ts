@@ -10,6 +10,11 @@ export interface ReplayGuard {
   readonly size: number;
 }
 
+/** What the pipeline asks: synchronous (in memory, SQLite) or a round trip (PostgreSQL, shared by the node's instances). */
+export interface ReplayCheck {
+  accept(client: string, messageId: string, nowMs: number): boolean | Promise<boolean>;
+}
+
 export function createReplayGuard(opts: { windowMs: number; maxEntries: number }): ReplayGuard {
   const seen = new Map<string, number>();
   const evict = (nowMs: number): void => {

@@ -95,10 +95,13 @@ export async function verifySignature(ctx: NodeContext, view: ConfView, request:
   return verdict.certSha256;
 }
 
-export function checkReplay(ctx: NodeContext, header: XRoadHeader): void {
-  if (!ctx.replay.accept(formatClientId(header.client), header.id, ctx.now().getTime())) {
-    throw new MiisError('Server.ServerProxy.DuplicateMessage', header.id);
-  }
+/** Synchronous with an in-memory or SQLite replay memory; a promise with the shared PostgreSQL one. */
+export function checkReplay(ctx: NodeContext, header: XRoadHeader): void | Promise<void> {
+  const ok = ctx.replay.accept(formatClientId(header.client), header.id, ctx.now().getTime());
+  const refuse = (accepted: boolean): void => {
+    if (!accepted) throw new MiisError('Server.ServerProxy.DuplicateMessage', header.id);
+  };
+  return typeof ok === 'boolean' ? refuse(ok) : ok.then(refuse);
 }
 
 /**
@@ -187,7 +190,8 @@ export async function processProviderRequest(ctx: NodeContext, body: Buffer, con
   ctx.evidence?.check('Server.ServerProxy.TimestampUnavailable');
   verifyPeer(view, header, peerSha256);
   const signerSha = await verifySignature(ctx, view, request, signed.signature);
-  checkReplay(ctx, header);
+  const replay = checkReplay(ctx, header);
+  if (replay !== undefined) await replay;
   // metaservices (listMethods, allowedMethods, getWsdl) are answered by this node and need no agreement
   const access = isProviderMetaservice(header.service) ? undefined : authorize(ctx, view, header);
   if (access !== undefined) checkTrama(request, access.agreement, access.service);

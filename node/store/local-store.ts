@@ -99,6 +99,35 @@ export interface LocalStore {
   close(): void;
 }
 
+/** The engine-neutral, asynchronous store (node/store/node-store.ts): SQLite wraps LocalStore; PostgreSQL: pg-local-store.ts. */
+export interface SharedReplayMemory {
+  /** False when (client, id) was already seen and its window has not expired; otherwise remembers it. */
+  accept(client: string, messageId: string, nowMs: number): boolean | Promise<boolean>;
+  /** Delete expired rows; returns how many. */
+  prune(nowMs: number): Promise<number>;
+  size(): Promise<number>;
+}
+
+export interface NodeStore {
+  readonly engine: 'sqlite' | 'postgresql';
+  initialized(): Promise<boolean>;
+  saveSettings(s: NodeSettings): Promise<void>;
+  settings(): Promise<NodeSettings>;
+  addClient(id: string): Promise<void>;
+  removeClient(id: string): Promise<boolean>;
+  clients(): Promise<string[]>;
+  upsertService(s: LocalService): Promise<void>;
+  services(): Promise<LocalService[]>;
+  grant(serviceKey: string, client: string, at: Date): Promise<boolean>;
+  revoke(serviceKey: string, client: string): Promise<boolean>;
+  accessRights(): Promise<AccessRight[]>;
+  snapshot(): Promise<LocalSnapshot>;
+  /** Changes whenever anyone (another connection, another instance) wrote settings, clients, services or access rights. */
+  dataVersion(): Promise<number>;
+  replayMemory(scope: 'client' | 'server', windowMs: number): SharedReplayMemory;
+  close(): Promise<void>;
+}
+
 /** node.json (node/store/node-config.ts) overrides the addresses and the central URL kept in node.db. */
 function operational(c: ReturnType<typeof readNodeConfig>): Partial<NodeSettings> {
   const out: Record<string, unknown> = {};
@@ -106,24 +135,38 @@ function operational(c: ReturnType<typeof readNodeConfig>): Partial<NodeSettings
   return out as Partial<NodeSettings>;
 }
 
+/** Settings as stored (key/value rows, any engine), with node.json of `dir` applied; undefined before init. */
+export function settingsFromRows(rows: readonly { key: string; value: string }[], dir: string): NodeSettings | undefined {
+  if (rows.length === 0) return undefined;
+  const m = new Map(rows.map((r) => [r.key, r.value]));
+  return {
+    instance: m.get('instance') ?? '', memberClass: m.get('memberClass') ?? '', memberCode: m.get('memberCode') ?? '',
+    memberName: m.get('memberName') ?? '', nodeName: m.get('nodeName') ?? '',
+    isHost: m.get('isHost') ?? '127.0.0.1', isPort: Number(m.get('isPort') ?? 8080),
+    proxyHost: m.get('proxyHost') ?? '127.0.0.1', proxyPort: Number(m.get('proxyPort') ?? 5500),
+    centralUrl: m.get('centralUrl'), keyAlgorithm: m.get('keyAlgorithm') ?? 'ecdsa-p256',
+    isPublicUrl: m.get('isPublicUrl'),
+    ...operational(readNodeConfig(dir)),
+  };
+}
+
+/** The snapshot the pipeline reads, from the store's lists (any engine). */
+export function buildSnapshot(settings: NodeSettings, clients: string[], services: LocalService[], rights: AccessRight[]): LocalSnapshot {
+  const acl = new Map<string, Set<string>>();
+  for (const r of rights) {
+    let set = acl.get(r.serviceKey);
+    if (set === undefined) acl.set(r.serviceKey, (set = new Set()));
+    set.add(r.client);
+  }
+  return { settings, clients, services: new Map(services.map((s) => [s.serviceKey, s])), acl };
+}
+
 export function openLocalStore(path: string): LocalStore {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   applyMigrations(db, NODE_DB_MIGRATIONS, 'node.db');
-  const readSettings = (): NodeSettings | undefined => {
-    const rows = db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
-    if (rows.length === 0) return undefined;
-    const m = new Map(rows.map((r) => [r.key, r.value]));
-    return {
-      instance: m.get('instance') ?? '', memberClass: m.get('memberClass') ?? '', memberCode: m.get('memberCode') ?? '',
-      memberName: m.get('memberName') ?? '', nodeName: m.get('nodeName') ?? '',
-      isHost: m.get('isHost') ?? '127.0.0.1', isPort: Number(m.get('isPort') ?? 8080),
-      proxyHost: m.get('proxyHost') ?? '127.0.0.1', proxyPort: Number(m.get('proxyPort') ?? 5500),
-      centralUrl: m.get('centralUrl'), keyAlgorithm: m.get('keyAlgorithm') ?? 'ecdsa-p256',
-      isPublicUrl: m.get('isPublicUrl'),
-      ...operational(readNodeConfig(dirname(path))),
-    };
-  };
+  const readSettings = (): NodeSettings | undefined =>
+    settingsFromRows(db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[], dirname(path));
   const store: LocalStore = {
     get initialized() {
       return readSettings() !== undefined;
@@ -169,18 +212,7 @@ export function openLocalStore(path: string): LocalStore {
       return rows.map((r) => ({ serviceKey: r.service_key, client: r.client, grantedAt: r.granted_at }));
     },
     snapshot() {
-      const acl = new Map<string, Set<string>>();
-      for (const r of store.accessRights()) {
-        let set = acl.get(r.serviceKey);
-        if (set === undefined) acl.set(r.serviceKey, (set = new Set()));
-        set.add(r.client);
-      }
-      return {
-        settings: store.settings(),
-        clients: store.clients(),
-        services: new Map(store.services().map((s) => [s.serviceKey, s])),
-        acl,
-      };
+      return buildSnapshot(store.settings(), store.clients(), store.services(), store.accessRights());
     },
     replayMemory(scope, windowMs) {
       const find = db.prepare('SELECT expires_at AS e FROM seen_messages WHERE scope = ? AND client = ? AND message_id = ?');

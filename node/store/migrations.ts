@@ -2,7 +2,9 @@
  * The schema of node.db (settings, local clients, services, access rights), in one ordered list.
  * Append only. Version 1 is the schema nodes created before versions were recorded (IF NOT
  * EXISTS, so such a database is adopted as it is); version 2 adds the per-service adapter
- * settings where they are missing; version 3 the replay memory (node/store/local-store.ts).
+ * settings where they are missing; version 3 the replay memory (node/store/local-store.ts);
+ * version 4 the change counter other connections poll (PostgreSQL only: SQLite has
+ * PRAGMA data_version). `pg` is each version on PostgreSQL (node/store/pg-local-store.ts).
  */
 import { addColumnIfMissing, type Migration } from '../../runtime/sqlite-migrations.js';
 
@@ -16,11 +18,18 @@ export const NODE_DB_MIGRATIONS: readonly Migration[] = [
       CREATE TABLE IF NOT EXISTS services (service_key TEXT PRIMARY KEY, backend_url TEXT NOT NULL, timeout_ms INTEGER NOT NULL, wsdl TEXT);
       CREATE TABLE IF NOT EXISTS acl (service_key TEXT NOT NULL, client TEXT NOT NULL, granted_at TEXT NOT NULL, PRIMARY KEY (service_key, client));
     `,
+    pg: `
+      CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS clients (id TEXT PRIMARY KEY);
+      CREATE TABLE IF NOT EXISTS services (service_key TEXT PRIMARY KEY, backend_url TEXT NOT NULL, timeout_ms INTEGER NOT NULL, wsdl TEXT);
+      CREATE TABLE IF NOT EXISTS acl (service_key TEXT NOT NULL, client TEXT NOT NULL, granted_at TEXT NOT NULL, PRIMARY KEY (service_key, client));
+    `,
   },
   {
     version: 2,
     note: 'per-service adapter settings (proxy, sql)',
     up: (db) => addColumnIfMissing(db, 'services', 'adapter_json', 'TEXT'),
+    pg: 'ALTER TABLE services ADD COLUMN IF NOT EXISTS adapter_json TEXT',
   },
   {
     version: 3,
@@ -31,6 +40,28 @@ export const NODE_DB_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (scope, client, message_id)
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS seen_messages_expiry ON seen_messages (expires_at);
+    `,
+    pg: `
+      CREATE TABLE IF NOT EXISTS seen_messages (
+        scope TEXT NOT NULL, client TEXT NOT NULL, message_id TEXT NOT NULL, expires_at BIGINT NOT NULL,
+        PRIMARY KEY (scope, client, message_id)
+      );
+      CREATE INDEX IF NOT EXISTS seen_messages_expiry ON seen_messages (expires_at);
+    `,
+  },
+  {
+    version: 4,
+    note: 'change counter bumped by every write to settings, clients, services, acl (PostgreSQL; SQLite has PRAGMA data_version)',
+    up: '',
+    pg: `
+      CREATE TABLE IF NOT EXISTS data_version (id INTEGER PRIMARY KEY CHECK (id = 1), v BIGINT NOT NULL);
+      INSERT INTO data_version (id, v) VALUES (1, 1) ON CONFLICT (id) DO NOTHING;
+      CREATE OR REPLACE FUNCTION bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN UPDATE data_version SET v = v + 1 WHERE id = 1; RETURN NULL; END $$;
+      CREATE OR REPLACE TRIGGER settings_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON settings FOR EACH STATEMENT EXECUTE FUNCTION bump_data_version();
+      CREATE OR REPLACE TRIGGER clients_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON clients FOR EACH STATEMENT EXECUTE FUNCTION bump_data_version();
+      CREATE OR REPLACE TRIGGER services_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON services FOR EACH STATEMENT EXECUTE FUNCTION bump_data_version();
+      CREATE OR REPLACE TRIGGER acl_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON acl FOR EACH STATEMENT EXECUTE FUNCTION bump_data_version();
     `,
   },
 ];

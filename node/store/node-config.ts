@@ -24,6 +24,31 @@ const httpUrl = z.string({ error: 'debe ser una URL http(s)' }).refine((v) => {
   }
 }, { error: 'debe ser una URL http:// o https:// (p. ej. http://127.0.0.1:4400)' });
 
+const pgUrl = z.string({ error: 'debe ser una URL postgres://' }).refine((v) => {
+  try {
+    return ['postgres:', 'postgresql:'].includes(new URL(v).protocol);
+  } catch {
+    return false;
+  }
+}, { error: 'debe ser una URL postgres://usuario@servidor:5432/base (la contraseña, mejor en passwordEnv o passwordFile)' });
+
+/** Where node.db and messagelog.db live: SQLite files in the node folder (default) or a PostgreSQL database. */
+export const DATABASE_SCHEMA = z.discriminatedUnion('engine', [
+  z.strictObject({ engine: z.literal('sqlite') }),
+  z.strictObject({
+    engine: z.literal('postgresql'),
+    url: pgUrl,
+    /** Name of an environment variable holding the password. */
+    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'debe ser el nombre de una variable de entorno' }).optional(),
+    /** A file (absolute, or relative to the node folder) holding the password. */
+    passwordFile: z.string().min(1).optional(),
+    /** This instance's name in a database shared by several instances (its own hash chain); default: the host name. */
+    instanceId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'debe tener de 1 a 64 letras, dígitos, «.», «_» o «-»' }).optional(),
+  }),
+], { error: 'engine debe ser «sqlite» o «postgresql»' });
+
+export type DatabaseConfig = z.infer<typeof DATABASE_SCHEMA>;
+
 export const NODE_CONFIG_SCHEMA = z.strictObject({
   isHost: host.optional(),
   isPort: port('puerto').optional(),
@@ -33,6 +58,7 @@ export const NODE_CONFIG_SCHEMA = z.strictObject({
   metricsHost: host.optional(),
   /** null or absent: no metrics listener. */
   metricsPort: port('puerto').nullable().optional(),
+  database: DATABASE_SCHEMA.optional(),
 });
 
 export type NodeConfig = z.infer<typeof NODE_CONFIG_SCHEMA>;
@@ -47,6 +73,7 @@ export const NODE_CONFIG_KEYS: Readonly<Record<NodeConfigKey, { readonly live: b
   centralUrl: { live: true, description: 'URL de central (configuración global); el nodo la usa en la siguiente descarga' },
   metricsHost: { live: false, description: 'dirección del puerto de métricas (por omisión 127.0.0.1)' },
   metricsPort: { live: false, description: 'puerto de GET /metrics (Prometheus); vacío o null = desactivado' },
+  database: { live: false, description: 'base de datos del nodo, en JSON: {"engine":"sqlite"} (por omisión) o {"engine":"postgresql","url":"postgres://…","passwordEnv":"…"}' },
 };
 
 export function nodeConfigPath(dir: string): string {
@@ -97,6 +124,13 @@ export function parseNodeConfigValue(key: string, text: string): { key: NodeConf
   let value: unknown = text;
   if (k === 'isPort' || k === 'proxyPort' || k === 'metricsPort') {
     value = k === 'metricsPort' && (text === '' || text === 'null') ? null : /^-?\d+$/.test(text) ? Number(text) : text;
+  }
+  if (k === 'database') {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new MiisError('Config.InvalidInput', 'database: el valor debe ser JSON, p. ej. {"engine":"postgresql","url":"postgres://miis@db:5432/miis","passwordEnv":"MIIS_DB_PASSWORD"}');
+    }
   }
   const parsed = validateNodeConfig({ [k]: value }, 'valor');
   // the same spelling as «anchor import --url» stores

@@ -23,6 +23,7 @@ import { renderFault } from '../../scripts/sandbox/backends.js';
 import { centralDir, nodeDir } from '../../scripts/sandbox/provision.js';
 import { CONSULTAR_PERSONA, freePort, personaRequest, postSoap, runCli, startInstance, waitFor, type Instance } from '../e2e/fixture.js';
 import { directions, expectFault, newId, Target } from './helpers.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 type Mode = 'pass' | 'hang' | 'garbage' | 'not-soap' | 'json' | 'huge' | 'soap-fault' | 'html-500';
 
@@ -134,7 +135,7 @@ describe('attack: faults', () => {
       if (detail !== undefined) assert.match(fault.faultString, detail);
       assert.deepEqual(directions(inst.juntos, id), ['request']);
       assert.deepEqual(directions(inst.reniec, id), ['request', `response:${code}`]);
-      const logged = inst.reniec.ctx.log.list({ messageId: id })[1];
+      const logged = sqliteLog(inst.reniec).list({ messageId: id })[1];
       assert.ok(logged?.message.toString('utf8').includes(fault.faultDetail ?? '-'), 'the logged response is the fault that was sent');
     } finally {
       mode = 'pass';
@@ -203,7 +204,7 @@ describe('attack: faults', () => {
     assert.equal(hits - before, 1);
     assert.deepEqual(directions(inst.juntos, id), ['request', 'response:SOAP-ENV:Server']);
     assert.deepEqual(directions(inst.reniec, id), ['request', 'response:SOAP-ENV:Server']);
-    const logged = inst.juntos.ctx.log.list({ messageId: id })[1];
+    const logged = sqliteLog(inst.juntos).list({ messageId: id })[1];
     assert.ok(logged !== undefined && verifyDetached(logged.message, logged.signature).ok, 'RENIEC signed the fault it passed on');
     await t.good();
   });
@@ -299,6 +300,6 @@ describe('attack: faults', () => {
   });
 
   it('after all of the above both message logs still verify', () => {
-    for (const node of [inst.juntos, inst.reniec]) assert.ok(node.ctx.log.verifyChain().ok, node.name);
+    for (const node of [inst.juntos, inst.reniec]) assert.ok(sqliteLog(node).verifyChain().ok, node.name);
   });
 });

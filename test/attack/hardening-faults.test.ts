@@ -15,6 +15,7 @@ import { DEFAULT_FAULTS_PER_MINUTE, openMessageLog } from '../../node/evidence/m
 import { nodeDir } from '../../scripts/sandbox/provision.js';
 import { faultCodeOf, runCli, startInstance, type Instance } from '../e2e/fixture.js';
 import { expectGood, UUID } from './hardening-helpers.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 const FLOOD = 5_000;
 
@@ -28,7 +29,7 @@ describe('hardening: fault flood from one IS', () => {
   });
 
   it(`${FLOOD} malformed requests: each gets a fault with a UUID, the fault table grows by at most the budget, the counter shows all`, async () => {
-    const log = inst.juntos.ctx.log;
+    const log = sqliteLog(inst.juntos);
     const rowsBefore = log.faults(1_000_000).length;
     const countBefore = log.faultBudget().reduce((n, r) => n + r.stored + r.suppressed, 0);
     const backendBefore = inst.backend.requests;

@@ -13,6 +13,7 @@ import { escapeForTerminal, formatTable } from '../../runtime/cli-kit.js';
 import { nodeDir } from '../../scripts/sandbox/provision.js';
 import { faultCodeOf, personaRequest, postMtls, postSoap, runCli, startInstance, type Instance } from '../e2e/fixture.js';
 import { expectGood, juntosTls, newId, UUID } from './hardening-helpers.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 const JUNTOS_CLIENT_XML = (code: string) => `<xrd:client id:objectType="SUBSYSTEM"><id:xRoadInstance>PE</id:xRoadInstance><id:memberClass>GOB</id:memberClass><id:memberCode>20511268401</id:memberCode><id:subsystemCode>${code}</id:subsystemCode></xrd:client>`;
 
@@ -32,7 +33,7 @@ describe('hardening: the consumer refuses what the IS must not send', () => {
     assert.equal(faultCodeOf(res.text), code, res.text);
     assert.match(res.text, UUID);
     assert.equal(inst.backend.requests, before, 'nothing reached the backend');
-    assert.deepEqual(inst.juntos.ctx.log.list({ messageId: id }), [], 'nothing signed or logged');
+    assert.deepEqual(sqliteLog(inst.juntos).list({ messageId: id }), [], 'nothing signed or logged');
     return res.text;
   };
 
@@ -69,7 +70,7 @@ describe('hardening: the consumer refuses what the IS must not send', () => {
     const msg = encodeSignedMessage(raw, signDetached(raw, inst.juntos.ctx.signer));
     const res = await postMtls(`${inst.reniec.proxyUrl}/miis/v1/message`, msg.body, msg.contentType, juntosTls(inst));
     assert.equal(res.status, 200, res.body.toString('utf8'));
-    inst.reniec.ctx.log.recordFault({ faultId: randomUUID(), code: 'Server.ServerProxy.InternalError', side: 'server', at: new Date(), detail: 'línea 1\nlínea 2 \u001b[31mrojo\u001b[0m' });
+    sqliteLog(inst.reniec).recordFault({ faultId: randomUUID(), code: 'Server.ServerProxy.InternalError', side: 'server', at: new Date(), detail: 'línea 1\nlínea 2 \u001b[31mrojo\u001b[0m' });
     const dir = nodeDir(inst.plan, 'reniec');
     const list = await runCli(runNodeCli, ['log', 'list', '--dir', dir, '--limit', '5']);
     assert.equal(list.code, 0, list.stderr);

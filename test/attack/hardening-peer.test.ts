@@ -13,6 +13,7 @@ import { encodeSignedMessage } from '../../node/pipeline/signed-message.js';
 import { centralDir } from '../../scripts/sandbox/provision.js';
 import { faultCodeOf, postMtls, runCli, startInstance, type Instance, type MtlsIdentity } from '../e2e/fixture.js';
 import { expectGood, juntosTls, UUID } from './hardening-helpers.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 /** A body no XML reader accepts: parsing it would give an XML fault. */
 const MALFORMED = Buffer.from(`<?xml version="1.0"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/">${'<a>'.repeat(5000)}`, 'utf8');
@@ -41,14 +42,14 @@ describe('hardening: the provider checks the peer and the signature size before 
 
   it('a CA-issued certificate that is no registered node gets the TLS-identity fault, not an XML fault', async () => {
     const before = inst.backend.requests;
-    const faultsBefore = inst.reniec.ctx.log.faults(10_000).length;
+    const faultsBefore = sqliteLog(inst.reniec).faults(10_000).length;
     const msg = encodeSignedMessage(MALFORMED, '<ds:Signature/>');
     const res = await postMtls(`${inst.reniec.proxyUrl}/miis/v1/message`, msg.body, msg.contentType, impostor);
     const text = res.body.toString('utf8');
     assert.equal(faultCodeOf(text), 'Server.ServerProxy.SslAuthenticationFailed', text);
     assert.match(text, /no es el de un nodo de la configuración global/);
     assert.match(text, UUID);
-    const logged = inst.reniec.ctx.log.faults(10_000);
+    const logged = sqliteLog(inst.reniec).faults(10_000);
     assert.equal(logged.length, faultsBefore + 1);
     assert.equal(logged[0]?.code, 'Server.ServerProxy.SslAuthenticationFailed');
     assert.equal(logged[0]?.messageId, undefined, 'the body was not parsed to describe the fault');

@@ -14,6 +14,7 @@ import { NODE_DB_MIGRATIONS } from '../../node/store/migrations.js';
 import { openLocalStore } from '../../node/store/local-store.js';
 import { faultCodeOf, personaRequest, postMtls, postSoap, startInstance, type Instance } from '../e2e/fixture.js';
 import { expectGood, juntosTls, newId } from './hardening-helpers.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 describe('hardening: replay memory survives restarts', () => {
   let inst: Instance;
@@ -38,7 +39,7 @@ describe('hardening: replay memory survives restarts', () => {
     const text = second.body.toString('utf8');
     assert.equal(faultCodeOf(text), 'Server.ServerProxy.DuplicateMessage', text);
     assert.equal(inst.backend.requests, afterFirst, 'the replay did not reach the backend');
-    assert.deepEqual(inst.reniec.ctx.log.list({ messageId: id }).map((r) => r.direction), ['request', 'response']);
+    assert.deepEqual(sqliteLog(inst.reniec).list({ messageId: id }).map((r) => r.direction), ['request', 'response']);
     await expectGood(inst);
   });
 
@@ -51,7 +52,7 @@ describe('hardening: replay memory survives restarts', () => {
     const second = await postSoap(inst.juntos.isUrl, personaRequest(inst.dni, { id }));
     assert.equal(faultCodeOf(second.text), 'Server.ClientProxy.DuplicateMessage', second.text);
     assert.equal(inst.backend.requests, afterFirst);
-    assert.deepEqual(inst.juntos.ctx.log.list({ messageId: id }).map((r) => r.direction), ['request', 'response']);
+    assert.deepEqual(sqliteLog(inst.juntos).list({ messageId: id }).map((r) => r.direction), ['request', 'response']);
     await expectGood(inst);
   });
 });

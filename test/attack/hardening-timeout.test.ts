@@ -14,6 +14,7 @@ import { nodePaths } from '../../node/store/paths.js';
 import { nodeDir } from '../../scripts/sandbox/provision.js';
 import { CONSULTAR_PERSONA, faultCodeOf, personaRequest, postSoap, runCli, startInstance, type Instance } from '../e2e/fixture.js';
 import { expectGood, newId, UUID } from './hardening-helpers.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 describe('hardening: timeouts blame the right party', () => {
   let inst: Instance;
@@ -72,10 +73,10 @@ describe('hardening: timeouts blame the right party', () => {
     assert.match(res.text, /\(999 ms\)/);
     const faultId = UUID.exec(res.text)?.[0];
     assert.ok(hits >= 1, 'the backend was called');
-    const records = inst.reniec.ctx.log.list({ messageId: id });
+    const records = sqliteLog(inst.reniec).list({ messageId: id });
     assert.deepEqual(records.map((r) => `${r.direction}${r.fault === undefined ? '' : `:${r.fault}`}`), ['request', 'response:Server.ServerProxy.ServiceTimeout']);
     assert.ok(records[1]?.message.toString('utf8').includes(faultId ?? '-'), 'the logged response is the fault that was sent');
-    assert.ok(inst.reniec.ctx.log.faults(100).some((f) => f.faultId === faultId));
+    assert.ok(sqliteLog(inst.reniec).faults(100).some((f) => f.faultId === faultId));
 
     const restore = await runCli(runNodeCli, ['service', 'add', CONSULTAR_PERSONA, '--backend', inst.backend.url, '--timeout', '10000', '--wsdl', 'reniec.wsdl', '--dir', dir]);
     assert.equal(restore.code, 0, restore.stderr);

@@ -15,6 +15,7 @@ import type { RunningNode } from '../../node/main.js';
 import { encodeSignedMessage } from '../../node/pipeline/signed-message.js';
 import { nodeDir } from '../../scripts/sandbox/provision.js';
 import { personaRequest, postMtls, postSoap, type Instance, type MtlsIdentity } from '../e2e/fixture.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -41,14 +42,14 @@ export function expectFault(res: HttpResult, code: FaultCode): SoapFaultInfo {
 
 /** The fault's UUID is in this node's fault log with the same code. */
 export function expectLogged(node: RunningNode, fault: SoapFaultInfo): void {
-  const hit = node.ctx.log.faults(5000).find((f) => f.faultId === fault.faultDetail);
+  const hit = sqliteLog(node).faults(5000).find((f) => f.faultId === fault.faultDetail);
   assert.ok(hit !== undefined, `${fault.faultDetail} no está en el registro de fallas de ${node.name}`);
   assert.equal(hit.code, fault.faultCode);
 }
 
 /** Message-log directions recorded for a message id on a node, e.g. ['request', 'response']. */
 export function directions(node: RunningNode, id: string): string[] {
-  return node.ctx.log.list({ messageId: id }).map((r) => `${r.direction}${r.fault === undefined ? '' : `:${r.fault}`}`);
+  return sqliteLog(node).list({ messageId: id }).map((r) => `${r.direction}${r.fault === undefined ? '' : `:${r.fault}`}`);
 }
 
 /** Juntos's and RENIEC's node-to-node TLS identities, read from the provisioned temp folder. */

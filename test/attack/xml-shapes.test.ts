@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { personaRequest, postSoap, startInstance } from '../e2e/fixture.js';
 import { Target, directions, newId } from './helpers.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 const JUNTOS_CLIENT_XML = '<xrd:client id:objectType="SUBSYSTEM"><id:xRoadInstance>PE</id:xRoadInstance><id:memberClass>GOB</id:memberClass><id:memberCode>20511268401</id:memberCode><id:subsystemCode>JUNTOS</id:subsystemCode></xrd:client>';
 const OTHER_CLIENT_XML = JUNTOS_CLIENT_XML.replace('JUNTOS</id:subsystemCode>', 'OTRO</id:subsystemCode>');
@@ -134,7 +135,7 @@ describe('attack: xml-shapes', () => {
     const res = await postSoap(t.inst.juntos.isUrl, req(id, { client: `<!--${OTHER_CLIENT_XML}-->${JUNTOS_CLIENT_XML}` }));
     assert.equal(res.status, 200, res.text);
     assert.equal(t.backendRequests, before + 1);
-    const rec = t.inst.reniec.ctx.log.list({ messageId: id })[0];
+    const rec = sqliteLog(t.inst.reniec).list({ messageId: id })[0];
     assert.equal(rec?.client, 'PE/GOB/20511268401/JUNTOS');
   });
 

@@ -18,6 +18,7 @@ import { verifyLiveLog } from '../../node/evidence/log-verify.js';
 import { nodeDir } from '../../scripts/sandbox/provision.js';
 import { faultCodeOf, personaRequest, postSoap, runCli, startInstance, type Instance } from './fixture.js';
 import { needTool } from '../helpers/tools.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 
 /** Run a tool without blocking the event loop (central and the nodes run in this process). */
@@ -55,7 +56,7 @@ describe('evidence chain through two nodes', { skip: needTool('xmlsec1', 'openss
     assert.deepEqual(health.certificados.map((c) => [c.rol, c.estado]), [['sign', 'vigente'], ['auth', 'vigente']]);
 
     const cas = inst.juntos.ctx.conf.latest()!.conf.trustedCas;
-    const report = verifyLiveLog(inst.juntos.ctx.log, cas);
+    const report = verifyLiveLog(sqliteLog(inst.juntos), cas);
     assert.equal(report.ok, true, JSON.stringify(report.problems));
     assert.equal(report.unstamped, 0);
 
@@ -133,7 +134,7 @@ describe('evidence chain through two nodes', { skip: needTool('xmlsec1', 'openss
     // back to central's TSA: the backlog is stamped and the log verifies
     await inst.restartNode('juntos');
     await evidenceOf(inst, 'juntos').timestamper!.tick();
-    const report = verifyLiveLog(inst.juntos.ctx.log, inst.juntos.ctx.conf.latest()!.conf.trustedCas);
+    const report = verifyLiveLog(sqliteLog(inst.juntos), inst.juntos.ctx.conf.latest()!.conf.trustedCas);
     assert.equal(report.ok, true, JSON.stringify(report.problems));
     assert.equal(report.unstamped, 0);
     assert.ok(dir.length > 0);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verifyDetached } from '../../core/signature.js';
 import { JUNTOS_CLIENT, personaRequest, postSoap, startInstance, type Instance } from './fixture.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 describe('exchange through two nodes over mutual TLS', () => {
   let inst: Instance;
@@ -20,7 +21,7 @@ describe('exchange through two nodes over mutual TLS', () => {
     assert.match(res.text, /<encontrado>true<\/encontrado>/);
     assert.match(res.text, /requestHash[^>]*algorithmId="http:\/\/www.w3.org\/2001\/04\/xmlenc#sha512"/);
     for (const node of [inst.juntos, inst.reniec]) {
-      const records = node.ctx.log.list({ messageId: id });
+      const records = sqliteLog(node).list({ messageId: id });
       assert.deepEqual(records.map((r) => r.direction), ['request', 'response'], node.name);
       for (const r of records) {
         assert.equal(r.client, JUNTOS_CLIENT);
@@ -30,10 +31,10 @@ describe('exchange through two nodes over mutual TLS', () => {
         const v = verifyDetached(r.message, r.signature);
         assert.ok(v.ok, `${node.name} ${r.direction}: ${v.ok ? '' : v.reason}`);
       }
-      assert.deepEqual(node.ctx.log.verifyChain(), { ok: true, count: node.ctx.log.list({ limit: 1000 }).length });
+      assert.deepEqual(sqliteLog(node).verifyChain(), { ok: true, count: sqliteLog(node).list({ limit: 1000 }).length });
     }
     // the response the IS received is byte for byte the one the provider signed
-    const providerResponse = inst.reniec.ctx.log.list({ messageId: id })[1];
+    const providerResponse = sqliteLog(inst.reniec).list({ messageId: id })[1];
     assert.equal(res.text, providerResponse?.message.toString('utf8'));
   });
 

@@ -18,6 +18,7 @@ import { nodeDir } from '../../scripts/sandbox/provision.js';
 import { createExternalCa, issueExternalCert, startTestOcspResponder, type ExternalCa, type TestOcspResponder } from '../helpers/external-ca.js';
 import { faultCodeOf, personaRequest, postSoap, runCli, startInstance, waitFor, type Instance } from './fixture.js';
 import { needTool } from '../helpers/tools.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 const RULE = 'subject.serialNumber:RUC(\\d{11})=>PE/GOB/$1';
 
@@ -115,7 +116,7 @@ describe('external CA (ECEP) trusted by configuration, with OCSP', { skip: needT
     const ok = await exchange();
     assert.equal(ok.status, 200, ok.text);
     assert.ok(responder.requests() > asked, 'Juntos asked the ECEP responder');
-    const records = inst.juntos.ctx.log.list({ limit: 1 });
+    const records = sqliteLog(inst.juntos).list({ limit: 1 });
     assert.equal(records[0]?.direction, 'response');
     assert.equal(records[0]?.signerCertSha256, sha);
     assert.equal((await health()).ocsp.estado, 'ok');

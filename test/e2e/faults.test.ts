@@ -25,6 +25,7 @@ import {
   CONSULTAR_PERSONA, JUNTOS_CLIENT, freePort, personaRequest, postMtls, postSoap, runCli, startInstance, waitFor,
   type Instance, type MtlsIdentity,
 } from './fixture.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DAY_MS = 86_400_000;
@@ -46,13 +47,13 @@ function expectFault(res: { status: number; text: string }, code: FaultCode): So
 
 /** The fault's UUID is in this node's fault log with the same code. */
 function expectLogged(node: RunningNode, fault: SoapFaultInfo): void {
-  const hit = node.ctx.log.faults(1000).find((f) => f.faultId === fault.faultDetail);
+  const hit = sqliteLog(node).faults(1000).find((f) => f.faultId === fault.faultDetail);
   assert.ok(hit !== undefined, `${fault.faultDetail} no está en el registro de fallas de ${node.name}`);
   assert.equal(hit.code, fault.faultCode);
 }
 
 function directions(node: RunningNode, id: string): string[] {
-  return node.ctx.log.list({ messageId: id }).map((r) => `${r.direction}${r.fault === undefined ? '' : `:${r.fault}`}`);
+  return sqliteLog(node).list({ messageId: id }).map((r) => `${r.direction}${r.fault === undefined ? '' : `:${r.fault}`}`);
 }
 
 describe('fault scenarios end to end', () => {
@@ -241,7 +242,7 @@ describe('fault scenarios end to end', () => {
       assert.match(f.faultString, new RegExp(JUNTOS_CLIENT));
       expectLogged(inst.reniec, f);
       // the fault log names the message, client and service the fault was about
-      const entry = inst.reniec.ctx.log.faults(1000).find((x) => x.faultId === f.faultDetail);
+      const entry = sqliteLog(inst.reniec).faults(1000).find((x) => x.faultId === f.faultDetail);
       assert.deepEqual([entry?.messageId, entry?.client, entry?.service], [id, JUNTOS_CLIENT, CONSULTAR_PERSONA]);
       // Juntos signed and logged its request before sending it; RENIEC refused before logging
       assert.deepEqual(directions(inst.juntos, id), ['request']);
@@ -274,7 +275,7 @@ describe('fault scenarios end to end', () => {
     assert.equal(fault?.faultCode, 'SOAP-ENV:Client');
     assert.deepEqual(directions(inst.juntos, id), ['request', 'response:SOAP-ENV:Client']);
     assert.deepEqual(directions(inst.reniec, id), ['request', 'response:SOAP-ENV:Client']);
-    const logged = inst.juntos.ctx.log.list({ messageId: id })[1];
+    const logged = sqliteLog(inst.juntos).list({ messageId: id })[1];
     assert.ok(logged !== undefined && verifyDetached(logged.message, logged.signature).ok);
     await expectGood();
   });
@@ -443,7 +444,7 @@ describe('fault scenarios end to end', () => {
 
   it('after all of the above both message logs still verify', () => {
     for (const node of [inst.juntos, inst.reniec]) {
-      const v = node.ctx.log.verifyChain();
+      const v = sqliteLog(node).verifyChain();
       assert.ok(v.ok, node.name);
     }
   });

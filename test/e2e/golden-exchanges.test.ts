@@ -27,6 +27,7 @@ import { REQUEST_HASH_ALGORITHM, SOAP_ENV_NS, computeRequestHash, readSoapMessag
 import { attrNs, childNs, parseXml, parseXmlText, type XmlElement } from '../../core/xml.js';
 import type { AgreementPlan } from '../../scripts/sandbox/provision.js';
 import { JUNTOS_CLIENT, SERVICES, startSandbox, type RunningSandbox } from '../../scripts/sandbox/run.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 /** dist/test/e2e/x.js → <worktree>/test/fixtures/exchanges (tsc does not copy fixtures). */
 export const EXCHANGES_DIR = fileURLToPath(new URL('../../../test/fixtures/exchanges/', import.meta.url));
@@ -276,7 +277,7 @@ describe('golden exchanges (test/fixtures/exchanges)', () => {
         if (c.faultOrigin !== undefined) {
           const origin = sb.nodes.get(c.faultOrigin);
           assert.ok(origin !== undefined, `case.json «faultOrigin»: no hay nodo ${c.faultOrigin}`);
-          const logged = origin.ctx.log.faults(1000).find((f) => f.faultId === msg.fault?.faultDetail);
+          const logged = sqliteLog(origin).faults(1000).find((f) => f.faultId === msg.fault?.faultDetail);
           assert.ok(logged !== undefined, `${msg.fault.faultDetail} no está en el registro de fallas de ${c.faultOrigin}`);
           assert.equal(logged.code, c.faultCode);
         }

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { personaRequest, postSoap, startInstance, type Instance } from './fixture.js';
 import { needTool, PYTHON } from '../helpers/tools.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 const run = promisify(execFile);
 const ZEEP_CALL = fileURLToPath(new URL('../../../test/interop/zeep_call.py', import.meta.url));
@@ -42,7 +43,7 @@ describe('interoperability through the nodes', () => {
     assert.equal(result.body.persona.dni, inst.dni);
     // the exchange went through both nodes: each logged request and response under zeep's message id
     for (const node of [inst.juntos, inst.reniec]) {
-      assert.deepEqual(node.ctx.log.list({ messageId: headers.id }).map((r) => r.direction), ['request', 'response'], node.name);
+      assert.deepEqual(sqliteLog(node).list({ messageId: headers.id }).map((r) => r.direction), ['request', 'response'], node.name);
     }
   });
 
@@ -50,7 +51,7 @@ describe('interoperability through the nodes', () => {
     const id = `xmlsec-${Date.now()}`;
     const res = await postSoap(inst.juntos.isUrl, personaRequest(inst.dni, { id }));
     assert.equal(res.status, 200, res.text);
-    const records = [...inst.juntos.ctx.log.list({ messageId: id }), ...inst.reniec.ctx.log.list({ messageId: id })];
+    const records = [...sqliteLog(inst.juntos).list({ messageId: id }), ...sqliteLog(inst.reniec).list({ messageId: id })];
     assert.equal(records.length, 4);
     for (const [i, r] of records.entries()) {
       const der = /<ds:X509Certificate>([^<]+)<\/ds:X509Certificate>/.exec(r.signature)?.[1];

@@ -14,6 +14,7 @@ import { runNodeCli } from '../../node/cli/index.js';
 import type { NodeEvidence } from '../../node/evidence/index.js';
 import { nodeDir } from '../../scripts/sandbox/provision.js';
 import { personaRequest, postSoap, runCli, startInstance, waitFor, type Instance } from './fixture.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 describe('signing-key rotation without downtime', () => {
   let inst: Instance;
@@ -33,7 +34,7 @@ describe('signing-key rotation without downtime', () => {
       const r = await postSoap(running.isUrl, personaRequest(inst.dni, { id }));
       assert.equal(r.status, 200, r.text);
     };
-    const signerOf = (id: string): string | undefined => running.ctx.log.list({ messageId: id }).find((r) => r.side === 'client' && r.direction === 'request')?.signerCertSha256;
+    const signerOf = (id: string): string | undefined => sqliteLog(running).list({ messageId: id }).find((r) => r.side === 'client' && r.direction === 'request')?.signerCertSha256;
 
     await exchange('rot-before');
     const rotate = await runCli(runNodeCli, ['cert', 'rotate', '--dir', dir]);

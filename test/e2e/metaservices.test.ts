@@ -16,6 +16,7 @@ import { generateSandboxData } from '../../scripts/sandbox/data.js';
 import { sandboxCentrosPoblados, sandboxIncomes } from '../../scripts/sandbox/registries.js';
 import { INEI_RUC, INSTANCE, MIDIS_RUC, PENSION65_RUC, SUNAT_RUC, JUNTOS_RUC, startSandbox, type RunningSandbox } from '../../scripts/sandbox/run.js';
 import { needTool, PYTHON } from '../helpers/tools.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 const ZEEP_CALL = fileURLToPath(new URL('../../../test/interop/zeep_call.py', import.meta.url));
 const skip = needTool('zeep');
@@ -79,7 +80,7 @@ describe('metaservices and standard contracts for zeep, through the nodes', () =
     assert.deepEqual(codes(forP65), [], 'Pensión 65 tiene derecho de acceso pero ningún convenio con SUNAT');
     // the exchange is signed and logged on both nodes like any other
     const sunat = sb.nodes.get('sunat');
-    assert.ok(sunat !== undefined && sunat.ctx.log.list({ limit: 1000 }).some((r) => r.service.endsWith('/RENTAS/allowedMethods') && r.direction === 'response'));
+    assert.ok(sunat !== undefined && sqliteLog(sunat).list({ limit: 1000 }).some((r) => r.service.endsWith('/RENTAS/allowedMethods') && r.direction === 'response'));
   });
 
   it('getWsdl returns the service contract with the endpoint hidden', { skip }, async () => {

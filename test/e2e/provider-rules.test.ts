@@ -25,6 +25,7 @@ import { JUNTOS_CLIENT, PENSION65_CLIENT, SERVICES, startSandbox, type RunningSa
 import { startPgServer, type PgServer } from '../helpers/pg-server.js';
 import { postSoap, runCli, waitFor } from './fixture.js';
 import { needTool } from '../helpers/tools.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 const PERSONS = 600;
 const RENIEC = 'PE/GOB/20295613620';
@@ -164,8 +165,8 @@ describe('provider rules, adapters and RNU through the sandbox', () => {
     assert.equal(f2.code, 'Server.ServerProxy.ValidationFailed');
     assert.match(f2.text, /campo «dni» \(n\.º 2\): el dígito de verificación «7» no corresponde al DNI 10117410: se esperaba 2/);
     const sunat = sb.nodes.get('sunat') as RunningNode;
-    assert.deepEqual(sunat.ctx.log.list({ messageId: big.id }), [], 'SUNAT no registró ni consultó nada');
-    assert.deepEqual(sunat.ctx.log.list({ messageId: bad.id }), []);
+    assert.deepEqual(sqliteLog(sunat).list({ messageId: big.id }), [], 'SUNAT no registró ni consultó nada');
+    assert.deepEqual(sqliteLog(sunat).list({ messageId: bad.id }), []);
   });
 
   it('SUNAT answers Juntos whether income passes the threshold, never the amount; Pensión 65 is refused for the same service', async () => {
@@ -185,7 +186,7 @@ describe('provider rules, adapters and RNU through the sandbox', () => {
       `dni=${none},encontrado=false`,
     ]);
     const sunat = sb.nodes.get('sunat') as RunningNode;
-    const logged = [...sunat.ctx.log.list({ messageId: m.id }), ...(sb.nodes.get('juntos') as RunningNode).ctx.log.list({ messageId: m.id })];
+    const logged = [...sqliteLog(sunat).list({ messageId: m.id }), ...sqliteLog(sb.nodes.get('juntos') as RunningNode).list({ messageId: m.id })];
     assert.equal(logged.length, 4);
     for (const [, amount] of [...above, ...below]) {
       const text = String(amount);

@@ -19,6 +19,7 @@ import { createSigner, signDetached, type Signer } from '../../core/signature.js
 import { decodeSignedMessage, encodeSignedMessage } from '../../node/pipeline/signed-message.js';
 import { nodeDir } from '../../scripts/sandbox/provision.js';
 import { startInstance, type Instance } from '../e2e/fixture.js';
+import { sqliteLog } from '../helpers/node-log.js';
 
 let seq = 0;
 
@@ -118,8 +119,8 @@ describe('interop: node-soap client through two nodes', () => {
     const { result, id } = await call(inst.dni);
     assert.equal(result.encontrado, true);
     assert.equal((result.persona as { dni?: string } | undefined)?.dni, inst.dni);
-    assert.deepEqual(inst.juntos.ctx.log.list({ messageId: id }).map((r) => r.direction), ['request', 'response']);
-    assert.deepEqual(inst.reniec.ctx.log.list({ messageId: id }).map((r) => r.direction), ['request', 'response']);
+    assert.deepEqual(sqliteLog(inst.juntos).list({ messageId: id }).map((r) => r.direction), ['request', 'response']);
+    assert.deepEqual(sqliteLog(inst.reniec).list({ messageId: id }).map((r) => r.direction), ['request', 'response']);
   });
 
   it('provider down → node-soap surfaces Server.ClientProxy.NetworkError', async () => {
