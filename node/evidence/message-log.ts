@@ -164,6 +164,8 @@ export interface MessageLog {
   queueDepth(): number;
   /** The underlying database, for the archiver's own table. */
   readonly db: Database.Database;
+  /** The key ring's cipher the log was opened with (log verify hands its keys to worker threads). */
+  readonly cipher: LogCipher | undefined;
 }
 
 export interface MessageLogOptions {
@@ -245,6 +247,90 @@ export function joinSignatureCert(compact: string, certB64: string): string {
   return compact.slice(0, start) + certB64 + compact.slice(start);
 }
 
+/** A row of `messages` (SELECT *) as a RawRecord. */
+function rowToRaw(row: Record<string, unknown>): RawRecord {
+  const message = row.message as Buffer;
+  const signature = row.signature as string | Buffer;
+  return {
+    seq: row.seq as number,
+    meta: {
+      side: row.side as 'client' | 'server',
+      direction: row.direction as 'request' | 'response',
+      messageId: row.message_id as string,
+      client: row.client as string,
+      service: row.service as string,
+      userId: (row.user_id as string | null) ?? undefined,
+      convenio: (row.convenio as string | null) ?? undefined,
+      finalidad: (row.finalidad as string | null) ?? undefined,
+      at: new Date(row.at as string),
+      fault: (row.fault as string | null) ?? undefined,
+      signerCertSha256: row.signer_cert_sha256 as string,
+    },
+    // rows written before digests were stored: the body is in clear
+    messageSha256: (row.message_sha256 as string | null) ?? sha256Hex(message),
+    signatureSha256: (row.signature_sha256 as string | null) ?? sha256Hex(signature),
+    prevHash: row.prev_hash as string,
+    hash: row.hash as string,
+    bodyKept: row.body_kept !== 0,
+    keyId: (row.key_id as string | null) ?? null,
+    message,
+    signature,
+    sigCert: (row.sig_cert as string | null | undefined) ?? null,
+  };
+}
+
+/** Opens stored bodies: decrypts sealed ones, puts the signing certificate back into the signature. */
+function createBodyOpener(cipher: LogCipher | undefined, certText: (id: string) => string): (r: RawRecord) => { message: Buffer; signature: string } {
+  return (r) => {
+    if (!r.bodyKept) return { message: Buffer.alloc(0), signature: '' };
+    const withCert = (s: string): string => (r.sigCert === null ? s : joinSignatureCert(s, certText(r.sigCert)));
+    if (r.keyId === null) return { message: r.message, signature: withCert(typeof r.signature === 'string' ? r.signature : r.signature.toString('utf8')) };
+    if (cipher === undefined) throw new Error(`el registro ${r.seq} está cifrado y no se indicó la clave del registro`);
+    const sealedSig = typeof r.signature === 'string' ? Buffer.from(r.signature, 'base64') : r.signature;
+    return {
+      message: cipher.open(r.keyId, r.message, bodyAad(r.hash, 'm')),
+      signature: withCert(unpackSignature(cipher.open(r.keyId, sealedSig, bodyAad(r.hash, 's')))),
+    };
+  };
+}
+
+/** Certificates of the certs table by id, from a small cache. */
+function certReader(db: Database.Database): (id: string) => string {
+  const getCert = db.prepare('SELECT b64 FROM certs WHERE sha256 = ?').pluck();
+  const certTexts = new Map<string, string>();
+  return (id) => {
+    let b64 = certTexts.get(id);
+    if (b64 === undefined) {
+      b64 = getCert.get(id) as string | undefined;
+      if (b64 === undefined) throw new Error(`falta el certificado ${id.slice(0, 16)}… de la firma en la tabla certs`);
+      if (certTexts.size >= 256) certTexts.clear();
+      certTexts.set(id, b64);
+    }
+    return b64;
+  };
+}
+
+/** Read-only access to a log's records over a connection of its own (worker threads of log verify). */
+export interface LogReader {
+  /** Records with seq in [fromSeq, toSeq), ascending, one row read at a time (each is garbage once used). */
+  range(fromSeq: number, toSeq: number): Generator<RawRecord>;
+  openBody(r: RawRecord): { message: Buffer; signature: string };
+  close(): void;
+}
+
+export function openLogReader(path: string, cipher: LogCipher | undefined): LogReader {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const select = db.prepare('SELECT * FROM messages WHERE seq >= ? AND seq < ? ORDER BY seq');
+  const openBody = createBodyOpener(cipher, certReader(db));
+  return {
+    *range(fromSeq, toSeq) {
+      for (const row of select.iterate(fromSeq, toSeq) as IterableIterator<Record<string, unknown>>) yield rowToRaw(row);
+    },
+    openBody,
+    close: () => db.close(),
+  };
+}
+
 export function openMessageLog(path: string, opts: MessageLogOptions = {}): MessageLog {
   const db = new Database(path);
   // a new (empty) log: 16 KB pages, set before WAL mode fixes the page size
@@ -268,9 +354,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
   const sealer = opts.sealNew === false || cipher === undefined ? undefined : cipher.withIvCounter((keyId, count) => reserveIvs.immediate(keyId, count));
   // signing certificates, once each (see the file comment)
   const insertCert = db.prepare('INSERT OR IGNORE INTO certs (sha256, b64) VALUES (?, ?)');
-  const getCert = db.prepare('SELECT b64 FROM certs WHERE sha256 = ?').pluck();
   const certIds = new Map<string, string>();
-  const certTexts = new Map<string, string>();
   const certIdOf = (b64: string): string => {
     let id = certIds.get(b64);
     if (id === undefined) {
@@ -281,16 +365,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
     }
     return id;
   };
-  const certText = (id: string): string => {
-    let b64 = certTexts.get(id);
-    if (b64 === undefined) {
-      b64 = getCert.get(id) as string | undefined;
-      if (b64 === undefined) throw new Error(`falta el certificado ${id.slice(0, 16)}… de la firma en la tabla certs`);
-      if (certTexts.size >= 256) certTexts.clear();
-      certTexts.set(id, b64);
-    }
-    return b64;
-  };
+  const certText = certReader(db);
   const insertFault = db.prepare(`INSERT OR IGNORE INTO faults (fault_id, code, side, at, message_id, client, service, detail) VALUES (?,?,?,?,?,?,?,?)`);
   const faultsPerMinute = opts.faultsPerMinute ?? DEFAULT_FAULTS_PER_MINUTE;
   const budgetGet = db.prepare('SELECT stored, suppressed, aggregate_id FROM fault_budget WHERE source = ? AND minute = ?');
@@ -360,48 +435,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
     }
   };
 
-  const rowToRaw = (row: Record<string, unknown>): RawRecord => {
-    const message = row.message as Buffer;
-    const signature = row.signature as string | Buffer;
-    return {
-      seq: row.seq as number,
-      meta: {
-        side: row.side as 'client' | 'server',
-        direction: row.direction as 'request' | 'response',
-        messageId: row.message_id as string,
-        client: row.client as string,
-        service: row.service as string,
-        userId: (row.user_id as string | null) ?? undefined,
-        convenio: (row.convenio as string | null) ?? undefined,
-        finalidad: (row.finalidad as string | null) ?? undefined,
-        at: new Date(row.at as string),
-        fault: (row.fault as string | null) ?? undefined,
-        signerCertSha256: row.signer_cert_sha256 as string,
-      },
-      // rows written before digests were stored: the body is in clear
-      messageSha256: (row.message_sha256 as string | null) ?? sha256Hex(message),
-      signatureSha256: (row.signature_sha256 as string | null) ?? sha256Hex(signature),
-      prevHash: row.prev_hash as string,
-      hash: row.hash as string,
-      bodyKept: row.body_kept !== 0,
-      keyId: (row.key_id as string | null) ?? null,
-      message,
-      signature,
-      sigCert: (row.sig_cert as string | null | undefined) ?? null,
-    };
-  };
-
-  const openBody = (r: RawRecord): { message: Buffer; signature: string } => {
-    if (!r.bodyKept) return { message: Buffer.alloc(0), signature: '' };
-    const withCert = (s: string): string => (r.sigCert === null ? s : joinSignatureCert(s, certText(r.sigCert)));
-    if (r.keyId === null) return { message: r.message, signature: withCert(typeof r.signature === 'string' ? r.signature : r.signature.toString('utf8')) };
-    if (cipher === undefined) throw new Error(`el registro ${r.seq} está cifrado y no se indicó la clave del registro`);
-    const sealedSig = typeof r.signature === 'string' ? Buffer.from(r.signature, 'base64') : r.signature;
-    return {
-      message: cipher.open(r.keyId, r.message, bodyAad(r.hash, 'm')),
-      signature: withCert(unpackSignature(cipher.open(r.keyId, sealedSig, bodyAad(r.hash, 's')))),
-    };
-  };
+  const openBody = createBodyOpener(cipher, certText);
 
   const rowToRecord = (row: Record<string, unknown>): StoredRecord => {
     const raw = rowToRaw(row);
@@ -539,6 +573,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       return queue.length;
     },
     db,
+    cipher,
     async close() {
       flush();
       closed = true;

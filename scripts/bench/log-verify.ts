@@ -17,9 +17,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createInstancePki } from '../../central/pki/ca.js';
-import { createCsr, generateKeyPair, issueCertificate } from '../../core/pki.js';
-import { createSigner, signDetached } from '../../core/signature.js';
 import { createLogCipher, ensureLogKeyFile, readLogKeyFile } from '../../node/evidence/log-crypto.js';
 import { verifyLiveLogParallel } from '../../node/evidence/log-verify.js';
 import { openMessageLog, type LogRecord } from '../../node/evidence/message-log.js';
@@ -59,6 +56,10 @@ async function main(): Promise<void> {
     let generateSeconds = 0;
     let messageBytes = soap(0).length;
     if (!reuse) {
+      // loaded here only: the verifying child measures the memory of verification, not of PKI tooling
+      const { createInstancePki } = await import('../../central/pki/ca.js');
+      const { createCsr, generateKeyPair, issueCertificate } = await import('../../core/pki.js');
+      const { createSigner, signDetached } = await import('../../core/signature.js');
       const now = new Date();
       const pki = await createInstancePki({ instance: 'PE', operatorName: 'MIDIS DGFO', keyAlgorithm: 'ecdsa-p256', now });
       const sk = await generateKeyPair('ecdsa-p256');
