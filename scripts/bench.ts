@@ -210,13 +210,15 @@ async function main(): Promise<void> {
     const fixedS = Math.min(seconds, 5) * 1000;
     const fd = await fixedRate(direct, dnis, rate, fixedS);
     const fm = await fixedRate(viaNodes, dnis, rate, fixedS);
+    // peaks of the single-DNI scenarios, before the batch scenario's ~450 KB responses
+    const peakRss = Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, statusMb(pid, 'VmHWM')]));
     const batch = await batchLoad(viaNodes, dnis, fixedS, [consumer.pid, provider.pid]);
     const cpu: Record<string, number> = { juntos: m.cpuMsPerExchange[0] as number, reniec: m.cpuMsPerExchange[1] as number, 'bare-edge': b.cpuMsPerExchange[0] as number, 'bare-inner': b.cpuMsPerExchange[1] as number };
     const r2 = (x: number): number => Math.round(x * 100) / 100;
     const scenario = (r: LoadResult) => ({ rps: Math.round(r.perSecond), p50Ms: r2(r.p50), p99Ms: r2(r.p99), errors: r.errors });
     const report = {
       scenarios: { direct: scenario(d), bare: scenario(b.result), through: scenario(m.result) },
-      nodes: Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, { cpuMsPerExchange: r2(cpu[n] as number), idleRssMb: Math.round(idleRss[n] as number), peakRssMb: Math.round(statusMb(pid, 'VmHWM')) }])),
+      nodes: Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, { cpuMsPerExchange: r2(cpu[n] as number), idleRssMb: Math.round(idleRss[n] as number), peakRssMb: Math.round(peakRss[n] as number), peakRssWithBatchMb: Math.round(statusMb(pid, 'VmHWM')) }])),
       ratios: { throughOverDirect: r2(m.result.perSecond / d.perSecond), throughOverBare: r2(m.result.perSecond / b.result.perSecond) },
       fixedRate: {
         ratePerSecond: rate, direct: scenario(fd), through: scenario(fm),
@@ -233,7 +235,7 @@ async function main(): Promise<void> {
       say(row('reenvío mínimo (2 procesos)', b.result));
       say(row('IS → nodo Juntos → nodo RENIEC', m.result));
       say(`razón a través de nodos / directo: ${report.ratios.throughOverDirect}; a través de nodos / reenvío mínimo: ${report.ratios.throughOverBare}`);
-      for (const [n, v] of Object.entries(report.nodes)) say(`proceso ${n.padEnd(11)} CPU ${v.cpuMsPerExchange.toFixed(2)} ms/intercambio, RSS en reposo ${v.idleRssMb} MB, pico ${v.peakRssMb} MB`);
+      for (const [n, v] of Object.entries(report.nodes)) say(`proceso ${n.padEnd(11)} CPU ${v.cpuMsPerExchange.toFixed(2)} ms/intercambio, RSS en reposo ${v.idleRssMb} MB, pico ${v.peakRssMb} MB (${v.peakRssWithBatchMb} MB tras el lote)`);
       say(`a ${rate} interc/s: directo p50 ${fd.p50.toFixed(2)} ms p99 ${fd.p99.toFixed(2)} ms; a través de nodos p50 ${fm.p50.toFixed(2)} ms p99 ${fm.p99.toFixed(2)} ms (añadido p50 ${report.fixedRate.addedP50Ms} ms, p99 ${report.fixedRate.addedP99Ms} ms; errores ${fd.errors}/${fm.errors})`);
       say(`lote consultarPersonas (1000 DNI): ${batch.idsPerSecond} DNI/s, ${batch.requests} solicitudes, p50 ${batch.p50Ms} ms, errores ${batch.errors}; CPU por 1000 DNI: Juntos ${batch.cpuMsPer1000Ids[0]} ms, RENIEC ${batch.cpuMsPer1000Ids[1]} ms`);
     }
