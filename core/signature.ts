@@ -196,7 +196,16 @@ const REASONS = {
   value: 'valor de firma no válido',
 } as const;
 
-export function verifyDetached(message: Uint8Array, signatureXml: Uint8Array | string, referenceUri: string = DEFAULT_REFERENCE_URI): VerifyResult {
+/**
+ * Verify a detached signature over `message`. `messageDigest` (SHA-256 of `message`) may be given
+ * when the caller already computed it. Every call checks the message digest and the signature
+ * value with node:crypto; documents in exactly the shape signDetached writes take a fixed-position
+ * reading (no XML parse), any other document is parsed and checked element by element, with the
+ * same result for documents both paths read.
+ */
+export function verifyDetached(message: Uint8Array, signatureXml: Uint8Array | string, referenceUri: string = DEFAULT_REFERENCE_URI, messageDigest?: Buffer): VerifyResult {
+  const fast = ownShape(signatureXml, referenceUri);
+  if (fast !== undefined) return checkValues(message, messageDigest, fast);
   const bytes = typeof signatureXml === 'string' ? Buffer.from(signatureXml, 'utf8') : signatureXml;
   let root: XmlElement;
   let text: string;
@@ -231,28 +240,98 @@ export function verifyDetached(message: Uint8Array, signatureXml: Uint8Array | s
   const actual = text.slice(signedInfo.start, signedInfo.end);
   if (actual !== expected) return fail(REASONS.canonical);
 
-  const digest = crypto.createHash('sha256').update(message).digest();
-  if (!crypto.timingSafeEqual(digest, Buffer.from(digestB64, 'base64'))) return fail(REASONS.digest);
-
   const x509Data = dsChildren(keyInfo, ['X509Data']);
   const certEl = x509Data === undefined ? undefined : dsChildren(x509Data[0], ['X509Certificate']);
-  if (certEl === undefined) return fail(REASONS.structure);
-  const cached = keyFromCertBase64(certEl[0].text.replace(/\s+/g, ''));
-  if (cached === null || cached.algorithm !== algorithm) return fail(REASONS.certificate);
+  if (certEl === undefined) {
+    // the digest is checked before the structure of KeyInfo, as it always was
+    if (!digestMatches(message, messageDigest, digestB64)) return fail(REASONS.digest);
+    return fail(REASONS.structure);
+  }
+  return checkValues(message, messageDigest, { algorithm, signedInfo: actual, digestB64, sigB64: signatureValue.text.replace(/\s+/g, ''), certB64: certEl[0].text.replace(/\s+/g, '') });
+}
 
-  const sigB64 = signatureValue.text.replace(/\s+/g, '');
+/** What verification needs from a signature document, read either way. */
+interface SignatureParts {
+  readonly algorithm: SignatureAlgorithm;
+  /** The canonical SignedInfo text (what was signed). */
+  readonly signedInfo: string;
+  readonly digestB64: string;
+  readonly sigB64: string;
+  readonly certB64: string;
+}
+
+/** Digest of the message, embedded certificate, signature value: the checks every path makes. */
+function checkValues(message: Uint8Array, messageDigest: Buffer | undefined, p: SignatureParts): VerifyResult {
+  if (!digestMatches(message, messageDigest, p.digestB64)) return fail(REASONS.digest);
+  const cached = keyFromCertBase64(p.certB64);
+  if (cached === null || cached.algorithm !== p.algorithm) return fail(REASONS.certificate);
+  const sigB64 = p.sigB64;
   if (!BASE64.test(sigB64) || sigB64.length % 4 !== 0) return fail(REASONS.value);
   const sig = Buffer.from(sigB64, 'base64');
-  if (algorithm === 'ecdsa-sha256' && sig.length !== 64) return fail(REASONS.value);
-  const key = algorithm === 'ecdsa-sha256' ? { key: cached.key, dsaEncoding: 'ieee-p1363' as const } : cached.key;
+  if (p.algorithm === 'ecdsa-sha256' && sig.length !== 64) return fail(REASONS.value);
+  const key = p.algorithm === 'ecdsa-sha256' ? { key: cached.key, dsaEncoding: 'ieee-p1363' as const } : cached.key;
   let ok = false;
   try {
-    ok = crypto.verify('sha256', Buffer.from(actual, 'utf8'), key, sig);
+    ok = crypto.verify('sha256', Buffer.from(p.signedInfo, 'latin1'), key, sig);
   } catch {
     ok = false;
   }
   if (!ok) return fail(REASONS.value);
   return { ok: true, certPem: cached.certPem, certSha256: cached.certSha256 };
+}
+
+function digestMatches(message: Uint8Array, messageDigest: Buffer | undefined, digestB64: string): boolean {
+  const digest = messageDigest ?? crypto.createHash('sha256').update(message).digest();
+  const claimed = Buffer.from(digestB64, 'base64');
+  return claimed.length === digest.length && crypto.timingSafeEqual(digest, claimed);
+}
+
+// Fixed-position reading of the exact document signDetached writes.
+const SIG_OPEN = `<ds:Signature xmlns:ds="${DS_NS}">`;
+const DIGEST_TO_VALUE = '</ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue>';
+const VALUE_TO_CERT = '</ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509Certificate>';
+const SIG_CLOSE = '</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>';
+const SIGNED_INFO_CLOSE = '</ds:DigestValue></ds:Reference></ds:SignedInfo>';
+const headCache = new Map<string, readonly (readonly [SignatureAlgorithm, string])[]>();
+
+/** SignedInfo up to the digest value, per algorithm, for a reference URI. */
+function signedInfoHeads(referenceUri: string): readonly (readonly [SignatureAlgorithm, string])[] {
+  let heads = headCache.get(referenceUri);
+  if (heads === undefined) {
+    heads = (Object.keys(SIGNATURE_METHODS) as SignatureAlgorithm[]).map((alg) => {
+      const si = canonicalSignedInfo(SIGNATURE_METHODS[alg], referenceUri, '');
+      return [alg, si.slice(0, si.length - SIGNED_INFO_CLOSE.length)] as const;
+    });
+    if (headCache.size < 16) headCache.set(referenceUri, heads);
+  }
+  return heads;
+}
+
+/**
+ * The parts of a document that is byte for byte `<ds:Signature …>` + canonical SignedInfo +
+ * SignatureValue + KeyInfo/X509Data/X509Certificate with base64 text and nothing else (what
+ * signDetached writes); undefined for any other document, which then takes the parsing path.
+ * Such a document parses to exactly these parts, so both paths give the same result.
+ */
+function ownShape(signatureXml: Uint8Array | string, referenceUri: string): SignatureParts | undefined {
+  if (signatureXml.length > SIGNATURE_DOC_LIMITS.maxBytes || !SAFE_URI.test(referenceUri)) return undefined;
+  const text = typeof signatureXml === 'string' ? signatureXml : Buffer.from(signatureXml.buffer, signatureXml.byteOffset, signatureXml.byteLength).toString('latin1');
+  if (!text.startsWith(SIG_OPEN) || !text.endsWith(SIG_CLOSE)) return undefined;
+  const siStart = SIG_OPEN.length;
+  for (const [algorithm, head] of signedInfoHeads(referenceUri)) {
+    if (!text.startsWith(head, siStart)) continue;
+    const d = siStart + head.length;
+    const digestB64 = text.slice(d, d + 44);
+    if (!text.startsWith(DIGEST_TO_VALUE, d + 44) || !BASE64.test(digestB64)) return undefined;
+    const v = d + 44 + DIGEST_TO_VALUE.length;
+    const c = text.indexOf(VALUE_TO_CERT, v);
+    if (c < 0 || c + VALUE_TO_CERT.length > text.length - SIG_CLOSE.length) return undefined;
+    const sigB64 = text.slice(v, c);
+    const certB64 = text.slice(c + VALUE_TO_CERT.length, text.length - SIG_CLOSE.length);
+    if (!BASE64.test(sigB64) || !BASE64.test(certB64)) return undefined;
+    return { algorithm, signedInfo: text.slice(siStart, d + 44 + SIGNED_INFO_CLOSE.length), digestB64, sigB64, certB64 };
+  }
+  return undefined;
 }
 
 function algorithmOfMethod(uri: string | undefined): SignatureAlgorithm | undefined {

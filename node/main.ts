@@ -31,7 +31,7 @@ import { createIsServer, createProxyServer, reloadProxyTls } from './listeners.j
 import { createOcspChecker } from './certs/ocsp-checker.js';
 import { createSigningIdentity } from './certs/signing-rotation.js';
 import { createLogger, lineLogger, type LogFormat, type Logger } from '../runtime/log.js';
-import { createNodeMetrics, startMetricsServer, type NodeMetrics } from './ops/metrics.js';
+import type { NodeMetrics } from './ops/metrics.js';
 import { createNodeMonitor } from './ops/monitor.js';
 import type { Server } from 'node:http';
 
@@ -60,7 +60,8 @@ export interface RunningNode {
   readonly healthUrl: string;
   /** Undefined when the metrics listener is off. */
   readonly metricsUrl: string | undefined;
-  readonly metrics: NodeMetrics;
+  /** Undefined when the metrics listener is off (prom-client is then never loaded). */
+  readonly metrics: NodeMetrics | undefined;
   readonly logger: Logger;
   /** ctx.log: the SQLite log (MessageLog), or the PostgreSQL one (SharedMessageLog, which has `engine`). */
   readonly ctx: NodeContext<MessageLog | SharedMessageLog>;
@@ -207,7 +208,10 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   };
 
   const backends = createBackendClient({ maxResponseBytes: limits.maxMessageBytes });
-  const metrics = createNodeMetrics(settings.nodeName, {
+  // metrics only with their listener: prom-client (~13 MB) and the per-exchange timing scope
+  // (AsyncLocalStorage) cost nothing when nobody scrapes them
+  const metricsModule = metricsPort === undefined ? undefined : await import('./ops/metrics.js');
+  const metrics = metricsModule?.createNodeMetrics(settings.nodeName, {
     confAgeSeconds: () => {
       const v = conf.latest();
       return v === undefined ? undefined : Math.max(0, (now().getTime() - Date.parse(v.conf.generatedAt)) / 1000);
@@ -230,12 +234,12 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     get auth() { return auth; },
     log,
     providerScores,
-    peers: { send: (address, ...rest) => metrics.wait('peer', { target: address }, () => peers.send(address, ...rest)), close: () => peers.close() },
+    peers: metrics === undefined ? peers : { send: (address, ...rest) => metrics.wait('peer', { target: address }, () => peers.send(address, ...rest)), close: () => peers.close() },
     backends,
     replay: serverReplay,
     clientReplay,
     limits, info, evidence,
-    adapters: {
+    adapters: metrics === undefined ? adapters : {
       ...adapters,
       async get(service) {
         const adapter = await adapters.get(service);
@@ -388,9 +392,9 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   listenersUp = true;
   let metricsServer: Server | undefined;
   let metricsUrl: string | undefined;
-  if (metricsPort !== undefined) {
+  if (metricsPort !== undefined && metricsModule !== undefined && metrics !== undefined) {
     try {
-      ({ server: metricsServer, url: metricsUrl } = await startMetricsServer(metrics, metricsHost, metricsPort));
+      ({ server: metricsServer, url: metricsUrl } = await metricsModule.startMetricsServer(metrics, metricsHost, metricsPort));
     } catch (err) {
       isServer.close();
       for (const server of proxyServers.values()) server.close();

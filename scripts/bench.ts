@@ -8,6 +8,9 @@
  * nothing. `npm run bench -- --json` prints one JSON object instead (docs/performance.md).
  * Env: BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 32), BENCH_KEY (ecdsa-p256|rsa-2048),
  * BENCH_RATE, BENCH_PROFILE_DIR (write V8 CPU profiles of the child processes there).
+ * Last, the batch scenario: consultarPersonas with 1,000 DNI per request through both nodes
+ * (BENCH_BATCH_CONCURRENCY requests in flight, default 4), in identifiers per second and node CPU
+ * milliseconds per 1,000 identifiers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -57,9 +60,11 @@ function cpuMs(pid: number | undefined): number {
 }
 
 let seq = 0;
-function request(dni: string): string {
+function request(dni: string, batch?: readonly string[]): string {
   seq += 1;
-  return `<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xrd="http://x-road.eu/xsd/xroad.xsd" xmlns:id="http://x-road.eu/xsd/identifiers" xmlns:miis="http://miis.midis.gob.pe/xsd/miis.xsd" xmlns:ren="http://miis.midis.gob.pe/servicios/reniec"><SOAP-ENV:Header><xrd:client id:objectType="SUBSYSTEM"><id:xRoadInstance>PE</id:xRoadInstance><id:memberClass>GOB</id:memberClass><id:memberCode>${JUNTOS_RUC}</id:memberCode><id:subsystemCode>JUNTOS</id:subsystemCode></xrd:client><xrd:service id:objectType="SERVICE"><id:xRoadInstance>PE</id:xRoadInstance><id:memberClass>GOB</id:memberClass><id:memberCode>${RENIEC_RUC}</id:memberCode><id:subsystemCode>RUPN</id:subsystemCode><id:serviceCode>consultarPersona</id:serviceCode><id:serviceVersion>v1</id:serviceVersion></xrd:service><xrd:id>bench-${process.pid}-${seq}</xrd:id><xrd:userId>PE10117410</xrd:userId><xrd:protocolVersion>4.0</xrd:protocolVersion><miis:convenio>CONV-001-2026</miis:convenio><miis:finalidad>FOCALIZACION</miis:finalidad></SOAP-ENV:Header><SOAP-ENV:Body><ren:consultarPersona><ren:dni>${dni}</ren:dni></ren:consultarPersona></SOAP-ENV:Body></SOAP-ENV:Envelope>`;
+  const service = batch === undefined ? 'consultarPersona' : 'consultarPersonas';
+  const body = batch === undefined ? `<ren:consultarPersona><ren:dni>${dni}</ren:dni></ren:consultarPersona>` : `<ren:consultarPersonas>${batch.map((d) => `<ren:dni>${d}</ren:dni>`).join('')}</ren:consultarPersonas>`;
+  return `<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xrd="http://x-road.eu/xsd/xroad.xsd" xmlns:id="http://x-road.eu/xsd/identifiers" xmlns:miis="http://miis.midis.gob.pe/xsd/miis.xsd" xmlns:ren="http://miis.midis.gob.pe/servicios/reniec"><SOAP-ENV:Header><xrd:client id:objectType="SUBSYSTEM"><id:xRoadInstance>PE</id:xRoadInstance><id:memberClass>GOB</id:memberClass><id:memberCode>${JUNTOS_RUC}</id:memberCode><id:subsystemCode>JUNTOS</id:subsystemCode></xrd:client><xrd:service id:objectType="SERVICE"><id:xRoadInstance>PE</id:xRoadInstance><id:memberClass>GOB</id:memberClass><id:memberCode>${RENIEC_RUC}</id:memberCode><id:subsystemCode>RUPN</id:subsystemCode><id:serviceCode>${service}</id:serviceCode><id:serviceVersion>v1</id:serviceVersion></xrd:service><xrd:id>bench-${process.pid}-${seq}</xrd:id><xrd:userId>PE10117410</xrd:userId><xrd:protocolVersion>4.0</xrd:protocolVersion><miis:convenio>CONV-001-2026</miis:convenio><miis:finalidad>FOCALIZACION</miis:finalidad></SOAP-ENV:Header><SOAP-ENV:Body>${body}</SOAP-ENV:Body></SOAP-ENV:Envelope>`;
 }
 
 interface LoadResult { readonly count: number; readonly errors: number; readonly perSecond: number; readonly p50: number; readonly p99: number }
@@ -115,6 +120,31 @@ async function load(pool: Pool, dnis: readonly string[], durationMs: number): Pr
   return summarize(latencies, errors, (performance.now() - t0) / 1000);
 }
 
+/** Closed loop of 1,000-DNI consultarPersonas requests for `durationMs`; CPU of the node processes per 1,000 identifiers. */
+async function batchLoad(pool: Pool, dnis: readonly string[], durationMs: number, pids: (number | undefined)[]): Promise<{ requests: number; errors: number; idsPerSecond: number; p50Ms: number; cpuMsPer1000Ids: number[] }> {
+  const batch = dnis.slice(0, 1000);
+  const inFlight = Number(process.env.BENCH_BATCH_CONCURRENCY ?? '4');
+  const latencies: number[] = [];
+  let errors = 0;
+  const before = pids.map(cpuMs);
+  const end = performance.now() + durationMs;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (performance.now() < end) {
+      const s = performance.now();
+      const res = await pool.request({ path: '/', method: 'POST', body: request('', batch), headers: { 'content-type': 'text/xml; charset=utf-8' } });
+      const text = await res.body.text();
+      const found = text.split('<encontrado>true</encontrado>').length - 1;
+      if (res.statusCode !== 200 || found !== batch.length) errors += 1;
+      else latencies.push(performance.now() - s);
+    }
+  }));
+  const elapsedS = (performance.now() - t0) / 1000;
+  const r = summarize(latencies, errors, elapsedS);
+  const ids = Math.max(1, (r.count + errors) * batch.length);
+  return { requests: r.count, errors, idsPerSecond: Math.round((r.count * batch.length) / elapsedS), p50Ms: Math.round(r.p50), cpuMsPer1000Ids: pids.map((pid, i) => Math.round(((cpuMs(pid) - (before[i] as number)) / ids) * 1000 * 100) / 100) };
+}
+
 interface Measured { readonly result: LoadResult; readonly cpuMsPerExchange: number[] }
 
 /** A load run plus the CPU time the given processes spent on it, per exchange. */
@@ -136,9 +166,13 @@ async function main(): Promise<void> {
         { nodeName: 'reniec', ruc: RENIEC_RUC, name: 'RENIEC', role: 'RENIEC', subsystems: ['RUPN'], isPort: ports.reniecIs, proxyPort: ports.reniecProxy },
         { nodeName: 'juntos', ruc: JUNTOS_RUC, name: 'JUNTOS', role: 'IPF', subsystems: ['JUNTOS'], isPort: ports.juntosIs, proxyPort: ports.juntosProxy },
       ],
-      services: [{ id: SERVICES.consultarPersona, title: 'Consultar persona', provider: 'reniec', backendUrl: `http://127.0.0.1:${ports.backend}/`, wsdl: 'reniec.wsdl', allowed: [JUNTOS_CLIENT] }],
-      // the agreement the benchmark requests cite (the provider refuses requests without one)
-      agreements: [{ id: 'CONV-001-2026', provider: `PE/GOB/${RENIEC_RUC}`, clients: [JUNTOS_CLIENT], services: [SERVICES.consultarPersona], purposes: ['FOCALIZACION'], from: '2026-01-01' }],
+      services: [
+        { id: SERVICES.consultarPersona, title: 'Consultar persona', provider: 'reniec', backendUrl: `http://127.0.0.1:${ports.backend}/`, wsdl: 'reniec.wsdl', allowed: [JUNTOS_CLIENT] },
+        { id: SERVICES.consultarPersonas, title: 'Consultar personas (lote)', provider: 'reniec', backendUrl: `http://127.0.0.1:${ports.backend}/`, wsdl: 'reniec.wsdl', allowed: [JUNTOS_CLIENT] },
+      ],
+      // the agreement the benchmark requests cite (the provider refuses requests without one); up to
+      // 1,000 DNI per request, each checked as a DNI by the provider node
+      agreements: [{ id: 'CONV-001-2026', provider: `PE/GOB/${RENIEC_RUC}`, clients: [JUNTOS_CLIENT], services: [SERVICES.consultarPersona, SERVICES.consultarPersonas], purposes: ['FOCALIZACION'], from: '2026-01-01', maxIds: 1000, validate: ['dni:dni'] }],
     };
     await provisionInstance(plan);
     const central = await startCentral({ dir: centralDir(plan), host: '127.0.0.1', port: ports.central, clock: () => new Date() });
@@ -176,18 +210,21 @@ async function main(): Promise<void> {
     const fixedS = Math.min(seconds, 5) * 1000;
     const fd = await fixedRate(direct, dnis, rate, fixedS);
     const fm = await fixedRate(viaNodes, dnis, rate, fixedS);
+    // peaks of the single-DNI scenarios, before the batch scenario's ~450 KB responses
+    const peakRss = Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, statusMb(pid, 'VmHWM')]));
+    const batch = await batchLoad(viaNodes, dnis, fixedS, [consumer.pid, provider.pid]);
     const cpu: Record<string, number> = { juntos: m.cpuMsPerExchange[0] as number, reniec: m.cpuMsPerExchange[1] as number, 'bare-edge': b.cpuMsPerExchange[0] as number, 'bare-inner': b.cpuMsPerExchange[1] as number };
     const r2 = (x: number): number => Math.round(x * 100) / 100;
     const scenario = (r: LoadResult) => ({ rps: Math.round(r.perSecond), p50Ms: r2(r.p50), p99Ms: r2(r.p99), errors: r.errors });
     const report = {
       scenarios: { direct: scenario(d), bare: scenario(b.result), through: scenario(m.result) },
-      nodes: Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, { cpuMsPerExchange: r2(cpu[n] as number), idleRssMb: Math.round(idleRss[n] as number), peakRssMb: Math.round(statusMb(pid, 'VmHWM')) }])),
+      nodes: Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, { cpuMsPerExchange: r2(cpu[n] as number), idleRssMb: Math.round(idleRss[n] as number), peakRssMb: Math.round(peakRss[n] as number), peakRssWithBatchMb: Math.round(statusMb(pid, 'VmHWM')) }])),
       ratios: { throughOverDirect: r2(m.result.perSecond / d.perSecond), throughOverBare: r2(m.result.perSecond / b.result.perSecond) },
       fixedRate: {
         ratePerSecond: rate, direct: scenario(fd), through: scenario(fm),
         addedP50Ms: r2(fm.p50 - fd.p50), addedP99Ms: r2(fm.p99 - fd.p99),
       },
-      batch: { skipped: 'consultarPersonas no existe en el backend ni en el WSDL de RENIEC del sandbox (solo consultarPersona)' },
+      batch: { idsPerRequest: 1000, ...batch, cpuMsPer1000Ids: { juntos: batch.cpuMsPer1000Ids[0], reniec: batch.cpuMsPer1000Ids[1] } },
     };
     if (json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -198,9 +235,9 @@ async function main(): Promise<void> {
       say(row('reenvío mínimo (2 procesos)', b.result));
       say(row('IS → nodo Juntos → nodo RENIEC', m.result));
       say(`razón a través de nodos / directo: ${report.ratios.throughOverDirect}; a través de nodos / reenvío mínimo: ${report.ratios.throughOverBare}`);
-      for (const [n, v] of Object.entries(report.nodes)) say(`proceso ${n.padEnd(11)} CPU ${v.cpuMsPerExchange.toFixed(2)} ms/intercambio, RSS en reposo ${v.idleRssMb} MB, pico ${v.peakRssMb} MB`);
+      for (const [n, v] of Object.entries(report.nodes)) say(`proceso ${n.padEnd(11)} CPU ${v.cpuMsPerExchange.toFixed(2)} ms/intercambio, RSS en reposo ${v.idleRssMb} MB, pico ${v.peakRssMb} MB (${v.peakRssWithBatchMb} MB tras el lote)`);
       say(`a ${rate} interc/s: directo p50 ${fd.p50.toFixed(2)} ms p99 ${fd.p99.toFixed(2)} ms; a través de nodos p50 ${fm.p50.toFixed(2)} ms p99 ${fm.p99.toFixed(2)} ms (añadido p50 ${report.fixedRate.addedP50Ms} ms, p99 ${report.fixedRate.addedP99Ms} ms; errores ${fd.errors}/${fm.errors})`);
-      say(`lote consultarPersonas: omitido (${report.batch.skipped})`);
+      say(`lote consultarPersonas (1000 DNI): ${batch.idsPerSecond} DNI/s, ${batch.requests} solicitudes, p50 ${batch.p50Ms} ms, errores ${batch.errors}; CPU por 1000 DNI: Juntos ${batch.cpuMsPer1000Ids[0]} ms, RENIEC ${batch.cpuMsPer1000Ids[1]} ms`);
     }
     await viaBare.close();
     await viaNodes.close();

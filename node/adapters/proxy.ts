@@ -5,7 +5,7 @@
  * A SOAP Fault the backend answers is passed through (signed by the node like any response).
  */
 import { readFileSync } from 'node:fs';
-import { Pool } from 'undici';
+import { Pool } from '../../runtime/undici-pool.js';
 import { MiisError } from '../../core/errors.js';
 import { readSoapMessage, type SoapMessage } from '../../core/soap.js';
 import type { ProxySettings } from './settings.js';

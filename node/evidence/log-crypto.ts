@@ -39,6 +39,11 @@ export interface LogKeyFile {
 
 export interface LogCipher {
   readonly activeKeyId: string;
+  /**
+   * The key ring this cipher was made from, for worker threads of this process that open records
+   * themselves (log verify). Never written anywhere or logged.
+   */
+  readonly keyRing: LogKeyFile;
   seal(plain: Uint8Array, aad: string): Buffer;
   /** Throws MiisError naming the key when it is unknown or the value was altered. */
   open(keyId: string, sealed: Uint8Array, aad: string): Buffer;
@@ -143,6 +148,7 @@ export function createLogCipher(file: LogKeyFile): LogCipher {
   };
   const cipher: LogCipher = {
     activeKeyId: file.active,
+    keyRing: file,
     seal: (plain, aad) => sealWith(crypto.randomBytes(12), plain, aad),
     open,
     withIvCounter(reserve) {
@@ -157,6 +163,7 @@ export function createLogCipher(file: LogKeyFile): LogCipher {
       };
       return {
         activeKeyId: file.active,
+        keyRing: file,
         open,
         withIvCounter: cipher.withIvCounter,
         ensureIvs(count) {

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { hashTreeRoot } from '../../core/hash-tree.js';
 import { verifyChain } from '../../core/pki.js';
@@ -14,7 +15,7 @@ import { verifyDetached } from '../../core/signature.js';
 import { verifyTimeStampToken } from '../../core/tsp.js';
 import { ARCHIVE_FORMAT, archiveAad, type ArchiveManifest, type ArchiveRecordLine, type ArchiveTimestampLine } from './archiver.js';
 import type { LogCipher } from './log-crypto.js';
-import { hashRecordDigests, sha256Hex, type MessageLog, type RawRecord, type RecordMeta } from './message-log.js';
+import { hashRecordDigests, sha256Hex, type LogReader, type MessageLog, type RawRecord, type RecordMeta } from './message-log.js';
 import type { InstanceReader } from './pg-message-log.js';
 
 export interface Problem {
@@ -49,9 +50,10 @@ export interface EvidenceStamp {
 export function checkBody(r: Pick<EvidenceItem, 'seq' | 'messageSha256' | 'signatureSha256' | 'meta'>, body: { message: Buffer; signature: string }, trustedCas: readonly string[]): { problems: Problem[]; signatureOk: boolean } {
   const problems: Problem[] = [];
   const { message, signature } = body;
-  if (sha256Hex(message) !== r.messageSha256) problems.push({ seq: r.seq, reason: 'el mensaje guardado no corresponde a su resumen encadenado (mensaje modificado)' });
+  const messageDigest = createHash('sha256').update(message).digest();
+  if (messageDigest.toString('hex') !== r.messageSha256) problems.push({ seq: r.seq, reason: 'el mensaje guardado no corresponde a su resumen encadenado (mensaje modificado)' });
   if (sha256Hex(signature) !== r.signatureSha256) problems.push({ seq: r.seq, reason: 'la firma guardada no corresponde a su resumen encadenado (firma modificada)' });
-  const v = verifyDetached(message, signature);
+  const v = verifyDetached(message, signature, undefined, messageDigest);
   if (!v.ok) {
     problems.push({ seq: r.seq, reason: `la firma no es válida: ${v.reason}` });
     return { problems, signatureOk: false };
@@ -134,11 +136,17 @@ export class ChainWalker {
   }
 
   add(r: Omit<EvidenceItem, 'body'>): void {
+    this.link(r);
+    const bad = hashProblem(r);
+    if (bad !== undefined) this.problems.push(bad);
+  }
+
+  /** Sequence, link and time-stamp leaves of a record whose own hash is checked elsewhere (a worker). */
+  link(r: { readonly seq: number; readonly prevHash: string; readonly hash: string }): void {
     if (this.lastSeq !== undefined && r.seq !== this.lastSeq + 1) this.problems.push({ seq: r.seq, reason: `falta el registro ${this.lastSeq + 1} (la secuencia salta a ${r.seq})` });
     this.lastSeq = r.seq;
     this.records += 1;
     if (r.prevHash !== this.prev) this.problems.push({ seq: r.seq, reason: 'el enlace con el registro anterior no coincide (registro eliminado, insertado o reordenado)' });
-    if (hashRecordDigests(r.prevHash, r.meta, r.messageSha256, r.signatureSha256) !== r.hash) this.problems.push({ seq: r.seq, reason: 'los metadatos o resúmenes del registro fueron modificados (el hash no coincide)' });
     this.prev = r.hash;
     while (this.next < this.stamps.length && this.stamps[this.next]!.firstSeq <= r.seq) {
       const stamp = this.stamps[this.next++]!;
@@ -179,6 +187,12 @@ export class ChainWalker {
       this.stampProblems.push({ seq: t.firstSeq, reason: `sello de los registros ${t.firstSeq}–${t.lastSeq}: faltan registros del lote` });
     }
   }
+}
+
+/** The record's hash against its metadata and digests. */
+function hashProblem(r: Pick<EvidenceItem, 'seq' | 'prevHash' | 'meta' | 'messageSha256' | 'signatureSha256' | 'hash'>): Problem | undefined {
+  if (hashRecordDigests(r.prevHash, r.meta, r.messageSha256, r.signatureSha256) === r.hash) return undefined;
+  return { seq: r.seq, reason: 'los metadatos o resúmenes del registro fueron modificados (el hash no coincide)' };
 }
 
 const PAGE = 500;
@@ -238,33 +252,54 @@ export function verifyLiveLog(log: MessageLog, trustedCas: readonly string[]): V
   return liveReport(log, walker, bodyProblems, signatures, firstSeq);
 }
 
+/** Records per range a worker reads and checks in one message. */
+const RANGE = 1000;
+
 /**
- * The same verification with the signature checks (the costly part) spread over worker threads
- * (node/evidence/verify-worker.ts); the main thread reads, decrypts and walks the chain. Memory
- * stays bounded: at most two pages per worker are in flight.
+ * The same verification spread over worker threads (node/evidence/verify-worker.ts), at most
+ * os.availableParallelism(). Each worker opens the log read-only and takes ranges of RANGE seqs:
+ * it reads the rows, checks each record's hash, decrypts the bodies, checks digests, signatures
+ * and certificates, and answers with its findings and the (seq, prevHash, hash) of the rows it
+ * read. The main thread only hands out ranges and walks the links and time-stamp batches in seq
+ * order. Memory stays bounded: at most two ranges per worker are in flight (answers that arrive
+ * out of order wait among them).
  */
 export async function verifyLiveLogParallel(log: MessageLog, trustedCas: readonly string[], opts: { workers?: number } = {}): Promise<VerifyReport> {
+  const bounds = log.db.prepare('SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM messages').get() as { lo: number | null; hi: number | null };
+  const walker = new ChainWalker(log.chainStart().prevHash, log.timestamps(), trustedCas);
+  const bodyProblems: Problem[] = [];
+  let signatures = 0;
+  let firstSeq: number | undefined;
+  if (bounds.lo === null || bounds.hi === null) return liveReport(log, walker, bodyProblems, signatures, firstSeq);
+  const lo = bounds.lo;
+  const ranges = Math.floor((bounds.hi - lo) / RANGE) + 1;
   const { createVerifyPool } = await import('./verify-pool.js');
-  const pool = createVerifyPool<BodyJob, { problems: Problem[]; signatures: number }>(opts.workers, trustedCas);
+  const pool = createVerifyPool<RangeJob, RangeResult>(Math.min(opts.workers ?? availableParallelism(), availableParallelism(), ranges), {
+    dbPath: log.db.name, keyRing: log.cipher?.keyRing, trustedCas: [...trustedCas],
+  });
   try {
-    const walker = new ChainWalker(log.chainStart().prevHash, log.timestamps(), trustedCas);
-    const bodyProblems: Problem[] = [];
-    let signatures = 0;
-    let firstSeq: number | undefined;
+    const done = new Map<number, RangeResult>();
+    let next = 0; // next range to hand out
+    let walked = 0; // next range to walk
     const inFlight = new Set<Promise<void>>();
-    for (const page of livePages(log)) {
-      const jobs: BodyJob[] = [];
-      for (const { item, body } of page) {
-        firstSeq ??= item.seq;
-        walker.add(item);
-        if (body === undefined) continue;
-        if ('error' in body) bodyProblems.push({ seq: item.seq, reason: `no se puede leer el contenido: ${body.error}` });
-        else jobs.push({ seq: item.seq, messageSha256: item.messageSha256, signatureSha256: item.signatureSha256, signerCertSha256: item.meta.signerCertSha256, atMs: item.meta.at.getTime(), message: body.message, signature: body.signature });
-      }
-      if (jobs.length === 0) continue;
-      const p: Promise<void> = pool.run(jobs).then((r) => {
+    const walk = (): void => {
+      for (let r = done.get(walked); r !== undefined; r = done.get(walked)) {
+        done.delete(walked);
+        walked += 1;
+        for (let i = 0; i < r.seqs.length; i += 1) {
+          firstSeq ??= r.seqs[i]!;
+          walker.link({ seq: r.seqs[i]!, prevHash: r.prevHashes[i]!, hash: r.hashes[i]! });
+        }
         bodyProblems.push(...r.problems);
         signatures += r.signatures;
+      }
+    };
+    while (next < ranges) {
+      const index = next++;
+      const from = lo + index * RANGE;
+      const p: Promise<void> = pool.run({ from, to: from + RANGE }).then((r) => {
+        done.set(index, r);
+        walk();
       }).finally(() => inFlight.delete(p));
       inFlight.add(p);
       if (inFlight.size >= pool.size * 2) await Promise.race(inFlight);
@@ -276,28 +311,47 @@ export async function verifyLiveLogParallel(log: MessageLog, trustedCas: readonl
   }
 }
 
-/** One body to check in a worker. */
-export interface BodyJob {
-  readonly seq: number;
-  readonly messageSha256: string;
-  readonly signatureSha256: string;
-  readonly signerCertSha256: string;
-  readonly atMs: number;
-  readonly message: Buffer;
-  readonly signature: string;
+/** A range of seqs [from, to) for a worker. */
+export interface RangeJob {
+  readonly from: number;
+  readonly to: number;
 }
 
-/** What a worker does with a page of bodies. */
-export function checkBodies(jobs: readonly BodyJob[], trustedCas: readonly string[]): { problems: Problem[]; signatures: number } {
+/** What a worker found in a range: the rows' links (for the chain walk) and its findings in seq order. */
+export interface RangeResult {
+  readonly seqs: number[];
+  readonly prevHashes: string[];
+  readonly hashes: string[];
+  readonly problems: Problem[];
+  readonly signatures: number;
+}
+
+/** What a worker does with a range: each record's hash, body, digests, signature and certificate. */
+export function checkRange(reader: LogReader, job: RangeJob, trustedCas: readonly string[]): RangeResult {
+  const seqs: number[] = [];
+  const prevHashes: string[] = [];
+  const hashes: string[] = [];
   const problems: Problem[] = [];
   let signatures = 0;
-  for (const j of jobs) {
-    const meta = { signerCertSha256: j.signerCertSha256, at: new Date(j.atMs) } as RecordMeta;
-    const r = checkBody({ seq: j.seq, messageSha256: j.messageSha256, signatureSha256: j.signatureSha256, meta }, { message: Buffer.from(j.message), signature: j.signature }, trustedCas);
-    problems.push(...r.problems);
-    if (r.signatureOk) signatures += 1;
+  for (const r of reader.range(job.from, job.to)) {
+    seqs.push(r.seq);
+    prevHashes.push(r.prevHash);
+    hashes.push(r.hash);
+    const bad = hashProblem(r);
+    if (bad !== undefined) problems.push(bad);
+    if (!r.bodyKept) continue;
+    let body: { message: Buffer; signature: string };
+    try {
+      body = reader.openBody(r);
+    } catch (err) {
+      problems.push({ seq: r.seq, reason: `no se puede leer el contenido: ${err instanceof Error ? err.message : String(err)}` });
+      continue;
+    }
+    const checked = checkBody(r, body, trustedCas);
+    problems.push(...checked.problems);
+    if (checked.signatureOk) signatures += 1;
   }
-  return { problems, signatures };
+  return { seqs, prevHashes, hashes, problems, signatures };
 }
 
 /** Items and stamps of an archive's JSON lines. */

@@ -192,6 +192,8 @@ export interface MessageLog {
   queueDepth(): number;
   /** The underlying database, for the archiver's own table. */
   readonly db: Database.Database;
+  /** The key ring's cipher the log was opened with (log verify hands its keys to worker threads). */
+  readonly cipher: LogCipher | undefined;
 }
 
 export interface MessageLogOptions {
@@ -353,6 +355,49 @@ export function storedBody(r: LogRecord, hash: string, kept: boolean, sealer: Lo
   return { message: sealer.seal(r.message, bodyAad(hash, 'm')), signature: sealer.seal(packSignature(signature), bodyAad(hash, 's')), sigCert };
 }
 
+/** Certificates of the certs table by id, from a small cache. */
+function certReader(db: Database.Database): (id: string) => string {
+  const getCert = db.prepare('SELECT b64 FROM certs WHERE sha256 = ?').pluck();
+  const certTexts = new Map<string, string>();
+  return (id) => {
+    let b64 = certTexts.get(id);
+    if (b64 === undefined) {
+      b64 = getCert.get(id) as string | undefined;
+      if (b64 === undefined) throw new Error(`falta el certificado ${id.slice(0, 16)}… de la firma en la tabla certs`);
+      if (certTexts.size >= 256) certTexts.clear();
+      certTexts.set(id, b64);
+    }
+    return b64;
+  };
+}
+
+/** Read-only access to a log's records over a connection of its own (worker threads of log verify). */
+export interface LogReader {
+  /** Records with seq in [fromSeq, toSeq), ascending, read 100 rows at a time (each is garbage once used). */
+  range(fromSeq: number, toSeq: number): Generator<RawRecord>;
+  openBody(r: RawRecord): { message: Buffer; signature: string };
+  close(): void;
+}
+
+export function openLogReader(path: string, cipher: LogCipher | undefined): LogReader {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const select = db.prepare('SELECT * FROM messages WHERE seq >= ? AND seq < ? ORDER BY seq LIMIT 100');
+  const openBody = createBodyOpener(cipher, certReader(db));
+  return {
+    *range(fromSeq, toSeq) {
+      // .all() on small pages: cheaper per row than .iterate(), still little held at a time
+      for (let from = fromSeq; from < toSeq;) {
+        const rows = select.all(from, toSeq) as Record<string, unknown>[];
+        for (const row of rows) yield rowToRaw(row);
+        if (rows.length < 100) break;
+        from = (rows[rows.length - 1]!.seq as number) + 1;
+      }
+    },
+    openBody,
+    close: () => db.close(),
+  };
+}
+
 export function openMessageLog(path: string, opts: MessageLogOptions = {}): MessageLog {
   const db = new Database(path);
   // a new (empty) log: 16 KB pages, set before WAL mode fixes the page size
@@ -377,9 +422,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
   const sealer = opts.sealNew === false || cipher === undefined ? undefined : cipher.withIvCounter((keyId, count) => reserveIvs.immediate(keyId, count));
   // signing certificates, once each (see the file comment)
   const insertCert = db.prepare('INSERT OR IGNORE INTO certs (sha256, b64) VALUES (?, ?)');
-  const getCert = db.prepare('SELECT b64 FROM certs WHERE sha256 = ?').pluck();
   const certIds = new Map<string, string>();
-  const certTexts = new Map<string, string>();
   const certIdOf = (b64: string): string => {
     let id = certIds.get(b64);
     if (id === undefined) {
@@ -390,16 +433,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
     }
     return id;
   };
-  const certText = (id: string): string => {
-    let b64 = certTexts.get(id);
-    if (b64 === undefined) {
-      b64 = getCert.get(id) as string | undefined;
-      if (b64 === undefined) throw new Error(`falta el certificado ${id.slice(0, 16)}… de la firma en la tabla certs`);
-      if (certTexts.size >= 256) certTexts.clear();
-      certTexts.set(id, b64);
-    }
-    return b64;
-  };
+  const certText = certReader(db);
   const insertFault = db.prepare(`INSERT OR IGNORE INTO faults (fault_id, code, side, at, message_id, client, service, detail) VALUES (?,?,?,?,?,?,?,?)`);
   const faultsPerMinute = opts.faultsPerMinute ?? DEFAULT_FAULTS_PER_MINUTE;
   const budgetGet = db.prepare('SELECT stored, suppressed, aggregate_id FROM fault_budget WHERE source = ? AND minute = ?');
@@ -605,6 +639,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       return queue.length;
     },
     db,
+    cipher,
     async close() {
       flush();
       closed = true;

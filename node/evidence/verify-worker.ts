@@ -1,8 +1,16 @@
-/** Worker thread of verifyLiveLogParallel (log-verify.ts): checks digests and signatures of pages of bodies. */
+/** Worker thread of verifyLiveLogParallel (log-verify.ts): opens the log read-only and checks ranges of records. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { checkBodies, type BodyJob } from './log-verify.js';
+import { createLogCipher } from './log-crypto.js';
+import { checkRange, type RangeJob } from './log-verify.js';
+import { openLogReader } from './message-log.js';
+import type { VerifyWorkerData } from './verify-pool.js';
 
-const trustedCas = (workerData as { trustedCas: string[] }).trustedCas;
-parentPort?.on('message', (m: { id: number; jobs: BodyJob[] }) => {
-  parentPort?.postMessage({ id: m.id, result: checkBodies(m.jobs, trustedCas) });
+const data = workerData as VerifyWorkerData;
+const reader = openLogReader(data.dbPath, data.keyRing === undefined ? undefined : createLogCipher(data.keyRing));
+parentPort?.on('message', (m: { id: number; job: RangeJob }) => {
+  try {
+    parentPort?.postMessage({ id: m.id, result: checkRange(reader, m.job, data.trustedCas) });
+  } catch (err) {
+    parentPort?.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
+  }
 });

@@ -5,7 +5,7 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
 import type { PeerCertificate } from 'node:tls';
-import { Pool } from 'undici';
+import { Pool } from '../../runtime/undici-pool.js';
 import { MiisError } from '../../core/errors.js';
 
 export interface HttpReply {

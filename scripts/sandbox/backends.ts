@@ -1,7 +1,7 @@
 /**
  * Sandbox backends: plain HTTP SOAP servers on loopback standing in for the entities' own
  * information systems, i.e. what a provider node calls.
- *   RENIEC (RUPN): consultarPersona
+ *   RENIEC (RUPN): consultarPersona, consultarPersonas (batch of 1 to 1,000 DNI)
  *   MIDIS (PGH):   consultarHogar, consultarCSE
  * Contracts: wsdl/reniec.wsdl, wsdl/midis.wsdl.
  *
@@ -33,6 +33,8 @@ const CONTENT_TYPE = 'text/xml; charset=utf-8';
 
 /** Default request size limit; the requests these services take are a few KB at most. */
 export const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
+/** DNI per consultarPersonas request (wsdl/reniec.wsdl: maxOccurs). */
+export const MAX_BATCH_DNI = 1000;
 
 export interface BackendOptions {
   /** Default 127.0.0.1. */
@@ -82,6 +84,17 @@ export function createReniecService(data: SandboxData, limits?: Partial<XmlLimit
       return persona === undefined
         ? `<consultarPersonaResponse xmlns="${RENIEC_NS}"><encontrado>false</encontrado></consultarPersonaResponse>`
         : `<consultarPersonaResponse xmlns="${RENIEC_NS}"><encontrado>true</encontrado>${persona}</consultarPersonaResponse>`;
+    },
+    consultarPersonas: (request) => {
+      const dnis = readDnis(request, RENIEC_NS, MAX_BATCH_DNI);
+      let out = `<consultarPersonasResponse xmlns="${RENIEC_NS}">`;
+      for (const dni of dnis) {
+        const persona = personXml.get(dni);
+        out += persona === undefined
+          ? `<resultado><dni>${dni}</dni><encontrado>false</encontrado></resultado>`
+          : `<resultado><dni>${dni}</dni><encontrado>true</encontrado>${persona}</resultado>`;
+      }
+      return `${out}</consultarPersonasResponse>`;
     },
   };
   return createSoapService(RENIEC_NS, operations, limits);
@@ -195,6 +208,14 @@ function readDni(request: XmlElement, ns: string): string {
   const el = findChild(request, ns, 'dni');
   if (el === undefined) throw new BackendFault('Client', `Solicitud no válida: falta el elemento dni en ${request.local}`);
   return validateDniText(el.text);
+}
+
+/** Every dni child of a batch request (1 to `max`), validated, in order. */
+function readDnis(request: XmlElement, ns: string, max: number): string[] {
+  const els = request.children.filter((c) => c.local === 'dni' && (c.uri === ns || c.uri === ''));
+  if (els.length === 0) throw new BackendFault('Client', `Solicitud no válida: falta el elemento dni en ${request.local}`);
+  if (els.length > max) throw new BackendFault('Client', `Solicitud no válida: ${els.length} elementos dni (máximo ${max})`);
+  return els.map((el) => validateDniText(el.text));
 }
 
 function validateDniText(text: string): string {

@@ -52,6 +52,7 @@ export const JUNTOS_CLIENT = `${INSTANCE}/${MEMBER_CLASS}/${JUNTOS_RUC}/JUNTOS`;
 export const PENSION65_CLIENT = `${INSTANCE}/${MEMBER_CLASS}/${PENSION65_RUC}/PENSION65`;
 export const SERVICES = {
   consultarPersona: svc(RENIEC_RUC, 'RUPN', 'consultarPersona'),
+  consultarPersonas: svc(RENIEC_RUC, 'RUPN', 'consultarPersonas'),
   consultarHogar: svc(MIDIS_RUC, 'PGH', 'consultarHogar'),
   consultarCSE: svc(MIDIS_RUC, 'PGH', 'consultarCSE'),
   consultarCentrosPoblados: svc(INEI_RUC, 'MARCOCENSAL', 'consultarCentrosPoblados'),

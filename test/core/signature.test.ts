@@ -202,4 +202,35 @@ describe('signature (detached XML-DSig)', () => {
       assert.equal(verifyDetached(Buffer.alloc(0), signDetached(Buffer.alloc(0), m.signer)).ok, true);
     }
   });
+
+  it('the fixed-position reading of our own documents and the parsing path agree, findings included', () => {
+    // whitespace between Signature's children is allowed but leaves the exact shape: the parsing path
+    const parsed = (doc: string): string => doc.replace('<ds:KeyInfo>', '\n<ds:KeyInfo>');
+    const other = signDetached(Buffer.from('otro'), ec.signer);
+    const otherValue = /<ds:SignatureValue>([^<]*)</.exec(other)![1]!;
+    const otherCert = /<ds:X509Certificate>([^<]*)</.exec(signDetached(MESSAGE, rsa2.signer))![1]!;
+    for (const m of [rsa, ec]) {
+      const doc = signDetached(MESSAGE, m.signer);
+      const value = /<ds:SignatureValue>([^<]*)</.exec(doc)![1]!;
+      const cert = /<ds:X509Certificate>([^<]*)</.exec(doc)![1]!;
+      const variants: [string, Buffer, string][] = [
+        ['own', MESSAGE, doc],
+        ['message changed', Buffer.from('x'), doc],
+        ['digest given for another message', MESSAGE, doc],
+        ['value of another message', MESSAGE, doc.replace(value, m === ec ? otherValue : value.slice(0, -4) + 'AAA=')],
+        ['empty value', MESSAGE, doc.replace(value, '')],
+        ['certificate of another key', MESSAGE, doc.replace(cert, otherCert)],
+        ['certificate not base64', MESSAGE, doc.replace(cert, cert.slice(0, 40))],
+        ['digest not 32 bytes', MESSAGE, doc.replace(/<ds:DigestValue>[^<]*</, `<ds:DigestValue>${'A'.repeat(44)}<`)],
+      ];
+      for (const [what, msg, d] of variants) {
+        const digest = what === 'digest given for another message' ? crypto.createHash('sha256').update('x').digest() : undefined;
+        const fast = verifyDetached(msg, d, undefined, digest);
+        const slow = verifyDetached(msg, parsed(d), undefined, digest);
+        assert.deepEqual(fast, slow, what);
+        assert.deepEqual(verifyDetached(msg, Buffer.from(d), undefined, digest), fast, `${what} (bytes)`);
+        assert.equal(fast.ok, what === 'own', what);
+      }
+    }
+  });
 });

@@ -19,12 +19,16 @@ export const RENIEC = 'PE/GOB/20295613620';
 export const JUNTOS = 'PE/GOB/20511268401';
 export const JUNTOS_CLIENT = `${JUNTOS}/JUNTOS`;
 export const CONSULTAR_PERSONA = `${RENIEC}/RUPN/consultarPersona/v1`;
+/** RENIEC's batch service (1 to 1,000 DNI per request); provisioned with startInstance({ batch: true }). */
+export const CONSULTAR_PERSONAS = `${RENIEC}/RUPN/consultarPersonas/v1`;
 /** The agreement personaRequest cites: Juntos may query RENIEC's consultarPersona for FOCALIZACION. */
 export const CONVENIO = 'CONV-001-2026';
 export const BASE_AGREEMENT: AgreementPlan = {
   id: CONVENIO, provider: RENIEC, clients: [JUNTOS_CLIENT], services: [CONSULTAR_PERSONA], purposes: ['FOCALIZACION'], from: '2026-01-01',
 };
 
+/** CONVENIO extended to the batch service, at most 1,000 DNI per request, each one a valid DNI. */
+export const BATCH_AGREEMENT: AgreementPlan = { ...BASE_AGREEMENT, services: [CONSULTAR_PERSONA, CONSULTAR_PERSONAS], maxIds: 1000, validate: ['dni:dni'] };
 
 export interface Instance {
   readonly dir: string;
@@ -40,7 +44,7 @@ export interface Instance {
   close(): Promise<void>;
 }
 
-export async function startInstance(opts: { now?: () => Date; allowJuntos?: boolean; agreements?: readonly AgreementPlan[] } = {}): Promise<Instance> {
+export async function startInstance(opts: { now?: () => Date; allowJuntos?: boolean; agreements?: readonly AgreementPlan[]; batch?: boolean } = {}): Promise<Instance> {
   const dir = mkdtempSync(join(tmpdir(), 'miis-e2e-'));
   const data = generateSandboxData({ persons: 500 });
   const backend = await startReniecBackend({ data });
@@ -51,7 +55,10 @@ export async function startInstance(opts: { now?: () => Date; allowJuntos?: bool
       { nodeName: 'reniec', ruc: '20295613620', name: 'RENIEC', role: 'RENIEC', subsystems: ['RUPN'], isPort: p1 as number, proxyPort: p2 as number },
       { nodeName: 'juntos', ruc: '20511268401', name: 'Programa Juntos', role: 'IPF', subsystems: ['JUNTOS'], isPort: p3 as number, proxyPort: p4 as number },
     ],
-    services: [{ id: CONSULTAR_PERSONA, title: 'Consultar persona por DNI', provider: 'reniec', backendUrl: backend.url, wsdl: 'reniec.wsdl', allowed: opts.allowJuntos === false ? [] : [JUNTOS_CLIENT] }],
+    services: [
+      { id: CONSULTAR_PERSONA, title: 'Consultar persona por DNI', provider: 'reniec', backendUrl: backend.url, wsdl: 'reniec.wsdl', allowed: opts.allowJuntos === false ? [] : [JUNTOS_CLIENT] },
+      ...(opts.batch === true ? [{ id: CONSULTAR_PERSONAS, title: 'Consultar personas por DNI (lote)', provider: 'reniec', backendUrl: backend.url, wsdl: 'reniec.wsdl', allowed: [JUNTOS_CLIENT] }] : []),
+    ],
     agreements: opts.agreements ?? [BASE_AGREEMENT],
   };
   await provisionInstance(plan, opts.now);
@@ -81,6 +88,14 @@ export async function startInstance(opts: { now?: () => Date; allowJuntos?: bool
 }
 
 let counter = 0;
+
+/** The xrd:service header of RENIEC's batch service consultarPersonas. */
+export const BATCH_SERVICE_HEADER = '<xrd:service id:objectType="SERVICE"><id:xRoadInstance>PE</id:xRoadInstance><id:memberClass>GOB</id:memberClass><id:memberCode>20295613620</id:memberCode><id:subsystemCode>RUPN</id:subsystemCode><id:serviceCode>consultarPersonas</id:serviceCode><id:serviceVersion>v1</id:serviceVersion></xrd:service>';
+
+/** A consultarPersonas request from Juntos for these DNI (personaRequest with the batch service and body). */
+export function personasRequest(dnis: readonly string[]): string {
+  return personaRequest('', { service: BATCH_SERVICE_HEADER, body: `<ren:consultarPersonas>${dnis.map((d) => `<ren:dni>${d}</ren:dni>`).join('')}</ren:consultarPersonas>` });
+}
 
 /** An X-Road 4.0 consultarPersona request from Juntos, with a fresh message id. */
 export function personaRequest(dni: string, over: { id?: string; client?: string; service?: string; extraHeader?: string; body?: string } = {}): string {
