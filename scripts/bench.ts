@@ -7,7 +7,8 @@
  * (BENCH_RATE exchanges/s, default 200) for the latency the nodes add. Prints numbers; asserts
  * nothing. `npm run bench -- --json` prints one JSON object instead (docs/performance.md).
  * Env: BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 32), BENCH_KEY (ecdsa-p256|rsa-2048),
- * BENCH_RATE, BENCH_PROFILE_DIR (write V8 CPU profiles of the child processes there).
+ * BENCH_RATE, BENCH_PROFILE_DIR (write V8 CPU profiles of the child processes there),
+ * BENCH_ONLY=through (only the through scenario: rps, latency and node CPU, for profiling).
  * Last, the batch scenario: consultarPersonas with 1,000 DNI per request through both nodes
  * (BENCH_BATCH_CONCURRENCY requests in flight, default 4), in identifiers per second and node CPU
  * milliseconds per 1,000 identifiers.
@@ -201,6 +202,13 @@ async function main(): Promise<void> {
     });
     const say = (line: string): void => { if (!json) process.stdout.write(`${line}\n`); };
     say(`MIIS bench: ${seconds} s por escenario, concurrencia ${concurrency}, claves ${keyAlgorithm}, ${process.env.HOSTNAME ?? ''}`);
+    if (process.env.BENCH_ONLY === 'through') {
+      await load(viaNodes, dnis, 1500);
+      const only = await measured(viaNodes, dnis, seconds * 1000, [consumer.pid, provider.pid]);
+      process.stdout.write(`${JSON.stringify({ through: { rps: Math.round(only.result.perSecond), p50Ms: only.result.p50, p99Ms: only.result.p99, errors: only.result.errors }, cpuMsPerExchange: { juntos: only.cpuMsPerExchange[0], reniec: only.cpuMsPerExchange[1] } })}\n`);
+      await Promise.all([viaBare.close(), viaNodes.close(), direct.close(), central.close()]);
+      return;
+    }
     await load(direct, dnis, 1500);
     const d = await load(direct, dnis, seconds * 1000);
     await load(viaBare, dnis, 1500);
