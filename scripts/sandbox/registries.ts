@@ -191,7 +191,7 @@ const MARCO_CENSAL_SCHEMA = `
   CREATE INDEX viviendas_ubigeo ON viviendas (ubigeo, centro_poblado);
 `;
 
-const RNU_SCHEMA = `
+export const RNU_SCHEMA = `
   CREATE TABLE programas (codigo TEXT PRIMARY KEY, cliente TEXT NOT NULL);
   CREATE TABLE afiliaciones (
     dni TEXT NOT NULL, programa TEXT NOT NULL REFERENCES programas(codigo), codigo_hogar TEXT, estado TEXT NOT NULL,
