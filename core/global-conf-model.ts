@@ -42,11 +42,19 @@ export interface GlobalConfService {
   readonly title: string;
 }
 
+/**
+ * Rules an agreement can set on a trama field. `documento` checks a numeroDocumento-like field by
+ * the type named in its sibling element `tipoDocumento` (DNI, CE, PASAPORTE, CPP).
+ */
+export const VALIDATION_RULES = [
+  'required', 'dni', 'ruc', 'carne-extranjeria', 'pasaporte', 'cpp', 'documento', 'ubigeo-inei', 'ubigeo-reniec', 'centro-poblado', 'pattern',
+] as const;
+
 /** A validation the agreement requires on the request's tramas before any backend is called (directive 7.1.4). */
 export interface GlobalConfValidation {
   /** Local name of the request element to check (e.g. 'dni'); every occurrence is checked. */
   readonly field: string;
-  readonly rule: 'required' | 'dni' | 'ruc' | 'carne-extranjeria' | 'ubigeo-inei' | 'ubigeo-reniec' | 'centro-poblado' | 'pattern';
+  readonly rule: (typeof VALIDATION_RULES)[number];
   /** For rule 'pattern': an anchored regular expression. */
   readonly pattern?: string;
 }

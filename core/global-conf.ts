@@ -13,7 +13,7 @@
  */
 import * as crypto from 'node:crypto';
 import { MiisError } from './errors.js';
-import { GLOBAL_CONF_FORMAT, type GlobalConf } from './global-conf-model.js';
+import { GLOBAL_CONF_FORMAT, VALIDATION_RULES, type GlobalConf } from './global-conf-model.js';
 import { parseClientId, parseServiceId } from './identifiers.js';
 import { mappingRuleProblem } from './member-mapping.js';
 import { certDer, certificateInfo } from './pki.js';
@@ -134,7 +134,6 @@ const PROGRAM_KEYS = ['code', 'name', 'administrator', 'ciasApproval', 'ciasDate
 const PROGRAM_CODE = /^[A-Z0-9][A-Z0-9_-]{1,39}$/;
 const AGREEMENT_KEYS = ['id', 'provider', 'clients', 'services', 'purposes', 'validFrom'] as const;
 const AGREEMENT_OPTIONAL_KEYS = ['acta', 'validUntil', 'maxIdsPerRequest', 'validations'] as const;
-const VALIDATION_RULES = ['required', 'dni', 'ruc', 'carne-extranjeria', 'ubigeo-inei', 'ubigeo-reniec', 'centro-poblado', 'pattern'] as const;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const NODE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_TEXT = 500;

@@ -1,5 +1,5 @@
 /**
- * Peruvian identifiers: DNI, RUC, Carné de Extranjería, UBIGEO (INEI and RENIEC codings) and
+ * Peruvian identifiers: DNI, RUC, Carné de Extranjería, pasaporte, CPP, tipo + número de documento, UBIGEO (INEI and RENIEC codings) and
  * INEI centro poblado codes. Pure functions, no I/O.
  *
  * `check*` functions return a CheckResult whose `reason` is Spanish text naming the check that
@@ -151,6 +151,68 @@ export function checkCarneExtranjeria(input: string): CheckResult<string> {
   }
   if (!/\d/.test(text)) return fail(`«${input}» debe contener al menos un dígito`);
   return pass(text);
+}
+
+// --- Pasaporte and CPP -----------------------------------------------------------------------
+
+/**
+ * Pasaporte (Peruvian or foreign). Numbers differ by issuing country (ICAO 9303 gives the MRZ
+ * field 9 characters; some countries use more, with an overflow), so we accept what registries
+ * such as SUNAT accept: after trimming, upper-casing and removing spaces and hyphens, 5 to 12
+ * characters among A–Z and 0–9 with at least one digit. Leading zeros are significant in a
+ * passport number, so nothing is padded: the canonical form is the cleaned text.
+ */
+export function checkPasaporte(input: string): CheckResult<string> {
+  const text = input.trim().toUpperCase().replace(/[\s-]+/g, '');
+  if (!/^[A-Z0-9]{5,12}$/.test(text)) {
+    return fail(`«${input}» debe tener de 5 a 12 caracteres entre A-Z y 0-9 (sin contar espacios ni guiones)`);
+  }
+  if (!/\d/.test(text)) return fail(`«${input}» debe contener al menos un dígito`);
+  if (/^0+$/.test(text)) return fail(`«${input}» no es un número de pasaporte`);
+  return pass(text);
+}
+
+/**
+ * Carné de Permiso Temporal de Permanencia (CPP, Migraciones; successor of the PTP). Its number
+ * is numeric; its published design gives no check digit. We treat it as a CE number: digits only
+ * (spaces and hyphens removed), 1 to 12 digits, not all zeros, left-padded with zeros to 9 digits
+ * (spreadsheets drop leading zeros); longer numbers are kept as they are.
+ */
+export function checkCpp(input: string): CheckResult<string> {
+  const text = input.trim().replace(/[\s-]+/g, '');
+  if (!/^\d{1,12}$/.test(text)) return fail(`«${input}» debe tener de 1 a 12 dígitos (sin contar espacios ni guiones)`);
+  if (/^0+$/.test(text)) return fail(`«${input}» no es un número de CPP`);
+  return pass(text.padStart(9, '0'));
+}
+
+// --- Tipo de documento + número -------------------------------------------------------------
+
+/** Identity documents a person is identified with in MIIS services (tipoDocumento). */
+export const TIPOS_DOCUMENTO = ['DNI', 'CE', 'PASAPORTE', 'CPP'] as const;
+export type TipoDocumento = (typeof TIPOS_DOCUMENTO)[number];
+
+export interface Documento {
+  readonly tipo: TipoDocumento;
+  /** Canonical number: a DNI's 8 digits (check character dropped), a CE or CPP padded to 9 digits, a passport cleaned. */
+  readonly numero: string;
+}
+
+/**
+ * A tipoDocumento (DNI, CE, PASAPORTE, CPP; case-insensitive, surrounding spaces ignored) and a
+ * numeroDocumento checked by that type's rule. The value is the canonical pair.
+ */
+export function checkDocumento(tipo: string, numero: string): CheckResult<Documento> {
+  const t = tipo.trim().toUpperCase();
+  if (!(TIPOS_DOCUMENTO as readonly string[]).includes(t)) {
+    return fail(`el tipo de documento «${tipo}» no es válido: se admiten ${TIPOS_DOCUMENTO.join(', ')}`);
+  }
+  const tipoDoc = t as TipoDocumento;
+  switch (tipoDoc) {
+    case 'DNI': { const r = checkDni(numero); return r.ok ? pass({ tipo: tipoDoc, numero: r.value.dni }) : fail(`DNI: ${r.reason}`); }
+    case 'CE': { const r = checkCarneExtranjeria(numero); return r.ok ? pass({ tipo: tipoDoc, numero: r.value }) : fail(`carné de extranjería: ${r.reason}`); }
+    case 'PASAPORTE': { const r = checkPasaporte(numero); return r.ok ? pass({ tipo: tipoDoc, numero: r.value }) : fail(`pasaporte: ${r.reason}`); }
+    case 'CPP': { const r = checkCpp(numero); return r.ok ? pass({ tipo: tipoDoc, numero: r.value }) : fail(`CPP: ${r.reason}`); }
+  }
 }
 
 // --- UBIGEO ---------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ export function registerAgreementCommands(program: Command, h: CentralCliHelpers
     .requiredOption('--from <AAAA-MM-DD>', 'inicio de vigencia (inclusive)')
     .option('--until <AAAA-MM-DD>', 'fin de vigencia (inclusive); sin él no vence')
     .option('--max-ids <n>', 'máximo de identificadores por solicitud')
-    .option('--validate <campo:regla>', 'validación mínima de la trama: dni, ruc, carne-extranjeria, ubigeo-inei, ubigeo-reniec, centro-poblado, required o pattern:EXPR (repetible)', collect, [])
+    .option('--validate <campo:regla>', 'validación mínima de la trama: dni, ruc, carne-extranjeria, pasaporte, cpp, documento (numeroDocumento según tipoDocumento), ubigeo-inei, ubigeo-reniec, centro-poblado, required o pattern:EXPR (repetible)', collect, [])
     .option('--acta <número>', 'acta que lo registra, p. ej. ACTA Nº 01-2026-MIDIS/DGFO')
     .option('--programa <código>', 'programa del RPS al que sirve el convenio (lo administra uno de los clientes)')
     .addHelpText('after', '\nEjemplo:\n  miis-central agreement add --id CONV-001-2026-MIDIS-RENIEC --provider PE/GOB/20295613620 \\\n    --client PE/GOB/20511268401/JUNTOS --service PE/GOB/20295613620/RUPN/consultarPersona \\\n    --purpose FOCALIZACION --from 2026-01-01 --until 2026-12-31 --max-ids 100 --validate dni:dni\n')

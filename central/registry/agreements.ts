@@ -5,7 +5,7 @@
  * workflows (actas) can create agreements through `addAgreement` too.
  */
 import { MiisError } from '../../core/errors.js';
-import type { GlobalConfAgreement, GlobalConfValidation } from '../../core/global-conf-model.js';
+import { VALIDATION_RULES, type GlobalConfAgreement, type GlobalConfValidation } from '../../core/global-conf-model.js';
 import { formatMemberId, parseClientId, parseServiceId, serviceKey } from '../../core/identifiers.js';
 import type { ChangeContext, RegistryStore } from './store.js';
 import { isIsoDate } from '../../core/business-days.js';
@@ -227,7 +227,7 @@ export function parseValidationSpec(spec: string): GlobalConfValidation | string
   const m = /^([A-Za-z_][A-Za-z0-9_.-]{0,63}):([a-z-]+)(?::(.+))?$/.exec(spec);
   if (m === null) return `validación no válida «${spec}» (use campo:regla, p. ej. dni:dni o codigo:pattern:[0-9]{6})`;
   const rule = m[2] as GlobalConfValidation['rule'];
-  const rules: readonly GlobalConfValidation['rule'][] = ['required', 'dni', 'ruc', 'carne-extranjeria', 'ubigeo-inei', 'ubigeo-reniec', 'centro-poblado', 'pattern'];
+  const rules: readonly GlobalConfValidation['rule'][] = VALIDATION_RULES;
   if (!rules.includes(rule)) return `regla desconocida «${m[2]}»; use una de: ${rules.join(', ')}`;
   if (rule === 'pattern') {
     if (m[3] === undefined) return `la regla pattern necesita una expresión: ${m[1]}:pattern:EXPRESIÓN`;

@@ -1,9 +1,11 @@
 /**
  * Sandbox backends: plain HTTP SOAP servers on loopback standing in for the entities' own
  * information systems, i.e. what a provider node calls.
- *   RENIEC (RUPN): consultarPersona, consultarPersonas (batch of 1 to 1,000 DNI)
+ *   RENIEC (RUPN): consultarPersona, consultarPersonas (batch of 1 to 1,000 DNI),
+ *                  reportarBrechaIdentificacion (writing: identification gaps, writes.ts)
  *   MIDIS (PGH):   consultarHogar, consultarCSE
- * Contracts: wsdl/reniec.wsdl, wsdl/midis.wsdl.
+ *   MIDIS (RNU):   registrarAfiliacionHogar (writing: household affiliation into the RNU database, writes.ts)
+ * Contracts: wsdl/reniec.wsdl, wsdl/midis.wsdl, wsdl/afiliacion.wsdl.
  *
  * Each request is an X-Road 4.0 SOAP 1.1 message. As X-Road services do, the response copies
  * the request's SOAP Header element byte for byte (located with parseXml's offsets; nothing is
@@ -13,6 +15,7 @@
  * thousands of requests per second through these servers); connections are kept alive.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import Database from 'better-sqlite3';
 import type { AddressInfo } from 'node:net';
 import { checkDni } from '../../core/peru-ids.js';
 import { parseXml, type XmlDocument, type XmlElement, type XmlLimits } from '../../core/xml.js';
@@ -24,6 +27,7 @@ import {
   indexSandboxData, isCseVigente,
   type Cse, type Hogar, type Persona, type SandboxData, type SandboxIndex,
 } from './data.js';
+import { AFILIACION_NS, createBrechaReport, createHogarAffiliation, InputError } from './writes.js';
 
 export const RENIEC_NS = 'http://miis.midis.gob.pe/servicios/reniec';
 export const MIDIS_NS = 'http://miis.midis.gob.pe/servicios/midis';
@@ -44,8 +48,12 @@ export interface BackendOptions {
   data: SandboxData;
   /** Requests larger than this get a fault with HTTP 413. Default DEFAULT_MAX_REQUEST_BYTES. */
   maxRequestBytes?: number;
-  /** Clock for the CSE `vigente` flag (evaluated on the date in Lima, UTC−5). Default: system time. */
+  /** Clock for the CSE `vigente` flag (evaluated on the date in Lima, UTC−5) and the writing services. Default: system time. */
   now?: () => Date;
+  /** RENIEC: SQLite file of reported identification gaps (created if missing); default: in memory. */
+  brechasDb?: string;
+  /** MIDIS: the RNU's SQLite file (registries.ts); without it registrarAfiliacionHogar is not offered. */
+  rnuDb?: string;
 }
 
 export interface RunningBackend {
@@ -61,8 +69,25 @@ export interface BackendReply {
   readonly body: Buffer;
 }
 
-/** Answers the response element for a request element, or throws a BackendFault. */
-type Operation = (request: XmlElement) => string;
+/** Answers the response element for a request element (and the SOAP Header, if any), or throws a BackendFault. */
+type Operation = (request: XmlElement, header: XmlElement | undefined) => string;
+
+const XROAD_NS = 'http://x-road.eu/xsd/xroad.xsd';
+const IDENTIFIERS_NS = 'http://x-road.eu/xsd/identifiers';
+
+/** The calling client INSTANCE/CLASS/CODE[/SUBSYSTEM] from the X-Road header (the node checked it). */
+function clientOf(header: XmlElement | undefined): string {
+  const client = header?.children.find((c) => c.local === 'client' && c.uri === XROAD_NS);
+  const part = (local: string): string | undefined => client?.children.find((c) => c.local === local && c.uri === IDENTIFIERS_NS)?.text.trim();
+  const parts = [part('xRoadInstance'), part('memberClass'), part('memberCode')];
+  if (parts.some((p) => p === undefined || p.length === 0)) throw new BackendFault('Client', 'Solicitud no válida: falta el cliente X-Road (xrd:client) en la cabecera');
+  const sub = part('subsystemCode');
+  return [...parts, ...(sub === undefined || sub.length === 0 ? [] : [sub])].join('/');
+}
+
+function userIdOf(header: XmlElement | undefined): string | undefined {
+  return header?.children.find((c) => c.local === 'userId' && c.uri === XROAD_NS)?.text.trim();
+}
 
 /** A fault the service itself answers (bad input): SOAP 1.1 faultcode and Spanish faultstring. */
 class BackendFault extends Error {
@@ -74,7 +99,11 @@ class BackendFault extends Error {
 // --- Services (pure: bytes in, reply out) ---------------------------------------------------
 
 /** RENIEC's service as a function of the raw request, for use over HTTP or in process. */
-export function createReniecService(data: SandboxData, limits?: Partial<XmlLimits>): (raw: Uint8Array) => BackendReply {
+export function createReniecService(
+  data: SandboxData,
+  limits?: Partial<XmlLimits>,
+  writes?: { brechas: Database.Database; now: () => Date },
+): (raw: Uint8Array) => BackendReply {
   const personXml = new Map<string, string>();
   for (const p of data.persons) personXml.set(p.dni, renderPersona(p));
   const operations: Record<string, Operation> = {
@@ -97,7 +126,11 @@ export function createReniecService(data: SandboxData, limits?: Partial<XmlLimit
       return `${out}</consultarPersonasResponse>`;
     },
   };
-  return createSoapService(RENIEC_NS, operations, limits);
+  if (writes !== undefined) {
+    const report = createBrechaReport(writes.brechas, RENIEC_NS);
+    operations.reportarBrechaIdentificacion = (request, header) => report(request, clientOf(header), userIdOf(header), writes.now());
+  }
+  return createSoapService({ [RENIEC_NS]: operations }, limits);
 }
 
 /** MIDIS's service (consultarHogar, consultarCSE) as a function of the raw request. */
@@ -105,6 +138,7 @@ export function createMidisService(
   data: SandboxData,
   now: () => Date = () => new Date(),
   limits?: Partial<XmlLimits>,
+  rnu?: Database.Database,
 ): (raw: Uint8Array) => BackendReply {
   const index = indexSandboxData(data);
   const householdXml = new Map<string, string>();
@@ -125,19 +159,26 @@ export function createMidisService(
       return renderCse(cse, limaDay(now()));
     },
   };
-  return createSoapService(MIDIS_NS, operations, limits);
+  const services: Record<string, Record<string, Operation>> = { [MIDIS_NS]: operations };
+  if (rnu !== undefined) {
+    const affiliate = createHogarAffiliation(rnu, index);
+    services[AFILIACION_NS] = { registrarAfiliacionHogar: (request, header) => affiliate(request, clientOf(header), now()) };
+  }
+  return createSoapService(services, limits);
 }
 
-function createSoapService(ns: string, operations: Record<string, Operation>, limits?: Partial<XmlLimits>): (raw: Uint8Array) => BackendReply {
+/** Operations by namespace, then by request element name. */
+function createSoapService(services: Record<string, Record<string, Operation>>, limits?: Partial<XmlLimits>): (raw: Uint8Array) => BackendReply {
   const xmlLimits: XmlLimits = { maxBytes: DEFAULT_MAX_REQUEST_BYTES, maxDepth: 32, maxElements: 2_000, ...limits };
   return (raw) => {
     try {
       const doc = parseXml(raw, xmlLimits);
       const { envelope, header, request } = readEnvelope(doc);
-      if (request.uri !== ns || !Object.prototype.hasOwnProperty.call(operations, request.local)) {
+      const operations = Object.prototype.hasOwnProperty.call(services, request.uri) ? services[request.uri] : undefined;
+      if (operations === undefined || !Object.prototype.hasOwnProperty.call(operations, request.local)) {
         throw new BackendFault('Client', `Operación no admitida por este servicio: {${request.uri}}${request.local}`);
       }
-      const responseElement = operations[request.local]!(request);
+      const responseElement = operations[request.local]!(request, header);
       return { status: 200, body: Buffer.from(renderResponse(doc, envelope, header, responseElement), 'utf8') };
     } catch (err) {
       return replyFault(err);
@@ -182,6 +223,9 @@ function replyFault(err: unknown): BackendReply {
     code = err.faultcode;
     message = err.message;
     status = err.status;
+  } else if (err instanceof InputError) {
+    code = 'Client';
+    message = err.message;
   } else if (err instanceof MiisError) {
     code = 'Client';
     message = err.message;
@@ -278,15 +322,24 @@ function escapeXml(text: string): string {
 
 export function startReniecBackend(opts: BackendOptions): Promise<RunningBackend> {
   const maxBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-  return startHttp(opts, createReniecService(opts.data, { maxBytes }));
+  const db = openWritable(opts.brechasDb ?? ':memory:');
+  return startHttp(opts, createReniecService(opts.data, { maxBytes }, { brechas: db, now: opts.now ?? (() => new Date()) }), () => db.close());
 }
 
 export function startMidisBackend(opts: BackendOptions): Promise<RunningBackend> {
   const maxBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-  return startHttp(opts, createMidisService(opts.data, opts.now, { maxBytes }));
+  const rnu = opts.rnuDb === undefined ? undefined : openWritable(opts.rnuDb);
+  return startHttp(opts, createMidisService(opts.data, opts.now, { maxBytes }, rnu), () => rnu?.close());
 }
 
-function startHttp(opts: BackendOptions, service: (raw: Uint8Array) => BackendReply): Promise<RunningBackend> {
+function openWritable(path: string): Database.Database {
+  const db = new Database(path);
+  if (path !== ':memory:') db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+function startHttp(opts: BackendOptions, service: (raw: Uint8Array) => BackendReply, release: () => void = () => undefined): Promise<RunningBackend> {
   const maxBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   let requests = 0;
   const server = createServer((req, res) => {
@@ -297,16 +350,23 @@ function startHttp(opts: BackendOptions, service: (raw: Uint8Array) => BackendRe
   server.headersTimeout = 66_000;
   const host = opts.host ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error): void => {
+      release();
+      reject(err);
+    };
+    server.once('error', failed);
     server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       const { port } = server.address() as AddressInfo;
       const hostPart = host.includes(':') ? `[${host}]` : host;
       resolve({
         url: `http://${hostPart}:${port}/`,
         get requests() { return requests; },
         close: () => new Promise<void>((done, fail) => {
-          server.close((err) => (err === undefined ? done() : fail(err)));
+          server.close((err) => {
+            release();
+            return err === undefined ? done() : fail(err);
+          });
           server.closeAllConnections();
         }),
       });

@@ -61,6 +61,13 @@ export const SERVICES = {
   registrarDesafiliacion: svc(MIDIS_RUC, 'RNU', 'registrarDesafiliacion'),
   registrarEgreso: svc(MIDIS_RUC, 'RNU', 'registrarEgreso'),
   consultarRNU: svc(MIDIS_RUC, 'RNU', 'consultarRNU'),
+  consultarAreasCensales: svc(INEI_RUC, 'MARCOCENSAL', 'consultarAreasCensales'),
+  consultarManzanas: svc(INEI_RUC, 'MARCOCENSAL', 'consultarManzanas'),
+  consultarViviendas: svc(INEI_RUC, 'MARCOCENSAL', 'consultarViviendas'),
+  registrarAfiliacionHogar: svc(MIDIS_RUC, 'RNU', 'registrarAfiliacionHogar'),
+  consultarAfiliacionHogar: svc(MIDIS_RUC, 'RNU', 'consultarAfiliacionHogar'),
+  consultarSanciones: svc(MIDIS_RUC, 'SANCIONES', 'consultarSanciones'),
+  reportarBrechaIdentificacion: svc(RENIEC_RUC, 'RUPN', 'reportarBrechaIdentificacion'),
 } as const;
 
 const member = (ruc: string) => `${INSTANCE}/${MEMBER_CLASS}/${ruc}`;
@@ -71,16 +78,31 @@ export const SANDBOX_AGREEMENTS: readonly AgreementPlan[] = [
   { id: 'CONV-002-2026-MIDIS-PGH', provider: member(MIDIS_RUC), clients: [JUNTOS_CLIENT], services: [SERVICES.consultarHogar, SERVICES.consultarCSE], purposes: ['FOCALIZACION'], from: '2026-01-01' },
   {
     id: 'CONV-003-2026-MIDIS-RNU', provider: member(MIDIS_RUC), clients: [JUNTOS_CLIENT, PENSION65_CLIENT],
-    services: [SERVICES.registrarAfiliacion, SERVICES.registrarDesafiliacion, SERVICES.registrarEgreso],
-    purposes: ['AFILIACION', 'EGRESO'], from: '2026-01-01', maxIds: 1000, validate: ['dni:dni', 'programa:required', 'fecha:pattern:[0-9]{4}-[0-9]{2}-[0-9]{2}'],
+    services: [SERVICES.registrarAfiliacion, SERVICES.registrarDesafiliacion, SERVICES.registrarEgreso, SERVICES.registrarAfiliacionHogar],
+    purposes: ['AFILIACION', 'EGRESO'], from: '2026-01-01', maxIds: 1000,
+    validate: ['dni:dni', 'numeroDocumento:documento', 'programa:required', 'fecha:pattern:[0-9]{4}-[0-9]{2}-[0-9]{2}'],
   },
   {
-    id: 'CONV-006-2026-MIDIS-RNU-CONSULTA', provider: member(MIDIS_RUC), clients: [JUNTOS_CLIENT, PENSION65_CLIENT], services: [SERVICES.consultarRNU],
+    id: 'CONV-006-2026-MIDIS-RNU-CONSULTA', provider: member(MIDIS_RUC), clients: [JUNTOS_CLIENT, PENSION65_CLIENT], services: [SERVICES.consultarRNU, SERVICES.consultarAfiliacionHogar],
     purposes: ['FOCALIZACION'], from: '2026-01-01', maxIds: 1000, validate: ['dni:dni'],
   },
   {
     id: 'CONV-004-2026-INEI', provider: member(INEI_RUC), clients: [JUNTOS_CLIENT, PENSION65_CLIENT], services: [SERVICES.consultarCentrosPoblados],
     purposes: ['FOCALIZACION'], from: '2026-01-01', maxIds: 100, validate: ['codigoCentroPoblado:centro-poblado'],
+  },
+  {
+    id: 'CONV-007-2026-INEI-MARCO-CENSAL', provider: member(INEI_RUC), clients: [JUNTOS_CLIENT, PENSION65_CLIENT],
+    services: [SERVICES.consultarAreasCensales, SERVICES.consultarManzanas, SERVICES.consultarViviendas],
+    purposes: ['FOCALIZACION'], from: '2026-01-01', maxIds: 20, validate: ['ubigeo:required', 'ubigeo:ubigeo-inei', 'codigoCentroPoblado:centro-poblado'],
+  },
+  {
+    id: 'CONV-008-2026-MIDIS-SANCIONES', provider: member(MIDIS_RUC), clients: [JUNTOS_CLIENT, PENSION65_CLIENT], services: [SERVICES.consultarSanciones],
+    purposes: ['FOCALIZACION'], from: '2026-01-01', maxIds: 100, validate: ['ruc:ruc'],
+  },
+  {
+    id: 'CONV-009-2026-RENIEC-BRECHAS', provider: member(RENIEC_RUC), clients: [JUNTOS_CLIENT, PENSION65_CLIENT], services: [SERVICES.reportarBrechaIdentificacion],
+    purposes: ['CIERRE_BRECHAS'], from: '2026-01-01', maxIds: 100,
+    validate: ['prenombres:required', 'primerApellido:required', 'ubigeo:ubigeo-inei', 'codigoCentroPoblado:centro-poblado', 'numeroDocumento:documento'],
   },
   // SUNAT answers Juntos only: Pensión 65 has an access right on the SUNAT node but no agreement covering it
   {
@@ -105,7 +127,14 @@ export const SANDBOX_CATALOGUE: CataloguePlan = {
     { component: 'RUPN', service: SERVICES.consultarPersona },
     { component: 'PGH', service: SERVICES.consultarHogar },
     { component: 'PGH', service: SERVICES.consultarCSE },
+    { component: 'RUPN', service: SERVICES.reportarBrechaIdentificacion },
     { component: 'MARCO-CENSAL', service: SERVICES.consultarCentrosPoblados },
+    { component: 'MARCO-CENSAL', service: SERVICES.consultarAreasCensales },
+    { component: 'MARCO-CENSAL', service: SERVICES.consultarManzanas },
+    { component: 'MARCO-CENSAL', service: SERVICES.consultarViviendas },
+    { component: 'RNU', service: SERVICES.registrarAfiliacionHogar },
+    { component: 'RNU', service: SERVICES.consultarAfiliacionHogar },
+    { component: 'REG-SANCIONES', service: SERVICES.consultarSanciones },
     { component: 'RNU', service: SERVICES.registrarAfiliacion },
     { component: 'RNU', service: SERVICES.registrarDesafiliacion },
     { component: 'RNU', service: SERVICES.registrarEgreso },
@@ -136,7 +165,7 @@ export function sandboxPlan(dir: string, ports: SandboxPorts): InstancePlan {
       // member and entity are one record with one name: the seeded name where it fits a certificate's O (64 characters),
       // SUNAT's is longer, so its entity takes the short name
       { nodeName: 'reniec', ruc: RENIEC_RUC, name: 'Registro Nacional de Identificación y Estado Civil', role: 'RENIEC', subsystems: ['RUPN'], isPort: node('reniec').is, proxyPort: node('reniec').proxy },
-      { nodeName: 'midis', ruc: MIDIS_RUC, name: 'Ministerio de Desarrollo e Inclusión Social', role: 'MIDIS', subsystems: ['PGH', 'RNU'], isPort: node('midis').is, proxyPort: node('midis').proxy },
+      { nodeName: 'midis', ruc: MIDIS_RUC, name: 'Ministerio de Desarrollo e Inclusión Social', role: 'MIDIS', subsystems: ['PGH', 'RNU', 'SANCIONES'], isPort: node('midis').is, proxyPort: node('midis').proxy },
       { nodeName: 'juntos', ruc: JUNTOS_RUC, name: 'Programa Nacional de Apoyo Directo a los Más Pobres - JUNTOS', acronym: 'JUNTOS', role: 'IPF', subsystems: ['JUNTOS'], isPort: node('juntos').is, proxyPort: node('juntos').proxy },
       { nodeName: 'inei', ruc: INEI_RUC, name: 'Instituto Nacional de Estadística e Informática', role: 'INEI', subsystems: ['MARCOCENSAL'], isPort: node('inei').is, proxyPort: node('inei').proxy },
       { nodeName: 'sunat', ruc: SUNAT_RUC, name: 'SUNAT', role: 'PRODUCTORA_INFORMACION_SOCIAL', subsystems: ['RENTAS'], isPort: node('sunat').is, proxyPort: node('sunat').proxy },
@@ -154,6 +183,15 @@ export function sandboxPlan(dir: string, ports: SandboxPorts): InstancePlan {
       { id: SERVICES.registrarDesafiliacion, title: 'Registrar desafiliaciones en el RNU', provider: 'midis', backendUrl: '', sqlConfig: reg.configs.registrarDesafiliacion, wsdl: 'afiliacion.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
       { id: SERVICES.registrarEgreso, title: 'Registrar egresos en el RNU', provider: 'midis', backendUrl: '', sqlConfig: reg.configs.registrarEgreso, wsdl: 'afiliacion.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
       { id: SERVICES.consultarRNU, title: 'Consultar afiliaciones en el RNU', provider: 'midis', backendUrl: '', sqlConfig: reg.configs.consultarRNU, wsdl: 'elegibilidad.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
+      // Marco Censal by district (ubigeo INEI), optionally one centro poblado
+      { id: SERVICES.consultarAreasCensales, title: 'Consultar áreas censales (zonas y AER) del Marco Censal por ubigeo', provider: 'inei', backendUrl: '', sqlConfig: reg.configs.consultarAreasCensales, wsdl: 'identificacion.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
+      { id: SERVICES.consultarManzanas, title: 'Consultar manzanas del Marco Censal por ubigeo', provider: 'inei', backendUrl: '', sqlConfig: reg.configs.consultarManzanas, wsdl: 'identificacion.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
+      { id: SERVICES.consultarViviendas, title: 'Consultar viviendas del Marco Censal por ubigeo', provider: 'inei', backendUrl: '', sqlConfig: reg.configs.consultarViviendas, wsdl: 'identificacion.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
+      // household affiliation: MIDIS's backend writes the RNU (scripts/sandbox/writes.ts); the query is a sql adapter
+      { id: SERVICES.registrarAfiliacionHogar, title: 'Registrar la afiliación de un hogar y sus miembros en el RNU', provider: 'midis', backendUrl: midisUrl, wsdl: 'afiliacion.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
+      { id: SERVICES.consultarAfiliacionHogar, title: 'Consultar la afiliación de un hogar en el RNU', provider: 'midis', backendUrl: '', sqlConfig: reg.configs.consultarAfiliacionHogar, wsdl: 'afiliacion.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
+      { id: SERVICES.consultarSanciones, title: 'Consultar sanciones del SINAFO por RUC de la entidad', provider: 'midis', backendUrl: '', sqlConfig: reg.configs.consultarSanciones, wsdl: 'elegibilidad.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
+      { id: SERVICES.reportarBrechaIdentificacion, title: 'Reportar personas sin documento de identidad (brecha de identificación)', provider: 'reniec', backendUrl: reniecUrl, wsdl: 'reniec.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
     ],
     agreements: SANDBOX_AGREEMENTS,
   };
@@ -213,14 +251,15 @@ export async function startSandbox(opts: { dir: string; basePort?: number; info?
   if (provisioned) {
     mkdirSync(opts.dir, { recursive: true });
     log('Primera ejecución: creando central, entidades, nodos y certificados…');
-    createSandboxRegistries({ dir: registriesDir(opts.dir), programmes: { JUNTOS: JUNTOS_CLIENT, PENSION65: PENSION65_CLIENT } }, data);
+    createSandboxRegistries({ dir: registriesDir(opts.dir), programmes: { JUNTOS: JUNTOS_CLIENT, PENSION65: PENSION65_CLIENT }, centralDb: join(centralDir(plan), 'central.db') }, data);
     await provisionInstance(plan);
   }
   const closers: (() => Promise<void>)[] = [];
   try {
-    const reniec: RunningBackend = await startReniecBackend({ data, port: ports.reniecBackend });
+    const reg = registryPaths(registriesDir(opts.dir));
+    const reniec: RunningBackend = await startReniecBackend({ data, port: ports.reniecBackend, brechasDb: join(registriesDir(opts.dir), 'reniec-brechas.db') });
     closers.push(() => reniec.close());
-    const midis: RunningBackend = await startMidisBackend({ data, port: ports.midisBackend });
+    const midis: RunningBackend = await startMidisBackend({ data, port: ports.midisBackend, rnuDb: reg.rnuDb });
     closers.push(() => midis.close());
     const central: RunningCentral = await startCentral({ dir: centralDir(plan), host: '127.0.0.1', port: ports.central, clock: () => new Date() });
     closers.push(() => central.close());

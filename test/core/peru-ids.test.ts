@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MiisError } from '../../core/errors.js';
 import {
-  checkCarneExtranjeria, checkCentroPoblado, checkDni, checkRuc, checkUbigeo, departmentName,
+  checkCarneExtranjeria, checkCentroPoblado, checkCpp, checkDni, checkDocumento, checkPasaporte, checkRuc, checkUbigeo, departmentName,
   dniCheckDigit, dniCheckLetter, rucCheckDigit, rucFromDni, validateDni, validateRuc,
 } from '../../core/peru-ids.js';
 import type { CheckResult } from '../../core/peru-ids.js';
@@ -150,6 +150,58 @@ describe('Carné de Extranjería', () => {
     assert.equal(checkCarneExtranjeria('000000000').ok, false);
     assert.equal(checkCarneExtranjeria('12345.678').ok, false);
     assert.equal(checkCarneExtranjeria('').ok, false);
+  });
+});
+
+describe('Pasaporte', () => {
+  it('canonical form: upper-case, without spaces or hyphens, leading zeros kept', () => {
+    assert.equal(valueOf(checkPasaporte('119650123')), '119650123');
+    assert.equal(valueOf(checkPasaporte(' ab-123 456 ')), 'AB123456');
+    assert.equal(valueOf(checkPasaporte('0012345')), '0012345');
+    assert.equal(valueOf(checkPasaporte('C01X00T47')), 'C01X00T47');
+  });
+
+  it('refuses the rest with a reason', () => {
+    assert.match(reasonOf(checkPasaporte('A123')), /5 a 12/);
+    assert.match(reasonOf(checkPasaporte('A1234567890123')), /5 a 12/);
+    assert.match(reasonOf(checkPasaporte('ABCDEFG')), /al menos un dígito/);
+    assert.match(reasonOf(checkPasaporte('00000')), /no es un número de pasaporte/);
+    assert.match(reasonOf(checkPasaporte('AB.12345')), /A-Z y 0-9/);
+    assert.equal(checkPasaporte('').ok, false);
+  });
+});
+
+describe('CPP (permiso temporal de permanencia)', () => {
+  it('canonical form: digits padded to 9', () => {
+    assert.equal(valueOf(checkCpp('001234567')), '001234567');
+    assert.equal(valueOf(checkCpp('1234567')), '001234567');
+    assert.equal(valueOf(checkCpp(' 001-234 567 ')), '001234567');
+    assert.equal(valueOf(checkCpp('1234567890')), '1234567890');
+  });
+
+  it('refuses letters, too many digits and zeros', () => {
+    assert.match(reasonOf(checkCpp('CPP123456')), /1 a 12 dígitos/);
+    assert.match(reasonOf(checkCpp('1234567890123')), /1 a 12 dígitos/);
+    assert.match(reasonOf(checkCpp('000000000')), /no es un número de CPP/);
+    assert.equal(checkCpp('').ok, false);
+  });
+});
+
+describe('tipo de documento + número', () => {
+  it('checks the number by its type and answers the canonical pair', () => {
+    assert.deepEqual(valueOf(checkDocumento('DNI', '10117410-2')), { tipo: 'DNI', numero: '10117410' });
+    assert.deepEqual(valueOf(checkDocumento(' ce ', '1234567')), { tipo: 'CE', numero: '001234567' });
+    assert.deepEqual(valueOf(checkDocumento('pasaporte', 'ab-123456')), { tipo: 'PASAPORTE', numero: 'AB123456' });
+    assert.deepEqual(valueOf(checkDocumento('CPP', '7654321')), { tipo: 'CPP', numero: '007654321' });
+  });
+
+  it('names the type in the reason and refuses unknown types', () => {
+    assert.match(reasonOf(checkDocumento('DNI', '10117410-5')), /^DNI: el dígito de verificación/);
+    assert.match(reasonOf(checkDocumento('CPP', 'AB1234567')), /^CPP: /);
+    assert.match(reasonOf(checkDocumento('PASAPORTE', 'ABCDEFG')), /^pasaporte: /);
+    assert.match(reasonOf(checkDocumento('LM', '12345678')), /tipo de documento «LM» no es válido: se admiten DNI, CE, PASAPORTE, CPP/);
+    // a DNI spelled as a CE is a CE number, not a DNI
+    assert.deepEqual(valueOf(checkDocumento('CE', '10117410')), { tipo: 'CE', numero: '010117410' });
   });
 });
 

@@ -72,7 +72,7 @@ describe('metaservices and standard contracts for zeep, through the nodes', () =
   it('listMethods lists a provider subsystem\'s services; allowedMethods only those the caller may use', { skip }, async () => {
     const list = await zeep(juntos, 'metaservices.wsdl', 'listMethods', {}, meta(sub(JUNTOS_RUC, 'JUNTOS'), svc(MIDIS_RUC, 'RNU', 'listMethods')));
     assert.equal(list.ok, true, JSON.stringify(list));
-    assert.deepEqual(codes(list), ['consultarRNU/v1', 'registrarAfiliacion/v1', 'registrarDesafiliacion/v1', 'registrarEgreso/v1']);
+    assert.deepEqual(codes(list), ['consultarAfiliacionHogar/v1', 'consultarRNU/v1', 'registrarAfiliacion/v1', 'registrarAfiliacionHogar/v1', 'registrarDesafiliacion/v1', 'registrarEgreso/v1']);
     const forJuntos = await zeep(juntos, 'metaservices.wsdl', 'allowedMethods', {}, meta(sub(JUNTOS_RUC, 'JUNTOS'), svc(SUNAT_RUC, 'RENTAS', 'allowedMethods')));
     assert.deepEqual(codes(forJuntos), ['consultarAtributos/v1']);
     const forP65 = await zeep(p65, 'metaservices.wsdl', 'allowedMethods', {}, meta(sub(PENSION65_RUC, 'PENSION65'), svc(SUNAT_RUC, 'RENTAS', 'allowedMethods')));

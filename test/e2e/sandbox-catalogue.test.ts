@@ -1,8 +1,9 @@
 /**
  * The sandbox provisions a catalogue consistent with what runs (issue 14 item 2): every member is
  * a catalogue entity with one name, INEI and SUNAT carry their sandbox RUCs instead of the seed's
- * provisional ones, and the portal shows RUPN, PGH and MARCO-CENSAL with their designated units
- * and the services the sandbox nodes actually serve.
+ * provisional ones, and the portal shows RUPN, PGH, MARCO-CENSAL, RNU, REG-SANCIONES and RENTAS-SUNAT
+ * with their designated units and the services the sandbox nodes actually serve; every running
+ * service is linked to its component.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -50,10 +51,14 @@ describe('sandbox catalogue', () => {
     const portal = (await (await fetch(`${sb.info.central.url}/portal.json`)).json()) as PortalJson;
     const running = new Set(sb.info.services.map((s) => s.id));
     const expect: Record<string, { ruc: string; services: string[] }> = {
-      RUPN: { ruc: RENIEC_RUC, services: [SERVICES.consultarPersona] },
+      RUPN: { ruc: RENIEC_RUC, services: [SERVICES.consultarPersona, SERVICES.reportarBrechaIdentificacion] },
       PGH: { ruc: MIDIS_RUC, services: [SERVICES.consultarCSE, SERVICES.consultarHogar] },
-      'MARCO-CENSAL': { ruc: INEI_RUC, services: [SERVICES.consultarCentrosPoblados] },
-      RNU: { ruc: MIDIS_RUC, services: [SERVICES.consultarRNU, SERVICES.registrarAfiliacion, SERVICES.registrarDesafiliacion, SERVICES.registrarEgreso] },
+      'MARCO-CENSAL': { ruc: INEI_RUC, services: [SERVICES.consultarCentrosPoblados, SERVICES.consultarAreasCensales, SERVICES.consultarManzanas, SERVICES.consultarViviendas] },
+      RNU: {
+        ruc: MIDIS_RUC,
+        services: [SERVICES.consultarRNU, SERVICES.registrarAfiliacion, SERVICES.registrarDesafiliacion, SERVICES.registrarEgreso, SERVICES.registrarAfiliacionHogar, SERVICES.consultarAfiliacionHogar],
+      },
+      'REG-SANCIONES': { ruc: MIDIS_RUC, services: [SERVICES.consultarSanciones] },
       'RENTAS-SUNAT': { ruc: SUNAT_RUC, services: [SERVICES.consultarAtributos] },
     };
     for (const [code, want] of Object.entries(expect)) {
@@ -65,6 +70,9 @@ describe('sandbox catalogue', () => {
       assert.deepEqual(c.services.map((s) => s.id).sort(), [...want.services].sort(), code);
       for (const s of c.services) assert.ok(running.has(s.id), `${s.id} runs in the sandbox`);
     }
+    // and the other way round: every service the sandbox runs is linked to a component
+    const linked = new Set(portal.components.flatMap((c) => c.services.map((s) => s.id)));
+    for (const id of running) assert.ok(linked.has(id), `${id} is linked to a catalogue component`);
   });
 
   it('entity list includes every sandbox member with its sandbox RUC and the member name; no provisional RUC left for INEI or SUNAT', async () => {

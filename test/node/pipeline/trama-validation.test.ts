@@ -57,6 +57,32 @@ describe('validateTrama', () => {
     assert.equal(check('<ruc> </ruc>', { field: 'ruc', rule: 'ruc' }), false);
   });
 
+  it('checks pasaporte and CPP and names their canonical form', () => {
+    const r = validateTrama(payload('<p>ab-123456</p><c>1234567</c>'), v({ field: 'p', rule: 'pasaporte' }, { field: 'c', rule: 'cpp' }));
+    assert.ok(r.ok);
+    assert.equal(r.ids, 2);
+    assert.deepEqual(r.rewrites.map((w) => [w.field, w.canonical]), [['p', 'AB123456'], ['c', '001234567']]);
+    assert.equal(validateTrama(payload('<p>ABCDEFG</p>'), v({ field: 'p', rule: 'pasaporte' })).ok, false);
+    assert.equal(validateTrama(payload('<c>CPP1</c>'), v({ field: 'c', rule: 'cpp' })).ok, false);
+  });
+
+  it('documento: numeroDocumento checked by its sibling tipoDocumento, both rewritten to canonical form', () => {
+    const m = (tipo: string, numero: string) => `<miembro><tipoDocumento>${tipo}</tipoDocumento><numeroDocumento>${numero}</numeroDocumento></miembro>`;
+    const rule = v({ field: 'numeroDocumento', rule: 'documento' });
+    const r = validateTrama(payload(m('DNI', '10117410-2') + m('ce', '1234567') + m('PASAPORTE', 'AB123456') + m('CPP', '007654321')), rule);
+    assert.ok(r.ok);
+    assert.equal(r.ids, 4);
+    assert.deepEqual(r.rewrites.map((w) => [w.field, w.canonical]), [['numeroDocumento', '10117410'], ['numeroDocumento', '001234567'], ['tipoDocumento', 'CE']]);
+    const bad = validateTrama(payload(m('DNI', '10117410') + m('CE', 'AB12')), rule);
+    assert.match(!bad.ok ? bad.detail : '', /campo «numeroDocumento» \(n\.º 2\): carné de extranjería: /);
+    const unknown = validateTrama(payload(m('LM', '10117410')), rule);
+    assert.match(!unknown.ok ? unknown.detail : '', /tipo de documento «LM» no es válido/);
+    const noType = validateTrama(payload('<miembro><numeroDocumento>10117410</numeroDocumento></miembro>'), rule);
+    assert.match(!noType.ok ? noType.detail : '', /falta el elemento hermano tipoDocumento/);
+    assert.deepEqual(parseValidationSpec('numeroDocumento:documento'), { field: 'numeroDocumento', rule: 'documento' });
+    assert.deepEqual(parseValidationSpec('pasaporte:pasaporte'), { field: 'pasaporte', rule: 'pasaporte' });
+  });
+
   it('finds fields at any depth (records inside items)', () => {
     const inner = '<afiliacion><dni>10117410</dni></afiliacion><afiliacion><dni>99999999-1</dni></afiliacion>';
     const r = validateTrama(payload(inner), v({ field: 'dni', rule: 'dni' }));
