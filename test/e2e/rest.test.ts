@@ -94,6 +94,10 @@ describe('REST protocol r1 through two nodes', () => {
     assert.equal(noClient.status, 400);
     assert.deepEqual([noClient.headers.get('x-road-error'), (await noClient.json() as { type: string }).type], ['Client.MissingHeaderField', 'Client.MissingHeaderField']);
 
+    const stranger = await fetch(`${base}/${inst.dni}`, { headers: { ...HEADERS, 'x-road-client': 'PE/GOB/20511268401/OTRO' } });
+    assert.deepEqual([stranger.status, stranger.headers.get('x-road-error')], [500, 'Server.ClientProxy.UnknownClient']);
+    await stranger.arrayBuffer();
+
     const control = await fetch(`${base}/${inst.dni}`, { headers: { ...HEADERS, 'x-road-issue': 'a\tb' } });
     assert.equal((await control.json() as { type: string }).type, 'Client.ControlCharacter');
 
