@@ -94,6 +94,10 @@ describe('REST protocol r1 through two nodes', () => {
     assert.equal(noClient.status, 400);
     assert.deepEqual([noClient.headers.get('x-road-error'), (await noClient.json() as { type: string }).type], ['Client.MissingHeaderField', 'Client.MissingHeaderField']);
 
+    const big = await fetch(`${base}/consulta`, { method: 'POST', headers: { ...HEADERS, 'content-type': 'application/json' }, body: new Uint8Array(3 * 1024 * 1024) });
+    assert.deepEqual([big.status, big.headers.get('x-road-error')], [413, 'Client.MessageTooLarge']);
+    await big.arrayBuffer();
+
     const stranger = await fetch(`${base}/${inst.dni}`, { headers: { ...HEADERS, 'x-road-client': 'PE/GOB/20511268401/OTRO' } });
     assert.deepEqual([stranger.status, stranger.headers.get('x-road-error')], [500, 'Server.ClientProxy.UnknownClient']);
     await stranger.arrayBuffer();
