@@ -40,6 +40,7 @@ export const FAULTS = {
   'Client.ForbiddenHeader': { http: 500, message: 'La cabecera {detail} la agregan los nodos; el sistema de información no debe enviarla' },
   'Client.ControlCharacter': { http: 500, message: 'La cabecera {detail} contiene caracteres de control (no se admiten en identificadores ni valores de cabecera)' },
   'Client.InvalidProtocolVersion': { http: 500, message: 'Versión de protocolo no admitida: {detail}. Use 4.0' },
+  'Client.InvalidRestRequest': { http: 400, message: 'La solicitud REST no es válida: {detail}' },
   // --- Server.ClientProxy.*: the consumer's node --------------------------------------------
   'Server.ClientProxy.UnknownClient': { http: 500, message: 'El cliente {detail} no está registrado en este nodo' },
   'Server.ClientProxy.UnknownService': { http: 500, message: 'El servicio {detail} no figura en la configuración global' },

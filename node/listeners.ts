@@ -17,6 +17,8 @@ import { certDerSha256 } from './outbound/http-pools.js';
 import { readBody, sendJson, sendXml } from '../runtime/http-reply.js';
 import { decodeProviderMessage, processProviderRequest, verifyPeerIsNode } from './pipeline/server-proxy.js';
 import { answerListClientsHttp } from './pipeline/metaservices.js';
+import { handleRestIs, handleRestPeer } from './pipeline/rest-http.js';
+import { REST_PEER_PATH } from './pipeline/rest-client.js';
 
 const WSDL_FILE = /^[A-Za-z0-9._-]{1,100}\.(wsdl|xsd)$/;
 export const WSDL_PLACEHOLDER = 'http://localhost:8080/';
@@ -96,6 +98,8 @@ export interface IsServerOptions {
 export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://node');
+    // X-Road message protocol for REST (node/pipeline/rest-http.ts, docs/rest.md)
+    if (url.pathname.startsWith('/r1/')) return handleRestIs(ctx, req, res, (err, about) => reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', about, sourceOf(req)));
     if (req.method === 'GET' && url.pathname === '/health') {
       const h = opts.health() as { disponible?: boolean };
       return sendJson(res, h.disponible === false ? 503 : 200, h); // 503: the node cannot serve (node/ops/monitor.ts)
@@ -187,6 +191,11 @@ function peerSha(socket: TLSSocket): string | undefined {
 
 export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): HttpsServer {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method === 'POST' && req.url === REST_PEER_PATH) {
+      const sha = peerSha(req.socket as TLSSocket);
+      return handleRestPeer(ctx, req, res, sha, () => verifyPeerIsNode(ctx.conf.current('Server.ServerProxy.OutdatedGlobalConf'), sha),
+        (err, about) => reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', about, sourceOf(req)));
+    }
     if (req.method !== 'POST' || req.url !== '/miis/v1/message') return sendJson(res, 404, { error: 'Use POST /miis/v1/message' });
     let body: Buffer | undefined;
     const startedAt = performance.now();

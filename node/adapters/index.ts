@@ -10,12 +10,15 @@ import type { BackendClient } from '../outbound/http-pools.js';
 import type { LocalService } from '../store/local-store.js';
 import { createProxyAdapter } from './proxy.js';
 import { createSqlAdapter } from './sql.js';
+import { createRestAdapter, type RestAdapter } from './rest.js';
 
 export interface ServiceAdapter {
   readonly kind: AdapterKind;
   /** Response elements flagged sensitive (Ley 29733) in the adapter configuration, for the log rules. */
   readonly sensitive: readonly string[];
   call(request: SoapMessage): Promise<SoapMessage>;
+  /** REST services only (kind `rest`, node/pipeline/rest-server.ts). */
+  readonly rest?: RestAdapter | undefined;
   close(): Promise<void>;
 }
 
@@ -49,6 +52,11 @@ export async function buildAdapter(service: LocalService, deps: AdapterDeps): Pr
   if (settings?.kind === 'sql') {
     const sql = await createSqlAdapter(settings.config, { now: deps.now, maxMessageBytes: deps.maxMessageBytes, service: service.serviceKey });
     return { kind: 'sql', sensitive: sensitiveAttributes(settings), call: (r) => sql.call(r), close: () => sql.engine.close() };
+  }
+  if (settings?.kind === 'rest') {
+    const rest = createRestAdapter(service, settings, deps);
+    const soap = (): Promise<SoapMessage> => Promise.reject(new MiisError('Server.ServerProxy.UnknownService', `${service.serviceKey} (es un servicio REST: llámelo por /r1/…)`));
+    return { kind: 'rest', sensitive: [], call: soap, rest, close: () => rest.close() };
   }
   const proxy = createProxyAdapter(service, settings, deps);
   return { kind: 'proxy', sensitive: [], call: (r) => proxy.call(r), close: () => proxy.close() };

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { MiisError } from '../../core/errors.js';
 
-export const ADAPTER_KINDS = ['proxy', 'sql'] as const;
+export const ADAPTER_KINDS = ['proxy', 'sql', 'rest'] as const;
 export type AdapterKind = (typeof ADAPTER_KINDS)[number];
 
 export interface ProxySettings {
@@ -68,7 +68,18 @@ export interface SqlSettings {
   readonly config: SqlAdapterConfig;
 }
 
-export type AdapterSettings = ProxySettings | SqlSettings;
+/** A REST service (X-Road message protocol for REST, node/adapters/rest.ts): the backend URL is its base URL. */
+export interface RestSettings {
+  readonly kind: 'rest';
+  /** OpenAPI 3 description (JSON or YAML file, absolute path) served by the getOpenAPI metaservice. */
+  readonly openapi?: string;
+  /** PEM file of the CA that issued the backend's TLS certificate (https backends). */
+  readonly caFile?: string;
+  /** Largest backend response accepted (bytes); default: the node's message limit. */
+  readonly maxResponseBytes?: number;
+}
+
+export type AdapterSettings = ProxySettings | SqlSettings | RestSettings;
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 const PARAM = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
@@ -233,6 +244,7 @@ export interface AdapterCliOptions {
   readonly sqlConfig?: string;
   readonly backendCa?: string;
   readonly maxResponse?: string;
+  readonly openapi?: string;
 }
 
 /**
@@ -241,7 +253,8 @@ export interface AdapterCliOptions {
  */
 export function adapterFromCliOptions(o: AdapterCliOptions, checkUrl: (url: string) => string): { backendUrl: string; adapter: string | undefined; summary: string } {
   const kind = o.adapter ?? 'proxy';
-  if (kind !== 'proxy' && kind !== 'sql') throw new MiisError('Config.InvalidInput', `adaptador desconocido «${kind}»: use proxy o sql`);
+  if (kind !== 'proxy' && kind !== 'sql' && kind !== 'rest') throw new MiisError('Config.InvalidInput', `adaptador desconocido «${kind}»: use proxy, sql o rest`);
+  if (kind !== 'rest' && o.openapi !== undefined) throw new MiisError('Config.InvalidInput', '--openapi es del adaptador rest (use --adapter rest)');
   if (kind === 'sql') {
     if (o.sqlConfig === undefined) throw new MiisError('Config.InvalidInput', 'el adaptador sql necesita --sql-config <archivo.json>');
     if (o.backend !== undefined || o.backendCa !== undefined || o.maxResponse !== undefined) {
@@ -252,7 +265,7 @@ export function adapterFromCliOptions(o: AdapterCliOptions, checkUrl: (url: stri
     return { backendUrl: '', adapter: serializeAdapterSettings({ kind: 'sql', config }), summary: `adaptador sql (${where}, ${config.operation})` };
   }
   if (o.sqlConfig !== undefined) throw new MiisError('Config.InvalidInput', '--sql-config es del adaptador sql (use --adapter sql)');
-  if (o.backend === undefined) throw new MiisError('Config.InvalidInput', 'el adaptador proxy necesita --backend <url>');
+  if (o.backend === undefined) throw new MiisError('Config.InvalidInput', `el adaptador ${kind} necesita --backend <url>`);
   const backendUrl = checkUrl(o.backend);
   let caFile: string | undefined;
   if (o.backendCa !== undefined) {
@@ -265,6 +278,15 @@ export function adapterFromCliOptions(o: AdapterCliOptions, checkUrl: (url: stri
     maxResponseBytes = Number(o.maxResponse);
     if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1024) throw new MiisError('Config.InvalidInput', `tamaño máximo no válido: «${o.maxResponse}» (bytes, mínimo 1024)`);
   }
+  if (kind === 'rest') {
+    let openapi: string | undefined;
+    if (o.openapi !== undefined) {
+      openapi = resolve(o.openapi);
+      if (!existsSync(openapi)) throw new MiisError('Config.InvalidAdapter', `no existe la descripción OpenAPI ${openapi}`);
+    }
+    const rest: RestSettings = { kind: 'rest', ...(openapi === undefined ? {} : { openapi }), ...(caFile === undefined ? {} : { caFile }), ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }) };
+    return { backendUrl, adapter: serializeAdapterSettings(rest), summary: `adaptador rest (${backendUrl})` };
+  }
   const settings: ProxySettings = { kind: 'proxy', ...(caFile === undefined ? {} : { caFile }), ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }) };
   const plain = caFile === undefined && maxResponseBytes === undefined;
   return { backendUrl, adapter: plain ? undefined : serializeAdapterSettings(settings), summary: backendUrl };
@@ -275,6 +297,7 @@ export function describeAdapter(backendUrl: string, stored: string | undefined):
   try {
     const s = parseStoredAdapterSettings(stored ?? null);
     if (s?.kind === 'sql') return `sql: ${'sqlite' in s.config.database ? s.config.database.sqlite : 'postgresql'}`;
+    if (s?.kind === 'rest') return `rest: ${backendUrl}${s.caFile === undefined ? '' : ` (CA ${s.caFile})`}`;
     return s?.caFile === undefined ? backendUrl : `${backendUrl} (CA ${s.caFile})`;
   } catch {
     return `${backendUrl} (configuración ilegible)`;

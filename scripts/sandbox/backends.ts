@@ -133,6 +133,47 @@ export function createReniecService(
   return createSoapService({ [RENIEC_NS]: operations }, limits);
 }
 
+/** A REST request the sandbox backend answers (method, path with query, body). */
+export type RestService = (method: string, path: string, body: Buffer) => { status: number; body: Buffer } | undefined;
+
+/**
+ * RENIEC's REST persona service (X-Road REST, described by wsdl/reniec-personas.openapi.json):
+ * `GET /personas/{dni}` → 200 JSON persona or 404; `POST /personas/consulta` with
+ * `{"dnis": [...]}` (1 to 100) → 200 `{"resultados": [...]}`. Anything else: undefined (not REST).
+ */
+export function createReniecRestService(data: SandboxData): RestService {
+  const byDni = new Map(data.persons.map((p) => [p.dni, p] as const));
+  const json = (status: number, value: unknown): { status: number; body: Buffer } => ({ status, body: Buffer.from(JSON.stringify(value), 'utf8') });
+  const persona = (p: Persona): Record<string, unknown> => ({
+    dni: p.dni, prenombres: p.prenombres, primerApellido: p.primerApellido, segundoApellido: p.segundoApellido,
+    fechaNacimiento: p.fechaNacimiento, sexo: p.sexo, estadoCivil: p.estadoCivil, ubigeo: p.ubigeo, fallecido: p.fallecido,
+  });
+  return (method, path, body) => {
+    const get = /^\/personas\/([^/?]*)(\?.*)?$/.exec(path);
+    if (method === 'GET' && get !== null) {
+      const dni = checkDni(decodeURIComponent(get[1] as string));
+      if (!dni.ok) return json(400, { error: `DNI no válido: ${dni.reason}` });
+      const p = byDni.get(dni.value.dni);
+      return p === undefined ? json(404, { error: 'No se encontró a la persona' }) : json(200, persona(p));
+    }
+    if (method === 'POST' && path === '/personas/consulta') {
+      let dnis: unknown;
+      try {
+        dnis = (JSON.parse(body.toString('utf8')) as { dnis?: unknown }).dnis;
+      } catch {
+        return json(400, { error: 'El cuerpo no es JSON' });
+      }
+      if (!Array.isArray(dnis) || dnis.length === 0 || dnis.length > 100) return json(400, { error: 'Envíe {"dnis": [...]} con 1 a 100 DNI' });
+      return json(200, { resultados: dnis.map((d) => {
+        const c = checkDni(String(d));
+        const p = c.ok ? byDni.get(c.value.dni) : undefined;
+        return p === undefined ? { dni: String(d), encontrado: false } : { dni: p.dni, encontrado: true, persona: persona(p) };
+      }) });
+    }
+    return undefined;
+  };
+}
+
 /** MIDIS's service (consultarHogar, consultarCSE) as a function of the raw request. */
 export function createMidisService(
   data: SandboxData,
@@ -323,7 +364,7 @@ function escapeXml(text: string): string {
 export function startReniecBackend(opts: BackendOptions): Promise<RunningBackend> {
   const maxBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const db = openWritable(opts.brechasDb ?? ':memory:');
-  return startHttp(opts, createReniecService(opts.data, { maxBytes }, { brechas: db, now: opts.now ?? (() => new Date()) }), () => db.close());
+  return startHttp(opts, createReniecService(opts.data, { maxBytes }, { brechas: db, now: opts.now ?? (() => new Date()) }), () => db.close(), createReniecRestService(opts.data));
 }
 
 export function startMidisBackend(opts: BackendOptions): Promise<RunningBackend> {
@@ -339,11 +380,20 @@ function openWritable(path: string): Database.Database {
   return db;
 }
 
-function startHttp(opts: BackendOptions, service: (raw: Uint8Array) => BackendReply, release: () => void = () => undefined): Promise<RunningBackend> {
+function startHttp(opts: BackendOptions, service: (raw: Uint8Array) => BackendReply, release: () => void = () => undefined, rest?: RestService): Promise<RunningBackend> {
   const maxBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   let requests = 0;
   const server = createServer((req, res) => {
     requests += 1;
+    if (rest !== undefined && (req.url ?? '').startsWith('/personas')) {
+      readBoundedBody(req, maxBytes).then((r) => {
+        if (!r.ok) return refuseTooLarge(req, res, maxBytes);
+        const out = rest(req.method ?? '', req.url ?? '', r.body);
+        if (out === undefined) return reply(res, 404, 'application/json; charset=utf-8', '{"error":"No existe"}');
+        return reply(res, out.status, 'application/json; charset=utf-8', out.body);
+      }, () => res.destroy());
+      return;
+    }
     handleHttp(req, res, service, maxBytes);
   });
   server.keepAliveTimeout = 65_000;

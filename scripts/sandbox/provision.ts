@@ -34,7 +34,10 @@ export interface ServicePlan {
   readonly backendUrl: string;
   /** Configuration file of the declarative sql adapter (node/adapters/settings.ts) instead of a backend. */
   readonly sqlConfig?: string;
-  readonly wsdl: string;
+  /** A REST service (adapter rest): backendUrl is its base URL; optional OpenAPI description file. */
+  readonly rest?: { readonly openapi?: string };
+  /** WSDL file (SOAP services). */
+  readonly wsdl?: string;
   /** Clients (subsystem ids) granted access on the provider node. */
   readonly allowed: readonly string[];
 }
@@ -131,8 +134,9 @@ export async function provisionInstance(plan: InstancePlan, now?: () => Date): P
   for (const s of plan.services) {
     if (!services.has(s.id)) await c('service', 'add', s.id, '--title', s.title);
     services.add(s.id);
-    const adapter = s.sqlConfig === undefined ? ['--backend', s.backendUrl] : ['--adapter', 'sql', '--sql-config', s.sqlConfig];
-    await n(s.provider, 'service', 'add', s.id, ...adapter, '--wsdl', s.wsdl, '--timeout', '10000');
+    const adapter = s.rest !== undefined ? ['--adapter', 'rest', '--backend', s.backendUrl, ...(s.rest.openapi === undefined ? [] : ['--openapi', s.rest.openapi])]
+      : s.sqlConfig === undefined ? ['--backend', s.backendUrl] : ['--adapter', 'sql', '--sql-config', s.sqlConfig];
+    await n(s.provider, 'service', 'add', s.id, ...adapter, ...(s.wsdl === undefined ? [] : ['--wsdl', s.wsdl]), '--timeout', '10000');
     for (const client of s.allowed) await n(s.provider, 'acl', 'grant', s.id, client);
   }
   for (const l of plan.catalogue?.links ?? []) await c('component', 'link', l.component, l.service);

@@ -14,6 +14,7 @@ import { centralDir, nodeDir, provisionInstance, type AgreementPlan, type Catalo
 import { seedEntityRucs } from '../../central/governance/catalogue-seed.js';
 import { createSandboxRegistries, registryPaths } from './registries.js';
 import { MiisError } from '../../core/errors.js';
+import { WSDL_DIR } from '../../node/store/paths.js';
 import { openLocalStore } from '../../node/store/local-store.js';
 import type { LogFormat } from '../../runtime/log.js';
 
@@ -68,13 +69,15 @@ export const SERVICES = {
   consultarAfiliacionHogar: svc(MIDIS_RUC, 'RNU', 'consultarAfiliacionHogar'),
   consultarSanciones: svc(MIDIS_RUC, 'SANCIONES', 'consultarSanciones'),
   reportarBrechaIdentificacion: svc(RENIEC_RUC, 'RUPN', 'reportarBrechaIdentificacion'),
+  /** REST (X-Road PR-REST r1, docs/rest.md): no version; GET /r1/<id>/{dni}, POST /r1/<id>/consulta. */
+  personasRest: `${INSTANCE}/${MEMBER_CLASS}/${RENIEC_RUC}/RUPN/personas`,
 } as const;
 
 const member = (ruc: string) => `${INSTANCE}/${MEMBER_CLASS}/${ruc}`;
 
 /** The agreements the sandbox registers in central: Juntos and Pensión 65 get different ones. */
 export const SANDBOX_AGREEMENTS: readonly AgreementPlan[] = [
-  { id: 'CONV-001-2026-MIDIS-RENIEC', provider: member(RENIEC_RUC), clients: [JUNTOS_CLIENT], services: [SERVICES.consultarPersona], purposes: ['FOCALIZACION'], from: '2026-01-01' },
+  { id: 'CONV-001-2026-MIDIS-RENIEC', provider: member(RENIEC_RUC), clients: [JUNTOS_CLIENT], services: [SERVICES.consultarPersona, SERVICES.personasRest], purposes: ['FOCALIZACION'], from: '2026-01-01' },
   { id: 'CONV-002-2026-MIDIS-PGH', provider: member(MIDIS_RUC), clients: [JUNTOS_CLIENT], services: [SERVICES.consultarHogar, SERVICES.consultarCSE], purposes: ['FOCALIZACION'], from: '2026-01-01' },
   {
     id: 'CONV-003-2026-MIDIS-RNU', provider: member(MIDIS_RUC), clients: [JUNTOS_CLIENT, PENSION65_CLIENT],
@@ -182,6 +185,7 @@ export function sandboxPlan(dir: string, ports: SandboxPorts): InstancePlan {
       { id: SERVICES.registrarAfiliacion, title: 'Registrar afiliaciones en el RNU', provider: 'midis', backendUrl: '', sqlConfig: reg.configs.registrarAfiliacion, wsdl: 'afiliacion.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
       { id: SERVICES.registrarDesafiliacion, title: 'Registrar desafiliaciones en el RNU', provider: 'midis', backendUrl: '', sqlConfig: reg.configs.registrarDesafiliacion, wsdl: 'afiliacion.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
       { id: SERVICES.registrarEgreso, title: 'Registrar egresos en el RNU', provider: 'midis', backendUrl: '', sqlConfig: reg.configs.registrarEgreso, wsdl: 'afiliacion.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
+      { id: SERVICES.personasRest, title: 'Personas por DNI (REST, RUPN)', provider: 'reniec', backendUrl: `${reniecUrl}personas`, rest: { openapi: join(WSDL_DIR, 'reniec-personas.openapi.json') }, allowed: [JUNTOS_CLIENT] },
       { id: SERVICES.consultarRNU, title: 'Consultar afiliaciones en el RNU', provider: 'midis', backendUrl: '', sqlConfig: reg.configs.consultarRNU, wsdl: 'elegibilidad.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
       // Marco Censal by district (ubigeo INEI), optionally one centro poblado
       { id: SERVICES.consultarAreasCensales, title: 'Consultar áreas censales (zonas y AER) del Marco Censal por ubigeo', provider: 'inei', backendUrl: '', sqlConfig: reg.configs.consultarAreasCensales, wsdl: 'identificacion.wsdl', allowed: [JUNTOS_CLIENT, PENSION65_CLIENT] },
@@ -203,7 +207,8 @@ export interface SandboxInfo {
   readonly central: { readonly url: string; readonly dir: string; readonly portalUrl: string };
   readonly nodes: readonly { readonly name: string; readonly isUrl: string; readonly proxyUrl: string; readonly healthUrl: string; readonly metricsUrl: string | null; readonly dir: string }[];
   readonly clients: readonly { readonly id: string; readonly node: string }[];
-  readonly services: readonly { readonly id: string; readonly provider: string; readonly wsdl: string; readonly title: string }[];
+  /** `wsdl` is '' for a REST service, which has `rest` (its /r1/ base URL on Juntos's IS port) instead. */
+  readonly services: readonly { readonly id: string; readonly provider: string; readonly wsdl: string; readonly title: string; readonly rest?: string }[];
   readonly samples: { readonly dni: readonly string[] };
 }
 
@@ -278,7 +283,8 @@ export async function startSandbox(opts: { dir: string; basePort?: number; info?
       central: { url: central.url, dir: centralDir(plan), portalUrl: `${central.url}/portal` },
       nodes: nodes.map((n) => ({ name: n.name, isUrl: n.isUrl, proxyUrl: n.proxyUrl, healthUrl: n.healthUrl, metricsUrl: n.metricsUrl ?? null, dir: nodeDir(plan, n.name) })),
       clients: plan.entities.flatMap((e) => e.subsystems.map((s) => ({ id: `${INSTANCE}/${MEMBER_CLASS}/${e.ruc}/${s}`, node: e.nodeName }))),
-      services: plan.services.map((s) => ({ id: s.id, provider: s.provider, title: s.title, wsdl: `${juntos.isUrl}wsdl/${s.wsdl}` })),
+      // a REST service has no WSDL: its OpenAPI description comes from the getOpenAPI metaservice
+      services: plan.services.map((s) => ({ id: s.id, provider: s.provider, title: s.title, wsdl: s.wsdl === undefined ? '' : `${juntos.isUrl}wsdl/${s.wsdl}`, ...(s.rest === undefined ? {} : { rest: `${juntos.isUrl}r1/${s.id}` }) })),
       samples: { dni: samplesDni(data, 5) },
     };
     writeFileSync(join(opts.dir, 'sandbox.json'), `${JSON.stringify(info, null, 2)}\n`);
@@ -311,12 +317,17 @@ export function sandboxGuide(info: SandboxInfo, examplesDir: string, sandboxFile
     ...info.nodes.map((n) => `  Nodo ${n.name.padEnd(9)} ${n.healthUrl}   ${n.metricsUrl ?? '(métricas desactivadas)'}`),
     '',
     'Servicios publicados:',
-    ...info.services.map((s) => `  ${s.id}  (${s.provider})  WSDL: ${s.wsdl}`),
+    ...info.services.map((s) => `  ${s.id}  (${s.provider})  ${s.rest === undefined ? `WSDL: ${s.wsdl}` : `REST: ${s.rest}/{dni}`}`),
     '',
     'Pruebe una consulta de Juntos a RENIEC a través de los dos nodos (cada mensaje necesita un xrd:id nuevo):',
     '',
     `  sed -e "s/4f0c6a4e-2b7d-4c35-9a63-1d2e8b5f7a01/$(cat /proc/sys/kernel/random/uuid)/" -e "s/dni>[0-9]*</dni>${dni}</" ${ex} \\`,
     `    | curl -s -H 'Content-Type: text/xml; charset=utf-8' --data-binary @- ${juntos?.isUrl ?? ''}`,
+    '',
+    'La misma consulta por REST (protocolo REST de X-Road, docs/rest.md):',
+    '',
+    `  curl -s -H 'X-Road-Client: ${JUNTOS_CLIENT}' -H 'X-MIIS-Convenio: CONV-001-2026-MIDIS-RENIEC' -H 'X-MIIS-Finalidad: FOCALIZACION' \\`,
+    `    ${juntos?.isUrl ?? ''}r1/${SERVICES.personasRest}/${dni}`,
     '',
     `DNI de ejemplo: ${info.samples.dni.join(', ')}`,
     `Detalle en ${sandboxFile}. Registro de mensajes: node dist/node/cli/index.js log list --dir ${juntos?.dir ?? '<carpeta del nodo>'}`,

@@ -13,6 +13,7 @@ import { startReniecBackend, type RunningBackend } from '../../scripts/sandbox/b
 import { generateSandboxData, samplesDni, type SandboxData } from '../../scripts/sandbox/data.js';
 import { nodeDir, provisionInstance, type AgreementPlan, type InstancePlan } from '../../scripts/sandbox/provision.js';
 import { freePort } from '../helpers/net.js';
+import { WSDL_DIR } from '../../node/store/paths.js';
 export { freePort };
 
 export const RENIEC = 'PE/GOB/20295613620';
@@ -26,6 +27,11 @@ export const CONVENIO = 'CONV-001-2026';
 export const BASE_AGREEMENT: AgreementPlan = {
   id: CONVENIO, provider: RENIEC, clients: [JUNTOS_CLIENT], services: [CONSULTAR_PERSONA], purposes: ['FOCALIZACION'], from: '2026-01-01',
 };
+
+/** RENIEC's REST persona service (adapter rest, base URL <backend>/personas); provisioned with startInstance({ rest: true }). */
+export const PERSONAS_REST = `${RENIEC}/RUPN/personas`;
+/** CONVENIO extended to the REST service (the default agreement with startInstance({ rest: true })). */
+export const REST_AGREEMENT: AgreementPlan = { ...BASE_AGREEMENT, services: [CONSULTAR_PERSONA, PERSONAS_REST] };
 
 /** CONVENIO extended to the batch service, at most 1,000 DNI per request, each one a valid DNI. */
 export const BATCH_AGREEMENT: AgreementPlan = { ...BASE_AGREEMENT, services: [CONSULTAR_PERSONA, CONSULTAR_PERSONAS], maxIds: 1000, validate: ['dni:dni'] };
@@ -44,7 +50,7 @@ export interface Instance {
   close(): Promise<void>;
 }
 
-export async function startInstance(opts: { now?: () => Date; allowJuntos?: boolean; agreements?: readonly AgreementPlan[]; batch?: boolean } = {}): Promise<Instance> {
+export async function startInstance(opts: { now?: () => Date; allowJuntos?: boolean; agreements?: readonly AgreementPlan[]; batch?: boolean; rest?: boolean } = {}): Promise<Instance> {
   const dir = mkdtempSync(join(tmpdir(), 'miis-e2e-'));
   const data = generateSandboxData({ persons: 500 });
   const backend = await startReniecBackend({ data });
@@ -57,9 +63,10 @@ export async function startInstance(opts: { now?: () => Date; allowJuntos?: bool
     ],
     services: [
       { id: CONSULTAR_PERSONA, title: 'Consultar persona por DNI', provider: 'reniec', backendUrl: backend.url, wsdl: 'reniec.wsdl', allowed: opts.allowJuntos === false ? [] : [JUNTOS_CLIENT] },
+      ...(opts.rest === true ? [{ id: PERSONAS_REST, title: 'Personas (REST)', provider: 'reniec', backendUrl: `${backend.url}personas`, rest: { openapi: join(WSDL_DIR, 'reniec-personas.openapi.json') }, allowed: opts.allowJuntos === false ? [] : [JUNTOS_CLIENT] }] : []),
       ...(opts.batch === true ? [{ id: CONSULTAR_PERSONAS, title: 'Consultar personas por DNI (lote)', provider: 'reniec', backendUrl: backend.url, wsdl: 'reniec.wsdl', allowed: [JUNTOS_CLIENT] }] : []),
     ],
-    agreements: opts.agreements ?? [BASE_AGREEMENT],
+    agreements: opts.agreements ?? [opts.rest === true ? REST_AGREEMENT : BASE_AGREEMENT],
   };
   await provisionInstance(plan, opts.now);
   const central = await startCentral({ dir: join(dir, 'central'), host: '127.0.0.1', port: centralPort as number, clock: opts.now ?? (() => new Date()) });

@@ -42,6 +42,12 @@ describe('sandbox (npm start)', () => {
           const out = await promisify(execFile)('bash', ['-c', cmd], { encoding: 'utf8', timeout: 30_000 });
           assert.match(out.stdout, /<encontrado>true<\/encontrado>/);
           assert.match(out.stdout, new RegExp(`dni>${info.samples.dni[0]}<`));
+          // the printed REST curl (X-Road REST protocol r1) through the same two nodes
+          const lines = sandboxGuide(info, examples).split('\n');
+          const r = lines.findIndex((l) => l.includes("-H 'X-Road-Client:"));
+          assert.ok(r >= 0, 'la guía muestra el comando REST');
+          const rest = await promisify(execFile)('bash', ['-c', `${lines[r]?.trim().replace(/\\$/, '')} ${lines[r + 1]?.trim()}`], { encoding: 'utf8', timeout: 30_000 });
+          assert.equal((JSON.parse(rest.stdout) as { dni: string }).dni, info.samples.dni[0]);
           const wsdl = await fetch(info.services[0]?.wsdl ?? '');
           assert.equal(wsdl.status, 200);
           assert.match(await wsdl.text(), new RegExp(`location="${info.nodes[2]?.isUrl}"`));
