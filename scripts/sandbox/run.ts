@@ -131,6 +131,7 @@ export const SANDBOX_CATALOGUE: CataloguePlan = {
     { component: 'PGH', service: SERVICES.consultarHogar },
     { component: 'PGH', service: SERVICES.consultarCSE },
     { component: 'RUPN', service: SERVICES.reportarBrechaIdentificacion },
+    { component: 'RUPN', service: SERVICES.personasRest },
     { component: 'MARCO-CENSAL', service: SERVICES.consultarCentrosPoblados },
     { component: 'MARCO-CENSAL', service: SERVICES.consultarAreasCensales },
     { component: 'MARCO-CENSAL', service: SERVICES.consultarManzanas },

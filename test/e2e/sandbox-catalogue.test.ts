@@ -51,7 +51,7 @@ describe('sandbox catalogue', () => {
     const portal = (await (await fetch(`${sb.info.central.url}/portal.json`)).json()) as PortalJson;
     const running = new Set(sb.info.services.map((s) => s.id));
     const expect: Record<string, { ruc: string; services: string[] }> = {
-      RUPN: { ruc: RENIEC_RUC, services: [SERVICES.consultarPersona, SERVICES.reportarBrechaIdentificacion] },
+      RUPN: { ruc: RENIEC_RUC, services: [SERVICES.consultarPersona, SERVICES.personasRest, SERVICES.reportarBrechaIdentificacion] },
       PGH: { ruc: MIDIS_RUC, services: [SERVICES.consultarCSE, SERVICES.consultarHogar] },
       'MARCO-CENSAL': { ruc: INEI_RUC, services: [SERVICES.consultarCentrosPoblados, SERVICES.consultarAreasCensales, SERVICES.consultarManzanas, SERVICES.consultarViviendas] },
       RNU: {
