@@ -178,6 +178,15 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE gov_access_requests ADD COLUMN decision_signer_cert_sha256 TEXT;
     `,
   },
+  {
+    version: 11,
+    note: 'shared nodes (node-members.ts, issue 14 item 8): the members a node hosts besides its owner',
+    up: `
+      CREATE TABLE node_members (
+        node_name TEXT NOT NULL REFERENCES nodes(name), member_id TEXT NOT NULL, created_at TEXT NOT NULL,
+        PRIMARY KEY (node_name, member_id));
+    `,
+  },
 ];
 
 export const CENTRAL_SCHEMA_VERSION = schemaVersionOf(CENTRAL_MIGRATIONS);

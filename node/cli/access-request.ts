@@ -19,6 +19,7 @@ import { formatTable, toJson } from '../../runtime/cli-kit.js';
 import type { NodeStore } from '../store/node-store.js';
 import type { NodeSettings } from '../store/local-store.js';
 import { nodePaths } from '../store/paths.js';
+import { hostedMemberKeys, listHostedMembers } from '../certs/hosted-members.js';
 
 export interface NodeAccessCliHelpers {
   readonly withDir: (cmd: Command) => Command;
@@ -72,7 +73,9 @@ export interface MemberKeys {
   readonly certPem: string;
 }
 
-function ownMemberKeys(dir: string, settings: NodeSettings): MemberKeys {
+/** The owner's keys, or (shared node) those of a hosted member given with --member. */
+function memberKeys(dir: string, settings: NodeSettings, member?: string): MemberKeys {
+  if (member !== undefined && formatMemberId(parseClientId(member.trim())) !== `${settings.instance}/${settings.memberClass}/${settings.memberCode}`) return hostedMemberKeys(dir, member);
   const p = nodePaths(dir);
   if (!existsSync(p.signCert)) throw new MiisError('Config.NotInitialized', `falta el certificado de firma ${p.signCert}; instálelo con «miis-node cert import»`);
   return { member: `${settings.instance}/${settings.memberClass}/${settings.memberCode}`, keyPem: readFileSync(p.signKey, 'utf8'), certPem: readFileSync(p.signCert, 'utf8') };
@@ -112,14 +115,15 @@ export function registerNodeAccessCommands(program: Command, h: NodeAccessCliHel
       let client: string;
       if (o.client !== undefined) {
         client = formatClientId(parseClientId(o.client));
-        if (formatMemberId(parseClientId(client)) !== member) throw new MiisError('Config.InvalidIdentifier', `${client} no pertenece a la entidad de este nodo (${member})`);
+        const clientMember = formatMemberId(parseClientId(client));
+        if (clientMember !== member && !listHostedMembers(o.dir).some((m) => m.id === clientMember)) throw new MiisError('Config.InvalidIdentifier', `${client} no pertenece a la entidad de este nodo (${member}) ni a un miembro alojado`);
       } else if (clients.length === 1) {
         client = clients[0] as string;
       } else {
         throw new MiisError('Config.InvalidInput', `indique --client: este nodo tiene ${clients.length} clientes locales (${clients.join(', ') || 'ninguno'})`);
       }
-      const p = nodePaths(o.dir);
-      if (!existsSync(p.signCert)) throw new MiisError('Config.NotInitialized', `falta el certificado de firma ${p.signCert}; instálelo con «miis-node cert import»`);
+      // signed with the key of the client's member (the owner's, or a hosted member's on a shared node)
+      const keys = memberKeys(o.dir, settings, formatMemberId(parseClientId(client)));
       const message: AccessRequestMessage = {
         requestId: randomUUID(),
         client,
@@ -130,7 +134,7 @@ export function registerNodeAccessCommands(program: Command, h: NodeAccessCliHel
         legalBasis: o.legalBasis,
         createdAt: h.now().toISOString(),
       };
-      const reply = await sendAccessRequest({ centralUrl: settings.centralUrl, message, signKeyPem: readFileSync(p.signKey, 'utf8'), signCertPem: readFileSync(p.signCert, 'utf8') });
+      const reply = await sendAccessRequest({ centralUrl: settings.centralUrl, message, signKeyPem: keys.keyPem, signCertPem: keys.certPem });
       h.out(o.json === true ? toJson(reply) : `Solicitud ${reply.id} presentada (${reply.estado}); la unidad responsable debe responder hasta el ${reply.vence}. La DGFO hace el seguimiento.`);
     });
 
@@ -141,14 +145,15 @@ export function registerNodeAccessCommands(program: Command, h: NodeAccessCliHel
     .option('--motivo <texto>', 'motivo (obligatorio para denegar)')
     .option('--convenio <id>', 'al aprobar: convenio que el cliente citará (por omisión, el id de la solicitud)')
     .option('--hasta <AAAA-MM-DD>', 'al aprobar: fin de vigencia del acceso')
+    .option('--member <miembro>', 'nodo compartido: responde por este miembro alojado (firma con su clave)')
     .option('--json', 'salida en JSON')
     .addHelpText('after', '\nEjemplos:\n  miis-node access responder --dir ./var/reniec --solicitud SA-2026-0001 --decision aprobar --convenio CONV-001-2026 --hasta 2026-12-31\n  miis-node access responder --dir ./var/reniec --solicitud SA-2026-0002 --decision denegar --motivo "La finalidad no corresponde a focalización"\n')
-    .action(async (o: { dir: string; solicitud: string; decision: string; motivo?: string; convenio?: string; hasta?: string; json?: boolean }) => {
+    .action(async (o: { dir: string; solicitud: string; decision: string; motivo?: string; convenio?: string; hasta?: string; member?: string; json?: boolean }) => {
       if (!(ACCESS_DECISIONS as readonly string[]).includes(o.decision)) throw new MiisError('Config.InvalidInput', `decisión no válida: «${o.decision}»; use ${ACCESS_DECISIONS.join(' o ')}`);
       if (o.decision === 'denegar' && (o.motivo ?? '').trim() === '') throw new MiisError('Config.InvalidInput', 'indique --motivo: una denegación lleva su motivo');
       const settings = await h.withStore(o.dir, (s) => s.settings());
       if (settings.centralUrl === undefined) throw new MiisError('Config.NotInitialized', 'falta la URL de central; ejecute «miis-node anchor import --url …»');
-      const keys = ownMemberKeys(o.dir, settings);
+      const keys = memberKeys(o.dir, settings, o.member);
       const message: AccessAnswerMessage = {
         answerId: randomUUID(),
         requestId: o.solicitud.trim().toUpperCase(),
@@ -170,12 +175,13 @@ export function registerNodeAccessCommands(program: Command, h: NodeAccessCliHel
   h.withDir(access.command('list'))
     .description('consulta a central, con una petición firmada por el miembro, sus solicitudes de acceso: estado, respuesta y el convenio que debe citar; con --recibidas, las dirigidas a los componentes que administra')
     .option('--recibidas', 'las solicitudes que la entidad de este nodo debe responder (como administradora)')
+    .option('--member <miembro>', 'nodo compartido: las de este miembro alojado (consulta firmada con su clave)')
     .option('--json', 'salida en JSON')
     .addHelpText('after', '\nEjemplos:\n  miis-node access list --dir ./var/juntos\n  miis-node access list --dir ./var/reniec --recibidas --json\n')
-    .action(async (o: { dir: string; recibidas?: boolean; json?: boolean }) => {
+    .action(async (o: { dir: string; recibidas?: boolean; member?: string; json?: boolean }) => {
       const settings = await h.withStore(o.dir, (s) => s.settings());
       if (settings.centralUrl === undefined) throw new MiisError('Config.NotInitialized', 'falta la URL de central; ejecute «miis-node anchor import --url …»');
-      const keys = ownMemberKeys(o.dir, settings);
+      const keys = memberKeys(o.dir, settings, o.member);
       const rows = await queryAccessRequests(settings.centralUrl, { queryId: randomUUID(), member: keys.member, role: o.recibidas === true ? 'proveedor' : 'solicitante', createdAt: h.now().toISOString() }, keys);
       if (o.json === true) return h.out(toJson(rows));
       if (rows.length === 0) return h.out(o.recibidas === true ? 'No hay solicitudes dirigidas a los componentes de esta entidad.' : 'Esta entidad no tiene solicitudes de acceso.');
