@@ -86,6 +86,10 @@ describe('shared node: node A hosts members M1 (its owner) and M2, each signing 
     assert.deepEqual(published?.members, [M2], 'the global configuration lists the members node A serves');
     assert.ok(published?.clients.includes(M2_CLIENT));
     assert.equal(inst.reniec.ctx.conf.latest()?.conf.nodes.find((n) => n.name === 'reniec')?.members, undefined, 'omitted for a node hosting only its owner');
+    // central does not stop hosting M2 while node A serves one of its subsystems
+    const removal = await central('node', 'member', 'remove', '--node', 'juntos', M2);
+    assert.equal(removal.code, 2);
+    assert.ok(removal.stderr.includes(`todavía atiende ${M2_CLIENT}`), removal.stderr);
   });
 
   it('a request from M2\'s subsystem is signed by node A with M2\'s key and accepted by the provider node; M1\'s still with M1\'s', async () => {
