@@ -135,4 +135,32 @@ describe('shared node: node A hosts members M1 (its owner) and M2, each signing 
     const answer = decodeSignedMessage(served.body, served.contentType, 'Server.ClientProxy.InvalidResponse');
     assert.ok(verifyDetached(answer.message, answer.signature).ok);
   });
+
+  it('provider side: node A answers for M2\'s service signed with M2\'s key, and the consumer node (RENIEC\'s) accepts it', async () => {
+    const M2_SERVICE = `${M2_CLIENT}/consultarPersona/v1`;
+    const RUPN = 'PE/GOB/20295613620/RUPN';
+    await ok(central('service', 'add', M2_SERVICE, '--title', 'Consultar persona (ULE)'));
+    await ok(central('agreement', 'add', '--id', 'CONV-ULE-2026', '--provider', M2, '--client', RUPN, '--service', M2_SERVICE, '--purpose', 'FOCALIZACION', '--from', '2026-01-01'));
+    await ok(nodeA('service', 'add', M2_SERVICE, '--backend', inst.backend.url, '--wsdl', 'reniec.wsdl', '--timeout', '10000'));
+    await ok(nodeA('acl', 'grant', M2_SERVICE, RUPN));
+    inst.central.app.publisher.refresh();
+    await inst.juntos.ctx.conf.refresh();
+    await inst.reniec.ctx.conf.refresh();
+    await waitFor(async () => (inst.juntos.ctx.local().services.size > 0 ? true : undefined), 'node A takes up M2\'s service');
+
+    const header = (tag: string, id: string, extra: string) => `<xrd:${tag} id:objectType="${tag === 'client' ? 'SUBSYSTEM' : 'SERVICE'}"><id:xRoadInstance>PE</id:xRoadInstance><id:memberClass>GOB</id:memberClass><id:memberCode>${id}</id:memberCode>${extra}</xrd:${tag}>`;
+    const request = personaRequest(inst.dni, {
+      client: header('client', '20295613620', '<id:subsystemCode>RUPN</id:subsystemCode>'),
+      service: header('service', M2_RUC, '<id:subsystemCode>ULE</id:subsystemCode><id:serviceCode>consultarPersona</id:serviceCode><id:serviceVersion>v1</id:serviceVersion>'),
+    }).replace('<miis:convenio>CONV-001-2026</miis:convenio>', '<miis:convenio>CONV-ULE-2026</miis:convenio>');
+    const res = await postSoap(inst.reniec.isUrl, request);
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.text, /<encontrado>true<\/encontrado>/);
+
+    // RENIEC's node (consumer here) logged the answer with M2's signing certificate
+    const m2Sha = certificateInfo(readFileSync(join(aDir, 'members', M2.replaceAll('/', '_'), 'sign.pem'), 'utf8')).sha256;
+    const rows = (inst.reniec.ctx.log as unknown as { db: { prepare(sql: string): { all(): { service: string; signer: string }[] } } }).db
+      .prepare("SELECT service, signer_cert_sha256 AS signer FROM messages WHERE side = 'client' AND direction = 'response' ORDER BY seq").all();
+    assert.deepEqual(rows.map((r) => [r.service, r.signer]), [[M2_SERVICE, m2Sha]]);
+  });
 });
