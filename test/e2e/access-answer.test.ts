@@ -66,7 +66,7 @@ describe('access requests answered from the provider\'s node (signed) and listed
     assert.equal(self.code, 2);
     assert.match(self.stderr, /No autorizado: .*PE\/GOB\/20511268401 no administra el componente RUPN/);
 
-    const granted = await node('reniec', 'access', 'responder', '--solicitud', id, '--decision', 'aprobar', '--convenio', 'CONV-001-2026', '--hasta', '2027-12-31');
+    const granted = await node('reniec', 'access', 'responder', '--solicitud', id, '--decision', 'aprobar', '--convenio', 'CONV-001-2026', '--hasta', '2099-12-31');
     assert.equal(granted.code, 0, granted.stderr);
     assert.match(granted.stdout, new RegExp(`Solicitud ${id} OTORGADA por Gerencia de Registros de Identificación \\(firmada por ${RENIEC}\\); convenio CONV-001-2026`));
 
