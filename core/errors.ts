@@ -85,6 +85,7 @@ export const FAULTS = {
   'Config.NotFound': { http: 404, message: 'No existe: {detail}' },
   'Config.Duplicate': { http: 409, message: 'Ya existe: {detail}' },
   'Config.InvalidCertificate': { http: 400, message: 'Certificado no válido: {detail}' },
+  'Config.NotAuthorized': { http: 403, message: 'No autorizado: {detail}' },
   'Config.InvalidGlobalConf': { http: 500, message: 'La configuración global no es válida: {detail}' },
   'Config.NoGlobalConf': { http: 500, message: 'No hay configuración global: {detail}' },
   'Config.InvalidAdapter': { http: 400, message: 'El adaptador del servicio no está bien configurado: {detail}' },

@@ -29,6 +29,17 @@ export interface GlobalConfNode {
   readonly authCertsSha256?: readonly string[];
   /** Subsystems (INSTANCE/CLASS/CODE/SUBSYSTEM) whose messages this node sends and receives. */
   readonly clients: readonly string[];
+  /**
+   * A shared node (e.g. a regional government's node for its municipalities): the members other
+   * than the owner it serves, each signing with its own key. Present only when there are any;
+   * a client's member must be the owner or one of these (nodeServesMember).
+   */
+  readonly members?: readonly string[];
+}
+
+/** Does this node serve the member (its owner, or a hosted member of a shared node)? */
+export function nodeServesMember(node: GlobalConfNode, member: string): boolean {
+  return node.owner === member || (node.members !== undefined && node.members.includes(member));
 }
 
 /** The auth certificates (SHA-256) a peer accepts for a node: the list during an overlap, else the one. */

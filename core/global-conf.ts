@@ -173,7 +173,7 @@ export function validateGlobalConf(value: unknown): GlobalConf {
   const nodeNames = new Set<string>();
   nodes.forEach((n, i) => {
     const where = `nodes[${i}]`;
-    const node = requireObject(n, where, NODE_KEYS, ['authCertsSha256'] as const);
+    const node = requireObject(n, where, NODE_KEYS, ['authCertsSha256', 'members'] as const);
     const name = node['name'];
     if (typeof name !== 'string' || !NODE_NAME.test(name)) throw invalid(`${where}.name: nombre de nodo no válido`);
     if (nodeNames.has(name)) throw invalid(`${where}.name: nodo duplicado ${name}`);
@@ -191,7 +191,23 @@ export function validateGlobalConf(value: unknown): GlobalConf {
         throw invalid(`${where}.authCertsSha256: de 1 a 4 huellas distintas, la primera igual a authCertSha256`);
       }
     }
-    requireArray(node['clients'], `${where}.clients`).forEach((c, j) => requireClientId(c, `${where}.clients[${j}]`, instance, 4));
+    const served = new Set<string>([node['owner'] as string]);
+    if (node['members'] !== undefined) {
+      const list = requireArray(node['members'], `${where}.members`);
+      list.forEach((m, j) => {
+        const id = requireClientId(m, `${where}.members[${j}]`, instance, 3);
+        if (served.has(id)) throw invalid(`${where}.members[${j}]: ${id} repetido o igual al propietario`);
+        served.add(id);
+      });
+      if (list.length === 0) throw invalid(`${where}.members: se omite cuando el nodo no aloja otros miembros`);
+    }
+    requireArray(node['clients'], `${where}.clients`).forEach((c, j) => {
+      const id = requireClientId(c, `${where}.clients[${j}]`, instance, 4);
+      // a shared node (members) serves only its owner's and its hosted members' subsystems
+      if (node['members'] !== undefined && !served.has(id.split('/').slice(0, 3).join('/'))) {
+        throw invalid(`${where}.clients[${j}]: ${id} no es del propietario ni de un miembro alojado (members)`);
+      }
+    });
   });
 
   const services = requireArray(conf['services'], 'services');

@@ -30,6 +30,7 @@ import { createAdapterRegistry } from './adapters/index.js';
 import { createIsServer, createProxyServer, reloadProxyTls } from './listeners.js';
 import { createOcspChecker } from './certs/ocsp-checker.js';
 import { createSigningIdentity } from './certs/signing-rotation.js';
+import { createHostedSigners } from './certs/hosted-members.js';
 import { createLogger, lineLogger, type LogFormat, type Logger } from '../runtime/log.js';
 import type { NodeMetrics } from './ops/metrics.js';
 import { createNodeMonitor } from './ops/monitor.js';
@@ -155,6 +156,8 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   });
   const log = evidence.log;
   const signing = createSigningIdentity(opts.dir, signKey, signCert, info);
+  // shared node: the hosted members' signing keys, a map rebuilt only when their files change
+  const hosted = createHostedSigners(opts.dir, info);
   const ocsp = createOcspChecker({ settings: evidenceSettings.ocsp, now, info });
   let listenersUp = false; // the timer below follows settings and TLS files once the listeners exist
   const snapshots = await createSnapshotCache(store);
@@ -170,6 +173,11 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       signing.reload(); // key rotation (node/certs/signing-rotation.ts): a new pair is used without restart
     } catch (err) {
       info(`certificado de firma: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    try {
+      hosted.reload(); // a hosted member added or its certificate imported (node/certs/hosted-members.ts)
+    } catch (err) {
+      info(`miembros alojados: ${err instanceof Error ? err.message : String(err)}`);
     }
   }, 1000);
   localTimer.unref();
@@ -230,6 +238,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     now, settings, local: snapshots.current, conf,
     get signer() { return signing.current().signer; },
     get signerSha256() { return signing.current().sha256; },
+    hostedSigning: hosted.get,
     ocsp,
     get auth() { return auth; },
     log,
@@ -415,6 +424,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     proxyPorts: () => [...proxyServers.values()].map((server) => (server.address() as AddressInfo).port),
     async reload() {
       reloadAuth();
+      hosted.reload();
       await followProxyPort();
       const old = [...proxyServers.entries()].filter(([port]) => port !== wantedProxyPort);
       if (old.length === 0) return;

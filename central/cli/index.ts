@@ -37,6 +37,7 @@ import { SETTING } from '../registry/rules.js';
 import { PASSPHRASE_ENV, restoreBackup, writeBackup } from '../../runtime/backup.js';
 import { packageVersion } from '../../runtime/version.js';
 import { DEFAULT_AUTH_OVERLAP_HOURS, removeNode, setNode } from '../registry/node-lifecycle.js';
+import { addNodeMember, hostedMembersByNode, removeNodeMember } from '../registry/node-members.js';
 import type { NodeRecord } from '../registry/store.js';
 import { MiisError } from '../../core/errors.js';
 
@@ -254,13 +255,31 @@ function buildProgram(cx: Context): Command {
       });
       out(`El nodo ${record.name} atiende ahora: ${record.clients.join(', ')}${others.length === 0 ? '' : ` (${subsystemId} también en: ${others.join(', ')}; los consumidores conmutan entre ellos)`}`);
     });
+  const nodeMember = node.command('member').description('nodo compartido: miembros que el nodo aloja además de su propietario, cada uno con su propia clave de firma');
+  common(nodeMember.command('add'))
+    .description('registra un miembro alojado en un nodo compartido (p. ej. una municipalidad en el nodo de su gobierno regional); después se le asocian sus subsistemas con «node client add»')
+    .requiredOption('--node <nombre>', 'nombre del nodo')
+    .argument('<miembro>', 'INSTANCIA/CLASE/CÓDIGO')
+    .addHelpText('after', '\nEjemplo:\n  miis-central node member add --node gore-cusco PE/GOB/20177539731\n  miis-central node client add --node gore-cusco PE/GOB/20177539731/ULE\n')
+    .action(async (member: string, o: CommonOptions & { node: string }) => {
+      const members = await withStore(o, (store) => addNodeMember(store, o.node, member, ctxOf(o)));
+      out(`El nodo ${o.node} aloja ahora a: ${members.join(', ')}; cada miembro firma con su propio certificado (perfil sign). Se publica en la próxima configuración global.`);
+    });
+  common(nodeMember.command('remove'))
+    .description('deja de alojar un miembro (se rechaza mientras el nodo atienda subsistemas suyos)')
+    .requiredOption('--node <nombre>', 'nombre del nodo')
+    .argument('<miembro>', 'INSTANCIA/CLASE/CÓDIGO')
+    .action(async (member: string, o: CommonOptions & { node: string }) => {
+      const members = await withStore(o, (store) => removeNodeMember(store, o.node, member, ctxOf(o)));
+      out(`El nodo ${o.node} aloja ahora a: ${members.join(', ') || 'ninguno (solo su propietario)'}`);
+    });
   common(node.command('list'))
     .description('lista los nodos')
     .option('--json', 'salida en JSON')
     .action(async (o: CommonOptions & { json?: boolean }) => {
-      const nodes = await withStore(o, (store) => store.listNodes());
-      const view = nodes.map(({ authCertPem: _pem, ...rest }) => rest);
-      out(o.json === true ? toJson(view) : formatTable(['NOMBRE', 'PROPIETARIO', 'DIRECCIÓN', 'CLIENTES', 'SHA-256 CERT. AUTH'], nodes.map((n) => [n.name, n.ownerId, n.address, n.clients.join(',') || '-', n.previousAuthCertSha256 === undefined ? n.authCertSha256 : `${n.authCertSha256} (+ anterior hasta ${n.previousAuthUntil ?? '-'})`])));
+      const { nodes, hosted } = await withStore(o, (store) => ({ nodes: store.listNodes(), hosted: hostedMembersByNode(store) }));
+      const view = nodes.map(({ authCertPem: _pem, ...rest }) => ({ ...rest, ...(hosted.has(rest.name) ? { members: hosted.get(rest.name) } : {}) }));
+      out(o.json === true ? toJson(view) : formatTable(['NOMBRE', 'PROPIETARIO', 'MIEMBROS ALOJADOS', 'DIRECCIÓN', 'CLIENTES', 'SHA-256 CERT. AUTH'], nodes.map((n) => [n.name, n.ownerId, hosted.get(n.name)?.join(',') ?? '-', n.address, n.clients.join(',') || '-', n.previousAuthCertSha256 === undefined ? n.authCertSha256 : `${n.authCertSha256} (+ anterior hasta ${n.previousAuthUntil ?? '-'})`])));
     });
 
   // cert

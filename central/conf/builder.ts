@@ -19,6 +19,12 @@ export interface BuildOptions {
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+function hostedOf(snapshot: RegistrySnapshot, nodeName: string): { members?: string[] } {
+  const registered = new Set(snapshot.members.map((m) => m.id));
+  const members = (snapshot.nodeMembers?.get(nodeName) ?? []).filter((m) => registered.has(m));
+  return members.length === 0 ? {} : { members: [...members].sort(byText) };
+}
+
 export function buildGlobalConf(snapshot: RegistrySnapshot, opts: BuildOptions): GlobalConf {
   return {
     format: GLOBAL_CONF_FORMAT,
@@ -38,6 +44,8 @@ export function buildGlobalConf(snapshot: RegistrySnapshot, opts: BuildOptions):
         ...(n.previousAuthCertSha256 !== undefined && n.previousAuthUntil !== undefined && Date.parse(n.previousAuthUntil) > opts.now.getTime()
           ? { authCertsSha256: [n.authCertSha256, n.previousAuthCertSha256] } : {}),
         clients: [...n.clients].sort(byText),
+        // a shared node: the members it hosts besides its owner (registry/node-members.ts); omitted when none
+        ...hostedOf(snapshot, n.name),
       }))
       .sort((a, b) => byText(a.name, b.name)),
     services: snapshot.services.map((s) => ({ id: s.id, title: s.title })).sort((a, b) => byText(a.id, b.id)),

@@ -9,6 +9,7 @@ import { programsForConf } from '../governance/programs.js';
 import { listRevokedSha256 } from '../pki/revocation.js';
 import { listGrantedAccessRights } from '../registry/access-rights.js';
 import { listAgreements } from '../registry/agreements.js';
+import { hostedMembersByNode } from '../registry/node-members.js';
 import type { MemberRecord, NodeRecord, RegistryStore, ServiceRecord, SubsystemRecord } from '../registry/store.js';
 
 export interface RegistrySnapshot {
@@ -24,6 +25,8 @@ export interface RegistrySnapshot {
   readonly revokedCerts?: readonly string[];
   /** Programmes of the RPS not closed (governance/programs.ts); absent in snapshots built by hand. */
   readonly programs?: readonly GlobalConfProgram[];
+  /** Members a shared node hosts besides its owner (registry/node-members.ts), by node name; absent in snapshots built by hand. */
+  readonly nodeMembers?: ReadonlyMap<string, readonly string[]>;
 }
 
 export function takeRegistrySnapshot(store: RegistryStore): RegistrySnapshot {
@@ -36,5 +39,6 @@ export function takeRegistrySnapshot(store: RegistryStore): RegistrySnapshot {
     accessRights: listGrantedAccessRights(store),
     revokedCerts: listRevokedSha256(store),
     programs: programsForConf(store),
+    nodeMembers: hostedMembersByNode(store),
   }));
 }

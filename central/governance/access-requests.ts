@@ -52,6 +52,8 @@ export interface AccessRequestRecord {
   readonly agreementId: string | null;
   /** SHA-256 of the signing certificate of a request that came from a node. */
   readonly signerCertSha256: string | null;
+  /** SHA-256 of the signing certificate of an answer given from the provider's node (migration 10). */
+  readonly decisionSignerCertSha256: string | null;
   readonly createdAt: string;
   /** A granted right revoked at central (migration 7): date, who, why. */
   readonly revokedOn: string | null;
@@ -77,6 +79,7 @@ const toRequest = (r: Row): AccessRequestRecord => ({
   reason: (r.reason as string | null) ?? null,
   agreementId: (r.agreement_id as string | null) ?? null,
   signerCertSha256: (r.signer_cert_sha256 as string | null) ?? null,
+  decisionSignerCertSha256: (r.decision_signer_cert_sha256 as string | null) ?? null,
   createdAt: r.created_at as string,
   revokedOn: (r.revoked_on as string | null) ?? null,
   revokedBy: (r.revoked_by as string | null) ?? null,
@@ -164,6 +167,11 @@ export interface AccessDecisionInput {
   /** Agreement id for a grant (default: the request id). */
   readonly agreementId?: string | undefined;
   readonly validUntil?: string | undefined;
+  /**
+   * The answer came signed from a node (access-request-channel.ts): the signer's member must be the
+   * administering entity, and its signature stands for the entity's designated unit (no actor check).
+   */
+  readonly byNode?: { readonly member: string; readonly certSha256: string } | undefined;
 }
 
 /**
@@ -182,7 +190,11 @@ export function decideAccessRequest(store: RegistryStore, input: AccessDecisionI
   if (unit === undefined) {
     throw new MiisError('Config.InvalidInput', `${entity.name} no tiene unidad responsable designada; registre la designación («unit request» y «unit answer») antes de responder`);
   }
-  if (!actsForUnit(unit, ctx.actor)) {
+  if (input.byNode !== undefined) {
+    if (parseClientId(input.byNode.member).memberCode !== entity.ruc) {
+      throw new MiisError('Config.NotAuthorized', `${input.byNode.member} no administra el componente ${component.code} (lo administra ${entity.name}, RUC ${entity.ruc}): solo la unidad designada de esa entidad responde la solicitud ${before.id}`);
+    }
+  } else if (!actsForUnit(unit, ctx.actor)) {
     throw new MiisError('Config.InvalidInput', `«${ctx.actor}» no actúa por la unidad designada de ${entity.name} (${unit.unit}, titular ${unit.headName}${unit.headUser === null ? '' : `, usuario ${unit.headUser}`}); responda con --actor del titular`);
   }
   const reason = input.grant ? optionalText(input.reason, 'motivo', 1000) : checkText(input.reason, 'motivo de la denegación (--motivo)', 1000);
@@ -209,8 +221,8 @@ export function decideAccessRequest(store: RegistryStore, input: AccessDecisionI
       }, ctx);
     }
     store.db
-      .prepare('UPDATE gov_access_requests SET status = ?, decided_at = ?, decided_by = ?, decision_unit = ?, reason = ?, agreement_id = ? WHERE id = ?')
-      .run(input.grant ? 'otorgada' : 'denegada', decidedAt, ctx.actor, unit.unit, reason, agreement?.id ?? null, before.id);
+      .prepare('UPDATE gov_access_requests SET status = ?, decided_at = ?, decided_by = ?, decision_unit = ?, reason = ?, agreement_id = ?, decision_signer_cert_sha256 = ? WHERE id = ?')
+      .run(input.grant ? 'otorgada' : 'denegada', decidedAt, ctx.actor, unit.unit, reason, agreement?.id ?? null, input.byNode?.certSha256 ?? null, before.id);
     const after = getAccessRequest(store, before.id)!;
     return { before, after, result: after };
   });

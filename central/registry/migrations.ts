@@ -168,6 +168,25 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
         created_at TEXT NOT NULL);
     `,
   },
+  {
+    version: 10,
+    note: 'signed answers and listings from nodes (../governance/access-request-channel.ts, issue 14 item 7): every signed body remembered for good (replays), and the signing certificate of an answer given from the provider\'s node',
+    up: `
+      CREATE TABLE gov_signed_messages (
+        digest TEXT PRIMARY KEY, kind TEXT NOT NULL, member_id TEXT NOT NULL, message_id TEXT NOT NULL, ref TEXT,
+        received_at TEXT NOT NULL, UNIQUE (kind, member_id, message_id));
+      ALTER TABLE gov_access_requests ADD COLUMN decision_signer_cert_sha256 TEXT;
+    `,
+  },
+  {
+    version: 11,
+    note: 'shared nodes (node-members.ts, issue 14 item 8): the members a node hosts besides its owner',
+    up: `
+      CREATE TABLE node_members (
+        node_name TEXT NOT NULL REFERENCES nodes(name), member_id TEXT NOT NULL, created_at TEXT NOT NULL,
+        PRIMARY KEY (node_name, member_id));
+    `,
+  },
 ];
 
 export const CENTRAL_SCHEMA_VERSION = schemaVersionOf(CENTRAL_MIGRATIONS);

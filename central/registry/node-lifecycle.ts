@@ -68,6 +68,7 @@ export function removeNode(store: RegistryStore, name: string, ctx: ChangeContex
   const before = requireNode(store, name);
   return store.transaction(() => {
     store.db.prepare('DELETE FROM node_clients WHERE node_name = ?').run(name);
+    store.db.prepare('DELETE FROM node_members WHERE node_name = ?').run(name);
     store.db.prepare('DELETE FROM nodes WHERE name = ?').run(name);
     store.audit(ctx, 'node.remove', { ...auditView(before), ownerId: before.ownerId, clients: before.clients }, undefined);
     return before;

@@ -8,6 +8,7 @@ import { formatClientId, formatMemberId, formatServiceId, parseClientId, parseSe
 import { validateRuc } from '../../core/peru-ids.js';
 import { certificateInfo, verifyChain } from '../../core/pki.js';
 import { MEMBER_ROLES } from './store.js';
+import { nodeServes } from './node-members.js';
 import type { ChangeContext, MemberRecord, MemberRole, NodeRecord, RegistryStore, ServiceRecord, SubsystemRecord } from './store.js';
 
 /** Settings keys kept in the registry database. */
@@ -145,6 +146,10 @@ export function addNodeClient(store: RegistryStore, nodeName: string, subsystemI
   const id = formatClientId(parseClientId(subsystemId));
   if (store.getSubsystem(id) === undefined) throw new MiisError('Config.NotFound', `el subsistema ${subsystemId} no está registrado`);
   if (node.clients.includes(id)) throw new MiisError('Config.Duplicate', `el cliente ${id} en el nodo ${nodeName}`);
+  const member = formatMemberId(parseClientId(id));
+  if (!nodeServes(store, node, member)) {
+    throw new MiisError('Config.InvalidInput', `el nodo ${nodeName} es de ${node.ownerId} y no aloja a ${member}; para un nodo compartido, regístrelo antes con «miis-central node member add --node ${nodeName} ${member}»`);
+  }
   return store.addNodeClient(nodeName, id, ctx);
 }
 

@@ -25,6 +25,8 @@ import { startNode } from '../main.js';
 import { findWsdlFile, nodePaths, WSDL_DIR, WSDL_FILE_NAME } from '../store/paths.js';
 import { DEFAULT_LIMITS, SERVICE_TIMEOUT_MARGIN_MS, maxServiceTimeoutMs } from '../pipeline/context.js';
 import { registerNodeAccessCommands } from './access-request.js';
+import { registerNodeMemberCommands } from './members.js';
+import { listHostedMembers } from '../certs/hosted-members.js';
 import { registerTitularCommand } from './titular.js';
 import { defaultLogFormat, parseLogFormat } from '../../runtime/log.js';
 import { NODE_CONFIG_KEYS, nodeConfigPath, parseNodeConfigValue, readNodeConfig, writeNodeConfig, type DatabaseConfig, type NodeConfig, type NodeConfigKey } from '../store/node-config.js';
@@ -308,15 +310,16 @@ function buildProgram(io: CliIo): Command {
 
   const client = program.command('client').description('clientes locales: subsistemas de la entidad que usan este nodo');
   withDir(client.command('add'))
-    .description('permite que los sistemas de información de la entidad actúen como este subsistema')
+    .description('permite que los sistemas de información de la entidad (o de un miembro alojado) actúen como este subsistema')
     .argument('<subsistema>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA, p. ej. PE/GOB/20511268401/JUNTOS')
     .action(async (id: string, o: Dir) => {
       const c = parseClientId(id);
       if (c.subsystemCode === undefined) throw new MiisError('Config.InvalidIdentifier', `«${id}»: indique un subsistema`);
       await withStore(o.dir, async (store) => {
         const s = (await store.settings());
-        if (formatMemberId(c) !== `${s.instance}/${s.memberClass}/${s.memberCode}`) {
-          throw new MiisError('Config.InvalidIdentifier', `${id} no pertenece a la entidad de este nodo (${s.instance}/${s.memberClass}/${s.memberCode})`);
+        // the owner's subsystems, or those of a member this (shared) node hosts
+        if (formatMemberId(c) !== `${s.instance}/${s.memberClass}/${s.memberCode}` && !listHostedMembers(o.dir).some((m) => m.id === formatMemberId(c))) {
+          throw new MiisError('Config.InvalidIdentifier', `${id} no pertenece a la entidad de este nodo (${s.instance}/${s.memberClass}/${s.memberCode}) ni a un miembro alojado («miis-node member add»)`);
         }
         await store.addClient(formatClientId(c));
       });
@@ -442,6 +445,7 @@ function buildProgram(io: CliIo): Command {
   registerTitularCommand(log, { withDir, withStore, out, now });
 
   registerNodeAccessCommands(program, { withDir, withStore, out, now });
+  registerNodeMemberCommands(program, { withDir, withStore, out, now });
 
   registerEvidenceCommands(program, { withDir, out, now });
 

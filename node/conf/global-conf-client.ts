@@ -6,7 +6,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { MiisError } from '../../core/errors.js';
 import { verifyGlobalConf } from '../../core/global-conf.js';
-import { acceptedAuthCerts, type GlobalConf, type GlobalConfNode } from '../../core/global-conf-model.js';
+import { acceptedAuthCerts, nodeServesMember, type GlobalConf, type GlobalConfNode } from '../../core/global-conf-model.js';
 import { parseServiceId, serviceKey } from '../../core/identifiers.js';
 
 export interface ConfView {
@@ -53,6 +53,8 @@ export function indexGlobalConf(conf: GlobalConf): ConfView {
   for (const n of conf.nodes) {
     nodeByName.set(n.name, n);
     for (const c of n.clients) {
+      // a node serves only its owner's and its hosted members' subsystems (shared nodes: `members`)
+      if (!nodeServesMember(n, c.slice(0, c.lastIndexOf('/')))) continue;
       const list = nodesBySubsystem.get(c);
       if (list === undefined) nodesBySubsystem.set(c, [n]);
       else list.push(n);

@@ -1,11 +1,11 @@
 /**
  * Consumer side: an information system's SOAP request in, the provider's verified answer out.
- * readMessage → checkIsHeaders → checkClient → resolveProvider → checkClientReplay → signRequest → logRequest → sendToProvider →
+ * readMessage → checkIsHeaders → checkClient → resolveProvider → checkClientReplay → signRequest (the client member's key) → logRequest → sendToProvider →
  * verifyResponse → logResponse → returnToClient.
  */
 import { MiisError } from '../../core/errors.js';
 import type { GlobalConfNode } from '../../core/global-conf-model.js';
-import { formatClientId, formatMemberId, formatServiceId, providerOf, sameMember, serviceKey } from '../../core/identifiers.js';
+import { formatClientId, formatMemberId, formatServiceId, providerOf, serviceKey } from '../../core/identifiers.js';
 import { signDetached, verifyDetached } from '../../core/signature.js';
 import { checkConsistency, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
 import { XROAD_NS } from '../../core/identifiers.js';
@@ -13,7 +13,7 @@ import type { XmlElement } from '../../core/xml.js';
 import { nodesOf, pinsFor, type ConfView } from '../conf/global-conf-client.js';
 import { requestNotSent } from '../outbound/http-pools.js';
 import { createScoreboard, sendWithFailover } from '../outbound/provider-failover.js';
-import type { ExchangeFacts, NodeContext } from './context.js';
+import { memberSigning, type ExchangeFacts, type MemberSigning, type NodeContext } from './context.js';
 import type { LogRecord } from '../evidence/message-log.js';
 import { decodeSignedMessage, encodeSignedMessage } from './signed-message.js';
 import { checkSigningCert, confirmByOcsp, isRevoked } from '../certs/signing-cert.js';
@@ -67,8 +67,8 @@ export function checkIsHeaders(request: SoapMessage): void {
 export function checkClient(ctx: NodeContext, view: ConfView, header: XRoadHeader): void {
   const client = formatClientId(header.client);
   const s = ctx.settings;
-  const own = { instance: s.instance, memberClass: s.memberClass, memberCode: s.memberCode };
-  if (!sameMember(header.client, own) || !ctx.local().clients.includes(client)) {
+  // the owner's subsystems, or a hosted member's on a shared node (it must have its signing key here)
+  if (memberSigning(ctx, header.client) === undefined || !ctx.local().clients.includes(client)) {
     throw new MiisError('Server.ClientProxy.UnknownClient', client);
   }
   if (!nodesOf(view, client).some((n) => n.name === s.nodeName)) {
@@ -103,8 +103,15 @@ export function checkClientReplay(ctx: NodeContext, header: XRoadHeader): void |
   return typeof ok === 'boolean' ? refuse(ok) : ok.then(refuse);
 }
 
-export function signRequest(ctx: NodeContext, request: SoapMessage): string {
-  return signDetached(request.raw, ctx.signer);
+/** Signed with the key of the client's member (the owner's, or a hosted member's on a shared node; checked by checkClient). */
+export function signRequest(ctx: NodeContext, request: SoapMessage, signing: MemberSigning = clientSigning(ctx, request.header as XRoadHeader)): string {
+  return signDetached(request.raw, signing.signer);
+}
+
+function clientSigning(ctx: NodeContext, header: XRoadHeader): MemberSigning {
+  const signing = memberSigning(ctx, header.client);
+  if (signing === undefined) throw new MiisError('Server.ClientProxy.UnknownClient', formatClientId(header.client));
+  return signing;
 }
 
 function logRecord(ctx: NodeContext, m: SoapMessage, header: XRoadHeader, direction: 'request' | 'response', signature: string, signerSha: string): LogRecord {
@@ -202,8 +209,9 @@ export async function processClientRequest(ctx: NodeContext, raw: Buffer, facts?
   const providers = resolveProvider(view, header);
   const replay = checkClientReplay(ctx, header);
   if (replay !== undefined) await replay;
-  const signature = signRequest(ctx, request);
-  await ctx.log.append(logRecord(ctx, request, header, 'request', signature, ctx.signerSha256));
+  const signing = clientSigning(ctx, header);
+  const signature = signRequest(ctx, request, signing);
+  await ctx.log.append(logRecord(ctx, request, header, 'request', signature, signing.sha256));
   const reply = await sendToProvider(ctx, view, providers, request, signature);
   if (reply.kind === 'fault' || reply.signature === undefined) return { response: reply.message, request, fault: true };
   const { response, signerSha } = await verifyResponse(ctx, view, request, { ...reply, signature: reply.signature });

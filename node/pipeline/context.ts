@@ -3,6 +3,7 @@
  * Time comes from `now`; storage, transport and keys are injected here and nowhere else.
  */
 import type { FaultCode } from '../../core/errors.js';
+import { formatMemberId, sameMember, type MemberId } from '../../core/identifiers.js';
 import type { Signer } from '../../core/signature.js';
 import type { AdapterRegistry } from '../adapters/index.js';
 import type { GlobalConfClient } from '../conf/global-conf-client.js';
@@ -66,6 +67,11 @@ export interface NodeContext<L extends ExchangeLog = ExchangeLog> {
   readonly signer: Signer;
   /** SHA-256 of the signing certificate, recorded with every message this node signs. */
   readonly signerSha256: string;
+  /**
+   * Shared node: the signing key of a hosted member (not the owner), from a map built when the
+   * members' files change (node/certs/hosted-members.ts); absent or undefined = not hosted here.
+   */
+  readonly hostedSigning?: ((member: string) => MemberSigning | undefined) | undefined;
   readonly auth: { readonly keyPem: string; readonly certPem: string };
   /** Appends exchanges, records faults (the SQLite log, or the PostgreSQL one: node/evidence/pg-message-log.ts). */
   readonly log: L;
@@ -94,6 +100,22 @@ export interface NodeContext<L extends ExchangeLog = ExchangeLog> {
   readonly logger?: Logger | undefined;
   /** Prometheus metrics of this node (node/ops/metrics.ts); absent in unit tests. */
   readonly metrics?: NodeMetrics | undefined;
+}
+
+export interface MemberSigning {
+  readonly signer: Signer;
+  /** SHA-256 of the signing certificate. */
+  readonly sha256: string;
+}
+
+/**
+ * The key that signs for `member` on this node: the owner's (ctx.signer) or a hosted member's on a
+ * shared node; undefined when this node does not sign for that member. The owner's case compares
+ * three fields and builds nothing; a hosted member costs one map look-up.
+ */
+export function memberSigning(ctx: NodeContext, member: MemberId): MemberSigning | undefined {
+  if (sameMember(member, ctx.settings)) return { signer: ctx.signer, sha256: ctx.signerSha256 };
+  return ctx.hostedSigning?.(formatMemberId(member));
 }
 
 /**

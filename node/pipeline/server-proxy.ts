@@ -1,7 +1,7 @@
 /**
  * Provider side: a signed request from a peer node in, a signed answer from the entity's backend out.
  * verifyPeerIsNode (before the body is read) → readMessage → verifyPeer → verifySignature → checkReplay → authorize → checkTrama → logRequest →
- * callService → signResponse → logResponse → reply. Metaservices skip authorize/checkTrama and are
+ * callService → signResponse (the service member's key) → logResponse → reply. Metaservices skip authorize/checkTrama and are
  * answered by the node itself (node/pipeline/metaservices.ts).
  */
 import { acceptedAuthCerts } from '../../core/global-conf-model.js';
@@ -18,7 +18,7 @@ import { validateTrama } from './trama-validation.js';
 import { dataSubjectDnis } from './data-subjects.js';
 import { signDetached, verifyDetached } from '../../core/signature.js';
 import { addRequestHash, faultFromError, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
-import { maxServiceTimeoutMs, type ExchangeFacts, type NodeContext } from './context.js';
+import { maxServiceTimeoutMs, memberSigning, type ExchangeFacts, type MemberSigning, type NodeContext } from './context.js';
 import { noteFacts } from './client-proxy.js';
 import { nodesOf, type ConfView } from '../conf/global-conf-client.js';
 import type { LocalService } from '../store/local-store.js';
@@ -168,9 +168,17 @@ export function clampTimeout(ctx: NodeContext, service: LocalService): LocalServ
   return service.timeoutMs < max ? service : { ...service, timeoutMs: max };
 }
 
-export function signResponse(ctx: NodeContext, request: SoapMessage, response: SoapMessage): { raw: Buffer; signature: string } {
+/**
+ * Signed with the key of the service's member: the owner's, or a hosted member's on a shared node
+ * (node/certs/hosted-members.ts); the owner's when this node does not sign for that member.
+ */
+export function providerSigning(ctx: NodeContext, header: XRoadHeader): MemberSigning {
+  return memberSigning(ctx, header.service) ?? { signer: ctx.signer, sha256: ctx.signerSha256 };
+}
+
+export function signResponse(ctx: NodeContext, request: SoapMessage, response: SoapMessage, signing: MemberSigning = providerSigning(ctx, request.header as XRoadHeader)): { raw: Buffer; signature: string } {
   const raw = addRequestHash(response, request.raw);
-  return { raw, signature: signDetached(raw, ctx.signer) };
+  return { raw, signature: signDetached(raw, signing.signer) };
 }
 
 function logRecord(ctx: NodeContext, header: XRoadHeader, direction: 'request' | 'response', message: Buffer, signature: string, signerSha: string, fault?: string): LogRecord {
@@ -198,6 +206,7 @@ export async function processProviderRequest(ctx: NodeContext, body: Buffer, con
   // the persons the request concerns, indexed (as HMACs) with the record: "who consulted my data?"
   const subjects = access === undefined ? undefined : dataSubjectDnis(request.payload as XmlElement, access.agreement.validations);
   await ctx.log.append({ ...logRecord(ctx, header, 'request', request.raw, signed.signature.toString('utf8'), signerSha), subjects });
+  const signing = providerSigning(ctx, header);
   let response: SoapMessage;
   try {
     response = access === undefined
@@ -208,13 +217,13 @@ export async function processProviderRequest(ctx: NodeContext, body: Buffer, con
     const e = toMiisError(err, 'Server.ServerProxy.InternalError');
     const fault = faultFromError(e);
     try {
-      await ctx.log.append(logRecord(ctx, header, 'response', fault, signDetached(fault, ctx.signer), ctx.signerSha256, e.code));
+      await ctx.log.append(logRecord(ctx, header, 'response', fault, signDetached(fault, signing.signer), signing.sha256, e.code));
     } catch {
       // the fault still reaches the client (and the fault log) if the message log is unavailable
     }
     throw e;
   }
-  const out = signResponse(ctx, request, response);
-  await ctx.log.append(logRecord(ctx, header, 'response', out.raw, out.signature, ctx.signerSha256, response.fault?.faultCode));
+  const out = signResponse(ctx, request, response, signing);
+  await ctx.log.append(logRecord(ctx, header, 'response', out.raw, out.signature, signing.sha256, response.fault?.faultCode));
   return encodeSignedMessage(out.raw, out.signature) as { body: Buffer; contentType: string };
 }

@@ -203,4 +203,20 @@ describe('global configuration signing', () => {
     invalidConf(() => validateGlobalConf(null), /configuración/);
     invalidConf(() => validateGlobalConf([]), /configuración/);
   });
+
+  it('shared nodes: `members` lists the hosted members; a shared node serves only its owner\'s and their subsystems', () => {
+    const shared = mutate((c) => {
+      c.nodes[0].members = ['PE/GOB/20131370998'];
+      c.nodes[0].clients.push('PE/GOB/20131370998/PGH');
+    }) as GlobalConf;
+    assert.deepEqual(validateGlobalConf(shared).nodes[0]?.members, ['PE/GOB/20131370998']);
+    const cases: Array<[(c: Record<string, any>) => void, RegExp]> = [
+      [(c) => { c.nodes[0].members = []; }, /nodes\[0\]\.members: se omite/],
+      [(c) => { c.nodes[0].members = ['PE/GOB/20295613620']; }, /nodes\[0\]\.members\[0\]: .*igual al propietario/],
+      [(c) => { c.nodes[0].members = ['PE/GOB/20131370998', 'PE/GOB/20131370998']; }, /nodes\[0\]\.members\[1\]: .*repetido/],
+      [(c) => { c.nodes[0].members = ['PE/GOB/20131370998/PGH']; }, /nodes\[0\]\.members\[0\]/],
+      [(c) => { c.nodes[0].members = ['PE/GOB/20131370998']; c.nodes[0].clients.push('PE/GOB/20100000001/X'); }, /nodes\[0\]\.clients\[1\]: .*no es del propietario ni de un miembro alojado/],
+    ];
+    for (const [change, field] of cases) invalidConf(() => validateGlobalConf(mutate(change)), field);
+  });
 });

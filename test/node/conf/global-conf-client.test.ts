@@ -270,4 +270,21 @@ describe('global configuration client', () => {
     assert.deepEqual(pinsFor(view, byName('reniec-c')), ['e'.repeat(64)]);
     assert.deepEqual(pinsFor(view, byName('intruso')), ['f'.repeat(64)]);
   });
+
+  it('indexGlobalConf: a shared node hosts the subsystems of its `members`; a node never hosts another member\'s subsystem', () => {
+    const base = conf(1, signer.certPem);
+    const muni = 'PE/GOB/20177539733';
+    const view = indexGlobalConf({
+      ...base,
+      members: [...base.members, { id: muni, name: 'Municipalidad', role: 'GOBIERNO_LOCAL' }],
+      subsystems: [...base.subsystems, `${muni}/ULE`],
+      nodes: [
+        // RENIEC's node lists Juntos's subsystem without hosting Juntos: ignored
+        { ...base.nodes[0]!, clients: ['PE/GOB/20295613620/RUPN', 'PE/GOB/20511268401/JUNTOS'] },
+        { ...base.nodes[1]!, members: [muni], clients: ['PE/GOB/20511268401/JUNTOS', `${muni}/ULE`] },
+      ],
+    });
+    assert.deepEqual(nodesOf(view, 'PE/GOB/20511268401/JUNTOS').map((n) => n.name), ['juntos']);
+    assert.deepEqual(nodesOf(view, `${muni}/ULE`).map((n) => n.name), ['juntos']);
+  });
 });
