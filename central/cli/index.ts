@@ -446,9 +446,13 @@ function buildProgram(cx: Context): Command {
   return program;
 }
 
+/** The command tree (for tests that walk every command); `runCentralCli` runs it. */
+export function buildCentralProgram(io: CliIo = processIo): Command {
+  return buildProgram({ io, now: io.now ?? (() => new Date()), env: io.env ?? process.env });
+}
+
 export function runCentralCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const cx: Context = { io, now: io.now ?? (() => new Date()), env: io.env ?? process.env };
-  return runProgram(buildProgram(cx), argv, io);
+  return runProgram(buildCentralProgram(io), argv, io);
 }
 
 if (isMainModule(import.meta.url)) {

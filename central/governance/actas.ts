@@ -203,7 +203,7 @@ export function addActa(store: RegistryStore, meetingId: number, input: ActaInpu
   const midis = meeting.participants.filter((p) => p.side === 'MIDIS');
   const entity = meeting.participants.filter((p) => p.side === 'ENTIDAD');
   if (midis.length === 0 || entity.length === 0) {
-    throw new MiisError('Config.InvalidInput', `la reunión ${meeting.id} no tiene participantes ${midis.length === 0 ? 'del MIDIS' : 'de la entidad'}; un acta los necesita (Anexo Nº 02, I. Participantes): registre la reunión con --participante "MIDIS|Nombre|Cargo" y "ENTIDAD|Nombre|Cargo"`);
+    throw new MiisError('Config.InvalidInput', `la reunión ${meeting.id} no tiene participantes ${midis.length === 0 ? 'del MIDIS' : 'de la entidad'}; un acta los necesita (Anexo Nº 02, I. Participantes): registre la reunión con --participant "MIDIS|Nombre|Cargo" y --participant "ENTIDAD|Nombre|Cargo"`);
   }
   if (!Array.isArray(input.services) || input.services.length === 0) throw new MiisError('Config.InvalidInput', 'el acta no define ningún servicio ("services": [...])');
   const services = input.services.map((s) => checkActaService(store, s, meeting.entityRuc));

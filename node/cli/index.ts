@@ -486,8 +486,13 @@ function buildProgram(io: CliIo): Command {
   return program;
 }
 
+/** The command tree (for tests that walk every command); `runNodeCli` runs it. */
+export function buildNodeProgram(io: CliIo = processIo): Command {
+  return buildProgram(io);
+}
+
 export function runNodeCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  return runProgram(buildProgram(io), argv, io);
+  return runProgram(buildNodeProgram(io), argv, io);
 }
 
 if (isMainModule(import.meta.url)) {
