@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { collect, formatTable, parseInteger, readInputFile, toJson } from '../../runtime/cli-kit.js';
+import { collect, formatTable, limaDateTime, parseInteger, readInputFile, toJson } from '../../runtime/cli-kit.js';
 import { MiisError } from '../../core/errors.js';
 import { parseIsoDate } from '../../core/business-days.js';
 import type { CentralCliHelpers, CommonOptions } from './helpers.js';
@@ -579,6 +579,6 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
       if (o.action !== undefined) rows = rows.filter((r) => r.action.startsWith(o.action as string));
       if (o.limit !== undefined) rows = rows.slice(-parseInteger(o.limit, 'límite', 1, 1e6));
       const brief = (v: unknown): string => (v === null || v === undefined ? '-' : JSON.stringify(v).slice(0, 80));
-      show(o, rows, () => formatTable(['ID', 'CUÁNDO', 'QUIÉN', 'ACCIÓN', 'ANTES', 'DESPUÉS'], rows.map((r) => [String(r.id), r.at, r.actor, r.action, brief(r.before), brief(r.after)])));
+      show(o, rows, () => formatTable(['ID', 'CUÁNDO (LIMA)', 'QUIÉN', 'ACCIÓN', 'ANTES', 'DESPUÉS'], rows.map((r) => [String(r.id), limaDateTime(r.at), r.actor, r.action, brief(r.before), brief(r.after)])));
     });
 }

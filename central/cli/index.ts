@@ -9,7 +9,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { registerServiceUnitCommand } from '../../runtime/service-unit.js';
-import { collect, createProgram, formatTable, isMainModule, parseChoice, parseInteger, processIo, readInputFile, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
+import { collect, createProgram, formatTable, limaDateTime, isMainModule, parseChoice, parseInteger, processIo, readInputFile, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
 import { KEY_ALGORITHMS } from '../../core/pki.js';
 import { formatClientId, parseClientId } from '../../core/identifiers.js';
 import type { KeyAlgorithm } from '../../core/pki.js';
@@ -260,7 +260,7 @@ function buildProgram(cx: Context): Command {
     .action(async (o: CommonOptions & { json?: boolean }) => {
       const nodes = await withStore(o, (store) => store.listNodes());
       const view = nodes.map(({ authCertPem: _pem, ...rest }) => rest);
-      out(o.json === true ? toJson(view) : formatTable(['NOMBRE', 'PROPIETARIO', 'DIRECCIÓN', 'CLIENTES', 'SHA-256 CERT. AUTH'], nodes.map((n) => [n.name, n.ownerId, n.address, n.clients.join(',') || '-', n.previousAuthCertSha256 === undefined ? n.authCertSha256 : `${n.authCertSha256} (+ anterior hasta ${n.previousAuthUntil ?? '-'})`])));
+      out(o.json === true ? toJson(view) : formatTable(['NOMBRE', 'PROPIETARIO', 'DIRECCIÓN', 'CLIENTES', 'SHA-256 CERT. AUTH'], nodes.map((n) => [n.name, n.ownerId, n.address, n.clients.join(',') || '-', n.previousAuthCertSha256 === undefined ? n.authCertSha256 : `${n.authCertSha256} (+ anterior hasta ${n.previousAuthUntil === undefined ? '-' : `${limaDateTime(n.previousAuthUntil)} (Lima)`})`])));
     });
 
   // cert
@@ -309,7 +309,7 @@ function buildProgram(cx: Context): Command {
     .action(async (o: CommonOptions & { json?: boolean }) => {
       const certs = await withStore(o, (store) => store.listIssuedCerts());
       const view = certs.map(({ pem: _pem, ...rest }) => rest);
-      out(o.json === true ? toJson(view) : formatTable(['SERIE', 'PERFIL', 'MIEMBRO', 'VENCE', 'SUJETO'], certs.map((c) => [c.serialHex, c.profile, c.memberId ?? '-', c.notAfter, c.subject])));
+      out(o.json === true ? toJson(view) : formatTable(['SERIE', 'PERFIL', 'MIEMBRO', 'VENCE (LIMA)', 'SUJETO'], certs.map((c) => [c.serialHex, c.profile, c.memberId ?? '-', limaDateTime(c.notAfter), c.subject])));
     });
 
   // service
@@ -356,7 +356,7 @@ function buildProgram(cx: Context): Command {
     .action(async (o: CommonOptions & { json?: boolean }) => {
       const content = await withApp(o, (app) => app.publisher.preview());
       if (o.json === true) return out(toJson(content));
-      out(`Configuración global de la instancia ${content.instance} (próxima serie ${content.serial}; vigente de ${content.generatedAt} a ${content.expiresAt})`);
+      out(`Configuración global de la instancia ${content.instance} (próxima serie ${content.serial}; vigente de ${limaDateTime(content.generatedAt)} a ${limaDateTime(content.expiresAt)}, hora de Lima)`);
       out(`Miembros (${content.members.length}):\n${formatTable(['ID', 'ROL', 'NOMBRE'], content.members.map((m) => [m.id, m.role, m.name]))}`);
       out(`Subsistemas (${content.subsystems.length}):\n${formatTable(['ID'], content.subsystems.map((s) => [s]))}`);
       out(`Nodos (${content.nodes.length}):\n${formatTable(['NOMBRE', 'PROPIETARIO', 'DIRECCIÓN', 'CLIENTES'], content.nodes.map((n) => [n.name, n.owner, n.address, n.clients.join(',') || '-']))}`);
