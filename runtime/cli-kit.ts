@@ -146,6 +146,12 @@ export function limaDateTime(value: Date | string): string {
 
 export const toJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
+/**
+ * What a command that changes something prints with --json: one object, `{"ok": true, …}`, with
+ * Spanish keys (docs/operator-guide.md, «Salida --json»). Errors keep going to stderr with exit 2 or 1.
+ */
+export const okJson = (fields: Readonly<Record<string, unknown>>): string => toJson({ ok: true, ...fields });
+
 /** Resolves on SIGINT, SIGTERM or when `stop` aborts. */
 export function waitForStop(stop: AbortSignal | undefined): Promise<void> {
   return new Promise<void>((resolveStop) => {

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { collect, formatTable, limaDateTime, parseInteger, readInputFile, toJson } from '../../runtime/cli-kit.js';
+import { collect, formatTable, limaDateTime, okJson, parseInteger, readInputFile, toJson } from '../../runtime/cli-kit.js';
 import { MiisError } from '../../core/errors.js';
 import { parseIsoDate } from '../../core/business-days.js';
 import type { CentralCliHelpers, CommonOptions } from './helpers.js';
@@ -87,7 +87,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
       }));
       const { e, moved } = r;
       if (o.json === true) {
-        return out(toJson({ ruc: e.ruc, nombre: e.name, sigla: e.acronym, rol: e.role, sector: e.sector, contacto: e.contact, rucProvisional: e.rucPlaceholder,
+        return out(okJson({ ruc: e.ruc, nombre: e.name, sigla: e.acronym, rol: e.role, sector: e.sector, contacto: e.contact, rucProvisional: e.rucPlaceholder,
           ...(moved === undefined ? {} : { rucAnterior: moved.from, movidos: moved.moved }) }));
       }
       if (moved !== undefined) {
@@ -306,7 +306,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .addHelpText('after', example('miis-central access revoke SA-2026-0001 --actor aquispe --reason "Convenio resuelto"', 'miis-central access revoke PE/GOB/20511268401/JUNTOS PE/GOB/20295613620/RUPN/consultarPersona --actor aquispe --reason "Fin de la intervención"'))
     .action(async (ref: string, service: string | undefined, o: CommonOptions & Json & { reason: string; date?: string }) => {
       const rows = await withStore(o, (s) => revokeAccess(s, { ref, service, reason: o.reason, date: dateOrToday(o.date, ctxOf(o)) }, ctxOf(o)));
-      if (o.json === true) return out(toJson(rows.map((r) => ({ solicitud: r.id, cliente: r.clientId, componente: r.componentCode, servicio: r.serviceId, estado: r.status, revocada: r.revokedOn, motivo: r.revokeReason, convenio: r.agreementId }))));
+      if (o.json === true) return out(okJson({ revocadas: rows.map((r) => ({ solicitud: r.id, cliente: r.clientId, componente: r.componentCode, servicio: r.serviceId, estado: r.status, revocada: r.revokedOn, motivo: r.revokeReason, convenio: r.agreementId })) }));
       for (const r of rows) out(`Solicitud ${r.id} REVOCADA el ${r.revokedOn ?? '-'} (${r.clientId} → ${r.serviceId ?? r.componentCode}): ${r.revokeReason ?? '-'}`);
       out(`El derecho de acceso sale de la próxima configuración global.${rows.some((r) => r.agreementId !== null) ? ` El convenio sigue vigente: termínelo con «miis-central agreement end ${rows.find((r) => r.agreementId !== null)?.agreementId ?? ''} --date … --reason …» si corresponde.` : ''}`);
       return undefined;
@@ -356,7 +356,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     });
   // --- work plan (7.1.3) --------------------------------------------------------------------
   const plan = program.command('plan').description('plan de trabajo de la primera reunión (7.1.3): actividades con responsable (DGFO o la entidad), unidad y fecha límite; se siguen en «plazos» y «compliance»');
-  const activityJson = (a: PlanActivity, today: string): Record<string, unknown> => ({ ok: true, id: a.id, reunion: a.meetingId, ruc: a.entityRuc, actividad: a.activity, responsable: a.owner, unidad: a.ownerUnit, vence: a.dueAt, cumplida: a.doneAt, estado: planStatus(a, today) });
+  const activityJson = (a: PlanActivity, today: string): Record<string, unknown> => ({ id: a.id, reunion: a.meetingId, ruc: a.entityRuc, actividad: a.activity, responsable: a.owner, unidad: a.ownerUnit, vence: a.dueAt, cumplida: a.doneAt, estado: planStatus(a, today) });
   const ownerText = (a: PlanActivity): string => `${a.owner === 'DGFO' ? 'DGFO' : `entidad ${a.entityRuc}`}${a.ownerUnit === null ? '' : ` (${a.ownerUnit})`}`;
   common(plan.command('add'))
     .description('agrega una actividad al plan de trabajo de una reunión')
@@ -370,7 +370,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .action(async (o: CommonOptions & Json & { meeting: string; activity: string; owner: string; unit?: string; due: string }) => {
       const today = limaDate(ctxOf(o).at);
       const a = await withStore(o, (s) => addActivity(s, { meeting: parseInteger(o.meeting, 'reunión', 1, 1e9), activity: o.activity, owner: o.owner, unit: o.unit, dueAt: o.due }, ctxOf(o)));
-      if (o.json === true) return out(toJson(activityJson(a, today)));
+      if (o.json === true) return out(okJson(activityJson(a, today)));
       out(`Actividad ${a.id} agregada al plan de la reunión ${a.meetingId}: «${a.activity}», a cargo de ${ownerText(a)}, vence el ${a.dueAt}`);
       return undefined;
     });
@@ -386,7 +386,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .action(async (id: string, o: CommonOptions & Json & { activity?: string; owner?: string; unit?: string; due?: string }) => {
       const today = limaDate(ctxOf(o).at);
       const a = await withStore(o, (s) => setActivity(s, parseInteger(id, 'actividad', 1, 1e9), { activity: o.activity, owner: o.owner, unit: o.unit, dueAt: o.due }, ctxOf(o)));
-      if (o.json === true) return out(toJson(activityJson(a, today)));
+      if (o.json === true) return out(okJson(activityJson(a, today)));
       out(`Actividad ${a.id} actualizada: «${a.activity}», a cargo de ${ownerText(a)}, vence el ${a.dueAt}`);
       return undefined;
     });
@@ -399,7 +399,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .action(async (id: string, o: CommonOptions & Json & { date?: string }) => {
       const today = limaDate(ctxOf(o).at);
       const a = await withStore(o, (s) => completeActivity(s, parseInteger(id, 'actividad', 1, 1e9), dateOrToday(o.date, ctxOf(o)), today, ctxOf(o)));
-      if (o.json === true) return out(toJson(activityJson(a, today)));
+      if (o.json === true) return out(okJson(activityJson(a, today)));
       out(`Actividad ${a.id} cumplida el ${a.doneAt ?? '-'}${a.doneAt !== null && a.doneAt > a.dueAt ? ` — FUERA DE PLAZO (vencía el ${a.dueAt})` : ''}`);
       return undefined;
     });
@@ -433,7 +433,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
       }
       if (o.supersedes !== undefined) input = { ...input, supersedes: o.supersedes };
       const a = await withStore(o, (s) => addActa(s, parseInteger(o.meeting, 'reunión', 1, 1e9), input, ctxOf(o)));
-      if (o.json === true) return out(toJson({ numero: a.number, estado: a.status, servicios: a.services.length, convenio: a.agreementId, reemplazaA: a.supersedes }));
+      if (o.json === true) return out(okJson({ numero: a.number, estado: a.status, servicios: a.services.length, convenio: a.agreementId, reemplazaA: a.supersedes }));
       out(`${a.number} redactada (${plural(a.services.length, 'servicio', 'servicios')})${a.supersedes === null ? '' : `; al firmarse reemplaza al convenio ${a.supersedes}, que termina el día antes de que rija la nueva`}; firmen con «miis-central acta sign»`);
       return undefined;
     });
@@ -451,7 +451,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
         const missing = requireMeeting(s, signed.meetingId).participants.filter((p) => !signed.signatures.some((x) => norm(x.name) === norm(p.name)));
         return { a: signed, pending: missing.map((p) => `${p.name}${isDgfoDirector(p) ? ` (${DGFO_DIRECTOR})` : ''}`) };
       });
-      if (o.json === true) return out(toJson({ ok: true, numero: a.number, estado: a.status, firmas: a.signatures.length, faltan: pending, convenio: a.agreementId }));
+      if (o.json === true) return out(okJson({ numero: a.number, estado: a.status, firmas: a.signatures.length, faltan: pending, convenio: a.agreementId }));
       return out(a.status === 'firmada' ? `${a.number} FIRMADA por todos${a.agreementId === null ? '' : `; convenio ${a.agreementId} publicado en la configuración global`}${a.supersedes === null ? '' : `; el convenio ${a.supersedes} termina el día antes (lo reemplaza ${a.agreementId ?? '-'})`}` : `Firma registrada en ${a.number} (${plural(a.signatures.length, 'firma', 'firmas')}); faltan: ${pending.join(', ')}`);
     });
   common(acta.command('list'))
