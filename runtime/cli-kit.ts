@@ -131,7 +131,26 @@ export function formatTable(headers: readonly string[], rawRows: readonly (reado
   return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
 }
 
+/** Peru keeps UTC−5 all year (no daylight saving time). */
+const LIMA_OFFSET_MS = -5 * 60 * 60 * 1000;
+
+/**
+ * An instant as listings show it: Lima time (America/Lima, UTC−5), "AAAA-MM-DD HH:MM:SS". JSON
+ * output keeps ISO 8601 in UTC; a value that is not a date is returned as it is.
+ */
+export function limaDateTime(value: Date | string): string {
+  const ms = value instanceof Date ? value.getTime() : Date.parse(value);
+  if (!Number.isFinite(ms)) return String(value);
+  return new Date(ms + LIMA_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
+}
+
 export const toJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
+/**
+ * What a command that changes something prints with --json: one object, `{"ok": true, …}`, with
+ * Spanish keys (docs/operator-guide.md, «Salida --json»). Errors keep going to stderr with exit 2 or 1.
+ */
+export const okJson = (fields: Readonly<Record<string, unknown>>): string => toJson({ ok: true, ...fields });
 
 /** Resolves on SIGINT, SIGTERM or when `stop` aborts. */
 export function waitForStop(stop: AbortSignal | undefined): Promise<void> {

@@ -3,6 +3,7 @@
  * Wired into central/cli/index.ts with one call; the helpers come from there.
  */
 import type { Command } from 'commander';
+import { checkCitedActa } from '../governance/actas.js';
 import { collect, formatTable, parseInteger, toJson } from '../../runtime/cli-kit.js';
 import { MiisError } from '../../core/errors.js';
 import type { GlobalConfValidation } from '../../core/global-conf-model.js';
@@ -37,6 +38,7 @@ export function registerAgreementCommands(program: Command, h: CentralCliHelpers
       });
       const a = await h.withStore(o, (store) => store.transaction(() => {
         const cited = o.programa === undefined ? undefined : checkProgramCitation(store, o.programa, o.client.map((c) => rucOf(c)));
+        if (o.acta !== undefined) checkCitedActa(store, o.acta);
         const added = addAgreement(store, {
         id: o.id, provider: o.provider, clients: o.client, services: o.service, purposes: o.purpose, validFrom: o.from,
         ...(o.until === undefined ? {} : { validUntil: o.until }),

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { collect, formatTable, parseInteger, readInputFile, toJson } from '../../runtime/cli-kit.js';
+import { collect, formatTable, limaDateTime, okJson, parseInteger, readInputFile, toJson } from '../../runtime/cli-kit.js';
 import { MiisError } from '../../core/errors.js';
 import { parseIsoDate } from '../../core/business-days.js';
 import type { CentralCliHelpers, CommonOptions } from './helpers.js';
@@ -20,7 +20,8 @@ import { seedCatalogue } from '../governance/catalogue-seed.js';
 import { listSourceRequests, requestNewSource } from '../governance/intake.js';
 import { ACCESS_STATUSES, decideAccessRequest, fileAccessRequest, listAccessRequests, revokeAccess } from '../governance/access-requests.js';
 import { addMeeting, listMeetings, operatingSince, requireMeeting } from '../governance/meetings.js';
-import { EXCHANGE_FORMS, addActa, listActas, requireActa, signActa, type ActaInput } from '../governance/actas.js';
+import { PLAN_OWNERS, addActivity, completeActivity, listActivities, planStatus, setActivity, type PlanActivity } from '../governance/work-plan.js';
+import { DGFO_DIRECTOR, EXCHANGE_FORMS, isDgfoDirector, addActa, listActas, requireActa, signActa, type ActaInput } from '../governance/actas.js';
 import { renderActaHtml, writeActaPdf } from '../governance/acta-render.js';
 import { DEADLINE_LABELS, computeDeadlines } from '../governance/deadlines.js';
 import { computeCompliance } from '../governance/compliance.js';
@@ -86,7 +87,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
       }));
       const { e, moved } = r;
       if (o.json === true) {
-        return out(toJson({ ruc: e.ruc, nombre: e.name, sigla: e.acronym, rol: e.role, sector: e.sector, contacto: e.contact, rucProvisional: e.rucPlaceholder,
+        return out(okJson({ ruc: e.ruc, nombre: e.name, sigla: e.acronym, rol: e.role, sector: e.sector, contacto: e.contact, rucProvisional: e.rucPlaceholder,
           ...(moved === undefined ? {} : { rucAnterior: moved.from, movidos: moved.moved }) }));
       }
       if (moved !== undefined) {
@@ -100,7 +101,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .description('lista las entidades; «operativo desde» es la fecha de su primera reunión (8.1)')
     .option('--json', 'salida en JSON')
     .action(async (o: CommonOptions & Json) => {
-      const rows = await withStore(o, (s) => listEntities(s).map((e) => ({ ...e, operatingSince: operatingSince(s, e.ruc) })));
+      const rows = await withStore(o, (s) => listEntities(s).map((e) => ({ ...e, operatingSince: operatingSince(s, e.ruc, limaDate(ctxOf(o).at)) })));
       show(o, rows, () => formatTable(['RUC', 'SIGLA', 'ROL', 'SECTOR', 'OPERATIVO DESDE', 'NOMBRE'], rows.map((e) => [`${e.ruc}${e.rucPlaceholder ? '*' : ''}`, dash(e.acronym), e.role, dash(e.sector), dash(e.operatingSince), e.name])) + (rows.some((e) => e.rucPlaceholder) ? '* RUC provisional (generado): reemplácelo por el RUC real.\n' : ''));
     });
 
@@ -305,7 +306,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .addHelpText('after', example('miis-central access revoke SA-2026-0001 --actor aquispe --reason "Convenio resuelto"', 'miis-central access revoke PE/GOB/20511268401/JUNTOS PE/GOB/20295613620/RUPN/consultarPersona --actor aquispe --reason "Fin de la intervención"'))
     .action(async (ref: string, service: string | undefined, o: CommonOptions & Json & { reason: string; date?: string }) => {
       const rows = await withStore(o, (s) => revokeAccess(s, { ref, service, reason: o.reason, date: dateOrToday(o.date, ctxOf(o)) }, ctxOf(o)));
-      if (o.json === true) return out(toJson(rows.map((r) => ({ solicitud: r.id, cliente: r.clientId, componente: r.componentCode, servicio: r.serviceId, estado: r.status, revocada: r.revokedOn, motivo: r.revokeReason, convenio: r.agreementId }))));
+      if (o.json === true) return out(okJson({ revocadas: rows.map((r) => ({ solicitud: r.id, cliente: r.clientId, componente: r.componentCode, servicio: r.serviceId, estado: r.status, revocada: r.revokedOn, motivo: r.revokeReason, convenio: r.agreementId })) }));
       for (const r of rows) out(`Solicitud ${r.id} REVOCADA el ${r.revokedOn ?? '-'} (${r.clientId} → ${r.serviceId ?? r.componentCode}): ${r.revokeReason ?? '-'}`);
       out(`El derecho de acceso sale de la próxima configuración global.${rows.some((r) => r.agreementId !== null) ? ` El convenio sigue vigente: termínelo con «miis-central agreement end ${rows.find((r) => r.agreementId !== null)?.agreementId ?? ''} --date … --reason …» si corresponde.` : ''}`);
       return undefined;
@@ -335,8 +336,15 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .option('--agreement <texto>', 'acuerdo adoptado (repetible)', collect, [])
     .addHelpText('after', example('miis-central meeting add --entity 20295613620 --date 2026-04-15 --start 10:00 --end 12:00 \\', '    --participant "MIDIS|Luis Torres|Director General de Focalización" --participant "ENTIDAD|Ana Quispe Rojas|Gerente" \\', '    --agenda "Alcances del MIIS" --agenda "Trama del servicio consultarPersona" --agreement "Plan de trabajo aprobado"'))
     .action(async (o: CommonOptions & { entity: string; date: string; start?: string; end?: string; place?: string; participant: string[]; agenda: string[]; development?: string; agreement: string[] }) => {
-      const m = await withStore(o, (s) => addMeeting(s, { entity: o.entity, date: o.date, startTime: o.start, endTime: o.end, place: o.place, participants: o.participant, agenda: o.agenda, development: o.development, agreements: o.agreement }, ctxOf(o)));
-      out(`Reunión ${m.id} registrada con el RUC ${m.entityRuc} el ${m.date} (${plural(m.participants.length, 'participante', 'participantes')})`);
+      const today = limaDate(ctxOf(o).at);
+      const { m, firstDue } = await withStore(o, (s) => {
+        // the first meeting's deadline (7.1.3) as it stood before this one was recorded
+        const known = listEntities(s).some((e) => e.ruc === o.entity.trim() || o.entity.trim().endsWith(`/${e.ruc}`));
+        const due = known ? computeDeadlines(s, today, calendarOf(s), { entity: o.entity }).find((d) => d.kind === 'primera-reunion')?.dueAt : undefined;
+        return { m: addMeeting(s, { entity: o.entity, date: o.date, startTime: o.start, endTime: o.end, place: o.place, participants: o.participant, agenda: o.agenda, development: o.development, agreements: o.agreement }, ctxOf(o)), firstDue: due };
+      });
+      const late = firstDue !== undefined && m.date > firstDue ? ` — primera reunión FUERA DE PLAZO (vencía el ${firstDue})` : '';
+      out(`Reunión ${m.id} ${m.date > today ? 'programada' : 'registrada'} con el RUC ${m.entityRuc} el ${m.date} (${plural(m.participants.length, 'participante', 'participantes')})${late}`);
     });
   common(meeting.command('list'))
     .description('lista las reuniones')
@@ -345,6 +353,67 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .action(async (o: CommonOptions & Json & { entity?: string }) => {
       const rows = await withStore(o, (s) => listMeetings(s, o.entity === undefined ? {} : { entity: o.entity }));
       show(o, rows, () => formatTable(['ID', 'FECHA', 'RUC', 'PARTICIPANTES', 'AGENDA'], rows.map((m) => [String(m.id), m.date, m.entityRuc, String(m.participants.length), m.agenda.join('; ')])));
+    });
+  // --- work plan (7.1.3) --------------------------------------------------------------------
+  const plan = program.command('plan').description('plan de trabajo de la primera reunión (7.1.3): actividades con responsable (DGFO o la entidad), unidad y fecha límite; se siguen en «plazos» y «compliance»');
+  const activityJson = (a: PlanActivity, today: string): Record<string, unknown> => ({ id: a.id, reunion: a.meetingId, ruc: a.entityRuc, actividad: a.activity, responsable: a.owner, unidad: a.ownerUnit, vence: a.dueAt, cumplida: a.doneAt, estado: planStatus(a, today) });
+  const ownerText = (a: PlanActivity): string => `${a.owner === 'DGFO' ? 'DGFO' : `entidad ${a.entityRuc}`}${a.ownerUnit === null ? '' : ` (${a.ownerUnit})`}`;
+  common(plan.command('add'))
+    .description('agrega una actividad al plan de trabajo de una reunión')
+    .requiredOption('--meeting <id>', 'reunión que aprueba el plan (la primera con la entidad, 7.1.3)')
+    .requiredOption('--activity <texto>', 'actividad, p. ej. "Definir la trama del servicio consultarPersona"')
+    .requiredOption('--owner <responsable>', `responsable: ${PLAN_OWNERS.join(' o ')} (o el RUC de la entidad de la reunión)`)
+    .option('--unit <unidad>', 'órgano, área o unidad que la ejecuta (por omisión, la unidad designada de la entidad o la DGFO)')
+    .requiredOption('--due <AAAA-MM-DD>', 'fecha límite')
+    .option('--json', 'salida en JSON')
+    .addHelpText('after', example('miis-central plan add --meeting 1 --activity "Definir la trama del servicio consultarPersona" --owner ENTIDAD --due 2026-05-15', 'miis-central plan add --meeting 1 --activity "Publicar el servicio en el catálogo" --owner DGFO --due 2026-06-01'))
+    .action(async (o: CommonOptions & Json & { meeting: string; activity: string; owner: string; unit?: string; due: string }) => {
+      const today = limaDate(ctxOf(o).at);
+      const a = await withStore(o, (s) => addActivity(s, { meeting: parseInteger(o.meeting, 'reunión', 1, 1e9), activity: o.activity, owner: o.owner, unit: o.unit, dueAt: o.due }, ctxOf(o)));
+      if (o.json === true) return out(okJson(activityJson(a, today)));
+      out(`Actividad ${a.id} agregada al plan de la reunión ${a.meetingId}: «${a.activity}», a cargo de ${ownerText(a)}, vence el ${a.dueAt}`);
+      return undefined;
+    });
+  common(plan.command('set'))
+    .description('cambia una actividad del plan: texto, responsable, unidad o fecha límite')
+    .argument('<id>', 'actividad')
+    .option('--activity <texto>', 'nuevo texto')
+    .option('--owner <responsable>', `nuevo responsable: ${PLAN_OWNERS.join(' o ')}`)
+    .option('--unit <unidad>', 'nueva unidad que la ejecuta')
+    .option('--due <AAAA-MM-DD>', 'nueva fecha límite')
+    .option('--json', 'salida en JSON')
+    .addHelpText('after', example('miis-central plan set 2 --due 2026-06-15'))
+    .action(async (id: string, o: CommonOptions & Json & { activity?: string; owner?: string; unit?: string; due?: string }) => {
+      const today = limaDate(ctxOf(o).at);
+      const a = await withStore(o, (s) => setActivity(s, parseInteger(id, 'actividad', 1, 1e9), { activity: o.activity, owner: o.owner, unit: o.unit, dueAt: o.due }, ctxOf(o)));
+      if (o.json === true) return out(okJson(activityJson(a, today)));
+      out(`Actividad ${a.id} actualizada: «${a.activity}», a cargo de ${ownerText(a)}, vence el ${a.dueAt}`);
+      return undefined;
+    });
+  common(plan.command('done'))
+    .description('registra que una actividad se cumplió (después de su fecha límite cuenta como incumplida en «compliance»)')
+    .argument('<id>', 'actividad')
+    .option('--date <AAAA-MM-DD>', 'fecha en que se cumplió (por omisión, hoy)')
+    .option('--json', 'salida en JSON')
+    .addHelpText('after', example('miis-central plan done 2 --date 2026-05-14'))
+    .action(async (id: string, o: CommonOptions & Json & { date?: string }) => {
+      const today = limaDate(ctxOf(o).at);
+      const a = await withStore(o, (s) => completeActivity(s, parseInteger(id, 'actividad', 1, 1e9), dateOrToday(o.date, ctxOf(o)), today, ctxOf(o)));
+      if (o.json === true) return out(okJson(activityJson(a, today)));
+      out(`Actividad ${a.id} cumplida el ${a.doneAt ?? '-'}${a.doneAt !== null && a.doneAt > a.dueAt ? ` — FUERA DE PLAZO (vencía el ${a.dueAt})` : ''}`);
+      return undefined;
+    });
+  common(plan.command('list'))
+    .description('lista las actividades del plan de trabajo con su estado: pendiente, vencida, cumplida o cumplida-fuera-de-plazo')
+    .option('--entity <ruc>', 'solo esta entidad')
+    .option('--meeting <id>', 'solo el plan de esta reunión')
+    .option('--today <AAAA-MM-DD>', 'fecha de referencia (por omisión, hoy en Lima)')
+    .option('--json', 'salida en JSON')
+    .action(async (o: CommonOptions & Json & { entity?: string; meeting?: string; today?: string }) => {
+      const today = o.today === undefined ? limaDate(ctxOf(o).at) : parseIsoDate(o.today);
+      const meetingId = o.meeting === undefined ? undefined : parseInteger(o.meeting, 'reunión', 1, 1e9);
+      const rows = await withStore(o, (s) => listActivities(s, today, { ...(o.entity === undefined ? {} : { entity: o.entity }), ...(meetingId === undefined ? {} : { meeting: meetingId }) }));
+      show(o, rows, () => formatTable(['ID', 'REUNIÓN', 'RUC', 'ESTADO', 'VENCE', 'CUMPLIDA', 'RESPONSABLE', 'UNIDAD', 'ACTIVIDAD'], rows.map((a) => [String(a.id), String(a.meetingId), a.entityRuc, a.status, a.dueAt, dash(a.doneAt), a.owner, dash(a.ownerUnit), a.activity])));
     });
   const acta = program.command('acta').description('actas de acuerdos (7.1.4, Anexo Nº 02)');
   common(acta.command('add'))
@@ -364,7 +433,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
       }
       if (o.supersedes !== undefined) input = { ...input, supersedes: o.supersedes };
       const a = await withStore(o, (s) => addActa(s, parseInteger(o.meeting, 'reunión', 1, 1e9), input, ctxOf(o)));
-      if (o.json === true) return out(toJson({ numero: a.number, estado: a.status, servicios: a.services.length, convenio: a.agreementId, reemplazaA: a.supersedes }));
+      if (o.json === true) return out(okJson({ numero: a.number, estado: a.status, servicios: a.services.length, convenio: a.agreementId, reemplazaA: a.supersedes }));
       out(`${a.number} redactada (${plural(a.services.length, 'servicio', 'servicios')})${a.supersedes === null ? '' : `; al firmarse reemplaza al convenio ${a.supersedes}, que termina el día antes de que rija la nueva`}; firmen con «miis-central acta sign»`);
       return undefined;
     });
@@ -374,9 +443,16 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .requiredOption('--signer <nombre>', 'nombre del participante que firma')
     .option('--date <AAAA-MM-DD>', 'fecha de la firma (por omisión, hoy)')
     .addHelpText('after', example('miis-central acta sign 01-2026 --signer "Ana Quispe Rojas" --date 2026-04-15'))
-    .action(async (number: string, o: CommonOptions & { signer: string; date?: string }) => {
-      const a = await withStore(o, (s) => signActa(s, number, { signer: o.signer, signedAt: dateOrToday(o.date, ctxOf(o)) }, ctxOf(o)));
-      out(a.status === 'firmada' ? `${a.number} FIRMADA por todos${a.agreementId === null ? '' : `; convenio ${a.agreementId} publicado en la configuración global`}${a.supersedes === null ? '' : `; el convenio ${a.supersedes} termina el día antes (lo reemplaza ${a.agreementId ?? '-'})`}` : `Firma registrada en ${a.number} (${plural(a.signatures.length, 'firma', 'firmas')})`);
+    .option('--json', 'salida en JSON')
+    .action(async (number: string, o: CommonOptions & Json & { signer: string; date?: string }) => {
+      const { a, pending } = await withStore(o, (s) => {
+        const signed = signActa(s, number, { signer: o.signer, signedAt: dateOrToday(o.date, ctxOf(o)) }, ctxOf(o));
+        const norm = (x: string): string => x.trim().toLowerCase();
+        const missing = requireMeeting(s, signed.meetingId).participants.filter((p) => !signed.signatures.some((x) => norm(x.name) === norm(p.name)));
+        return { a: signed, pending: missing.map((p) => `${p.name}${isDgfoDirector(p) ? ` (${DGFO_DIRECTOR})` : ''}`) };
+      });
+      if (o.json === true) return out(okJson({ numero: a.number, estado: a.status, firmas: a.signatures.length, faltan: pending, convenio: a.agreementId }));
+      return out(a.status === 'firmada' ? `${a.number} FIRMADA por todos${a.agreementId === null ? '' : `; convenio ${a.agreementId} publicado en la configuración global`}${a.supersedes === null ? '' : `; el convenio ${a.supersedes} termina el día antes (lo reemplaza ${a.agreementId ?? '-'})`}` : `Firma registrada en ${a.number} (${plural(a.signatures.length, 'firma', 'firmas')}); faltan: ${pending.join(', ')}`);
     });
   common(acta.command('list'))
     .description('lista las actas')
@@ -503,6 +579,6 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
       if (o.action !== undefined) rows = rows.filter((r) => r.action.startsWith(o.action as string));
       if (o.limit !== undefined) rows = rows.slice(-parseInteger(o.limit, 'límite', 1, 1e6));
       const brief = (v: unknown): string => (v === null || v === undefined ? '-' : JSON.stringify(v).slice(0, 80));
-      show(o, rows, () => formatTable(['ID', 'CUÁNDO', 'QUIÉN', 'ACCIÓN', 'ANTES', 'DESPUÉS'], rows.map((r) => [String(r.id), r.at, r.actor, r.action, brief(r.before), brief(r.after)])));
+      show(o, rows, () => formatTable(['ID', 'CUÁNDO (LIMA)', 'QUIÉN', 'ACCIÓN', 'ANTES', 'DESPUÉS'], rows.map((r) => [String(r.id), limaDateTime(r.at), r.actor, r.action, brief(r.before), brief(r.after)])));
     });
 }

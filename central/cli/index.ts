@@ -9,7 +9,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { registerServiceUnitCommand } from '../../runtime/service-unit.js';
-import { collect, createProgram, formatTable, isMainModule, parseChoice, parseInteger, processIo, readInputFile, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
+import { collect, createProgram, formatTable, limaDateTime, okJson, isMainModule, parseChoice, parseInteger, processIo, readInputFile, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
 import { KEY_ALGORITHMS } from '../../core/pki.js';
 import { formatClientId, parseClientId } from '../../core/identifiers.js';
 import type { KeyAlgorithm } from '../../core/pki.js';
@@ -134,7 +134,7 @@ function buildProgram(cx: Context): Command {
     .addHelpText('after', '\nEjemplo:\n  miis-central member add --class GOB --code 20295613620 --name "RENIEC" --role RENIEC\n')
     .action(async (o: CommonOptions & { class: string; code: string; name?: string; role?: string; json?: boolean }) => {
       const r = await withStore(o, (store) => registerMemberEntity(store, { memberClass: o.class, memberCode: o.code, name: o.name, role: o.role }, ctxOf(o)));
-      if (o.json === true) return out(toJson({ miembro: r.member.id, nombre: r.member.name, rol: r.member.role, ruc: r.entity.ruc, entidadRenombrada: r.renamed === null ? null : { antes: r.renamed.from, ahora: r.renamed.to } }));
+      if (o.json === true) return out(okJson({ miembro: r.member.id, nombre: r.member.name, rol: r.member.role, ruc: r.entity.ruc, entidadRenombrada: r.renamed === null ? null : { antes: r.renamed.from, ahora: r.renamed.to } }));
       out(`Miembro registrado: ${r.member.id} (${r.member.name}, ${r.member.role})`);
       if (r.renamed !== null) out(`La entidad del catálogo con RUC ${r.entity.ruc} se llamaba «${r.renamed.from}»; miembro y entidad comparten ahora el nombre «${r.renamed.to}».`);
       return undefined;
@@ -148,7 +148,7 @@ function buildProgram(cx: Context): Command {
     .addHelpText('after', '\nEjemplo:\n  miis-central member set PE/GOB/20295613620 --name "Registro Nacional de Identificación y Estado Civil"\n')
     .action(async (id: string, o: CommonOptions & { name?: string; role?: string; json?: boolean }) => {
       const r = await withStore(o, (store) => setMemberEntity(store, id, { name: o.name, role: o.role }, ctxOf(o)));
-      if (o.json === true) return out(toJson({ miembro: r.member.id, nombre: r.member.name, rol: r.member.role, ruc: r.entity.ruc }));
+      if (o.json === true) return out(okJson({ miembro: r.member.id, nombre: r.member.name, rol: r.member.role, ruc: r.entity.ruc }));
       out(`Miembro actualizado: ${r.member.id} (${r.member.name}, ${r.member.role}); la entidad del catálogo lleva el mismo nombre. Se publica en la próxima configuración global.`);
       return undefined;
     });
@@ -159,7 +159,7 @@ function buildProgram(cx: Context): Command {
     .addHelpText('after', '\nEjemplo:\n  miis-central member remove PE/GOB/20512333797\n')
     .action(async (id: string, o: CommonOptions & { json?: boolean }) => {
       const m = await withStore(o, (store) => removeMember(store, id, ctxOf(o)));
-      if (o.json === true) return out(toJson({ miembro: m.id, nombre: m.name, baja: true }));
+      if (o.json === true) return out(okJson({ miembro: m.id, nombre: m.name, baja: true }));
       out(`Miembro dado de baja: ${m.id} (${m.name}); deja de publicarse en la próxima configuración global. Su entidad sigue en el catálogo.`);
       return undefined;
     });
@@ -188,7 +188,7 @@ function buildProgram(cx: Context): Command {
     .addHelpText('after', '\nEjemplo:\n  miis-central subsystem remove PE/GOB/20295613620/RUPN\n')
     .action(async (id: string, o: CommonOptions & { json?: boolean }) => {
       const r = await withStore(o, (store) => removeSubsystem(store, id, ctxOf(o)));
-      if (o.json === true) return out(toJson({ subsistema: r.subsystem.id, nodos: r.nodes, baja: true }));
+      if (o.json === true) return out(okJson({ subsistema: r.subsystem.id, nodos: r.nodes, baja: true }));
       out(`Subsistema dado de baja: ${r.subsystem.id}${r.nodes.length === 0 ? '' : `; ${r.nodes.length === 1 ? 'el nodo' : 'los nodos'} ${r.nodes.join(', ')} ya no lo ${r.nodes.length === 1 ? 'atiende' : 'atienden'}`}. Se publica en la próxima configuración global.`);
       return undefined;
     });
@@ -279,7 +279,7 @@ function buildProgram(cx: Context): Command {
     .action(async (o: CommonOptions & { json?: boolean }) => {
       const { nodes, hosted } = await withStore(o, (store) => ({ nodes: store.listNodes(), hosted: hostedMembersByNode(store) }));
       const view = nodes.map(({ authCertPem: _pem, ...rest }) => ({ ...rest, ...(hosted.has(rest.name) ? { members: hosted.get(rest.name) } : {}) }));
-      out(o.json === true ? toJson(view) : formatTable(['NOMBRE', 'PROPIETARIO', 'MIEMBROS ALOJADOS', 'DIRECCIÓN', 'CLIENTES', 'SHA-256 CERT. AUTH'], nodes.map((n) => [n.name, n.ownerId, hosted.get(n.name)?.join(',') ?? '-', n.address, n.clients.join(',') || '-', n.previousAuthCertSha256 === undefined ? n.authCertSha256 : `${n.authCertSha256} (+ anterior hasta ${n.previousAuthUntil ?? '-'})`])));
+      out(o.json === true ? toJson(view) : formatTable(['NOMBRE', 'PROPIETARIO', 'MIEMBROS ALOJADOS', 'DIRECCIÓN', 'CLIENTES', 'SHA-256 CERT. AUTH'], nodes.map((n) => [n.name, n.ownerId, hosted.get(n.name)?.join(',') ?? '-', n.address, n.clients.join(',') || '-', n.previousAuthCertSha256 === undefined ? n.authCertSha256 : `${n.authCertSha256} (+ anterior hasta ${n.previousAuthUntil === undefined ? '-' : `${limaDateTime(n.previousAuthUntil)} (Lima)`})`])));
     });
 
   // cert
@@ -328,7 +328,7 @@ function buildProgram(cx: Context): Command {
     .action(async (o: CommonOptions & { json?: boolean }) => {
       const certs = await withStore(o, (store) => store.listIssuedCerts());
       const view = certs.map(({ pem: _pem, ...rest }) => rest);
-      out(o.json === true ? toJson(view) : formatTable(['SERIE', 'PERFIL', 'MIEMBRO', 'VENCE', 'SUJETO'], certs.map((c) => [c.serialHex, c.profile, c.memberId ?? '-', c.notAfter, c.subject])));
+      out(o.json === true ? toJson(view) : formatTable(['SERIE', 'PERFIL', 'MIEMBRO', 'VENCE (LIMA)', 'SUJETO'], certs.map((c) => [c.serialHex, c.profile, c.memberId ?? '-', limaDateTime(c.notAfter), c.subject])));
     });
 
   // service
@@ -349,7 +349,7 @@ function buildProgram(cx: Context): Command {
     .addHelpText('after', '\nEjemplo:\n  miis-central service remove PE/GOB/20295613620/RUPN/consultarPersona/v1\n')
     .action(async (id: string, o: CommonOptions & { json?: boolean }) => {
       const r = await withStore(o, (store) => removeService(store, id, ctxOf(o)));
-      if (o.json === true) return out(toJson({ servicio: r.service.id, componentes: r.components, baja: true }));
+      if (o.json === true) return out(okJson({ servicio: r.service.id, componentes: r.components, baja: true }));
       out(`Servicio dado de baja: ${r.service.id}${r.components.length === 0 ? '' : ` (desvinculado de ${r.components.join(', ')})`}. Se publica en la próxima configuración global.`);
       return undefined;
     });
@@ -375,7 +375,7 @@ function buildProgram(cx: Context): Command {
     .action(async (o: CommonOptions & { json?: boolean }) => {
       const content = await withApp(o, (app) => app.publisher.preview());
       if (o.json === true) return out(toJson(content));
-      out(`Configuración global de la instancia ${content.instance} (próxima serie ${content.serial}; vigente de ${content.generatedAt} a ${content.expiresAt})`);
+      out(`Configuración global de la instancia ${content.instance} (próxima serie ${content.serial}; vigente de ${limaDateTime(content.generatedAt)} a ${limaDateTime(content.expiresAt)}, hora de Lima)`);
       out(`Miembros (${content.members.length}):\n${formatTable(['ID', 'ROL', 'NOMBRE'], content.members.map((m) => [m.id, m.role, m.name]))}`);
       out(`Subsistemas (${content.subsystems.length}):\n${formatTable(['ID'], content.subsystems.map((s) => [s]))}`);
       out(`Nodos (${content.nodes.length}):\n${formatTable(['NOMBRE', 'PROPIETARIO', 'DIRECCIÓN', 'CLIENTES'], content.nodes.map((n) => [n.name, n.owner, n.address, n.clients.join(',') || '-']))}`);
@@ -465,9 +465,13 @@ function buildProgram(cx: Context): Command {
   return program;
 }
 
+/** The command tree (for tests that walk every command); `runCentralCli` runs it. */
+export function buildCentralProgram(io: CliIo = processIo): Command {
+  return buildProgram({ io, now: io.now ?? (() => new Date()), env: io.env ?? process.env });
+}
+
 export function runCentralCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const cx: Context = { io, now: io.now ?? (() => new Date()), env: io.env ?? process.env };
-  return runProgram(buildProgram(cx), argv, io);
+  return runProgram(buildCentralProgram(io), argv, io);
 }
 
 if (isMainModule(import.meta.url)) {

@@ -3,7 +3,7 @@
  * configuration as revokedCerts and answered by POST /ocsp). Wired into central/cli/index.ts with one call.
  */
 import type { Command } from 'commander';
-import { formatTable, readInputFile, toJson } from '../../runtime/cli-kit.js';
+import { formatTable, limaDateTime, readInputFile, toJson } from '../../runtime/cli-kit.js';
 import type { CentralCliHelpers, CommonOptions } from './helpers.js';
 import { listRevocations, parseRevocationReason, REVOCATION_REASONS, revokeCertificate } from '../pki/revocation.js';
 
@@ -26,6 +26,6 @@ export function registerRevocationCommands(cert: Command, h: CentralCliHelpers):
     .option('--json', 'salida en JSON')
     .action(async (o: CommonOptions & { json?: boolean }) => {
       const rows = await h.withStore(o, (store) => listRevocations(store));
-      h.out(o.json === true ? toJson(rows) : formatTable(['SHA-256', 'SERIE', 'MOTIVO', 'FECHA', 'ACTOR'], rows.map((r) => [r.sha256, r.serialHex ?? '-', r.reason, r.revokedAt, r.actor])));
+      h.out(o.json === true ? toJson(rows) : formatTable(['SHA-256', 'SERIE', 'MOTIVO', 'FECHA (LIMA)', 'ACTOR'], rows.map((r) => [r.sha256, r.serialHex ?? '-', r.reason, limaDateTime(r.revokedAt), r.actor])));
     });
 }

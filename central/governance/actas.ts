@@ -1,8 +1,11 @@
 /**
  * Actas (directive 7.1.4, Anexo Nº 02): the signed record of what a meeting agreed per service —
  * the trama (fields, types, required), periodicity, form of exchange and minimum validations —
- * numbered ACTA Nº NN-YYYY-MIDIS/DGFO. Every participant of the meeting signs; once all have
- * signed the acta is 'firmada' and, when it names clients, its agreement (convenio) is registered
+ * numbered ACTA Nº NN-YYYY-MIDIS/DGFO. Every participant of the meeting signs, and 7.1.4 names
+ * the Director of the Dirección General de Focalización among the signers: an acta is drafted only
+ * for a meeting where the Director took part (a MIDIS participant whose post is the Director's,
+ * isDgfoDirector) and is never 'firmada' without the Director's signature. Once all have signed
+ * the acta is 'firmada' and, when it names clients, its agreement (convenio) is registered
  * through central/registry/agreements.ts and published in the global configuration.
  */
 import { MiisError } from '../../core/errors.js';
@@ -86,6 +89,32 @@ export interface ActaInput {
   /** An agreement id or acta number this acta replaces (acta add --supersedes). */
   readonly supersedes?: string;
 }
+
+/**
+ * The Director of the Dirección General de Focalización (7.1.4): a MIDIS participant whose post is
+ * "Director(a)", "Director(a) General de Focalización", "Director(a) de la Dirección General de
+ * Focalización" or "Director(a) DGFO" (the Director of another unit, e.g. Diseño de Focalización, is not).
+ */
+const DGFO_DIRECTOR_POST = /^director(a)?(\s+general)?(\s+de\s+(la\s+)?(direcci[oó]n\s+general\s+de\s+)?focalizaci[oó]n)?(\s*\(?dgfo\)?)?$/i;
+export const DGFO_DIRECTOR = 'Director General de Focalización';
+
+export function isDgfoDirector(p: Pick<Participant, 'side' | 'post'>): boolean {
+  return p.side === 'MIDIS' && DGFO_DIRECTOR_POST.test(p.post.trim().replace(/\s+/g, ' '));
+}
+
+/**
+ * An acta an agreement cites (agreement add --acta): when it is one of the registry's actas it must be
+ * signed by everyone, the DGFO Director included (7.1.4); an acta kept elsewhere is taken as cited.
+ */
+export function checkCitedActa(store: RegistryStore, ref: string): void {
+  if (!/\d{1,3}-\d{4}/.test(ref)) return;
+  const acta = getActa(store, ref);
+  if (acta === undefined || acta.status === 'firmada') return;
+  const director = acta.signatures.some((s) => isDgfoDirector(s));
+  throw new MiisError('Config.InvalidInput', `el ${acta.number} no está firmada (${plural(acta.signatures.length)})${director ? '' : `; falta la firma del ${DGFO_DIRECTOR} (7.1.4)`}: un convenio no rige con un acta sin firmar; complete las firmas con «miis-central acta sign»`);
+}
+
+const plural = (n: number): string => `${n} ${n === 1 ? 'firma' : 'firmas'}`;
 
 export function formatActaNumber(seq: number, year: number): string {
   return `ACTA Nº ${String(seq).padStart(2, '0')}-${year}-MIDIS/DGFO`;
@@ -203,7 +232,10 @@ export function addActa(store: RegistryStore, meetingId: number, input: ActaInpu
   const midis = meeting.participants.filter((p) => p.side === 'MIDIS');
   const entity = meeting.participants.filter((p) => p.side === 'ENTIDAD');
   if (midis.length === 0 || entity.length === 0) {
-    throw new MiisError('Config.InvalidInput', `la reunión ${meeting.id} no tiene participantes ${midis.length === 0 ? 'del MIDIS' : 'de la entidad'}; un acta los necesita (Anexo Nº 02, I. Participantes): registre la reunión con --participante "MIDIS|Nombre|Cargo" y "ENTIDAD|Nombre|Cargo"`);
+    throw new MiisError('Config.InvalidInput', `la reunión ${meeting.id} no tiene participantes ${midis.length === 0 ? 'del MIDIS' : 'de la entidad'}; un acta los necesita (Anexo Nº 02, I. Participantes): registre la reunión con --participant "MIDIS|Nombre|Cargo" y --participant "ENTIDAD|Nombre|Cargo"`);
+  }
+  if (!midis.some(isDgfoDirector)) {
+    throw new MiisError('Config.InvalidInput', `la reunión ${meeting.id} no tiene entre sus participantes al ${DGFO_DIRECTOR}, que firma el acta (7.1.4); participantes del MIDIS: ${midis.map((p) => `${p.name} (${p.post})`).join(', ')}. Regístrelo en la reunión con --participant "MIDIS|Nombre|${DGFO_DIRECTOR}"`);
   }
   if (!Array.isArray(input.services) || input.services.length === 0) throw new MiisError('Config.InvalidInput', 'el acta no define ningún servicio ("services": [...])');
   const services = input.services.map((s) => checkActaService(store, s, meeting.entityRuc));
@@ -244,7 +276,8 @@ export function signActa(store: RegistryStore, ref: string, input: { signer: str
   }
   if (before.signatures.some((s) => norm(s.name) === norm(participant.name))) throw new MiisError('Config.Duplicate', `la firma de ${participant.name} en el ${before.number}`);
   const signatures = [...before.signatures, { name: participant.name, post: participant.post, side: participant.side, signedAt }];
-  const complete = meeting.participants.every((p) => signatures.some((s) => norm(s.name) === norm(p.name)));
+  // everyone signs, and the DGFO Director (7.1.4) in any case
+  const complete = meeting.participants.every((p) => signatures.some((s) => norm(s.name) === norm(p.name))) && signatures.some((s) => isDgfoDirector(s));
   return change(store, ctx, complete ? 'acta.sign.complete' : 'acta.sign', () => {
     let agreementId = before.agreementId;
     if (complete && before.clients.length > 0) {

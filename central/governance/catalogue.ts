@@ -181,7 +181,7 @@ export function setComponentStatus(store: RegistryStore, code: string, to: strin
   }
   const technicalReport = optionalText(opts.technicalReport, 'informe técnico', 300) ?? before.technicalReport;
   if (status === 'en-incorporacion' && technicalReport === null) {
-    throw new MiisError('Config.InvalidInput', `para incorporar ${before.code} hace falta el informe técnico que lo justifica (7.1.5): use --informe "Informe Nº …"`);
+    throw new MiisError('Config.InvalidInput', `para incorporar ${before.code} hace falta el informe técnico que lo justifica (7.1.5): use --report "Informe Nº …"`);
   }
   if (status === 'descartado' && optionalText(opts.technicalReport, 'informe técnico', 300) === null) {
     throw new MiisError('Config.InvalidInput', `para descartar ${before.code} indique el informe técnico que lo sustenta (7.1.5): use --report "Informe Nº …"`);

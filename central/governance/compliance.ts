@@ -2,7 +2,9 @@
  * Compliance with what was agreed (directive 7.3.1): for each entity, and for each agreement,
  * the obligations whose deadline has passed or that were fulfilled, each met or missed, from
  * recorded facts (designation answers, first meeting, answers to access requests, DGFO's
- * evaluation of new sources IPFs asked for). The level is
+ * evaluation of new sources IPFs asked for, activities of the meetings' work plans). Only meetings
+ * held by `today` count: one recorded with a later date is scheduled, neither held nor missed; a
+ * first meeting held after its due date is late (missed). The level is
  * the share met: alto ≥ 90 %, medio ≥ 60 %, bajo below, sin-datos when nothing is evaluable yet.
  * Node-reported availability can be added later as more facts.
  */
@@ -11,7 +13,8 @@ import type { RegistryStore } from '../registry/store.js';
 import { listAccessRequests } from './access-requests.js';
 import { getComponent } from './catalogue.js';
 import { listEntities, requireEntity } from './entities.js';
-import { listMeetings } from './meetings.js';
+import { operatingSince } from './meetings.js';
+import { listActivities } from './work-plan.js';
 import { listDesignations } from './units.js';
 import { listSourceRequests } from './intake.js';
 import { listSanctions } from './sanctions.js';
@@ -58,8 +61,10 @@ function factsOf(store: RegistryStore, ruc: string, today: string, cal: Calendar
   for (const d of designations) add(`designación de unidad responsable (solicitud del ${d.requestedAt})`, d.dueAt, d.answeredAt);
   const firstAnswer = designations.map((d) => d.answeredAt).filter((a): a is string => a !== null).sort()[0];
   if (firstAnswer !== undefined) {
-    const first = listMeetings(store, { entity: ruc })[0];
-    add('primera reunión de trabajo (obligación de DGFO con la entidad)', addBusinessDays(firstAnswer, DAYS.firstMeeting, cal), first?.date ?? null);
+    add('primera reunión de trabajo (obligación de DGFO con la entidad)', addBusinessDays(firstAnswer, DAYS.firstMeeting, cal), operatingSince(store, ruc, today));
+  }
+  for (const a of listActivities(store, today, { entity: ruc })) {
+    add(`actividad ${a.id} del plan de trabajo (reunión ${a.meetingId}): ${a.activity}${a.owner === 'DGFO' ? ' (obligación de DGFO)' : ''}`, a.dueAt, a.doneAt);
   }
   for (const r of listAccessRequests(store)) {
     if (getComponent(store, r.componentCode)?.entityRuc !== ruc) continue;

@@ -7,6 +7,10 @@
  *   responder-acceso        the designated unit answers an access request: 10 days after it was filed
  *   evaluar-fuente          DGFO evaluates a new source an IPF asked for (technical report, 7.1.5;
  *                           intake.ts): DAYS.sourceEvaluation days after the request
+ *   actividad-plan          an activity of a meeting's work plan (7.1.3; work-plan.ts): its own due
+ *                           date, owned by DGFO or the entity
+ * The first meeting is due until one is held (a meeting recorded with a later date is only
+ * scheduled and shown in the subject).
  * and, for a requested source whose incorporation started (7.1.6), solicitar-designacion for its
  * administering entity when it has no responsible unit yet: 30 days after that day (7.1.1).
  * Only open obligations are listed; fulfilled ones feed compliance.ts.
@@ -18,10 +22,11 @@ import { listComponents } from './catalogue.js';
 import { getEntity, listEntities, requireEntity } from './entities.js';
 import { listDesignations } from './units.js';
 import { listSourceRequests } from './intake.js';
-import { operatingSince } from './meetings.js';
+import { nextScheduledMeeting, operatingSince } from './meetings.js';
+import { DGFO_UNIT, listActivities } from './work-plan.js';
 import { APPROVAL_DATE_SETTING, DAYS } from './util.js';
 
-export const DEADLINE_KINDS = ['solicitar-designacion', 'responder-designacion', 'primera-reunion', 'responder-acceso', 'evaluar-fuente'] as const;
+export const DEADLINE_KINDS = ['solicitar-designacion', 'responder-designacion', 'primera-reunion', 'responder-acceso', 'evaluar-fuente', 'actividad-plan'] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
 export const DEADLINE_LABELS: Readonly<Record<DeadlineKind, string>> = {
   'solicitar-designacion': 'Solicitar designación de unidad responsable (7.1.1)',
@@ -29,6 +34,7 @@ export const DEADLINE_LABELS: Readonly<Record<DeadlineKind, string>> = {
   'primera-reunion': 'Convocar la primera reunión de trabajo (7.1.3)',
   'responder-acceso': 'Responder solicitud de acceso (7.2.3)',
   'evaluar-fuente': 'Evaluar la fuente nueva solicitada por una IPF (6.6.1.2, 6.6.2.3, 7.1.5)',
+  'actividad-plan': 'Actividad del plan de trabajo (7.1.3)',
 };
 export type DeadlineStatus = 'vencido' | 'por-vencer' | 'en-plazo';
 /** Business days left at or under which a deadline is 'por-vencer'. */
@@ -84,8 +90,13 @@ export function computeDeadlines(store: RegistryStore, today: string, cal: Calen
       push({ kind: 'responder-designacion', entityRuc: e.ruc, entityName: e.name, responsible: e.acronym ?? e.name, subject: `designación ${d.id}${d.requestRef === null ? '' : ` (${d.requestRef})`}`, from: d.requestedAt, dueAt: d.dueAt });
     }
     const firstAnswer = own.map((d) => d.answeredAt).filter((a): a is string => a !== null).sort()[0];
-    if (firstAnswer !== undefined && operatingSince(store, e.ruc) === null) {
-      push({ kind: 'primera-reunion', entityRuc: e.ruc, entityName: e.name, responsible: 'DGFO', subject: `respuesta del ${firstAnswer}`, from: firstAnswer, dueAt: addBusinessDays(firstAnswer, DAYS.firstMeeting, cal) });
+    if (firstAnswer !== undefined && operatingSince(store, e.ruc, today) === null) {
+      const scheduled = nextScheduledMeeting(store, e.ruc, today);
+      push({ kind: 'primera-reunion', entityRuc: e.ruc, entityName: e.name, responsible: 'DGFO', subject: `respuesta del ${firstAnswer}${scheduled === null ? '' : `; programada el ${scheduled}`}`, from: firstAnswer, dueAt: addBusinessDays(firstAnswer, DAYS.firstMeeting, cal) });
+    }
+    for (const a of listActivities(store, today, { entity: e.ruc }).filter((x) => x.doneAt === null)) {
+      const responsible = a.owner === 'DGFO' ? 'DGFO' : a.ownerUnit === null ? e.acronym ?? e.name : `${e.acronym ?? e.name} (${a.ownerUnit})`;
+      push({ kind: 'actividad-plan', entityRuc: e.ruc, entityName: e.name, responsible: a.owner === 'DGFO' && a.ownerUnit !== null && a.ownerUnit !== DGFO_UNIT ? `DGFO (${a.ownerUnit})` : responsible, subject: `actividad ${a.id} (reunión ${a.meetingId}): ${a.activity}`, from: a.createdAt.slice(0, 10), dueAt: a.dueAt });
     }
   }
   const components = new Map(listComponents(store).map((c) => [c.code, c]));

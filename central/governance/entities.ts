@@ -7,7 +7,7 @@
 import { MiisError } from '../../core/errors.js';
 import { parseClientId } from '../../core/identifiers.js';
 import { validateRuc } from '../../core/peru-ids.js';
-import { parseMemberRole, registerMember, requireMember } from '../registry/rules.js';
+import { checkMemberName, parseMemberRole, registerMember, requireMember } from '../registry/rules.js';
 import type { ChangeContext, MemberRecord, MemberRole, RegistryStore } from '../registry/store.js';
 import { change, checkText, optionalText, type Row } from './util.js';
 
@@ -87,6 +87,8 @@ export function updateEntity(
   ctx: ChangeContext,
 ): EntityRecord {
   const before = ensureEntity(store, ref, ctx);
+  // a member carries the entity's name into its certificates
+  if (patch.name !== undefined && store.listMembers().some((m) => m.memberCode === before.ruc)) checkMemberName(patch.name);
   const after: EntityRecord = {
     ...before,
     ...(patch.name === undefined ? {} : { name: checkText(patch.name, 'nombre de la entidad', 200) }),

@@ -117,8 +117,17 @@ export function listMeetings(store: RegistryStore, opts: { entity?: string } = {
   return (rows as Row[]).map(toMeeting);
 }
 
-/** The date the MIIS started operating for an entity: its first meeting (8.1), or null. */
-export function operatingSince(store: RegistryStore, ruc: string): string | null {
-  const row = store.db.prepare('SELECT MIN(date) AS d FROM gov_meetings WHERE entity_ruc = ?').get(ruc) as { d: string | null };
+/**
+ * The date the MIIS started operating for an entity: its first meeting held by `today` (8.1), or
+ * null. A meeting recorded with a later date is only scheduled: it has not been held yet.
+ */
+export function operatingSince(store: RegistryStore, ruc: string, today: string): string | null {
+  const row = store.db.prepare('SELECT MIN(date) AS d FROM gov_meetings WHERE entity_ruc = ? AND date <= ?').get(ruc, today) as { d: string | null };
+  return row.d ?? null;
+}
+
+/** The next meeting with an entity scheduled after `today`, or null. */
+export function nextScheduledMeeting(store: RegistryStore, ruc: string, today: string): string | null {
+  const row = store.db.prepare('SELECT MIN(date) AS d FROM gov_meetings WHERE entity_ruc = ? AND date > ?').get(ruc, today) as { d: string | null };
   return row.d ?? null;
 }

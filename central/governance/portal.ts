@@ -10,6 +10,7 @@ import type { RegistryStore } from '../registry/store.js';
 import { FAMILIES, FAMILY_LABELS, COMPONENT_STATUSES, STATUS_LABELS, listComponents, type ComponentStatus, type Family } from './catalogue.js';
 import { escapeHtml } from './acta-render.js';
 import { operatingSince } from './meetings.js';
+import { limaDate } from '../../core/business-days.js';
 import { SETTING } from '../registry/rules.js';
 import { PROGRAM_STATUS_LABELS, listPrograms, programEntityName } from './programs.js';
 
@@ -84,7 +85,7 @@ export function buildPortalData(store: RegistryStore, now: Date): PortalData {
       statusLabel: STATUS_LABELS[c.status],
       responsibleUnit: c.responsibleUnit === null || c.responsibleUnit.unit === null ? null : { unit: c.responsibleUnit.unit, headPost: c.responsibleUnit.headPost ?? '', headName: c.responsibleUnit.headName ?? '' },
       services: c.services.map((id) => ({ id, title: titles.get(id) ?? id })),
-      operatingSince: operatingSince(store, c.entityRuc),
+      operatingSince: operatingSince(store, c.entityRuc, limaDate(now)),
     })),
     programs: listPrograms(store).filter((p) => p.status !== 'cerrado').map((p) => ({
       code: p.code, name: p.name, entity: { ruc: p.entityRuc, name: programEntityName(store, p) }, ciasApproval: p.ciasRef, ciasDate: p.ciasDate,

@@ -122,7 +122,7 @@ export function answerDesignation(store: RegistryStore, input: UnitAnswer, ctx: 
   const pending = pendingRequest(store, entity.ruc);
   const current = currentUnit(store, entity.ruc);
   if (pending === undefined && current === undefined) {
-    throw new MiisError('Config.NotFound', `una solicitud de designación para ${entity.name}; regístrela primero con «miis-central unit request --entity ${entity.ruc} --fecha AAAA-MM-DD»`);
+    throw new MiisError('Config.NotFound', `una solicitud de designación para ${entity.name}; regístrela primero con «miis-central unit request --entity ${entity.ruc} --date AAAA-MM-DD»`);
   }
   if (pending !== undefined && answeredAt < pending.requestedAt) {
     throw new MiisError('Config.InvalidInput', `la fecha de respuesta ${answeredAt} es anterior a la solicitud (${pending.requestedAt})`);

@@ -187,6 +187,17 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (node_name, member_id));
     `,
   },
+  {
+    version: 12,
+    note: 'work plan of the first meeting (../governance/work-plan.ts, 7.1.3): activities with owner, unit and due date',
+    up: `
+      CREATE TABLE gov_plan_activities (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, meeting_id INTEGER NOT NULL REFERENCES gov_meetings(id),
+        activity TEXT NOT NULL, owner TEXT NOT NULL, owner_unit TEXT, due_at TEXT NOT NULL, done_at TEXT,
+        created_at TEXT NOT NULL);
+      CREATE INDEX gov_plan_activities_meeting ON gov_plan_activities(meeting_id);
+    `,
+  },
 ];
 
 export const CENTRAL_SCHEMA_VERSION = schemaVersionOf(CENTRAL_MIGRATIONS);

@@ -65,6 +65,18 @@ export function requireMember(store: RegistryStore, memberId: string): MemberRec
   return member;
 }
 
+/** Longest member name: it goes into the certificates' subject (O, CN), at most 64 characters (RFC 5280 upper bounds). */
+export const MAX_MEMBER_NAME = 64;
+
+/** A member name that fits in a certificate, checked when the member is registered or renamed (not later at CSR). */
+export function checkMemberName(value: string): string {
+  const name = checkText(value, 'nombre');
+  if ([...name].length > MAX_MEMBER_NAME) {
+    throw new MiisError('Config.InvalidInput', `el nombre del miembro «${name}» tiene ${[...name].length} caracteres y los certificados admiten hasta ${MAX_MEMBER_NAME} (campos O y CN): use un nombre más corto con --name, p. ej. la sigla de la entidad`);
+  }
+  return name;
+}
+
 export function registerMember(
   store: RegistryStore,
   input: { memberClass: string; memberCode: string; name: string; role: string },
@@ -78,7 +90,7 @@ export function registerMember(
   const id = formatMemberId({ instance, memberClass: input.memberClass, memberCode });
   if (store.getMember(id) !== undefined) throw new MiisError('Config.Duplicate', `el miembro ${id}`);
   return store.addMember(
-    { id, instance, memberClass: input.memberClass, memberCode, name: checkText(input.name, 'nombre'), role: parseMemberRole(input.role) },
+    { id, instance, memberClass: input.memberClass, memberCode, name: checkMemberName(input.name), role: parseMemberRole(input.role) },
     ctx,
   );
 }

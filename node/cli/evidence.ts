@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { formatTable, readInputFile, toJson } from '../../runtime/cli-kit.js';
+import { formatTable, limaDateTime, readInputFile, toJson } from '../../runtime/cli-kit.js';
 import { MiisError } from '../../core/errors.js';
 import { verifyGlobalConf } from '../../core/global-conf.js';
 import type { GlobalConf } from '../../core/global-conf-model.js';
@@ -144,7 +144,7 @@ export function registerEvidenceCommands(program: Command, h: EvidenceCliHelpers
       const rows = ([['sign', p.signCert], ['auth', p.authCert]] as const).filter(([, f]) => existsSync(f))
         .map(([role, f]) => certStatus(role, readFileSync(f, 'utf8'), conf, h.now(), settings.certificates.warnDays));
       if (rows.length === 0) throw new MiisError('Config.NotFound', `certificados en ${o.dir}; impórtelos con «miis-node cert import»`);
-      h.out(o.json === true ? toJson(rows) : formatTable(['ROL', 'ESTADO', 'VENCE', 'DÍAS', 'DETALLE'], rows.map((r) => [r.role, r.state, r.notAfter, String(r.daysLeft), r.message])));
+      h.out(o.json === true ? toJson(rows) : formatTable(['ROL', 'ESTADO', 'VENCE (LIMA)', 'DÍAS', 'DETALLE'], rows.map((r) => [r.role, r.state, limaDateTime(r.notAfter), String(r.daysLeft), r.message])));
       if (rows.some((r) => r.state !== 'vigente')) throw new MiisError('Config.InvalidCertificate', rows.filter((r) => r.state !== 'vigente').map((r) => `${r.role}: ${r.message}`).join('; '));
     });
 }

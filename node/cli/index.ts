@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileS
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { registerServiceUnitCommand } from '../../runtime/service-unit.js';
-import { createProgram, isMainModule, readInputFile, formatTable, parseChoice, parseInteger, processIo, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
+import { createProgram, isMainModule, limaDateTime, readInputFile, formatTable, parseChoice, parseInteger, processIo, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
 import { MiisError } from '../../core/errors.js';
 import { formatClientId, formatMemberId, parseClientId, parseServiceId, serviceKey } from '../../core/identifiers.js';
 import { validateRuc } from '../../core/peru-ids.js';
@@ -41,6 +41,23 @@ function parseHttpUrl(value: string, what: string, protocols: readonly string[])
   }
   if (!protocols.includes(u.protocol)) throw new MiisError('Config.InvalidInput', `${what} debe usar ${protocols.join(' o ')}: «${value}»`);
   return u.toString();
+}
+
+/** Text that goes into a certificate subject (O, CN): 1 to 64 printable characters, checked before init writes. */
+function checkSubjectText(value: string, what: string): void {
+  const n = [...value.trim()].length;
+  if (n === 0 || n > 64 || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new MiisError('Config.InvalidInput', `${what} no válido: «${value.slice(0, 80)}${value.length > 80 ? '…' : ''}» tiene ${n} caracteres; los certificados admiten de 1 a 64 caracteres imprimibles`);
+  }
+}
+
+/** A listening address option (--is-host, --proxy-host), checked as node.json checks it. */
+function hostOption(key: 'isHost' | 'proxyHost', option: string, value: string): string {
+  try {
+    return parseNodeConfigValue(key, value).value as string;
+  } catch {
+    throw new MiisError('Config.InvalidInput', `${option} no válido: «${value.slice(0, 80)}»; debe ser una dirección IP o un nombre de host (sin espacios ni barras)`);
+  }
 }
 
 interface Dir {
@@ -158,10 +175,16 @@ function buildProgram(io: CliIo): Command {
       const member = parseClientId(`${o.instance}/${o.class}/${ruc}`);
       parseClientId(`${o.instance}/${o.class}/${o.nodeName}`); // same character rules for the node name
       const alg = parseChoice<KeyAlgorithm>(o.keyAlgorithm, KEY_ALGORITHMS, 'algoritmo de clave');
+      // everything is checked before anything is written: a bad option leaves no partial folder
+      const operational = {
+        isHost: hostOption('isHost', '--is-host', o.isHost), isPort: parseInteger(o.isPort, 'puerto', 0, 65535),
+        proxyHost: hostOption('proxyHost', '--proxy-host', o.proxyHost), proxyPort: parseInteger(o.proxyPort, 'puerto', 0, 65535),
+      };
+      checkSubjectText(o.name, 'nombre de la entidad (--name)');
+      checkSubjectText(o.nodeName, 'nombre del nodo (--node-name)');
       const p = nodePaths(o.dir);
       if (existsSync(p.db) || await nodeStoreInitialized(o.dir)) throw new MiisError('Config.Duplicate', `ya hay un nodo en ${o.dir}`);
       mkdirSync(p.keysDir, { recursive: true, mode: 0o700 });
-      const operational = { isHost: o.isHost, isPort: parseInteger(o.isPort, 'puerto', 0, 65535), proxyHost: o.proxyHost, proxyPort: parseInteger(o.proxyPort, 'puerto', 0, 65535) };
       const store = await openNodeStore(o.dir);
       try {
         await store.saveSettings({
@@ -395,7 +418,7 @@ function buildProgram(io: CliIo): Command {
   withDir(acl.command('list')).description('lista los derechos de acceso').option('--json', 'salida JSON')
     .action(async (o: Dir & { json?: boolean }) => {
       const rows = await withStore(o.dir, (s) => s.accessRights());
-      out(o.json === true ? toJson(rows) : formatTable(['SERVICIO', 'CLIENTE', 'DESDE'], rows.map((r) => [r.serviceKey, r.client, r.grantedAt])));
+      out(o.json === true ? toJson(rows) : formatTable(['SERVICIO', 'CLIENTE', 'DESDE (LIMA)'], rows.map((r) => [r.serviceKey, r.client, limaDateTime(r.grantedAt)])));
     });
 
   const conf = program.command('conf').description('configuración global descargada de central');
@@ -405,7 +428,7 @@ function buildProgram(io: CliIo): Command {
       if (!existsSync(p.globalConf)) throw new MiisError('Config.NoGlobalConf', `no hay copia local en ${o.dir}; inicie el nodo con «miis-node serve»`);
       const c = verifyGlobalConf(readFileSync(p.globalConf), readInputFile(p.anchor, 'ancla'));
       if (o.json === true) return out(toJson(c));
-      out(`Instancia ${c.instance}, serie ${c.serial}, generada ${c.generatedAt}, vence ${c.expiresAt}${Date.parse(c.expiresAt) <= now().getTime() ? ' (VENCIDA)' : ''}`);
+      out(`Instancia ${c.instance}, serie ${c.serial}, generada ${limaDateTime(c.generatedAt)}, vence ${limaDateTime(c.expiresAt)} (hora de Lima)${Date.parse(c.expiresAt) <= now().getTime() ? ' (VENCIDA)' : ''}`);
       out(formatTable(['NODO', 'DIRECCIÓN', 'SUBSISTEMAS'], c.nodes.map((n) => [n.name, n.address, n.clients.join(', ')])));
       out(formatTable(['SERVICIO', 'TÍTULO'], c.services.map((s) => [s.id, s.title])));
     });
@@ -420,7 +443,7 @@ function buildProgram(io: CliIo): Command {
           seq: r.seq, lado: r.side, direccion: r.direction, id: r.messageId, cliente: r.client, servicio: r.service, usuario: r.userId ?? null,
           convenio: r.convenio ?? null, finalidad: r.finalidad ?? null, fecha: r.at.toISOString(), bytes: r.message.length, falla: r.fault ?? null, hash: r.hash,
         }));
-        out(o.json === true ? toJson(rows) : formatTable(['SEQ', 'LADO', 'DIR.', 'ID', 'CLIENTE', 'SERVICIO', 'FECHA'], rows.map((r) => [String(r.seq), r.lado, r.direccion, r.id, r.cliente, r.servicio, r.fecha])));
+        out(o.json === true ? toJson(rows) : formatTable(['SEQ', 'LADO', 'DIR.', 'ID', 'CLIENTE', 'SERVICIO', 'FECHA (LIMA)'], rows.map((r) => [String(r.seq), r.lado, r.direccion, r.id, r.cliente, r.servicio, limaDateTime(r.fecha)])));
       } finally {
         await l.close();
       }
@@ -436,7 +459,7 @@ function buildProgram(io: CliIo): Command {
       const l = await openCliSharedLog(o.dir, now());
       try {
         const rows = (await l.faults(1000)).filter((f) => o.id === undefined || f.faultId === o.id);
-        out(o.json === true ? toJson(rows) : formatTable(['FECHA', 'CÓDIGO', 'REFERENCIA', 'DETALLE'], rows.map((f) => [f.at.toISOString(), f.code, f.faultId, f.detail])));
+        out(o.json === true ? toJson(rows) : formatTable(['FECHA (LIMA)', 'CÓDIGO', 'REFERENCIA', 'DETALLE'], rows.map((f) => [limaDateTime(f.at), f.code, f.faultId, f.detail])));
       } finally {
         await l.close();
       }
@@ -491,8 +514,13 @@ function buildProgram(io: CliIo): Command {
   return program;
 }
 
+/** The command tree (for tests that walk every command); `runNodeCli` runs it. */
+export function buildNodeProgram(io: CliIo = processIo): Command {
+  return buildProgram(io);
+}
+
 export function runNodeCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  return runProgram(buildProgram(io), argv, io);
+  return runProgram(buildNodeProgram(io), argv, io);
 }
 
 if (isMainModule(import.meta.url)) {

@@ -73,8 +73,9 @@ describe('amend and end reach the provider node (two real nodes)', () => {
     const byDgfo = await c('access', 'revoke', 'SA-2026-0001', '--actor', 'dgfo-operador', '--reason', 'x');
     assert.equal(byDgfo.code, 2);
     assert.match(byDgfo.stderr, /no actúa por la unidad designada/);
-    const revoked = JSON.parse(await ok('access', 'revoke', JUNTOS_CLIENT, CONSULTAR_PERSONA, '--actor', 'aquispe', '--reason', 'Fin de la intervención', '--json')) as { solicitud: string; estado: string }[];
-    assert.deepEqual(revoked.map((r) => [r.solicitud, r.estado]), [['SA-2026-0001', 'revocada']]);
+    const revoked = JSON.parse(await ok('access', 'revoke', JUNTOS_CLIENT, CONSULTAR_PERSONA, '--actor', 'aquispe', '--reason', 'Fin de la intervención', '--json')) as { ok: boolean; revocadas: { solicitud: string; estado: string }[] };
+    assert.equal(revoked.ok, true);
+    assert.deepEqual(revoked.revocadas.map((r) => [r.solicitud, r.estado]), [['SA-2026-0001', 'revocada']]);
     await publish();
     assert.deepEqual(inst.reniec.ctx.conf.latest()?.conf.accessRights ?? [], []);
     const refusedNow = await ask('CONV-002-2026');

@@ -42,7 +42,7 @@ describe('miis-central amend and end (CLI)', () => {
 
   it('member add takes the name of the seeded entity; member set renames member and entity; JSON keys in Spanish', async () => {
     const added = JSON.parse(await ok('member', 'add', '--class', 'GOB', '--code', RUC_RENIEC, '--json')) as { miembro: string; nombre: string; rol: string; entidadRenombrada: unknown };
-    assert.deepEqual(added, { miembro: RENIEC, nombre: 'Registro Nacional de Identificación y Estado Civil', rol: 'RENIEC', ruc: RUC_RENIEC, entidadRenombrada: null });
+    assert.deepEqual(added, { ok: true, miembro: RENIEC, nombre: 'Registro Nacional de Identificación y Estado Civil', rol: 'RENIEC', ruc: RUC_RENIEC, entidadRenombrada: null });
     const noName = await cli('member', 'add', '--class', 'GOB', '--code', '20511268401');
     assert.equal(noName.code, 2);
     assert.match(noName.err, /no es una entidad del catálogo: indique --name y --role/);
@@ -74,7 +74,7 @@ describe('miis-central amend and end (CLI)', () => {
     assert.match(await ok('agreement', 'list'), /CONV-001-2026 .* 2026-03-01 /);
     assert.match(await ok('agreement', 'show', 'CONV-001-2026'), /Terminado: rige hasta el 2026-03-01 — Resuelto \(registrado el 2026-03-02 10:00 hora de Lima, por operador\)/);
 
-    assert.deepEqual(JSON.parse(await ok('subsystem', 'remove', `${JUNTOS}/JUNTOS`, '--json')), { subsistema: `${JUNTOS}/JUNTOS`, nodos: [], baja: true });
+    assert.deepEqual(JSON.parse(await ok('subsystem', 'remove', `${JUNTOS}/JUNTOS`, '--json')), { ok: true, subsistema: `${JUNTOS}/JUNTOS`, nodos: [], baja: true });
     assert.match(await ok('member', 'remove', JUNTOS), /Miembro dado de baja: PE\/GOB\/20511268401 \(Programa Juntos\)/);
     assert.match(await ok('service', 'remove', SERVICE), /Servicio dado de baja: PE\/GOB\/20295613620\/RUPN\/consultarPersona\/v1\. Se publica/);
     const c = await conf();

@@ -125,7 +125,8 @@ describe('miis-node command line', () => {
     assert.match(twice.stderr, /No existe: el acceso de PE\/GOB\/20545565359\/PGH/);
     assert.deepEqual(await rightsOf(), [{ serviceKey: `${JUNTOS}/JUNTOS/consultarAfiliado`, client: 'PE/GOB/20295613620' }]);
     const table = await node(d('acl', 'list'));
-    assert.match(table.stdout, /^SERVICIO\s+CLIENTE\s+DESDE\n/);
+    assert.match(table.stdout, /^SERVICIO\s+CLIENTE\s+DESDE \(LIMA\)\n/);
+    assert.match(table.stdout, /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\n$/, "Lima time, not ISO UTC");
   });
 
   it('log commands work on a fresh node', async () => {
