@@ -142,6 +142,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     ? await openPgMessageLog({
       database, cipher: pgCipher, sealNew: evidenceSettings.encryptLog, faultsPerMinute: evidenceSettings.faultLog.perSourcePerMinute,
       metadataOnly: evidenceSettings.sensitiveServices.length === 0 ? undefined : (service) => isSensitiveService(evidenceSettings, service),
+      onWriteError: (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'registro de mensajes: no se pudo escribir un lote en PostgreSQL; sus intercambios fallan con MessageLogUnavailable y el siguiente lote se reconecta'),
     }).catch(async (err: unknown) => {
       await store.close();
       throw err;

@@ -18,6 +18,7 @@ import { applyPgMigrations } from '../../runtime/pg-migrations.js';
 import type { PgClient, PgPool } from '../../runtime/pg.js';
 import { PG_LOG_SCHEMA, type ResolvedDatabase } from '../store/database.js';
 import { openPgSchemaPool } from '../store/pg-local-store.js';
+import type { LogKeyFile } from './log-crypto.js';
 import { MESSAGE_LOG_MIGRATIONS } from './log-migrations.js';
 import {
   checkChainLink, createBodyOpener, openMessageLog, DEFAULT_FAULTS_PER_MINUTE, GENESIS, hashRecordDigests, rowToRaw, sha256Hex, storedBody,
@@ -109,6 +110,32 @@ export interface PgMessageLogOptions extends MessageLogOptions {
   readonly database: Extract<ResolvedDatabase, { engine: 'postgresql' }>;
   /** False: read and verify only (no lock on the instance's chain, no appends). Default true. */
   readonly writer?: boolean | undefined;
+  /** A batch could not be written (its appends fail with MessageLogUnavailable); for the node's log. */
+  readonly onWriteError?: ((err: unknown) => void) | undefined;
+}
+
+/** The fault an exchange gets when its record could not be written: it is never answered without it. */
+function logUnavailable(side: LogRecord['side'], err: unknown): MiisError {
+  return new MiisError(side === 'server' ? 'Server.ServerProxy.MessageLogUnavailable' : 'Server.ClientProxy.MessageLogUnavailable', '', { cause: err });
+}
+
+/**
+ * Every instance sharing the database must hold the same log keys (keys/log-keys.json): a key id
+ * means one key. Each key's check value (a hash prefix, log-crypto.ts; not the key) is recorded in
+ * log_meta by the first instance that uses it; an instance whose key of that id differs is refused
+ * before it writes a record no other instance could read.
+ */
+async function checkSharedLogKeys(pool: PgPool, ring: LogKeyFile, record: boolean, display: string): Promise<void> {
+  if (record) {
+    await pool.query('INSERT INTO log_meta (key, value) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (key) DO NOTHING',
+      [ring.keys.map((k) => `key_check:${k.id}`), ring.keys.map((k) => k.check)]);
+  }
+  const stored = new Map((await pool.query<{ key: string; value: string }>("SELECT key, value FROM log_meta WHERE key LIKE 'key_check:%'")).rows
+    .map((r) => [r.key.slice('key_check:'.length), r.value] as const));
+  const differs = ring.keys.filter((k) => stored.has(k.id) && stored.get(k.id) !== k.check).map((k) => k.id);
+  if (differs.length > 0) {
+    throw new MiisError('Config.InvalidInput', `la clave del registro ${differs.join(', ')} de esta instancia (keys/log-keys.json) no es la que usan las demás instancias del nodo en ${display}: copie el mismo keys/log-keys.json en todas las instancias (tras «log rotate-key», también)`);
+  }
 }
 
 export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<SharedMessageLog> {
@@ -116,18 +143,33 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
   const instanceId = database.instanceId;
   const writer = opts.writer !== false;
   const pool = await openPgSchemaPool(database, PG_LOG_SCHEMA);
-  let conn: PgClient | undefined;
-  try {
-    await applyPgMigrations(pool, MESSAGE_LOG_MIGRATIONS, 'log', `el registro de mensajes (${database.display})`);
-    if (writer) {
-      conn = await pool.connect();
-      const got = (await conn.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [`miis-log-instance:${instanceId}`])).rows[0]?.ok === true;
+  const lockName = `miis-log-instance:${instanceId}`;
+  /**
+   * The writer's own connection, holding the advisory lock on this instance's chain. A connection
+   * that drops (PostgreSQL restarted) reports an error here instead of crashing the process; any
+   * failed batch discards the connection, and the next batch takes a new one, the lock again and
+   * the chain's tip as the database has it.
+   */
+  const takeWriterConn = async (): Promise<PgClient> => {
+    const c = await pool.connect();
+    c.on('error', () => undefined);
+    try {
+      const got = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockName])).rows[0]?.ok === true;
       if (!got) {
         throw new MiisError('Config.Duplicate', `otra instancia del nodo con el identificador «${instanceId}» escribe ya en el registro de mensajes (${database.display}); dé a cada instancia su propio database.instanceId en node.json`);
       }
+    } catch (err) {
+      c.release(true);
+      throw err;
     }
+    return c;
+  };
+  let conn: PgClient | undefined;
+  try {
+    await applyPgMigrations(pool, MESSAGE_LOG_MIGRATIONS, 'log', `el registro de mensajes (${database.display})`);
+    if (cipher !== undefined) await checkSharedLogKeys(pool, cipher.keyRing, writer, database.display);
+    if (writer) conn = await takeWriterConn();
   } catch (err) {
-    conn?.release();
     await pool.end().catch(() => undefined);
     throw err;
   }
@@ -183,6 +225,10 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
   let closed = false;
 
   const writeBatch = async (batch: readonly Pending[]): Promise<{ seq: number; hash: string }> => {
+    if (conn === undefined) {
+      conn = await takeWriterConn();
+      tip = await lastOf(); // a batch whose commit was not confirmed may be there
+    }
     if (sealer !== undefined) {
       const need = batch.length * 2;
       if (inHand === undefined || inHand.keyId !== sealer.activeKeyId) await reserveBlock(sealer.activeKeyId, Math.max(IV_BLOCK, maxBatch * 2));
@@ -226,7 +272,10 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
         tip = await writeBatch(batch);
         for (const p of batch) p.resolve();
       } catch (err) {
-        for (const p of batch) p.reject(err);
+        conn?.release(true);
+        conn = undefined;
+        opts.onWriteError?.(err);
+        for (const p of batch) p.reject(logUnavailable(p.record.side, err));
       }
     }
   };
@@ -383,8 +432,8 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
       closed = true;
       while (flushing !== undefined) await flushing;
       if (conn !== undefined) {
-        await conn.query('SELECT pg_advisory_unlock(hashtext($1))', [`miis-log-instance:${instanceId}`]).catch(() => undefined);
-        conn.release();
+        const ok = await conn.query('SELECT pg_advisory_unlock(hashtext($1))', [lockName]).then(() => true, () => false);
+        conn.release(!ok);
       }
       await pool.end();
     },
