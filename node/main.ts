@@ -164,7 +164,8 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     monitorTick();
     snapshots.refresh().catch((err: unknown) => info(`ajustes locales: no se pudieron releer (${err instanceof Error ? err.message : String(err)}); se siguen usando los anteriores`));
     if (listenersUp) {
-      void followProxyPort();
+      // the store not answering (PostgreSQL restarting) is reported by the refresh above; retried in 1 s
+      followProxyPort().catch(() => undefined);
       reloadAuth();
     }
     try {

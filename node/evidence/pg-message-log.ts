@@ -150,9 +150,12 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
    * failed batch discards the connection, and the next batch takes a new one, the lock again and
    * the chain's tip as the database has it.
    */
+  let connDropped = false;
   const takeWriterConn = async (): Promise<PgClient> => {
     const c = await pool.connect();
-    c.on('error', () => undefined);
+    c.on('error', () => {
+      if (conn === c) connDropped = true; // replaced before the next batch, which then does not fail
+    });
     try {
       const got = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockName])).rows[0]?.ok === true;
       if (!got) {
@@ -224,11 +227,22 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
   let flushing: Promise<void> | undefined;
   let closed = false;
 
-  const writeBatch = async (batch: readonly Pending[]): Promise<{ seq: number; hash: string }> => {
+  const dropConn = (): void => {
+    conn?.release(true);
+    conn = undefined;
+  };
+  /** The writer's connection, a new one (and the chain's tip as stored) after one dropped. */
+  const writerConn = async (): Promise<PgClient> => {
+    if (conn !== undefined && connDropped) dropConn();
     if (conn === undefined) {
       conn = await takeWriterConn();
-      tip = await lastOf(); // a batch whose commit was not confirmed may be there
+      connDropped = false;
+      tip = await lastOf();
     }
+    return conn;
+  };
+  const writeBatch = async (batch: readonly Pending[]): Promise<{ seq: number; hash: string }> => {
+    const c = await writerConn();
     if (sealer !== undefined) {
       const need = batch.length * 2;
       if (inHand === undefined || inHand.keyId !== sealer.activeKeyId) await reserveBlock(sealer.activeKeyId, Math.max(IV_BLOCK, maxBatch * 2));
@@ -256,24 +270,47 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
       prev = hash;
     }
     if (newCerts.size > 0) {
-      await conn!.query('INSERT INTO certs (sha256, b64) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [[...newCerts.keys()], [...newCerts.values()]]);
+      await c.query('INSERT INTO certs (sha256, b64) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [[...newCerts.keys()], [...newCerts.values()]]);
       for (const id of newCerts.keys()) knownCerts.add(id);
     }
     const rows = batch.map((_, i) => `(${COLUMNS.map((__, j) => `$${i * COLUMNS.length + j + 1}`).join(',')})`).join(',');
-    await conn!.query(`INSERT INTO messages (${COLUMNS.join(',')}) VALUES ${rows}`, values);
+    await c.query(`INSERT INTO messages (${COLUMNS.join(',')}) VALUES ${rows}`, values);
     return { seq, hash: prev };
   };
 
+  /**
+   * Write a batch; when that fails (typically: the connection was cut by a database restart before
+   * this process noticed), look on a new connection at what the database holds. Only this writer
+   * appends to the instance's chain (advisory lock), so the tip tells: unchanged, the batch was not
+   * written and is written once more; advanced by the batch, its commit went through and only the
+   * answer was lost. Anything else (database down, other errors) fails the batch.
+   */
+  const writeOrRecover = async (batch: readonly Pending[]): Promise<void> => {
+    const from = tip;
+    try {
+      tip = await writeBatch(batch);
+      return;
+    } catch (err) {
+      dropConn();
+      try {
+        await writerConn();
+      } catch {
+        throw err;
+      }
+      if (tip.seq === from.seq + batch.length) return; // written; the commit's answer was lost
+      if (tip.seq !== from.seq || tip.hash !== from.hash) throw err;
+      tip = await writeBatch(batch);
+    }
+  };
   const flush = async (): Promise<void> => {
     while (queue.length > 0) {
       const batch = queue.length > maxBatch ? queue.splice(0, maxBatch) : queue;
       if (batch === queue) queue = [];
       try {
-        tip = await writeBatch(batch);
+        await writeOrRecover(batch);
         for (const p of batch) p.resolve();
       } catch (err) {
-        conn?.release(true);
-        conn = undefined;
+        dropConn();
         opts.onWriteError?.(err);
         for (const p of batch) p.reject(logUnavailable(p.record.side, err));
       }

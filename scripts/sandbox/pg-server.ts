@@ -3,7 +3,8 @@
  * running as root, since initdb refuses root), trust authentication on 127.0.0.1 and a free port,
  * stopped with pg_ctl. Debian package: postgresql (.ci/run installs it).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,10 @@ export interface PgServer {
   url(database: string): string;
   createDatabase(name: string): Promise<void>;
   /** pg_ctl restart (fast): every open connection is cut, the server comes back on the same port. */
-  restart(): void;
+  restart(): Promise<void>;
+  /** pg_ctl stop (fast), keeping the data: connections are refused until `resume`. */
+  halt(): Promise<void>;
+  resume(): Promise<void>;
   stop(): void;
 }
 
@@ -53,6 +57,10 @@ export async function startPgServer(): Promise<PgServer> {
     const full = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]] as const : [join(bin, cmd), args] as const;
     execFileSync(full[0], [...full[1]], { stdio: 'pipe', timeout: 60_000 });
   };
+  const runAsync = async (cmd: string, args: string[]): Promise<void> => {
+    const full = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]] as const : [join(bin, cmd), args] as const;
+    await promisify(execFile)(full[0], [...full[1]], { timeout: 60_000 });
+  };
   if (asRoot) execFileSync('chown', ['postgres:postgres', dir]);
   const data = join(dir, 'data');
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale', 'C']);
@@ -71,9 +79,10 @@ export async function startPgServer(): Promise<PgServer> {
         await client.end();
       }
     },
-    restart() {
-      run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-m', 'fast', '-o', options, 'restart']);
-    },
+    // asynchronous, so the processes using the server (this one included) see it go as they would
+    restart: () => runAsync('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-m', 'fast', '-o', options, 'restart']),
+    halt: () => runAsync('pg_ctl', ['-D', data, '-w', '-t', '60', '-m', 'fast', 'stop']),
+    resume: () => runAsync('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', options, 'start']),
     stop() {
       const args = ['-D', data, '-w', '-m', 'fast', 'stop'];
       if (asRoot) spawnSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...args], { stdio: 'pipe' });
