@@ -329,7 +329,7 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
     const body = openBody(raw);
     return {
       seq: raw.seq, ...raw.meta, ...body, prevHash: raw.prevHash, hash: raw.hash, messageSha256: raw.messageSha256,
-      signatureSha256: raw.signatureSha256, bodyKept: raw.bodyKept, keyId: raw.keyId ?? undefined,
+      signatureSha256: raw.signatureSha256, bodyKept: raw.bodyKept, keyId: raw.keyId ?? undefined, instanceId: row.instance_id as string,
     };
   };
   const rowToTimestamp = (r: Record<string, unknown>): TimestampRecord => ({

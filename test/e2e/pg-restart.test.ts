@@ -5,35 +5,17 @@
  * answered without its records) and the first one after it comes back succeeds; the chain verifies.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runNodeCli } from '../../node/cli/index.js';
 import { startNode, type RunningNode } from '../../node/main.js';
-import { readNodeConfig } from '../../node/store/node-config.js';
-import { openNodeStore } from '../../node/store/node-store.js';
 import { nodeDir } from '../../scripts/sandbox/provision.js';
 import { startPgServer, type PgServer } from '../helpers/pg-server.js';
 import { needTool } from '../helpers/tools.js';
+import { nodeOnPg } from './pg-fixture.js';
 import { faultCodeOf, personaRequest, postSoap, runCli, startInstance, type Instance } from './fixture.js';
-
-/** Copy a fixture node onto PostgreSQL (node folder without its SQLite files, store rows copied). */
-export async function nodeOnPg(source: string, dir: string, url: string, instanceId: string): Promise<void> {
-  cpSync(source, dir, { recursive: true, filter: (f) => !/(node|messagelog)\.db(-wal|-shm)?$/.test(f) });
-  writeFileSync(join(dir, 'node.json'), JSON.stringify({ ...readNodeConfig(source), isPort: 0, proxyPort: 0, database: { engine: 'postgresql', url, instanceId } }));
-  const from = await openNodeStore(source);
-  const to = await openNodeStore(dir);
-  try {
-    await to.saveSettings(await from.settings());
-    for (const c of await from.clients()) await to.addClient(c);
-    for (const s of await from.services()) await to.upsertService(s);
-    for (const r of await from.accessRights()) await to.grant(r.serviceKey, r.client, new Date(r.grantedAt));
-  } finally {
-    await from.close();
-    await to.close();
-  }
-}
 
 describe('PostgreSQL restarted under a running node', { skip: needTool('postgresql') }, () => {
   let inst: Instance;
