@@ -11,7 +11,7 @@
  *
  * Prints one JSON object:
  *   { "answered": N, "faults": N, "lostRecords": N, "chainsVerified": true, "rps": N, "rpsAfterKill": N }
- * Flags: --seconds N (default 20), --concurrency N (default 16), --instances 1|2 (default 2; with 1
+ * Flags: --seconds N (default 20), --warmup N (unmeasured load first, default 5), --concurrency N (default 16), --instances 1|2 (default 2; with 1
  * nothing is killed and rpsAfterKill is null), --no-kill, --compare (one instance, then two, same
  * load, nothing killed: { "oneInstance": {…}, "twoInstances": {…} }; docs/performance.md).
  * Needs PostgreSQL (Debian package postgresql) and haproxy.
@@ -41,7 +41,7 @@ const dist = fileURLToPath(new URL('../', import.meta.url));
 const CLI = join(dist, 'node/cli/index.js');
 const CONVENIO = 'CONV-001-2026';
 
-interface Flags { seconds: number; concurrency: number; instances: 1 | 2; kill: boolean; compare: boolean }
+interface Flags { seconds: number; warmup: number; concurrency: number; instances: 1 | 2; kill: boolean; compare: boolean }
 
 function parseFlags(argv: readonly string[]): Flags {
   const value = (name: string): string | undefined => {
@@ -55,7 +55,7 @@ function parseFlags(argv: readonly string[]): Flags {
     return n;
   };
   const instances = int('--instances', 2, 1, 2) as 1 | 2;
-  return { seconds: int('--seconds', 20, 2, 3600), concurrency: int('--concurrency', 16, 1, 512), instances, kill: instances === 2 && !argv.includes('--no-kill'), compare: argv.includes('--compare') };
+  return { seconds: int('--seconds', 20, 2, 3600), warmup: int('--warmup', 5, 0, 600), concurrency: int('--concurrency', 16, 1, 512), instances, kill: instances === 2 && !argv.includes('--no-kill'), compare: argv.includes('--compare') };
 }
 
 export interface DemoResult {
@@ -228,6 +228,16 @@ export async function runDemo(flags: Flags, log: (line: string) => void = (l) =>
       if (Date.now() > deadline) throw new Error(`ningún intercambio pasó por HAProxy en 60 s:\n${consumer.output()}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+    // then --warmup seconds of the same load, not measured (every process compiled and its caches
+    // filled: a cold instance on a busy 2-core machine is slow for seconds); its exchanges are checked too
+    const warmed: string[] = [];
+    const warmEnd = performance.now() + flags.warmup * 1000;
+    await Promise.all(Array.from({ length: flags.concurrency }, async () => {
+      while (performance.now() < warmEnd) {
+        const id = `${run}-warm-${(n += 1)}`;
+        if (await post(id, dnis[n % dnis.length] as string)) warmed.push(id);
+      }
+    }));
 
     log(`Carga durante ${flags.seconds} s con ${flags.concurrency} solicitudes en curso${flags.kill ? '; a la mitad, SIGKILL a reniec-1' : ''}…`);
     const answered: { id: string; at: number }[] = [];
@@ -261,7 +271,7 @@ export async function runDemo(flags: Flags, log: (line: string) => void = (l) =>
 
     log('Deteniendo los nodos y buscando cada intercambio respondido en los registros…');
     for (const c of [...children].reverse()) await stopChild(c);
-    const ids = answered.map((a) => a.id);
+    const ids = [...warmed, ...answered.map((a) => a.id)];
     // provider side: the shared database, every instance
     const client = new (loadPg().Client)({ connectionString: pg.url('reniec') });
     await client.connect();
