@@ -55,6 +55,7 @@ export const FAULTS = {
   'Server.ClientProxy.DuplicateMessage': { http: 500, message: 'El identificador de mensaje {detail} ya fue usado por este cliente: use uno nuevo en cada solicitud' },
   'Server.ClientProxy.InternalError': { http: 500, message: 'Error interno del nodo cliente (referencia en el registro)' },
   'Server.ClientProxy.TimestampUnavailable': { http: 500, message: 'El nodo cliente no acepta intercambios: su registro de mensajes lleva demasiado tiempo sin sello de tiempo ({detail})' },
+  'Server.ClientProxy.MessageLogUnavailable': { http: 500, message: 'El nodo cliente no pudo guardar el intercambio en su registro de mensajes (la base de datos no respondió); el intercambio no se completó: reintente con un identificador de mensaje nuevo' },
   // --- Server.ServerProxy.*: the provider's node --------------------------------------------
   'Server.ServerProxy.SslAuthenticationFailed': { http: 500, message: 'El certificado TLS del nodo remitente no es el registrado para el cliente {detail}' },
   'Server.ServerProxy.InvalidMessage': { http: 500, message: 'El mensaje recibido del nodo cliente no es válido: {detail}' },
@@ -77,6 +78,7 @@ export const FAULTS = {
   'Server.ServerProxy.ServiceTimeout': { http: 500, message: 'El servicio de la entidad proveedora no respondió a tiempo ({detail})' },
   'Server.ServerProxy.InternalError': { http: 500, message: 'Error interno del nodo proveedor (referencia en el registro)' },
   'Server.ServerProxy.TimestampUnavailable': { http: 500, message: 'El nodo proveedor no acepta intercambios: su registro de mensajes lleva demasiado tiempo sin sello de tiempo ({detail})' },
+  'Server.ServerProxy.MessageLogUnavailable': { http: 500, message: 'El nodo proveedor no pudo guardar el intercambio en su registro de mensajes (la base de datos no respondió); no se entrega una respuesta sin su registro: reintente con un identificador de mensaje nuevo' },
   // --- Config.*: CLI, configuration and start-up --------------------------------------------
   'Config.InvalidInput': { http: 400, message: '{detail}' },
   'Config.InvalidRuc': { http: 400, message: 'RUC no válido: {detail}' },

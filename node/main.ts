@@ -143,6 +143,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     ? await openPgMessageLog({
       database, cipher: pgCipher, sealNew: evidenceSettings.encryptLog, faultsPerMinute: evidenceSettings.faultLog.perSourcePerMinute,
       metadataOnly: evidenceSettings.sensitiveServices.length === 0 ? undefined : (service) => isSensitiveService(evidenceSettings, service),
+      onWriteError: (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'registro de mensajes: no se pudo escribir un lote en PostgreSQL; sus intercambios fallan con MessageLogUnavailable y el siguiente lote se reconecta'),
     }).catch(async (err: unknown) => {
       await store.close();
       throw err;
@@ -166,7 +167,8 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     monitorTick();
     snapshots.refresh().catch((err: unknown) => info(`ajustes locales: no se pudieron releer (${err instanceof Error ? err.message : String(err)}); se siguen usando los anteriores`));
     if (listenersUp) {
-      void followProxyPort();
+      // the store not answering (PostgreSQL restarting) is reported by the refresh above; retried in 1 s
+      followProxyPort().catch(() => undefined);
       reloadAuth();
     }
     try {

@@ -1,6 +1,7 @@
 /**
  * `miis-node` commands for the evidence chain: log verify|export|archive|rotate-key and
- * cert status. Wired into node/cli/index.ts with one call; `openCliLog` is also used by log list/faults.
+ * cert status. On PostgreSQL: verify and export work on every instance's chain, archive refuses
+ * (explained), rotate-key tells to copy the key file to every instance. Wired into node/cli/index.ts with one call; `openCliLog` is also used by log list/faults.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -30,7 +31,7 @@ export interface EvidenceCliHelpers {
   readonly now: () => Date;
 }
 
-/** The node's message log opened with its key (as the running node opens it); SQLite only (export, archive, rotate-key). */
+/** The node's SQLite message log opened with its key (as the running node opens it); refuses on PostgreSQL. */
 export function openCliLog(dir: string, now: Date): MessageLog {
   if (resolveDatabase(dir).engine === 'postgresql') {
     throw new MiisError('Config.InvalidInput', 'con el registro en PostgreSQL esta orden aún no está disponible (sí lo están «log list», «log faults» y «log verify»)');
@@ -105,9 +106,9 @@ export function registerEvidenceCommands(program: Command, h: EvidenceCliHelpers
     .requiredOption('--out <carpeta>', 'carpeta de salida')
     .option('--ca <archivo>', 'CA de confianza (por omisión, las de la configuración global local)')
     .action(async (id: string, o: Dir & { out: string; ca?: string }) => {
-      const l = openCliLog(o.dir, h.now());
+      const l = await openCliSharedLog(o.dir, h.now());
       try {
-        const r = exportExchange(l, id, o.out, trustedCas(o.dir, o.ca));
+        const r = await exportExchange(l, id, o.out, trustedCas(o.dir, o.ca));
         h.out(`Intercambio ${id} exportado en ${o.out} (${r.parts.join(', ')}; ${r.files.length} archivos). Verifíquelo con: sh ${o.out}/verify.sh`);
       } finally {
         await l.close();
@@ -116,6 +117,10 @@ export function registerEvidenceCommands(program: Command, h: EvidenceCliHelpers
   h.withDir(log.command('archive'))
     .description('archiva ahora los registros sellados y purga los archivados según la retención (evidence.json)')
     .action(async (o: Dir) => {
+      const database = resolveDatabase(o.dir);
+      if (database.engine === 'postgresql') {
+        throw new MiisError('Config.InvalidInput', `con el registro en PostgreSQL (${database.display}) «log archive» no está disponible: el registro compartido no se archiva en archivos ni se purga desde el nodo. Consérvelo con las copias de la base (pg_dump) y verifíquelo con «miis-node log verify»; «log export» sigue sirviendo para entregar un intercambio como evidencia`);
+      }
       const settings = loadEvidenceSettings(o.dir);
       const cipher = loadLogCipher(o.dir, { ...settings, encryptLog: false }, h.now());
       const l = openNodeLog(o.dir, settings, cipher);
@@ -131,6 +136,10 @@ export function registerEvidenceCommands(program: Command, h: EvidenceCliHelpers
     .action((o: Dir) => {
       const id = rotateLogKey(evidencePaths(o.dir).logKeys, h.now());
       h.out(`Clave del registro ${id} activa desde el próximo inicio del nodo (${evidencePaths(o.dir).logKeys})`);
+      if (resolveDatabase(o.dir).engine === 'postgresql') {
+        // instances sharing the log must hold the same keys (pg-message-log.ts refuses one whose key of an id differs)
+        h.out(`Registro en PostgreSQL: copie este archivo de claves, tal cual, a la carpeta de CADA instancia del nodo antes de reiniciarlas (no ejecute «log rotate-key» en cada una: cada ejecución crea una clave distinta y una instancia con otra clave ${id} no podrá iniciar)`);
+      }
     });
 
   const cert = program.commands.find((c) => c.name() === 'cert') ?? program.command('cert');

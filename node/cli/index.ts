@@ -19,6 +19,7 @@ import { acceptedAuthCerts, type GlobalConf } from '../../core/global-conf-model
 import { checkPublicUrl } from '../store/local-store.js';
 import { notInitialized, nodeStoreInitialized, openNodeStore, type NodeStore } from '../store/node-store.js';
 import { describeDatabase, resolveDatabase } from '../store/database.js';
+import { redactPgUrl } from '../../runtime/pg.js';
 import { openCliSharedLog, readLocalConf, registerEvidenceCommands, runLogVerify } from './evidence.js';
 import { importSigningCert, startSigningKeyRotation } from '../certs/signing-rotation.js';
 import { startNode } from '../main.js';
@@ -481,6 +482,8 @@ function buildProgram(io: CliIo): Command {
       await (await openInitialized(o.dir)).close();
       const r = await writeBackup({ dir: o.dir, out: resolve(o.out), kind: 'node', version: packageVersion(), now: now(), encrypt: o.encrypt === true, env });
       out(`Copia de respaldo${o.encrypt === true ? ' cifrada' : ''}: ${resolve(o.out)} (${r.files} archivos, ${r.databases} bases de datos, ${r.bytes} bytes). Contiene claves privadas: guárdela fuera de este servidor.`);
+      const database = resolveDatabase(o.dir);
+      if (database.engine === 'postgresql') out(pgBackupNote(database.display, resolve(o.out)));
     });
   withDir(program.command('restore'))
     .description('restaura una copia de respaldo en una carpeta nueva o vacía (--dir)')
@@ -488,6 +491,10 @@ function buildProgram(io: CliIo): Command {
     .action(async (o: Dir & { from: string }) => {
       const r = restoreBackup({ from: resolve(o.from), dir: resolve(o.dir), kind: 'node', env });
       out(`Restaurado en ${resolve(o.dir)}: ${r.files} archivos de la copia del ${r.createdAt} (versión ${r.version}). Verifique el registro con «miis-node log verify» e inicie el nodo con «miis-node serve».`);
+      const db = readNodeConfig(resolve(o.dir)).database;
+      if (db?.engine === 'postgresql') {
+        out(`Atención: este nodo usa PostgreSQL (${redactPgUrl(db.url)}); la copia no contiene la base (configuración local, replay y registro de mensajes). Antes de «miis-node serve», restaure el volcado de esa base con pg_restore (p. ej. pg_restore --clean --if-exists --dbname='${redactPgUrl(db.url)}' <archivo>.pgdump); sin él el nodo arranca con la base que encuentre en esa URL.`);
+      }
     });
 
   withDir(program.command('serve'))
@@ -517,6 +524,11 @@ function buildProgram(io: CliIo): Command {
 /** The command tree (for tests that walk every command); `runNodeCli` runs it. */
 export function buildNodeProgram(io: CliIo = processIo): Command {
   return buildProgram(io);
+}
+
+/** What `backup` says on PostgreSQL: the copy holds the folder (keys, certificates, log keys, node.json), not the database. */
+export function pgBackupNote(display: string, out: string): string {
+  return `Atención: este nodo usa PostgreSQL (${display}); la copia contiene la carpeta del nodo (claves, certificados, claves del registro, node.json) pero NO la base de datos (configuración local, memoria de identificadores y registro de mensajes de todas las instancias). Respáldela con pg_dump, con el nodo en marcha (la copia es consistente), por ejemplo:\n  pg_dump --format=custom --schema=miis_node --schema=miis_log --file=${out}.pgdump '${display}'\ny guarde ambos archivos juntos; «miis-node restore» restaura la carpeta y pg_restore la base.`;
 }
 
 export function runNodeCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {

@@ -21,15 +21,17 @@ import { inclusionProof } from '../../core/hash-tree.js';
 import { derToPem } from '../../core/pki.js';
 import { verifyDetached } from '../../core/signature.js';
 import { verifyTimeStampToken } from '../../core/tsp.js';
-import { recordPreimage, type MessageLog } from './message-log.js';
+import { recordPreimage } from './message-log.js';
+import type { SharedMessageLog } from './pg-message-log.js';
 
 export interface ExportResult {
   readonly files: readonly string[];
   readonly parts: readonly string[];
 }
 
-export function exportExchange(log: MessageLog, messageId: string, outDir: string, trustedCas: readonly string[]): ExportResult {
-  const records = log.list({ messageId });
+/** Either engine (SQLite through asSharedMessageLog; on PostgreSQL each record's own instance chain). */
+export async function exportExchange(log: SharedMessageLog, messageId: string, outDir: string, trustedCas: readonly string[]): Promise<ExportResult> {
+  const records = await log.list({ messageId });
   if (records.length === 0) throw new MiisError('Config.NotFound', `el mensaje ${messageId} en el registro de este nodo`);
   mkdirSync(outDir, { recursive: true });
   const files: string[] = [];
@@ -37,17 +39,17 @@ export function exportExchange(log: MessageLog, messageId: string, outDir: strin
     writeFileSync(join(outDir, name), data);
     files.push(name);
   };
-  const stamps = log.timestamps();
   let tsaPem: string | undefined;
   const parts: string[] = [];
   for (const r of records) {
     const part = parts.includes(r.direction) ? `${r.direction}-${r.seq}` : r.direction;
     if (!r.bodyKept) throw new MiisError('Config.InvalidInput', `el registro ${r.seq} es de un servicio sensible: solo se guardaron metadatos, no hay mensaje que exportar`);
-    const stamp = stamps.find((t) => t.firstSeq <= r.seq && r.seq <= t.lastSeq);
+    const chain = log.reader(r.instanceId ?? log.instanceId);
+    const stamp = (await chain.timestamps()).find((t) => t.firstSeq <= r.seq && r.seq <= t.lastSeq);
     if (stamp === undefined) throw new MiisError('Config.InvalidInput', `el registro ${r.seq} aún no tiene sello de tiempo; espere el siguiente lote e inténtelo de nuevo`);
     const v = verifyDetached(r.message, r.signature);
     if (!v.ok) throw new MiisError('Config.InvalidInput', `la firma del registro ${r.seq} no es válida: ${v.reason}`);
-    const leaves = log.rawRecords(stamp.firstSeq, stamp.lastSeq - stamp.firstSeq + 1).map((x) => x.hash);
+    const leaves = (await chain.rawRecords(stamp.firstSeq, stamp.lastSeq - stamp.firstSeq + 1)).map((x) => x.hash);
     const proof = inclusionProof(leaves, r.seq - stamp.firstSeq);
     const tv = verifyTimeStampToken(stamp.token, Buffer.from(stamp.root, 'hex'), trustedCas);
     if (!tv.ok) throw new MiisError('Config.InvalidInput', `el sello del registro ${r.seq} no es válido: ${tv.reason}`);

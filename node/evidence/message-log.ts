@@ -77,6 +77,8 @@ export interface StoredRecord extends LogRecord {
   readonly bodyKept: boolean;
   /** Key the body was sealed with; undefined when stored in clear. */
   readonly keyId?: string | undefined;
+  /** PostgreSQL: the instance whose chain holds the record (seq counts per instance). */
+  readonly instanceId?: string | undefined;
 }
 
 /** A time-stamp over the hash tree of records firstSeq..lastSeq (their record hashes are the leaves). */

@@ -18,6 +18,7 @@ import { applyPgMigrations } from '../../runtime/pg-migrations.js';
 import type { PgClient, PgPool } from '../../runtime/pg.js';
 import { PG_LOG_SCHEMA, type ResolvedDatabase } from '../store/database.js';
 import { openPgSchemaPool } from '../store/pg-local-store.js';
+import type { LogKeyFile } from './log-crypto.js';
 import { MESSAGE_LOG_MIGRATIONS } from './log-migrations.js';
 import {
   checkChainLink, createBodyOpener, openMessageLog, DEFAULT_FAULTS_PER_MINUTE, GENESIS, hashRecordDigests, rowToRaw, sha256Hex, storedBody,
@@ -109,6 +110,32 @@ export interface PgMessageLogOptions extends MessageLogOptions {
   readonly database: Extract<ResolvedDatabase, { engine: 'postgresql' }>;
   /** False: read and verify only (no lock on the instance's chain, no appends). Default true. */
   readonly writer?: boolean | undefined;
+  /** A batch could not be written (its appends fail with MessageLogUnavailable); for the node's log. */
+  readonly onWriteError?: ((err: unknown) => void) | undefined;
+}
+
+/** The fault an exchange gets when its record could not be written: it is never answered without it. */
+function logUnavailable(side: LogRecord['side'], err: unknown): MiisError {
+  return new MiisError(side === 'server' ? 'Server.ServerProxy.MessageLogUnavailable' : 'Server.ClientProxy.MessageLogUnavailable', '', { cause: err });
+}
+
+/**
+ * Every instance sharing the database must hold the same log keys (keys/log-keys.json): a key id
+ * means one key. Each key's check value (a hash prefix, log-crypto.ts; not the key) is recorded in
+ * log_meta by the first instance that uses it; an instance whose key of that id differs is refused
+ * before it writes a record no other instance could read.
+ */
+async function checkSharedLogKeys(pool: PgPool, ring: LogKeyFile, record: boolean, display: string): Promise<void> {
+  if (record) {
+    await pool.query('INSERT INTO log_meta (key, value) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (key) DO NOTHING',
+      [ring.keys.map((k) => `key_check:${k.id}`), ring.keys.map((k) => k.check)]);
+  }
+  const stored = new Map((await pool.query<{ key: string; value: string }>("SELECT key, value FROM log_meta WHERE key LIKE 'key_check:%'")).rows
+    .map((r) => [r.key.slice('key_check:'.length), r.value] as const));
+  const differs = ring.keys.filter((k) => stored.has(k.id) && stored.get(k.id) !== k.check).map((k) => k.id);
+  if (differs.length > 0) {
+    throw new MiisError('Config.InvalidInput', `la clave del registro ${differs.join(', ')} de esta instancia (keys/log-keys.json) no es la que usan las demás instancias del nodo en ${display}: copie el mismo keys/log-keys.json en todas las instancias (tras «log rotate-key», también)`);
+  }
 }
 
 export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<SharedMessageLog> {
@@ -116,18 +143,36 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
   const instanceId = database.instanceId;
   const writer = opts.writer !== false;
   const pool = await openPgSchemaPool(database, PG_LOG_SCHEMA);
-  let conn: PgClient | undefined;
-  try {
-    await applyPgMigrations(pool, MESSAGE_LOG_MIGRATIONS, 'log', `el registro de mensajes (${database.display})`);
-    if (writer) {
-      conn = await pool.connect();
-      const got = (await conn.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [`miis-log-instance:${instanceId}`])).rows[0]?.ok === true;
+  const lockName = `miis-log-instance:${instanceId}`;
+  /**
+   * The writer's own connection, holding the advisory lock on this instance's chain. A connection
+   * that drops (PostgreSQL restarted) reports an error here instead of crashing the process; any
+   * failed batch discards the connection, and the next batch takes a new one, the lock again and
+   * the chain's tip as the database has it.
+   */
+  let connDropped = false;
+  const takeWriterConn = async (): Promise<PgClient> => {
+    const c = await pool.connect();
+    c.on('error', () => {
+      if (conn === c) connDropped = true; // replaced before the next batch, which then does not fail
+    });
+    try {
+      const got = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockName])).rows[0]?.ok === true;
       if (!got) {
         throw new MiisError('Config.Duplicate', `otra instancia del nodo con el identificador «${instanceId}» escribe ya en el registro de mensajes (${database.display}); dé a cada instancia su propio database.instanceId en node.json`);
       }
+    } catch (err) {
+      c.release(true);
+      throw err;
     }
+    return c;
+  };
+  let conn: PgClient | undefined;
+  try {
+    await applyPgMigrations(pool, MESSAGE_LOG_MIGRATIONS, 'log', `el registro de mensajes (${database.display})`);
+    if (cipher !== undefined) await checkSharedLogKeys(pool, cipher.keyRing, writer, database.display);
+    if (writer) conn = await takeWriterConn();
   } catch (err) {
-    conn?.release();
     await pool.end().catch(() => undefined);
     throw err;
   }
@@ -182,7 +227,22 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
   let flushing: Promise<void> | undefined;
   let closed = false;
 
+  const dropConn = (): void => {
+    conn?.release(true);
+    conn = undefined;
+  };
+  /** The writer's connection, a new one (and the chain's tip as stored) after one dropped. */
+  const writerConn = async (): Promise<PgClient> => {
+    if (conn !== undefined && connDropped) dropConn();
+    if (conn === undefined) {
+      conn = await takeWriterConn();
+      connDropped = false;
+      tip = await lastOf();
+    }
+    return conn;
+  };
   const writeBatch = async (batch: readonly Pending[]): Promise<{ seq: number; hash: string }> => {
+    const c = await writerConn();
     if (sealer !== undefined) {
       const need = batch.length * 2;
       if (inHand === undefined || inHand.keyId !== sealer.activeKeyId) await reserveBlock(sealer.activeKeyId, Math.max(IV_BLOCK, maxBatch * 2));
@@ -210,23 +270,49 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
       prev = hash;
     }
     if (newCerts.size > 0) {
-      await conn!.query('INSERT INTO certs (sha256, b64) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [[...newCerts.keys()], [...newCerts.values()]]);
+      await c.query('INSERT INTO certs (sha256, b64) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [[...newCerts.keys()], [...newCerts.values()]]);
       for (const id of newCerts.keys()) knownCerts.add(id);
     }
     const rows = batch.map((_, i) => `(${COLUMNS.map((__, j) => `$${i * COLUMNS.length + j + 1}`).join(',')})`).join(',');
-    await conn!.query(`INSERT INTO messages (${COLUMNS.join(',')}) VALUES ${rows}`, values);
+    await c.query(`INSERT INTO messages (${COLUMNS.join(',')}) VALUES ${rows}`, values);
     return { seq, hash: prev };
   };
 
+  /**
+   * Write a batch; when that fails (typically: the connection was cut by a database restart before
+   * this process noticed), look on a new connection at what the database holds. Only this writer
+   * appends to the instance's chain (advisory lock), so the tip tells: unchanged, the batch was not
+   * written and is written once more; advanced by the batch, its commit went through and only the
+   * answer was lost. Anything else (database down, other errors) fails the batch.
+   */
+  const writeOrRecover = async (batch: readonly Pending[]): Promise<void> => {
+    const from = tip;
+    try {
+      tip = await writeBatch(batch);
+      return;
+    } catch (err) {
+      dropConn();
+      try {
+        await writerConn();
+      } catch {
+        throw err;
+      }
+      if (tip.seq === from.seq + batch.length) return; // written; the commit's answer was lost
+      if (tip.seq !== from.seq || tip.hash !== from.hash) throw err;
+      tip = await writeBatch(batch);
+    }
+  };
   const flush = async (): Promise<void> => {
     while (queue.length > 0) {
       const batch = queue.length > maxBatch ? queue.splice(0, maxBatch) : queue;
       if (batch === queue) queue = [];
       try {
-        tip = await writeBatch(batch);
+        await writeOrRecover(batch);
         for (const p of batch) p.resolve();
       } catch (err) {
-        for (const p of batch) p.reject(err);
+        dropConn();
+        opts.onWriteError?.(err);
+        for (const p of batch) p.reject(logUnavailable(p.record.side, err));
       }
     }
   };
@@ -243,7 +329,7 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
     const body = openBody(raw);
     return {
       seq: raw.seq, ...raw.meta, ...body, prevHash: raw.prevHash, hash: raw.hash, messageSha256: raw.messageSha256,
-      signatureSha256: raw.signatureSha256, bodyKept: raw.bodyKept, keyId: raw.keyId ?? undefined,
+      signatureSha256: raw.signatureSha256, bodyKept: raw.bodyKept, keyId: raw.keyId ?? undefined, instanceId: row.instance_id as string,
     };
   };
   const rowToTimestamp = (r: Record<string, unknown>): TimestampRecord => ({
@@ -383,8 +469,8 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
       closed = true;
       while (flushing !== undefined) await flushing;
       if (conn !== undefined) {
-        await conn.query('SELECT pg_advisory_unlock(hashtext($1))', [`miis-log-instance:${instanceId}`]).catch(() => undefined);
-        conn.release();
+        const ok = await conn.query('SELECT pg_advisory_unlock(hashtext($1))', [lockName]).then(() => true, () => false);
+        conn.release(!ok);
       }
       await pool.end();
     },

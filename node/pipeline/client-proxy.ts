@@ -100,7 +100,10 @@ export function checkClientReplay(ctx: NodeContext, header: XRoadHeader): void |
   const refuse = (accepted: boolean): void => {
     if (!accepted) throw new MiisError('Server.ClientProxy.DuplicateMessage', header.id);
   };
-  return typeof ok === 'boolean' ? refuse(ok) : ok.then(refuse);
+  // the shared replay memory (PostgreSQL) not answering: the same fault as an unwritable log
+  return typeof ok === 'boolean' ? refuse(ok) : ok.then(refuse, (err: unknown) => {
+    throw new MiisError('Server.ClientProxy.MessageLogUnavailable', '', { cause: err });
+  });
 }
 
 /** Signed with the key of the client's member (the owner's, or a hosted member's on a shared node; checked by checkClient). */

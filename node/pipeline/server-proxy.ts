@@ -101,7 +101,10 @@ export function checkReplay(ctx: NodeContext, header: XRoadHeader): void | Promi
   const refuse = (accepted: boolean): void => {
     if (!accepted) throw new MiisError('Server.ServerProxy.DuplicateMessage', header.id);
   };
-  return typeof ok === 'boolean' ? refuse(ok) : ok.then(refuse);
+  // the shared replay memory (PostgreSQL) not answering: the same fault as an unwritable log
+  return typeof ok === 'boolean' ? refuse(ok) : ok.then(refuse, (err: unknown) => {
+    throw new MiisError('Server.ServerProxy.MessageLogUnavailable', '', { cause: err });
+  });
 }
 
 /**
