@@ -59,8 +59,8 @@ function englishIn(text: string): string | undefined {
   return undefined;
 }
 
-/** Options of other programs that messages quote (useradd, systemctl in the service unit). */
-const FOREIGN_OPTIONS = new Set(['--system', '--home', '--shell', '--now']);
+/** Options of other programs that messages quote (useradd, systemctl in the service unit; pg_dump and pg_restore in the PostgreSQL backup note). */
+const FOREIGN_OPTIONS = new Set(['--system', '--home', '--shell', '--now', '--format', '--schema', '--file', '--clean', '--if-exists', '--dbname']);
 const OPTION_TOKEN = /(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)/g;
 
 function unknownOptionsIn(text: string, known: Set<string>): string[] {
