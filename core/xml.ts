@@ -9,6 +9,7 @@
  * The result is a small element tree with string offsets into the decoded text, so callers can
  * locate (never re-serialise) parts of the original message.
  */
+import { Buffer } from 'node:buffer';
 import { MiisError } from './errors.js';
 
 export interface XmlLimits {
@@ -90,8 +91,6 @@ export function parseXml(bytes: Uint8Array, limits: XmlLimits = DEFAULT_XML_LIMI
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const ILLEGAL_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
-/** What makes an attribute value need more than a slice: «<» (refused), references, white space to normalise. */
-const ATTRIBUTE_SPECIAL = /[<&\t\n\r]/;
 /** Longest reference body read after «&» (`&#x10FFFF;` needs 8; longer ones are refused). */
 const MAX_REFERENCE = 40;
 type XmlAttribute = { readonly uri: string; readonly local: string; readonly value: string };
@@ -101,60 +100,111 @@ const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
 /** Attributes of an element without any (shared likewise). */
 const NO_ATTRIBUTES: Readonly<Record<string, XmlAttribute>> = Object.freeze({});
 
+/** What elements of one document with the same qualified name share: the name, its parts, the document text. */
+interface QName {
+  readonly name: string;
+  readonly prefix: string;
+  readonly local: string;
+  /** The decoded document, for text read on first use. */
+  readonly src: string;
+}
+
 /**
- * An element of the tree. Its attributes are kept packed ([name, uri, value] per attribute) and the
- * `attributes` record is built on first use: most attributes of a message are never looked at, and
- * an object plus a dictionary entry per attribute were most of the cost of attribute-heavy input.
+ * An element of the tree, kept small because a 2 MiB message may hold 200,000 of them and the
+ * garbage collector copies every one that survives: the name and its parts live in one object
+ * shared by the elements of that name, the text of an element whose content is one plain run of
+ * characters is sliced from the document on first use, and the attributes are kept packed
+ * ([n, name, value, ..., uri, ...]; the URIs only when an attribute has a prefix other than xmlns),
+ * with the `attributes` record built on first use (most attributes of a message are never looked at).
  */
 class Element implements XmlElement {
   children: XmlElement[] = NO_CHILDREN;
-  text = '';
   contentEnd: number;
   end: number;
-  #packed: string[] | undefined;
-  #attributes: Readonly<Record<string, XmlAttribute>> | undefined;
+  #q: QName;
+  /** undefined: the content range of the document, read on first use. */
+  #text: string | undefined = '';
+  #attrs: (string | number)[] | Readonly<Record<string, XmlAttribute>> | undefined;
 
   constructor(
-    readonly name: string,
-    readonly prefix: string,
-    readonly local: string,
+    q: QName,
     readonly uri: string,
-    packed: string[] | undefined,
+    packed: (string | number)[] | undefined,
     readonly start: number,
     readonly contentStart: number,
   ) {
+    this.#q = q;
     this.contentEnd = contentStart;
     this.end = contentStart;
-    this.#packed = packed;
+    this.#attrs = packed;
+  }
+
+  get name(): string {
+    return this.#q.name;
+  }
+
+  get prefix(): string {
+    return this.#q.prefix;
+  }
+
+  get local(): string {
+    return this.#q.local;
+  }
+
+  get text(): string {
+    const text = this.#text;
+    return text !== undefined ? text : (this.#text = this.#q.src.slice(this.contentStart, this.contentEnd));
+  }
+
+  set text(value: string) {
+    this.#text = value;
+  }
+
+  /** The text is the whole content (one plain run): read it from the document when asked. */
+  textIsContent(): void {
+    this.#text = undefined;
   }
 
   get attributes(): Readonly<Record<string, XmlAttribute>> {
-    if (this.#attributes !== undefined) return this.#attributes;
-    const packed = this.#packed;
-    if (packed === undefined) return (this.#attributes = NO_ATTRIBUTES);
+    const packed = this.#attrs;
+    if (packed === undefined) return NO_ATTRIBUTES;
+    if (!Array.isArray(packed)) return packed;
+    const n = packed[0] as number;
     const attributes: Record<string, XmlAttribute> = {};
-    for (let i = 0; i < packed.length; i += 3) {
-      const name = packed[i] as string;
-      const attr = { uri: packed[i + 1] as string, local: name.slice(name.indexOf(':') + 1), value: packed[i + 2] as string };
+    for (let i = 0; i < n; i += 1) {
+      const name = packed[1 + 2 * i] as string;
+      const attr = { uri: packedUri(packed, n, i), local: name.slice(name.indexOf(':') + 1), value: packed[2 + 2 * i] as string };
       // an attribute may be called «__proto__»: define it, never assign it (that would set the prototype)
       if (name === '__proto__') Object.defineProperty(attributes, name, { value: attr, enumerable: true, writable: true, configurable: true });
       else attributes[name] = attr;
     }
-    return (this.#attributes = attributes);
+    return (this.#attrs = attributes);
   }
 
   /** The value of the attribute with this namespace URI and local name, without building the record. */
   attributeValue(uri: string, local: string): string | undefined {
-    const packed = this.#packed;
+    const packed = this.#attrs;
     if (packed === undefined) return undefined;
-    for (let i = 0; i < packed.length; i += 3) {
-      if (packed[i + 1] !== uri) continue;
-      const name = packed[i] as string;
+    if (!Array.isArray(packed)) {
+      for (const a of Object.values(packed)) if (a.local === local && a.uri === uri) return a.value;
+      return undefined;
+    }
+    const n = packed[0] as number;
+    for (let i = 0; i < n; i += 1) {
+      const name = packed[1 + 2 * i] as string;
       const colon = name.indexOf(':');
-      if (name.length - colon - 1 === local.length && name.endsWith(local)) return packed[i + 2];
+      if (name.length - colon - 1 === local.length && name.endsWith(local) && packedUri(packed, n, i) === uri) return packed[2 + 2 * i] as string;
     }
     return undefined;
   }
+}
+
+/** The namespace URI of packed attribute i: stored when the element has prefixed attributes, else implied by the name. */
+function packedUri(packed: (string | number)[], n: number, i: number): string {
+  if (packed.length > 1 + 2 * n) return packed[1 + 2 * n + i] as string;
+  const name = packed[1 + 2 * i] as string;
+  // without stored URIs, the only prefixed attributes are declarations (xmlns:p)
+  return name.startsWith('xmlns') && (name.length === 5 || name.charCodeAt(5) === 0x3a) ? XMLNS_NS : '';
 }
 
 /**
@@ -218,14 +268,13 @@ function normaliseAttributeSpace(s: string): string {
   return out;
 }
 
-/** A namespace binding replaced by an element, restored when the element closes. */
-interface Shadowed {
-  readonly prefix: string;
-  readonly uri: string | undefined;
-}
-
 /** Slots of the per-document cache of recently read names (a power of two). */
-const NAME_CACHE_SIZE = 256;
+const NAME_CACHE_SIZE = 1024;
+
+/** Code units of the text buffer kept between documents (larger ones are dropped after their document). */
+const SHARED_BUFFER_UNITS = 1 << 20;
+let sharedBuffer = new Uint16Array(16 * 1024);
+let sharedBufferBytes = Buffer.from(sharedBuffer.buffer, sharedBuffer.byteOffset, sharedBuffer.byteLength);
 
 /** Up to this many attributes, a repeated name is found by scanning; beyond it, with a hash map. */
 const SCAN_ATTRIBUTES = 16;
@@ -318,6 +367,76 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     return out + raw.slice(from);
   };
 
+  /**
+   * The code point of the reference body text[from, to) (between «&» and «;»), or -1 when it is not
+   * one we accept (the caller then replays the chunk through `decode` for the exact fault).
+   */
+  const referenceCode = (from: number, to: number): number => {
+    const length = to - from;
+    const first = text.charCodeAt(from);
+    if (first !== 0x23 /* # */) {
+      if (length === 2 && text.charCodeAt(from + 1) === 0x74 /* t */) {
+        if (first === 0x6c /* l */) return 0x3c;
+        if (first === 0x67 /* g */) return 0x3e;
+      } else if (length === 3 && first === 0x61 && text.charCodeAt(from + 1) === 0x6d && text.charCodeAt(from + 2) === 0x70) {
+        return 0x26;
+      } else if (length === 4) {
+        if (text.startsWith('quot', from)) return 0x22;
+        if (text.startsWith('apos', from)) return 0x27;
+      }
+      return -1;
+    }
+    const hex = text.charCodeAt(from + 1) === 0x78 /* x */;
+    const digitsFrom = from + (hex ? 2 : 1);
+    if (to <= digitsFrom) return -1;
+    let code = 0;
+    for (let i = digitsFrom; i < to; i += 1) {
+      const c = text.charCodeAt(i);
+      const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : hex && c >= 0x61 && c <= 0x66 ? c - 0x57 : hex && c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+      if (digit < 0) return -1;
+      code = Math.min(code * (hex ? 16 : 10) + digit, 0x110000);
+    }
+    const ok = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+    return ok ? code : -1;
+  };
+  /** End («;») of the reference whose «&» is at text[amp], looking no further than `limit`; -1 when there is none. */
+  const referenceEnd = (amp: number, limit: number): number => {
+    let end = amp + 1;
+    const stop = Math.min(limit, amp + 1 + MAX_REFERENCE);
+    while (end < stop) {
+      const c = text.charCodeAt(end);
+      if (c === 0x3b /* ; */ || c === 0x26 /* & */ || c === 0x3c /* < */) break;
+      end += 1;
+    }
+    return end < limit && text.charCodeAt(end) === 0x3b ? end : -1;
+  };
+
+  // Characters of decoded text and attribute values that are not one plain slice of the document are
+  // copied here (UTF-16 code units) and turned into a string once. The open elements use it as a
+  // stack: an element's text sits above its parent's and is removed when the element closes.
+  let buf = sharedBuffer;
+  let bufBytes = sharedBufferBytes;
+  let bufTop = 0;
+  const reserve = (units: number): void => {
+    if (bufTop + units <= buf.length) return;
+    const grown = new Uint16Array(Math.max(2 * buf.length, bufTop + units + 1024));
+    grown.set(buf.subarray(0, bufTop));
+    buf = grown;
+    bufBytes = Buffer.from(grown.buffer, grown.byteOffset, grown.byteLength);
+  };
+  const copyRange = (from: number, to: number): void => {
+    reserve(to - from);
+    let o = bufTop;
+    for (let i = from; i < to; i += 1) buf[o++] = text.charCodeAt(i);
+    bufTop = o;
+  };
+  const bufString = (from: number, to: number): string => {
+    if (to - from > 12) return bufBytes.toString('utf16le', 2 * from, 2 * to);
+    let s = '';
+    for (let i = from; i < to; i += 1) s += String.fromCharCode(buf[i] as number);
+    return s;
+  };
+
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const skipWs = (): void => {
     for (;;) {
@@ -327,9 +446,6 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     }
   };
   const nameCache: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SIZE).fill(undefined);
-  /** Prefix and local part of each prefixed element name seen (keys are mostly the cached name strings). */
-  const prefixOf = new Map<string, string>();
-  const localOf = new Map<string, string>();
   /** A qualified name at `pos`: an NCName, optionally «:» and another. */
   const readName = (): string => {
     const start = pos;
@@ -343,7 +459,9 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     if (length > maxNameLength) throw nameTooLong(start, text.slice(start, end));
     pos = end;
     // names repeat: reuse the string read last time for this slot when it is the same name (compared in place)
-    const slot = (text.charCodeAt(start) * 31 + text.charCodeAt(end - 1) * 7 + length) & (NAME_CACHE_SIZE - 1);
+    let h = length;
+    for (let i = start; i < end; i += 1) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+    const slot = (h ^ (h >>> 12)) & (NAME_CACHE_SIZE - 1);
     const cached = nameCache[slot];
     if (cached !== undefined && cached.length === length && text.startsWith(cached, start)) return cached;
     const name = text.slice(start, end);
@@ -365,13 +483,16 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     pos = end + 2;
   }
 
-  // the open elements, as parallel stacks (no object per open element): the element, the bindings its
-  // declarations replaced, and its direct text so far (first piece, later pieces joined once at the end, length)
+  // The open elements, as parallel stacks (no object per open element): the element, where its
+  // namespace bindings start on the shadow stack, and its direct text so far: either one plain run
+  // text[textStart, textEnd) of the document (textStart -1: none yet), or, from the second piece
+  // on, the characters above textBase in `buf`; textLength counts them for the limit.
   const open: Element[] = [];
-  const openShadowed: (Shadowed[] | undefined)[] = [];
-  const openText: string[] = [];
-  const openMore: (string[] | undefined)[] = [];
-  const openLength: number[] = [];
+  const openShadow: number[] = [];
+  const textStart: number[] = [];
+  const textEnd: number[] = [];
+  const textBase: number[] = [];
+  const textLength: number[] = [];
   let depth = 0;
   let root: XmlElement | undefined;
   let count = 0;
@@ -396,16 +517,19 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   };
 
   /**
-   * In-scope namespace bindings; each element undoes its own declarations when it closes. An
-   * unbound prefix maps to undefined rather than being deleted: V8 rehashes a large Map on
-   * delete/re-add cycles, which made one declaration per element cost time in the map's size.
+   * In-scope namespace bindings; each element undoes its own declarations when it closes (the
+   * replaced bindings wait on a shadow stack of prefixes and URIs). An unbound prefix maps to
+   * undefined rather than being deleted: V8 rehashes a large Map on delete/re-add cycles, which made
+   * one declaration per element cost time in the map's size.
    */
   const bindings = new Map<string, string | undefined>([['xml', XML_NS], ['xmlns', XMLNS_NS]]);
-  const unbind = (shadowed: Shadowed[] | undefined): void => {
-    if (shadowed === undefined) return;
-    for (let i = shadowed.length - 1; i >= 0; i -= 1) {
-      const s = shadowed[i] as Shadowed;
-      bindings.set(s.prefix, s.uri);
+  const shadowPrefix: string[] = [];
+  const shadowUri: (string | undefined)[] = [];
+  let shadowTop = 0;
+  const unbindTo = (base: number): void => {
+    while (shadowTop > base) {
+      shadowTop -= 1;
+      bindings.set(shadowPrefix[shadowTop] as string, shadowUri[shadowTop]);
     }
   };
   const uriOf = (prefix: string, at: number): string => {
@@ -413,6 +537,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     if (uri === undefined) throw invalid(at, `prefijo de espacio de nombres no declarado: ${prefix}`);
     return uri;
   };
+  /** Element names seen, with their parts (one object per distinct name). */
+  const qnames = new Map<string, QName>();
 
   // the current start tag's attributes, reused from one element to the next
   const names: string[] = [];
@@ -427,6 +553,49 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   /** Namespace URI → serial of the last element with a prefixed attribute in it, and that attribute's prefix. */
   const uriSeenIn = new Map<string, number>();
   const uriFirstPrefix = new Map<string, string>();
+
+  /**
+   * An attribute value text[from, end) that needs more than a slice (`special` is its first «<», «&»,
+   * tab or line end): line ends and tabs become spaces (XML 1.0 §2.11, §3.3.3; a CRLF is one line end),
+   * references their characters. On anything wrong, the value is replayed through the plain
+   * normalise-then-decode steps, which throw the fault they always threw.
+   */
+  const specialValue = (from: number, special: number, end: number, at: number, attrName: string): string => {
+    const replay = (): never => {
+      const raw = text.slice(from, end);
+      if (raw.includes('<')) throw invalid(at, `«<» no permitido en el valor del atributo ${attrName}`);
+      decode(normaliseAttributeSpace(raw), at);
+      throw invalid(at, `valor del atributo ${attrName} no válido`);
+    };
+    reserve(end - from);
+    const base = bufTop;
+    let o = base;
+    for (let i = from; i < special; i += 1) buf[o++] = text.charCodeAt(i);
+    for (let i = special; i < end;) {
+      const c = text.charCodeAt(i);
+      if (c === 0x26 /* & */) {
+        const semi = referenceEnd(i, end);
+        const code = semi < 0 ? -1 : referenceCode(i + 1, semi);
+        if (code < 0) return replay();
+        if (code > 0xffff) {
+          buf[o++] = 0xd800 + ((code - 0x10000) >> 10);
+          buf[o++] = 0xdc00 + ((code - 0x10000) & 0x3ff);
+        } else {
+          buf[o++] = code;
+        }
+        i = semi + 1;
+      } else if (c === 0x3c /* < */) {
+        return replay();
+      } else if (c === 0x09 || c === 0x0a || c === 0x0d) {
+        buf[o++] = 0x20;
+        i += c === 0x0d && text.charCodeAt(i + 1) === 0x0a && i + 1 < end ? 2 : 1;
+      } else {
+        buf[o++] = c;
+        i += 1;
+      }
+    }
+    return bufString(base, o);
+  };
 
   const openTag = (): void => {
     const start = pos;
@@ -449,9 +618,9 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       if (text.charCodeAt(pos) !== 0x3d /* = */) throw invalid(pos, `se esperaba «=» tras el atributo ${attrName}`);
       pos += 1;
       skipWs();
-      const quote = text[pos];
-      if (quote !== '"' && quote !== "'") throw invalid(pos, `el valor del atributo ${attrName} debe ir entre comillas`);
-      const end = text.indexOf(quote, pos + 1);
+      const quote = text.charCodeAt(pos);
+      if (quote !== 0x22 && quote !== 0x27) throw invalid(pos, `el valor del atributo ${attrName} debe ir entre comillas`);
+      const end = text.indexOf(quote === 0x22 ? '"' : "'", pos + 1);
       if (end < 0) throw invalid(pos, `valor del atributo ${attrName} sin cerrar`);
       // a repeated name: scan while the tag is short, then use the map (linear either way)
       if (n >= SCAN_ATTRIBUTES) {
@@ -479,12 +648,15 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       } else if (attrName.includes(':')) {
         prefixed += 1;
       }
-      let value = text.slice(pos + 1, end);
-      if (ATTRIBUTE_SPECIAL.test(value)) {
-        if (value.includes('<')) throw invalid(pos, `«<» no permitido en el valor del atributo ${attrName}`);
-        // XML 1.0 §2.11 and §3.3.3: literal line ends and tabs become spaces; references to them stay
-        value = decode(normaliseAttributeSpace(value), pos);
+      // the value: a slice of the document unless it holds «<», a reference, a tab or a line end
+      const from = pos + 1;
+      let special = from;
+      while (special < end) {
+        const v = text.charCodeAt(special);
+        if (v <= 0x3c && (v === 0x26 || v === 0x3c || v === 0x0a || v === 0x0d || v === 0x09)) break;
+        special += 1;
       }
+      const value = special === end ? text.slice(from, end) : specialValue(from, special, end, pos, attrName);
       if (value.length > maxValueLength) {
         throw new MiisError('Client.XmlAttributeValueTooLong', `${attrName} en ${where(attrAt)}: ${value.length} caracteres; máximo ${maxValueLength}`);
       }
@@ -505,9 +677,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     if (count > limits.maxElements) throw new MiisError('Client.MessageTooLarge', `más de ${limits.maxElements} elementos`);
     if (depth + 1 > limits.maxDepth) throw new MiisError('Client.XmlTooDeep', `máximo ${limits.maxDepth} niveles`);
 
-    let shadowed: Shadowed[] | undefined;
+    const shadowBase = shadowTop;
     if (declarations > 0) {
-      shadowed = [];
       for (let i = 0; i < n; i += 1) {
         const a = names[i] as string;
         if (!a.startsWith('xmlns') || (a.length !== 5 && a.charCodeAt(5) !== 0x3a)) continue;
@@ -516,70 +687,71 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         // Namespaces in XML §3: «xmlns» is never declared, «xml» only to its own URI, and no other prefix (nor the default) to either
         if (prefix === 'xmlns' || uri === XMLNS_NS || (prefix === 'xml') !== (uri === XML_NS)) throw invalid(offsets[i] as number, `declaración de espacio de nombres no permitida: ${a}`);
         if (prefix !== '' && uri === '') throw invalid(offsets[i] as number, `el prefijo ${prefix} no puede declararse vacío`);
-        shadowed.push({ prefix, uri: bindings.get(prefix) });
+        shadowPrefix[shadowTop] = prefix;
+        shadowUri[shadowTop] = bindings.get(prefix);
+        shadowTop += 1;
         bindings.set(prefix, uri);
       }
     }
 
-    // attributes packed as [name, uri, value] each; the record callers see is built on first use
-    const packed = n === 0 ? undefined : new Array<string>(3 * n);
-    // Two prefixed attributes name the same attribute ({uri}local) only if two different prefixes of
-    // this element are bound to one URI: watch for that (URI → first prefix, stamped with the element's
-    // serial), and only then compare expanded names.
-    let sharedUri = false;
-    for (let i = 0; i < n; i += 1) {
-      const a = names[i] as string;
-      const colon = a.indexOf(':');
-      let uri: string;
-      if (colon < 0) {
-        uri = a === 'xmlns' ? XMLNS_NS : '';
-      } else {
-        const prefix = a.slice(0, colon);
-        uri = uriOf(prefix, offsets[i] as number);
-        if (prefixed > 1 && uri !== XMLNS_NS && !sharedUri) {
-          if (uriSeenIn.get(uri) !== serial) {
-            uriSeenIn.set(uri, serial);
-            uriFirstPrefix.set(uri, prefix);
-          } else if (uriFirstPrefix.get(uri) !== prefix) {
-            sharedUri = true;
-          }
-        }
+    // attributes packed as [n, name, value, ...] and, when some have a prefix other than xmlns, their URIs
+    let packed: (string | number)[] | undefined;
+    if (n > 0) {
+      packed = new Array<string | number>(prefixed > 0 ? 1 + 3 * n : 1 + 2 * n);
+      packed[0] = n;
+      for (let i = 0; i < n; i += 1) {
+        packed[1 + 2 * i] = names[i] as string;
+        packed[2 + 2 * i] = values[i] as string;
       }
-      (packed as string[])[3 * i] = a;
-      (packed as string[])[3 * i + 1] = uri;
-      (packed as string[])[3 * i + 2] = values[i] as string;
     }
-    if (sharedUri) {
-      const expanded = new Set<string>();
+    if (prefixed > 0) {
+      // Two prefixed attributes name the same attribute ({uri}local) only if two different prefixes of
+      // this element are bound to one URI: watch for that (URI → first prefix, stamped with the element's
+      // serial), and only then compare expanded names.
+      let sharedUri = false;
+      const uris = 1 + 2 * n;
       for (let i = 0; i < n; i += 1) {
         const a = names[i] as string;
         const colon = a.indexOf(':');
-        const uri = (packed as string[])[3 * i + 1] as string;
-        if (colon < 0 || uri === XMLNS_NS) continue;
-        const key = `${uri}\u0000${a.slice(colon + 1)}`;
-        if (expanded.has(key)) throw invalid(offsets[i] as number, `atributo ${a} repetido`);
-        expanded.add(key);
+        let uri: string;
+        if (colon < 0) {
+          uri = a === 'xmlns' ? XMLNS_NS : '';
+        } else {
+          const prefix = a.slice(0, colon);
+          uri = uriOf(prefix, offsets[i] as number);
+          if (prefixed > 1 && uri !== XMLNS_NS && !sharedUri) {
+            if (uriSeenIn.get(uri) !== serial) {
+              uriSeenIn.set(uri, serial);
+              uriFirstPrefix.set(uri, prefix);
+            } else if (uriFirstPrefix.get(uri) !== prefix) {
+              sharedUri = true;
+            }
+          }
+        }
+        (packed as (string | number)[])[uris + i] = uri;
+      }
+      if (sharedUri) {
+        const expanded = new Set<string>();
+        for (let i = 0; i < n; i += 1) {
+          const a = names[i] as string;
+          const colon = a.indexOf(':');
+          const uri = (packed as (string | number)[])[uris + i] as string;
+          if (colon < 0 || uri === XMLNS_NS) continue;
+          const key = `${uri}\u0000${a.slice(colon + 1)}`;
+          if (expanded.has(key)) throw invalid(offsets[i] as number, `atributo ${a} repetido`);
+          expanded.add(key);
+        }
       }
     }
-    let prefix = '';
-    let local = name;
-    if (name.includes(':')) {
-      const known = prefixOf.get(name);
-      if (known !== undefined) {
-        prefix = known;
-        local = localOf.get(name) as string;
-      } else {
-        const colon = name.indexOf(':');
-        prefix = name.slice(0, colon);
-        local = name.slice(colon + 1);
-        prefixOf.set(name, prefix);
-        localOf.set(name, local);
-      }
+    let q = qnames.get(name);
+    if (q === undefined) {
+      const colon = name.indexOf(':');
+      q = { name, prefix: colon < 0 ? '' : name.slice(0, colon), local: colon < 0 ? name : name.slice(colon + 1), src: text };
+      qnames.set(name, q);
     }
+    const prefix = q.prefix;
     const el = new Element(
-      name,
-      prefix,
-      local,
+      q,
       prefix === '' ? bindings.get('') ?? '' : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriOf(prefix, start),
       packed,
       start,
@@ -590,28 +762,77 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     else if (parent.children === NO_CHILDREN) parent.children = [el];
     else parent.children.push(el);
     if (selfClosing) {
-      unbind(shadowed);
+      unbindTo(shadowBase);
     } else {
       open[depth] = el;
-      openShadowed[depth] = shadowed;
-      openText[depth] = '';
-      openMore[depth] = undefined;
-      openLength[depth] = 0;
+      openShadow[depth] = shadowBase;
+      textStart[depth] = -1;
+      textEnd[depth] = 0;
+      textBase[depth] = -1;
+      textLength[depth] = 0;
       depth += 1;
     }
   };
 
-  const addText = (piece: string, at: number): void => {
+  /**
+   * A text chunk (character data between two pieces of markup, starting at `chunk`) went wrong:
+   * replay it through the plain steps, which throw the fault the chunk has always produced (an
+   * unclosed element first, then «]]>», then references), or return when the chunk itself is fine.
+   */
+  const replayChunk = (chunk: number): void => {
+    const lt = text.indexOf('<', chunk);
+    if (lt < 0) throw invalid(text.length, `falta cerrar <${(open[depth - 1] as XmlElement).name}>`);
+    const raw = text.slice(chunk, lt);
+    if (raw.includes(']]>')) throw invalid(chunk, '«]]>» no permitido en el texto');
+    decode(normaliseLineEnds(raw), chunk);
+  };
+  /** As replayChunk, for a chunk known to be wrong. */
+  const chunkFault = (chunk: number): never => {
+    replayChunk(chunk);
+    throw invalid(chunk, '«&» sin referencia válida (use &amp;)');
+  };
+  /** Count `units` more characters of direct text of the open element; `chunk` ≥ 0: of the text chunk starting there. */
+  const countText = (units: number, at: number, chunk: boolean): number => {
     const top = depth - 1;
-    const length = (openLength[top] as number) + piece.length;
+    const length = (textLength[top] as number) + units;
     if (length > maxTextLength) {
+      if (chunk) replayChunk(at);
       const el = open[top] as XmlElement;
       throw new MiisError('Client.XmlTextTooLong', `<${el.name}> en ${where(el.start)}: más de ${maxTextLength} caracteres (en ${where(at)})`);
     }
-    openLength[top] = length;
-    if (length === piece.length) openText[top] = piece;
-    else if (openMore[top] === undefined) openMore[top] = [piece];
-    else (openMore[top] as string[]).push(piece);
+    textLength[top] = length;
+    return top;
+  };
+  /** Move the open element's text to `buf` (from its second piece on); returns nothing, sets textBase. */
+  const toBuffer = (top: number): void => {
+    textBase[top] = bufTop;
+    const s = textStart[top] as number;
+    if (s >= 0) copyRange(s, textEnd[top] as number);
+  };
+  /** Direct text text[from, to) of the open element, as it stands in the document. */
+  const addRange = (from: number, to: number, at: number, chunk: boolean): void => {
+    const top = countText(to - from, at, chunk);
+    if ((textBase[top] as number) < 0) {
+      if ((textStart[top] as number) < 0) {
+        textStart[top] = from;
+        textEnd[top] = to;
+        return;
+      }
+      toBuffer(top);
+    }
+    copyRange(from, to);
+  };
+  /** One character (a code point) of direct text of the open element. */
+  const addCode = (code: number, at: number, chunk: boolean): void => {
+    const top = countText(code > 0xffff ? 2 : 1, at, chunk);
+    if ((textBase[top] as number) < 0) toBuffer(top);
+    reserve(2);
+    if (code > 0xffff) {
+      buf[bufTop++] = 0xd800 + ((code - 0x10000) >> 10);
+      buf[bufTop++] = 0xdc00 + ((code - 0x10000) & 0x3ff);
+    } else {
+      buf[bufTop++] = code;
+    }
   };
 
   const closeTag = (): void => {
@@ -632,13 +853,22 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     pos += 1;
     if (depth === 0 || expected !== name) throw invalid(start, `etiqueta de cierre </${name}> inesperada${depth === 0 ? '' : ` (se esperaba </${expected}>)`}`);
     depth -= 1;
-    const el = open[depth] as XmlElement;
+    const el = open[depth] as Element;
     el.contentEnd = start;
     el.end = pos;
-    const more = openMore[depth];
-    el.text = more === undefined ? openText[depth] as string : (openText[depth] as string) + more.join('');
-    openMore[depth] = undefined;
-    unbind(openShadowed[depth]);
+    const base = textBase[depth] as number;
+    if (base >= 0) {
+      el.text = bufString(base, bufTop);
+      bufTop = base;
+    } else {
+      const s = textStart[depth] as number;
+      if (s >= 0) {
+        const e = textEnd[depth] as number;
+        if (s === el.contentStart && e === start) el.textIsContent();
+        else el.text = text.slice(s, e);
+      }
+    }
+    unbindTo(openShadow[depth] as number);
   };
 
   // prolog
@@ -652,21 +882,57 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   openTag();
   // content
   while (depth > 0) {
-    const lt = text.indexOf('<', pos);
-    if (lt < 0) throw invalid(text.length, `falta cerrar <${(open[depth - 1] as XmlElement).name}>`);
-    if (lt > pos) {
-      const chunk = text.slice(pos, lt);
-      if (chunk.includes(']]>')) throw invalid(pos, '«]]>» no permitido en el texto');
-      addText(decode(normaliseLineEnds(chunk), pos), pos);
-      pos = lt;
+    // character data up to the next markup, in plain runs split by references and line ends
+    const chunk = pos;
+    let run = pos;
+    let c = text.charCodeAt(pos);
+    for (;;) {
+      if (c > 0x5d /* ] */ || (c !== 0x3c /* < */ && c !== 0x26 /* & */ && c !== 0x0d && c !== 0x5d && c === c)) {
+        pos += 1;
+        c = text.charCodeAt(pos);
+        continue;
+      }
+      if (c === 0x3c || c !== c) break;
+      if (c === 0x5d) {
+        if (text.charCodeAt(pos + 1) === 0x5d && text.charCodeAt(pos + 2) === 0x3e) chunkFault(chunk);
+        pos += 1;
+      } else if (c === 0x0d) {
+        if (pos > run) addRange(run, pos, chunk, true);
+        pos += 1;
+        // CRLF: the LF starts the next run; a lone CR is an LF
+        if (text.charCodeAt(pos) !== 0x0a) addCode(0x0a, chunk, true);
+        run = pos;
+      } else {
+        if (pos > run) addRange(run, pos, chunk, true);
+        const semi = referenceEnd(pos, text.length);
+        const code = semi < 0 ? -1 : referenceCode(pos + 1, semi);
+        if (code < 0) chunkFault(chunk);
+        addCode(code, chunk, true);
+        pos = semi + 1;
+        run = pos;
+      }
+      c = text.charCodeAt(pos);
     }
+    if (c !== c) chunkFault(chunk);
+    if (pos > run) addRange(run, pos, chunk, true);
     const next = text.charCodeAt(pos + 1);
     if (next === 0x2f /* / */) closeTag();
     else if (next === 0x21 /* ! */ && text.startsWith('<![CDATA[', pos)) {
       const end = text.indexOf(']]>', pos + 9);
       if (end < 0) throw invalid(pos, 'sección CDATA sin cerrar');
-      const data = text.slice(pos + 9, end);
-      addText(normaliseLineEnds(data), pos);
+      // the data as it stands, line ends normalised
+      let from = pos + 9;
+      for (let i = from; i < end; i += 1) {
+        if (text.charCodeAt(i) !== 0x0d) continue;
+        if (i > from) addRange(from, i, pos, false);
+        if (i + 1 < end && text.charCodeAt(i + 1) === 0x0a) {
+          from = i + 1;
+        } else {
+          addCode(0x0a, pos, false);
+          from = i + 1;
+        }
+      }
+      if (end > from) addRange(from, end, pos, false);
       pos = end + 3;
     } else if ((next === 0x21 || next === 0x3f /* ? */) && skipMisc()) {
       // comment skipped
@@ -680,6 +946,10 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     skipWs();
     if (pos >= text.length) break;
     if (!skipMisc()) throw invalid(pos, 'solo puede haber un elemento raíz');
+  }
+  if (buf.length <= SHARED_BUFFER_UNITS) {
+    sharedBuffer = buf;
+    sharedBufferBytes = bufBytes;
   }
   return { text, root: root as XmlElement };
 }
