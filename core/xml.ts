@@ -100,69 +100,107 @@ const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
 /** Attributes of an element without any (shared likewise). */
 const NO_ATTRIBUTES: Readonly<Record<string, XmlAttribute>> = Object.freeze({});
 
-/** What elements of one document with the same qualified name share: the name, its parts, the document text. */
+/** An element name of one document, with its parts and number. */
 interface QName {
   readonly name: string;
   readonly prefix: string;
   readonly local: string;
-  /** The decoded document, for text read on first use. */
+  readonly id: number;
+}
+
+// The parse writes the tree as rows of numbers (one row per element, in document order) and makes
+// no object per element: a 2 MiB message may hold 200,000 elements, and the garbage collector copies
+// every object that survives, which was most of the cost of such documents. Elements are made from
+// their rows when a caller first reaches them (the root, then each element's children).
+const ROW = 9;
+const R_START = 0;
+const R_CONTENT_START = 1;
+const R_CONTENT_END = 2;
+const R_END = 3;
+/**
+ * Index just past the element's last descendant. Rows are in document order, so an element's first
+ * child (if any) is the next row and each child's next sibling starts where the child's subtree ends.
+ */
+const R_SUBTREE_END = 4;
+const R_NAME = 5;
+const R_URI = 6;
+/** -1: no text; -2: the whole content, one plain run of the document; ≥ 0: index in `texts`. */
+const R_TEXT = 7;
+/** -1: no attributes; ≥ 0: index in `attrs`. */
+const R_ATTRS = 8;
+const TEXT_NONE = -1;
+const TEXT_CONTENT = -2;
+
+/** A parsed document in rows (see ROW). */
+interface Tree {
   readonly src: string;
+  readonly rows: Int32Array;
+  readonly names: readonly QName[];
+  readonly uris: readonly string[];
+  readonly texts: readonly string[];
+  readonly attrs: readonly (string | number)[][];
 }
 
 /**
- * An element of the tree, kept small because a 2 MiB message may hold 200,000 of them and the
- * garbage collector copies every one that survives: the name and its parts live in one object
- * shared by the elements of that name, the text of an element whose content is one plain run of
- * characters is sliced from the document on first use, and the attributes are kept packed
- * ([n, name, value, ..., uri, ...]; the URIs only when an attribute has a prefix other than xmlns),
- * with the `attributes` record built on first use (most attributes of a message are never looked at).
+ * An element of the tree, made from its row when first reached. The attributes stay packed
+ * ([n, name, value, ..., uri, ...]; the URIs only when an attribute has a prefix other than xmlns)
+ * and the `attributes` record is built on first use (most attributes of a message are never looked
+ * at); the text of an element whose content is one plain run is sliced from the document on first use.
  */
 class Element implements XmlElement {
-  children: XmlElement[] = NO_CHILDREN;
+  readonly name: string;
+  readonly prefix: string;
+  readonly local: string;
+  readonly uri: string;
+  readonly start: number;
+  readonly contentStart: number;
   contentEnd: number;
   end: number;
-  #q: QName;
-  /** undefined: the content range of the document, read on first use. */
-  #text: string | undefined = '';
+  #tree: Tree;
+  #row: number;
+  #children: XmlElement[] | undefined;
+  #text: string | undefined;
   #attrs: (string | number)[] | Readonly<Record<string, XmlAttribute>> | undefined;
 
-  constructor(
-    q: QName,
-    readonly uri: string,
-    packed: (string | number)[] | undefined,
-    readonly start: number,
-    readonly contentStart: number,
-  ) {
-    this.#q = q;
-    this.contentEnd = contentStart;
-    this.end = contentStart;
-    this.#attrs = packed;
+  constructor(tree: Tree, index: number) {
+    const rows = tree.rows;
+    const row = index * ROW;
+    const q = tree.names[rows[row + R_NAME] as number] as QName;
+    this.name = q.name;
+    this.prefix = q.prefix;
+    this.local = q.local;
+    this.uri = tree.uris[rows[row + R_URI] as number] as string;
+    this.start = rows[row + R_START] as number;
+    this.contentStart = rows[row + R_CONTENT_START] as number;
+    this.contentEnd = rows[row + R_CONTENT_END] as number;
+    this.end = rows[row + R_END] as number;
+    const a = rows[row + R_ATTRS] as number;
+    this.#attrs = a < 0 ? undefined : tree.attrs[a];
+    this.#tree = tree;
+    this.#row = row;
   }
 
-  get name(): string {
-    return this.#q.name;
-  }
-
-  get prefix(): string {
-    return this.#q.prefix;
-  }
-
-  get local(): string {
-    return this.#q.local;
+  get children(): XmlElement[] {
+    if (this.#children !== undefined) return this.#children;
+    const tree = this.#tree;
+    const rows = tree.rows;
+    const row = this.#row;
+    const end = rows[row + R_SUBTREE_END] as number;
+    let k = row / ROW + 1;
+    if (k >= end) return (this.#children = NO_CHILDREN);
+    const children: XmlElement[] = [];
+    for (; k < end; k = rows[k * ROW + R_SUBTREE_END] as number) children.push(new Element(tree, k));
+    return (this.#children = children);
   }
 
   get text(): string {
-    const text = this.#text;
-    return text !== undefined ? text : (this.#text = this.#q.src.slice(this.contentStart, this.contentEnd));
+    if (this.#text !== undefined) return this.#text;
+    const t = this.#tree.rows[this.#row + R_TEXT] as number;
+    return (this.#text = t === TEXT_NONE ? '' : t === TEXT_CONTENT ? this.#tree.src.slice(this.contentStart, this.contentEnd) : this.#tree.texts[t] as string);
   }
 
   set text(value: string) {
     this.#text = value;
-  }
-
-  /** The text is the whole content (one plain run): read it from the document when asked. */
-  textIsContent(): void {
-    this.#text = undefined;
   }
 
   get attributes(): Readonly<Record<string, XmlAttribute>> {
@@ -483,18 +521,26 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     pos = end + 2;
   }
 
-  // The open elements, as parallel stacks (no object per open element): the element, where its
-  // namespace bindings start on the shadow stack, and its direct text so far: either one plain run
-  // text[textStart, textEnd) of the document (textStart -1: none yet), or, from the second piece
-  // on, the characters above textBase in `buf`; textLength counts them for the limit.
-  const open: Element[] = [];
+  // The tree, as rows (see ROW), and what rows point to.
+  let rows = new Int32Array(ROW * 64);
+  const qnameList: QName[] = [];
+  /** Namespace URIs by binding number: no namespace, xml, xmlns, then one per declaration in document order. */
+  const uriList: string[] = ['', XML_NS, XMLNS_NS];
+  const texts: string[] = [];
+  const attrLists: (string | number)[][] = [];
+
+  // The open elements, as parallel stacks: the element's index, its name,
+  // where its namespace bindings start on the shadow stack, and its direct text so far: either one
+  // plain run text[textStart, textEnd) of the document (textStart -1: none yet), or, from the second
+  // piece on, the characters above textBase in `buf`; textLength counts them for the limit.
+  const open: number[] = [];
+  const openName: string[] = [];
   const openShadow: number[] = [];
   const textStart: number[] = [];
   const textEnd: number[] = [];
   const textBase: number[] = [];
   const textLength: number[] = [];
   let depth = 0;
-  let root: XmlElement | undefined;
   let count = 0;
   let nsDeclarations = 0;
 
@@ -518,13 +564,14 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
 
   /**
    * In-scope namespace bindings; each element undoes its own declarations when it closes (the
-   * replaced bindings wait on a shadow stack of prefixes and URIs). An unbound prefix maps to
+   * replaced bindings wait on a shadow stack). A prefix maps to the number of its binding in
+   * `uriList`, so elements keep a number rather than look their URI up. An unbound prefix maps to
    * undefined rather than being deleted: V8 rehashes a large Map on delete/re-add cycles, which made
    * one declaration per element cost time in the map's size.
    */
-  const bindings = new Map<string, string | undefined>([['xml', XML_NS], ['xmlns', XMLNS_NS]]);
+  const bindings = new Map<string, number | undefined>([['xml', 1], ['xmlns', 2]]);
   const shadowPrefix: string[] = [];
-  const shadowUri: (string | undefined)[] = [];
+  const shadowUri: (number | undefined)[] = [];
   let shadowTop = 0;
   const unbindTo = (base: number): void => {
     while (shadowTop > base) {
@@ -532,10 +579,10 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       bindings.set(shadowPrefix[shadowTop] as string, shadowUri[shadowTop]);
     }
   };
-  const uriOf = (prefix: string, at: number): string => {
-    const uri = bindings.get(prefix);
-    if (uri === undefined) throw invalid(at, `prefijo de espacio de nombres no declarado: ${prefix}`);
-    return uri;
+  const uriIdOf = (prefix: string, at: number): number => {
+    const id = bindings.get(prefix);
+    if (id === undefined) throw invalid(at, `prefijo de espacio de nombres no declarado: ${prefix}`);
+    return id;
   };
   /** Element names seen, with their parts (one object per distinct name). */
   const qnames = new Map<string, QName>();
@@ -690,7 +737,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         shadowPrefix[shadowTop] = prefix;
         shadowUri[shadowTop] = bindings.get(prefix);
         shadowTop += 1;
-        bindings.set(prefix, uri);
+        bindings.set(prefix, uriList.length);
+        uriList.push(uri);
       }
     }
 
@@ -718,7 +766,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
           uri = a === 'xmlns' ? XMLNS_NS : '';
         } else {
           const prefix = a.slice(0, colon);
-          uri = uriOf(prefix, offsets[i] as number);
+          uri = uriList[uriIdOf(prefix, offsets[i] as number)] as string;
           if (prefixed > 1 && uri !== XMLNS_NS && !sharedUri) {
             if (uriSeenIn.get(uri) !== serial) {
               uriSeenIn.set(uri, serial);
@@ -746,25 +794,39 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     let q = qnames.get(name);
     if (q === undefined) {
       const colon = name.indexOf(':');
-      q = { name, prefix: colon < 0 ? '' : name.slice(0, colon), local: colon < 0 ? name : name.slice(colon + 1), src: text };
+      q = { name, prefix: colon < 0 ? '' : name.slice(0, colon), local: colon < 0 ? name : name.slice(colon + 1), id: qnameList.length };
       qnames.set(name, q);
+      qnameList.push(q);
     }
     const prefix = q.prefix;
-    const el = new Element(
-      q,
-      prefix === '' ? bindings.get('') ?? '' : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriOf(prefix, start),
-      packed,
-      start,
-      pos,
-    );
-    const parent = depth === 0 ? undefined : open[depth - 1] as Element;
-    if (parent === undefined) root = el;
-    else if (parent.children === NO_CHILDREN) parent.children = [el];
-    else parent.children.push(el);
+    const uriId = prefix === '' ? bindings.get('') ?? 0 : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriIdOf(prefix, start);
+    // the element's row, linked to its parent's last child
+    const index = count - 1;
+    const row = index * ROW;
+    if (row + ROW > rows.length) {
+      const grown = new Int32Array(2 * rows.length);
+      grown.set(rows);
+      rows = grown;
+    }
+    rows[row + R_START] = start;
+    rows[row + R_CONTENT_START] = pos;
+    rows[row + R_CONTENT_END] = pos;
+    rows[row + R_END] = pos;
+    rows[row + R_SUBTREE_END] = count;
+    rows[row + R_NAME] = q.id;
+    rows[row + R_URI] = uriId;
+    rows[row + R_TEXT] = TEXT_NONE;
+    if (packed === undefined) {
+      rows[row + R_ATTRS] = -1;
+    } else {
+      rows[row + R_ATTRS] = attrLists.length;
+      attrLists.push(packed);
+    }
     if (selfClosing) {
       unbindTo(shadowBase);
     } else {
-      open[depth] = el;
+      open[depth] = index;
+      openName[depth] = name;
       openShadow[depth] = shadowBase;
       textStart[depth] = -1;
       textEnd[depth] = 0;
@@ -781,7 +843,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
    */
   const replayChunk = (chunk: number): void => {
     const lt = text.indexOf('<', chunk);
-    if (lt < 0) throw invalid(text.length, `falta cerrar <${(open[depth - 1] as XmlElement).name}>`);
+    if (lt < 0) throw invalid(text.length, `falta cerrar <${openName[depth - 1] as string}>`);
     const raw = text.slice(chunk, lt);
     if (raw.includes(']]>')) throw invalid(chunk, '«]]>» no permitido en el texto');
     decode(normaliseLineEnds(raw), chunk);
@@ -797,8 +859,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     const length = (textLength[top] as number) + units;
     if (length > maxTextLength) {
       if (chunk) replayChunk(at);
-      const el = open[top] as XmlElement;
-      throw new MiisError('Client.XmlTextTooLong', `<${el.name}> en ${where(el.start)}: más de ${maxTextLength} caracteres (en ${where(at)})`);
+      throw new MiisError('Client.XmlTextTooLong', `<${openName[top] as string}> en ${where(rows[(open[top] as number) * ROW + R_START] as number)}: más de ${maxTextLength} caracteres (en ${where(at)})`);
     }
     textLength[top] = length;
     return top;
@@ -839,7 +900,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     const start = pos;
     pos += 2;
     // the expected name followed by «>» or white space is taken as is; anything else is read (and reported) in full
-    const expected = depth === 0 ? '' : (open[depth - 1] as XmlElement).name;
+    const expected = depth === 0 ? '' : openName[depth - 1] as string;
     const after = text.charCodeAt(pos + expected.length);
     let name: string;
     if (expected !== '' && text.startsWith(expected, pos) && (after === 0x3e || after === 0x20 || after === 0x0a || after === 0x09 || after === 0x0d)) {
@@ -853,19 +914,25 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     pos += 1;
     if (depth === 0 || expected !== name) throw invalid(start, `etiqueta de cierre </${name}> inesperada${depth === 0 ? '' : ` (se esperaba </${expected}>)`}`);
     depth -= 1;
-    const el = open[depth] as Element;
-    el.contentEnd = start;
-    el.end = pos;
+    const row = (open[depth] as number) * ROW;
+    rows[row + R_CONTENT_END] = start;
+    rows[row + R_END] = pos;
+    rows[row + R_SUBTREE_END] = count;
     const base = textBase[depth] as number;
     if (base >= 0) {
-      el.text = bufString(base, bufTop);
+      rows[row + R_TEXT] = texts.length;
+      texts.push(bufString(base, bufTop));
       bufTop = base;
     } else {
       const s = textStart[depth] as number;
       if (s >= 0) {
         const e = textEnd[depth] as number;
-        if (s === el.contentStart && e === start) el.textIsContent();
-        else el.text = text.slice(s, e);
+        if (s === rows[row + R_CONTENT_START] && e === start) {
+          rows[row + R_TEXT] = TEXT_CONTENT;
+        } else {
+          rows[row + R_TEXT] = texts.length;
+          texts.push(text.slice(s, e));
+        }
       }
     }
     unbindTo(openShadow[depth] as number);
@@ -951,7 +1018,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     sharedBuffer = buf;
     sharedBufferBytes = bufBytes;
   }
-  return { text, root: root as XmlElement };
+  const tree: Tree = { src: text, rows, names: qnameList, uris: uriList, texts, attrs: attrLists };
+  return { text, root: new Element(tree, 0) };
 }
 
 /** First child element with the given namespace and local name. */
