@@ -522,7 +522,10 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   }
 
   // The tree, as rows (see ROW), and what rows point to.
-  let rows = new Int32Array(ROW * 64);
+  // Sized once for most documents (an element takes at least 4 characters, «<a/>»; most take many
+  // more): growing copies the rows and touches fresh memory, which costs more than the copy itself.
+  const mostRows = Math.min(limits.maxElements, Math.floor(text.length / 4)) + 1;
+  let rows = new Int32Array(ROW * Math.min(mostRows, Math.floor(text.length / 8) + 16));
   const qnameList: QName[] = [];
   /** Namespace URIs by binding number: no namespace, xml, xmlns, then one per declaration in document order. */
   const uriList: string[] = ['', XML_NS, XMLNS_NS];
@@ -586,6 +589,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   };
   /** Element names seen, with their parts (one object per distinct name). */
   const qnames = new Map<string, QName>();
+  let lastQName: QName | undefined;
 
   // the current start tag's attributes, reused from one element to the next
   const names: string[] = [];
@@ -791,20 +795,21 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         }
       }
     }
-    let q = qnames.get(name);
+    let q = lastQName !== undefined && lastQName.name === name ? lastQName : qnames.get(name);
     if (q === undefined) {
       const colon = name.indexOf(':');
       q = { name, prefix: colon < 0 ? '' : name.slice(0, colon), local: colon < 0 ? name : name.slice(colon + 1), id: qnameList.length };
       qnames.set(name, q);
       qnameList.push(q);
     }
+    lastQName = q;
     const prefix = q.prefix;
     const uriId = prefix === '' ? bindings.get('') ?? 0 : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriIdOf(prefix, start);
     // the element's row, linked to its parent's last child
     const index = count - 1;
     const row = index * ROW;
     if (row + ROW > rows.length) {
-      const grown = new Int32Array(2 * rows.length);
+      const grown = new Int32Array(Math.max(row + ROW, ROW * Math.min(mostRows, 2 * (rows.length / ROW))));
       grown.set(rows);
       rows = grown;
     }
