@@ -314,6 +314,12 @@ const SHARED_BUFFER_UNITS = 1 << 20;
 let sharedBuffer = new Uint16Array(16 * 1024);
 let sharedBufferBytes = Buffer.from(sharedBuffer.buffer, sharedBuffer.byteOffset, sharedBuffer.byteLength);
 
+/** Characters read one by one before a plain stretch of text or of an attribute value is searched instead. */
+const PROBE = 32;
+
+/** What makes an attribute value need more than a slice: «<» (refused), references, white space to normalise. */
+const ATTRIBUTE_SPECIAL = /[<&\t\n\r]/;
+
 /** Up to this many attributes, a repeated name is found by scanning; beyond it, with a hash map. */
 const SCAN_ATTRIBUTES = 16;
 
@@ -525,7 +531,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   // Sized once for most documents (an element takes at least 4 characters, «<a/>»; most take many
   // more): growing copies the rows and touches fresh memory, which costs more than the copy itself.
   const mostRows = Math.min(limits.maxElements, Math.floor(text.length / 4)) + 1;
-  let rows = new Int32Array(ROW * Math.min(mostRows, Math.floor(text.length / 8) + 16));
+  let rows = new Int32Array(ROW * Math.min(mostRows, Math.floor(text.length / 16) + 16));
   const qnameList: QName[] = [];
   /** Namespace URIs by binding number: no namespace, xml, xmlns, then one per declaration in document order. */
   const uriList: string[] = ['', XML_NS, XMLNS_NS];
@@ -706,6 +712,12 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         const v = text.charCodeAt(special);
         if (v <= 0x3c && (v === 0x26 || v === 0x3c || v === 0x0a || v === 0x0d || v === 0x09)) break;
         special += 1;
+        if (special === from + PROBE) {
+          // a long value: search the rest
+          const k = text.slice(special, end).search(ATTRIBUTE_SPECIAL);
+          special = k < 0 ? end : special + k;
+          break;
+        }
       }
       const value = special === end ? text.slice(from, end) : specialValue(from, special, end, pos, attrName);
       if (value.length > maxValueLength) {
@@ -952,15 +964,49 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     throw new MiisError('Client.InvalidXml', pos >= text.length ? 'el documento no tiene elemento raíz' : `${where(pos)}: se esperaba el elemento raíz`);
   }
   openTag();
+  // Where the next «<», «&», CR and «]]>» are (text.length: none), found by the string search and
+  // kept while ahead of the reader, so long plain text is skipped at search speed and no part of the
+  // document is searched twice for the same thing.
+  let nextLt = -1;
+  let nextAmp = -1;
+  let nextCr = -1;
+  let nextCdataEnd = -1;
+  const crFrom = (at: number): number => {
+    if (nextCr < at) {
+      nextCr = text.indexOf('\r', at);
+      if (nextCr < 0) nextCr = text.length;
+    }
+    return nextCr;
+  };
+  /** The first «<», «&», CR or «]]>» at or after `at`. */
+  const plainEnd = (at: number): number => {
+    if (nextLt < at) {
+      nextLt = text.indexOf('<', at);
+      if (nextLt < 0) nextLt = text.length;
+    }
+    if (nextAmp < at) {
+      nextAmp = text.indexOf('&', at);
+      if (nextAmp < 0) nextAmp = text.length;
+    }
+    if (nextCdataEnd < at) {
+      nextCdataEnd = text.indexOf(']]>', at);
+      if (nextCdataEnd < 0) nextCdataEnd = text.length;
+    }
+    return Math.min(nextLt, nextAmp, crFrom(at), nextCdataEnd);
+  };
+
   // content
   while (depth > 0) {
-    // character data up to the next markup, in plain runs split by references and line ends
+    // character data up to the next markup, in plain runs split by references and line ends; read
+    // character by character, and after PROBE plain ones, skipped by search to the next special one
     const chunk = pos;
     let run = pos;
+    let probe = pos + PROBE;
     let c = text.charCodeAt(pos);
     for (;;) {
       if (c > 0x5d /* ] */ || (c !== 0x3c /* < */ && c !== 0x26 /* & */ && c !== 0x0d && c !== 0x5d && c === c)) {
         pos += 1;
+        if (pos === probe) pos = plainEnd(pos);
         c = text.charCodeAt(pos);
         continue;
       }
@@ -983,6 +1029,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         pos = semi + 1;
         run = pos;
       }
+      probe = pos + PROBE;
       c = text.charCodeAt(pos);
     }
     if (c !== c) chunkFault(chunk);
@@ -994,8 +1041,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       if (end < 0) throw invalid(pos, 'sección CDATA sin cerrar');
       // the data as it stands, line ends normalised
       let from = pos + 9;
-      for (let i = from; i < end; i += 1) {
-        if (text.charCodeAt(i) !== 0x0d) continue;
+      for (let i = crFrom(from); i < end; i = crFrom(i + 1)) {
         if (i > from) addRange(from, i, pos, false);
         if (i + 1 < end && text.charCodeAt(i + 1) === 0x0a) {
           from = i + 1;
