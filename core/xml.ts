@@ -490,6 +490,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     }
   };
   const nameCache: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SIZE).fill(undefined);
+  /** Hash of the characters of the name readName last read. */
+  let nameHash = 0;
   /** A qualified name at `pos`: an NCName, optionally «:» and another. */
   const readName = (): string => {
     const start = pos;
@@ -505,7 +507,9 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     // names repeat: reuse the string read last time for this slot when it is the same name (compared in place)
     let h = length;
     for (let i = start; i < end; i += 1) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
-    const slot = (h ^ (h >>> 12)) & (NAME_CACHE_SIZE - 1);
+    h ^= h >>> 12;
+    nameHash = h;
+    const slot = h & (NAME_CACHE_SIZE - 1);
     const cached = nameCache[slot];
     if (cached !== undefined && cached.length === length && text.startsWith(cached, start)) return cached;
     const name = text.slice(start, end);
@@ -601,11 +605,38 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   const names: string[] = [];
   const values: string[] = [];
   const offsets: number[] = [];
+  const hashes: number[] = [];
   /**
-   * For elements with many attributes: attribute name → serial number of the last element that had
-   * it. One map for the whole document (a Set per element cost more to build than to use).
+   * For elements with many attributes, an open-addressing table of their names (attribute index + 1
+   * by name hash), valid where its stamp is the current one: no clearing between elements, and
+   * resized (restamped) as an element's attributes grow, so each lookup is constant time.
    */
-  const lastSeenIn = new Map<string, number>();
+  let seenSlots = new Int32Array(4 * SCAN_ATTRIBUTES);
+  let seenStamps = new Int32Array(4 * SCAN_ATTRIBUTES);
+  let stamp = 0;
+  /** Put attribute i in the table; true when an earlier attribute of the element has its name. */
+  const seen = (i: number): boolean => {
+    const mask = seenSlots.length - 1;
+    const attrName = names[i] as string;
+    for (let slot = (hashes[i] as number) & mask; ; slot = (slot + 1) & mask) {
+      if (seenStamps[slot] !== stamp) {
+        seenStamps[slot] = stamp;
+        seenSlots[slot] = i + 1;
+        return false;
+      }
+      if (names[(seenSlots[slot] as number) - 1] === attrName) return true;
+    }
+  };
+  /** A fresh table (at least four slots per attribute) holding the first n attributes, known distinct. */
+  const restamp = (n: number): void => {
+    if (4 * n > seenSlots.length) {
+      seenSlots = new Int32Array(2 * seenSlots.length);
+      seenStamps = new Int32Array(seenSlots.length);
+      stamp = 0;
+    }
+    stamp += 1;
+    for (let i = 0; i < n; i += 1) seen(i);
+  };
   let serial = 0;
   /** Namespace URI → serial of the last element with a prefixed attribute in it, and that attribute's prefix. */
   const uriSeenIn = new Map<string, number>();
@@ -671,6 +702,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       if (pos === before) throw invalid(pos, 'se esperaba un espacio entre atributos');
       const attrAt = pos;
       const attrName = readName();
+      const attrHash = nameHash;
       skipWs();
       if (text.charCodeAt(pos) !== 0x3d /* = */) throw invalid(pos, `se esperaba «=» tras el atributo ${attrName}`);
       pos += 1;
@@ -679,16 +711,14 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       if (quote !== 0x22 && quote !== 0x27) throw invalid(pos, `el valor del atributo ${attrName} debe ir entre comillas`);
       const end = text.indexOf(quote === 0x22 ? '"' : "'", pos + 1);
       if (end < 0) throw invalid(pos, `valor del atributo ${attrName} sin cerrar`);
-      // a repeated name: scan while the tag is short, then use the map (linear either way)
+      // a repeated name: scan while the tag is short, then use the table (linear either way)
       if (n >= SCAN_ATTRIBUTES) {
-        if (lastSeenIn.get(attrName) === serial) throw invalid(attrAt, `atributo ${attrName} repetido`);
-        lastSeenIn.set(attrName, serial);
+        if (n === SCAN_ATTRIBUTES || 4 * (n + 1) > seenSlots.length) restamp(n);
+        names[n] = attrName;
+        hashes[n] = attrHash;
+        if (seen(n)) throw invalid(attrAt, `atributo ${attrName} repetido`);
       } else {
         for (let i = 0; i < n; i += 1) if (names[i] === attrName) throw invalid(attrAt, `atributo ${attrName} repetido`);
-        if (n + 1 === SCAN_ATTRIBUTES) {
-          for (let i = 0; i < n; i += 1) lastSeenIn.set(names[i] as string, serial);
-          lastSeenIn.set(attrName, serial);
-        }
       }
       if (n === maxAttributes) {
         throw new MiisError('Client.XmlTooManyAttributes', `<${name}> en ${where(start)}: más de ${maxAttributes}`);
@@ -724,6 +754,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         throw new MiisError('Client.XmlAttributeValueTooLong', `${attrName} en ${where(attrAt)}: ${value.length} caracteres; máximo ${maxValueLength}`);
       }
       names[n] = attrName;
+      hashes[n] = attrHash;
       values[n] = value;
       offsets[n] = attrAt;
       n += 1;
