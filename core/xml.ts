@@ -126,8 +126,17 @@ const R_NAME = 5;
 const R_URI = 6;
 /** -1: no text; -2: the whole content, one plain run of the document; ≥ 0: index in `texts`. */
 const R_TEXT = 7;
-/** -1: no attributes; ≥ 0: index in `attrs`. */
+/** Index of the element's first attribute in the attribute table (its last is just before the next element's first). */
 const R_ATTRS = 8;
+// An attribute in the attribute table: its name text[A_NAME_START, A_NAME_END), its value
+// text[A_VALUE_START, A_VALUE_END) or, when A_VALUE_START is -1, decoded[A_VALUE_END], and the
+// number of the binding of its namespace URI.
+const ATTR = 5;
+const A_NAME_START = 0;
+const A_NAME_END = 1;
+const A_VALUE_START = 2;
+const A_VALUE_END = 3;
+const A_URI = 4;
 const TEXT_NONE = -1;
 const TEXT_CONTENT = -2;
 
@@ -138,14 +147,20 @@ interface Tree {
   readonly names: readonly QName[];
   readonly uris: readonly string[];
   readonly texts: readonly string[];
-  readonly attrs: readonly (string | number)[][];
+  /** Number of elements (rows). */
+  readonly count: number;
+  /** Attributes, ATTR numbers each (see A_*). */
+  readonly attrTable: Int32Array;
+  readonly attrTotal: number;
+  /** Attribute values that are not a plain range of the document. */
+  readonly decoded: readonly string[];
 }
 
 /**
- * An element of the tree, made from its row when first reached. The attributes stay packed
- * ([n, name, value, ..., uri, ...]; the URIs only when an attribute has a prefix other than xmlns)
- * and the `attributes` record is built on first use (most attributes of a message are never looked
- * at); the text of an element whose content is one plain run is sliced from the document on first use.
+ * An element of the tree, made from its row when first reached. Its attributes stay in the
+ * document's attribute table and the `attributes` record is built on first use (most attributes of
+ * a message are never looked at); the text of an element whose content is one plain run is sliced
+ * from the document on first use.
  */
 class Element implements XmlElement {
   readonly name: string;
@@ -160,7 +175,7 @@ class Element implements XmlElement {
   #row: number;
   #children: XmlElement[] | undefined;
   #text: string | undefined;
-  #attrs: (string | number)[] | Readonly<Record<string, XmlAttribute>> | undefined;
+  #attributes: Readonly<Record<string, XmlAttribute>> | undefined;
 
   constructor(tree: Tree, index: number) {
     const rows = tree.rows;
@@ -174,8 +189,6 @@ class Element implements XmlElement {
     this.contentStart = rows[row + R_CONTENT_START] as number;
     this.contentEnd = rows[row + R_CONTENT_END] as number;
     this.end = rows[row + R_END] as number;
-    const a = rows[row + R_ATTRS] as number;
-    this.#attrs = a < 0 ? undefined : tree.attrs[a];
     this.#tree = tree;
     this.#row = row;
   }
@@ -203,46 +216,56 @@ class Element implements XmlElement {
     this.#text = value;
   }
 
+  /** The element's attributes: [first, end) in the attribute table. */
+  #attributeRun(): [number, number] {
+    const tree = this.#tree;
+    const next = this.#row + ROW;
+    return [tree.rows[this.#row + R_ATTRS] as number, next < ROW * tree.count ? tree.rows[next + R_ATTRS] as number : tree.attrTotal];
+  }
+
+  #attributeValueAt(at: number): string {
+    const tree = this.#tree;
+    const start = tree.attrTable[at + A_VALUE_START] as number;
+    const end = tree.attrTable[at + A_VALUE_END] as number;
+    return start < 0 ? tree.decoded[end] as string : tree.src.slice(start, end);
+  }
+
   get attributes(): Readonly<Record<string, XmlAttribute>> {
-    const packed = this.#attrs;
-    if (packed === undefined) return NO_ATTRIBUTES;
-    if (!Array.isArray(packed)) return packed;
-    const n = packed[0] as number;
+    if (this.#attributes !== undefined) return this.#attributes;
+    const [first, end] = this.#attributeRun();
+    if (first === end) return (this.#attributes = NO_ATTRIBUTES);
+    const tree = this.#tree;
+    const table = tree.attrTable;
     const attributes: Record<string, XmlAttribute> = {};
-    for (let i = 0; i < n; i += 1) {
-      const name = packed[1 + 2 * i] as string;
-      const attr = { uri: packedUri(packed, n, i), local: name.slice(name.indexOf(':') + 1), value: packed[2 + 2 * i] as string };
+    for (let k = first; k < end; k += 1) {
+      const at = ATTR * k;
+      const name = tree.src.slice(table[at + A_NAME_START], table[at + A_NAME_END]);
+      const attr = { uri: tree.uris[table[at + A_URI] as number] as string, local: name.slice(name.indexOf(':') + 1), value: this.#attributeValueAt(at) };
       // an attribute may be called «__proto__»: define it, never assign it (that would set the prototype)
       if (name === '__proto__') Object.defineProperty(attributes, name, { value: attr, enumerable: true, writable: true, configurable: true });
       else attributes[name] = attr;
     }
-    return (this.#attrs = attributes);
+    return (this.#attributes = attributes);
   }
 
   /** The value of the attribute with this namespace URI and local name, without building the record. */
   attributeValue(uri: string, local: string): string | undefined {
-    const packed = this.#attrs;
-    if (packed === undefined) return undefined;
-    if (!Array.isArray(packed)) {
-      for (const a of Object.values(packed)) if (a.local === local && a.uri === uri) return a.value;
-      return undefined;
-    }
-    const n = packed[0] as number;
-    for (let i = 0; i < n; i += 1) {
-      const name = packed[1 + 2 * i] as string;
-      const colon = name.indexOf(':');
-      if (name.length - colon - 1 === local.length && name.endsWith(local) && packedUri(packed, n, i) === uri) return packed[2 + 2 * i] as string;
+    if (local.includes(':')) return undefined;
+    const [first, end] = this.#attributeRun();
+    const tree = this.#tree;
+    const table = tree.attrTable;
+    const src = tree.src;
+    for (let k = first; k < end; k += 1) {
+      const at = ATTR * k;
+      const nameStart = table[at + A_NAME_START] as number;
+      const localStart = (table[at + A_NAME_END] as number) - local.length;
+      // the name is the local name, or a prefix, «:» and the local name
+      if (localStart < nameStart || (localStart > nameStart && src.charCodeAt(localStart - 1) !== 0x3a)) continue;
+      if (!src.startsWith(local, localStart) || tree.uris[table[at + A_URI] as number] !== uri) continue;
+      return this.#attributeValueAt(at);
     }
     return undefined;
   }
-}
-
-/** The namespace URI of packed attribute i: stored when the element has prefixed attributes, else implied by the name. */
-function packedUri(packed: (string | number)[], n: number, i: number): string {
-  if (packed.length > 1 + 2 * n) return packed[1 + 2 * n + i] as string;
-  const name = packed[1 + 2 * i] as string;
-  // without stored URIs, the only prefixed attributes are declarations (xmlns:p)
-  return name.startsWith('xmlns') && (name.length === 5 || name.charCodeAt(5) === 0x3a) ? XMLNS_NS : '';
 }
 
 /**
@@ -540,7 +563,10 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   /** Namespace URIs by binding number: no namespace, xml, xmlns, then one per declaration in document order. */
   const uriList: string[] = ['', XML_NS, XMLNS_NS];
   const texts: string[] = [];
-  const attrLists: (string | number)[][] = [];
+  /** Attributes of all elements, in document order (an element's run ends where the next element's starts). */
+  let attrTable = new Int32Array(ATTR * 64);
+  let attrTotal = 0;
+  const decodedList: string[] = [];
 
   // The open elements, as parallel stacks: the element's index, its name,
   // where its namespace bindings start on the shadow stack, and its direct text so far: either one
@@ -603,7 +629,9 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
 
   // the current start tag's attributes, reused from one element to the next
   const names: string[] = [];
-  const values: string[] = [];
+  const decodedValues: (string | undefined)[] = [];
+  const valueFrom: number[] = [];
+  const valueEnd: number[] = [];
   const offsets: number[] = [];
   const hashes: number[] = [];
   /**
@@ -749,13 +777,17 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
           break;
         }
       }
-      const value = special === end ? text.slice(from, end) : specialValue(from, special, end, pos, attrName);
-      if (value.length > maxValueLength) {
-        throw new MiisError('Client.XmlAttributeValueTooLong', `${attrName} en ${where(attrAt)}: ${value.length} caracteres; máximo ${maxValueLength}`);
+      // a plain value stays a range of the document; only a decoded one becomes a string now
+      const decoded = special === end ? undefined : specialValue(from, special, end, pos, attrName);
+      const valueLength = decoded === undefined ? end - from : decoded.length;
+      if (valueLength > maxValueLength) {
+        throw new MiisError('Client.XmlAttributeValueTooLong', `${attrName} en ${where(attrAt)}: ${valueLength} caracteres; máximo ${maxValueLength}`);
       }
       names[n] = attrName;
       hashes[n] = attrHash;
-      values[n] = value;
+      decodedValues[n] = decoded;
+      valueFrom[n] = from;
+      valueEnd[n] = end;
       offsets[n] = attrAt;
       n += 1;
       pos = end + 1;
@@ -777,7 +809,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         const a = names[i] as string;
         if (!a.startsWith('xmlns') || (a.length !== 5 && a.charCodeAt(5) !== 0x3a)) continue;
         const prefix = a.length === 5 ? '' : a.slice(6);
-        const uri = values[i] as string;
+        const uri = decodedValues[i] ?? text.slice(valueFrom[i] as number, valueEnd[i] as number);
         // Namespaces in XML §3: «xmlns» is never declared, «xml» only to its own URI, and no other prefix (nor the default) to either
         if (prefix === 'xmlns' || uri === XMLNS_NS || (prefix === 'xml') !== (uri === XML_NS)) throw invalid(offsets[i] as number, `declaración de espacio de nombres no permitida: ${a}`);
         if (prefix !== '' && uri === '') throw invalid(offsets[i] as number, `el prefijo ${prefix} no puede declararse vacío`);
@@ -789,48 +821,64 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       }
     }
 
-    // attributes packed as [n, name, value, ...] and, when some have a prefix other than xmlns, their URIs
-    let packed: (string | number)[] | undefined;
+    // the attributes go to the document's attribute table (see ATTR): name and value as ranges of the
+    // document (a decoded value by its number), and the number of the binding of the namespace URI
+    const firstAttr = attrTotal;
     if (n > 0) {
-      packed = new Array<string | number>(prefixed > 0 ? 1 + 3 * n : 1 + 2 * n);
-      packed[0] = n;
-      for (let i = 0; i < n; i += 1) {
-        packed[1 + 2 * i] = names[i] as string;
-        packed[2 + 2 * i] = values[i] as string;
+      if (ATTR * (attrTotal + n) > attrTable.length) {
+        const grown = new Int32Array(Math.max(2 * attrTable.length, ATTR * (attrTotal + n)));
+        grown.set(attrTable);
+        attrTable = grown;
       }
+      for (let i = 0; i < n; i += 1) {
+        const a = names[i] as string;
+        const at = ATTR * (attrTotal + i);
+        const nameStart = offsets[i] as number;
+        attrTable[at + A_NAME_START] = nameStart;
+        attrTable[at + A_NAME_END] = nameStart + a.length;
+        const decoded = decodedValues[i];
+        if (decoded === undefined) {
+          attrTable[at + A_VALUE_START] = valueFrom[i] as number;
+          attrTable[at + A_VALUE_END] = valueEnd[i] as number;
+        } else {
+          attrTable[at + A_VALUE_START] = -1;
+          attrTable[at + A_VALUE_END] = decodedList.length;
+          decodedList.push(decoded);
+        }
+        // unprefixed: no namespace, or xmlns's own; prefixed declarations (xmlns:p) are xmlns's too
+        attrTable[at + A_URI] = a.startsWith('xmlns') && (a.length === 5 || a.charCodeAt(5) === 0x3a) ? 2 : 0;
+      }
+      attrTotal += n;
     }
     if (prefixed > 0) {
       // Two prefixed attributes name the same attribute ({uri}local) only if two different prefixes of
       // this element are bound to one URI: watch for that (URI → first prefix, stamped with the element's
       // serial), and only then compare expanded names.
       let sharedUri = false;
-      const uris = 1 + 2 * n;
       for (let i = 0; i < n; i += 1) {
         const a = names[i] as string;
         const colon = a.indexOf(':');
-        let uri: string;
-        if (colon < 0) {
-          uri = a === 'xmlns' ? XMLNS_NS : '';
-        } else {
-          const prefix = a.slice(0, colon);
-          uri = uriList[uriIdOf(prefix, offsets[i] as number)] as string;
-          if (prefixed > 1 && uri !== XMLNS_NS && !sharedUri) {
-            if (uriSeenIn.get(uri) !== serial) {
-              uriSeenIn.set(uri, serial);
-              uriFirstPrefix.set(uri, prefix);
-            } else if (uriFirstPrefix.get(uri) !== prefix) {
-              sharedUri = true;
-            }
+        const at = ATTR * (firstAttr + i);
+        if (colon < 0 || attrTable[at + A_URI] === 2) continue;
+        const prefix = a.slice(0, colon);
+        const id = uriIdOf(prefix, offsets[i] as number);
+        attrTable[at + A_URI] = id;
+        const uri = uriList[id] as string;
+        if (prefixed > 1 && uri !== XMLNS_NS && !sharedUri) {
+          if (uriSeenIn.get(uri) !== serial) {
+            uriSeenIn.set(uri, serial);
+            uriFirstPrefix.set(uri, prefix);
+          } else if (uriFirstPrefix.get(uri) !== prefix) {
+            sharedUri = true;
           }
         }
-        (packed as (string | number)[])[uris + i] = uri;
       }
       if (sharedUri) {
         const expanded = new Set<string>();
         for (let i = 0; i < n; i += 1) {
           const a = names[i] as string;
           const colon = a.indexOf(':');
-          const uri = (packed as (string | number)[])[uris + i] as string;
+          const uri = uriList[attrTable[ATTR * (firstAttr + i) + A_URI] as number] as string;
           if (colon < 0 || uri === XMLNS_NS) continue;
           const key = `${uri}\u0000${a.slice(colon + 1)}`;
           if (expanded.has(key)) throw invalid(offsets[i] as number, `atributo ${a} repetido`);
@@ -864,12 +912,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     rows[row + R_NAME] = q.id;
     rows[row + R_URI] = uriId;
     rows[row + R_TEXT] = TEXT_NONE;
-    if (packed === undefined) {
-      rows[row + R_ATTRS] = -1;
-    } else {
-      rows[row + R_ATTRS] = attrLists.length;
-      attrLists.push(packed);
-    }
+    rows[row + R_ATTRS] = firstAttr;
     if (selfClosing) {
       unbindTo(shadowBase);
     } else {
@@ -1100,7 +1143,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     sharedBuffer = buf;
     sharedBufferBytes = bufBytes;
   }
-  const tree: Tree = { src: text, rows, names: qnameList, uris: uriList, texts, attrs: attrLists };
+  const tree: Tree = { src: text, rows, count, names: qnameList, uris: uriList, texts, attrTable, attrTotal, decoded: decodedList };
   return { text, root: new Element(tree, 0) };
 }
 
