@@ -9,6 +9,7 @@
  * The result is a small element tree with string offsets into the decoded text, so callers can
  * locate (never re-serialise) parts of the original message.
  */
+import { Buffer } from 'node:buffer';
 import { MiisError } from './errors.js';
 
 export interface XmlLimits {
@@ -90,8 +91,6 @@ export function parseXml(bytes: Uint8Array, limits: XmlLimits = DEFAULT_XML_LIMI
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const ILLEGAL_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
-/** What makes an attribute value need more than a slice: «<» (refused), references, white space to normalise. */
-const ATTRIBUTE_SPECIAL = /[<&\t\n\r]/;
 /** Longest reference body read after «&» (`&#x10FFFF;` needs 8; longer ones are refused). */
 const MAX_REFERENCE = 40;
 type XmlAttribute = { readonly uri: string; readonly local: string; readonly value: string };
@@ -101,41 +100,147 @@ const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
 /** Attributes of an element without any (shared likewise). */
 const NO_ATTRIBUTES: Readonly<Record<string, XmlAttribute>> = Object.freeze({});
 
+/** An element name of one document, with its parts and number. */
+interface QName {
+  readonly name: string;
+  readonly prefix: string;
+  readonly local: string;
+  readonly id: number;
+}
+
+// The parse writes the tree as rows of numbers (one row per element, in document order) and makes
+// no object per element: a 2 MiB message may hold 200,000 elements, and the garbage collector copies
+// every object that survives, which was most of the cost of such documents. Elements are made from
+// their rows when a caller first reaches them (the root, then each element's children).
+const ROW = 9;
+const R_START = 0;
+const R_CONTENT_START = 1;
+const R_CONTENT_END = 2;
+const R_END = 3;
 /**
- * An element of the tree. Its attributes are kept packed ([name, uri, value] per attribute) and the
- * `attributes` record is built on first use: most attributes of a message are never looked at, and
- * an object plus a dictionary entry per attribute were most of the cost of attribute-heavy input.
+ * Index just past the element's last descendant. Rows are in document order, so an element's first
+ * child (if any) is the next row and each child's next sibling starts where the child's subtree ends.
+ */
+const R_SUBTREE_END = 4;
+const R_NAME = 5;
+const R_URI = 6;
+/** -1: no text; -2: the whole content, one plain run of the document; ≥ 0: index in `texts`. */
+const R_TEXT = 7;
+/** Index of the element's first attribute in the attribute table (its last is just before the next element's first). */
+const R_ATTRS = 8;
+// An attribute in the attribute table: its name text[A_NAME_START, A_NAME_END), its value
+// text[A_VALUE_START, A_VALUE_END) or, when A_VALUE_START is -1, decoded[A_VALUE_END], and the
+// number of the binding of its namespace URI.
+const ATTR = 5;
+const A_NAME_START = 0;
+const A_NAME_END = 1;
+const A_VALUE_START = 2;
+const A_VALUE_END = 3;
+const A_URI = 4;
+const TEXT_NONE = -1;
+const TEXT_CONTENT = -2;
+
+/** A parsed document in rows (see ROW). */
+interface Tree {
+  readonly src: string;
+  readonly rows: Int32Array;
+  readonly names: readonly QName[];
+  readonly uris: readonly string[];
+  readonly texts: readonly string[];
+  /** Number of elements (rows). */
+  readonly count: number;
+  /** Attributes, ATTR numbers each (see A_*). */
+  readonly attrTable: Int32Array;
+  readonly attrTotal: number;
+  /** Attribute values that are not a plain range of the document. */
+  readonly decoded: readonly string[];
+}
+
+/**
+ * An element of the tree, made from its row when first reached. Its attributes stay in the
+ * document's attribute table and the `attributes` record is built on first use (most attributes of
+ * a message are never looked at); the text of an element whose content is one plain run is sliced
+ * from the document on first use.
  */
 class Element implements XmlElement {
-  children: XmlElement[] = NO_CHILDREN;
-  text = '';
+  readonly name: string;
+  readonly prefix: string;
+  readonly local: string;
+  readonly uri: string;
+  readonly start: number;
+  readonly contentStart: number;
   contentEnd: number;
   end: number;
-  #packed: string[] | undefined;
+  #tree: Tree;
+  #row: number;
+  #children: XmlElement[] | undefined;
+  #text: string | undefined;
   #attributes: Readonly<Record<string, XmlAttribute>> | undefined;
 
-  constructor(
-    readonly name: string,
-    readonly prefix: string,
-    readonly local: string,
-    readonly uri: string,
-    packed: string[] | undefined,
-    readonly start: number,
-    readonly contentStart: number,
-  ) {
-    this.contentEnd = contentStart;
-    this.end = contentStart;
-    this.#packed = packed;
+  constructor(tree: Tree, index: number) {
+    const rows = tree.rows;
+    const row = index * ROW;
+    const q = tree.names[rows[row + R_NAME] as number] as QName;
+    this.name = q.name;
+    this.prefix = q.prefix;
+    this.local = q.local;
+    this.uri = tree.uris[rows[row + R_URI] as number] as string;
+    this.start = rows[row + R_START] as number;
+    this.contentStart = rows[row + R_CONTENT_START] as number;
+    this.contentEnd = rows[row + R_CONTENT_END] as number;
+    this.end = rows[row + R_END] as number;
+    this.#tree = tree;
+    this.#row = row;
+  }
+
+  get children(): XmlElement[] {
+    if (this.#children !== undefined) return this.#children;
+    const tree = this.#tree;
+    const rows = tree.rows;
+    const row = this.#row;
+    const end = rows[row + R_SUBTREE_END] as number;
+    let k = row / ROW + 1;
+    if (k >= end) return (this.#children = NO_CHILDREN);
+    const children: XmlElement[] = [];
+    for (; k < end; k = rows[k * ROW + R_SUBTREE_END] as number) children.push(new Element(tree, k));
+    return (this.#children = children);
+  }
+
+  get text(): string {
+    if (this.#text !== undefined) return this.#text;
+    const t = this.#tree.rows[this.#row + R_TEXT] as number;
+    return (this.#text = t === TEXT_NONE ? '' : t === TEXT_CONTENT ? this.#tree.src.slice(this.contentStart, this.contentEnd) : this.#tree.texts[t] as string);
+  }
+
+  set text(value: string) {
+    this.#text = value;
+  }
+
+  /** The element's attributes: [first, end) in the attribute table. */
+  #attributeRun(): [number, number] {
+    const tree = this.#tree;
+    const next = this.#row + ROW;
+    return [tree.rows[this.#row + R_ATTRS] as number, next < ROW * tree.count ? tree.rows[next + R_ATTRS] as number : tree.attrTotal];
+  }
+
+  #attributeValueAt(at: number): string {
+    const tree = this.#tree;
+    const start = tree.attrTable[at + A_VALUE_START] as number;
+    const end = tree.attrTable[at + A_VALUE_END] as number;
+    return start < 0 ? tree.decoded[end] as string : tree.src.slice(start, end);
   }
 
   get attributes(): Readonly<Record<string, XmlAttribute>> {
     if (this.#attributes !== undefined) return this.#attributes;
-    const packed = this.#packed;
-    if (packed === undefined) return (this.#attributes = NO_ATTRIBUTES);
+    const [first, end] = this.#attributeRun();
+    if (first === end) return (this.#attributes = NO_ATTRIBUTES);
+    const tree = this.#tree;
+    const table = tree.attrTable;
     const attributes: Record<string, XmlAttribute> = {};
-    for (let i = 0; i < packed.length; i += 3) {
-      const name = packed[i] as string;
-      const attr = { uri: packed[i + 1] as string, local: name.slice(name.indexOf(':') + 1), value: packed[i + 2] as string };
+    for (let k = first; k < end; k += 1) {
+      const at = ATTR * k;
+      const name = tree.src.slice(table[at + A_NAME_START], table[at + A_NAME_END]);
+      const attr = { uri: tree.uris[table[at + A_URI] as number] as string, local: name.slice(name.indexOf(':') + 1), value: this.#attributeValueAt(at) };
       // an attribute may be called «__proto__»: define it, never assign it (that would set the prototype)
       if (name === '__proto__') Object.defineProperty(attributes, name, { value: attr, enumerable: true, writable: true, configurable: true });
       else attributes[name] = attr;
@@ -145,13 +250,19 @@ class Element implements XmlElement {
 
   /** The value of the attribute with this namespace URI and local name, without building the record. */
   attributeValue(uri: string, local: string): string | undefined {
-    const packed = this.#packed;
-    if (packed === undefined) return undefined;
-    for (let i = 0; i < packed.length; i += 3) {
-      if (packed[i + 1] !== uri) continue;
-      const name = packed[i] as string;
-      const colon = name.indexOf(':');
-      if (name.length - colon - 1 === local.length && name.endsWith(local)) return packed[i + 2];
+    if (local.includes(':')) return undefined;
+    const [first, end] = this.#attributeRun();
+    const tree = this.#tree;
+    const table = tree.attrTable;
+    const src = tree.src;
+    for (let k = first; k < end; k += 1) {
+      const at = ATTR * k;
+      const nameStart = table[at + A_NAME_START] as number;
+      const localStart = (table[at + A_NAME_END] as number) - local.length;
+      // the name is the local name, or a prefix, «:» and the local name
+      if (localStart < nameStart || (localStart > nameStart && src.charCodeAt(localStart - 1) !== 0x3a)) continue;
+      if (!src.startsWith(local, localStart) || tree.uris[table[at + A_URI] as number] !== uri) continue;
+      return this.#attributeValueAt(at);
     }
     return undefined;
   }
@@ -218,14 +329,19 @@ function normaliseAttributeSpace(s: string): string {
   return out;
 }
 
-/** A namespace binding replaced by an element, restored when the element closes. */
-interface Shadowed {
-  readonly prefix: string;
-  readonly uri: string | undefined;
-}
-
 /** Slots of the per-document cache of recently read names (a power of two). */
-const NAME_CACHE_SIZE = 256;
+const NAME_CACHE_SIZE = 1024;
+
+/** Code units of the text buffer kept between documents (larger ones are dropped after their document). */
+const SHARED_BUFFER_UNITS = 1 << 20;
+let sharedBuffer = new Uint16Array(16 * 1024);
+let sharedBufferBytes = Buffer.from(sharedBuffer.buffer, sharedBuffer.byteOffset, sharedBuffer.byteLength);
+
+/** Characters read one by one before a plain stretch of text or of an attribute value is searched instead. */
+const PROBE = 32;
+
+/** What makes an attribute value need more than a slice: «<» (refused), references, white space to normalise. */
+const ATTRIBUTE_SPECIAL = /[<&\t\n\r]/;
 
 /** Up to this many attributes, a repeated name is found by scanning; beyond it, with a hash map. */
 const SCAN_ATTRIBUTES = 16;
@@ -318,6 +434,76 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     return out + raw.slice(from);
   };
 
+  /**
+   * The code point of the reference body text[from, to) (between «&» and «;»), or -1 when it is not
+   * one we accept (the caller then replays the chunk through `decode` for the exact fault).
+   */
+  const referenceCode = (from: number, to: number): number => {
+    const length = to - from;
+    const first = text.charCodeAt(from);
+    if (first !== 0x23 /* # */) {
+      if (length === 2 && text.charCodeAt(from + 1) === 0x74 /* t */) {
+        if (first === 0x6c /* l */) return 0x3c;
+        if (first === 0x67 /* g */) return 0x3e;
+      } else if (length === 3 && first === 0x61 && text.charCodeAt(from + 1) === 0x6d && text.charCodeAt(from + 2) === 0x70) {
+        return 0x26;
+      } else if (length === 4) {
+        if (text.startsWith('quot', from)) return 0x22;
+        if (text.startsWith('apos', from)) return 0x27;
+      }
+      return -1;
+    }
+    const hex = text.charCodeAt(from + 1) === 0x78 /* x */;
+    const digitsFrom = from + (hex ? 2 : 1);
+    if (to <= digitsFrom) return -1;
+    let code = 0;
+    for (let i = digitsFrom; i < to; i += 1) {
+      const c = text.charCodeAt(i);
+      const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : hex && c >= 0x61 && c <= 0x66 ? c - 0x57 : hex && c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+      if (digit < 0) return -1;
+      code = Math.min(code * (hex ? 16 : 10) + digit, 0x110000);
+    }
+    const ok = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+    return ok ? code : -1;
+  };
+  /** End («;») of the reference whose «&» is at text[amp], looking no further than `limit`; -1 when there is none. */
+  const referenceEnd = (amp: number, limit: number): number => {
+    let end = amp + 1;
+    const stop = Math.min(limit, amp + 1 + MAX_REFERENCE);
+    while (end < stop) {
+      const c = text.charCodeAt(end);
+      if (c === 0x3b /* ; */ || c === 0x26 /* & */ || c === 0x3c /* < */) break;
+      end += 1;
+    }
+    return end < limit && text.charCodeAt(end) === 0x3b ? end : -1;
+  };
+
+  // Characters of decoded text and attribute values that are not one plain slice of the document are
+  // copied here (UTF-16 code units) and turned into a string once. The open elements use it as a
+  // stack: an element's text sits above its parent's and is removed when the element closes.
+  let buf = sharedBuffer;
+  let bufBytes = sharedBufferBytes;
+  let bufTop = 0;
+  const reserve = (units: number): void => {
+    if (bufTop + units <= buf.length) return;
+    const grown = new Uint16Array(Math.max(2 * buf.length, bufTop + units + 1024));
+    grown.set(buf.subarray(0, bufTop));
+    buf = grown;
+    bufBytes = Buffer.from(grown.buffer, grown.byteOffset, grown.byteLength);
+  };
+  const copyRange = (from: number, to: number): void => {
+    reserve(to - from);
+    let o = bufTop;
+    for (let i = from; i < to; i += 1) buf[o++] = text.charCodeAt(i);
+    bufTop = o;
+  };
+  const bufString = (from: number, to: number): string => {
+    if (to - from > 12) return bufBytes.toString('utf16le', 2 * from, 2 * to);
+    let s = '';
+    for (let i = from; i < to; i += 1) s += String.fromCharCode(buf[i] as number);
+    return s;
+  };
+
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const skipWs = (): void => {
     for (;;) {
@@ -327,9 +513,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     }
   };
   const nameCache: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SIZE).fill(undefined);
-  /** Prefix and local part of each prefixed element name seen (keys are mostly the cached name strings). */
-  const prefixOf = new Map<string, string>();
-  const localOf = new Map<string, string>();
+  /** Hash of the characters of the name readName last read. */
+  let nameHash = 0;
   /** A qualified name at `pos`: an NCName, optionally «:» and another. */
   const readName = (): string => {
     const start = pos;
@@ -343,7 +528,11 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     if (length > maxNameLength) throw nameTooLong(start, text.slice(start, end));
     pos = end;
     // names repeat: reuse the string read last time for this slot when it is the same name (compared in place)
-    const slot = (text.charCodeAt(start) * 31 + text.charCodeAt(end - 1) * 7 + length) & (NAME_CACHE_SIZE - 1);
+    let h = length;
+    for (let i = start; i < end; i += 1) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+    h ^= h >>> 12;
+    nameHash = h;
+    const slot = h & (NAME_CACHE_SIZE - 1);
     const cached = nameCache[slot];
     if (cached !== undefined && cached.length === length && text.startsWith(cached, start)) return cached;
     const name = text.slice(start, end);
@@ -365,15 +554,32 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     pos = end + 2;
   }
 
-  // the open elements, as parallel stacks (no object per open element): the element, the bindings its
-  // declarations replaced, and its direct text so far (first piece, later pieces joined once at the end, length)
-  const open: Element[] = [];
-  const openShadowed: (Shadowed[] | undefined)[] = [];
-  const openText: string[] = [];
-  const openMore: (string[] | undefined)[] = [];
-  const openLength: number[] = [];
+  // The tree, as rows (see ROW), and what rows point to.
+  // Sized once for most documents (an element takes at least 4 characters, «<a/>»; most take many
+  // more): growing copies the rows and touches fresh memory, which costs more than the copy itself.
+  const mostRows = Math.min(limits.maxElements, Math.floor(text.length / 4)) + 1;
+  let rows = new Int32Array(ROW * Math.min(mostRows, Math.floor(text.length / 16) + 16));
+  const qnameList: QName[] = [];
+  /** Namespace URIs by binding number: no namespace, xml, xmlns, then one per declaration in document order. */
+  const uriList: string[] = ['', XML_NS, XMLNS_NS];
+  const texts: string[] = [];
+  /** Attributes of all elements, in document order (an element's run ends where the next element's starts). */
+  let attrTable = new Int32Array(ATTR * 64);
+  let attrTotal = 0;
+  const decodedList: string[] = [];
+
+  // The open elements, as parallel stacks: the element's index, its name,
+  // where its namespace bindings start on the shadow stack, and its direct text so far: either one
+  // plain run text[textStart, textEnd) of the document (textStart -1: none yet), or, from the second
+  // piece on, the characters above textBase in `buf`; textLength counts them for the limit.
+  const open: number[] = [];
+  const openName: string[] = [];
+  const openShadow: number[] = [];
+  const textStart: number[] = [];
+  const textEnd: number[] = [];
+  const textBase: number[] = [];
+  const textLength: number[] = [];
   let depth = 0;
-  let root: XmlElement | undefined;
   let count = 0;
   let nsDeclarations = 0;
 
@@ -396,37 +602,116 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   };
 
   /**
-   * In-scope namespace bindings; each element undoes its own declarations when it closes. An
-   * unbound prefix maps to undefined rather than being deleted: V8 rehashes a large Map on
-   * delete/re-add cycles, which made one declaration per element cost time in the map's size.
+   * In-scope namespace bindings; each element undoes its own declarations when it closes (the
+   * replaced bindings wait on a shadow stack). A prefix maps to the number of its binding in
+   * `uriList`, so elements keep a number rather than look their URI up. An unbound prefix maps to
+   * undefined rather than being deleted: V8 rehashes a large Map on delete/re-add cycles, which made
+   * one declaration per element cost time in the map's size.
    */
-  const bindings = new Map<string, string | undefined>([['xml', XML_NS], ['xmlns', XMLNS_NS]]);
-  const unbind = (shadowed: Shadowed[] | undefined): void => {
-    if (shadowed === undefined) return;
-    for (let i = shadowed.length - 1; i >= 0; i -= 1) {
-      const s = shadowed[i] as Shadowed;
-      bindings.set(s.prefix, s.uri);
+  const bindings = new Map<string, number | undefined>([['xml', 1], ['xmlns', 2]]);
+  const shadowPrefix: string[] = [];
+  const shadowUri: (number | undefined)[] = [];
+  let shadowTop = 0;
+  const unbindTo = (base: number): void => {
+    while (shadowTop > base) {
+      shadowTop -= 1;
+      bindings.set(shadowPrefix[shadowTop] as string, shadowUri[shadowTop]);
     }
   };
-  const uriOf = (prefix: string, at: number): string => {
-    const uri = bindings.get(prefix);
-    if (uri === undefined) throw invalid(at, `prefijo de espacio de nombres no declarado: ${prefix}`);
-    return uri;
+  const uriIdOf = (prefix: string, at: number): number => {
+    const id = bindings.get(prefix);
+    if (id === undefined) throw invalid(at, `prefijo de espacio de nombres no declarado: ${prefix}`);
+    return id;
   };
+  /** Element names seen, with their parts (one object per distinct name). */
+  const qnames = new Map<string, QName>();
+  let lastQName: QName | undefined;
 
   // the current start tag's attributes, reused from one element to the next
   const names: string[] = [];
-  const values: string[] = [];
+  const decodedValues: (string | undefined)[] = [];
+  const valueFrom: number[] = [];
+  const valueEnd: number[] = [];
   const offsets: number[] = [];
+  const hashes: number[] = [];
   /**
-   * For elements with many attributes: attribute name → serial number of the last element that had
-   * it. One map for the whole document (a Set per element cost more to build than to use).
+   * For elements with many attributes, an open-addressing table of their names (attribute index + 1
+   * by name hash), valid where its stamp is the current one: no clearing between elements, and
+   * resized (restamped) as an element's attributes grow, so each lookup is constant time.
    */
-  const lastSeenIn = new Map<string, number>();
+  let seenSlots = new Int32Array(4 * SCAN_ATTRIBUTES);
+  let seenStamps = new Int32Array(4 * SCAN_ATTRIBUTES);
+  let stamp = 0;
+  /** Put attribute i in the table; true when an earlier attribute of the element has its name. */
+  const seen = (i: number): boolean => {
+    const mask = seenSlots.length - 1;
+    const attrName = names[i] as string;
+    for (let slot = (hashes[i] as number) & mask; ; slot = (slot + 1) & mask) {
+      if (seenStamps[slot] !== stamp) {
+        seenStamps[slot] = stamp;
+        seenSlots[slot] = i + 1;
+        return false;
+      }
+      if (names[(seenSlots[slot] as number) - 1] === attrName) return true;
+    }
+  };
+  /** A fresh table (at least four slots per attribute) holding the first n attributes, known distinct. */
+  const restamp = (n: number): void => {
+    if (4 * n > seenSlots.length) {
+      seenSlots = new Int32Array(2 * seenSlots.length);
+      seenStamps = new Int32Array(seenSlots.length);
+      stamp = 0;
+    }
+    stamp += 1;
+    for (let i = 0; i < n; i += 1) seen(i);
+  };
   let serial = 0;
   /** Namespace URI → serial of the last element with a prefixed attribute in it, and that attribute's prefix. */
   const uriSeenIn = new Map<string, number>();
   const uriFirstPrefix = new Map<string, string>();
+
+  /**
+   * An attribute value text[from, end) that needs more than a slice (`special` is its first «<», «&»,
+   * tab or line end): line ends and tabs become spaces (XML 1.0 §2.11, §3.3.3; a CRLF is one line end),
+   * references their characters. On anything wrong, the value is replayed through the plain
+   * normalise-then-decode steps, which throw the fault they always threw.
+   */
+  const specialValue = (from: number, special: number, end: number, at: number, attrName: string): string => {
+    const replay = (): never => {
+      const raw = text.slice(from, end);
+      if (raw.includes('<')) throw invalid(at, `«<» no permitido en el valor del atributo ${attrName}`);
+      decode(normaliseAttributeSpace(raw), at);
+      throw invalid(at, `valor del atributo ${attrName} no válido`);
+    };
+    reserve(end - from);
+    const base = bufTop;
+    let o = base;
+    for (let i = from; i < special; i += 1) buf[o++] = text.charCodeAt(i);
+    for (let i = special; i < end;) {
+      const c = text.charCodeAt(i);
+      if (c === 0x26 /* & */) {
+        const semi = referenceEnd(i, end);
+        const code = semi < 0 ? -1 : referenceCode(i + 1, semi);
+        if (code < 0) return replay();
+        if (code > 0xffff) {
+          buf[o++] = 0xd800 + ((code - 0x10000) >> 10);
+          buf[o++] = 0xdc00 + ((code - 0x10000) & 0x3ff);
+        } else {
+          buf[o++] = code;
+        }
+        i = semi + 1;
+      } else if (c === 0x3c /* < */) {
+        return replay();
+      } else if (c === 0x09 || c === 0x0a || c === 0x0d) {
+        buf[o++] = 0x20;
+        i += c === 0x0d && text.charCodeAt(i + 1) === 0x0a && i + 1 < end ? 2 : 1;
+      } else {
+        buf[o++] = c;
+        i += 1;
+      }
+    }
+    return bufString(base, o);
+  };
 
   const openTag = (): void => {
     const start = pos;
@@ -445,24 +730,23 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       if (pos === before) throw invalid(pos, 'se esperaba un espacio entre atributos');
       const attrAt = pos;
       const attrName = readName();
+      const attrHash = nameHash;
       skipWs();
       if (text.charCodeAt(pos) !== 0x3d /* = */) throw invalid(pos, `se esperaba «=» tras el atributo ${attrName}`);
       pos += 1;
       skipWs();
-      const quote = text[pos];
-      if (quote !== '"' && quote !== "'") throw invalid(pos, `el valor del atributo ${attrName} debe ir entre comillas`);
-      const end = text.indexOf(quote, pos + 1);
+      const quote = text.charCodeAt(pos);
+      if (quote !== 0x22 && quote !== 0x27) throw invalid(pos, `el valor del atributo ${attrName} debe ir entre comillas`);
+      const end = text.indexOf(quote === 0x22 ? '"' : "'", pos + 1);
       if (end < 0) throw invalid(pos, `valor del atributo ${attrName} sin cerrar`);
-      // a repeated name: scan while the tag is short, then use the map (linear either way)
+      // a repeated name: scan while the tag is short, then use the table (linear either way)
       if (n >= SCAN_ATTRIBUTES) {
-        if (lastSeenIn.get(attrName) === serial) throw invalid(attrAt, `atributo ${attrName} repetido`);
-        lastSeenIn.set(attrName, serial);
+        if (n === SCAN_ATTRIBUTES || 4 * (n + 1) > seenSlots.length) restamp(n);
+        names[n] = attrName;
+        hashes[n] = attrHash;
+        if (seen(n)) throw invalid(attrAt, `atributo ${attrName} repetido`);
       } else {
         for (let i = 0; i < n; i += 1) if (names[i] === attrName) throw invalid(attrAt, `atributo ${attrName} repetido`);
-        if (n + 1 === SCAN_ATTRIBUTES) {
-          for (let i = 0; i < n; i += 1) lastSeenIn.set(names[i] as string, serial);
-          lastSeenIn.set(attrName, serial);
-        }
       }
       if (n === maxAttributes) {
         throw new MiisError('Client.XmlTooManyAttributes', `<${name}> en ${where(start)}: más de ${maxAttributes}`);
@@ -479,17 +763,31 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       } else if (attrName.includes(':')) {
         prefixed += 1;
       }
-      let value = text.slice(pos + 1, end);
-      if (ATTRIBUTE_SPECIAL.test(value)) {
-        if (value.includes('<')) throw invalid(pos, `«<» no permitido en el valor del atributo ${attrName}`);
-        // XML 1.0 §2.11 and §3.3.3: literal line ends and tabs become spaces; references to them stay
-        value = decode(normaliseAttributeSpace(value), pos);
+      // the value: a slice of the document unless it holds «<», a reference, a tab or a line end
+      const from = pos + 1;
+      let special = from;
+      while (special < end) {
+        const v = text.charCodeAt(special);
+        if (v <= 0x3c && (v === 0x26 || v === 0x3c || v === 0x0a || v === 0x0d || v === 0x09)) break;
+        special += 1;
+        if (special === from + PROBE) {
+          // a long value: search the rest
+          const k = text.slice(special, end).search(ATTRIBUTE_SPECIAL);
+          special = k < 0 ? end : special + k;
+          break;
+        }
       }
-      if (value.length > maxValueLength) {
-        throw new MiisError('Client.XmlAttributeValueTooLong', `${attrName} en ${where(attrAt)}: ${value.length} caracteres; máximo ${maxValueLength}`);
+      // a plain value stays a range of the document; only a decoded one becomes a string now
+      const decoded = special === end ? undefined : specialValue(from, special, end, pos, attrName);
+      const valueLength = decoded === undefined ? end - from : decoded.length;
+      if (valueLength > maxValueLength) {
+        throw new MiisError('Client.XmlAttributeValueTooLong', `${attrName} en ${where(attrAt)}: ${valueLength} caracteres; máximo ${maxValueLength}`);
       }
       names[n] = attrName;
-      values[n] = value;
+      hashes[n] = attrHash;
+      decodedValues[n] = decoded;
+      valueFrom[n] = from;
+      valueEnd[n] = end;
       offsets[n] = attrAt;
       n += 1;
       pos = end + 1;
@@ -505,37 +803,67 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     if (count > limits.maxElements) throw new MiisError('Client.MessageTooLarge', `más de ${limits.maxElements} elementos`);
     if (depth + 1 > limits.maxDepth) throw new MiisError('Client.XmlTooDeep', `máximo ${limits.maxDepth} niveles`);
 
-    let shadowed: Shadowed[] | undefined;
+    const shadowBase = shadowTop;
     if (declarations > 0) {
-      shadowed = [];
       for (let i = 0; i < n; i += 1) {
         const a = names[i] as string;
         if (!a.startsWith('xmlns') || (a.length !== 5 && a.charCodeAt(5) !== 0x3a)) continue;
         const prefix = a.length === 5 ? '' : a.slice(6);
-        const uri = values[i] as string;
+        const uri = decodedValues[i] ?? text.slice(valueFrom[i] as number, valueEnd[i] as number);
         // Namespaces in XML §3: «xmlns» is never declared, «xml» only to its own URI, and no other prefix (nor the default) to either
         if (prefix === 'xmlns' || uri === XMLNS_NS || (prefix === 'xml') !== (uri === XML_NS)) throw invalid(offsets[i] as number, `declaración de espacio de nombres no permitida: ${a}`);
         if (prefix !== '' && uri === '') throw invalid(offsets[i] as number, `el prefijo ${prefix} no puede declararse vacío`);
-        shadowed.push({ prefix, uri: bindings.get(prefix) });
-        bindings.set(prefix, uri);
+        shadowPrefix[shadowTop] = prefix;
+        shadowUri[shadowTop] = bindings.get(prefix);
+        shadowTop += 1;
+        bindings.set(prefix, uriList.length);
+        uriList.push(uri);
       }
     }
 
-    // attributes packed as [name, uri, value] each; the record callers see is built on first use
-    const packed = n === 0 ? undefined : new Array<string>(3 * n);
-    // Two prefixed attributes name the same attribute ({uri}local) only if two different prefixes of
-    // this element are bound to one URI: watch for that (URI → first prefix, stamped with the element's
-    // serial), and only then compare expanded names.
-    let sharedUri = false;
-    for (let i = 0; i < n; i += 1) {
-      const a = names[i] as string;
-      const colon = a.indexOf(':');
-      let uri: string;
-      if (colon < 0) {
-        uri = a === 'xmlns' ? XMLNS_NS : '';
-      } else {
+    // the attributes go to the document's attribute table (see ATTR): name and value as ranges of the
+    // document (a decoded value by its number), and the number of the binding of the namespace URI
+    const firstAttr = attrTotal;
+    if (n > 0) {
+      if (ATTR * (attrTotal + n) > attrTable.length) {
+        const grown = new Int32Array(Math.max(2 * attrTable.length, ATTR * (attrTotal + n)));
+        grown.set(attrTable);
+        attrTable = grown;
+      }
+      for (let i = 0; i < n; i += 1) {
+        const a = names[i] as string;
+        const at = ATTR * (attrTotal + i);
+        const nameStart = offsets[i] as number;
+        attrTable[at + A_NAME_START] = nameStart;
+        attrTable[at + A_NAME_END] = nameStart + a.length;
+        const decoded = decodedValues[i];
+        if (decoded === undefined) {
+          attrTable[at + A_VALUE_START] = valueFrom[i] as number;
+          attrTable[at + A_VALUE_END] = valueEnd[i] as number;
+        } else {
+          attrTable[at + A_VALUE_START] = -1;
+          attrTable[at + A_VALUE_END] = decodedList.length;
+          decodedList.push(decoded);
+        }
+        // unprefixed: no namespace, or xmlns's own; prefixed declarations (xmlns:p) are xmlns's too
+        attrTable[at + A_URI] = a.startsWith('xmlns') && (a.length === 5 || a.charCodeAt(5) === 0x3a) ? 2 : 0;
+      }
+      attrTotal += n;
+    }
+    if (prefixed > 0) {
+      // Two prefixed attributes name the same attribute ({uri}local) only if two different prefixes of
+      // this element are bound to one URI: watch for that (URI → first prefix, stamped with the element's
+      // serial), and only then compare expanded names.
+      let sharedUri = false;
+      for (let i = 0; i < n; i += 1) {
+        const a = names[i] as string;
+        const colon = a.indexOf(':');
+        const at = ATTR * (firstAttr + i);
+        if (colon < 0 || attrTable[at + A_URI] === 2) continue;
         const prefix = a.slice(0, colon);
-        uri = uriOf(prefix, offsets[i] as number);
+        const id = uriIdOf(prefix, offsets[i] as number);
+        attrTable[at + A_URI] = id;
+        const uri = uriList[id] as string;
         if (prefixed > 1 && uri !== XMLNS_NS && !sharedUri) {
           if (uriSeenIn.get(uri) !== serial) {
             uriSeenIn.set(uri, serial);
@@ -545,80 +873,125 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
           }
         }
       }
-      (packed as string[])[3 * i] = a;
-      (packed as string[])[3 * i + 1] = uri;
-      (packed as string[])[3 * i + 2] = values[i] as string;
-    }
-    if (sharedUri) {
-      const expanded = new Set<string>();
-      for (let i = 0; i < n; i += 1) {
-        const a = names[i] as string;
-        const colon = a.indexOf(':');
-        const uri = (packed as string[])[3 * i + 1] as string;
-        if (colon < 0 || uri === XMLNS_NS) continue;
-        const key = `${uri}\u0000${a.slice(colon + 1)}`;
-        if (expanded.has(key)) throw invalid(offsets[i] as number, `atributo ${a} repetido`);
-        expanded.add(key);
+      if (sharedUri) {
+        const expanded = new Set<string>();
+        for (let i = 0; i < n; i += 1) {
+          const a = names[i] as string;
+          const colon = a.indexOf(':');
+          const uri = uriList[attrTable[ATTR * (firstAttr + i) + A_URI] as number] as string;
+          if (colon < 0 || uri === XMLNS_NS) continue;
+          const key = `${uri}\u0000${a.slice(colon + 1)}`;
+          if (expanded.has(key)) throw invalid(offsets[i] as number, `atributo ${a} repetido`);
+          expanded.add(key);
+        }
       }
     }
-    let prefix = '';
-    let local = name;
-    if (name.includes(':')) {
-      const known = prefixOf.get(name);
-      if (known !== undefined) {
-        prefix = known;
-        local = localOf.get(name) as string;
-      } else {
-        const colon = name.indexOf(':');
-        prefix = name.slice(0, colon);
-        local = name.slice(colon + 1);
-        prefixOf.set(name, prefix);
-        localOf.set(name, local);
-      }
+    let q = lastQName !== undefined && lastQName.name === name ? lastQName : qnames.get(name);
+    if (q === undefined) {
+      const colon = name.indexOf(':');
+      q = { name, prefix: colon < 0 ? '' : name.slice(0, colon), local: colon < 0 ? name : name.slice(colon + 1), id: qnameList.length };
+      qnames.set(name, q);
+      qnameList.push(q);
     }
-    const el = new Element(
-      name,
-      prefix,
-      local,
-      prefix === '' ? bindings.get('') ?? '' : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriOf(prefix, start),
-      packed,
-      start,
-      pos,
-    );
-    const parent = depth === 0 ? undefined : open[depth - 1] as Element;
-    if (parent === undefined) root = el;
-    else if (parent.children === NO_CHILDREN) parent.children = [el];
-    else parent.children.push(el);
+    lastQName = q;
+    const prefix = q.prefix;
+    const uriId = prefix === '' ? bindings.get('') ?? 0 : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriIdOf(prefix, start);
+    // the element's row, linked to its parent's last child
+    const index = count - 1;
+    const row = index * ROW;
+    if (row + ROW > rows.length) {
+      const grown = new Int32Array(Math.max(row + ROW, ROW * Math.min(mostRows, 2 * (rows.length / ROW))));
+      grown.set(rows);
+      rows = grown;
+    }
+    rows[row + R_START] = start;
+    rows[row + R_CONTENT_START] = pos;
+    rows[row + R_CONTENT_END] = pos;
+    rows[row + R_END] = pos;
+    rows[row + R_SUBTREE_END] = count;
+    rows[row + R_NAME] = q.id;
+    rows[row + R_URI] = uriId;
+    rows[row + R_TEXT] = TEXT_NONE;
+    rows[row + R_ATTRS] = firstAttr;
     if (selfClosing) {
-      unbind(shadowed);
+      unbindTo(shadowBase);
     } else {
-      open[depth] = el;
-      openShadowed[depth] = shadowed;
-      openText[depth] = '';
-      openMore[depth] = undefined;
-      openLength[depth] = 0;
+      open[depth] = index;
+      openName[depth] = name;
+      openShadow[depth] = shadowBase;
+      textStart[depth] = -1;
+      textEnd[depth] = 0;
+      textBase[depth] = -1;
+      textLength[depth] = 0;
       depth += 1;
     }
   };
 
-  const addText = (piece: string, at: number): void => {
+  /**
+   * A text chunk (character data between two pieces of markup, starting at `chunk`) went wrong:
+   * replay it through the plain steps, which throw the fault the chunk has always produced (an
+   * unclosed element first, then «]]>», then references), or return when the chunk itself is fine.
+   */
+  const replayChunk = (chunk: number): void => {
+    const lt = text.indexOf('<', chunk);
+    if (lt < 0) throw invalid(text.length, `falta cerrar <${openName[depth - 1] as string}>`);
+    const raw = text.slice(chunk, lt);
+    if (raw.includes(']]>')) throw invalid(chunk, '«]]>» no permitido en el texto');
+    decode(normaliseLineEnds(raw), chunk);
+  };
+  /** As replayChunk, for a chunk known to be wrong. */
+  const chunkFault = (chunk: number): never => {
+    replayChunk(chunk);
+    throw invalid(chunk, '«&» sin referencia válida (use &amp;)');
+  };
+  /** Count `units` more characters of direct text of the open element; `chunk` ≥ 0: of the text chunk starting there. */
+  const countText = (units: number, at: number, chunk: boolean): number => {
     const top = depth - 1;
-    const length = (openLength[top] as number) + piece.length;
+    const length = (textLength[top] as number) + units;
     if (length > maxTextLength) {
-      const el = open[top] as XmlElement;
-      throw new MiisError('Client.XmlTextTooLong', `<${el.name}> en ${where(el.start)}: más de ${maxTextLength} caracteres (en ${where(at)})`);
+      if (chunk) replayChunk(at);
+      throw new MiisError('Client.XmlTextTooLong', `<${openName[top] as string}> en ${where(rows[(open[top] as number) * ROW + R_START] as number)}: más de ${maxTextLength} caracteres (en ${where(at)})`);
     }
-    openLength[top] = length;
-    if (length === piece.length) openText[top] = piece;
-    else if (openMore[top] === undefined) openMore[top] = [piece];
-    else (openMore[top] as string[]).push(piece);
+    textLength[top] = length;
+    return top;
+  };
+  /** Move the open element's text to `buf` (from its second piece on); returns nothing, sets textBase. */
+  const toBuffer = (top: number): void => {
+    textBase[top] = bufTop;
+    const s = textStart[top] as number;
+    if (s >= 0) copyRange(s, textEnd[top] as number);
+  };
+  /** Direct text text[from, to) of the open element, as it stands in the document. */
+  const addRange = (from: number, to: number, at: number, chunk: boolean): void => {
+    const top = countText(to - from, at, chunk);
+    if ((textBase[top] as number) < 0) {
+      if ((textStart[top] as number) < 0) {
+        textStart[top] = from;
+        textEnd[top] = to;
+        return;
+      }
+      toBuffer(top);
+    }
+    copyRange(from, to);
+  };
+  /** One character (a code point) of direct text of the open element. */
+  const addCode = (code: number, at: number, chunk: boolean): void => {
+    const top = countText(code > 0xffff ? 2 : 1, at, chunk);
+    if ((textBase[top] as number) < 0) toBuffer(top);
+    reserve(2);
+    if (code > 0xffff) {
+      buf[bufTop++] = 0xd800 + ((code - 0x10000) >> 10);
+      buf[bufTop++] = 0xdc00 + ((code - 0x10000) & 0x3ff);
+    } else {
+      buf[bufTop++] = code;
+    }
   };
 
   const closeTag = (): void => {
     const start = pos;
     pos += 2;
     // the expected name followed by «>» or white space is taken as is; anything else is read (and reported) in full
-    const expected = depth === 0 ? '' : (open[depth - 1] as XmlElement).name;
+    const expected = depth === 0 ? '' : openName[depth - 1] as string;
     const after = text.charCodeAt(pos + expected.length);
     let name: string;
     if (expected !== '' && text.startsWith(expected, pos) && (after === 0x3e || after === 0x20 || after === 0x0a || after === 0x09 || after === 0x0d)) {
@@ -632,13 +1005,28 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     pos += 1;
     if (depth === 0 || expected !== name) throw invalid(start, `etiqueta de cierre </${name}> inesperada${depth === 0 ? '' : ` (se esperaba </${expected}>)`}`);
     depth -= 1;
-    const el = open[depth] as XmlElement;
-    el.contentEnd = start;
-    el.end = pos;
-    const more = openMore[depth];
-    el.text = more === undefined ? openText[depth] as string : (openText[depth] as string) + more.join('');
-    openMore[depth] = undefined;
-    unbind(openShadowed[depth]);
+    const row = (open[depth] as number) * ROW;
+    rows[row + R_CONTENT_END] = start;
+    rows[row + R_END] = pos;
+    rows[row + R_SUBTREE_END] = count;
+    const base = textBase[depth] as number;
+    if (base >= 0) {
+      rows[row + R_TEXT] = texts.length;
+      texts.push(bufString(base, bufTop));
+      bufTop = base;
+    } else {
+      const s = textStart[depth] as number;
+      if (s >= 0) {
+        const e = textEnd[depth] as number;
+        if (s === rows[row + R_CONTENT_START] && e === start) {
+          rows[row + R_TEXT] = TEXT_CONTENT;
+        } else {
+          rows[row + R_TEXT] = texts.length;
+          texts.push(text.slice(s, e));
+        }
+      }
+    }
+    unbindTo(openShadow[depth] as number);
   };
 
   // prolog
@@ -650,23 +1038,93 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     throw new MiisError('Client.InvalidXml', pos >= text.length ? 'el documento no tiene elemento raíz' : `${where(pos)}: se esperaba el elemento raíz`);
   }
   openTag();
+  // Where the next «<», «&», CR and «]]>» are (text.length: none), found by the string search and
+  // kept while ahead of the reader, so long plain text is skipped at search speed and no part of the
+  // document is searched twice for the same thing.
+  let nextLt = -1;
+  let nextAmp = -1;
+  let nextCr = -1;
+  let nextCdataEnd = -1;
+  const crFrom = (at: number): number => {
+    if (nextCr < at) {
+      nextCr = text.indexOf('\r', at);
+      if (nextCr < 0) nextCr = text.length;
+    }
+    return nextCr;
+  };
+  /** The first «<», «&», CR or «]]>» at or after `at`. */
+  const plainEnd = (at: number): number => {
+    if (nextLt < at) {
+      nextLt = text.indexOf('<', at);
+      if (nextLt < 0) nextLt = text.length;
+    }
+    if (nextAmp < at) {
+      nextAmp = text.indexOf('&', at);
+      if (nextAmp < 0) nextAmp = text.length;
+    }
+    if (nextCdataEnd < at) {
+      nextCdataEnd = text.indexOf(']]>', at);
+      if (nextCdataEnd < 0) nextCdataEnd = text.length;
+    }
+    return Math.min(nextLt, nextAmp, crFrom(at), nextCdataEnd);
+  };
+
   // content
   while (depth > 0) {
-    const lt = text.indexOf('<', pos);
-    if (lt < 0) throw invalid(text.length, `falta cerrar <${(open[depth - 1] as XmlElement).name}>`);
-    if (lt > pos) {
-      const chunk = text.slice(pos, lt);
-      if (chunk.includes(']]>')) throw invalid(pos, '«]]>» no permitido en el texto');
-      addText(decode(normaliseLineEnds(chunk), pos), pos);
-      pos = lt;
+    // character data up to the next markup, in plain runs split by references and line ends; read
+    // character by character, and after PROBE plain ones, skipped by search to the next special one
+    const chunk = pos;
+    let run = pos;
+    let probe = pos + PROBE;
+    let c = text.charCodeAt(pos);
+    for (;;) {
+      if (c > 0x5d /* ] */ || (c !== 0x3c /* < */ && c !== 0x26 /* & */ && c !== 0x0d && c !== 0x5d && c === c)) {
+        pos += 1;
+        if (pos === probe) pos = plainEnd(pos);
+        c = text.charCodeAt(pos);
+        continue;
+      }
+      if (c === 0x3c || c !== c) break;
+      if (c === 0x5d) {
+        if (text.charCodeAt(pos + 1) === 0x5d && text.charCodeAt(pos + 2) === 0x3e) chunkFault(chunk);
+        pos += 1;
+      } else if (c === 0x0d) {
+        if (pos > run) addRange(run, pos, chunk, true);
+        pos += 1;
+        // CRLF: the LF starts the next run; a lone CR is an LF
+        if (text.charCodeAt(pos) !== 0x0a) addCode(0x0a, chunk, true);
+        run = pos;
+      } else {
+        if (pos > run) addRange(run, pos, chunk, true);
+        const semi = referenceEnd(pos, text.length);
+        const code = semi < 0 ? -1 : referenceCode(pos + 1, semi);
+        if (code < 0) chunkFault(chunk);
+        addCode(code, chunk, true);
+        pos = semi + 1;
+        run = pos;
+      }
+      probe = pos + PROBE;
+      c = text.charCodeAt(pos);
     }
+    if (c !== c) chunkFault(chunk);
+    if (pos > run) addRange(run, pos, chunk, true);
     const next = text.charCodeAt(pos + 1);
     if (next === 0x2f /* / */) closeTag();
     else if (next === 0x21 /* ! */ && text.startsWith('<![CDATA[', pos)) {
       const end = text.indexOf(']]>', pos + 9);
       if (end < 0) throw invalid(pos, 'sección CDATA sin cerrar');
-      const data = text.slice(pos + 9, end);
-      addText(normaliseLineEnds(data), pos);
+      // the data as it stands, line ends normalised
+      let from = pos + 9;
+      for (let i = crFrom(from); i < end; i = crFrom(i + 1)) {
+        if (i > from) addRange(from, i, pos, false);
+        if (i + 1 < end && text.charCodeAt(i + 1) === 0x0a) {
+          from = i + 1;
+        } else {
+          addCode(0x0a, pos, false);
+          from = i + 1;
+        }
+      }
+      if (end > from) addRange(from, end, pos, false);
       pos = end + 3;
     } else if ((next === 0x21 || next === 0x3f /* ? */) && skipMisc()) {
       // comment skipped
@@ -681,7 +1139,12 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     if (pos >= text.length) break;
     if (!skipMisc()) throw invalid(pos, 'solo puede haber un elemento raíz');
   }
-  return { text, root: root as XmlElement };
+  if (buf.length <= SHARED_BUFFER_UNITS) {
+    sharedBuffer = buf;
+    sharedBufferBytes = bufBytes;
+  }
+  const tree: Tree = { src: text, rows, count, names: qnameList, uris: uriList, texts, attrTable, attrTotal, decoded: decodedList };
+  return { text, root: new Element(tree, 0) };
 }
 
 /** First child element with the given namespace and local name. */

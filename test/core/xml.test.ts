@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MiisError, type FaultCode } from '../../core/errors.js';
-import { attrNs, parseXml, parseXmlText, type XmlLimits } from '../../core/xml.js';
+import { attrNs, parseXml, parseXmlText, type XmlElement, type XmlLimits } from '../../core/xml.js';
 
 const LARGE: XmlLimits = { maxBytes: 8 * 1024 * 1024, maxDepth: 64, maxElements: 200_000 };
 
@@ -230,5 +230,44 @@ describe('parseXml: XML 1.0 details found by the differential test against saxes
     }
     assert.ok(parseXmlText('<r xmlns:xml="http://www.w3.org/XML/1998/namespace" xml:lang="es"/>'));
     rejectsWith(() => parseXmlText('<xmlns:r/>'), 'Client.InvalidXml', /prefijo xmlns/);
+  });
+});
+
+describe('parseXml: the tree made on first use', () => {
+  const xml = '<r xmlns="urn:r" xmlns:p="urn:p" a="1" p:b="x&amp;y" c="l1\r\nl2"><p:e p:k="v">t1<!--c-->t2<f/>t3</p:e><g>plain</g><h>a&lt;b</h><i/>\r\n</r>';
+
+  it('gives the same elements, text and attributes however often it is walked', () => {
+    const root = parseXmlText(xml).root;
+    assert.equal(root.children, root.children, 'children are made once');
+    const [e, g, h, i] = root.children;
+    assert.deepEqual(root.children.map((c) => [c.name, c.prefix, c.local, c.uri]), [['p:e', 'p', 'e', 'urn:p'], ['g', '', 'g', 'urn:r'], ['h', '', 'h', 'urn:r'], ['i', '', 'i', 'urn:r']]);
+    assert.equal(e?.text, 't1t2t3');
+    assert.equal(g?.text, 'plain');
+    assert.equal(xml.slice(g?.contentStart, g?.contentEnd), 'plain');
+    assert.equal(h?.text, 'a<b');
+    assert.equal(i?.text, '');
+    assert.equal(root.text, '\n');
+    assert.equal(e?.children[0]?.name, 'f');
+    assert.equal(i?.children.length, 0);
+  });
+
+  it('reads attributes by namespace and local name, and as a record', () => {
+    const root = parseXmlText(xml).root;
+    assert.equal(attrNs(root, '', 'a'), '1');
+    assert.equal(attrNs(root, 'urn:p', 'b'), 'x&y');
+    assert.equal(attrNs(root, '', 'b'), undefined);
+    assert.equal(attrNs(root, '', 'c'), 'l1 l2');
+    assert.equal(attrNs(root, 'http://www.w3.org/2000/xmlns/', 'p'), 'urn:p');
+    assert.equal(attrNs(root, '', 'p:b'), undefined);
+    assert.deepEqual(root.attributes['p:b'], { uri: 'urn:p', local: 'b', value: 'x&y' });
+    assert.equal(attrNs(root, 'urn:p', 'b'), 'x&y', 'still found once the record is built');
+    assert.equal(attrNs(root.children[0] as XmlElement, 'urn:p', 'k'), 'v');
+  });
+
+  it('lets a caller replace an element text', () => {
+    const root = parseXmlText(xml).root;
+    const g = root.children[1] as XmlElement;
+    g.text = 'otro';
+    assert.equal(g.text, 'otro');
   });
 });
