@@ -4,11 +4,12 @@
  * rights granted through central, revoked certificates, the RPS programmes), taken in one transaction.
  * It lives here, above the store, so the store imports none of the modules that use it.
  */
-import type { GlobalConfAccessRight, GlobalConfAgreement, GlobalConfProgram } from '../../core/global-conf-model.js';
+import type { GlobalConfAccessRight, GlobalConfAgreement, GlobalConfProgram, GlobalConfTrama } from '../../core/global-conf-model.js';
 import { programsForConf } from '../governance/programs.js';
 import { listRevokedSha256 } from '../pki/revocation.js';
 import { listGrantedAccessRights } from '../registry/access-rights.js';
 import { listAgreements } from '../registry/agreements.js';
+import { tramasForConf } from '../registry/tramas.js';
 import type { MemberRecord, NodeRecord, RegistryStore, ServiceRecord, SubsystemRecord } from '../registry/store.js';
 
 export interface RegistrySnapshot {
@@ -24,6 +25,8 @@ export interface RegistrySnapshot {
   readonly revokedCerts?: readonly string[];
   /** Programmes of the RPS not closed (governance/programs.ts); absent in snapshots built by hand. */
   readonly programs?: readonly GlobalConfProgram[];
+  /** Trama definitions of batch exchanges, latest version of each (registry/tramas.ts); absent in snapshots built by hand. */
+  readonly tramas?: readonly GlobalConfTrama[];
 }
 
 export function takeRegistrySnapshot(store: RegistryStore): RegistrySnapshot {
@@ -36,5 +39,6 @@ export function takeRegistrySnapshot(store: RegistryStore): RegistrySnapshot {
     accessRights: listGrantedAccessRights(store),
     revokedCerts: listRevokedSha256(store),
     programs: programsForConf(store),
+    tramas: tramasForConf(store),
   }));
 }

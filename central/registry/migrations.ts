@@ -168,6 +168,15 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
         created_at TEXT NOT NULL);
     `,
   },
+  {
+    version: 10,
+    note: 'trama definitions (record layouts) of batch exchanges, per agreement and service, versioned (tramas.ts)',
+    up: `
+      CREATE TABLE tramas (
+        id TEXT NOT NULL, version INTEGER NOT NULL, service TEXT NOT NULL, agreement TEXT NOT NULL REFERENCES agreements(id),
+        definition_json TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (id, version));
+    `,
+  },
 ];
 
 export const CENTRAL_SCHEMA_VERSION = schemaVersionOf(CENTRAL_MIGRATIONS);
