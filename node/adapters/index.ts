@@ -9,13 +9,17 @@ import { parseStoredAdapterSettings, sensitiveAttributes, type AdapterKind, type
 import type { BackendClient } from '../outbound/http-pools.js';
 import type { LocalService } from '../store/local-store.js';
 import { createProxyAdapter } from './proxy.js';
-import { createSqlAdapter } from './sql.js';
+import { createSqlAdapter, type SqlAdapter } from './sql.js';
 
 export interface ServiceAdapter {
   readonly kind: AdapterKind;
   /** Response elements flagged sensitive (Ley 29733) in the adapter configuration, for the log rules. */
   readonly sensitive: readonly string[];
   call(request: SoapMessage): Promise<SoapMessage>;
+  /** Batch exchanges (lotes): present for the sql adapter only. */
+  readonly bulk?: SqlAdapter['bulk'];
+  /** True when the service writes (a batch chunk must never be applied twice). */
+  readonly writes?: boolean;
   close(): Promise<void>;
 }
 
@@ -48,7 +52,7 @@ export async function buildAdapter(service: LocalService, deps: AdapterDeps): Pr
   const settings = settingsOf(service);
   if (settings?.kind === 'sql') {
     const sql = await createSqlAdapter(settings.config, { now: deps.now, maxMessageBytes: deps.maxMessageBytes, service: service.serviceKey });
-    return { kind: 'sql', sensitive: sensitiveAttributes(settings), call: (r) => sql.call(r), close: () => sql.engine.close() };
+    return { kind: 'sql', sensitive: sensitiveAttributes(settings), call: (r) => sql.call(r), bulk: sql.bulk, writes: sql.writes, close: () => sql.engine.close() };
   }
   const proxy = createProxyAdapter(service, settings, deps);
   return { kind: 'proxy', sensitive: [], call: (r) => proxy.call(r), close: () => proxy.close() };

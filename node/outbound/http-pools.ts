@@ -24,7 +24,7 @@ export interface PeerTls {
 
 export interface PeerClient {
   /** POST a signed message to a peer node. `expectedSha256` pins the peer's TLS certificate (any of a list, during a renewal overlap). */
-  send(address: string, expectedSha256: string | readonly string[], tls: PeerTls, body: Buffer, contentType: string, timeoutMs: number): Promise<HttpReply>;
+  send(address: string, expectedSha256: string | readonly string[], tls: PeerTls, body: Buffer, contentType: string, timeoutMs: number, path?: string): Promise<HttpReply>;
   close(): Promise<void>;
 }
 
@@ -115,11 +115,11 @@ export function createPeerClient(opts: { maxResponseBytes: number; connections?:
   };
 
   return {
-    async send(address, expectedSha256, tls, body, contentType, timeoutMs) {
+    async send(address, expectedSha256, tls, body, contentType, timeoutMs, path = '/miis/v1/message') {
       const pool = poolFor(address, expectedSha256, tls);
       try {
         const res = await pool.request({
-          path: '/miis/v1/message', method: 'POST', body,
+          path, method: 'POST', body,
           headers: { 'content-type': contentType, 'content-length': String(body.length) },
           headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
         });
