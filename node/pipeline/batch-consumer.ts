@@ -337,6 +337,7 @@ export function createBatchRunner(ctx: NodeContext, store: BatchStore, dir: stri
 
   const start = (id: string): void => {
     if (running.has(id) || stopping) return;
+    store.update(id, { status: 'en-curso' }, ctx.now()); // at once: a caller polling right after sees it running
     const p = work(id).catch((err: unknown) => {
       const e = toMiisError(err, 'Server.ClientProxy.InternalError');
       const r = store.get(id);
