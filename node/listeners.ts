@@ -20,6 +20,7 @@ import { answerListClientsHttp } from './pipeline/metaservices.js';
 import { BATCH_PATH, processBatchMessage } from './pipeline/batch-provider.js';
 import type { BatchRunner } from './pipeline/batch-consumer.js';
 import type { BatchStore } from './store/batch-store.js';
+import type { BatchManifest } from './pipeline/batch-format.js';
 import { serveBatchApi } from './pipeline/batch-api.js';
 
 const WSDL_FILE = /^[A-Za-z0-9._-]{1,100}\.(wsdl|xsd)$/;
@@ -175,6 +176,8 @@ export interface ProxyServerOptions {
   readonly caPems: readonly string[];
   /** Provider side of batch exchanges (POST /miis/v1/lote); absent = refused. */
   readonly batchStore?: BatchStore | undefined;
+  /** Called when a received batch's last chunk is done (report to central). */
+  readonly batchDelivered?: ((manifest: BatchManifest, receivedAt: string) => void) | undefined;
 }
 
 /** TLS 1.3 cipher suites of the node-to-node port (OpenSSL names, order of preference). */
@@ -216,7 +219,7 @@ export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): H
       verifyPeerIsNode(ctx.conf.current('Server.ServerProxy.OutdatedGlobalConf'), sha);
       peerChecked = true;
       body = await readBody(req, ctx.limits.maxMessageBytes + 256 * 1024, 'Client.MessageTooLarge');
-      const out = batch ? await processBatchMessage(ctx, opts.batchStore, body, req.headers['content-type'], sha)
+      const out = batch ? await processBatchMessage(ctx, opts.batchStore, body, req.headers['content-type'], sha, opts.batchDelivered)
         : await processProviderRequest(ctx, body, req.headers['content-type'], sha, facts);
       ctx.metrics?.exchange({ side: 'server', startedAt, result: 'ok' }); // service and client: from the adapter call (node/ops/metrics.ts)
       res.writeHead(200, { 'content-type': out.contentType, 'content-length': out.body.length });

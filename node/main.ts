@@ -37,6 +37,8 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { openBatchStore, type BatchStore } from './store/batch-store.js';
 import { createBatchRunner, markInterrupted, type BatchRunner } from './pipeline/batch-consumer.js';
+import type { BatchManifest } from './pipeline/batch-format.js';
+import { DELIVERY_REPORT_PATH, signDeliveryReport } from '../core/delivery-report.js';
 
 export interface StartNodeOptions {
   readonly dir: string;
@@ -323,6 +325,20 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const batchStore: BatchStore | undefined = database.engine === 'sqlite' ? openBatchStore(paths.db) : undefined;
   if (batchStore !== undefined) markInterrupted(batchStore, now());
   const batches = batchStore === undefined ? undefined : createBatchRunner(ctx, batchStore, opts.dir);
+  // provider: a batch whose last chunk is done is reported to central, signed (central/governance/deliveries.ts)
+  const batchDelivered = (m: BatchManifest, receivedAt: string): void => {
+    const centralUrl = settings.centralUrl;
+    if (centralUrl === undefined) return;
+    const at = now();
+    const body = JSON.stringify(signDeliveryReport({
+      provider: `${settings.instance}/${settings.memberClass}/${settings.memberCode}`, batchId: m.batchId, client: m.client, service: m.service,
+      convenio: m.convenio, trama: m.trama, fileSha256: m.file.sha256, records: m.file.records, chunks: m.chunks.length,
+      receivedAt, completedAt: at.toISOString(), createdAt: at.toISOString(),
+    }, ctx.signer));
+    fetch(new URL(DELIVERY_REPORT_PATH, centralUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) })
+      .then(async (res) => { if (res.status !== 201) info(`lote ${m.batchId}: central no registró la entrega (HTTP ${res.status}: ${(await res.text()).slice(0, 200)})`); })
+      .catch((err: unknown) => info(`lote ${m.batchId}: no se pudo informar la entrega a central (${err instanceof Error ? err.message : String(err)})`));
+  };
   const isServer = createIsServer(ctx, {
     publicUrl: isPublicUrlOf(settings), wsdlDir: opts.wsdlDir ?? WSDL_DIR, wsdlDirs: [paths.wsdlDir, opts.wsdlDir ?? WSDL_DIR], health,
     batches: batches === undefined ? undefined : { runner: batches, uploadDir: join(opts.dir, 'lotes') },
@@ -370,7 +386,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   };
   let proxyHost = settings.proxyHost;
   const openProxyListener = async (port: number): Promise<number> => {
-    const server = createProxyServer(ctx, { keyPem: auth.keyPem, certPem: auth.certPem, caPems: conf.latest()?.conf.trustedCas ?? [], batchStore });
+    const server = createProxyServer(ctx, { keyPem: auth.keyPem, certPem: auth.certPem, caPems: conf.latest()?.conf.trustedCas ?? [], batchStore, batchDelivered });
     track(server);
     const bound = await listen(server, port, proxyHost);
     proxyServers.set(bound, server);

@@ -8,6 +8,8 @@ import { formatTable, toJson } from '../../runtime/cli-kit.js';
 import { MiisError } from '../../core/errors.js';
 import { PERIODICITIES } from '../../core/trama.js';
 import { addTrama, listTramaVersions } from '../registry/tramas.js';
+import { deliverySchedule } from '../governance/deliveries.js';
+import { limaDate, parseIsoDate } from '../../core/iso-date.js';
 import type { CentralCliHelpers, CommonOptions } from './helpers.js';
 
 export function registerTramaCommands(program: Command, h: CentralCliHelpers): void {
@@ -28,6 +30,16 @@ export function registerTramaCommands(program: Command, h: CentralCliHelpers): v
       }
       const t = await h.withStore(o, (store) => addTrama(store, { definition, service: o.servicio, agreement: o.convenio, periodicity: o.periodicidad }, h.ctxOf(o)));
       h.out(`Trama registrada: ${t.id} versión ${t.version} (${t.service}, convenio ${t.agreement}${t.periodicity === undefined ? '' : `, entregas ${t.periodicity}`}); se publica en la próxima configuración global`);
+    });
+  h.common(trama.command('entregas'))
+    .description('entregas por lotes según la periodicidad de cada trama: el periodo anterior (a tiempo, tarde, no entregado) y el actual (entregado, pendiente), por cliente del convenio, según lo que informan los nodos proveedores')
+    .option('--today <AAAA-MM-DD>', 'fecha de referencia (por omisión, hoy en Lima)')
+    .option('--json', 'salida en JSON')
+    .action(async (o: CommonOptions & { today?: string; json?: boolean }) => {
+      const today = o.today === undefined ? limaDate(h.ctxOf(o).at) : parseIsoDate(o.today);
+      const rows = await h.withStore(o, (store) => deliverySchedule(store, today));
+      h.out(o.json === true ? toJson(rows) : `Entregas por lotes al ${today}:\n${formatTable(['ESTADO', 'PERIODO', 'VENCE', 'ENTREGADO', 'TRAMA', 'CLIENTE', 'CONVENIO'],
+        rows.map((r) => [r.status.toUpperCase(), r.period, r.dueAt, r.deliveredAt ?? '-', r.trama, r.client, r.agreement]))}`);
     });
   h.common(trama.command('list'))
     .description('lista las tramas registradas, todas sus versiones')

@@ -3,6 +3,7 @@
  *   GET  /portal               public catalogue page (portal.ts)
  *   GET  /portal.json          the same data
  *   POST /solicitudes-acceso   signed access request from a node (access-request-channel.ts)
+ *   POST /entregas-lote        signed batch delivery report from a provider node (deliveries.ts)
  */
 import type { ServerResponse } from 'node:http';
 import { MiisError } from '../../core/errors.js';
@@ -12,6 +13,8 @@ import type { ExtraRoute } from './server.js';
 import { reply } from '../../runtime/http-reply.js';
 import { buildPortalData, renderPortalHtml, PORTAL_CSP } from '../governance/portal.js';
 import { receiveSignedAccessRequest } from '../governance/access-request-channel.js';
+import { receiveDeliveryReport } from '../governance/deliveries.js';
+import { DELIVERY_REPORT_PATH, MAX_DELIVERY_REPORT_BYTES } from '../../core/delivery-report.js';
 
 const send = (res: ServerResponse, status: number, contentType: string, text: string, headers: Record<string, string> = {}): void =>
   reply(res, status, contentType, text, { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
@@ -36,6 +39,20 @@ export function createGovernanceRoutes(opts: { store: RegistryStore; clock: () =
         try {
           const record = receiveSignedAccessRequest(store, body, clock());
           send(res, 201, 'application/json; charset=utf-8', JSON.stringify({ id: record.id, estado: record.status, presentada: record.filedAt, vence: record.dueAt }));
+        } catch (err) {
+          if (!(err instanceof MiisError)) throw err;
+          const status = err.code === 'Config.InvalidCertificate' ? 403 : err.httpStatus >= 400 && err.httpStatus < 500 ? err.httpStatus : 500;
+          send(res, status, 'application/json; charset=utf-8', JSON.stringify({ error: ERROR_NAMES[status] ?? 'error', mensaje: err.message }));
+        }
+      },
+    },
+    [DELIVERY_REPORT_PATH]: {
+      methods: ['POST'],
+      maxBodyBytes: MAX_DELIVERY_REPORT_BYTES,
+      handle: (_req, res, body) => {
+        try {
+          const r = receiveDeliveryReport(store, body, clock());
+          send(res, 201, 'application/json; charset=utf-8', JSON.stringify({ lote: r.batchId, trama: r.trama.id }));
         } catch (err) {
           if (!(err instanceof MiisError)) throw err;
           const status = err.code === 'Config.InvalidCertificate' ? 403 : err.httpStatus >= 400 && err.httpStatus < 500 ? err.httpStatus : 500;

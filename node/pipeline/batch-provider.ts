@@ -120,7 +120,8 @@ export interface BatchReply {
 }
 
 /** A signed manifest or chunk in, a signed acknowledgement or result out. */
-export async function processBatchMessage(ctx: NodeContext, store: BatchStore | undefined, body: Buffer, contentType: string | undefined, peerSha256: string | undefined): Promise<BatchReply> {
+export async function processBatchMessage(ctx: NodeContext, store: BatchStore | undefined, body: Buffer, contentType: string | undefined, peerSha256: string | undefined,
+  delivered?: (manifest: BatchManifest, receivedAt: string) => void): Promise<BatchReply> {
   if (store === undefined) throw new MiisError('Server.ServerProxy.BatchNotSupported', 'este nodo no guarda lotes (base de datos PostgreSQL)');
   const view = ctx.conf.current('Server.ServerProxy.OutdatedGlobalConf');
   const signed = decodeProviderMessage(body, contentType);
@@ -189,6 +190,9 @@ export async function processBatchMessage(ctx: NodeContext, store: BatchStore | 
     if (done === undefined) {
       const adapter = await ctx.adapters?.get(a.local);
       store.markChunk(a.manifest.batchId, a.manifest.client, chunk.chunk, requestSha, adapter?.writes === true ? result : null, ctx.now());
+      // the last chunk of the batch: central hears of the delivery (periodicity of the trama)
+      const p = store.progress(a.manifest.batchId, a.manifest.client);
+      if (delivered !== undefined && p !== undefined && p.chunksDone === a.manifest.chunks.length) delivered(a.manifest, p.receivedAt);
     }
   }
   const signature = signDetached(result, ctx.signer);

@@ -41,6 +41,8 @@ export interface BatchStore {
   manifest(batchId: string, client: string): string | undefined;
   chunkDone(batchId: string, client: string, chunk: number): ChunkDone | undefined;
   markChunk(batchId: string, client: string, chunk: number, requestSha256: string, result: Buffer | null, at: Date): void;
+  /** Chunks done of a received batch, and when its manifest arrived. */
+  progress(batchId: string, client: string): { chunksDone: number; receivedAt: string } | undefined;
   /** Manifests received (provider): for reports of deliveries. */
   received(limit?: number): { batchId: string; client: string; manifestJson: string; receivedAt: string; chunksDone: number }[];
   close(): void;
@@ -101,6 +103,11 @@ export function openBatchStore(path: string): BatchStore {
     },
     markChunk(batchId, client, chunk, requestSha256, result, at) {
       markChunk.run(batchId, client, chunk, requestSha256, result, at.toISOString());
+    },
+    progress(batchId, client) {
+      const r = db.prepare(`SELECT r.received_at, (SELECT COUNT(*) FROM batch_chunks_done d WHERE d.batch_id = r.batch_id AND d.client = r.client) AS done
+        FROM batches_received r WHERE r.batch_id = ? AND r.client = ?`).get(batchId, client) as { received_at: string; done: number } | undefined;
+      return r === undefined ? undefined : { chunksDone: r.done, receivedAt: r.received_at };
     },
     received(limit = 100) {
       return (db.prepare(`SELECT r.batch_id, r.client, r.manifest_json, r.received_at,

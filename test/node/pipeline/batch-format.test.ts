@@ -90,3 +90,15 @@ describe('lotes: lectura del archivo y de los registros', () => {
     assert.equal(typeof readManifest({ ...m, file: { ...m.file, records: 2 } }), 'object');
   });
 });
+
+describe('entregas: periodos de la periodicidad', () => {
+  it('da el periodo que contiene un día', async () => {
+    const { periodOf } = await import('../../../central/governance/deliveries.js');
+    assert.deepEqual(periodOf('mensual', '2026-02-14'), { start: '2026-02-01', end: '2026-02-28' });
+    assert.deepEqual(periodOf('trimestral', '2026-12-01'), { start: '2026-10-01', end: '2026-12-31' });
+    assert.deepEqual(periodOf('semestral', '2026-07-01'), { start: '2026-07-01', end: '2026-12-31' });
+    assert.deepEqual(periodOf('anual', '2028-02-29'), { start: '2028-01-01', end: '2028-12-31' });
+    assert.deepEqual(periodOf('semanal', '2026-06-14'), { start: '2026-06-08', end: '2026-06-14' }); // a Sunday
+    assert.deepEqual(periodOf('diaria', '2026-06-14'), { start: '2026-06-14', end: '2026-06-14' });
+  });
+});
