@@ -13,7 +13,10 @@ import Database from 'better-sqlite3';
 import { runCentralCli } from '../../central/cli/index.js';
 import { runNodeCli } from '../../node/cli/index.js';
 import { centralDir, nodeDir, type ServicePlan } from '../../scripts/sandbox/provision.js';
-import { BASE_AGREEMENT, CONSULTAR_PERSONA, CONVENIO, JUNTOS_CLIENT, RENIEC, runCli, startInstance, waitFor, type Instance } from './fixture.js';
+import { BASE_AGREEMENT, CONSULTAR_PERSONA, CONVENIO, JUNTOS_CLIENT, RENIEC, faultCodeOf, postMtls, runCli, startInstance, waitFor, type Instance } from './fixture.js';
+import { createSigner, signDetached } from '../../core/signature.js';
+import { encodeMessage, sha256Hex } from '../../node/pipeline/batch-format.js';
+import { encodeSignedMessage } from '../../node/pipeline/signed-message.js';
 
 const PADRON = `${RENIEC}/RUPN/consultarPadron/v1`;
 const REGISTRAR = `${RENIEC}/RUPN/registrarPadron/v1`;
@@ -168,5 +171,26 @@ describe('lotes: trozos firmados y reanudables entre dos nodos', () => {
     const counts = db.prepare('SELECT aplicaciones, COUNT(*) AS n FROM personas GROUP BY aplicaciones').all() as { aplicaciones: number; n: number }[];
     db.close();
     assert.deepEqual(counts, [{ aplicaciones: 1, n: IDS - IDS / 10 }]);
+  });
+
+  it('el proveedor rechaza un trozo cuyo SHA-256 no es el del manifiesto y una versión de trama no publicada', async () => {
+    const jdir = nodeDir(inst.plan, 'juntos');
+    const tls = { keyPem: readFileSync(join(jdir, 'keys', 'auth-key.pem'), 'utf8'), certPem: readFileSync(join(jdir, 'auth.pem'), 'utf8'), caPems: inst.juntos.ctx.conf.latest()?.conf.trustedCas ?? [] };
+    const signer = createSigner(readFileSync(join(jdir, 'keys', 'sign-key.pem'), 'utf8'), readFileSync(join(jdir, 'sign.pem'), 'utf8'));
+    const post = async (message: Buffer): Promise<string | undefined> => {
+      const m = encodeSignedMessage(message, signDetached(message, signer));
+      const res = await postMtls(`${inst.reniec.proxyUrl}/miis/v1/lote`, m.body, m.contentType, tls);
+      return faultCodeOf(res.body.toString('utf8'));
+    };
+    const lines = Buffer.from(`${dniOf(1)}\n`);
+    const manifest = {
+      format: 'miis-lote/1', type: 'manifiesto', batchId: 'prueba-0001', client: JUNTOS_CLIENT, service: PADRON, convenio: CONVENIO, finalidad: 'FOCALIZACION',
+      trama: { id: 'PADRON', version: 9 }, file: { sha256: sha256Hex(lines), format: 'jsonl', records: 1 }, chunks: [{ sha256: sha256Hex(lines), records: 1, firstLine: 1 }], createdAt: new Date().toISOString(),
+    };
+    assert.equal(await post(encodeMessage(manifest)), 'Server.ServerProxy.UnknownTrama');
+    assert.equal(await post(encodeMessage({ ...manifest, trama: { id: 'PADRON', version: 1 } })), undefined); // acknowledged
+    const tampered = Buffer.from(`${dniOf(2)}\n`);
+    assert.equal(await post(encodeMessage({ type: 'trozo', batchId: 'prueba-0001', chunk: 0, sha256: sha256Hex(lines) }, tampered)), 'Server.ServerProxy.InvalidBatch');
+    assert.equal(await post(encodeMessage({ type: 'trozo', batchId: 'otro-lote-01', chunk: 0, sha256: sha256Hex(lines) }, lines)), 'Server.ServerProxy.InvalidBatch');
   });
 });
