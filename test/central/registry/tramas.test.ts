@@ -10,6 +10,7 @@ import { validateGlobalConf } from '../../../core/global-conf.js';
 import { addAgreement } from '../../../central/registry/agreements.js';
 import { addTrama } from '../../../central/registry/tramas.js';
 import { deliverySchedule } from '../../../central/governance/deliveries.js';
+import { computeDeadlines } from '../../../central/governance/deadlines.js';
 import { createGlobalConfPublisher } from '../../../central/conf/publisher.js';
 import { registerMember, registerService, registerSubsystem } from '../../../central/registry/rules.js';
 import { RUC_MIDIS, RUC_RENIEC, T0, ctxAt, makeInstance } from '../helpers.js';
@@ -62,5 +63,8 @@ describe('central tramas', () => {
     deliver(store, 'b2', '2026-04-20T15:00:00Z');
     assert.deepEqual(deliverySchedule(store, '2026-04-21').map((r) => r.status), ['tarde', 'entregado']);
     assert.deepEqual(deliverySchedule(store, '2026-05-02').map((r) => r.status), ['a-tiempo', 'pendiente']);
+    // plazos: May's delivery is due on its last day
+    const due = computeDeadlines(store, '2026-05-02', { isBusinessDay: (d: string) => ![0, 6].includes(new Date(`${d}T12:00:00Z`).getUTCDay()), holidayName: () => undefined }).filter((d) => d.kind === 'entrega-lote');
+    assert.deepEqual(due.map((d) => [d.dueAt, d.status, d.responsible]), [['2026-05-31', 'en-plazo', `${MIDIS}/PGH`]]);
   });
 });
