@@ -79,6 +79,11 @@ export const FAULTS = {
   'Server.ServerProxy.InternalError': { http: 500, message: 'Error interno del nodo proveedor (referencia en el registro)' },
   'Server.ServerProxy.TimestampUnavailable': { http: 500, message: 'El nodo proveedor no acepta intercambios: su registro de mensajes lleva demasiado tiempo sin sello de tiempo ({detail})' },
   'Server.ServerProxy.MessageLogUnavailable': { http: 500, message: 'El nodo proveedor no pudo guardar el intercambio en su registro de mensajes (la base de datos no respondió); no se entrega una respuesta sin su registro: reintente con un identificador de mensaje nuevo' },
+  // batch exchanges (lotes, issue 13): manifest and chunks over the node-to-node channel
+  'Server.ServerProxy.UnknownTrama': { http: 500, message: 'No hay una trama publicada para este lote: {detail}' },
+  'Server.ServerProxy.InvalidBatch': { http: 500, message: 'El lote o uno de sus trozos no es válido: {detail}' },
+  'Server.ServerProxy.BatchNotSupported': { http: 500, message: 'El servicio no admite intercambios por lotes: {detail}' },
+  'Client.InvalidBatchFile': { http: 400, message: 'El archivo del lote no es válido: {detail}' },
   // --- Config.*: CLI, configuration and start-up --------------------------------------------
   'Config.InvalidInput': { http: 400, message: '{detail}' },
   'Config.InvalidRuc': { http: 400, message: 'RUC no válido: {detail}' },

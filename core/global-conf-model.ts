@@ -133,6 +133,39 @@ export interface GlobalConf {
    * a node older than this field refuses a configuration that carries it (update nodes first).
    */
   readonly programs?: readonly GlobalConfProgram[];
+  /**
+   * Trama definitions (record layouts) of batch exchanges, registered at central with an agreement
+   * (central/registry/tramas.ts, core/trama.ts). Omitted while none is registered.
+   */
+  readonly tramas?: readonly GlobalConfTrama[];
+}
+
+/** One field of a trama's records. */
+export interface GlobalConfTramaField {
+  readonly name: string;
+  readonly type: 'texto' | 'entero' | 'fecha';
+  /** Validation rule (the agreements' rule names); absent = only the type is checked. */
+  readonly rule?: GlobalConfValidation['rule'];
+  readonly pattern?: string;
+  readonly required?: boolean;
+}
+
+/** A trama (record layout) of a batch exchange under an agreement (core/trama.ts). */
+export interface GlobalConfTrama {
+  readonly id: string;
+  readonly version: number;
+  /** Service without version: INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE. */
+  readonly service: string;
+  /** The agreement (convenio) that fixes it. */
+  readonly agreement: string;
+  /** The field whose value is the identifier the provider's backend is asked about. */
+  readonly key: string;
+  readonly fields: readonly GlobalConfTramaField[];
+  /** Periodicity of deliveries fixed in the acta (central's plazos show due, on time, late). */
+  readonly periodicity?: 'diaria' | 'semanal' | 'mensual' | 'trimestral' | 'semestral' | 'anual';
+  /** Records per chunk (default 10,000). */
+  readonly chunkRecords?: number;
+  readonly title?: string;
 }
 
 /** A programme of the RPS as published (central/governance/programs.ts). */

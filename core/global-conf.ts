@@ -11,6 +11,7 @@
  * The signature is plain OpenSSL form, so a third party can check it with
  *   openssl dgst -sha256 -verify pub.pem -signature sig.der payload.json   (see certs/README.md)
  */
+import { checkTrama } from './trama.js';
 import * as crypto from 'node:crypto';
 import { MiisError } from './errors.js';
 import { GLOBAL_CONF_FORMAT, VALIDATION_RULES, type GlobalConf } from './global-conf-model.js';
@@ -129,7 +130,7 @@ const CONF_KEYS = ['format', 'instance', 'serial', 'generatedAt', 'expiresAt', '
 const MEMBER_KEYS = ['id', 'name', 'role'] as const;
 const NODE_KEYS = ['name', 'owner', 'address', 'authCertSha256', 'clients'] as const;
 const SERVICE_KEYS = ['id', 'title'] as const;
-const CONF_OPTIONAL_KEYS = ['agreements', 'accessRights', 'revokedCerts', 'externalCas', 'programs'] as const;
+const CONF_OPTIONAL_KEYS = ['agreements', 'accessRights', 'revokedCerts', 'externalCas', 'programs', 'tramas'] as const;
 const PROGRAM_KEYS = ['code', 'name', 'administrator', 'ciasApproval', 'ciasDate', 'targetPopulation', 'interventionType', 'status'] as const;
 const PROGRAM_CODE = /^[A-Z0-9][A-Z0-9_-]{1,39}$/;
 const AGREEMENT_KEYS = ['id', 'provider', 'clients', 'services', 'purposes', 'validFrom'] as const;
@@ -290,6 +291,17 @@ function validateOptionalSections(conf: Record<string, unknown>, instance: strin
   }
   if (conf['externalCas'] !== undefined) validateExternalCas(conf, instance);
   if (conf['programs'] !== undefined) validatePrograms(conf);
+  if (conf['tramas'] !== undefined) {
+    const seen = new Set<string>();
+    requireArray(conf['tramas'], 'tramas').forEach((t, i) => {
+      const r = checkTrama(t, `tramas[${i}]`);
+      if (!r.ok) throw invalid(r.reason);
+      requireServiceKey(r.trama.service, `tramas[${i}].service`, instance);
+      const k = `${r.trama.id}@${r.trama.version}`;
+      if (seen.has(k)) throw invalid(`tramas[${i}]: trama duplicada ${k}`);
+      seen.add(k);
+    });
+  }
 }
 
 /** programs (RPS): distinct codes, an 11-digit RUC, a real CIAS date, status activo or suspendido. */

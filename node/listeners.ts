@@ -19,6 +19,11 @@ import { decodeProviderMessage, processProviderRequest, verifyPeerIsNode } from 
 import { answerListClientsHttp } from './pipeline/metaservices.js';
 import { handleRestIs, handleRestPeer } from './pipeline/rest-http.js';
 import { REST_PEER_PATH } from './pipeline/rest-client.js';
+import { BATCH_PATH, processBatchMessage } from './pipeline/batch-provider.js';
+import type { BatchRunner } from './pipeline/batch-consumer.js';
+import type { BatchStore } from './store/batch-store.js';
+import type { BatchManifest } from './pipeline/batch-format.js';
+import { serveBatchApi } from './pipeline/batch-api.js';
 
 const WSDL_FILE = /^[A-Za-z0-9._-]{1,100}\.(wsdl|xsd)$/;
 export const WSDL_PLACEHOLDER = 'http://localhost:8080/';
@@ -93,6 +98,8 @@ export interface IsServerOptions {
   /** Folders searched in order (the node's wsdl/ first); default [wsdlDir]. */
   readonly wsdlDirs?: readonly string[];
   readonly health: () => unknown;
+  /** Batch exchanges (lotes) on the IS port: POST /lotes, GET /lotes[/<id>[/resultado|/rechazados]], POST /lotes/<id>/reanudar. */
+  readonly batches?: { readonly runner: BatchRunner; readonly uploadDir: string } | undefined;
 }
 
 export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server {
@@ -106,6 +113,15 @@ export function createIsServer(ctx: NodeContext, opts: IsServerOptions): Server 
     }
     if (req.method === 'GET' && url.pathname === '/listClients') return serveListClients(ctx, res, url, req.headers.accept);
     if (req.method === 'GET' && url.pathname.startsWith('/wsdl/')) return serveWsdl(res, opts, url.pathname.slice(6));
+    if (url.pathname === '/lotes' || url.pathname.startsWith('/lotes/')) {
+      try {
+        return await serveBatchApi(req, res, url, opts.batches);
+      } catch (err) {
+        const e = reportFault(ctx, 'client', err, 'Server.ClientProxy.InternalError', {}, sourceOf(req));
+        if (!res.headersSent) sendJson(res, e.httpStatus === 500 ? 500 : e.httpStatus, { codigo: e.code, error: e.message, faultDetail: e.faultId });
+        return undefined;
+      }
+    }
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'Use POST con un mensaje SOAP (o GET /wsdl/<archivo>, GET /health)' });
     let raw: Buffer | undefined;
     const startedAt = performance.now();
@@ -162,6 +178,10 @@ export interface ProxyServerOptions {
   readonly keyPem: string;
   readonly certPem: string;
   readonly caPems: readonly string[];
+  /** Provider side of batch exchanges (POST /miis/v1/lote); absent = refused. */
+  readonly batchStore?: BatchStore | undefined;
+  /** Called when a received batch's last chunk is done (report to central). */
+  readonly batchDelivered?: ((manifest: BatchManifest, receivedAt: string) => void) | undefined;
 }
 
 /** TLS 1.3 cipher suites of the node-to-node port (OpenSSL names, order of preference). */
@@ -196,7 +216,8 @@ export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): H
       return handleRestPeer(ctx, req, res, sha, () => verifyPeerIsNode(ctx.conf.current('Server.ServerProxy.OutdatedGlobalConf'), sha),
         (err, about) => reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', about, sourceOf(req)));
     }
-    if (req.method !== 'POST' || req.url !== '/miis/v1/message') return sendJson(res, 404, { error: 'Use POST /miis/v1/message' });
+    if (req.method !== 'POST' || (req.url !== '/miis/v1/message' && req.url !== BATCH_PATH)) return sendJson(res, 404, { error: 'Use POST /miis/v1/message' });
+    const batch = req.url === BATCH_PATH;
     let body: Buffer | undefined;
     const startedAt = performance.now();
     const facts: ExchangeFacts = {};
@@ -207,12 +228,13 @@ export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): H
       verifyPeerIsNode(ctx.conf.current('Server.ServerProxy.OutdatedGlobalConf'), sha);
       peerChecked = true;
       body = await readBody(req, ctx.limits.maxMessageBytes + 256 * 1024, 'Client.MessageTooLarge');
-      const out = await processProviderRequest(ctx, body, req.headers['content-type'], sha, facts);
+      const out = batch ? await processBatchMessage(ctx, opts.batchStore, body, req.headers['content-type'], sha, opts.batchDelivered)
+        : await processProviderRequest(ctx, body, req.headers['content-type'], sha, facts);
       ctx.metrics?.exchange({ side: 'server', startedAt, result: 'ok' }); // service and client: from the adapter call (node/ops/metrics.ts)
       res.writeHead(200, { 'content-type': out.contentType, 'content-length': out.body.length });
       res.end(out.body);
     } catch (err) {
-      const about = facts.messageId !== undefined ? facts : describeMessage(body, req.headers['content-type'], ctx.limits.maxMessageBytes);
+      const about = facts.messageId !== undefined || batch ? facts : describeMessage(body, req.headers['content-type'], ctx.limits.maxMessageBytes);
       const e = reportFault(ctx, 'server', err, 'Server.ServerProxy.InternalError', about, sourceOf(req));
       ctx.metrics?.exchange({ side: 'server', startedAt, result: 'error', service: about.service, client: about.client });
       // an unread body (unknown peer, too large) is not drained: the connection is closed instead

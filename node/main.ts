@@ -35,6 +35,11 @@ import { createLogger, lineLogger, type LogFormat, type Logger } from '../runtim
 import type { NodeMetrics } from './ops/metrics.js';
 import { createNodeMonitor } from './ops/monitor.js';
 import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { openBatchStore, type BatchStore } from './store/batch-store.js';
+import { createBatchRunner, markInterrupted, type BatchRunner } from './pipeline/batch-consumer.js';
+import type { BatchManifest } from './pipeline/batch-format.js';
+import { DELIVERY_REPORT_PATH, signDeliveryReport } from '../core/delivery-report.js';
 
 export interface StartNodeOptions {
   readonly dir: string;
@@ -66,6 +71,8 @@ export interface RunningNode {
   readonly logger: Logger;
   /** ctx.log: the SQLite log (MessageLog), or the PostgreSQL one (SharedMessageLog, which has `engine`). */
   readonly ctx: NodeContext<MessageLog | SharedMessageLog>;
+  /** Batch exchanges (lotes) of this node as consumer; absent on PostgreSQL. */
+  readonly batches: BatchRunner | undefined;
   /**
    * Stop the node. With `drainMs` > 0 (what `serve` does on SIGTERM): stop accepting, let the
    * exchanges in flight finish for up to `drainMs`, then close what is left, flush the message
@@ -325,7 +332,28 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       certificadoTls: { sha256: ownTls, publicadoPorCentral: own === undefined ? null : acceptedAuthCerts(own).includes(ownTls) },
     };
   };
-  const isServer = createIsServer(ctx, { publicUrl: isPublicUrlOf(settings), wsdlDir: opts.wsdlDir ?? WSDL_DIR, wsdlDirs: [paths.wsdlDir, opts.wsdlDir ?? WSDL_DIR], health });
+  // batch exchanges (lotes): state in node.db (SQLite only for now), files under <dir>/lotes/
+  const batchStore: BatchStore | undefined = database.engine === 'sqlite' ? openBatchStore(paths.db) : undefined;
+  if (batchStore !== undefined) markInterrupted(batchStore, now());
+  const batches = batchStore === undefined ? undefined : createBatchRunner(ctx, batchStore, opts.dir);
+  // provider: a batch whose last chunk is done is reported to central, signed (central/governance/deliveries.ts)
+  const batchDelivered = (m: BatchManifest, receivedAt: string): void => {
+    const centralUrl = settings.centralUrl;
+    if (centralUrl === undefined) return;
+    const at = now();
+    const body = JSON.stringify(signDeliveryReport({
+      provider: `${settings.instance}/${settings.memberClass}/${settings.memberCode}`, batchId: m.batchId, client: m.client, service: m.service,
+      convenio: m.convenio, trama: m.trama, fileSha256: m.file.sha256, records: m.file.records, chunks: m.chunks.length,
+      receivedAt, completedAt: at.toISOString(), createdAt: at.toISOString(),
+    }, ctx.signer));
+    fetch(new URL(DELIVERY_REPORT_PATH, centralUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) })
+      .then(async (res) => { if (res.status !== 201) info(`lote ${m.batchId}: central no registró la entrega (HTTP ${res.status}: ${(await res.text()).slice(0, 200)})`); })
+      .catch((err: unknown) => info(`lote ${m.batchId}: no se pudo informar la entrega a central (${err instanceof Error ? err.message : String(err)})`));
+  };
+  const isServer = createIsServer(ctx, {
+    publicUrl: isPublicUrlOf(settings), wsdlDir: opts.wsdlDir ?? WSDL_DIR, wsdlDirs: [paths.wsdlDir, opts.wsdlDir ?? WSDL_DIR], health,
+    batches: batches === undefined ? undefined : { runner: batches, uploadDir: join(opts.dir, 'lotes') },
+  });
   const proxyServers = new Map<number, HttpsServer>();
   conf.onChange((v) => {
     for (const server of proxyServers.values()) reloadProxyTls(server, { keyPem: auth.keyPem, certPem: auth.certPem, caPems: v.conf.trustedCas });
@@ -369,7 +397,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   };
   let proxyHost = settings.proxyHost;
   const openProxyListener = async (port: number): Promise<number> => {
-    const server = createProxyServer(ctx, { keyPem: auth.keyPem, certPem: auth.certPem, caPems: conf.latest()?.conf.trustedCas ?? [] });
+    const server = createProxyServer(ctx, { keyPem: auth.keyPem, certPem: auth.certPem, caPems: conf.latest()?.conf.trustedCas ?? [], batchStore, batchDelivered });
     track(server);
     const bound = await listen(server, port, proxyHost);
     proxyServers.set(bound, server);
@@ -422,6 +450,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     healthUrl: `http://${settings.isHost}:${isPort}/health`,
     metricsUrl, metrics, logger,
     ctx,
+    batches,
     inFlight,
     proxyPorts: () => [...proxyServers.values()].map((server) => (server.address() as AddressInfo).port),
     async reload() {
@@ -437,6 +466,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     async close(closeOpts = {}) {
       if (closed) return;
       closed = true;
+      const batchesStopped = batches?.stop(); // no new chunk from now on; chunks in flight are awaited, not committed
       conf.stop();
       clearInterval(localTimer);
       clearInterval(replayTimer);
@@ -446,10 +476,12 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
         drainAndClose([isServer, ...proxyServers.values()], closeOpts.drainMs ?? 0),
         new Promise((r) => (metricsServer === undefined ? r(undefined) : metricsServer.close(r))),
       ]);
+      await batchesStopped;
       await ctx.peers.close();
       await ctx.adapters?.close();
       await ctx.backends.close();
       await evidence.close();
+      batchStore?.close();
       await store.close();
       logger.info({ event: 'stop' }, 'nodo detenido');
     },

@@ -25,6 +25,7 @@ import { removeMember, removeService, removeSubsystem } from '../registry/remova
 import { registerMemberEntity, setMemberEntity } from '../governance/entities.js';
 import { MEMBER_ROLES } from '../registry/store.js';
 import { registerAgreementCommands } from './agreements.js';
+import { registerTramaCommands } from './tramas.js';
 import { plural, registerGovernanceCommands } from './governance.js';
 import { registerProgramCommands } from './programs.js';
 import { seedCatalogue } from '../governance/catalogue-seed.js';
@@ -362,6 +363,7 @@ function buildProgram(cx: Context): Command {
     });
 
   registerAgreementCommands(program, { common, withStore, ctxOf, out });
+  registerTramaCommands(program, { common, withStore, ctxOf, out });
   registerGovernanceCommands(program, { common, withStore, ctxOf, out });
   registerProgramCommands(program, { common, withStore, ctxOf, out });
   registerRevocationCommands(cert, { common, withStore, ctxOf, out });

@@ -59,6 +59,8 @@ export function buildGlobalConf(snapshot: RegistrySnapshot, opts: BuildOptions):
     // the RPS (central/governance/programs.ts): omitted while no programme is registered, so nodes of an
     // older release (which refuse unknown fields) keep working until DGFO registers the first one
     ...(snapshot.programs === undefined || snapshot.programs.length === 0 ? {} : { programs: [...snapshot.programs].sort((a, b) => byText(a.code, b.code)) }),
+    // trama definitions of batch exchanges (registry/tramas.ts): omitted while none is registered (older nodes refuse the field)
+    ...(snapshot.tramas === undefined || snapshot.tramas.length === 0 ? {} : { tramas: [...snapshot.tramas].sort((a, b) => byText(a.id, b.id)) }),
   };
 }
 

@@ -4,12 +4,13 @@
  * rights granted through central, revoked certificates, the RPS programmes), taken in one transaction.
  * It lives here, above the store, so the store imports none of the modules that use it.
  */
-import type { GlobalConfAccessRight, GlobalConfAgreement, GlobalConfProgram } from '../../core/global-conf-model.js';
+import type { GlobalConfAccessRight, GlobalConfAgreement, GlobalConfProgram, GlobalConfTrama } from '../../core/global-conf-model.js';
 import { programsForConf } from '../governance/programs.js';
 import { listRevokedSha256 } from '../pki/revocation.js';
 import { listGrantedAccessRights } from '../registry/access-rights.js';
 import { listAgreements } from '../registry/agreements.js';
 import { hostedMembersByNode } from '../registry/node-members.js';
+import { tramasForConf } from '../registry/tramas.js';
 import type { MemberRecord, NodeRecord, RegistryStore, ServiceRecord, SubsystemRecord } from '../registry/store.js';
 
 export interface RegistrySnapshot {
@@ -27,6 +28,8 @@ export interface RegistrySnapshot {
   readonly programs?: readonly GlobalConfProgram[];
   /** Members a shared node hosts besides its owner (registry/node-members.ts), by node name; absent in snapshots built by hand. */
   readonly nodeMembers?: ReadonlyMap<string, readonly string[]>;
+  /** Trama definitions of batch exchanges, latest version of each (registry/tramas.ts); absent in snapshots built by hand. */
+  readonly tramas?: readonly GlobalConfTrama[];
 }
 
 export function takeRegistrySnapshot(store: RegistryStore): RegistrySnapshot {
@@ -40,5 +43,6 @@ export function takeRegistrySnapshot(store: RegistryStore): RegistrySnapshot {
     revokedCerts: listRevokedSha256(store),
     programs: programsForConf(store),
     nodeMembers: hostedMembersByNode(store),
+    tramas: tramasForConf(store),
   }));
 }

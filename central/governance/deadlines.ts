@@ -12,7 +12,10 @@
  * The first meeting is due until one is held (a meeting recorded with a later date is only
  * scheduled and shown in the subject).
  * and, for a requested source whose incorporation started (7.1.6), solicitar-designacion for its
- * administering entity when it has no responsible unit yet: 30 days after that day (7.1.1).
+ * administering entity when it has no responsible unit yet: 30 days after that day (7.1.1);
+ *   entrega-lote            a client of an agreement delivers the batch of its trama's periodicity
+ *                           (deliveries.ts): the current period's, due at its last day, and the
+ *                           previous period's when nothing came (overdue)
  * Only open obligations are listed; fulfilled ones feed compliance.ts.
  */
 import { addBusinessDays, businessDaysBetween, parseIsoDate, type Calendar } from '../../core/business-days.js';
@@ -24,9 +27,10 @@ import { listDesignations } from './units.js';
 import { listSourceRequests } from './intake.js';
 import { nextScheduledMeeting, operatingSince } from './meetings.js';
 import { DGFO_UNIT, listActivities } from './work-plan.js';
+import { deliverySchedule } from './deliveries.js';
 import { APPROVAL_DATE_SETTING, DAYS } from './util.js';
 
-export const DEADLINE_KINDS = ['solicitar-designacion', 'responder-designacion', 'primera-reunion', 'responder-acceso', 'evaluar-fuente', 'actividad-plan'] as const;
+export const DEADLINE_KINDS = ['solicitar-designacion', 'responder-designacion', 'primera-reunion', 'responder-acceso', 'evaluar-fuente', 'actividad-plan', 'entrega-lote'] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
 export const DEADLINE_LABELS: Readonly<Record<DeadlineKind, string>> = {
   'solicitar-designacion': 'Solicitar designación de unidad responsable (7.1.1)',
@@ -35,6 +39,7 @@ export const DEADLINE_LABELS: Readonly<Record<DeadlineKind, string>> = {
   'responder-acceso': 'Responder solicitud de acceso (7.2.3)',
   'evaluar-fuente': 'Evaluar la fuente nueva solicitada por una IPF (6.6.1.2, 6.6.2.3, 7.1.5)',
   'actividad-plan': 'Actividad del plan de trabajo (7.1.3)',
+  'entrega-lote': 'Entregar el lote de la periodicidad del acta (trama)',
 };
 export type DeadlineStatus = 'vencido' | 'por-vencer' | 'en-plazo';
 /** Business days left at or under which a deadline is 'por-vencer'. */
@@ -109,6 +114,11 @@ export function computeDeadlines(store: RegistryStore, today: string, cal: Calen
   for (const r of sources.filter((x) => x.evaluatedAt === null && (x.status === 'identificado' || x.status === 'en-evaluacion'))) {
     const e = getEntity(store, r.entityRuc);
     push({ kind: 'evaluar-fuente', entityRuc: r.entityRuc, entityName: e?.name ?? r.entityRuc, responsible: 'DGFO', subject: `${r.id}: ${r.componentCode} (${r.status}), pedido por ${r.requester}`, from: r.filedAt, dueAt: r.evaluationDue });
+  }
+  for (const d of deliverySchedule(store, today).filter((x) => x.status === 'pendiente' || x.status === 'no-entregado')) {
+    const ruc = d.client.split('/')[2] ?? d.client;
+    const e = getEntity(store, ruc);
+    push({ kind: 'entrega-lote', entityRuc: ruc, entityName: e?.name ?? ruc, responsible: d.client, subject: `${d.trama} (${d.periodicity}, ${d.period}), convenio ${d.agreement}`, from: d.period.slice(0, 10), dueAt: d.dueAt });
   }
   return out.sort((a, b) => (a.dueAt === b.dueAt ? (a.entityName < b.entityName ? -1 : 1) : a.dueAt < b.dueAt ? -1 : 1));
 }

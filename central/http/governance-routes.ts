@@ -5,6 +5,7 @@
  *   POST /solicitudes-acceso   signed access request from a node (access-request-channel.ts)
  *   POST /solicitudes-acceso/respuestas  signed answer of the provider's designated unit, from its node
  *   POST /solicitudes-acceso/consultas   signed listing of a member's requests (as requester or provider)
+ *   POST /entregas-lote        signed batch delivery report from a provider node (deliveries.ts)
  */
 import type { ServerResponse } from 'node:http';
 import { MiisError } from '../../core/errors.js';
@@ -14,6 +15,8 @@ import type { ExtraRoute } from './server.js';
 import { reply } from '../../runtime/http-reply.js';
 import { buildPortalData, renderPortalHtml, PORTAL_CSP } from '../governance/portal.js';
 import { accessListRow, receiveSignedAccessAnswer, receiveSignedAccessListQuery, receiveSignedAccessRequest } from '../governance/access-request-channel.js';
+import { receiveDeliveryReport } from '../governance/deliveries.js';
+import { DELIVERY_REPORT_PATH, MAX_DELIVERY_REPORT_BYTES } from '../../core/delivery-report.js';
 
 const send = (res: ServerResponse, status: number, contentType: string, text: string, headers: Record<string, string> = {}): void =>
   reply(res, status, contentType, text, { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
@@ -55,5 +58,12 @@ export function createGovernanceRoutes(opts: { store: RegistryStore; clock: () =
     }),
     [ACCESS_ANSWER_PATH]: signedRoute(200, (body) => accessListRow(receiveSignedAccessAnswer(store, body, clock()))),
     [ACCESS_LIST_PATH]: signedRoute(200, (body) => ({ solicitudes: receiveSignedAccessListQuery(store, body, clock()) })),
+    [DELIVERY_REPORT_PATH]: {
+      ...signedRoute(201, (body) => {
+        const r = receiveDeliveryReport(store, body, clock());
+        return { lote: r.batchId, trama: r.trama.id };
+      }),
+      maxBodyBytes: MAX_DELIVERY_REPORT_BYTES,
+    },
   };
 }

@@ -198,6 +198,27 @@ export const CENTRAL_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX gov_plan_activities_meeting ON gov_plan_activities(meeting_id);
     `,
   },
+  {
+    version: 13,
+    note: 'trama definitions (record layouts) of batch exchanges, per agreement and service, versioned (tramas.ts)',
+    up: `
+      CREATE TABLE tramas (
+        id TEXT NOT NULL, version INTEGER NOT NULL, service TEXT NOT NULL, agreement TEXT NOT NULL REFERENCES agreements(id),
+        definition_json TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (id, version));
+    `,
+  },
+  {
+    version: 14,
+    note: 'batch deliveries reported by provider nodes, for the periodicity of each trama (../governance/deliveries.ts)',
+    up: `
+      CREATE TABLE batch_deliveries (
+        provider TEXT NOT NULL, batch_id TEXT NOT NULL, client TEXT NOT NULL, service TEXT NOT NULL, agreement TEXT NOT NULL,
+        trama_id TEXT NOT NULL, trama_version INTEGER NOT NULL, file_sha256 TEXT NOT NULL, records INTEGER NOT NULL, chunks INTEGER NOT NULL,
+        received_at TEXT NOT NULL, completed_at TEXT NOT NULL, reported_at TEXT NOT NULL, signer_sha256 TEXT NOT NULL,
+        PRIMARY KEY (provider, batch_id, client));
+      CREATE INDEX batch_deliveries_trama ON batch_deliveries (trama_id, client, completed_at);
+    `,
+  },
 ];
 
 export const CENTRAL_SCHEMA_VERSION = schemaVersionOf(CENTRAL_MIGRATIONS);

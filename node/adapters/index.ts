@@ -9,8 +9,8 @@ import { parseStoredAdapterSettings, sensitiveAttributes, type AdapterKind, type
 import type { BackendClient } from '../outbound/http-pools.js';
 import type { LocalService } from '../store/local-store.js';
 import { createProxyAdapter } from './proxy.js';
-import { createSqlAdapter } from './sql.js';
 import { createRestAdapter, type RestAdapter } from './rest.js';
+import { createSqlAdapter, type SqlAdapter } from './sql.js';
 
 export interface ServiceAdapter {
   readonly kind: AdapterKind;
@@ -19,6 +19,10 @@ export interface ServiceAdapter {
   call(request: SoapMessage): Promise<SoapMessage>;
   /** REST services only (kind `rest`, node/pipeline/rest-server.ts). */
   readonly rest?: RestAdapter | undefined;
+  /** Batch exchanges (lotes): present for the sql adapter only. */
+  readonly bulk?: SqlAdapter['bulk'];
+  /** True when the service writes (a batch chunk must never be applied twice). */
+  readonly writes?: boolean;
   close(): Promise<void>;
 }
 
@@ -51,7 +55,7 @@ export async function buildAdapter(service: LocalService, deps: AdapterDeps): Pr
   const settings = settingsOf(service);
   if (settings?.kind === 'sql') {
     const sql = await createSqlAdapter(settings.config, { now: deps.now, maxMessageBytes: deps.maxMessageBytes, service: service.serviceKey });
-    return { kind: 'sql', sensitive: sensitiveAttributes(settings), call: (r) => sql.call(r), close: () => sql.engine.close() };
+    return { kind: 'sql', sensitive: sensitiveAttributes(settings), call: (r) => sql.call(r), bulk: sql.bulk, writes: sql.writes, close: () => sql.engine.close() };
   }
   if (settings?.kind === 'rest') {
     const rest = createRestAdapter(service, settings, deps);

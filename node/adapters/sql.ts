@@ -191,6 +191,27 @@ function renderFaultBody(prefix: string, message: string): string {
 export interface SqlAdapter {
   readonly engine: SqlEngine;
   call(request: SoapMessage): Promise<SoapMessage>;
+  /** Batch exchanges (lotes): many records at once, no SOAP (node/pipeline/batch-provider.ts). */
+  bulk(records: readonly BulkRecord[], client: string): Promise<BulkAnswer[]>;
+  readonly writes: boolean;
+}
+
+/** One record of a batch: its identifier and its other fields by element (field) name. */
+export interface BulkRecord {
+  readonly id: string;
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+/** The answer for one record: rows found (attributes by element name) or, for a writing service, whether a row changed. */
+export type BulkAnswer = { readonly found: boolean; readonly rows: readonly Record<string, string>[] } | { readonly changed: boolean };
+
+function rowAttributes(row: Record<string, unknown>, attributes: readonly SqlAttribute[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of attributes) {
+    const text = renderValue(row[a.column], a.derive);
+    if (text !== undefined) out[a.element] = text;
+  }
+  return out;
 }
 
 /** Build the adapter and check its configuration against the real database (Config.InvalidAdapter on any problem). */
@@ -255,8 +276,51 @@ export async function createSqlAdapter(c: SqlAdapterConfig, deps: { now: () => D
     }
   };
 
+  const bulk = async (records: readonly BulkRecord[], client: string): Promise<BulkAnswer[]> => {
+    const now = deps.now();
+    const builtins = { _client: client, _userId: null, _now: now.toISOString(), _today: limaDate(now) };
+    const paramsOf = (rec: BulkRecord): Record<string, string | null> => {
+      const out: Record<string, string | null> = {};
+      for (const [param, element] of Object.entries(c.params ?? {})) out[param] = rec.fields[element] ?? null;
+      return out;
+    };
+    try {
+      if (c.write) {
+        const changes = await engine.writeAll(perId, records.map((rec) => bindValues(perId, { ...builtins, ...paramsOf(rec), id: rec.id })));
+        return records.map((_, i) => ({ changed: (changes[i] ?? 0) > 0 }));
+      }
+      const byId = new Map<string, Record<string, unknown>[]>();
+      if (c.mode === 'in-list') {
+        const ids = [...new Set(records.map((rec) => rec.id))];
+        for (let i = 0; i < ids.length; i += c.maxIds) {
+          const page = ids.slice(i, i + c.maxIds);
+          const q = compileQuery(c.query, engine.name, page.length);
+          for (const row of await engine.select(q, bindValues(q, builtins, page))) {
+            const key = String(row[c.idColumn as string]);
+            const list = byId.get(key);
+            if (list === undefined) byId.set(key, [row]);
+            else list.push(row);
+          }
+        }
+      } else {
+        for (const rec of records) if (!byId.has(rec.id)) byId.set(rec.id, await engine.select(perId, bindValues(perId, { ...builtins, ...paramsOf(rec), id: rec.id })));
+      }
+      return records.map((rec) => {
+        const rows = byId.get(rec.id) ?? [];
+        return { found: rows.length > 0, rows: rows.map((row) => rowAttributes(row, c.attributes)) };
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === '57014' || /timeout/i.test((err as Error).message)) {
+        throw new MiisError('Server.ServerProxy.ServiceTimeout', `${c.timeoutMs} ms (base de datos)`, { cause: err });
+      }
+      throw new MiisError('Server.ServerProxy.ServiceFailed', 'error de la base de datos del adaptador sql (detalle en el registro del nodo)', { cause: err });
+    }
+  };
+
   return {
     engine,
+    bulk,
+    writes: c.write,
     async call(request) {
       let body: string;
       try {

@@ -3,6 +3,7 @@
  * miis-node: the command line of an entity's security server.
  * `runNodeCli` runs in-process and returns the exit code (0 ok, 2 bad input, 1 other errors).
  */
+import { registerBatchCommands } from './batch.js';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -470,6 +471,7 @@ function buildProgram(io: CliIo): Command {
 
   registerNodeAccessCommands(program, { withDir, withStore, out, now });
   registerNodeMemberCommands(program, { withDir, withStore, out, now });
+  registerBatchCommands(program, { withDir, withStore, out, err: (s) => io.stderr(s), tty: io === processIo && process.stderr.isTTY === true });
 
   registerEvidenceCommands(program, { withDir, out, now });
 

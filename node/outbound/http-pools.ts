@@ -115,11 +115,11 @@ export function createPeerClient(opts: { maxResponseBytes: number; connections?:
   };
 
   return {
-    async send(address, expectedSha256, tls, body, contentType, timeoutMs, path) {
+    async send(address, expectedSha256, tls, body, contentType, timeoutMs, path = '/miis/v1/message') {
       const pool = poolFor(address, expectedSha256, tls);
       try {
         const res = await pool.request({
-          path: path ?? '/miis/v1/message', method: 'POST', body,
+          path, method: 'POST', body,
           headers: { 'content-type': contentType, 'content-length': String(body.length) },
           headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
         });

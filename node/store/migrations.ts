@@ -4,7 +4,7 @@
  * EXISTS, so such a database is adopted as it is); version 2 adds the per-service adapter
  * settings where they are missing; version 3 the replay memory (node/store/local-store.ts);
  * version 4 the change counter other connections poll (PostgreSQL only: SQLite has
- * PRAGMA data_version). `pg` is each version on PostgreSQL (node/store/pg-local-store.ts).
+ * PRAGMA data_version); version 5 the batch exchanges (node/store/batch-store.ts). `pg` is each version on PostgreSQL (node/store/pg-local-store.ts).
  */
 import { addColumnIfMissing, type Migration } from '../../runtime/sqlite-migrations.js';
 
@@ -62,6 +62,36 @@ export const NODE_DB_MIGRATIONS: readonly Migration[] = [
       CREATE OR REPLACE TRIGGER clients_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON clients FOR EACH STATEMENT EXECUTE FUNCTION bump_data_version();
       CREATE OR REPLACE TRIGGER services_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON services FOR EACH STATEMENT EXECUTE FUNCTION bump_data_version();
       CREATE OR REPLACE TRIGGER acl_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON acl FOR EACH STATEMENT EXECUTE FUNCTION bump_data_version();
+    `,
+  },
+  {
+    version: 5,
+    note: 'batch exchanges (lotes): consumer batch state, provider manifests and chunks done (node/store/batch-store.ts)',
+    up: `
+      CREATE TABLE IF NOT EXISTS batches (
+        id TEXT PRIMARY KEY, file_sha256 TEXT NOT NULL, client TEXT NOT NULL, service TEXT NOT NULL, convenio TEXT NOT NULL,
+        finalidad TEXT NOT NULL, status TEXT NOT NULL, chunks_done INTEGER NOT NULL, state_json TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS batches_file ON batches (file_sha256);
+      CREATE TABLE IF NOT EXISTS batches_received (
+        batch_id TEXT NOT NULL, client TEXT NOT NULL, manifest_json TEXT NOT NULL, received_at TEXT NOT NULL,
+        PRIMARY KEY (batch_id, client));
+      CREATE TABLE IF NOT EXISTS batch_chunks_done (
+        batch_id TEXT NOT NULL, client TEXT NOT NULL, chunk INTEGER NOT NULL, request_sha256 TEXT NOT NULL, result BLOB, done_at TEXT NOT NULL,
+        PRIMARY KEY (batch_id, client, chunk));
+    `,
+    pg: `
+      CREATE TABLE IF NOT EXISTS batches (
+        id TEXT PRIMARY KEY, file_sha256 TEXT NOT NULL, client TEXT NOT NULL, service TEXT NOT NULL, convenio TEXT NOT NULL,
+        finalidad TEXT NOT NULL, status TEXT NOT NULL, chunks_done INTEGER NOT NULL, state_json TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS batches_file ON batches (file_sha256);
+      CREATE TABLE IF NOT EXISTS batches_received (
+        batch_id TEXT NOT NULL, client TEXT NOT NULL, manifest_json TEXT NOT NULL, received_at TEXT NOT NULL,
+        PRIMARY KEY (batch_id, client));
+      CREATE TABLE IF NOT EXISTS batch_chunks_done (
+        batch_id TEXT NOT NULL, client TEXT NOT NULL, chunk INTEGER NOT NULL, request_sha256 TEXT NOT NULL, result BYTEA, done_at TEXT NOT NULL,
+        PRIMARY KEY (batch_id, client, chunk));
     `,
   },
 ];

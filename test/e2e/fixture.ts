@@ -11,7 +11,7 @@ import { startCentral, type RunningCentral } from '../../central/main.js';
 import { startNode, type RunningNode, type StartNodeOptions } from '../../node/main.js';
 import { startReniecBackend, type RunningBackend } from '../../scripts/sandbox/backends.js';
 import { generateSandboxData, samplesDni, type SandboxData } from '../../scripts/sandbox/data.js';
-import { nodeDir, provisionInstance, type AgreementPlan, type InstancePlan } from '../../scripts/sandbox/provision.js';
+import { nodeDir, provisionInstance, type AgreementPlan, type InstancePlan, type ServicePlan } from '../../scripts/sandbox/provision.js';
 import { freePort } from '../helpers/net.js';
 import { WSDL_DIR } from '../../node/store/paths.js';
 export { freePort };
@@ -50,7 +50,15 @@ export interface Instance {
   close(): Promise<void>;
 }
 
-export async function startInstance(opts: { now?: () => Date; allowJuntos?: boolean; agreements?: readonly AgreementPlan[]; batch?: boolean; rest?: boolean } = {}): Promise<Instance> {
+export async function startInstance(opts: {
+  now?: () => Date; allowJuntos?: boolean; agreements?: readonly AgreementPlan[]; batch?: boolean; rest?: boolean;
+  /** More services (e.g. sql-adapter ones), provisioned with the others. */
+  services?: readonly ServicePlan[];
+  /** Run after provisioning, before central starts (e.g. `miis-central trama add`); gets the temp folder. */
+  beforeStart?: (plan: InstancePlan) => Promise<void>;
+  /** Create files the plan refers to (sql configurations) in the temp folder before provisioning. */
+  prepare?: (dir: string) => Promise<readonly ServicePlan[]> | readonly ServicePlan[];
+} = {}): Promise<Instance> {
   const dir = mkdtempSync(join(tmpdir(), 'miis-e2e-'));
   const data = generateSandboxData({ persons: 500 });
   const backend = await startReniecBackend({ data });
@@ -65,10 +73,13 @@ export async function startInstance(opts: { now?: () => Date; allowJuntos?: bool
       { id: CONSULTAR_PERSONA, title: 'Consultar persona por DNI', provider: 'reniec', backendUrl: backend.url, wsdl: 'reniec.wsdl', allowed: opts.allowJuntos === false ? [] : [JUNTOS_CLIENT] },
       ...(opts.rest === true ? [{ id: PERSONAS_REST, title: 'Personas (REST)', provider: 'reniec', backendUrl: `${backend.url}personas`, rest: { openapi: join(WSDL_DIR, 'reniec-personas.openapi.json') }, allowed: opts.allowJuntos === false ? [] : [JUNTOS_CLIENT] }] : []),
       ...(opts.batch === true ? [{ id: CONSULTAR_PERSONAS, title: 'Consultar personas por DNI (lote)', provider: 'reniec', backendUrl: backend.url, wsdl: 'reniec.wsdl', allowed: [JUNTOS_CLIENT] }] : []),
+      ...(opts.services ?? []),
+      ...(opts.prepare === undefined ? [] : await opts.prepare(dir)),
     ],
     agreements: opts.agreements ?? [opts.rest === true ? REST_AGREEMENT : BASE_AGREEMENT],
   };
   await provisionInstance(plan, opts.now);
+  await opts.beforeStart?.(plan);
   const central = await startCentral({ dir: join(dir, 'central'), host: '127.0.0.1', port: centralPort as number, clock: opts.now ?? (() => new Date()) });
   const quiet = () => undefined;
   const nodes: Record<string, RunningNode> = {};
