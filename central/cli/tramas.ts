@@ -2,9 +2,8 @@
  * `miis-central trama add|list`: the record layouts (tramas) of batch exchanges, registered with
  * their agreement and published in the global configuration (central/registry/tramas.ts).
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { formatTable, toJson } from '../../runtime/cli-kit.js';
+import { formatTable, readInputFile, toJson } from '../../runtime/cli-kit.js';
 import { MiisError } from '../../core/errors.js';
 import { PERIODICITIES } from '../../core/trama.js';
 import { addTrama, listTramaVersions } from '../registry/tramas.js';
@@ -22,11 +21,12 @@ export function registerTramaCommands(program: Command, h: CentralCliHelpers): v
     .option('--periodicidad <p>', `periodicidad de las entregas: ${PERIODICITIES.join(', ')}`)
     .addHelpText('after', '\nEjemplo:\n  miis-central trama add --servicio PE/GOB/20295613620/RUPN/consultarPadron \\\n    --convenio CONV-001-2026-MIDIS-RENIEC --archivo trama-padron.json --periodicidad mensual\n')
     .action(async (o: CommonOptions & { servicio: string; convenio: string; archivo: string; periodicidad?: string }) => {
+      const text = readInputFile(o.archivo, 'la trama');
       let definition: unknown;
       try {
-        definition = JSON.parse(readFileSync(o.archivo, 'utf8'));
-      } catch (err) {
-        throw new MiisError('Config.InvalidInput', `no se puede leer la trama ${o.archivo}: ${(err as Error).message}`);
+        definition = JSON.parse(text);
+      } catch {
+        throw new MiisError('Config.InvalidInput', `la trama ${o.archivo} no es JSON válido: revise comillas, comas y llaves`);
       }
       const t = await h.withStore(o, (store) => addTrama(store, { definition, service: o.servicio, agreement: o.convenio, periodicity: o.periodicidad }, h.ctxOf(o)));
       h.out(`Trama registrada: ${t.id} versión ${t.version} (${t.service}, convenio ${t.agreement}${t.periodicity === undefined ? '' : `, entregas ${t.periodicity}`}); se publica en la próxima configuración global`);
