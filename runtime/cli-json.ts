@@ -50,6 +50,11 @@ export const JSON_KEYS: Readonly<Record<string, string>> = {
   backendUrl: 'backend', timeoutMs: 'tiempoMaximoMs', adapter: 'adaptador', faultId: 'referencia',
   records: 'registros', recordsPerSecond: 'registrosPorSegundo', problems: 'problemas', timestamps: 'sellos', unstamped: 'sinSello',
   messageId: 'idMensaje', side: 'lado', direction: 'direccion', userId: 'usuario', fault: 'falla', from: 'desde', to: 'hasta',
+  // meetings, designations, deadlines, compliance
+  requestRef: 'referenciaSolicitud', channel: 'canal', startTime: 'horaInicio', endTime: 'horaFin', post: 'cargo', development: 'desarrollo',
+  responsible: 'responsable', obligation: 'obligacion', periodicity: 'periodicidad', howToRequest: 'comoSolicitar', firstMeeting: 'primeraReunion',
+  designationRequest: 'solicitudDesignacion', designationAnswer: 'respuestaDesignacion', sourceEvaluation: 'evaluacionFuente', accessAnswer: 'respuestaAcceso',
+  byNode: 'porNodo', ref: 'referencia', label: 'etiqueta', required: 'obligatorio', metadataOnly: 'soloMetadatos', answered: 'respondidas',
 };
 
 /**
@@ -65,6 +70,12 @@ export const NATIVE_KEYS: readonly string[] = [
   // the data-subject report (log titular) and access requests answered by central
   'titular', 'desde', 'hasta', 'generado', 'consultas', 'fechaHora', 'instante', 'entidad', 'entidadNombre', 'entidadProveedora',
   'servicioTitulo', 'idMensaje', 'resultado', 'solicitud', 'componente', 'vigencia', 'plazo', 'decision', 'respuesta',
+  // what changes print ({"ok":true,…})
+  'ancla', 'ahora', 'archivo', 'archivoClave', 'archivos', 'aviso', 'baja', 'basesDeDatos', 'carpeta', 'catalogo', 'certificadoCa', 'cifrada',
+  'claves', 'concedido', 'copiaDel', 'diasNoLaborables', 'enCaliente', 'entidadRenombrada', 'entidades', 'faltan', 'fechaAprobacion',
+  'html', 'idClave', 'importados', 'nodos', 'partes', 'pdf', 'pem', 'proximaSerie', 'puertoProxy', 'retirada', 'retirado', 'revocada',
+  'revocadas', 'rotacion', 'solicitudFirma', 'solicitudTls', 'subsistemasEnOtroNodo', 'subsistemasSinNodo', 'tambienEn', 'ultimaSerie',
+  'urlCentral', 'version',
 ];
 
 /** Values kept as they are: documents with a format of their own (an adapter's --sql-config file, audited snapshots). */
