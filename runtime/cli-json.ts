@@ -78,8 +78,8 @@ export const NATIVE_KEYS: readonly string[] = [
   'urlCentral', 'version',
 ];
 
-/** Values kept as they are: documents with a format of their own (an adapter's --sql-config file, audited snapshots). */
-const OPAQUE = new Set(['adapter', 'before', 'after']);
+/** Values kept as they are: documents with a format of their own (an adapter's --sql-config file, audited snapshots, an agreement's validations as in the global configuration). */
+const OPAQUE = new Set(['adapter', 'before', 'after', 'validations']);
 
 /** A value with its keys in Spanish (JSON_KEYS), recursively; Dates become ISO 8601 UTC. */
 export function spanishJson(value: unknown): unknown {

@@ -59,7 +59,7 @@ test('spanishJson renames fields recursively, writes Dates in UTC and leaves opa
 
 const ENGLISH_KEYS = new Set(['name', 'createdAt', 'status', 'state', 'role', 'title', 'address', 'notAfter', 'serviceKey', 'client', 'message']);
 /** Values kept in their own format (an adapter's configuration file, audited snapshots). */
-const OPAQUE = new Set(['adaptador', 'antes', 'despues']);
+const OPAQUE = new Set(['adaptador', 'antes', 'despues', 'validaciones']);
 
 function problemsIn(where: string, value: unknown, out: string[]): void {
   if (Array.isArray(value)) {
