@@ -43,7 +43,8 @@ export function translateHelp(text: string): string {
 
 /** A commander program that speaks Spanish and never exits the process. */
 export function createProgram(name: string, description: string, io: CliIo): Command {
-  return new Command(name)
+  const program: Command = new Command(name);
+  return program
     .description(description)
     .version(packageVersion(), '-V, --version', 'muestra la versión instalada')
     .helpOption('-h, --help', 'muestra esta ayuda')
@@ -62,33 +63,40 @@ export function createProgram(name: string, description: string, io: CliIo): Com
     })
     .configureOutput({
       writeOut: (s) => io.stdout(s),
-      writeErr: (s) => io.stderr(s),
-      outputError: (s, write) => write(translateCommanderMessage(s)),
+      // with --json stderr holds only the error object, not the hint to use --help
+      writeErr: (s) => (jsonRuns.has(program) && s.startsWith('(use --help') ? undefined : io.stderr(s)),
+      outputError: (s, write) => {
+        const text = translateCommanderMessage(s);
+        write(jsonRuns.has(program) ? errorJson('Config.InvalidInput', text.replace(/^error: /, '').trim()) : text);
+      },
     })
     .showHelpAfterError('(use --help para ver la ayuda)')
     .exitOverride();
 }
 
 /** Exit code for an error, after telling the user what went wrong (never a stack trace for MiisError). */
-export function reportCliError(name: string, err: unknown, io: CliIo): number {
+export function reportCliError(name: string, err: unknown, io: CliIo, json = false): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
     return 2; // commander already printed its (translated) message
   }
   if (err instanceof MiisError) {
-    io.stderr(`${name}: ${err.message}\n`);
+    io.stderr(json ? errorJson(err.code, err.message) : `${name}: ${err.message}\n`);
     return err.httpStatus >= 400 && err.httpStatus < 500 ? 2 : 1;
   }
-  io.stderr(`${name}: error inesperado: ${err instanceof Error ? err.message : String(err)}\n`);
+  const message = `error inesperado: ${err instanceof Error ? err.message : String(err)}`;
+  io.stderr(json ? errorJson(null, message) : `${name}: ${message}\n`);
   return 1;
 }
 
 export async function runProgram(program: Command, argv: readonly string[], io: CliIo): Promise<number> {
+  const json = argv.includes('--json');
+  if (json) jsonRuns.add(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (err) {
-    return reportCliError(program.name(), err, io);
+    return reportCliError(program.name(), err, io, json);
   }
 }
 
@@ -148,9 +156,19 @@ export const toJson = (value: unknown): string => `${JSON.stringify(value, null,
 
 /**
  * What a command that changes something prints with --json: one object, `{"ok": true, …}`, with
- * Spanish keys (docs/operator-guide.md, «Salida --json»). Errors keep going to stderr with exit 2 or 1.
+ * Spanish keys (docs/operator-guide.md, «Salida JSON»). Errors go to stderr with exit 2 or 1: with
+ * --json as one line `{"ok":false,"codigo":…,"mensaje":…}` (errorJson).
  */
-export const okJson = (fields: Readonly<Record<string, unknown>>): string => toJson({ ok: true, ...fields });
+export const okJson = (fields: object): string => toJson({ ok: true, ...fields });
+
+/** Inside a command with --json: plain-text lines are dropped, the command prints okJson at the end. */
+export const textOnly = (o: { readonly json?: boolean }, out: (s: string) => void): ((s: string) => void) => (o.json === true ? () => undefined : out);
+
+/** What a failed command prints on stderr when it was run with --json (exit code 2 or 1 as always). */
+export const errorJson = (codigo: string | null, mensaje: string): string => `${JSON.stringify({ ok: false, codigo, mensaje })}\n`;
+
+/** Programs run with --json: their errors (commander's included) go to stderr as errorJson. */
+const jsonRuns = new WeakSet<object>();
 
 /** Resolves on SIGINT, SIGTERM or when `stop` aborts. */
 export function waitForStop(stop: AbortSignal | undefined): Promise<void> {

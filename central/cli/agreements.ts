@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import { checkCitedActa } from '../governance/actas.js';
-import { collect, formatTable, parseInteger, toJson } from '../../runtime/cli-kit.js';
+import { collect, formatTable, okJson, parseInteger, textOnly } from '../../runtime/cli-kit.js';
+import { listJson, spanishJson } from '../../runtime/cli-json.js';
 import { MiisError } from '../../core/errors.js';
 import type { GlobalConfValidation } from '../../core/global-conf-model.js';
 import { addAgreement, agreementChain, endAgreement, listAgreementRecords, parseValidationSpec, type AgreementRecord } from '../registry/agreements.js';
@@ -29,8 +30,10 @@ export function registerAgreementCommands(program: Command, h: CentralCliHelpers
     .option('--validate <campo:regla>', 'validación mínima de la trama: dni, ruc, carne-extranjeria, pasaporte, cpp, documento (numeroDocumento según tipoDocumento), ubigeo-inei, ubigeo-reniec, centro-poblado, required o pattern:EXPR (repetible)', collect, [])
     .option('--acta <número>', 'acta que lo registra, p. ej. ACTA Nº 01-2026-MIDIS/DGFO')
     .option('--programa <código>', 'programa del RPS al que sirve el convenio (lo administra uno de los clientes)')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', '\nEjemplo:\n  miis-central agreement add --id CONV-001-2026-MIDIS-RENIEC --provider PE/GOB/20295613620 \\\n    --client PE/GOB/20511268401/JUNTOS --service PE/GOB/20295613620/RUPN/consultarPersona \\\n    --purpose FOCALIZACION --from 2026-01-01 --until 2026-12-31 --max-ids 100 --validate dni:dni\n')
-    .action(async (o: CommonOptions & { id: string; provider: string; client: string[]; service: string[]; purpose: string[]; from: string; until?: string; maxIds?: string; validate: string[]; acta?: string; programa?: string }) => {
+    .action(async (o: CommonOptions & { json?: boolean; id: string; provider: string; client: string[]; service: string[]; purpose: string[]; from: string; until?: string; maxIds?: string; validate: string[]; acta?: string; programa?: string }) => {
+      const say = textOnly(o, h.out);
       const validations: GlobalConfValidation[] = o.validate.map((spec) => {
         const v = parseValidationSpec(spec);
         if (typeof v === 'string') throw new MiisError('Config.InvalidInput', v);
@@ -49,7 +52,8 @@ export function registerAgreementCommands(program: Command, h: CentralCliHelpers
         if (cited !== undefined) linkProgram(store, 'convenio', added.id, cited.code, h.ctxOf(o));
         return added;
       }));
-      h.out(`Convenio registrado: ${a.id} (${a.provider}; vigente desde ${a.validFrom}${a.validUntil === undefined ? '' : ` hasta ${a.validUntil}`})`);
+      say(`Convenio registrado: ${a.id} (${a.provider}; vigente desde ${a.validFrom}${a.validUntil === undefined ? '' : ` hasta ${a.validUntil}`})`);
+      if (o.json === true) h.out(okJson(spanishJson(a) as object));
     });
   h.common(agreement.command('end'))
     .description('termina un convenio antes de tiempo: queda en el historial con su fecha y motivo; la próxima configuración global lo publica con esa fecha de fin y los nodos proveedores lo rechazan desde el día siguiente')
@@ -60,7 +64,7 @@ export function registerAgreementCommands(program: Command, h: CentralCliHelpers
     .addHelpText('after', '\nEjemplo:\n  miis-central agreement end CONV-001-2026-MIDIS-RENIEC --date 2026-06-30 --reason "Resolución del convenio por mutuo acuerdo"\n')
     .action(async (id: string, o: CommonOptions & { date: string; reason: string; json?: boolean }) => {
       const r = await h.withStore(o, (store) => endAgreement(store, { id, date: o.date, reason: o.reason }, h.ctxOf(o)));
-      if (o.json === true) return h.out(toJson(agreementView(r)));
+      if (o.json === true) return h.out(okJson(spanishJson(agreementView(r)) as Record<string, unknown>));
       h.out(`Convenio ${r.agreement.id} terminado: rige hasta el ${r.endedOn ?? '-'} (${r.endReason ?? '-'}). Se publica en la próxima configuración global; los nodos proveedores lo rechazan desde el día siguiente.`);
       return undefined;
     });
@@ -71,7 +75,7 @@ export function registerAgreementCommands(program: Command, h: CentralCliHelpers
     .action(async (id: string, o: CommonOptions & { json?: boolean }) => {
       const chain = await h.withStore(o, (store) => agreementChain(store, id));
       const r = chain.find((x) => x.agreement.id === id.trim()) as AgreementRecord;
-      if (o.json === true) return h.out(toJson({ ...agreementView(r), cadena: chain.map(agreementView) }));
+      if (o.json === true) return h.out(listJson({ ...agreementView(r), cadena: chain.map(agreementView) }));
       const a = r.agreement;
       h.out([
         `Convenio ${a.id}${a.acta === undefined ? '' : ` (${a.acta})`} — proveedor ${a.provider}`,
@@ -90,7 +94,7 @@ export function registerAgreementCommands(program: Command, h: CentralCliHelpers
     .option('--json', 'salida en JSON')
     .action(async (o: CommonOptions & { json?: boolean }) => {
       const records = await h.withStore(o, (store) => listAgreementRecords(store));
-      h.out(o.json === true ? toJson(records.map(agreementView)) : formatTable(['CONVENIO', 'PROVEEDOR', 'DESDE', 'HASTA', 'FIN ANTICIPADO', 'FINALIDADES', 'CLIENTES', 'SERVICIOS'],
+      h.out(o.json === true ? listJson(records.map(agreementView)) : formatTable(['CONVENIO', 'PROVEEDOR', 'DESDE', 'HASTA', 'FIN ANTICIPADO', 'FINALIDADES', 'CLIENTES', 'SERVICIOS'],
         records.map((r) => {
           const a = r.agreement;
           return [a.id, a.provider, a.validFrom, a.validUntil ?? '-', r.endedOn === null ? '-' : `${r.endedOn}${r.supersededBy === null ? '' : ` (→ ${r.supersededBy})`}`, a.purposes.join(','), a.clients.join(','), a.services.join(',')];

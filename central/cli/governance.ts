@@ -7,7 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { collect, formatTable, limaDateTime, okJson, parseInteger, readInputFile, toJson } from '../../runtime/cli-kit.js';
+import { collect, formatTable, limaDateTime, okJson, parseInteger, readInputFile, textOnly } from '../../runtime/cli-kit.js';
+import { listJson, spanishJson } from '../../runtime/cli-json.js';
 import { MiisError } from '../../core/errors.js';
 import { parseIsoDate } from '../../core/business-days.js';
 import type { CentralCliHelpers, CommonOptions } from './helpers.js';
@@ -52,7 +53,7 @@ function dash(value: string | null | undefined): string {
 
 export function registerGovernanceCommands(program: Command, h: CentralCliHelpers): void {
   const { common, withStore, ctxOf, out } = h;
-  const show = (o: Json, value: unknown, table: () => string): void => out(o.json === true ? toJson(value) : table());
+  const show = (o: Json, value: unknown, table: () => string): void => out(o.json === true ? listJson(value) : table());
 
   // --- entity ------------------------------------------------------------------------------
   const entity = program.command('entity').description('entidades del SINAFO: rol (Art. 5), sector y contacto (con o sin nodo)');
@@ -64,10 +65,13 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .option('--acronym <sigla>', 'sigla, p. ej. SIS')
     .option('--sector <sector>', 'sector, p. ej. Salud')
     .option('--contact <contacto>', 'contacto institucional (correo, teléfono)')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central entity add --ruc 20511268401 --name "Programa Juntos" --acronym JUNTOS --role IPF --sector "Desarrollo e Inclusión Social"'))
-    .action(async (o: CommonOptions & { ruc: string; name: string; role: string; acronym?: string; sector?: string; contact?: string }) => {
+    .action(async (o: CommonOptions & { json?: boolean; ruc: string; name: string; role: string; acronym?: string; sector?: string; contact?: string }) => {
+      const say = textOnly(o, out);
       const e = await withStore(o, (s) => addEntity(s, { ruc: o.ruc, name: o.name, role: o.role, acronym: o.acronym, sector: o.sector, contact: o.contact }, ctxOf(o)));
-      out(`Entidad registrada: ${e.name} (RUC ${e.ruc}, ${e.role})`);
+      say(`Entidad registrada: ${e.name} (RUC ${e.ruc}, ${e.role})`);
+      if (o.json === true) out(okJson(spanishJson(e) as object));
     });
   common(entity.command('set'))
     .description('cambia datos de una entidad (rol, sector, contacto, nombre, sigla; nombre y rol son también los de su miembro) o reemplaza su RUC provisional (--ruc)')
@@ -112,10 +116,13 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .requiredOption('--entity <ruc>', 'RUC (o miembro) de la entidad')
     .option('--date <AAAA-MM-DD>', 'fecha de la solicitud (por omisión, hoy)')
     .option('--ref <oficio>', 'referencia del documento, p. ej. "Oficio Nº 012-2026-MIDIS/DGFO"')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central unit request --entity 20295613620 --date 2026-03-02 --ref "Oficio Nº 012-2026-MIDIS/DGFO"'))
-    .action(async (o: CommonOptions & { entity: string; date?: string; ref?: string }) => {
+    .action(async (o: CommonOptions & { json?: boolean; entity: string; date?: string; ref?: string }) => {
+      const say = textOnly(o, out);
       const d = await withStore(o, (s) => requestDesignation(s, { entity: o.entity, requestedAt: dateOrToday(o.date, ctxOf(o)), requestRef: o.ref }, calendarOf(s), ctxOf(o)));
-      out(`Solicitud de designación ${d.id} registrada para el RUC ${d.entityRuc}: del ${d.requestedAt}, vence el ${d.dueAt} (15 días hábiles)`);
+      say(`Solicitud de designación ${d.id} registrada para el RUC ${d.entityRuc}: del ${d.requestedAt}, vence el ${d.dueAt} (15 días hábiles)`);
+      if (o.json === true) out(okJson(spanishJson(d) as object));
     });
   common(unit.command('answer'))
     .description('registra la respuesta: la unidad designada y su titular (una nueva respuesta reemplaza a la vigente)')
@@ -126,10 +133,13 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .requiredOption('--post <cargo>', 'cargo del titular')
     .requiredOption('--contact <contacto>', 'contacto del titular')
     .option('--user <usuario>', 'usuario con el que el titular responde solicitudes de acceso (--actor)')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central unit answer --entity 20295613620 --date 2026-03-16 --unit "Gerencia de Registros de Identificación" \\', '    --head "Ana Quispe Rojas" --post "Gerente" --contact "aquispe@reniec.gob.pe" --user aquispe'))
-    .action(async (o: CommonOptions & { entity: string; date?: string; unit: string; head: string; post: string; contact: string; user?: string }) => {
+    .action(async (o: CommonOptions & { json?: boolean; entity: string; date?: string; unit: string; head: string; post: string; contact: string; user?: string }) => {
+      const say = textOnly(o, out);
       const d = await withStore(o, (s) => answerDesignation(s, { entity: o.entity, answeredAt: dateOrToday(o.date, ctxOf(o)), unit: o.unit, headName: o.head, headPost: o.post, headContact: o.contact, headUser: o.user }, ctxOf(o)));
-      out(`Unidad responsable vigente para el RUC ${d.entityRuc}: ${d.unit} (titular ${d.headName}, ${d.headPost}), respuesta del ${d.answeredAt}${d.answeredAt !== null && d.answeredAt > d.dueAt ? ` — FUERA DE PLAZO (vencía el ${d.dueAt})` : ''}`);
+      say(`Unidad responsable vigente para el RUC ${d.entityRuc}: ${d.unit} (titular ${d.headName}, ${d.headPost}), respuesta del ${d.answeredAt}${d.answeredAt !== null && d.answeredAt > d.dueAt ? ` — FUERA DE PLAZO (vencía el ${d.dueAt})` : ''}`);
+      if (o.json === true) out(okJson(spanishJson(d) as object));
     });
   common(unit.command('list'))
     .description('lista las designaciones (con su historial)')
@@ -144,9 +154,12 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
   const catalogue = program.command('catalogue').description('catálogo de componentes del MIIS');
   common(catalogue.command('seed'))
     .description('agrega lo que falte del catálogo inicial: las 5 bases de datos de 6.1 y las 15 fuentes del Anexo Nº 01 (también lo hace «init»)')
-    .action(async (o: CommonOptions) => {
+    .option('--json', 'salida en JSON')
+    .action(async (o: CommonOptions & { json?: boolean }) => {
+      const say = textOnly(o, out);
       const r = await withStore(o, (s) => seedCatalogue(s, ctxOf(o)));
-      out(`Catálogo inicial: ${plural(r.entities, 'entidad agregada', 'entidades agregadas')} y ${plural(r.components, 'componente agregado', 'componentes agregados')}`);
+      say(`Catálogo inicial: ${plural(r.entities, 'entidad agregada', 'entidades agregadas')} y ${plural(r.components, 'componente agregado', 'componentes agregados')}`);
+      if (o.json === true) out(okJson({ entidades: r.entities, componentes: r.components }));
     });
   common(catalogue.command('request'))
     .description('registra el pedido de una IPF de información que no está en el catálogo (6.6.1.2, 6.6.2.3, 8.2): un componente nuevo «identificado» con su solicitante; la DGFO lo evalúa en 30 días hábiles')
@@ -161,13 +174,16 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .option('--sensitive', 'contiene datos sensibles (Ley 29733)')
     .option('--programa <código>', 'programa del RPS para el que se pide')
     .option('--date <AAAA-MM-DD>', 'fecha del pedido (por omisión, hoy)')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central catalogue request --entidad 20131370645 --solicitante PE/GOB/20511268401/JUNTOS \\', '    --descripcion "Matrícula escolar de los niños de los hogares afiliados, para verificar corresponsabilidades" --personal --programa JUNTOS'))
-    .action(async (o: CommonOptions & { entidad: string; solicitante: string; descripcion: string; familia: string; nombre?: string; codigo?: string; unidad: string; personal?: boolean; sensitive?: boolean; programa?: string; date?: string }) => {
+    .action(async (o: CommonOptions & { json?: boolean; entidad: string; solicitante: string; descripcion: string; familia: string; nombre?: string; codigo?: string; unidad: string; personal?: boolean; sensitive?: boolean; programa?: string; date?: string }) => {
+      const say = textOnly(o, out);
       const r = await withStore(o, (s) => requestNewSource(s, {
         entity: o.entidad, requester: o.solicitante, description: o.descripcion, family: o.familia, name: o.nombre, code: o.codigo, referenceUnit: o.unidad,
         personal: o.personal, sensitive: o.sensitive, program: o.programa, filedAt: dateOrToday(o.date, ctxOf(o)),
       }, calendarOf(s), ctxOf(o)));
-      out(`Pedido ${r.id} registrado: componente ${r.componentCode} (${r.status}) de la entidad ${r.entityRuc}, pedido por ${r.requester}; la DGFO debe evaluarlo hasta el ${r.evaluationDue} (informe técnico, 7.1.5)`);
+      say(`Pedido ${r.id} registrado: componente ${r.componentCode} (${r.status}) de la entidad ${r.entityRuc}, pedido por ${r.requester}; la DGFO debe evaluarlo hasta el ${r.evaluationDue} (informe técnico, 7.1.5)`);
+      if (o.json === true) out(okJson(spanishJson(r) as object));
     });
   common(catalogue.command('requests'))
     .description('seguimiento de los pedidos de fuentes nuevas: estado del componente y fecha de cada paso')
@@ -192,10 +208,13 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .option('--personal', 'contiene datos personales')
     .option('--sensitive', 'contiene datos sensibles (Ley 29733)')
     .option('--report <informe>', 'informe técnico que lo justifica (7.1.5)')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central component add --code PADRON-JUNTOS --name "Padrón de hogares afiliados a Juntos" --entity 20511268401 \\', '    --description "Hogares afiliados, desafiliados y egresados" --legal-basis "D.S. Nº 032-2005-PCM" --family afiliacion-egreso --reference-unit hogar --personal'))
-    .action(async (o: CommonOptions & { code: string; name: string; entity: string; description: string; legalBasis: string; family: string; referenceUnit: string; personal?: boolean; sensitive?: boolean; report?: string }) => {
+    .action(async (o: CommonOptions & { json?: boolean; code: string; name: string; entity: string; description: string; legalBasis: string; family: string; referenceUnit: string; personal?: boolean; sensitive?: boolean; report?: string }) => {
+      const say = textOnly(o, out);
       const c = await withStore(o, (s) => addComponent(s, { code: o.code, name: o.name, entity: o.entity, description: o.description, legalBasis: o.legalBasis, family: o.family, referenceUnit: o.referenceUnit, personal: o.personal === true, sensitive: o.sensitive === true, technicalReport: o.report }, ctxOf(o)));
-      out(`Componente ${c.code} agregado (${c.status})`);
+      say(`Componente ${c.code} agregado (${c.status})`);
+      if (o.json === true) out(okJson(spanishJson(c) as object));
     });
   common(component.command('status'))
     .description(`cambia el estado: identificado → [en-evaluacion →] en-incorporacion (con informe técnico) → disponible ⇄ suspendido; identificado o en-evaluacion → descartado (con informe técnico)`)
@@ -203,19 +222,25 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .argument('<estado>', `nuevo estado: ${COMPONENT_STATUSES.join(', ')}`)
     .option('--report <informe>', 'informe técnico (obligatorio para en-incorporacion si no lo tiene, y para descartado)')
     .option('--date <AAAA-MM-DD>', 'fecha del paso, para el seguimiento de los pedidos de fuentes nuevas (por omisión, hoy)')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central component status SIS-AFILIADOS en-incorporacion --report "Informe Nº 005-2026-MIDIS/DGFO/DDF"', 'miis-central component status RUPN suspendido'))
-    .action(async (code: string, status: string, o: CommonOptions & { report?: string; date?: string }) => {
+    .action(async (code: string, status: string, o: CommonOptions & { json?: boolean; report?: string; date?: string }) => {
+      const say = textOnly(o, out);
       const c = await withStore(o, (s) => setComponentStatus(s, code, status, { technicalReport: o.report, date: o.date === undefined ? undefined : parseIsoDate(o.date) }, ctxOf(o)));
-      out(`Componente ${c.code}: ${c.status}`);
+      say(`Componente ${c.code}: ${c.status}`);
+      if (o.json === true) out(okJson(spanishJson(c) as object));
     });
   common(component.command('link'))
     .description('vincula un servicio registrado (de la misma entidad) al componente')
     .argument('<código>', 'código del componente')
     .argument('<servicio>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA/SERVICIO[/VERSIÓN]')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central component link RUPN PE/GOB/20295613620/RUPN/consultarPersona/v1'))
-    .action(async (code: string, service: string, o: CommonOptions) => {
+    .action(async (code: string, service: string, o: CommonOptions & { json?: boolean }) => {
+      const say = textOnly(o, out);
       const services = await withStore(o, (s) => linkComponentService(s, code, service, ctxOf(o)));
-      out(`Servicios de ${code.toUpperCase()}: ${services.join(', ')}`);
+      say(`Servicios de ${code.toUpperCase()}: ${services.join(', ')}`);
+      if (o.json === true) out(okJson({ componente: code.toUpperCase(), servicios: services }));
     });
   common(component.command('list'))
     .description('lista el catálogo con su unidad responsable y servicios')
@@ -258,17 +283,20 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .requiredOption('--legal-basis <texto>', 'base legal de la solicitud')
     .option('--date <AAAA-MM-DD>', 'fecha de presentación (por omisión, hoy)')
     .option('--programa <código>', 'programa del RPS para el que se pide (lo administra la entidad solicitante)')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central access request --client PE/GOB/20511268401/JUNTOS --component RUPN --purpose FOCALIZACION \\', '    --legal-basis "Ley Nº 30435, art. 13" --date 2026-04-06 --programa JUNTOS'))
-    .action(async (o: CommonOptions & { client: string; component: string; service?: string; purpose: string; purposeDetail?: string; legalBasis: string; date?: string; programa?: string }) => {
+    .action(async (o: CommonOptions & { json?: boolean; client: string; component: string; service?: string; purpose: string; purposeDetail?: string; legalBasis: string; date?: string; programa?: string }) => {
+      const say = textOnly(o, out);
       const r = await withStore(o, (s) => s.transaction(() => {
         const cited = o.programa === undefined ? undefined : checkProgramCitation(s, o.programa, [rucOf(o.client)]);
         const filed = fileAccessRequest(s, { client: o.client, component: o.component, service: o.service, purpose: o.purpose, purposeDetail: o.purposeDetail, legalBasis: o.legalBasis, filedAt: dateOrToday(o.date, ctxOf(o)), channel: 'dgfo' }, calendarOf(s), ctxOf(o));
         if (cited !== undefined) linkProgram(s, 'solicitud-acceso', filed.id, cited.code, ctxOf(o));
         return { ...filed, program: cited?.code };
       }));
-      out(`Solicitud ${r.id} registrada (${r.clientId} → ${r.serviceId ?? r.componentCode}${r.program === undefined ? '' : `, programa ${r.program}`}); la unidad responsable debe responder hasta el ${r.dueAt}`);
+      say(`Solicitud ${r.id} registrada (${r.clientId} → ${r.serviceId ?? r.componentCode}${r.program === undefined ? '' : `, programa ${r.program}`}); la unidad responsable debe responder hasta el ${r.dueAt}`);
+      if (o.json === true) out(okJson(spanishJson(r) as object));
     });
-  const decide = (grant: boolean) => async (id: string, o: CommonOptions & { date?: string; reason?: string; agreement?: string; until?: string }) => {
+  const decide = (grant: boolean) => async (id: string, o: CommonOptions & { json?: boolean; date?: string; reason?: string; agreement?: string; until?: string }) => {
     const r = await withStore(o, (s) => s.transaction(() => {
       const decided = decideAccessRequest(s, { id, grant, reason: o.reason, decidedAt: dateOrToday(o.date, ctxOf(o)), agreementId: o.agreement, validUntil: o.until }, ctxOf(o));
       // the agreement a grant registers serves the programme the request cited (RPS)
@@ -276,9 +304,11 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
       if (program !== undefined && decided.agreementId !== null && citedProgram(s, 'convenio', decided.agreementId) === undefined) linkProgram(s, 'convenio', decided.agreementId, program, ctxOf(o));
       return decided;
     }));
+    if (o.json === true) return out(okJson(spanishJson(r) as object));
     out(grant
       ? `Solicitud ${r.id} OTORGADA por ${r.decisionUnit}; convenio ${r.agreementId}; el derecho de acceso se publica en la próxima configuración global${r.decidedAt !== null && r.decidedAt > r.dueAt ? ` (respuesta fuera de plazo: vencía el ${r.dueAt})` : ''}`
       : `Solicitud ${r.id} DENEGADA por ${r.decisionUnit}: ${r.reason}`);
+    return undefined;
   };
   common(access.command('grant'))
     .description('la unidad responsable otorga el acceso (use --actor con el usuario del titular designado)')
@@ -287,6 +317,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .option('--agreement <convenio>', 'identificador del convenio que el cliente citará (por omisión, el de la solicitud)')
     .option('--until <AAAA-MM-DD>', 'fin de vigencia del acceso')
     .option('--reason <texto>', 'observaciones')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central access grant SA-2026-0001 --actor aquispe --agreement CONV-001-2026 --until 2026-12-31'))
     .action(decide(true));
   common(access.command('deny'))
@@ -294,6 +325,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .argument('<id>', 'solicitud, p. ej. SA-2026-0001')
     .requiredOption('--reason <texto>', 'motivo de la denegación')
     .option('--date <AAAA-MM-DD>', 'fecha de la respuesta (por omisión, hoy)')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central access deny SA-2026-0002 --actor aquispe --reason "La finalidad no corresponde a focalización"'))
     .action(decide(false));
   common(access.command('revoke'))
@@ -334,8 +366,10 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .option('--agenda <punto>', 'punto de agenda (repetible)', collect, [])
     .option('--development <texto>', 'desarrollo de la agenda')
     .option('--agreement <texto>', 'acuerdo adoptado (repetible)', collect, [])
+    .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central meeting add --entity 20295613620 --date 2026-04-15 --start 10:00 --end 12:00 \\', '    --participant "MIDIS|Luis Torres|Director General de Focalización" --participant "ENTIDAD|Ana Quispe Rojas|Gerente" \\', '    --agenda "Alcances del MIIS" --agenda "Trama del servicio consultarPersona" --agreement "Plan de trabajo aprobado"'))
-    .action(async (o: CommonOptions & { entity: string; date: string; start?: string; end?: string; place?: string; participant: string[]; agenda: string[]; development?: string; agreement: string[] }) => {
+    .action(async (o: CommonOptions & { json?: boolean; entity: string; date: string; start?: string; end?: string; place?: string; participant: string[]; agenda: string[]; development?: string; agreement: string[] }) => {
+      const say = textOnly(o, out);
       const today = limaDate(ctxOf(o).at);
       const { m, firstDue } = await withStore(o, (s) => {
         // the first meeting's deadline (7.1.3) as it stood before this one was recorded
@@ -344,7 +378,8 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
         return { m: addMeeting(s, { entity: o.entity, date: o.date, startTime: o.start, endTime: o.end, place: o.place, participants: o.participant, agenda: o.agenda, development: o.development, agreements: o.agreement }, ctxOf(o)), firstDue: due };
       });
       const late = firstDue !== undefined && m.date > firstDue ? ` — primera reunión FUERA DE PLAZO (vencía el ${firstDue})` : '';
-      out(`Reunión ${m.id} ${m.date > today ? 'programada' : 'registrada'} con el RUC ${m.entityRuc} el ${m.date} (${plural(m.participants.length, 'participante', 'participantes')})${late}`);
+      say(`Reunión ${m.id} ${m.date > today ? 'programada' : 'registrada'} con el RUC ${m.entityRuc} el ${m.date} (${plural(m.participants.length, 'participante', 'participantes')})${late}`);
+      if (o.json === true) out(okJson(spanishJson(m) as object));
     });
   common(meeting.command('list'))
     .description('lista las reuniones')
@@ -466,8 +501,10 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .argument('<número>', 'p. ej. 01-2026')
     .option('--html <archivo>', 'escribe el HTML')
     .option('--pdf <archivo>', 'escribe el PDF (necesita el paquete chromium)')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central acta render 01-2026 --html acta.html --pdf acta.pdf'))
-    .action(async (number: string, o: CommonOptions & { html?: string; pdf?: string }) => {
+    .action(async (number: string, o: CommonOptions & { json?: boolean; html?: string; pdf?: string }) => {
+      const say = textOnly(o, out);
       if (o.html === undefined && o.pdf === undefined) throw new MiisError('Config.InvalidInput', 'indique --html y/o --pdf');
       const html = await withStore(o, (s) => {
         const a = requireActa(s, number);
@@ -475,9 +512,10 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
       });
       if (o.html !== undefined) {
         writeFileSync(resolve(o.html), html, 'utf8');
-        out(`HTML: ${resolve(o.html)}`);
+        say(`HTML: ${resolve(o.html)}`);
       }
-      if (o.pdf !== undefined) out(`PDF: ${await writeActaPdf(html, o.pdf)}`);
+      if (o.pdf !== undefined) say(`PDF: ${await writeActaPdf(html, o.pdf)}`);
+      if (o.json === true) out(okJson({ acta: number, html: o.html === undefined ? null : resolve(o.html), pdf: o.pdf === undefined ? null : resolve(o.pdf) }));
     });
 
   // --- deadlines, calendar --------------------------------------------------------------------
@@ -498,21 +536,27 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
   common(holiday.command('add'))
     .description('agrega días no laborables decretados')
     .argument('<fechas...>', 'AAAA-MM-DD')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central holiday add 2026-01-02 2026-07-27'))
-    .action(async (dates: string[], o: CommonOptions) => {
+    .action(async (dates: string[], o: CommonOptions & { json?: boolean }) => {
+      const say = textOnly(o, out);
       const all = await withStore(o, (s) => setDecreedDays(s, [...decreedDays(s), ...dates], ctxOf(o)));
-      out(`Días no laborables decretados: ${all.join(', ')}`);
+      say(`Días no laborables decretados: ${all.join(', ')}`);
+      if (o.json === true) out(okJson({ diasNoLaborables: all }));
     });
   common(holiday.command('remove'))
     .description('quita un día no laborable decretado')
     .argument('<fecha>', 'AAAA-MM-DD')
-    .action(async (date: string, o: CommonOptions) => {
+    .option('--json', 'salida en JSON')
+    .action(async (date: string, o: CommonOptions & { json?: boolean }) => {
+      const say = textOnly(o, out);
       const all = await withStore(o, (s) => {
         const days = decreedDays(s);
         if (!days.includes(date)) throw new MiisError('Config.NotFound', `el día no laborable decretado ${date}`);
         return setDecreedDays(s, days.filter((d) => d !== date), ctxOf(o));
       });
-      out(`Días no laborables decretados: ${all.join(', ') || '(ninguno)'}`);
+      say(`Días no laborables decretados: ${all.join(', ') || '(ninguno)'}`);
+      if (o.json === true) out(okJson({ diasNoLaborables: all }));
     });
   common(holiday.command('list'))
     .description('lista los días no laborables decretados')
@@ -525,10 +569,13 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
   common(directive.command('set-approval'))
     .description('fecha de aprobación de la directiva: desde ella corren los 30 días hábiles para solicitar las designaciones (7.1.1)')
     .argument('<fecha>', 'AAAA-MM-DD')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central directive set-approval 2026-03-02'))
-    .action(async (date: string, o: CommonOptions) => {
+    .action(async (date: string, o: CommonOptions & { json?: boolean }) => {
+      const say = textOnly(o, out);
       await withStore(o, (s) => s.setSetting(APPROVAL_DATE_SETTING, parseIsoDate(date), ctxOf(o)));
-      out(`Fecha de aprobación de la directiva: ${date}`);
+      say(`Fecha de aprobación de la directiva: ${date}`);
+      if (o.json === true) out(okJson({ fechaAprobacion: date }));
     });
 
   // --- compliance and sanctions ----------------------------------------------------------------
@@ -552,10 +599,13 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .requiredOption('--resolution <número>', 'resolución de sanción')
     .requiredOption('--date <AAAA-MM-DD>', 'fecha de la resolución')
     .option('--legal-basis <texto>', 'base legal (por omisión, Art. 21 de la Ley Nº 30435)')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', example('miis-central sanction add --entity 20295613620 --infraction "No otorgó el acceso acordado en el plazo" --resolution "R.D. Nº 015-2026-MIDIS/DGFO" --date 2026-06-01'))
-    .action(async (o: CommonOptions & { entity: string; infraction: string; resolution: string; date: string; legalBasis?: string }) => {
+    .action(async (o: CommonOptions & { json?: boolean; entity: string; infraction: string; resolution: string; date: string; legalBasis?: string }) => {
+      const say = textOnly(o, out);
       const r = await withStore(o, (s) => addSanction(s, { entity: o.entity, infraction: o.infraction, resolution: o.resolution, date: o.date, legalBasis: o.legalBasis }, ctxOf(o)));
-      out(`Sanción ${r.id} registrada para el RUC ${r.entityRuc} (${r.resolution})`);
+      say(`Sanción ${r.id} registrada para el RUC ${r.entityRuc} (${r.resolution})`);
+      if (o.json === true) out(okJson(spanishJson(r) as object));
     });
   common(sanction.command('list'))
     .description('lista las sanciones')

@@ -9,7 +9,8 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { registerServiceUnitCommand } from '../../runtime/service-unit.js';
-import { collect, createProgram, formatTable, limaDateTime, okJson, isMainModule, parseChoice, parseInteger, processIo, readInputFile, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
+import { collect, createProgram, formatTable, limaDateTime, okJson, textOnly, isMainModule, parseChoice, parseInteger, processIo, readInputFile, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
+import { listJson } from '../../runtime/cli-json.js';
 import { KEY_ALGORITHMS } from '../../core/pki.js';
 import { formatClientId, parseClientId } from '../../core/identifiers.js';
 import type { KeyAlgorithm } from '../../core/pki.js';
@@ -103,8 +104,10 @@ function buildProgram(cx: Context): Command {
     .option('--key-algorithm <algoritmo>', `algoritmo de las claves: ${KEY_ALGORITHMS.join(' | ')}`, 'ecdsa-p256')
     .option('--name <nombre>', 'nombre de la entidad operadora (organización en los certificados)')
     .option('--no-catalogue', 'no cargar el catálogo inicial (6.1 y Anexo Nº 01)')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', '\nEjemplo:\n  miis-central init --dir ./var/central --instance PE --name "MIDIS - DGFO"\n')
-    .action(async (o: CommonOptions & { instance: string; keyAlgorithm: string; name?: string; catalogue: boolean }) => {
+    .action(async (o: CommonOptions & { json?: boolean; instance: string; keyAlgorithm: string; name?: string; catalogue: boolean }) => {
+      const say = textOnly(o, out);
       const paths = await initCentralDir({
         dir: o.dir,
         instance: o.instance,
@@ -113,14 +116,15 @@ function buildProgram(cx: Context): Command {
         actor: ctxOf(o).actor,
         ...(o.name === undefined ? {} : { operatorName: o.name }),
       });
-      out(`Directorio central inicializado en ${paths.dir} (instancia ${o.instance})`);
-      out(`Ancla de confianza para los nodos (certificado de firma de la configuración global): ${paths.anchor}`);
-      out(`Certificado de la CA de la instancia: ${paths.caCert}`);
-      out(`Claves privadas (modo 0600) en: ${paths.keysDir}`);
+      say(`Directorio central inicializado en ${paths.dir} (instancia ${o.instance})`);
+      say(`Ancla de confianza para los nodos (certificado de firma de la configuración global): ${paths.anchor}`);
+      say(`Certificado de la CA de la instancia: ${paths.caCert}`);
+      say(`Claves privadas (modo 0600) en: ${paths.keysDir}`);
       if (o.catalogue) {
         const seeded = await withStore(o, (store) => seedCatalogue(store, ctxOf(o)));
-        out(`Catálogo inicial: ${plural(seeded.components, 'componente', 'componentes')} de ${plural(seeded.entities, 'entidad', 'entidades')} (6.1 y Anexo Nº 01); vea «miis-central component list»`);
+        say(`Catálogo inicial: ${plural(seeded.components, 'componente', 'componentes')} de ${plural(seeded.entities, 'entidad', 'entidades')} (6.1 y Anexo Nº 01); vea «miis-central component list»`);
       }
+      if (o.json === true) out(okJson({ carpeta: paths.dir, instancia: o.instance, ancla: paths.anchor, certificadoCa: paths.caCert, claves: paths.keysDir, catalogo: o.catalogue }));
     });
 
   // member
@@ -169,7 +173,7 @@ function buildProgram(cx: Context): Command {
     .option('--json', 'salida en JSON')
     .action(async (o: CommonOptions & { json?: boolean }) => {
       const members = await withStore(o, (store) => store.listMembers());
-      out(o.json === true ? toJson(members) : formatTable(['ID', 'ROL', 'NOMBRE'], members.map((m) => [m.id, m.role, m.name])));
+      out(o.json === true ? listJson(members) : formatTable(['ID', 'ROL', 'NOMBRE'], members.map((m) => [m.id, m.role, m.name])));
     });
 
   // subsystem
@@ -177,10 +181,13 @@ function buildProgram(cx: Context): Command {
   common(subsystem.command('add'))
     .description('registra un subsistema de un miembro ya registrado')
     .argument('<id>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', '\nEjemplo:\n  miis-central subsystem add PE/GOB/20295613620/RUPN\n')
-    .action(async (id: string, o: CommonOptions) => {
+    .action(async (id: string, o: CommonOptions & { json?: boolean }) => {
+      const say = textOnly(o, out);
       const record = await withStore(o, (store) => registerSubsystem(store, id, ctxOf(o)));
-      out(`Subsistema registrado: ${record.id}`);
+      say(`Subsistema registrado: ${record.id}`);
+      if (o.json === true) out(okJson({ subsistema: record.id }));
     });
   common(subsystem.command('remove'))
     .description('da de baja un subsistema (deja de publicarse; los nodos dejan de atenderlo); se rechaza mientras ofrezca servicios o lo nombren convenios vigentes o accesos otorgados')
@@ -198,7 +205,7 @@ function buildProgram(cx: Context): Command {
     .option('--json', 'salida en JSON')
     .action(async (o: CommonOptions & { json?: boolean }) => {
       const subsystems = await withStore(o, (store) => store.listSubsystems());
-      out(o.json === true ? toJson(subsystems) : formatTable(['ID', 'MIEMBRO'], subsystems.map((s) => [s.id, s.memberId])));
+      out(o.json === true ? listJson(subsystems) : formatTable(['ID', 'MIEMBRO'], subsystems.map((s) => [s.id, s.memberId])));
     });
 
   // node
@@ -209,11 +216,14 @@ function buildProgram(cx: Context): Command {
     .requiredOption('--owner <miembro>', 'miembro propietario, INSTANCIA/CLASE/CÓDIGO')
     .requiredOption('--address <url>', 'dirección entre nodos, https://servidor:puerto')
     .requiredOption('--auth-cert <archivo>', 'certificado TLS del nodo (PEM)')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', '\nEjemplo:\n  miis-central node add --name reniec --owner PE/GOB/20295613620 --address https://10.0.0.5:5500 --auth-cert reniec-auth.pem\n')
-    .action(async (o: CommonOptions & { name: string; owner: string; address: string; authCert: string }) => {
+    .action(async (o: CommonOptions & { json?: boolean; name: string; owner: string; address: string; authCert: string }) => {
+      const say = textOnly(o, out);
       const authCertPem = readInputFile(o.authCert, 'certificado');
       const record = await withStore(o, (store) => registerNode(store, { name: o.name, ownerId: o.owner, address: o.address, authCertPem }, ctxOf(o)));
-      out(`Nodo registrado: ${record.name} (${record.address}), certificado SHA-256 ${record.authCertSha256}`);
+      say(`Nodo registrado: ${record.name} (${record.address}), certificado SHA-256 ${record.authCertSha256}`);
+      if (o.json === true) out(okJson({ nodo: record.name, direccion: record.address, sha256CertAuth: record.authCertSha256 }));
     });
   common(node.command('set'))
     .description('cambia la dirección de un nodo o renueva su certificado de autenticación (se publica en la próxima configuración global)')
@@ -222,17 +232,22 @@ function buildProgram(cx: Context): Command {
     .option('--auth-cert <archivo>', 'nuevo certificado TLS del nodo (PEM); el anterior se sigue aceptando durante el solapamiento')
     .option('--overlap-hours <horas>', 'cuántas horas se sigue aceptando el certificado anterior (como máximo hasta que venza)', String(DEFAULT_AUTH_OVERLAP_HOURS))
     .option('--drop-previous', 'deja de aceptar ya el certificado anterior')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', '\nEjemplos:\n  miis-central node set reniec --address https://10.0.0.5:5501\n  miis-central node set reniec --auth-cert reniec-auth-2027.pem\n  miis-central node set reniec --drop-previous\n')
-    .action(async (name: string, o: CommonOptions & { address?: string; authCert?: string; overlapHours: string; dropPrevious?: boolean }) => {
+    .action(async (name: string, o: CommonOptions & { json?: boolean; address?: string; authCert?: string; overlapHours: string; dropPrevious?: boolean }) => {
+      const say = textOnly(o, out);
       const authCertPem = o.authCert === undefined ? undefined : readInputFile(o.authCert, 'certificado');
       const overlapHours = parseInteger(o.overlapHours, 'solapamiento', 0, 24 * 365);
       const r = await withStore(o, (store) => setNode(store, { name, address: o.address, authCertPem, overlapHours, dropPrevious: o.dropPrevious === true }, ctxOf(o)));
-      out(describeNodeChange(r));
+      say(describeNodeChange(r));
+      if (o.json === true) out(okJson({ nodo: r.name, direccion: r.address, sha256CertAuth: r.authCertSha256, sha256CertAuthAnterior: r.previousAuthCertSha256 ?? null, anteriorAceptadoHasta: r.previousAuthUntil ?? null }));
     });
   common(node.command('remove'))
     .description('da de baja un nodo (deja de publicarse en la próxima configuración global)')
     .argument('<nombre>', 'nombre del nodo')
-    .action(async (name: string, o: CommonOptions) => {
+    .option('--json', 'salida en JSON')
+    .action(async (name: string, o: CommonOptions & { json?: boolean }) => {
+      const say = textOnly(o, out);
       const { r, orphans } = await withStore(o, (store) => {
         const removed = removeNode(store, name, ctxOf(o));
         // a subsystem also hosted by another node of the member (high availability) keeps being served
@@ -240,39 +255,49 @@ function buildProgram(cx: Context): Command {
         return { r: removed, orphans: removed.clients.filter((c) => !hosted.has(c)) };
       });
       const kept = r.clients.filter((c) => !orphans.includes(c));
-      out(`Nodo dado de baja: ${r.name} (${r.address}); subsistemas que quedan sin nodo: ${orphans.join(', ') || 'ninguno'}${kept.length === 0 ? '' : `; siguen atendidos por otro nodo: ${kept.join(', ')}`}`);
+      say(`Nodo dado de baja: ${r.name} (${r.address}); subsistemas que quedan sin nodo: ${orphans.join(', ') || 'ninguno'}${kept.length === 0 ? '' : `; siguen atendidos por otro nodo: ${kept.join(', ')}`}`);
+      if (o.json === true) out(okJson({ nodo: r.name, baja: true, subsistemasSinNodo: orphans, subsistemasEnOtroNodo: kept }));
     });
   const nodeClient = node.command('client').description('subsistemas atendidos por un nodo');
   common(nodeClient.command('add'))
     .description('asocia un subsistema registrado a un nodo (un subsistema puede atenderse desde varios nodos: alta disponibilidad)')
     .requiredOption('--node <nombre>', 'nombre del nodo')
     .argument('<subsistema>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', '\nEjemplo:\n  miis-central node client add --node reniec PE/GOB/20295613620/RUPN\n')
-    .action(async (subsystemId: string, o: CommonOptions & { node: string }) => {
+    .action(async (subsystemId: string, o: CommonOptions & { json?: boolean; node: string }) => {
+      const say = textOnly(o, out);
       const { record, others } = await withStore(o, (store) => {
         const added = addNodeClient(store, o.node, subsystemId, ctxOf(o));
         const id = formatClientId(parseClientId(subsystemId));
         return { record: added, others: store.listNodes().filter((n) => n.name !== added.name && n.clients.includes(id)).map((n) => n.name) };
       });
-      out(`El nodo ${record.name} atiende ahora: ${record.clients.join(', ')}${others.length === 0 ? '' : ` (${subsystemId} también en: ${others.join(', ')}; los consumidores conmutan entre ellos)`}`);
+      say(`El nodo ${record.name} atiende ahora: ${record.clients.join(', ')}${others.length === 0 ? '' : ` (${subsystemId} también en: ${others.join(', ')}; los consumidores conmutan entre ellos)`}`);
+      if (o.json === true) out(okJson({ nodo: record.name, clientes: record.clients, tambienEn: others }));
     });
   const nodeMember = node.command('member').description('nodo compartido: miembros que el nodo aloja además de su propietario, cada uno con su propia clave de firma');
   common(nodeMember.command('add'))
     .description('registra un miembro alojado en un nodo compartido (p. ej. una municipalidad en el nodo de su gobierno regional); después se le asocian sus subsistemas con «node client add»')
     .requiredOption('--node <nombre>', 'nombre del nodo')
     .argument('<miembro>', 'INSTANCIA/CLASE/CÓDIGO')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', '\nEjemplo:\n  miis-central node member add --node gore-cusco PE/GOB/20177539731\n  miis-central node client add --node gore-cusco PE/GOB/20177539731/ULE\n')
-    .action(async (member: string, o: CommonOptions & { node: string }) => {
+    .action(async (member: string, o: CommonOptions & { json?: boolean; node: string }) => {
+      const say = textOnly(o, out);
       const members = await withStore(o, (store) => addNodeMember(store, o.node, member, ctxOf(o)));
-      out(`El nodo ${o.node} aloja ahora a: ${members.join(', ')}; cada miembro firma con su propio certificado (perfil sign). Se publica en la próxima configuración global.`);
+      say(`El nodo ${o.node} aloja ahora a: ${members.join(', ')}; cada miembro firma con su propio certificado (perfil sign). Se publica en la próxima configuración global.`);
+      if (o.json === true) out(okJson({ nodo: o.node, miembrosAlojados: members }));
     });
   common(nodeMember.command('remove'))
     .description('deja de alojar un miembro (se rechaza mientras el nodo atienda subsistemas suyos)')
     .requiredOption('--node <nombre>', 'nombre del nodo')
     .argument('<miembro>', 'INSTANCIA/CLASE/CÓDIGO')
-    .action(async (member: string, o: CommonOptions & { node: string }) => {
+    .option('--json', 'salida en JSON')
+    .action(async (member: string, o: CommonOptions & { json?: boolean; node: string }) => {
+      const say = textOnly(o, out);
       const members = await withStore(o, (store) => removeNodeMember(store, o.node, member, ctxOf(o)));
-      out(`El nodo ${o.node} aloja ahora a: ${members.join(', ') || 'ninguno (solo su propietario)'}`);
+      say(`El nodo ${o.node} aloja ahora a: ${members.join(', ') || 'ninguno (solo su propietario)'}`);
+      if (o.json === true) out(okJson({ nodo: o.node, miembrosAlojados: members }));
     });
   common(node.command('list'))
     .description('lista los nodos')
@@ -280,7 +305,7 @@ function buildProgram(cx: Context): Command {
     .action(async (o: CommonOptions & { json?: boolean }) => {
       const { nodes, hosted } = await withStore(o, (store) => ({ nodes: store.listNodes(), hosted: hostedMembersByNode(store) }));
       const view = nodes.map(({ authCertPem: _pem, ...rest }) => ({ ...rest, ...(hosted.has(rest.name) ? { members: hosted.get(rest.name) } : {}) }));
-      out(o.json === true ? toJson(view) : formatTable(['NOMBRE', 'PROPIETARIO', 'MIEMBROS ALOJADOS', 'DIRECCIÓN', 'CLIENTES', 'SHA-256 CERT. AUTH'], nodes.map((n) => [n.name, n.ownerId, hosted.get(n.name)?.join(',') ?? '-', n.address, n.clients.join(',') || '-', n.previousAuthCertSha256 === undefined ? n.authCertSha256 : `${n.authCertSha256} (+ anterior hasta ${n.previousAuthUntil === undefined ? '-' : `${limaDateTime(n.previousAuthUntil)} (Lima)`})`])));
+      out(o.json === true ? listJson(view) : formatTable(['NOMBRE', 'PROPIETARIO', 'MIEMBROS ALOJADOS', 'DIRECCIÓN', 'CLIENTES', 'SHA-256 CERT. AUTH'], nodes.map((n) => [n.name, n.ownerId, hosted.get(n.name)?.join(',') ?? '-', n.address, n.clients.join(',') || '-', n.previousAuthCertSha256 === undefined ? n.authCertSha256 : `${n.authCertSha256} (+ anterior hasta ${n.previousAuthUntil === undefined ? '-' : `${limaDateTime(n.previousAuthUntil)} (Lima)`})`])));
     });
 
   // cert
@@ -295,6 +320,7 @@ function buildProgram(cx: Context): Command {
     .option('--valid-days <días>', 'vigencia en días', '365')
     .option('--node <nombre>', 'perfil auth: renueva el certificado de este nodo registrado (el anterior se acepta durante el solapamiento)')
     .option('--overlap-hours <horas>', 'con --node: horas en que se sigue aceptando el certificado anterior', String(DEFAULT_AUTH_OVERLAP_HOURS))
+    .option('--json', 'salida en JSON')
     .addHelpText('after', [
       '',
       'Un CSR sign debe llevar en serialNumber el identificador del miembro (PE/GOB/<RUC>) y en O su nombre registrado.',
@@ -304,7 +330,8 @@ function buildProgram(cx: Context): Command {
       '  miis-central cert sign --csr reniec-auth.csr --profile auth --node reniec --ip 10.0.0.5 --out reniec-auth-2027.pem',
       '',
     ].join('\n'))
-    .action(async (o: CommonOptions & { csr: string; profile: string; out?: string; ip: string[]; dns: string[]; validDays: string; node?: string; overlapHours: string }) => {
+    .action(async (o: CommonOptions & { json?: boolean; csr: string; profile: string; out?: string; ip: string[]; dns: string[]; validDays: string; node?: string; overlapHours: string }) => {
+      const say = textOnly(o, out);
       const profile = parseChoice<CsrProfile>(o.profile, CSR_PROFILES, 'perfil');
       const validDays = parseInteger(o.validDays, 'vigencia', 1, 3650);
       const overlapHours = parseInteger(o.overlapHours, 'solapamiento', 0, 24 * 365);
@@ -315,13 +342,14 @@ function buildProgram(cx: Context): Command {
         const issued = await signCsr(store, loadCaMaterial(centralPaths(o.dir), store), { csrPem, profile, validDays, dnsNames: o.dns, ipAddresses: o.ip }, ctxOf(o));
         return { record: issued, node: o.node === undefined ? undefined : setNode(store, { name: o.node, authCertPem: issued.pem, overlapHours }, ctxOf(o)) };
       });
-      if (renewed !== undefined) io.stderr(`${describeNodeChange(renewed)}\n`);
+      if (renewed !== undefined && o.json !== true) io.stderr(`${describeNodeChange(renewed)}\n`);
       if (o.out === undefined) {
-        out(record.pem);
+        say(record.pem);
       } else {
         writeFileSync(resolve(o.out), record.pem, { mode: 0o644 });
-        out(`Certificado ${profile} emitido para ${record.memberId ?? '-'} (serie ${record.serialHex}, vence ${record.notAfter}): ${resolve(o.out)}`);
+        say(`Certificado ${profile} emitido para ${record.memberId ?? '-'} (serie ${record.serialHex}, vence ${record.notAfter}): ${resolve(o.out)}`);
       }
+      if (o.json === true) out(okJson({ perfil: profile, serie: record.serialHex, miembro: record.memberId ?? null, vence: record.notAfter, archivo: o.out === undefined ? null : resolve(o.out), nodo: renewed?.name ?? null, ...(o.out === undefined ? { pem: record.pem } : {}) }));
     });
   common(cert.command('list'))
     .description('lista los certificados emitidos')
@@ -329,7 +357,7 @@ function buildProgram(cx: Context): Command {
     .action(async (o: CommonOptions & { json?: boolean }) => {
       const certs = await withStore(o, (store) => store.listIssuedCerts());
       const view = certs.map(({ pem: _pem, ...rest }) => rest);
-      out(o.json === true ? toJson(view) : formatTable(['SERIE', 'PERFIL', 'MIEMBRO', 'VENCE (LIMA)', 'SUJETO'], certs.map((c) => [c.serialHex, c.profile, c.memberId ?? '-', limaDateTime(c.notAfter), c.subject])));
+      out(o.json === true ? listJson(view) : formatTable(['SERIE', 'PERFIL', 'MIEMBRO', 'VENCE (LIMA)', 'SUJETO'], certs.map((c) => [c.serialHex, c.profile, c.memberId ?? '-', limaDateTime(c.notAfter), c.subject])));
     });
 
   // service
@@ -338,10 +366,13 @@ function buildProgram(cx: Context): Command {
     .description('registra un servicio de un subsistema registrado')
     .argument('<id>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA/SERVICIO[/VERSIÓN]')
     .requiredOption('--title <título>', 'título del servicio')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', '\nEjemplo:\n  miis-central service add PE/GOB/20295613620/RUPN/consultarPersona/v1 --title "Consulta de persona por DNI"\n')
-    .action(async (id: string, o: CommonOptions & { title: string }) => {
+    .action(async (id: string, o: CommonOptions & { json?: boolean; title: string }) => {
+      const say = textOnly(o, out);
       const record = await withStore(o, (store) => registerService(store, { serviceId: id, title: o.title }, ctxOf(o)));
-      out(`Servicio registrado: ${record.id} (${record.title})`);
+      say(`Servicio registrado: ${record.id} (${record.title})`);
+      if (o.json === true) out(okJson({ servicio: record.id, titulo: record.title }));
     });
   common(service.command('remove'))
     .description('da de baja un servicio (deja de publicarse y se desvincula de sus componentes); se rechaza mientras lo cubran convenios vigentes o accesos otorgados')
@@ -359,7 +390,7 @@ function buildProgram(cx: Context): Command {
     .option('--json', 'salida en JSON')
     .action(async (o: CommonOptions & { json?: boolean }) => {
       const services = await withStore(o, (store) => store.listServices());
-      out(o.json === true ? toJson(services) : formatTable(['ID', 'TÍTULO'], services.map((s) => [s.id, s.title])));
+      out(o.json === true ? listJson(services) : formatTable(['ID', 'TÍTULO'], services.map((s) => [s.id, s.title])));
     });
 
   registerAgreementCommands(program, { common, withStore, ctxOf, out });
@@ -395,10 +426,13 @@ function buildProgram(cx: Context): Command {
   common(conf.command('set-serial'))
     .description('tras restaurar una copia: la próxima configuración global se publica con esta serie (mayor que cualquiera ya publicada)')
     .argument('<serie>', 'serie, mayor que la más alta que tengan los nodos (configuracionGlobal.serie en su /health)')
-    .action(async (serialText: string, o: CommonOptions) => {
+    .option('--json', 'salida en JSON')
+    .action(async (serialText: string, o: CommonOptions & { json?: boolean }) => {
+      const say = textOnly(o, out);
       const serial = parseInteger(serialText, 'serie', 1, 999_999_999);
       await withStore(o, (store) => setNextSerial(store, serial, ctxOf(o)));
-      out(`La próxima configuración global se publicará con la serie ${serial}; los nodos la aceptan por ser mayor que la suya.`);
+      say(`La próxima configuración global se publicará con la serie ${serial}; los nodos la aceptan por ser mayor que la suya.`);
+      if (o.json === true) out(okJson({ serie: serial }));
     });
 
   // backup and restore
@@ -406,31 +440,37 @@ function buildProgram(cx: Context): Command {
     .description('copia de respaldo en línea (consistente, con el servicio en marcha): base de datos, claves, certificados y ajustes en un solo archivo')
     .requiredOption('--out <archivo>', 'archivo de la copia')
     .option('--encrypt', `cifra la copia (AES-256-GCM) con la frase de paso de la variable ${PASSPHRASE_ENV}`)
+    .option('--json', 'salida en JSON')
     .addHelpText('after', `\nEjemplo:\n  ${PASSPHRASE_ENV}=… miis-central backup --dir /var/lib/miis/central --out central-2026-12-02.miisbak --encrypt\n`)
-    .action(async (o: CommonOptions & { out: string; encrypt?: boolean }) => {
+    .action(async (o: CommonOptions & { json?: boolean; out: string; encrypt?: boolean }) => {
+      const say = textOnly(o, out);
       const r = await writeBackup({ dir: o.dir, out: resolve(o.out), kind: 'central', version: packageVersion(), now: cx.now(), encrypt: o.encrypt === true, env: cx.env });
       const serial = await withStore(o, (store) => store.latestConfVersion()?.serial ?? 0);
-      out(`Copia de respaldo${o.encrypt === true ? ' cifrada' : ''}: ${resolve(o.out)} (${plural(r.files, 'archivo', 'archivos')}, ${plural(r.databases, 'base de datos', 'bases de datos')}, ${r.bytes} bytes; última serie publicada ${serial}). Contiene claves privadas: guárdela fuera de este servidor.`);
+      say(`Copia de respaldo${o.encrypt === true ? ' cifrada' : ''}: ${resolve(o.out)} (${plural(r.files, 'archivo', 'archivos')}, ${plural(r.databases, 'base de datos', 'bases de datos')}, ${r.bytes} bytes; última serie publicada ${serial}). Contiene claves privadas: guárdela fuera de este servidor.`);
+      if (o.json === true) out(okJson({ archivo: resolve(o.out), cifrada: o.encrypt === true, archivos: r.files, basesDeDatos: r.databases, bytes: r.bytes, ultimaSerie: serial }));
     });
   common(program.command('restore'))
     .description('restaura una copia de respaldo en una carpeta nueva o vacía (--dir)')
     .requiredOption('--from <archivo>', 'archivo de la copia')
     .option('--serial <N>', 'serie con la que publicar la próxima configuración (si no, «conf set-serial» es obligatorio antes de «serve»)')
-    .action(async (o: CommonOptions & { from: string; serial?: string }) => {
+    .option('--json', 'salida en JSON')
+    .action(async (o: CommonOptions & { json?: boolean; from: string; serial?: string }) => {
+      const say = textOnly(o, out);
       const r = restoreBackup({ from: resolve(o.from), dir: resolve(o.dir), kind: 'central', env: cx.env });
       const latest = await withStore(o, (store) => {
         store.setSetting(SETTING.restoredNeedsSerial, `copia del ${r.createdAt}`, ctxOf(o));
         if (o.serial !== undefined) setNextSerial(store, parseInteger(o.serial, 'serie', 1, 999_999_999), ctxOf(o));
         return store.latestConfVersion()?.serial ?? 0;
       });
-      out(`Restaurado en ${resolve(o.dir)}: ${r.files} archivos de la copia del ${r.createdAt} (versión ${r.version}).`);
+      say(`Restaurado en ${resolve(o.dir)}: ${r.files} archivos de la copia del ${r.createdAt} (versión ${r.version}).`);
       if (o.serial === undefined) {
-        out(`IMPORTANTE: la última serie en la copia es ${latest}, pero central pudo publicar series mayores después de la copia y los nodos no aceptan una serie menor que la suya.`);
-        out('Antes de «miis-central serve», vea la serie más alta en los nodos (configuracionGlobal.serie en su /health) y ejecute:');
-        out(`  miis-central conf set-serial <esa serie + 1> --dir ${resolve(o.dir)}`);
+        say(`IMPORTANTE: la última serie en la copia es ${latest}, pero central pudo publicar series mayores después de la copia y los nodos no aceptan una serie menor que la suya.`);
+        say('Antes de «miis-central serve», vea la serie más alta en los nodos (configuracionGlobal.serie en su /health) y ejecute:');
+        say(`  miis-central conf set-serial <esa serie + 1> --dir ${resolve(o.dir)}`);
       } else {
-        out(`La próxima configuración global se publicará con la serie ${o.serial}.`);
+        say(`La próxima configuración global se publicará con la serie ${o.serial}.`);
       }
+      if (o.json === true) out(okJson({ carpeta: resolve(o.dir), archivos: r.files, copiaDel: r.createdAt, version: r.version, ultimaSerie: latest, proximaSerie: o.serial === undefined ? null : Number(o.serial) }));
     });
 
   // serve

@@ -15,7 +15,8 @@ import {
 } from '../../core/access-request-message.js';
 import { formatClientId, formatMemberId, parseClientId } from '../../core/identifiers.js';
 import { createSigner } from '../../core/signature.js';
-import { formatTable, toJson } from '../../runtime/cli-kit.js';
+import { formatTable, okJson } from '../../runtime/cli-kit.js';
+import { listJson } from '../../runtime/cli-json.js';
 import type { NodeStore } from '../store/node-store.js';
 import type { NodeSettings } from '../store/local-store.js';
 import { nodePaths } from '../store/paths.js';
@@ -135,7 +136,7 @@ export function registerNodeAccessCommands(program: Command, h: NodeAccessCliHel
         createdAt: h.now().toISOString(),
       };
       const reply = await sendAccessRequest({ centralUrl: settings.centralUrl, message, signKeyPem: keys.keyPem, signCertPem: keys.certPem });
-      h.out(o.json === true ? toJson(reply) : `Solicitud ${reply.id} presentada (${reply.estado}); la unidad responsable debe responder hasta el ${reply.vence}. La DGFO hace el seguimiento.`);
+      h.out(o.json === true ? okJson(reply) : `Solicitud ${reply.id} presentada (${reply.estado}); la unidad responsable debe responder hasta el ${reply.vence}. La DGFO hace el seguimiento.`);
     });
 
   h.withDir(access.command('responder'))
@@ -165,7 +166,7 @@ export function registerNodeAccessCommands(program: Command, h: NodeAccessCliHel
         createdAt: h.now().toISOString(),
       };
       const r = await sendAccessAnswer(settings.centralUrl, message, keys);
-      if (o.json === true) return h.out(toJson(r));
+      if (o.json === true) return h.out(okJson(r));
       h.out(r.estado === 'otorgada'
         ? `Solicitud ${r.id} OTORGADA por ${dash(r.unidad)} (firmada por ${keys.member}); convenio ${dash(r.convenio)}; el derecho de acceso se publica en la próxima configuración global.`
         : `Solicitud ${r.id} DENEGADA por ${dash(r.unidad)} (firmada por ${keys.member}): ${dash(r.motivo)}`);
@@ -183,7 +184,7 @@ export function registerNodeAccessCommands(program: Command, h: NodeAccessCliHel
       if (settings.centralUrl === undefined) throw new MiisError('Config.NotInitialized', 'falta la URL de central; ejecute «miis-node anchor import --url …»');
       const keys = memberKeys(o.dir, settings, o.member);
       const rows = await queryAccessRequests(settings.centralUrl, { queryId: randomUUID(), member: keys.member, role: o.recibidas === true ? 'proveedor' : 'solicitante', createdAt: h.now().toISOString() }, keys);
-      if (o.json === true) return h.out(toJson(rows));
+      if (o.json === true) return h.out(listJson(rows));
       if (rows.length === 0) return h.out(o.recibidas === true ? 'No hay solicitudes dirigidas a los componentes de esta entidad.' : 'Esta entidad no tiene solicitudes de acceso.');
       h.out(formatTable(['SOLICITUD', 'ESTADO', 'CLIENTE', 'COMPONENTE/SERVICIO', 'PRESENTADA', 'VENCE', 'RESPONDIDA', 'UNIDAD', 'CONVENIO A CITAR', 'MOTIVO'],
         rows.map((r) => [r.id, r.revocada === null ? r.estado : `${r.estado} (${r.revocada})`, r.cliente, r.servicio ?? r.componente, r.presentada, r.vence, dash(r.respondida), dash(r.unidad), r.estado === 'otorgada' ? dash(r.convenio) : '-', dash(r.motivo)])));

@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { formatTable, limaDateTime, readInputFile, toJson } from '../../runtime/cli-kit.js';
+import { formatTable, limaDateTime, okJson, readInputFile, textOnly } from '../../runtime/cli-kit.js';
+import { listJson } from '../../runtime/cli-json.js';
 import { MiisError } from '../../core/errors.js';
 import { verifyGlobalConf } from '../../core/global-conf.js';
 import type { GlobalConf } from '../../core/global-conf-model.js';
@@ -68,7 +69,7 @@ export async function runLogVerify(o: Dir & { archive?: string; ca?: string; jso
     const keyPath = evidencePaths(o.dir).logKeys;
     const cipher = existsSync(keyPath) ? createLogCipher(readLogKeyFile(keyPath)) : undefined;
     const r = verifyArchive(o.archive, cas, cipher);
-    h.out(o.json === true ? toJson(r) : formatReport(`Archivo ${o.archive}`, r));
+    h.out(o.json === true ? listJson(r) : formatReport(`Archivo ${o.archive}`, r));
     if (!r.ok) throw new MiisError('Config.InvalidInput', `el archivo ${o.archive} no supera la verificación`);
     return;
   }
@@ -78,7 +79,7 @@ export async function runLogVerify(o: Dir & { archive?: string; ca?: string; jso
     try {
       const reports: { instancia: string; informe: VerifyReport }[] = [];
       for (const id of await shared.instances()) reports.push({ instancia: id, informe: await verifyInstanceChain(shared.reader(id), cas) });
-      h.out(o.json === true ? toJson(reports) : reports.length === 0 ? 'El registro no tiene registros.' : reports.map((r) => formatReport(`Instancia ${r.instancia}`, r.informe)).join('\n\n'));
+      h.out(o.json === true ? listJson(reports) : reports.length === 0 ? 'El registro no tiene registros.' : reports.map((r) => formatReport(`Instancia ${r.instancia}`, r.informe)).join('\n\n'));
       const bad = reports.filter((r) => !r.informe.ok);
       if (bad.length > 0) throw new MiisError('Config.InvalidInput', `el registro de mensajes no supera la verificación (instancias: ${bad.map((r) => r.instancia).join(', ')})`);
     } finally {
@@ -91,7 +92,7 @@ export async function runLogVerify(o: Dir & { archive?: string; ca?: string; jso
     const t0 = performance.now();
     const r = await verifyLiveLogParallel(log, cas);
     const recordsPerSecond = Math.round(r.records / Math.max(0.001, (performance.now() - t0) / 1000));
-    h.out(o.json === true ? toJson({ ...r, recordsPerSecond }) : r.records === 0 ? formatReport('', r) : `${formatReport('', r)}\n(${recordsPerSecond} registros/s)`);
+    h.out(o.json === true ? listJson({ ...r, recordsPerSecond }) : r.records === 0 ? formatReport('', r) : `${formatReport('', r)}\n(${recordsPerSecond} registros/s)`);
     if (!r.ok) throw new MiisError('Config.InvalidInput', `el registro de mensajes no supera la verificación (${r.problems.length} problema(s))`);
   } finally {
     await log.close();
@@ -105,18 +106,23 @@ export function registerEvidenceCommands(program: Command, h: EvidenceCliHelpers
     .argument('<id>', 'identificador del mensaje (cabecera id)')
     .requiredOption('--out <carpeta>', 'carpeta de salida')
     .option('--ca <archivo>', 'CA de confianza (por omisión, las de la configuración global local)')
-    .action(async (id: string, o: Dir & { out: string; ca?: string }) => {
+    .option('--json', 'salida en JSON')
+    .action(async (id: string, o: Dir & { json?: boolean; out: string; ca?: string }) => {
+      const say = textOnly(o, h.out);
       const l = await openCliSharedLog(o.dir, h.now());
       try {
         const r = await exportExchange(l, id, o.out, trustedCas(o.dir, o.ca));
-        h.out(`Intercambio ${id} exportado en ${o.out} (${r.parts.join(', ')}; ${r.files.length} archivos). Verifíquelo con: sh ${o.out}/verify.sh`);
+        say(`Intercambio ${id} exportado en ${o.out} (${r.parts.join(', ')}; ${r.files.length} archivos). Verifíquelo con: sh ${o.out}/verify.sh`);
+        if (o.json === true) h.out(okJson({ idMensaje: id, carpeta: o.out, partes: r.parts, archivos: r.files.length }));
       } finally {
         await l.close();
       }
     });
   h.withDir(log.command('archive'))
     .description('archiva ahora los registros sellados y purga los archivados según la retención (evidence.json)')
-    .action(async (o: Dir) => {
+    .option('--json', 'salida en JSON')
+    .action(async (o: Dir & { json?: boolean }) => {
+      const say = textOnly(o, h.out);
       const database = resolveDatabase(o.dir);
       if (database.engine === 'postgresql') {
         throw new MiisError('Config.InvalidInput', `con el registro en PostgreSQL (${database.display}) «log archive» no está disponible: el registro compartido no se archiva en archivos ni se purga desde el nodo. Consérvelo con las copias de la base (pg_dump) y verifíquelo con «miis-node log verify»; «log export» sigue sirviendo para entregar un intercambio como evidencia`);
@@ -125,21 +131,26 @@ export function registerEvidenceCommands(program: Command, h: EvidenceCliHelpers
       const cipher = loadLogCipher(o.dir, { ...settings, encryptLog: false }, h.now());
       const l = openNodeLog(o.dir, settings, cipher);
       try {
-        const m = createArchiver({ log: l, dir: evidencePaths(o.dir).archives, cipher, settings: settings.archive, now: h.now, info: (s) => h.out(s) }).run();
-        h.out(m === undefined ? 'Nada que archivar (solo se archivan registros ya sellados)' : `Último archivo: ${m.file} (registros ${m.firstSeq}–${m.lastSeq})`);
+        const m = createArchiver({ log: l, dir: evidencePaths(o.dir).archives, cipher, settings: settings.archive, now: h.now, info: (s) => say(s) }).run();
+        say(m === undefined ? 'Nada que archivar (solo se archivan registros ya sellados)' : `Último archivo: ${m.file} (registros ${m.firstSeq}–${m.lastSeq})`);
+        if (o.json === true) h.out(okJson({ archivo: m === undefined ? null : m.file, desde: m?.firstSeq ?? null, hasta: m?.lastSeq ?? null }));
       } finally {
         await l.close();
       }
     });
   h.withDir(log.command('rotate-key'))
     .description('crea una nueva clave de cifrado del registro y la activa; las anteriores se conservan para leer registros antiguos')
-    .action((o: Dir) => {
+    .option('--json', 'salida en JSON')
+    .action((o: Dir & { json?: boolean }) => {
+      const say = textOnly(o, h.out);
       const id = rotateLogKey(evidencePaths(o.dir).logKeys, h.now());
-      h.out(`Clave del registro ${id} activa desde el próximo inicio del nodo (${evidencePaths(o.dir).logKeys})`);
-      if (resolveDatabase(o.dir).engine === 'postgresql') {
+      say(`Clave del registro ${id} activa desde el próximo inicio del nodo (${evidencePaths(o.dir).logKeys})`);
+      const sharedNote = resolveDatabase(o.dir).engine === 'postgresql'
         // instances sharing the log must hold the same keys (pg-message-log.ts refuses one whose key of an id differs)
-        h.out(`Registro en PostgreSQL: copie este archivo de claves, tal cual, a la carpeta de CADA instancia del nodo antes de reiniciarlas (no ejecute «log rotate-key» en cada una: cada ejecución crea una clave distinta y una instancia con otra clave ${id} no podrá iniciar)`);
-      }
+        ? `Registro en PostgreSQL: copie este archivo de claves, tal cual, a la carpeta de CADA instancia del nodo antes de reiniciarlas (no ejecute «log rotate-key» en cada una: cada ejecución crea una clave distinta y una instancia con otra clave ${id} no podrá iniciar)`
+        : undefined;
+      if (sharedNote !== undefined) say(sharedNote);
+      if (o.json === true) h.out(okJson({ idClave: id, archivo: evidencePaths(o.dir).logKeys, ...(sharedNote === undefined ? {} : { aviso: sharedNote }) }));
     });
 
   const cert = program.commands.find((c) => c.name() === 'cert') ?? program.command('cert');
@@ -153,7 +164,7 @@ export function registerEvidenceCommands(program: Command, h: EvidenceCliHelpers
       const rows = ([['sign', p.signCert], ['auth', p.authCert]] as const).filter(([, f]) => existsSync(f))
         .map(([role, f]) => certStatus(role, readFileSync(f, 'utf8'), conf, h.now(), settings.certificates.warnDays));
       if (rows.length === 0) throw new MiisError('Config.NotFound', `certificados en ${o.dir}; impórtelos con «miis-node cert import»`);
-      h.out(o.json === true ? toJson(rows) : formatTable(['ROL', 'ESTADO', 'VENCE (LIMA)', 'DÍAS', 'DETALLE'], rows.map((r) => [r.role, r.state, limaDateTime(r.notAfter), String(r.daysLeft), r.message])));
+      h.out(o.json === true ? listJson(rows) : formatTable(['ROL', 'ESTADO', 'VENCE (LIMA)', 'DÍAS', 'DETALLE'], rows.map((r) => [r.role, r.state, limaDateTime(r.notAfter), String(r.daysLeft), r.message])));
       if (rows.some((r) => r.state !== 'vigente')) throw new MiisError('Config.InvalidCertificate', rows.filter((r) => r.state !== 'vigente').map((r) => `${r.role}: ${r.message}`).join('; '));
     });
 }

@@ -8,7 +8,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileS
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { registerServiceUnitCommand } from '../../runtime/service-unit.js';
-import { createProgram, isMainModule, limaDateTime, readInputFile, formatTable, parseChoice, parseInteger, processIo, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
+import { createProgram, okJson, textOnly, isMainModule, limaDateTime, readInputFile, formatTable, parseChoice, parseInteger, processIo, runProgram, toJson, waitForStop, type CliIo } from '../../runtime/cli-kit.js';
+import { listJson } from '../../runtime/cli-json.js';
 import { MiisError } from '../../core/errors.js';
 import { formatClientId, formatMemberId, parseClientId, parseServiceId, serviceKey } from '../../core/identifiers.js';
 import { validateRuc } from '../../core/peru-ids.js';
@@ -169,8 +170,10 @@ function buildProgram(io: CliIo): Command {
     .option('--proxy-port <puerto>', 'puerto para otros nodos (TLS mutuo)', '5500')
     .option('--key-algorithm <algoritmo>', `algoritmo de las claves: ${KEY_ALGORITHMS.join(' | ')}`, 'ecdsa-p256')
     .option('--is-public-url <url>', 'dirección con la que los sistemas de información llegan al nodo, publicada en los WSDL servidos (por omisión http://<is-host>:<is-port>/)')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', '\nEjemplo:\n  miis-node init --dir ./var/reniec --instance PE --class GOB --code 20295613620 --name RENIEC --node-name reniec\n')
-    .action(async (o: Dir & { instance: string; class: string; code: string; name: string; nodeName: string; isHost: string; isPort: string; proxyHost: string; proxyPort: string; keyAlgorithm: string; isPublicUrl?: string }) => {
+    .action(async (o: Dir & { json?: boolean; instance: string; class: string; code: string; name: string; nodeName: string; isHost: string; isPort: string; proxyHost: string; proxyPort: string; keyAlgorithm: string; isPublicUrl?: string }) => {
+      const say = textOnly(o, out);
       const ruc = validateRuc(o.code);
       const isPublicUrl = o.isPublicUrl === undefined ? undefined : checkPublicUrl(o.isPublicUrl);
       if (o.isPublicUrl !== undefined && isPublicUrl === undefined) throw new MiisError('Config.InvalidInput', `«${o.isPublicUrl.slice(0, 100)}» no es una URL http(s) válida (sin usuario, consulta ni fragmento)`);
@@ -204,10 +207,11 @@ function buildProgram(io: CliIo): Command {
       writeFileSync(p.authKey, auth.privateKeyPem, { mode: 0o600 });
       writeFileSync(p.signCsr, await createCsr(sign, { organization: o.name, commonName: ruc, serialNumber: memberId }));
       writeFileSync(p.authCsr, await createCsr(auth, { organization: o.name, commonName: o.nodeName, serialNumber: memberId }));
-      out(`Nodo ${o.nodeName} creado en ${o.dir} para ${memberId} (${o.name})`);
-      out(`Solicitud de certificado de firma: ${p.signCsr}`);
-      out(`Solicitud de certificado TLS:      ${p.authCsr}`);
-      out('Envíe ambas a central («miis-central cert sign») e importe los certificados con «miis-node cert import».');
+      say(`Nodo ${o.nodeName} creado en ${o.dir} para ${memberId} (${o.name})`);
+      say(`Solicitud de certificado de firma: ${p.signCsr}`);
+      say(`Solicitud de certificado TLS:      ${p.authCsr}`);
+      say('Envíe ambas a central («miis-central cert sign») e importe los certificados con «miis-node cert import».');
+      if (o.json === true) out(okJson({ nodo: o.nodeName, carpeta: o.dir, miembro: memberId, nombre: o.name, solicitudFirma: p.signCsr, solicitudTls: p.authCsr }));
     });
 
   const cert = program.command('cert').description('certificados del nodo');
@@ -215,17 +219,22 @@ function buildProgram(io: CliIo): Command {
     .description('importa los certificados emitidos por central (firma y/o TLS)')
     .option('--sign <archivo>', 'certificado de firma de la entidad (perfil sign)')
     .option('--auth <archivo>', 'certificado TLS del nodo (perfil auth)')
-    .action(async (o: Dir & { sign?: string; auth?: string }) => {
+    .option('--json', 'salida en JSON')
+    .action(async (o: Dir & { json?: boolean; sign?: string; auth?: string }) => {
+      const say = textOnly(o, out);
       if (o.sign === undefined && o.auth === undefined) throw new MiisError('Config.InvalidInput', 'indique --sign y/o --auth');
       let authImported: { sha256: string; nodeName: string; centralUrl: string | undefined } | undefined;
+      const imported: { perfil: string; sujeto: string; vence: string; sha256: string; rotacion?: boolean }[] = [];
+      let aviso: string | undefined;
       await withStore(o.dir, async (store) => {
         const s = (await store.settings());
         const memberId = `${s.instance}/${s.memberClass}/${s.memberCode}`;
         if (o.sign !== undefined) {
           // signing certificates: renewal, or activation of a rotated key (node/certs/signing-rotation.ts)
           const r = importSigningCert(o.dir, readInputFile(o.sign, 'certificado'), { memberId, conf: readLocalConf(o.dir), now: now(), file: o.sign });
-          out(`Certificado sign importado: ${r.info.subject.replaceAll('\n', ', ')} (vence ${r.info.notAfter.toISOString()}, SHA-256 ${r.info.sha256})`);
-          if (r.kind === 'rotation') out('Rotación completada: la nueva clave firma desde ahora (un nodo en marcha la toma en segundos); la anterior se guarda en keys/sign-key.previous.pem y sign.previous.pem.');
+          say(`Certificado sign importado: ${r.info.subject.replaceAll('\n', ', ')} (vence ${r.info.notAfter.toISOString()}, SHA-256 ${r.info.sha256})`);
+          imported.push({ perfil: 'sign', sujeto: r.info.subject.replaceAll('\n', ', '), vence: r.info.notAfter.toISOString(), sha256: r.info.sha256, rotacion: r.kind === 'rotation' });
+          if (r.kind === 'rotation') say('Rotación completada: la nueva clave firma desde ahora (un nodo en marcha la toma en segundos); la anterior se guarda en keys/sign-key.previous.pem y sign.previous.pem.');
         }
         if (o.auth !== undefined) {
           const p = nodePaths(o.dir);
@@ -236,43 +245,52 @@ function buildProgram(io: CliIo): Command {
           if (info.subjectSerialNumber !== memberId) throw new MiisError('Config.InvalidCertificate', `${o.auth} es de ${info.subjectSerialNumber ?? '(sin miembro)'}, no de ${memberId}`);
           if (info.notAfter.getTime() <= now().getTime()) throw new MiisError('Config.InvalidCertificate', `${o.auth} venció el ${info.notAfter.toISOString()}`);
           writeFileSync(p.authCert, pem);
-          out(`Certificado auth importado: ${info.subject.replaceAll('\n', ', ')} (vence ${info.notAfter.toISOString()}, SHA-256 ${info.sha256})`);
-          out('Un nodo en marcha lo usa en segundos, sin reiniciar (o al instante con «systemctl reload miis-node», SIGHUP).');
+          say(`Certificado auth importado: ${info.subject.replaceAll('\n', ', ')} (vence ${info.notAfter.toISOString()}, SHA-256 ${info.sha256})`);
+          say('Un nodo en marcha lo usa en segundos, sin reiniciar (o al instante con «systemctl reload miis-node», SIGHUP).');
+          imported.push({ perfil: 'auth', sujeto: info.subject.replaceAll('\n', ', '), vence: info.notAfter.toISOString(), sha256: info.sha256 });
           authImported = { sha256: info.sha256, nodeName: s.nodeName, centralUrl: s.centralUrl };
         }
       });
       if (authImported !== undefined) {
         const published = await publishedAuthCerts(o.dir, authImported.nodeName, authImported.centralUrl);
         if (published !== undefined && !published.includes(authImported.sha256)) {
-          io.stderr(`aviso: central todavía no publica este certificado para el nodo ${authImported.nodeName}; los demás nodos rechazarán las conexiones TLS hasta que lo haga. ` +
-            `Pida a central «miis-central node set ${authImported.nodeName} --auth-cert <archivo>» (o «cert sign --node ${authImported.nodeName}»), espere la siguiente configuración global y vuelva a importarlo.\n`);
+          aviso = `central todavía no publica este certificado para el nodo ${authImported.nodeName}; los demás nodos rechazarán las conexiones TLS hasta que lo haga. ` +
+            `Pida a central «miis-central node set ${authImported.nodeName} --auth-cert <archivo>» (o «cert sign --node ${authImported.nodeName}»), espere la siguiente configuración global y vuelva a importarlo.`;
+          if (o.json !== true) io.stderr(`aviso: ${aviso}\n`);
         }
       }
+      if (o.json === true) out(okJson({ importados: imported, ...(aviso === undefined ? {} : { aviso }) }));
     });
 
   withDir(cert.command('rotate'))
     .description('rotación de la clave de firma sin interrupción: crea una clave nueva y su solicitud (CSR); la actual sigue firmando hasta importar el certificado nuevo')
     .option('--force', 'descarta una rotación pendiente y empieza otra')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', '\nPasos:\n  miis-node cert rotate --dir D\n  miis-central cert sign --csr D/sign.next.csr --profile sign --out nuevo.pem\n  miis-node cert import --sign nuevo.pem --dir D    (el nodo en marcha la activa sin reiniciar)\n')
-    .action(async (o: Dir & { force?: boolean }) => {
+    .action(async (o: Dir & { json?: boolean; force?: boolean }) => {
+      const say = textOnly(o, out);
       const r = await withStore(o.dir, async (store) => startSigningKeyRotation(o.dir, (await store.settings()), { force: o.force === true }));
-      out(`Nueva clave de firma: ${r.keyPath}`);
-      out(`Solicitud de certificado: ${r.csrPath}`);
-      out('Envíela a central («miis-central cert sign --profile sign») e importe el certificado con «miis-node cert import --sign»; hasta entonces firma la clave actual.');
+      say(`Nueva clave de firma: ${r.keyPath}`);
+      say(`Solicitud de certificado: ${r.csrPath}`);
+      say('Envíela a central («miis-central cert sign --profile sign») e importe el certificado con «miis-node cert import --sign»; hasta entonces firma la clave actual.');
+      if (o.json === true) out(okJson({ archivoClave: r.keyPath, solicitudFirma: r.csrPath }));
     });
 
   const address = program.command('address').description('dirección del nodo para otros nodos');
   withDir(address.command('set'))
     .description('cambia el puerto entre nodos: un nodo en marcha escucha también en el nuevo al instante y deja el anterior con «systemctl reload» (SIGHUP)')
     .requiredOption('--proxy-port <puerto>', 'nuevo puerto para otros nodos (TLS mutuo)')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', '\nPasos sin cortes: miis-node address set --proxy-port 5501 → miis-central node set NODO --address https://host:5501 → esperar la siguiente configuración global en los demás nodos → systemctl reload miis-node\n')
-    .action(async (o: Dir & { proxyPort: string }) => {
+    .action(async (o: Dir & { json?: boolean; proxyPort: string }) => {
+      const say = textOnly(o, out);
       const port = parseInteger(o.proxyPort, 'puerto', 1, 65535);
       await withStore(o.dir, async (store) => {
         await store.saveSettings({ ...(await store.settings()), proxyPort: port });
         await updateNodeConfig(o.dir, store, { proxyPort: port }); // node.json holds the operational settings
       });
-      out(`Puerto entre nodos: ${port}. Un nodo en marcha ya escucha también ahí; publique la dirección nueva en central («miis-central node set … --address https://…:${port}»).`);
+      say(`Puerto entre nodos: ${port}. Un nodo en marcha ya escucha también ahí; publique la dirección nueva en central («miis-central node set … --address https://…:${port}»).`);
+      if (o.json === true) out(okJson({ puertoProxy: port }));
     });
 
   const anchor = program.command('anchor').description('ancla de confianza: central y su certificado de firma de la configuración global');
@@ -280,7 +298,9 @@ function buildProgram(io: CliIo): Command {
     .description('registra la URL de central y el certificado que firma la configuración global')
     .requiredOption('--file <archivo>', 'certificado de firma de la configuración global (anchor.pem de central)')
     .requiredOption('--url <url>', 'URL de central, p. ej. http://127.0.0.1:4400')
-    .action(async (o: Dir & { file: string; url: string }) => {
+    .option('--json', 'salida en JSON')
+    .action(async (o: Dir & { json?: boolean; file: string; url: string }) => {
+      const say = textOnly(o, out);
       const pem = readInputFile(o.file, 'ancla');
       const info = certificateInfo(pem);
       if (info.profile !== 'conf') throw new MiisError('Config.InvalidCertificate', `${o.file} tiene perfil ${info.profile}; se esperaba el certificado de firma de la configuración global (conf)`);
@@ -290,8 +310,9 @@ function buildProgram(io: CliIo): Command {
         await updateNodeConfig(o.dir, store, { centralUrl: url });
         writeFileSync(nodePaths(o.dir).anchor, pem);
       });
-      out(`Ancla importada (SHA-256 ${info.sha256}); central: ${url}`);
-      out('Un nodo en marcha usa la nueva URL en la siguiente descarga de la configuración global; un ancla nueva requiere reiniciarlo.');
+      say(`Ancla importada (SHA-256 ${info.sha256}); central: ${url}`);
+      say('Un nodo en marcha usa la nueva URL en la siguiente descarga de la configuración global; un ancla nueva requiere reiniciarlo.');
+      if (o.json === true) out(okJson({ sha256: info.sha256, urlCentral: url }));
     });
 
   const config = program.command('config').description(`ajustes operativos del nodo (archivo node.json en la carpeta del nodo): ${Object.keys(NODE_CONFIG_KEYS).join(', ')}`);
@@ -313,31 +334,36 @@ function buildProgram(io: CliIo): Command {
       });
       if (key !== undefined) return out(String(values[key as NodeConfigKey] ?? ''));
       const rows = (Object.keys(NODE_CONFIG_KEYS) as NodeConfigKey[]).map((k) => ({ clave: k, valor: values[k], aplicacion: NODE_CONFIG_KEYS[k].live ? 'en caliente' : 'al reiniciar', descripcion: NODE_CONFIG_KEYS[k].description }));
-      out(o.json === true ? toJson(rows) : formatTable(['CLAVE', 'VALOR', 'SE APLICA', 'DESCRIPCIÓN'], rows.map((r) => [r.clave, r.valor === null ? '(sin definir)' : String(r.valor), r.aplicacion, r.descripcion])));
+      out(o.json === true ? listJson(rows) : formatTable(['CLAVE', 'VALOR', 'SE APLICA', 'DESCRIPCIÓN'], rows.map((r) => [r.clave, r.valor === null ? '(sin definir)' : String(r.valor), r.aplicacion, r.descripcion])));
     });
   withDir(config.command('set'))
     .description('cambia un ajuste en node.json (valida el valor) e indica si el nodo en marcha lo aplica en caliente o hay que reiniciarlo')
     .argument('<clave>', Object.keys(NODE_CONFIG_KEYS).join(' | '))
     .argument('<valor>', 'nuevo valor («null» desactiva metricsPort)')
+    .option('--json', 'salida en JSON')
     .addHelpText('after', '\nEjemplos:\n  miis-node config set metricsPort 9464 --dir ./var/node\n  miis-node config set centralUrl http://10.0.0.5:4400 --dir ./var/node\n')
-    .action(async (keyText: string, valueText: string, o: Dir) => {
+    .action(async (keyText: string, valueText: string, o: Dir & { json?: boolean }) => {
+      const say = textOnly(o, out);
       const { key, value } = parseNodeConfigValue(keyText, valueText);
       await withStore(o.dir, async (store) => {
         await updateNodeConfig(o.dir, store, { [key]: value });
         if (key === 'centralUrl' && typeof value === 'string') await store.saveSettings({ ...(await store.settings()), centralUrl: value });
       });
       const shown = key === 'database' ? describeDatabase(value as DatabaseConfig) : value === null || value === undefined ? '(sin definir)' : String(value);
-      out(`${key} = ${shown} (${nodeConfigPath(o.dir)})`);
-      out(NODE_CONFIG_KEYS[key].live
+      say(`${key} = ${shown} (${nodeConfigPath(o.dir)})`);
+      say(NODE_CONFIG_KEYS[key].live
         ? 'Se aplica en caliente: un nodo en marcha lo usa en la siguiente descarga de la configuración global.'
         : 'Requiere reiniciar el nodo («miis-node serve») para aplicarse.');
+      if (o.json === true) out(okJson({ clave: key, valor: key === 'database' ? shown : value ?? null, enCaliente: NODE_CONFIG_KEYS[key].live, archivo: nodeConfigPath(o.dir) }));
     });
 
   const client = program.command('client').description('clientes locales: subsistemas de la entidad que usan este nodo');
   withDir(client.command('add'))
     .description('permite que los sistemas de información de la entidad (o de un miembro alojado) actúen como este subsistema')
     .argument('<subsistema>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA, p. ej. PE/GOB/20511268401/JUNTOS')
-    .action(async (id: string, o: Dir) => {
+    .option('--json', 'salida en JSON')
+    .action(async (id: string, o: Dir & { json?: boolean }) => {
+      const say = textOnly(o, out);
       const c = parseClientId(id);
       if (c.subsystemCode === undefined) throw new MiisError('Config.InvalidIdentifier', `«${id}»: indique un subsistema`);
       await withStore(o.dir, async (store) => {
@@ -348,12 +374,13 @@ function buildProgram(io: CliIo): Command {
         }
         await store.addClient(formatClientId(c));
       });
-      out(`Cliente ${formatClientId(c)} registrado`);
+      say(`Cliente ${formatClientId(c)} registrado`);
+      if (o.json === true) out(okJson({ cliente: formatClientId(c) }));
     });
   withDir(client.command('list')).description('lista los clientes locales').option('--json', 'salida JSON')
     .action(async (o: Dir & { json?: boolean }) => {
       const rows = await withStore(o.dir, (s) => s.clients());
-      out(o.json === true ? toJson(rows) : formatTable(['SUBSISTEMA'], rows.map((r) => [r])));
+      out(o.json === true ? listJson(rows) : formatTable(['SUBSISTEMA'], rows.map((r) => [r])));
     });
 
   const service = program.command('service').description('servicios que esta entidad ofrece y su sistema de origen');
@@ -368,7 +395,9 @@ function buildProgram(io: CliIo): Command {
     .option('--max-response <bytes>', 'tamaño máximo de la respuesta del backend (adaptador proxy)')
     .option('--timeout <ms>', `tiempo máximo de respuesta del backend; menor que la espera de los nodos clientes menos ${SERVICE_TIMEOUT_MARGIN_MS / 1000} s (hasta ${maxServiceTimeoutMs(DEFAULT_LIMITS)})`, '20000')
     .option('--wsdl <archivo>', 'WSDL del servicio: un nombre en la carpeta wsdl/ del nodo o del paquete (p. ej. reniec.wsdl), o la ruta de un archivo .wsdl, que se copia en la carpeta wsdl/ del nodo')
-    .action(async (id: string, o: Dir & AdapterCliOptions & { timeout: string; wsdl?: string }) => {
+    .option('--json', 'salida en JSON')
+    .action(async (id: string, o: Dir & { json?: boolean; timeout: string; wsdl?: string } & AdapterCliOptions) => {
+      const say = textOnly(o, out);
       const sid = parseServiceId(id);
       const { backendUrl, adapter, summary } = adapterFromCliOptions(o, (url) => parseHttpUrl(url, 'URL del backend', ['http:', 'https:']));
       const timeoutMs = parseInteger(o.timeout, 'tiempo máximo', 100, 600_000);
@@ -376,18 +405,19 @@ function buildProgram(io: CliIo): Command {
         throw new MiisError('Config.InvalidInput', `el tiempo máximo del backend (${timeoutMs} ms) debe ser menor que la espera de los nodos clientes (${DEFAULT_LIMITS.peerTimeoutMs} ms) menos un margen de ${SERVICE_TIMEOUT_MARGIN_MS} ms: use como mucho ${maxServiceTimeoutMs(DEFAULT_LIMITS)} ms, para que un backend lento se informe como falla del proveedor y no como falla de la red`);
       }
       await withStore(o.dir, async (store) => {
-        const wsdl = o.wsdl === undefined ? undefined : installWsdl(o.dir, o.wsdl, out);
+        const wsdl = o.wsdl === undefined ? undefined : installWsdl(o.dir, o.wsdl, say);
         const own = formatClientId({ instance: sid.instance, memberClass: sid.memberClass, memberCode: sid.memberCode, subsystemCode: sid.subsystemCode });
         if (!(await store.clients()).includes(own)) throw new MiisError('Config.NotFound', `el subsistema ${own} en este nodo; regístrelo con «miis-node client add»`);
         await store.upsertService({ serviceKey: serviceKey(sid), backendUrl, timeoutMs, wsdl, adapter });
       });
-      out(`Servicio ${serviceKey(sid)} → ${summary}`);
+      say(`Servicio ${serviceKey(sid)} → ${summary}`);
+      if (o.json === true) out(okJson({ servicio: serviceKey(sid), backend: summary, tiempoMaximoMs: timeoutMs }));
     });
   withDir(service.command('list')).description('lista los servicios locales').option('--json', 'salida JSON')
     .action(async (o: Dir & { json?: boolean }) => {
       const rows = await withStore(o.dir, (s) => s.services());
       // never print a database password kept in an adapter's settings
-      out(o.json === true ? redactSecrets(toJson(rows)) : formatTable(['SERVICIO', 'BACKEND', 'TIEMPO MÁX. (ms)'], rows.map((r) => [r.serviceKey, describeAdapter(r.backendUrl, r.adapter), String(r.timeoutMs)])));
+      out(o.json === true ? redactSecrets(listJson(rows)) : formatTable(['SERVICIO', 'BACKEND', 'TIEMPO MÁX. (ms)'], rows.map((r) => [r.serviceKey, describeAdapter(r.backendUrl, r.adapter), String(r.timeoutMs)])));
     });
 
   const acl = program.command('acl').description('derechos de acceso: quién puede usar cada servicio local (denegado por omisión)');
@@ -400,27 +430,34 @@ function buildProgram(io: CliIo): Command {
     .description('concede a un cliente (subsistema o miembro) el uso de un servicio')
     .argument('<servicio>', 'INSTANCIA/CLASE/CÓDIGO/SUBSISTEMA/SERVICIO')
     .argument('<cliente>', 'INSTANCIA/CLASE/CÓDIGO[/SUBSISTEMA]')
-    .action(async (id: string, clientText: string, o: Dir) => {
-      await withStore(o.dir, async (store) => {
-        const t = await aclTarget(id, clientText, store);
-        const added = await store.grant(t.key, t.clientId, now());
-        out(added ? `Acceso concedido: ${t.clientId} → ${t.key}` : `${t.clientId} ya tenía acceso a ${t.key}`);
+    .option('--json', 'salida en JSON')
+    .action(async (id: string, clientText: string, o: Dir & { json?: boolean }) => {
+      const say = textOnly(o, out);
+      const { t, added } = await withStore(o.dir, async (store) => {
+        const target = await aclTarget(id, clientText, store);
+        return { t: target, added: await store.grant(target.key, target.clientId, now()) };
       });
+      say(added ? `Acceso concedido: ${t.clientId} → ${t.key}` : `${t.clientId} ya tenía acceso a ${t.key}`);
+      if (o.json === true) out(okJson({ servicio: t.key, cliente: t.clientId, concedido: added }));
     });
   withDir(acl.command('revoke'))
     .description('retira el acceso de un cliente a un servicio')
     .argument('<servicio>').argument('<cliente>')
-    .action(async (id: string, clientText: string, o: Dir) => {
-      await withStore(o.dir, async (store) => {
-        const t = await aclTarget(id, clientText, store);
-        if (!await store.revoke(t.key, t.clientId)) throw new MiisError('Config.NotFound', `el acceso de ${t.clientId} a ${t.key}`);
-        out(`Acceso retirado: ${t.clientId} → ${t.key}`);
+    .option('--json', 'salida en JSON')
+    .action(async (id: string, clientText: string, o: Dir & { json?: boolean }) => {
+      const say = textOnly(o, out);
+      const t = await withStore(o.dir, async (store) => {
+        const target = await aclTarget(id, clientText, store);
+        if (!await store.revoke(target.key, target.clientId)) throw new MiisError('Config.NotFound', `el acceso de ${target.clientId} a ${target.key}`);
+        return target;
       });
+      say(`Acceso retirado: ${t.clientId} → ${t.key}`);
+      if (o.json === true) out(okJson({ servicio: t.key, cliente: t.clientId, retirado: true }));
     });
   withDir(acl.command('list')).description('lista los derechos de acceso').option('--json', 'salida JSON')
     .action(async (o: Dir & { json?: boolean }) => {
       const rows = await withStore(o.dir, (s) => s.accessRights());
-      out(o.json === true ? toJson(rows) : formatTable(['SERVICIO', 'CLIENTE', 'DESDE (LIMA)'], rows.map((r) => [r.serviceKey, r.client, limaDateTime(r.grantedAt)])));
+      out(o.json === true ? listJson(rows) : formatTable(['SERVICIO', 'CLIENTE', 'DESDE (LIMA)'], rows.map((r) => [r.serviceKey, r.client, limaDateTime(r.grantedAt)])));
     });
 
   const conf = program.command('conf').description('configuración global descargada de central');
@@ -445,7 +482,7 @@ function buildProgram(io: CliIo): Command {
           seq: r.seq, lado: r.side, direccion: r.direction, id: r.messageId, cliente: r.client, servicio: r.service, usuario: r.userId ?? null,
           convenio: r.convenio ?? null, finalidad: r.finalidad ?? null, fecha: r.at.toISOString(), bytes: r.message.length, falla: r.fault ?? null, hash: r.hash,
         }));
-        out(o.json === true ? toJson(rows) : formatTable(['SEQ', 'LADO', 'DIR.', 'ID', 'CLIENTE', 'SERVICIO', 'FECHA (LIMA)'], rows.map((r) => [String(r.seq), r.lado, r.direccion, r.id, r.cliente, r.servicio, limaDateTime(r.fecha)])));
+        out(o.json === true ? listJson(rows) : formatTable(['SEQ', 'LADO', 'DIR.', 'ID', 'CLIENTE', 'SERVICIO', 'FECHA (LIMA)'], rows.map((r) => [String(r.seq), r.lado, r.direccion, r.id, r.cliente, r.servicio, limaDateTime(r.fecha)])));
       } finally {
         await l.close();
       }
@@ -461,7 +498,7 @@ function buildProgram(io: CliIo): Command {
       const l = await openCliSharedLog(o.dir, now());
       try {
         const rows = (await l.faults(1000)).filter((f) => o.id === undefined || f.faultId === o.id);
-        out(o.json === true ? toJson(rows) : formatTable(['FECHA (LIMA)', 'CÓDIGO', 'REFERENCIA', 'DETALLE'], rows.map((f) => [limaDateTime(f.at), f.code, f.faultId, f.detail])));
+        out(o.json === true ? listJson(rows) : formatTable(['FECHA (LIMA)', 'CÓDIGO', 'REFERENCIA', 'DETALLE'], rows.map((f) => [limaDateTime(f.at), f.code, f.faultId, f.detail])));
       } finally {
         await l.close();
       }
@@ -479,24 +516,31 @@ function buildProgram(io: CliIo): Command {
     .description('copia de respaldo en línea (consistente, con el nodo en marcha): bases de datos, claves, certificados, claves del registro y ajustes en un solo archivo')
     .requiredOption('--out <archivo>', 'archivo de la copia')
     .option('--encrypt', `cifra la copia (AES-256-GCM) con la frase de paso de la variable ${PASSPHRASE_ENV}`)
+    .option('--json', 'salida en JSON')
     .addHelpText('after', `\nEjemplo:\n  ${PASSPHRASE_ENV}=… miis-node backup --dir /var/lib/miis/node --out nodo-2026-12-02.miisbak --encrypt\n`)
-    .action(async (o: Dir & { out: string; encrypt?: boolean }) => {
+    .action(async (o: Dir & { json?: boolean; out: string; encrypt?: boolean }) => {
+      const say = textOnly(o, out);
       await (await openInitialized(o.dir)).close();
       const r = await writeBackup({ dir: o.dir, out: resolve(o.out), kind: 'node', version: packageVersion(), now: now(), encrypt: o.encrypt === true, env });
-      out(`Copia de respaldo${o.encrypt === true ? ' cifrada' : ''}: ${resolve(o.out)} (${r.files} archivos, ${r.databases} bases de datos, ${r.bytes} bytes). Contiene claves privadas: guárdela fuera de este servidor.`);
+      say(`Copia de respaldo${o.encrypt === true ? ' cifrada' : ''}: ${resolve(o.out)} (${r.files} archivos, ${r.databases} bases de datos, ${r.bytes} bytes). Contiene claves privadas: guárdela fuera de este servidor.`);
       const database = resolveDatabase(o.dir);
-      if (database.engine === 'postgresql') out(pgBackupNote(database.display, resolve(o.out)));
+      const pgNote = database.engine === 'postgresql' ? pgBackupNote(database.display, resolve(o.out)) : undefined;
+      if (pgNote !== undefined) say(pgNote);
+      if (o.json === true) out(okJson({ archivo: resolve(o.out), cifrada: o.encrypt === true, archivos: r.files, basesDeDatos: r.databases, bytes: r.bytes, ...(pgNote === undefined ? {} : { aviso: pgNote }) }));
     });
   withDir(program.command('restore'))
     .description('restaura una copia de respaldo en una carpeta nueva o vacía (--dir)')
     .requiredOption('--from <archivo>', 'archivo de la copia')
-    .action(async (o: Dir & { from: string }) => {
+    .option('--json', 'salida en JSON')
+    .action(async (o: Dir & { json?: boolean; from: string }) => {
+      const say = textOnly(o, out);
       const r = restoreBackup({ from: resolve(o.from), dir: resolve(o.dir), kind: 'node', env });
-      out(`Restaurado en ${resolve(o.dir)}: ${r.files} archivos de la copia del ${r.createdAt} (versión ${r.version}). Verifique el registro con «miis-node log verify» e inicie el nodo con «miis-node serve».`);
+      say(`Restaurado en ${resolve(o.dir)}: ${r.files} archivos de la copia del ${r.createdAt} (versión ${r.version}). Verifique el registro con «miis-node log verify» e inicie el nodo con «miis-node serve».`);
       const db = readNodeConfig(resolve(o.dir)).database;
       if (db?.engine === 'postgresql') {
-        out(`Atención: este nodo usa PostgreSQL (${redactPgUrl(db.url)}); la copia no contiene la base (configuración local, replay y registro de mensajes). Antes de «miis-node serve», restaure el volcado de esa base con pg_restore (p. ej. pg_restore --clean --if-exists --dbname='${redactPgUrl(db.url)}' <archivo>.pgdump); sin él el nodo arranca con la base que encuentre en esa URL.`);
+        say(`Atención: este nodo usa PostgreSQL (${redactPgUrl(db.url)}); la copia no contiene la base (configuración local, replay y registro de mensajes). Antes de «miis-node serve», restaure el volcado de esa base con pg_restore (p. ej. pg_restore --clean --if-exists --dbname='${redactPgUrl(db.url)}' <archivo>.pgdump); sin él el nodo arranca con la base que encuentre en esa URL.`);
       }
+      if (o.json === true) out(okJson({ carpeta: resolve(o.dir), archivos: r.files, copiaDel: r.createdAt, version: r.version }));
     });
 
   withDir(program.command('serve'))

@@ -6,7 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { formatTable, toJson } from '../../runtime/cli-kit.js';
+import { formatTable } from '../../runtime/cli-kit.js';
+import { listJson } from '../../runtime/cli-json.js';
 import { printHtmlToPdf } from '../../runtime/chromium.js';
 import { validateDni } from '../../core/peru-ids.js';
 import { parseIsoDate } from '../../core/iso-date.js';
@@ -74,7 +75,7 @@ export function registerTitularCommand(log: Command, h: TitularCliHelpers): void
         h.out(`Informe HTML: ${resolve(o.html)}`);
       }
       if (o.pdf !== undefined) h.out(`Informe PDF: ${await printHtmlToPdf(renderSubjectReportHtml(report), o.pdf)}`);
-      if (o.json === true) h.out(toJson(report));
+      if (o.json === true) h.out(listJson(report));
       else if (o.html === undefined && o.pdf === undefined) {
         h.out(summaryLine(report));
         if (report.consultas.length > 0) h.out(formatTable([...TEXT_HEADERS], textRows(report)));

@@ -135,8 +135,8 @@ describe('attack: central-endpoints', () => {
       const jdir = nodeDir(t.inst.plan, 'juntos');
       signer = createSigner(readFileSync(join(jdir, 'keys', 'sign-key.pem'), 'utf8'), readFileSync(join(jdir, 'sign.pem'), 'utf8'));
       // PGH's administering entity needs a designated unit to answer; find it and designate one
-      const list = JSON.parse((await c('component', 'list', '--json')).stdout) as { code: string; entity: { ruc: string } }[];
-      const ruc = list.find((x) => x.code === 'PGH')?.entity.ruc ?? RENIEC_RUC;
+      const list = JSON.parse((await c('component', 'list', '--json')).stdout) as { codigo: string; entidad: { ruc: string } }[];
+      const ruc = list.find((x) => x.codigo === 'PGH')?.entidad.ruc ?? RENIEC_RUC;
       for (const argv of [
         ['unit', 'request', '--entity', ruc, '--date', '2026-03-02', '--ref', 'Oficio Nº 012-2026-MIDIS/DGFO'],
         ['unit', 'answer', '--entity', ruc, '--date', '2026-03-16', '--unit', 'Unidad de Sistemas', '--head', 'Ana Quispe Rojas', '--post', 'Gerente', '--contact', 'aq@example.gob.pe', '--user', 'aquispe'],

@@ -47,23 +47,23 @@ describe('governance walk-through: designation → acta, access request → gran
   });
 
   it('starts from the seeded catalogue: 5 core databases (6.1) and 15 Anexo 01 sources', async () => {
-    const list = JSON.parse(await ok('component', 'list', '--json')) as { code: string; status: string; entity: { ruc: string } }[];
+    const list = JSON.parse(await ok('component', 'list', '--json')) as { codigo: string; estado: string; entidad: { ruc: string } }[];
     assert.equal(list.length, 20);
-    assert.deepEqual(list.filter((x) => x.status === 'disponible').map((x) => x.code).sort(), ['MARCO-CENSAL', 'PGH', 'REG-SANCIONES', 'RNU', 'RUPN']);
-    assert.equal(list.find((x) => x.code === 'RUPN')?.entity.ruc, RENIEC_RUC);
+    assert.deepEqual(list.filter((x) => x.estado === 'disponible').map((x) => x.codigo).sort(), ['MARCO-CENSAL', 'PGH', 'REG-SANCIONES', 'RNU', 'RUPN']);
+    assert.equal(list.find((x) => x.codigo === 'RUPN')?.entidad.ruc, RENIEC_RUC);
   });
 
   it('takes RENIEC from the designation request to its first signed acta', async (t) => {
     await ok('directive', 'set-approval', '2026-02-02');
-    let plazos = JSON.parse(await ok('plazos', '--json', '--entity', RENIEC_RUC, '--today', '2026-02-20')) as { kind: string; dueAt: string; status: string }[];
-    assert.deepEqual(plazos.map((p) => p.kind), ['solicitar-designacion']);
+    let plazos = JSON.parse(await ok('plazos', '--json', '--entity', RENIEC_RUC, '--today', '2026-02-20')) as { tipo: string; vence: string; estado: string }[];
+    assert.deepEqual(plazos.map((p) => p.tipo), ['solicitar-designacion']);
     assert.match(await ok('unit', 'request', '--entity', RENIEC_RUC, '--date', '2026-03-02', '--ref', 'Oficio Nº 012-2026-MIDIS/DGFO'), /vence el 2026-03-23/);
-    plazos = JSON.parse(await ok('plazos', '--json', '--entity', RENIEC_RUC, '--today', '2026-03-20')) as { kind: string; dueAt: string; status: string }[];
-    assert.deepEqual(plazos.map((p) => [p.kind, p.dueAt, p.status]), [['responder-designacion', '2026-03-23', 'por-vencer']]);
+    plazos = JSON.parse(await ok('plazos', '--json', '--entity', RENIEC_RUC, '--today', '2026-03-20')) as { tipo: string; vence: string; estado: string }[];
+    assert.deepEqual(plazos.map((p) => [p.tipo, p.vence, p.estado]), [['responder-designacion', '2026-03-23', 'por-vencer']]);
     await ok('unit', 'answer', '--entity', RENIEC_RUC, '--date', '2026-03-16', '--unit', 'Gerencia de Registros de Identificación',
       '--head', 'Ana Quispe Rojas', '--post', 'Gerente', '--contact', 'aquispe@reniec.gob.pe', '--user', 'aquispe');
-    plazos = JSON.parse(await ok('plazos', '--json', '--entity', RENIEC_RUC, '--today', '2026-03-20')) as { kind: string; dueAt: string; status: string }[];
-    assert.deepEqual(plazos.map((p) => p.kind), ['primera-reunion']);
+    plazos = JSON.parse(await ok('plazos', '--json', '--entity', RENIEC_RUC, '--today', '2026-03-20')) as { tipo: string; vence: string; estado: string }[];
+    assert.deepEqual(plazos.map((p) => p.tipo), ['primera-reunion']);
     await ok('meeting', 'add', '--entity', RENIEC_RUC, '--date', '2026-04-15', '--start', '10:00', '--end', '12:30',
       '--participant', 'MIDIS|Luis Torres Vega|Director General de Focalización',
       '--participant', 'MIDIS|Carla Mendoza Ríos|Especialista en interoperabilidad',
@@ -71,8 +71,8 @@ describe('governance walk-through: designation → acta, access request → gran
       '--agenda', 'Alcances del MIIS y plan de trabajo', '--agenda', 'Trama del servicio consultarPersona',
       '--development', 'La DGFO presentó los alcances del MIIS; RENIEC expuso el servicio de consulta por DNI.',
       '--agreement', 'Aprobar el plan de trabajo para la implementación de los estándares de datos.');
-    const entities = JSON.parse(await ok('entity', 'list', '--json')) as { ruc: string; operatingSince: string | null }[];
-    assert.equal(entities.find((e) => e.ruc === RENIEC_RUC)?.operatingSince, '2026-04-15');
+    const entities = JSON.parse(await ok('entity', 'list', '--json')) as { ruc: string; operativoDesde: string | null }[];
+    assert.equal(entities.find((e) => e.ruc === RENIEC_RUC)?.operativoDesde, '2026-04-15');
     const actaFile = join(work, 'acta.json');
     writeFileSync(actaFile, JSON.stringify({
       services: [{
@@ -87,12 +87,12 @@ describe('governance walk-through: designation → acta, access request → gran
     await ok('acta', 'sign', '01-2026', '--signer', 'Luis Torres Vega', '--date', '2026-04-15');
     await ok('acta', 'sign', '01-2026', '--signer', 'Carla Mendoza Ríos', '--date', '2026-04-15');
     assert.match(await ok('acta', 'sign', '01-2026', '--signer', 'Ana Quispe Rojas', '--date', '2026-04-16'), /FIRMADA por todos; convenio ACTA-01-2026/);
-    const agreements = JSON.parse(await ok('agreement', 'list', '--json')) as { id: string; acta?: string; validations?: unknown[] }[];
+    const agreements = JSON.parse(await ok('agreement', 'list', '--json')) as { id: string; acta?: string; validaciones?: unknown[] }[];
     assert.deepEqual(agreements.map((a) => [a.id, a.acta]), [['ACTA-01-2026', 'ACTA Nº 01-2026-MIDIS/DGFO']]);
-    assert.deepEqual(agreements[0]?.validations, [{ field: 'dni', rule: 'dni' }]);
+    assert.deepEqual(agreements[0]?.validaciones, [{ field: 'dni', rule: 'dni' }]);
     assert.deepEqual(JSON.parse(await ok('plazos', '--json', '--entity', RENIEC_RUC, '--today', '2026-04-20')), []);
-    const compliance = JSON.parse(await ok('compliance', 'list', '--json', '--entity', RENIEC_RUC, '--today', '2026-04-20')) as { level: string; met: number; missed: number }[];
-    assert.deepEqual(compliance.map((r) => [r.level, r.met, r.missed]), [['alto', 2, 0]]);
+    const compliance = JSON.parse(await ok('compliance', 'list', '--json', '--entity', RENIEC_RUC, '--today', '2026-04-20')) as { nivel: string; cumplidos: number; incumplidos: number }[];
+    assert.deepEqual(compliance.map((r) => [r.nivel, r.cumplidos, r.incumplidos]), [['alto', 2, 0]]);
 
     const html = join(work, 'acta.html');
     const pdf = join(work, 'acta.pdf');
@@ -125,9 +125,9 @@ describe('governance walk-through: designation → acta, access request → gran
     assert.match(reply.id, /^SA-\d{4}-0001$/);
     assert.equal(reply.estado, 'pendiente');
     // DGFO sees it for follow-up, with its signature and channel
-    const pending = JSON.parse(await ok('access', 'list', '--status', 'pendiente', '--json')) as { id: string; channel: string; signerCertSha256: string | null; clientId: string }[];
-    assert.deepEqual(pending.map((p) => [p.id, p.channel, p.clientId]), [[reply.id, 'nodo', JUNTOS_CLIENT]]);
-    assert.match(pending[0]?.signerCertSha256 ?? '', /^[0-9a-f]{64}$/);
+    const pending = JSON.parse(await ok('access', 'list', '--status', 'pendiente', '--json')) as { id: string; canal: string; sha256CertFirmante: string | null; cliente: string }[];
+    assert.deepEqual(pending.map((p) => [p.id, p.canal, p.cliente]), [[reply.id, 'nodo', JUNTOS_CLIENT]]);
+    assert.match(pending[0]?.sha256CertFirmante ?? '', /^[0-9a-f]{64}$/);
     // a tampered request (signature no longer matches) and a skewed clock are refused with 403 / 400
     const signer = createSigner(readFileSync(join(juntosDir, 'keys', 'sign-key.pem'), 'utf8'), readFileSync(join(juntosDir, 'sign.pem'), 'utf8'));
     const message = { requestId: 'x', client: JUNTOS_CLIENT, component: 'PGH', purpose: 'FOCALIZACION', legalBasis: 'Ley Nº 30435', createdAt: new Date().toISOString() };
@@ -164,8 +164,8 @@ describe('governance walk-through: designation → acta, access request → gran
     assert.match(res.text, new RegExp(`<dni>${inst.dni}</dni>`));
     assert.match(res.text, /<encontrado>true<\/encontrado>/);
 
-    const audit = JSON.parse(await ok('audit', 'list', '--action', 'access.', '--json')) as { action: string; actor: string; before: { status: string } | null; after: { status: string } }[];
-    assert.deepEqual(audit.map((a) => [a.action, a.actor, a.before?.status ?? null, a.after.status]), [
+    const audit = JSON.parse(await ok('audit', 'list', '--action', 'access.', '--json')) as { accion: string; actor: string; antes: { status: string } | null; despues: { status: string } }[];
+    assert.deepEqual(audit.map((a) => [a.accion, a.actor, a.antes?.status ?? null, a.despues.status]), [
       ['access.request', 'nodo:PE/GOB/20511268401', null, 'pendiente'],
       ['access.grant', 'aquispe', 'pendiente', 'otorgada'],
     ]);

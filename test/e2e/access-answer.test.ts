@@ -71,12 +71,12 @@ describe('access requests answered from the provider\'s node (signed) and listed
     assert.match(granted.stdout, new RegExp(`Solicitud ${id} OTORGADA por Gerencia de Registros de Identificación \\(firmada por ${RENIEC}\\); convenio CONV-001-2026`));
 
     // central recorded who answered: the provider's designated unit, through the member's signed answer
-    const recorded = JSON.parse(await central('access', 'list', '--json')) as { id: string; status: string; decidedBy: string; decisionUnit: string; decisionSignerCertSha256: string | null }[];
+    const recorded = JSON.parse(await central('access', 'list', '--json')) as { id: string; estado: string; decididaPor: string; unidadDecisora: string; sha256CertFirmanteDecision: string | null }[];
     const r = recorded.find((x) => x.id === id);
-    assert.deepEqual([r?.status, r?.decidedBy, r?.decisionUnit], ['otorgada', `nodo:${RENIEC}`, 'Gerencia de Registros de Identificación']);
-    assert.match(r?.decisionSignerCertSha256 ?? '', /^[0-9a-f]{64}$/);
-    const audit = JSON.parse(await central('audit', 'list', '--action', 'access.', '--json')) as { action: string; actor: string }[];
-    assert.deepEqual(audit.map((a) => [a.action, a.actor]), [['access.request', `nodo:${JUNTOS}`], ['access.grant', `nodo:${RENIEC}`]]);
+    assert.deepEqual([r?.estado, r?.decididaPor, r?.unidadDecisora], ['otorgada', `nodo:${RENIEC}`, 'Gerencia de Registros de Identificación']);
+    assert.match(r?.sha256CertFirmanteDecision ?? '', /^[0-9a-f]{64}$/);
+    const audit = JSON.parse(await central('audit', 'list', '--action', 'access.', '--json')) as { accion: string; actor: string }[];
+    assert.deepEqual(audit.map((a) => [a.accion, a.actor]), [['access.request', `nodo:${JUNTOS}`], ['access.grant', `nodo:${RENIEC}`]]);
 
     // the requesting IPF lists its requests: Spanish table and JSON, with the agreement to cite
     const table = await node('juntos', 'access', 'list');

@@ -80,7 +80,7 @@ describe('amend and end reach the provider node (two real nodes)', () => {
     assert.deepEqual(inst.reniec.ctx.conf.latest()?.conf.accessRights ?? [], []);
     const refusedNow = await ask('CONV-002-2026');
     assert.equal(faultCodeOf(refusedNow.text), 'Server.ServerProxy.AccessDenied', refusedNow.text);
-    const audit = JSON.parse(await ok('audit', 'list', '--action', 'access.revoke', '--json')) as { actor: string; after: { status: string } }[];
-    assert.deepEqual(audit.map((a) => [a.actor, a.after.status]), [['aquispe', 'revocada']]);
+    const audit = JSON.parse(await ok('audit', 'list', '--action', 'access.revoke', '--json')) as { actor: string; despues: { status: string } }[];
+    assert.deepEqual(audit.map((a) => [a.actor, a.despues.status]), [['aquispe', 'revocada']]);
   });
 });

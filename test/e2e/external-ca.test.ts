@@ -108,7 +108,7 @@ describe('external CA (ECEP) trusted by configuration, with OCSP', { skip: needT
     assert.deepEqual(conf.externalCas, [{ name: 'ECEP-RENIEC', certSha256: certificateInfo(ecep.certPem).sha256, memberMapping: [{ field: 'subject.serialNumber', pattern: 'RUC(\\d{11})', member: 'PE/GOB/$1' }] }]);
     assert.ok(conf.trustedCas.some((pem) => certificateInfo(pem).sha256 === certificateInfo(ecep.certPem).sha256), 'the ECEP CA is published in trustedCas');
     const listed = await central('ca', 'list', '--json');
-    assert.match(listed.stdout, /"name": "ECEP-RENIEC"/);
+    assert.match(listed.stdout, /"nombre": "ECEP-RENIEC"/);
     const imported = await runCli(runNodeCli, ['cert', 'import', '--sign', join(work, 'ecep-reniec.pem'), '--dir', reniecDir]);
     assert.equal(imported.code, 0, imported.stderr);
 

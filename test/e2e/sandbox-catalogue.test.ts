@@ -77,16 +77,16 @@ describe('sandbox catalogue', () => {
 
   it('entity list includes every sandbox member with its sandbox RUC and the member name; no provisional RUC left for INEI or SUNAT', async () => {
     const central = sb.info.central.dir;
-    const entities = JSON.parse((await runCli(runCentralCli, ['entity', 'list', '--json', '--dir', central])).stdout) as { ruc: string; name: string; acronym: string | null }[];
-    const members = JSON.parse((await runCli(runCentralCli, ['member', 'list', '--json', '--dir', central])).stdout) as { memberCode: string; name: string }[];
+    const entities = JSON.parse((await runCli(runCentralCli, ['entity', 'list', '--json', '--dir', central])).stdout) as { ruc: string; nombre: string; sigla: string | null }[];
+    const members = JSON.parse((await runCli(runCentralCli, ['member', 'list', '--json', '--dir', central])).stdout) as { codigoMiembro: string; nombre: string }[];
     const byRuc = new Map(entities.map((e) => [e.ruc, e]));
     for (const ruc of [RENIEC_RUC, MIDIS_RUC, JUNTOS_RUC, PENSION65_RUC, INEI_RUC, SUNAT_RUC]) {
-      const m = members.find((x) => x.memberCode === ruc);
+      const m = members.find((x) => x.codigoMiembro === ruc);
       assert.ok(m !== undefined, `member ${ruc}`);
-      assert.equal(byRuc.get(ruc)?.name, m.name, `one name for ${ruc}`);
+      assert.equal(byRuc.get(ruc)?.nombre, m.nombre, `one name for ${ruc}`);
     }
-    assert.equal(byRuc.get(JUNTOS_RUC)?.acronym, 'JUNTOS');
-    assert.equal(byRuc.get(PENSION65_RUC)?.acronym, 'PENSION65');
+    assert.equal(byRuc.get(JUNTOS_RUC)?.sigla, 'JUNTOS');
+    assert.equal(byRuc.get(PENSION65_RUC)?.sigla, 'PENSION65');
     const seeded = seedEntityRucs();
     for (const key of ['INEI', 'SUNAT']) assert.equal(byRuc.has(seeded.get(key)!.ruc), false, `${key}'s provisional RUC was replaced`);
     const table = (await runCli(runCentralCli, ['entity', 'list', '--dir', central])).stdout;

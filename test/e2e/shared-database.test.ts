@@ -78,8 +78,8 @@ describe('two node instances sharing one PostgreSQL database', { skip: needTool(
     }
     const cli = await runCli(runNodeCli, ['log', 'verify', '--dir', dirs.a, '--json']);
     assert.equal(cli.code, 0, cli.stdout + cli.stderr);
-    const reports = JSON.parse(cli.stdout) as { instancia: string; informe: { ok: boolean; records: number; signatures: number } }[];
-    assert.deepEqual(reports.map((r) => [r.instancia, r.informe.ok, r.informe.records, r.informe.signatures]), [['juntos-a', true, 4, 4], ['juntos-b', true, 6, 6]]);
+    const reports = JSON.parse(cli.stdout) as { instancia: string; informe: { ok: boolean; registros: number; firmas: number } }[];
+    assert.deepEqual(reports.map((r) => [r.instancia, r.informe.ok, r.informe.registros, r.informe.firmas]), [['juntos-a', true, 4, 4], ['juntos-b', true, 6, 6]]);
     const list = await runCli(runNodeCli, ['log', 'list', '--dir', dirs.b, '--id', 'shared-3', '--json']);
     assert.deepEqual((JSON.parse(list.stdout) as { direccion: string }[]).map((r) => r.direccion), ['request', 'response']);
   });

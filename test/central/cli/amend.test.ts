@@ -49,9 +49,9 @@ describe('miis-central amend and end (CLI)', () => {
     await ok('member', 'add', '--class', 'GOB', '--code', '20511268401', '--name', 'Programa Juntos', '--role', 'IPF');
     const set = await ok('member', 'set', RENIEC, '--name', 'RENIEC');
     assert.match(set, /Miembro actualizado: PE\/GOB\/20295613620 \(RENIEC, RENIEC\)/);
-    const entities = JSON.parse(await ok('entity', 'list', '--json')) as { ruc: string; name: string }[];
-    assert.equal(entities.find((e) => e.ruc === RUC_RENIEC)?.name, 'RENIEC');
-    assert.equal(entities.find((e) => e.ruc === '20511268401')?.name, 'Programa Juntos');
+    const entities = JSON.parse(await ok('entity', 'list', '--json')) as { ruc: string; nombre: string }[];
+    assert.equal(entities.find((e) => e.ruc === RUC_RENIEC)?.nombre, 'RENIEC');
+    assert.equal(entities.find((e) => e.ruc === '20511268401')?.nombre, 'Programa Juntos');
     assert.equal((await conf()).members.find((m) => m.id === RENIEC)?.name, 'RENIEC');
   });
 
@@ -81,8 +81,8 @@ describe('miis-central amend and end (CLI)', () => {
     assert.equal(c.members.some((x) => x.id === JUNTOS), false);
     assert.equal(c.subsystems.includes(`${JUNTOS}/JUNTOS`), false);
     assert.equal(c.services.some((x) => x.id === SERVICE), false);
-    const audit = JSON.parse(await ok('audit', 'list', '--json')) as { action: string }[];
-    for (const action of ['agreement.end', 'subsystem.remove', 'member.remove', 'service.remove']) assert.ok(audit.some((a) => a.action === action), action);
+    const audit = JSON.parse(await ok('audit', 'list', '--json')) as { accion: string }[];
+    for (const action of ['agreement.end', 'subsystem.remove', 'member.remove', 'service.remove']) assert.ok(audit.some((a) => a.accion === action), action);
   });
 
   it('entity set --ruc replaces a provisional RUC and says what moved', async () => {

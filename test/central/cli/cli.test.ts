@@ -64,9 +64,9 @@ test('walk-through: init, member, subsystem, cert sign, node, client, service, c
     const text = await cli('conf', 'show');
     assert.match(text.out, /Nodos \(1\)/);
     const list = await cli('node', 'list', '--json');
-    assert.deepEqual(JSON.parse(list.out).map((n: { name: string }) => n.name), ['reniec']);
-    const certs = JSON.parse((await cli('cert', 'list', '--json')).out) as { profile: string }[];
-    assert.deepEqual(certs.map((c) => c.profile).sort(), ['auth', 'conf']);
+    assert.deepEqual(JSON.parse(list.out).map((n: { nombre: string }) => n.nombre), ['reniec']);
+    const certs = JSON.parse((await cli('cert', 'list', '--json')).out) as { perfil: string }[];
+    assert.deepEqual(certs.map((c) => c.perfil).sort(), ['auth', 'conf']);
     assert.match((await cli('member', 'list')).out, new RegExp(RENIEC));
     assert.equal((await cli('conf', 'anchor')).out.trim(), readFileSync(join(dir, 'central', 'anchor.pem'), 'utf8').trim());
   } finally {

@@ -31,7 +31,7 @@ describe('miis-central node lifecycle', () => {
     return validateGlobalConf(JSON.parse(r.out));
   };
   const reniec = async () => (await conf()).nodes.find((n) => n.name === 'reniec');
-  const audit = async (prefix: string) => JSON.parse((await cli('audit', 'list', '--action', prefix, '--json')).out) as { actor: string; action: string; before: Record<string, unknown> | null; after: Record<string, unknown> | null }[];
+  const audit = async (prefix: string) => JSON.parse((await cli('audit', 'list', '--action', prefix, '--json')).out) as { actor: string; accion: string; antes: Record<string, unknown> | null; despues: Record<string, unknown> | null }[];
   let csr: string;
   let firstSha: string;
 
@@ -56,8 +56,8 @@ describe('miis-central node lifecycle', () => {
     assert.equal((await reniec())?.address, 'https://10.0.0.5:5501');
     const rows = await audit('node.set');
     assert.equal(rows.at(-1)?.actor, 'operador');
-    assert.equal(rows.at(-1)?.before?.['address'], 'https://127.0.0.1:5500');
-    assert.equal(rows.at(-1)?.after?.['address'], 'https://10.0.0.5:5501');
+    assert.equal(rows.at(-1)?.antes?.['address'], 'https://127.0.0.1:5500');
+    assert.equal(rows.at(-1)?.despues?.['address'], 'https://10.0.0.5:5501');
     assert.equal((await cli('node', 'set', 'reniec', '--address', 'http://10.0.0.5:5501')).code, 2, 'https only');
     assert.equal((await cli('node', 'set', 'reniec')).code, 2, 'nothing to change');
     assert.equal((await cli('node', 'set', 'nadie', '--address', 'https://10.0.0.6:5500')).code, 2, 'unknown node');
@@ -92,9 +92,9 @@ describe('miis-central node lifecycle', () => {
     assert.equal((await cli('cert', 'sign', '--csr', csr, '--profile', 'auth', '--ip', '127.0.0.1', '--out', join(root, 'a3.pem'))).code, 0);
     const r = await cli('node', 'set', 'reniec', '--auth-cert', join(root, 'a3.pem'), '--overlap-hours', '8760');
     assert.equal(r.code, 0, r.err);
-    const prev = JSON.parse((await cli('node', 'list', '--json')).out)[0] as { previousAuthCertSha256: string; previousAuthUntil: string };
-    assert.equal(prev.previousAuthCertSha256, current);
-    assert.ok(Date.parse(prev.previousAuthUntil) <= T0.getTime() + 366 * 86_400_000);
+    const prev = JSON.parse((await cli('node', 'list', '--json')).out)[0] as { sha256CertAuthAnterior: string; anteriorAceptadoHasta: string };
+    assert.equal(prev.sha256CertAuthAnterior, current);
+    assert.ok(Date.parse(prev.anteriorAceptadoHasta) <= T0.getTime() + 366 * 86_400_000);
     assert.equal((await cli('node', 'set', 'reniec', '--auth-cert', join(root, 'a3.pem'))).code, 2, 'same certificate again');
   });
 
@@ -103,8 +103,8 @@ describe('miis-central node lifecycle', () => {
     assert.equal(r.code, 0, r.err);
     assert.equal(await reniec(), undefined);
     const row = (await audit('node.remove')).at(-1);
-    assert.equal(row?.before?.['name'], 'reniec');
-    assert.equal(row?.after, null);
+    assert.equal(row?.antes?.['name'], 'reniec');
+    assert.equal(row?.despues, null);
     assert.equal((await cli('node', 'remove', 'reniec')).code, 2);
   });
 

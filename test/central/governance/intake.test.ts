@@ -133,8 +133,8 @@ describe('catalogue request on the command line', () => {
       const r = await cli('catalogue', 'request', '--entidad', NEW_ENTITY, '--solicitante', JUNTOS_CLIENT, '--descripcion', 'Integrantes de comedores populares', '--date', '2026-11-20');
       assert.equal(r.code, 0, r.err);
       assert.match(r.out, /Pedido NF-2026-0001 registrado: componente NF-2026-0001 \(identificado\).*hasta el 2027-01-07/);
-      const list = JSON.parse((await cli('catalogue', 'requests', '--json')).out) as { id: string; requester: string; status: string }[];
-      assert.deepEqual(list.map((x) => [x.id, x.requester, x.status]), [['NF-2026-0001', JUNTOS_CLIENT, 'identificado']]);
+      const list = JSON.parse((await cli('catalogue', 'requests', '--json')).out) as { id: string; solicitante: string; estado: string }[];
+      assert.deepEqual(list.map((x) => [x.id, x.solicitante, x.estado]), [['NF-2026-0001', JUNTOS_CLIENT, 'identificado']]);
       assert.equal((await cli('component', 'status', 'NF-2026-0001', 'en-evaluacion', '--date', '2026-11-23')).code, 0);
       const plazos = await cli('plazos', '--today', '2026-11-24', '--json');
       assert.match(plazos.out, /evaluar-fuente/);

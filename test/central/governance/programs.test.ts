@@ -120,7 +120,7 @@ describe('RPS on the command line', () => {
       assert.equal(add.code, 0, add.err);
       assert.match(add.out, /Programa JUNTOS registrado en el RPS/);
       const list = await cli('programa', 'list', '--json');
-      assert.equal((JSON.parse(list.out) as { code: string; entityName: string }[])[0]?.entityName, 'Programa Juntos');
+      assert.equal((JSON.parse(list.out) as { codigo: string; nombreEntidad: string }[])[0]?.nombreEntidad, 'Programa Juntos');
       assert.equal((await cli('programa', 'set', 'JUNTOS', '--status', 'suspendido')).code, 0);
       assert.match((await cli('programa', 'show', 'JUNTOS')).out, /suspendido/);
       assert.equal((await cli('programa', 'set', 'JUNTOS', '--status', 'activo')).code, 0);

@@ -180,8 +180,8 @@ describe('CLI: plan commands, acta sign and agreement add --acta', () => {
       const list = await ok('plan', 'list', '--entity', RENIEC);
       assert.match(list, /cumplida-fuera-de-plazo/);
       assert.match(list, /pendiente\s+2026-06-12/);
-      const plazos = JSON.parse(await ok('plazos', '--json', '--entity', RENIEC)) as { kind: string; dueAt: string }[];
-      assert.deepEqual(plazos.map((p) => [p.kind, p.dueAt]), [['actividad-plan', '2026-06-12']]);
+      const plazos = JSON.parse(await ok('plazos', '--json', '--entity', RENIEC)) as { tipo: string; vence: string }[];
+      assert.deepEqual(plazos.map((p) => [p.tipo, p.vence]), [['actividad-plan', '2026-06-12']]);
       const bad = await cli('plan', 'add', '--meeting', '1', '--activity', 'x', '--owner', 'nadie', '--due', '2026-06-01');
       assert.equal(bad.code, 2);
       assert.match(bad.err, /responsable no válido: «nadie»/);

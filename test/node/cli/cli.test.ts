@@ -87,18 +87,18 @@ describe('miis-node command line', () => {
     assert.match(badTimeout.stderr, /entero entre 100 y 600000/);
     const ok = await node(d('service', 'add', SERVICE, '--backend', 'http://127.0.0.1:9001/afiliados', '--timeout', '5000'));
     assert.equal(ok.code, 0, ok.stderr);
-    const list = JSON.parse((await node(d('service', 'list', '--json'))).stdout) as { serviceKey: string; backendUrl: string; timeoutMs: number }[];
+    const list = JSON.parse((await node(d('service', 'list', '--json'))).stdout) as { servicio: string; backend: string; tiempoMaximoMs: number }[];
     assert.equal(list.length, 1);
-    assert.equal(list[0]?.serviceKey, `${JUNTOS}/JUNTOS/consultarAfiliado`);
-    assert.equal(list[0]?.backendUrl, 'http://127.0.0.1:9001/afiliados');
-    assert.equal(list[0]?.timeoutMs, 5000);
+    assert.equal(list[0]?.servicio, `${JUNTOS}/JUNTOS/consultarAfiliado`);
+    assert.equal(list[0]?.backend, 'http://127.0.0.1:9001/afiliados');
+    assert.equal(list[0]?.tiempoMaximoMs, 5000);
   });
 
   it('acl grant / list --json / revoke, deny by default', async () => {
     const rightsOf = async (): Promise<{ serviceKey: string; client: string }[]> => {
       const r = await node(d('acl', 'list', '--json'));
       assert.equal(r.code, 0, r.stderr);
-      return (JSON.parse(r.stdout) as { serviceKey: string; client: string }[]).map(({ serviceKey, client }) => ({ serviceKey, client }));
+      return (JSON.parse(r.stdout) as { servicio: string; cliente: string }[]).map(({ servicio, cliente }) => ({ serviceKey: servicio, client: cliente }));
     };
     assert.deepEqual(await rightsOf(), []);
     const noService = await node(d('acl', 'grant', `${JUNTOS}/JUNTOS/noExiste/v1`, 'PE/GOB/20545565359/PGH'));
