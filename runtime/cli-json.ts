@@ -9,6 +9,8 @@ import { toJson } from './cli-kit.js';
 
 /** English field name → Spanish key. Every value is part of the documented vocabulary. */
 export const JSON_KEYS: Readonly<Record<string, string>> = {
+  // batch exchanges (trama list, trama entregas)
+  fields: 'campos', rule: 'regla', chunkRecords: 'registrosPorTrozo', period: 'periodo', deliveredAt: 'entregado',
   // identity and naming
   name: 'nombre', title: 'titulo', description: 'descripcion', acronym: 'sigla', code: 'codigo', number: 'numero',
   instance: 'instancia', memberClass: 'clase', memberCode: 'codigoMiembro', memberId: 'miembro', member: 'miembro', members: 'miembrosAlojados',

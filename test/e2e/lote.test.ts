@@ -130,12 +130,12 @@ describe('lotes: trozos firmados y reanudables entre dos nodos', () => {
     // the provider node reported the delivery: central shows the monthly trama delivered this period
     const rows = await waitFor(async () => {
       const e = await runCli(runCentralCli, ['trama', 'entregas', '--dir', centralDir(inst.plan), '--json']);
-      const list = JSON.parse(e.stdout) as { trama: string; status: string; client: string; deliveredAt: string | null }[];
-      return list.some((r) => r.trama === 'PADRON v1' && r.status === 'entregado') ? list : undefined;
+      const list = JSON.parse(e.stdout) as { trama: string; estado: string; cliente: string; entregado: string | null }[];
+      return list.some((r) => r.trama === 'PADRON v1' && r.estado === 'entregado') ? list : undefined;
     }, 'entrega informada a central');
     const padron = rows.filter((r) => r.trama === 'PADRON v1');
     // registered today: the previous period owed nothing; this period's delivery is in
-    assert.deepEqual(padron.map((r) => [r.status, r.client]), [['entregado', JUNTOS_CLIENT]]);
+    assert.deepEqual(padron.map((r) => [r.estado, r.cliente]), [['entregado', JUNTOS_CLIENT]]);
   });
 
   it('reanuda tras detener el nodo consumidor a mitad de lote; el servicio de escritura aplica cada registro una sola vez', async () => {

@@ -118,7 +118,7 @@ describe('message-log operations on PostgreSQL (two instances of the Juntos node
     }
     const v = await runCli(runNodeCli, ['log', 'verify', '--dir', dirs.b, '--json']);
     assert.equal(v.code, 0, v.stdout + v.stderr);
-    assert.deepEqual((JSON.parse(v.stdout) as { instancia: string; informe: { ok: boolean; records: number } }[]).map((x) => [x.instancia, x.informe.ok, x.informe.records]),
+    assert.deepEqual((JSON.parse(v.stdout) as { instancia: string; informe: { ok: boolean; registros: number } }[]).map((x) => [x.instancia, x.informe.ok, x.informe.registros]),
       [['juntos-a', true, 4], ['juntos-b', true, 4]]);
   });
 });
