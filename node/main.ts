@@ -134,7 +134,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const nodeConfig = readNodeConfig(opts.dir);
   const metricsPort = opts.metricsPort ?? nodeConfig.metricsPort ?? undefined;
   const metricsHost = opts.metricsHost ?? nodeConfig.metricsHost ?? '127.0.0.1';
-  const conf = createGlobalConfClient({ centralUrl: currentCentralUrl, anchorPem: anchor, cachePath: paths.globalConf, now, intervalMs: opts.confIntervalMs ?? 30_000, info });
+  const conf = createGlobalConfClient({ centralUrl: currentCentralUrl, anchorPem: anchor, cachePath: paths.globalConf, now, intervalMs: opts.confIntervalMs ?? 30_000, info, shared: store.sharedConf });
   await conf.refresh();
   if (conf.latest() === undefined) {
     await store.close();

@@ -8,6 +8,7 @@ import { MiisError } from '../../core/errors.js';
 import { verifyGlobalConf } from '../../core/global-conf.js';
 import { acceptedAuthCerts, nodeServesMember, type GlobalConf, type GlobalConfNode } from '../../core/global-conf-model.js';
 import { parseServiceId, serviceKey } from '../../core/identifiers.js';
+import type { SharedConfStore } from '../store/local-store.js';
 
 export interface ConfView {
   readonly conf: GlobalConf;
@@ -97,11 +98,20 @@ export interface GlobalConfClientOptions {
   readonly maxBytes?: number;
   /** Operational log line (the serial warning goes there once per serial). */
   readonly info?: (line: string) => void;
+  /**
+   * Instances of one node sharing a PostgreSQL database: every configuration this instance downloads
+   * is offered there, and a newer one another instance stored is adopted (verified against the
+   * anchor like a download) every `sharedIntervalMs`, so the instances agree on the serial in force
+   * within that interval instead of each one's own polling.
+   */
+  readonly shared?: SharedConfStore;
+  readonly sharedIntervalMs?: number;
 }
 
 export function createGlobalConfClient(opts: GlobalConfClientOptions): GlobalConfClient {
   let view: ConfView | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let sharedTimer: NodeJS.Timeout | undefined;
   let lastError: string | undefined;
   let serialWarning: string | undefined;
   const listeners: ((v: ConfView) => void)[] = [];
@@ -135,6 +145,31 @@ export function createGlobalConfClient(opts: GlobalConfClientOptions): GlobalCon
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') lastError = `copia local descartada: ${(err as Error).message}`;
   }
 
+  /** Adopt a newer configuration another instance stored in the shared database; true when adopted. */
+  const syncShared = async (): Promise<boolean> => {
+    if (opts.shared === undefined) return false;
+    try {
+      const stored = await opts.shared.read();
+      if (stored === undefined || (view !== undefined && stored.serial <= view.conf.serial)) return false;
+      const adopted = accept(stored.envelope, false);
+      if (adopted) opts.info?.(`configuración global serie ${stored.serial} tomada de la base compartida (descargada por otra instancia)`);
+      return adopted;
+    } catch (err) {
+      opts.info?.(`aviso: configuración de la base compartida no usada: ${err instanceof MiisError ? err.message : (err as Error).message}`);
+      return false;
+    }
+  };
+
+  /** Offer this instance's configuration to the others (never moves the shared serial back). */
+  const offerShared = async (envelope: Buffer): Promise<void> => {
+    if (opts.shared === undefined || view === undefined) return;
+    try {
+      await opts.shared.offer(view.conf.serial, envelope, opts.now());
+    } catch (err) {
+      opts.info?.(`aviso: no se pudo guardar la configuración en la base compartida: ${(err as Error).message}`);
+    }
+  };
+
   const client: GlobalConfClient = {
     current(outdatedCode) {
       if (view === undefined || view.expiresAtMs <= opts.now().getTime()) {
@@ -146,6 +181,7 @@ export function createGlobalConfClient(opts: GlobalConfClientOptions): GlobalCon
       return view;
     },
     async refresh() {
+      const fromShared = await syncShared();
       let centralUrl = '';
       try {
         centralUrl = typeof opts.centralUrl === 'string' ? opts.centralUrl : opts.centralUrl();
@@ -156,20 +192,27 @@ export function createGlobalConfClient(opts: GlobalConfClientOptions): GlobalCon
         const body = await readLimited(res, maxBytes);
         const changed = accept(body, false);
         lastError = undefined;
+        if (changed) await offerShared(body);
         return changed;
       } catch (err) {
         lastError = err instanceof MiisError ? err.message : `no se pudo descargar la configuración global de ${centralUrl}: ${(err as Error).message}`;
-        return false;
+        return fromShared;
       }
     },
     start() {
       if (timer !== undefined) return;
       timer = setInterval(() => void client.refresh(), opts.intervalMs ?? 30_000);
       timer.unref();
+      if (opts.shared !== undefined) {
+        sharedTimer = setInterval(() => void syncShared(), opts.sharedIntervalMs ?? 2_000);
+        sharedTimer.unref();
+      }
     },
     stop() {
       if (timer !== undefined) clearInterval(timer);
+      if (sharedTimer !== undefined) clearInterval(sharedTimer);
       timer = undefined;
+      sharedTimer = undefined;
     },
     onChange(listener) {
       listeners.push(listener);

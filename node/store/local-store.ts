@@ -125,7 +125,20 @@ export interface NodeStore {
   /** Changes whenever anyone (another connection, another instance) wrote settings, clients, services or access rights. */
   dataVersion(): Promise<number>;
   replayMemory(scope: 'client' | 'server', windowMs: number): SharedReplayMemory;
+  /**
+   * Instances sharing one database (PostgreSQL only): the newest verified global configuration any
+   * of them downloaded, so all agree on the serial in force (node/conf/global-conf-client.ts).
+   */
+  readonly sharedConf?: SharedConfStore;
   close(): Promise<void>;
+}
+
+/** The global configuration envelope shared by the instances of one node (PostgreSQL). */
+export interface SharedConfStore {
+  /** The stored envelope and its serial, if any instance stored one. */
+  read(): Promise<{ serial: number; envelope: Buffer } | undefined>;
+  /** Store `envelope` unless one with an equal or higher serial is already there. */
+  offer(serial: number, envelope: Buffer, at: Date): Promise<void>;
 }
 
 /** node.json (node/store/node-config.ts) overrides the addresses and the central URL kept in node.db. */

@@ -94,4 +94,13 @@ export const NODE_DB_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (batch_id, client, chunk));
     `,
   },
+  {
+    version: 6,
+    note: 'instances sharing one PostgreSQL database agree on the global configuration in force: the newest verified envelope any instance downloaded (node/conf/global-conf-client.ts `shared`); a single SQLite node needs no table',
+    up: '',
+    pg: `
+      CREATE TABLE IF NOT EXISTS shared_conf (
+        id INTEGER PRIMARY KEY CHECK (id = 1), serial BIGINT NOT NULL, envelope BYTEA NOT NULL, stored_at TEXT NOT NULL);
+    `,
+  },
 ];

@@ -97,6 +97,18 @@ export async function openPgNodeStore(opts: { dir: string; database: Pg }): Prom
       }
     },
     dataVersion: async () => Number((await pool.query<{ v: number }>('SELECT v FROM data_version WHERE id = 1')).rows[0]?.v ?? 0),
+    sharedConf: {
+      async read() {
+        const row = (await pool.query<{ serial: string; envelope: Buffer }>('SELECT serial, envelope FROM shared_conf WHERE id = 1')).rows[0];
+        return row === undefined ? undefined : { serial: Number(row.serial), envelope: row.envelope };
+      },
+      async offer(serial, envelope, at) {
+        // only ever forward: a lower or equal serial leaves the row as it is
+        await pool.query(`INSERT INTO shared_conf (id, serial, envelope, stored_at) VALUES (1, $1, $2, $3)
+          ON CONFLICT (id) DO UPDATE SET serial = EXCLUDED.serial, envelope = EXCLUDED.envelope, stored_at = EXCLUDED.stored_at
+          WHERE shared_conf.serial < EXCLUDED.serial`, [serial, envelope, at.toISOString()]);
+      },
+    },
     replayMemory(scope, windowMs): SharedReplayMemory {
       let sincePrune = 0;
       const memory: SharedReplayMemory = {

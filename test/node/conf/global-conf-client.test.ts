@@ -119,6 +119,39 @@ describe('global configuration client', () => {
     assert.deepEqual(seen, [1]);
   });
 
+  it('instances sharing a database agree on the serial in force: a newer download is offered and adopted by the others, verified, never moved back', async () => {
+    clock = T0;
+    let stored: { serial: number; envelope: Buffer } | undefined;
+    const shared = {
+      read: async () => stored,
+      offer: async (serial: number, envelope: Buffer) => {
+        if (stored === undefined || stored.serial < serial) stored = { serial, envelope };
+      },
+    };
+    const unreachable = 'http://127.0.0.1:9'; // the second instance cannot reach central
+    serve(signGlobalConf(conf(7, signer.certPem), signer));
+    const a = createGlobalConfClient(options('shared-a.signed', { shared }));
+    const b = createGlobalConfClient(options('shared-b.signed', { shared, centralUrl: unreachable }));
+    assert.equal(await a.refresh(), true);
+    assert.equal(stored?.serial, 7);
+    assert.equal(await b.refresh(), true, b.lastError);
+    assert.equal(b.current().conf.serial, 7);
+    assert.ok(readFileSync(join(dir, 'shared-b.signed')).equals(stored.envelope), 'the adopted configuration is cached like a download');
+    // central publishes 8: A downloads it, B follows from the database
+    serve(signGlobalConf(conf(8, signer.certPem), signer));
+    assert.equal(await a.refresh(), true);
+    assert.equal(await b.refresh(), true);
+    assert.equal(b.current().conf.serial, 8);
+    // an older serial from central is ignored and does not move the shared one back
+    serve(signGlobalConf(conf(6, signer.certPem), signer));
+    assert.equal(await a.refresh(), false);
+    assert.equal(stored?.serial, 8);
+    // an envelope in the database signed by someone else is verified like a download and refused
+    stored = { serial: 9, envelope: signGlobalConf(conf(9, signer.certPem), other) };
+    assert.equal(await b.refresh(), false);
+    assert.equal(b.current().conf.serial, 8);
+  });
+
   it('starts from the last good copy on disk and survives a central outage', async () => {
     clock = new Date(T0.getTime() + MINUTE);
     writeFileSync(join(dir, 'b.signed'), signGlobalConf(conf(4, signer.certPem), signer));

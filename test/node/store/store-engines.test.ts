@@ -152,6 +152,25 @@ for (const engine of ENGINES) {
       });
     });
 
+    it('shared global configuration: PostgreSQL keeps the highest serial offered by any connection; SQLite has none', async () => {
+      const { dir, database } = await engine.fresh();
+      await withStore(dir, database, async (a) => {
+        if (database.engine === 'sqlite') {
+          assert.equal(a.sharedConf, undefined, 'a single SQLite node has no instances to agree with');
+          return;
+        }
+        await withStore(dir, database, async (b) => {
+          assert.equal(await a.sharedConf?.read(), undefined);
+          await a.sharedConf?.offer(5, Buffer.from('cinco'), new Date());
+          await b.sharedConf?.offer(4, Buffer.from('cuatro'), new Date());
+          const seen = await b.sharedConf?.read();
+          assert.deepEqual([seen?.serial, seen?.envelope.toString()], [5, 'cinco']);
+          await b.sharedConf?.offer(6, Buffer.from('seis'), new Date());
+          assert.equal((await a.sharedConf?.read())?.serial, 6);
+        });
+      });
+    });
+
     it('replay memory: a duplicate is refused within the window, on any connection, and forgotten after it', async () => {
       const { dir, database } = await engine.fresh();
       await withStore(dir, database, async (a) => {
