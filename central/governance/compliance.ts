@@ -4,7 +4,8 @@
  * recorded facts (designation answers, first meeting, answers to access requests, DGFO's
  * evaluation of new sources IPFs asked for, activities of the meetings' work plans). Only meetings
  * held by `today` count: one recorded with a later date is scheduled, neither held nor missed; a
- * first meeting held after its due date is late (missed). The level is
+ * first meeting held after its due date is late (missed); periodic batch deliveries a client owes
+ * under a trama's periodicity (deliveries.ts: on time is met, late or not delivered is missed). The level is
  * the share met: alto ≥ 90 %, medio ≥ 60 %, bajo below, sin-datos when nothing is evaluable yet.
  * Node-reported availability can be added later as more facts.
  */
@@ -18,6 +19,7 @@ import { listActivities } from './work-plan.js';
 import { listDesignations } from './units.js';
 import { listSourceRequests } from './intake.js';
 import { listSanctions } from './sanctions.js';
+import { deliverySchedule, type DeliveryRow } from './deliveries.js';
 import { DAYS } from './util.js';
 
 export type ComplianceLevel = 'alto' | 'medio' | 'bajo' | 'sin-datos';
@@ -51,7 +53,7 @@ export function levelOf(met: number, missed: number): ComplianceLevel {
 }
 
 /** Facts for one entity as of `today`: only obligations done or already due count. */
-function factsOf(store: RegistryStore, ruc: string, today: string, cal: Calendar): ComplianceFact[] {
+function factsOf(store: RegistryStore, ruc: string, today: string, cal: Calendar, deliveries: readonly DeliveryRow[]): ComplianceFact[] {
   const facts: ComplianceFact[] = [];
   const add = (obligation: string, dueAt: string, doneAt: string | null, agreementId: string | null = null): void => {
     if (doneAt === null && today <= dueAt) return; // still in time: not evaluable
@@ -70,16 +72,25 @@ function factsOf(store: RegistryStore, ruc: string, today: string, cal: Calendar
     if (getComponent(store, r.componentCode)?.entityRuc !== ruc) continue;
     add(`respuesta a la solicitud de acceso ${r.id}`, r.dueAt, r.decidedAt, r.agreementId);
   }
+  // periodic batch deliveries the entity owes as a client of an agreement's trama (7.1.4; 6.8 for the RNU)
+  for (const d of deliveries) {
+    if (memberCodeOf(d.client) !== ruc) continue;
+    add(`entrega por lotes ${d.trama} del periodo ${d.period} (convenio ${d.agreement})`, d.dueAt, d.deliveredAt, d.agreement);
+  }
   for (const r of listSourceRequests(store, { entity: ruc }).filter((x) => x.entityRuc === ruc)) {
     add(`evaluación de la fuente nueva ${r.id} (${r.componentCode}) pedida por ${r.requester} (obligación de DGFO)`, r.evaluationDue, r.evaluatedAt);
   }
   return facts;
 }
 
+/** The member code (RUC) of a subsystem id INSTANCE/CLASS/CODE/SUBSYSTEM. */
+const memberCodeOf = (subsystemId: string): string | undefined => subsystemId.split('/')[2];
+
 export function computeCompliance(store: RegistryStore, today: string, cal: Calendar, opts: { entity?: string } = {}): ComplianceRow[] {
   const entities = opts.entity === undefined ? listEntities(store) : [requireEntity(store, opts.entity)];
+  const deliveries = deliverySchedule(store, today);
   return entities.map((e) => {
-    const facts = factsOf(store, e.ruc, today, cal);
+    const facts = factsOf(store, e.ruc, today, cal, deliveries);
     const met = facts.filter((f) => f.met).length;
     const missed = facts.length - met;
     const ids = [...new Set(facts.map((f) => f.agreementId).filter((a): a is string => a !== null))].sort();

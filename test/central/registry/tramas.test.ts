@@ -10,6 +10,7 @@ import { validateGlobalConf } from '../../../core/global-conf.js';
 import { addAgreement } from '../../../central/registry/agreements.js';
 import { addTrama } from '../../../central/registry/tramas.js';
 import { deliverySchedule } from '../../../central/governance/deliveries.js';
+import { computeCompliance } from '../../../central/governance/compliance.js';
 import { computeDeadlines } from '../../../central/governance/deadlines.js';
 import { createGlobalConfPublisher } from '../../../central/conf/publisher.js';
 import { registerMember, registerService, registerSubsystem } from '../../../central/registry/rules.js';
@@ -66,5 +67,20 @@ describe('central tramas', () => {
     // plazos: May's delivery is due on its last day
     const due = computeDeadlines(store, '2026-05-02', { isBusinessDay: (d: string) => ![0, 6].includes(new Date(`${d}T12:00:00Z`).getUTCDay()), holidayName: () => undefined }).filter((d) => d.kind === 'entrega-lote');
     assert.deepEqual(due.map((d) => [d.dueAt, d.status, d.responsible]), [['2026-05-31', 'en-plazo', `${MIDIS}/PGH`]]);
+  });
+
+  it('compliance counts the deliveries the client owes: on time met, late or not delivered missed, the current period only once delivered', async () => {
+    const { store } = await setUp();
+    const cal = { isBusinessDay: (d: string) => ![0, 6].includes(new Date(`${d}T12:00:00Z`).getUTCDay()), holidayName: () => undefined };
+    addTrama(store, { definition: DEF, service: SERVICE, agreement: 'CONV-1', periodicity: 'mensual' }, ctxAt(T0));
+    const deliveries = (today: string) => computeCompliance(store, today, cal, { entity: RUC_MIDIS })[0]!.facts
+      .filter((f) => f.obligation.startsWith('entrega por lotes')).map((f) => [f.dueAt, f.met, f.agreementId]);
+    assert.deepEqual(deliveries('2026-04-10'), [['2026-03-31', false, 'CONV-1']], 'March not delivered: missed; April still in time');
+    deliver(store, 'b1', '2026-04-05T15:00:00Z');
+    assert.deepEqual(deliveries('2026-04-10'), [['2026-03-31', false, 'CONV-1']], 'March delivered late: still missed');
+    deliver(store, 'b2', '2026-04-20T15:00:00Z');
+    assert.deepEqual(deliveries('2026-05-02'), [['2026-04-30', true, 'CONV-1']], 'April on time: met');
+    // the provider owes nothing here
+    assert.deepEqual(computeCompliance(store, '2026-05-02', cal, { entity: RUC_RENIEC })[0]!.facts.filter((f) => f.obligation.startsWith('entrega por lotes')), []);
   });
 });
