@@ -11,6 +11,7 @@ import { MiisError } from '../../core/errors.js';
 import { verifyGlobalConf } from '../../core/global-conf.js';
 import type { GlobalConf } from '../../core/global-conf-model.js';
 import { createArchiver } from '../evidence/archiver.js';
+import { hostedMemberPaths, listHostedMembers } from '../certs/hosted-members.js';
 import { certStatus } from '../evidence/cert-status.js';
 import { loadLogCipher, openNodeLog } from '../evidence/index.js';
 import { evidencePaths, loadEvidenceSettings } from '../evidence/settings.js';
@@ -163,6 +164,12 @@ export function registerEvidenceCommands(program: Command, h: EvidenceCliHelpers
       const conf = readLocalConf(o.dir);
       const rows = ([['sign', p.signCert], ['auth', p.authCert]] as const).filter(([, f]) => existsSync(f))
         .map(([role, f]) => certStatus(role, readFileSync(f, 'utf8'), conf, h.now(), settings.certificates.warnDays));
+      // shared node: the signing certificates of the members it hosts
+      for (const m of listHostedMembers(o.dir)) {
+        if (m.cert === undefined) continue;
+        rows.push(certStatus(`sign ${m.id}`, readFileSync(hostedMemberPaths(o.dir, m.id).cert, 'utf8'), conf, h.now(), settings.certificates.warnDays,
+          `pida un certificado nuevo para ${m.id} y reimpórtelo con «miis-node member cert-import ${m.id} --sign …»`));
+      }
       if (rows.length === 0) throw new MiisError('Config.NotFound', `certificados en ${o.dir}; impórtelos con «miis-node cert import»`);
       h.out(o.json === true ? listJson(rows) : formatTable(['ROL', 'ESTADO', 'VENCE (LIMA)', 'DÍAS', 'DETALLE'], rows.map((r) => [r.role, r.state, limaDateTime(r.notAfter), String(r.daysLeft), r.message])));
       if (rows.some((r) => r.state !== 'vigente')) throw new MiisError('Config.InvalidCertificate', rows.filter((r) => r.state !== 'vigente').map((r) => `${r.role}: ${r.message}`).join('; '));

@@ -73,6 +73,11 @@ describe('shared node: node A hosts members M1 (its owner) and M2, each signing 
     const members = JSON.parse(await ok(nodeA('member', 'list', '--json'))) as { miembro: string; certificado: { sha256: string } | null }[];
     assert.deepEqual(members.map((m) => m.miembro), [M2]);
     assert.equal(members[0]?.certificado?.sha256, certificateInfo(readFileSync(certFile, 'utf8')).sha256);
+    // cert status shows the hosted member's signing certificate beside the node's own
+    const status = JSON.parse(await ok(nodeA('cert', 'status', '--json'))) as { rol: string; sha256: string; estado: string }[];
+    assert.deepEqual(status.map((r) => r.rol), ['sign', 'auth', `sign ${M2}`]);
+    assert.equal(status[2]?.sha256, certificateInfo(readFileSync(certFile, 'utf8')).sha256);
+    assert.equal(status[2]?.estado, 'vigente');
 
     // RENIEC lets both Juntos and M2 query consultarPersona under the agreement
     await ok(central('agreement', 'add', '--id', BASE_AGREEMENT.id, '--provider', BASE_AGREEMENT.provider, '--client', `${JUNTOS}/JUNTOS`, '--client', M2_CLIENT,
