@@ -21,10 +21,35 @@ export interface SqlEngine {
   select(q: CompiledQuery, values: unknown[]): Promise<Record<string, unknown>[]>;
   /** One statement per values list, all in one transaction; rows changed by each. */
   writeAll(q: CompiledQuery, valuesList: readonly unknown[][]): Promise<number[]>;
+  /**
+   * writeAll for one chunk of a batch, at most once: the chunk's key and the rows changed go into
+   * APPLIED_TABLE in the same transaction as the writes; a chunk already there is not applied again
+   * and its stored counts come back (`replayed`). See docs/operator-guide.md «Lotes».
+   */
+  writeChunkOnce(q: CompiledQuery, valuesList: readonly unknown[][], key: ChunkKey, at: string): Promise<{ changes: number[]; replayed: boolean }>;
   /** Result columns of a read query, or throws when the statement does not compile. */
   describe(q: CompiledQuery, write: boolean): Promise<string[]>;
   close(): Promise<void>;
 }
+
+/** Identifies a batch chunk in the backend's own database (the writes and this key commit together). */
+export interface ChunkKey {
+  readonly batchId: string;
+  readonly client: string;
+  readonly chunk: number;
+}
+
+/**
+ * The table a writing sql adapter keeps in the service's database (created if absent): one row per
+ * batch chunk applied, written in the transaction of the chunk's writes, so a provider killed after
+ * that commit but before node.db records the chunk does not apply it twice when the chunk comes again.
+ */
+export const APPLIED_TABLE = 'miis_lote_trozos_aplicados';
+const APPLIED_DDL = `CREATE TABLE IF NOT EXISTS ${APPLIED_TABLE} (lote TEXT NOT NULL, cliente TEXT NOT NULL, trozo INTEGER NOT NULL,
+  cambios TEXT NOT NULL, aplicado_en TEXT NOT NULL, PRIMARY KEY (lote, cliente, trozo))`;
+/** Rows changed per record, stored compactly (one decimal count per record, comma-separated). */
+const encodeChanges = (changes: readonly number[]): string => changes.join(',');
+const decodeChanges = (text: string): number[] => (text.length === 0 ? [] : text.split(',').map(Number));
 
 export function openSqliteEngine(path: string, write: boolean, timeoutMs: number): SqlEngine {
   let db: Database.Database;
@@ -52,6 +77,19 @@ export function openSqliteEngine(path: string, write: boolean, timeoutMs: number
     async writeAll(q, list) {
       const stmt = prepare(q.text);
       return db.transaction(() => list.map((v) => stmt.run(...v).changes))();
+    },
+    async writeChunkOnce(q, list, key, at) {
+      db.exec(APPLIED_DDL);
+      const stmt = prepare(q.text);
+      const seen = prepare(`SELECT cambios FROM ${APPLIED_TABLE} WHERE lote = ? AND cliente = ? AND trozo = ?`);
+      const mark = prepare(`INSERT INTO ${APPLIED_TABLE} (lote, cliente, trozo, cambios, aplicado_en) VALUES (?,?,?,?,?)`);
+      return db.transaction(() => {
+        const prev = seen.get(key.batchId, key.client, key.chunk) as { cambios: string } | undefined;
+        if (prev !== undefined) return { changes: decodeChanges(prev.cambios), replayed: true };
+        const changes = list.map((v) => stmt.run(...v).changes);
+        mark.run(key.batchId, key.client, key.chunk, encodeChanges(changes), at);
+        return { changes, replayed: false };
+      }).immediate();
     },
     async describe(q, isWrite) {
       const stmt = db.prepare(q.text);
@@ -93,6 +131,30 @@ export function openPostgresEngine(connectionString: string, timeoutMs: number):
         for (const v of list) out.push((await client.query({ text: q.text, values: v })).rowCount ?? 0);
         await client.query('COMMIT');
         return out;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async writeChunkOnce(q, list, key, at) {
+      const client = await pool.connect();
+      try {
+        await client.query(APPLIED_DDL);
+        await client.query('BEGIN');
+        // the key first: a concurrent twin waits on the primary key and then sees the row
+        const ins = await client.query({ text: `INSERT INTO ${APPLIED_TABLE} (lote, cliente, trozo, cambios, aplicado_en) VALUES ($1,$2,$3,'',$4) ON CONFLICT DO NOTHING`, values: [key.batchId, key.client, key.chunk, at] });
+        if ((ins.rowCount ?? 0) === 0) {
+          const prev = await client.query({ text: `SELECT cambios FROM ${APPLIED_TABLE} WHERE lote = $1 AND cliente = $2 AND trozo = $3`, values: [key.batchId, key.client, key.chunk] });
+          await client.query('COMMIT');
+          return { changes: decodeChanges(String((prev.rows[0] as { cambios: string }).cambios)), replayed: true };
+        }
+        const changes: number[] = [];
+        for (const v of list) changes.push((await client.query({ text: q.text, values: v })).rowCount ?? 0);
+        await client.query({ text: `UPDATE ${APPLIED_TABLE} SET cambios = $4 WHERE lote = $1 AND cliente = $2 AND trozo = $3`, values: [key.batchId, key.client, key.chunk, encodeChanges(changes)] });
+        await client.query('COMMIT');
+        return { changes, replayed: false };
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
@@ -192,7 +254,7 @@ export interface SqlAdapter {
   readonly engine: SqlEngine;
   call(request: SoapMessage): Promise<SoapMessage>;
   /** Batch exchanges (lotes): many records at once, no SOAP (node/pipeline/batch-provider.ts). */
-  bulk(records: readonly BulkRecord[], client: string): Promise<BulkAnswer[]>;
+  bulk(records: readonly BulkRecord[], client: string, chunk?: ChunkKey): Promise<BulkAnswer[]>;
   readonly writes: boolean;
 }
 
@@ -276,7 +338,8 @@ export async function createSqlAdapter(c: SqlAdapterConfig, deps: { now: () => D
     }
   };
 
-  const bulk = async (records: readonly BulkRecord[], client: string): Promise<BulkAnswer[]> => {
+  /** `chunk`: a writing service applies the records at most once per chunk key (APPLIED_TABLE). */
+  const bulk = async (records: readonly BulkRecord[], client: string, chunk?: ChunkKey): Promise<BulkAnswer[]> => {
     const now = deps.now();
     const builtins = { _client: client, _userId: null, _now: now.toISOString(), _today: limaDate(now) };
     const paramsOf = (rec: BulkRecord): Record<string, string | null> => {
@@ -286,7 +349,8 @@ export async function createSqlAdapter(c: SqlAdapterConfig, deps: { now: () => D
     };
     try {
       if (c.write) {
-        const changes = await engine.writeAll(perId, records.map((rec) => bindValues(perId, { ...builtins, ...paramsOf(rec), id: rec.id })));
+        const values = records.map((rec) => bindValues(perId, { ...builtins, ...paramsOf(rec), id: rec.id }));
+        const changes = chunk === undefined ? await engine.writeAll(perId, values) : (await engine.writeChunkOnce(perId, values, chunk, builtins._now)).changes;
         return records.map((_, i) => ({ changed: (changes[i] ?? 0) > 0 }));
       }
       const byId = new Map<string, Record<string, unknown>[]>();

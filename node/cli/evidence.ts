@@ -16,6 +16,7 @@ import { certStatus } from '../evidence/cert-status.js';
 import { loadLogCipher, openNodeLog } from '../evidence/index.js';
 import { evidencePaths, loadEvidenceSettings } from '../evidence/settings.js';
 import { createLogCipher, readLogKeyFile, rotateLogKey } from '../evidence/log-crypto.js';
+import { exportBatch } from '../evidence/batch-export.js';
 import { exportExchange } from '../evidence/log-export.js';
 import { formatReport, verifyArchive, verifyInstanceChain, verifyLiveLogParallel, type VerifyReport } from '../evidence/log-verify.js';
 import type { MessageLog } from '../evidence/message-log.js';
@@ -115,6 +116,24 @@ export function registerEvidenceCommands(program: Command, h: EvidenceCliHelpers
         const r = await exportExchange(l, id, o.out, trustedCas(o.dir, o.ca));
         say(`Intercambio ${id} exportado en ${o.out} (${r.parts.join(', ')}; ${r.files.length} archivos). Verifíquelo con: sh ${o.out}/verify.sh`);
         if (o.json === true) h.out(okJson({ idMensaje: id, carpeta: o.out, partes: r.parts, archivos: r.files.length }));
+      } finally {
+        await l.close();
+      }
+    });
+  const lote = program.commands.find((c) => c.name() === 'lote') ?? program.command('lote');
+  h.withDir(lote.command('exportar'))
+    .description('exporta un lote (manifiesto, trozos, firmas y sellos) como paquete verificable por terceros con sh, openssl y xmlsec1')
+    .argument('<id>', 'identificador del lote')
+    .requiredOption('--out <carpeta>', 'carpeta de salida')
+    .option('--ca <archivo>', 'CA de confianza (por omisión, las de la configuración global local)')
+    .option('--json', 'salida en JSON')
+    .action(async (id: string, o: Dir & { json?: boolean; out: string; ca?: string }) => {
+      const say = textOnly(o, h.out);
+      const l = await openCliSharedLog(o.dir, h.now());
+      try {
+        const r = await exportBatch(l, id, o.out, trustedCas(o.dir, o.ca));
+        say(`Lote ${id} exportado en ${o.out} (manifiesto y ${r.chunks} trozos). Verifíquelo con: sh ${o.out}/verify.sh`);
+        if (o.json === true) h.out(okJson({ lote: id, carpeta: o.out, trozos: r.chunks }));
       } finally {
         await l.close();
       }

@@ -31,6 +31,12 @@ import { encodeSignedMessage } from './signed-message.js';
 
 export const BATCH_PATH = '/miis/v1/lote';
 
+/**
+ * Test-only crash point (test/e2e/lote-kill9.test.ts): the provider process kills itself with
+ * SIGKILL after a writing service committed this chunk index and before node.db records it done.
+ */
+const KILL_AFTER_APPLY: number | undefined = process.env['MIIS_TEST_KILL_AFTER_APPLY'] === undefined ? undefined : Number(process.env['MIIS_TEST_KILL_AFTER_APPLY']);
+
 interface Authorized {
   readonly manifest: BatchManifest;
   readonly client: ClientId;
@@ -101,7 +107,9 @@ export async function answerChunk(ctx: NodeContext, a: Authorized, header: Chunk
   if (valid.length > 0) {
     const adapter = await ctx.adapters?.get(a.local);
     if (adapter?.bulk === undefined) throw new MiisError('Server.ServerProxy.BatchNotSupported', `${a.local.serviceKey} (use el adaptador sql)`);
-    const answers = await adapter.bulk(valid.map((v) => ({ id: v.id, fields: v.fields })), formatClientId(a.client));
+    // a writing service records (batch, client, chunk) in its own database with the writes: at most once
+    const answers = await adapter.bulk(valid.map((v) => ({ id: v.id, fields: v.fields })), formatClientId(a.client),
+      { batchId: a.manifest.batchId, client: a.manifest.client, chunk: header.chunk });
     valid.forEach((v, k) => {
       const ans = answers[k];
       const lineNo = entry.firstLine + v.i;
@@ -189,6 +197,7 @@ export async function processBatchMessage(ctx: NodeContext, store: BatchStore | 
     result = encodeMessage(h, Buffer.from(lines.length === 0 ? '' : `${lines.join('\n')}\n`, 'utf8'));
     if (done === undefined) {
       const adapter = await ctx.adapters?.get(a.local);
+      if (adapter?.writes === true && KILL_AFTER_APPLY !== undefined && KILL_AFTER_APPLY === chunk.chunk) process.kill(process.pid, 'SIGKILL');
       store.markChunk(a.manifest.batchId, a.manifest.client, chunk.chunk, requestSha, adapter?.writes === true ? result : null, ctx.now());
       // the last chunk of the batch: central hears of the delivery (periodicity of the trama)
       const p = store.progress(a.manifest.batchId, a.manifest.client);
