@@ -4,7 +4,7 @@
  * sql adapter over SQLite (90 % of the DNIs are in the registry). Prints
  * { ids, seconds, idsPerSecond, chunks, logRecords, peakRssMb } (peak RSS: the larger of the two
  * nodes; both are given in peakRssMbByNode; logRecords: the consumer's records of the batch, the
- * provider logs as many). Asserts nothing.
+ * provider logs as many). Asserts nothing. BENCH_PROFILE_DIR=/tmp/p writes V8 CPU profiles of both nodes there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,8 @@ const say = (s: string): void => void (json ? process.stderr : process.stdout).w
 
 function spawnChild(args: string[], readyText: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const profile = process.env.BENCH_PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`];
+    const child = spawn(process.execPath, [...profile, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const onData = (d: Buffer) => {
       out += d.toString();
