@@ -4,7 +4,8 @@
  *   a full garbage collection, next to `baselineMb` (Node alone) and `httpsMb` (Node + node:https);
  * - per node (juntos = consumer, reniec = provider): `idleRssMb` 5 s after it reports ready, and
  *   `peakRssMb` (VmHWM) after a closed-loop load of BENCH_CONCURRENCY (default 32) exchanges in
- *   flight for BENCH_SECONDS (default 8) through both nodes.
+ *   flight for BENCH_SECONDS (default 8) through both nodes, after 1 s of warm-up; with
+ *   `cpuMsPerExchange` (process CPU time from /proc) to weigh a memory setting against its CPU.
  * RSS is a memory measure: unlike throughput it barely depends on other load on the machine.
  * Env: BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_NODE_FLAGS (extra Node flags for the two node
  * processes, e.g. "--max-semi-space-size=4", to compare).
@@ -35,6 +36,13 @@ function rssAfter(code: string): number {
 function statusMb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 'NaN') / 102.4) / 10;
+}
+
+/** User + system CPU time of a process in milliseconds (/proc/<pid>/stat fields 14 and 15, clock ticks of 10 ms). */
+function cpuMs(pid: number | undefined): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function spawnChild(args: string[], readyText: string): Promise<ChildProcess> {
@@ -110,8 +118,13 @@ async function main(): Promise<void> {
 
     const pool = new Pool(`http://127.0.0.1:${ports.juntosIs}`, { connections: concurrency, keepAliveTimeout: 60_000 });
     const dnis = samplesDni(generateSandboxData(), 2000);
+    await load(pool, dnis, 1000);
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuMs(pid)]));
     const r = await load(pool, dnis, seconds * 1000);
-    const nodes = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, { idleRssMb: idle[n], peakRssMb: statusMb(pid, 'VmHWM'), afterLoadRssMb: statusMb(pid, 'VmRSS') }]));
+    const perExchange = (n: string, pid: number | undefined) => Math.round(((cpuMs(pid) - (cpuBefore[n] as number)) / Math.max(1, r.exchanges + r.errors)) * 100) / 100;
+    const nodes = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, {
+      idleRssMb: idle[n], peakRssMb: statusMb(pid, 'VmHWM'), afterLoadRssMb: statusMb(pid, 'VmRSS'), cpuMsPerExchange: perExchange(n, pid),
+    }]));
     process.stdout.write(`${JSON.stringify({ node: process.version, flags: nodeFlags, imports, concurrency, seconds, exchanges: r.exchanges, errors: r.errors, nodes }, null, 2)}\n`);
     await pool.close();
     await central.close();
