@@ -7,10 +7,11 @@
  *   flight for BENCH_SECONDS (default 8) through both nodes, after 1 s of warm-up; with
  *   `cpuMsPerExchange` (process CPU time from /proc) to weigh a memory setting against its CPU.
  * RSS is a memory measure: unlike throughput it barely depends on other load on the machine.
- * Env: BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_NODE_FLAGS (extra Node flags for the two node
+ * Env: BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_IDLE_SECONDS (default 5: when idle RSS is read), BENCH_NODE_FLAGS (extra Node flags for the two node
  * processes, e.g. "--max-semi-space-size=4", to compare).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +25,20 @@ import { JUNTOS_CLIENT, JUNTOS_RUC, RENIEC_RUC, SERVICES } from '../sandbox/run.
 const dist = fileURLToPath(new URL('../../', import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? '8');
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '32');
+const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? '5');
 const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
-const base = 43_000 + Math.floor(Math.random() * 1000) * 5;
+
+/** A port free now on 127.0.0.1 (other benchmarks may run on the same machine). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 /** RSS in MB of a fresh `node --expose-gc` after `code` ran and a full collection. */
 function rssAfter(code: string): number {
@@ -90,7 +103,9 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), 'miis-rss-'));
   const children: ChildProcess[] = [];
-  const ports = { central: base, backend: base + 1, backendTls: base + 2, reniecIs: base + 3, reniecProxy: base + 4, juntosIs: base + 5, juntosProxy: base + 6 };
+  const [central, backend, backendTls, reniecIs, reniecProxy, juntosIs, juntosProxy] = await Promise.all(Array.from({ length: 7 }, freePort));
+  const ports = { central, backend, backendTls, reniecIs, reniecProxy, juntosIs, juntosProxy } as Record<string, number>;
+  let closeCentral = async (): Promise<void> => undefined;
   try {
     const plan: InstancePlan = {
       dir, instance: 'PE', memberClass: 'GOB', centralUrl: `http://127.0.0.1:${ports.central}`, keyAlgorithm: 'ecdsa-p256',
@@ -102,7 +117,8 @@ async function main(): Promise<void> {
       agreements: [{ id: 'CONV-001-2026', provider: `PE/GOB/${RENIEC_RUC}`, clients: [JUNTOS_CLIENT], services: [SERVICES.consultarPersona], purposes: ['FOCALIZACION'], from: '2026-01-01' }],
     };
     await provisionInstance(plan);
-    const central = await startCentral({ dir: centralDir(plan), host: '127.0.0.1', port: ports.central, clock: () => new Date() });
+    const centralServer = await startCentral({ dir: centralDir(plan), host: '127.0.0.1', port: ports.central, clock: () => new Date() });
+    closeCentral = () => centralServer.close();
     const reniecDir = nodeDir(plan, 'reniec');
     const juntosDir = nodeDir(plan, 'juntos');
     children.push(await spawnChild([join(dist, 'scripts/bench/backend-process.js'), String(ports.backend), String(ports.backendTls),
@@ -113,7 +129,7 @@ async function main(): Promise<void> {
     const juntos = await serve(juntosDir);
     children.push(juntos);
     const pids = { juntos: juntos.pid, reniec: reniec.pid };
-    await new Promise((r) => setTimeout(r, 5000));
+    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
     const idle = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, statusMb(pid, 'VmRSS')]));
 
     const pool = new Pool(`http://127.0.0.1:${ports.juntosIs}`, { connections: concurrency, keepAliveTimeout: 60_000 });
@@ -125,10 +141,10 @@ async function main(): Promise<void> {
     const nodes = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, {
       idleRssMb: idle[n], peakRssMb: statusMb(pid, 'VmHWM'), afterLoadRssMb: statusMb(pid, 'VmRSS'), cpuMsPerExchange: perExchange(n, pid),
     }]));
-    process.stdout.write(`${JSON.stringify({ node: process.version, flags: nodeFlags, imports, concurrency, seconds, exchanges: r.exchanges, errors: r.errors, nodes }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ node: process.version, flags: nodeFlags, imports, idleSeconds, concurrency, seconds, exchanges: r.exchanges, errors: r.errors, nodes }, null, 2)}\n`);
     await pool.close();
-    await central.close();
   } finally {
+    await closeCentral();
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => new Promise((res) => (c.exitCode !== null ? res(null) : c.once('exit', res)))));
     rmSync(dir, { recursive: true, force: true });
