@@ -4,9 +4,21 @@
  * loads the Pool class and the request API, and attaches the API to Dispatcher.prototype exactly
  * as undici's index.js does (idempotent when the full package is loaded too). Checked by
  * test/runtime/undici-pool.test.ts against the undici version in package.json.
+ *
+ * undici parses HTTP/1.1 with llhttp compiled to WebAssembly. V8 compiles it first with its
+ * baseline compiler (Liftoff) and, once hot, again with TurboFan on a background thread: that
+ * second compilation holds ~25-30 MB for a second or two, which was the peak RSS of every node
+ * process under load. `--liftoff-only` (set here, before the first Pool compiles llhttp; Node
+ * passes V8 flags only on its command line otherwise) keeps the baseline code: measured with
+ * 20,000 keep-alive requests of 1.5 KB, CPU per request was not higher (89-97 µs against 103-107
+ * µs, TurboFan's own compile time included) and the process peak 74 MB against 98 MB
+ * (docs/performance.md, Memory). llhttp is the only WebAssembly a node runs.
  */
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import type { Pool as UndiciPool } from 'undici';
+
+setFlagsFromString('--liftoff-only');
 
 const require = createRequire(import.meta.url);
 const Dispatcher = require('undici/lib/dispatcher/dispatcher.js') as { prototype: Record<string, unknown> };

@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { createOcspRequest, verifyOcspResponse, type CertStatus } from '../../core/ocsp.js';
 import type { EvidenceSettings } from '../evidence/settings.js';
+import { smallRequest } from '../../runtime/small-http.js';
 
 export type OcspPost = (url: string, body: Buffer, timeoutMs: number) => Promise<Buffer>;
 
@@ -47,16 +48,12 @@ const CACHE_LIMIT = 4096;
 
 /** POST an OCSP request over HTTP(S) and return the DER response (bounded size and time). */
 export const postOcsp: OcspPost = async (url, body, timeoutMs) => {
-  const res = await fetch(url, {
-    method: 'POST', body: new Uint8Array(body), signal: AbortSignal.timeout(timeoutMs),
+  const res = await smallRequest(url, {
+    method: 'POST', body, timeoutMs, maxBytes: MAX_RESPONSE_BYTES, tooLarge: () => 'respuesta demasiado grande',
     headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' },
   });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  const length = Number(res.headers.get('content-length') ?? '0');
-  if (length > MAX_RESPONSE_BYTES) throw new Error('respuesta demasiado grande');
-  const bytes = Buffer.from(await res.arrayBuffer());
-  if (bytes.length > MAX_RESPONSE_BYTES) throw new Error('respuesta demasiado grande');
-  return bytes;
+  if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status}`);
+  return res.body;
 };
 
 export function createOcspChecker(opts: {

@@ -9,6 +9,7 @@ import { verifyGlobalConf } from '../../core/global-conf.js';
 import { acceptedAuthCerts, nodeServesMember, type GlobalConf, type GlobalConfNode } from '../../core/global-conf-model.js';
 import { parseServiceId, serviceKey } from '../../core/identifiers.js';
 import type { SharedConfStore } from '../store/local-store.js';
+import { smallRequest } from '../../runtime/small-http.js';
 
 export interface ConfView {
   readonly conf: GlobalConf;
@@ -185,11 +186,12 @@ export function createGlobalConfClient(opts: GlobalConfClientOptions): GlobalCon
       let centralUrl = '';
       try {
         centralUrl = typeof opts.centralUrl === 'string' ? opts.centralUrl : opts.centralUrl();
-        const res = await fetch(new URL('/globalconf', centralUrl), { signal: AbortSignal.timeout(opts.timeoutMs ?? 5000) });
+        const res = await smallRequest(new URL('/globalconf', centralUrl), {
+          timeoutMs: opts.timeoutMs ?? 5000, maxBytes,
+          tooLarge: (declared) => `configuración demasiado grande (${declared === undefined ? `más de ${maxBytes}` : declared} bytes)`,
+        });
         if (res.status !== 200) throw new Error(`central respondió HTTP ${res.status}`);
-        const declared = Number(res.headers.get('content-length') ?? '0');
-        if (declared > maxBytes) throw new Error(`configuración demasiado grande (${declared} bytes)`);
-        const body = await readLimited(res, maxBytes);
+        const body = res.body;
         const changed = accept(body, false);
         lastError = undefined;
         if (changed) await offerShared(body);
@@ -225,17 +227,4 @@ export function createGlobalConfClient(opts: GlobalConfClientOptions): GlobalCon
     },
   };
   return client;
-}
-
-/** Read a response body, giving up as soon as it exceeds `max` bytes (content-length may be absent or false). */
-async function readLimited(res: Response, max: number): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (res.body === null) return Buffer.alloc(0);
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.length;
-    if (size > max) throw new Error(`configuración demasiado grande (más de ${max} bytes)`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
 }

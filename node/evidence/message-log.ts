@@ -406,6 +406,9 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
   if ((db.prepare("SELECT COUNT(*) AS n FROM sqlite_master").get() as { n: number }).n === 0) db.pragma('page_size = 16384');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  // 2 MB of page cache instead of better-sqlite3's 16 MB: appends touch the last pages only, and
+  // the full cache stayed resident under load (docs/performance.md, Memory)
+  db.pragma('cache_size = -2000');
   applyMigrations(db, MESSAGE_LOG_MIGRATIONS, 'el registro de mensajes');
   const insert = db.prepare(`INSERT INTO messages (seq, side, direction, message_id, client, service, user_id, convenio, finalidad, at, fault,
     signer_cert_sha256, message, signature, prev_hash, hash, message_sha256, signature_sha256, key_id, body_kept, sig_cert)

@@ -12,6 +12,7 @@ import { hashTreeRoot } from '../../core/hash-tree.js';
 import { createTimeStampRequest, tokenFromResponse, verifyTimeStampToken } from '../../core/tsp.js';
 import type { OutagePolicy } from './settings.js';
 import type { TimestampRecord } from './message-log.js';
+import { smallRequest } from '../../runtime/small-http.js';
 
 /** The log as the time-stamper uses it: the SQLite log (synchronous) or the PostgreSQL one (this instance's chain). */
 export interface StampableLog {
@@ -41,11 +42,10 @@ export interface Timestamper {
 }
 
 export const postTimeStampRequest: TsaPost = async (url, body, timeoutMs) => {
-  const res = await fetch(url, {
-    method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'application/timestamp-query' }, signal: AbortSignal.timeout(timeoutMs),
-  });
+  // a token is a few KB; 1 MB leaves room for long certificate chains
+  const res = await smallRequest(url, { method: 'POST', body, headers: { 'content-type': 'application/timestamp-query' }, timeoutMs, maxBytes: 1024 * 1024 });
   if (res.status !== 200) throw new Error(`la TSA respondió HTTP ${res.status}`);
-  return Buffer.from(await res.arrayBuffer());
+  return res.body;
 };
 
 export function createTimestamper(opts: {

@@ -1,7 +1,14 @@
 /**
  * `<dir>/node.json`: the node's operational settings (addresses, ports, central URL, metrics
- * listener), validated with zod; errors in Spanish name the offending key. The identity (instance,
- * member, node name, key algorithm) and the clients, services and access rights stay in node.db.
+ * listener, database), validated here; errors in Spanish name the offending key. The identity
+ * (instance, member, node name, key algorithm) and the clients, services and access rights stay
+ * in node.db.
+ *
+ * The validator is hand-written, not a schema library: node.json is operator configuration (a
+ * small, fixed set of keys written by `config set` or by the operator, not input from the network),
+ * and zod alone was ~7 MB of every node process's resident memory (docs/performance.md, Memory).
+ * It keeps zod's semantics where they were observable: keys checked in declaration order, then
+ * the unknown keys; every failed check of a key reported; output keys in declaration order.
  *
  * Migration is transparent: a node initialised before node.json existed keeps its addresses in
  * node.db; the file, when present, overrides them, and the first `config set` (or
@@ -9,60 +16,141 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { MiisError } from '../../core/errors.js';
 
 export const NODE_CONFIG_FILE = 'node.json';
 
-const port = (what: string) => z.int({ error: `${what}: debe ser un número entero` }).min(0, { error: `${what}: debe estar entre 0 y 65535` }).max(65535, { error: `${what}: debe estar entre 0 y 65535` });
-const host = z.string({ error: 'debe ser una dirección IP o un nombre de host' }).regex(/^[A-Za-z0-9.:_-]{1,255}$/, { error: 'debe ser una dirección IP o un nombre de host (sin espacios ni barras)' });
-const httpUrl = z.string({ error: 'debe ser una URL http(s)' }).refine((v) => {
-  try {
-    return ['http:', 'https:'].includes(new URL(v).protocol);
-  } catch {
-    return false;
-  }
-}, { error: 'debe ser una URL http:// o https:// (p. ej. http://127.0.0.1:4400)' });
-
-const pgUrl = z.string({ error: 'debe ser una URL postgres://' }).refine((v) => {
-  try {
-    return ['postgres:', 'postgresql:'].includes(new URL(v).protocol);
-  } catch {
-    return false;
-  }
-}, { error: 'debe ser una URL postgres://usuario@servidor:5432/base (la contraseña, mejor en passwordEnv o passwordFile)' });
-
 /** Where node.db and messagelog.db live: SQLite files in the node folder (default) or a PostgreSQL database. */
-export const DATABASE_SCHEMA = z.discriminatedUnion('engine', [
-  z.strictObject({ engine: z.literal('sqlite') }),
-  z.strictObject({
-    engine: z.literal('postgresql'),
-    url: pgUrl,
+export type DatabaseConfig =
+  | { engine: 'sqlite' }
+  | {
+    engine: 'postgresql';
+    url: string;
     /** Name of an environment variable holding the password. */
-    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'debe ser el nombre de una variable de entorno' }).optional(),
+    passwordEnv?: string;
     /** A file (absolute, or relative to the node folder) holding the password. */
-    passwordFile: z.string().min(1).optional(),
+    passwordFile?: string;
     /** This instance's name in a database shared by several instances (its own hash chain); default: the host name. */
-    instanceId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'debe tener de 1 a 64 letras, dígitos, «.», «_» o «-»' }).optional(),
-  }),
-], { error: 'engine debe ser «sqlite» o «postgresql»' });
+    instanceId?: string;
+  };
 
-export type DatabaseConfig = z.infer<typeof DATABASE_SCHEMA>;
-
-export const NODE_CONFIG_SCHEMA = z.strictObject({
-  isHost: host.optional(),
-  isPort: port('puerto').optional(),
-  proxyHost: host.optional(),
-  proxyPort: port('puerto').optional(),
-  centralUrl: httpUrl.optional(),
-  metricsHost: host.optional(),
+export interface NodeConfig {
+  isHost?: string;
+  isPort?: number;
+  proxyHost?: string;
+  proxyPort?: number;
+  centralUrl?: string;
+  metricsHost?: string;
   /** null or absent: no metrics listener. */
-  metricsPort: port('puerto').nullable().optional(),
-  database: DATABASE_SCHEMA.optional(),
-});
-
-export type NodeConfig = z.infer<typeof NODE_CONFIG_SCHEMA>;
+  metricsPort?: number | null;
+  database?: DatabaseConfig;
+}
 export type NodeConfigKey = keyof NodeConfig;
+
+/** One problem found: the key path and the Spanish message, or unknown keys of the object at `path`. */
+type Issue = { readonly path: readonly string[]; readonly message: string } | { readonly path: readonly string[]; readonly unknown: readonly string[]; readonly known: readonly string[] };
+/** A check of one value: undefined when valid, else the messages (all failed checks, in order). */
+type Check = (v: unknown) => string[] | undefined;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const port: Check = (v) => {
+  if (typeof v !== 'number' || Number.isNaN(v)) return ['puerto: debe ser un número entero'];
+  const m: string[] = [];
+  if (!Number.isSafeInteger(v)) m.push('puerto: debe ser un número entero');
+  if (v < 0 || v > 65535) m.push('puerto: debe estar entre 0 y 65535');
+  return m.length === 0 ? undefined : m;
+};
+
+const HOST = /^[A-Za-z0-9.:_-]{1,255}$/;
+const host: Check = (v) => {
+  if (typeof v !== 'string') return ['debe ser una dirección IP o un nombre de host'];
+  return HOST.test(v) ? undefined : ['debe ser una dirección IP o un nombre de host (sin espacios ni barras)'];
+};
+
+function hasProtocol(v: string, protocols: readonly string[]): boolean {
+  try {
+    return protocols.includes(new URL(v).protocol);
+  } catch {
+    return false;
+  }
+}
+
+const httpUrl: Check = (v) => {
+  if (typeof v !== 'string') return ['debe ser una URL http(s)'];
+  return hasProtocol(v, ['http:', 'https:']) ? undefined : ['debe ser una URL http:// o https:// (p. ej. http://127.0.0.1:4400)'];
+};
+
+const pgUrl: Check = (v) => {
+  if (typeof v !== 'string') return ['debe ser una URL postgres://'];
+  return hasProtocol(v, ['postgres:', 'postgresql:']) ? undefined : ['debe ser una URL postgres://usuario@servidor:5432/base (la contraseña, mejor en passwordEnv o passwordFile)'];
+};
+
+const matching = (re: RegExp, message: string): Check => (v) => (typeof v === 'string' && re.test(v) ? undefined : [message]);
+const nonEmptyText: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined : ['debe ser una ruta de archivo (texto no vacío)']);
+
+/**
+ * The checks of a strict object: every key of `fields` (optional, in this order), then unknown keys.
+ * Returns the valid value (keys in declaration order) or undefined with `issues` appended.
+ */
+function strictObject(value: Record<string, unknown>, fields: Readonly<Record<string, { check: Check; required?: boolean }>>, path: readonly string[], issues: Issue[], nested?: Readonly<Record<string, (v: unknown, at: readonly string[], issues: Issue[]) => unknown>>): Record<string, unknown> | undefined {
+  const before = issues.length;
+  const out: Record<string, unknown> = {};
+  for (const [key, f] of Object.entries(fields)) {
+    const v = value[key];
+    if (v === undefined && !f.required) {
+      if (key in value) out[key] = undefined;
+      continue;
+    }
+    const messages = f.check(v);
+    if (messages === undefined) out[key] = v;
+    else for (const message of messages) issues.push({ path: [...path, key], message });
+  }
+  for (const [key, parse] of Object.entries(nested ?? {})) {
+    if (value[key] === undefined) {
+      if (key in value) out[key] = undefined;
+      continue;
+    }
+    out[key] = parse(value[key], [...path, key], issues);
+  }
+  const known = [...Object.keys(fields), ...Object.keys(nested ?? {})];
+  const unknown = Object.keys(value).filter((k) => !known.includes(k));
+  if (unknown.length > 0) issues.push({ path, unknown, known });
+  return issues.length === before ? out : undefined;
+}
+
+const ENGINE_MESSAGE = 'engine debe ser «sqlite» o «postgresql»';
+const SQLITE_FIELDS = { engine: { check: () => undefined, required: true } };
+const POSTGRESQL_FIELDS = {
+  engine: { check: () => undefined, required: true },
+  url: { check: pgUrl, required: true },
+  passwordEnv: { check: matching(/^[A-Za-z_][A-Za-z0-9_]*$/, 'debe ser el nombre de una variable de entorno') },
+  passwordFile: { check: nonEmptyText },
+  instanceId: { check: matching(/^[A-Za-z0-9._-]{1,64}$/, 'debe tener de 1 a 64 letras, dígitos, «.», «_» o «-»') },
+};
+
+function database(value: unknown, path: readonly string[], issues: Issue[]): DatabaseConfig | undefined {
+  if (!isObject(value)) {
+    issues.push({ path, message: ENGINE_MESSAGE });
+    return undefined;
+  }
+  const fields = value.engine === 'sqlite' ? SQLITE_FIELDS : value.engine === 'postgresql' ? POSTGRESQL_FIELDS : undefined;
+  if (fields === undefined) {
+    issues.push({ path: [...path, 'engine'], message: ENGINE_MESSAGE });
+    return undefined;
+  }
+  return strictObject(value, fields, path, issues) as DatabaseConfig | undefined;
+}
+
+const NODE_CONFIG_FIELDS = {
+  isHost: { check: host },
+  isPort: { check: port },
+  proxyHost: { check: host },
+  proxyPort: { check: port },
+  centralUrl: { check: httpUrl },
+  metricsHost: { check: host },
+  metricsPort: { check: (v: unknown) => (v === null ? undefined : port(v)) },
+};
 
 /** Each key: what it is and whether a running node applies a change without restarting. */
 export const NODE_CONFIG_KEYS: Readonly<Record<NodeConfigKey, { readonly live: boolean; readonly description: string }>> = {
@@ -81,19 +169,21 @@ export function nodeConfigPath(dir: string): string {
 }
 
 /** Spanish, one issue per line, each naming its key path. */
-function describeIssues(error: z.ZodError, file: string): string {
-  const lines = error.issues.map((i) => {
-    if (i.code === 'unrecognized_keys') return `clave desconocida ${i.keys.map((k) => `«${k}»`).join(', ')} (claves válidas: ${Object.keys(NODE_CONFIG_KEYS).join(', ')})`;
-    const at = i.path.length === 0 ? '(raíz)' : `«${i.path.map(String).join('.')}»`;
-    return `${at}: ${i.path.length === 0 ? 'el archivo debe contener un objeto JSON' : i.message}`;
+function describeIssues(issues: readonly Issue[], file: string): string {
+  const lines = issues.map((i) => {
+    const at = i.path.length === 0 ? '(raíz)' : `«${i.path.join('.')}»`;
+    if ('unknown' in i) return `${i.path.length === 0 ? '' : `${at}: `}clave desconocida ${i.unknown.map((k) => `«${k}»`).join(', ')} (claves válidas: ${i.known.join(', ')})`;
+    return `${at}: ${i.message}`;
   });
   return `${file}: ${lines.join('; ')}`;
 }
 
 export function validateNodeConfig(value: unknown, file = NODE_CONFIG_FILE): NodeConfig {
-  const r = NODE_CONFIG_SCHEMA.safeParse(value);
-  if (!r.success) throw new MiisError('Config.InvalidInput', describeIssues(r.error, file));
-  return r.data;
+  if (!isObject(value)) throw new MiisError('Config.InvalidInput', `${file}: (raíz): el archivo debe contener un objeto JSON`);
+  const issues: Issue[] = [];
+  const valid = strictObject(value, NODE_CONFIG_FIELDS, [], issues, { database });
+  if (valid === undefined) throw new MiisError('Config.InvalidInput', describeIssues(issues, file));
+  return valid as NodeConfig;
 }
 
 /** node.json of a node folder, validated; {} when the file does not exist. */
