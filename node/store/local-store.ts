@@ -77,9 +77,9 @@ export interface ReplayMemory {
   accept(client: string, messageId: string, nowMs: number): boolean;
   /**
    * The same answer for the exchange hot path, with the writes of one event-loop turn committed
-   * in one transaction: false at once for a remembered (or already pending) id; otherwise a
-   * promise that resolves to true once the id is committed (rejects when the commit fails), so
-   * the request still waits for its id to be durable before it goes on.
+   * in one transaction: false at once for an id already pending in this turn; otherwise a promise
+   * of the answer, given by the turn's transaction (BEGIN IMMEDIATE: look up, then insert), so an
+   * accepted request goes on only once its id is committed (rejects when the commit fails).
    */
   admit(client: string, messageId: string, nowMs: number): false | Promise<boolean>;
   /** Delete expired rows; returns how many. */
@@ -234,8 +234,7 @@ export function openLocalStore(path: string): LocalStore {
       // admit(): ids waiting for the turn's commit (client NUL id → expiry), and that turn's rows
       const pending = new Map<string, number>();
       let batch: { key: string; client: string; messageId: string; expires: number; nowMs: number; resolve: (ok: boolean) => void; reject: (err: unknown) => void }[] = [];
-      // checked again under the write lock (BEGIN IMMEDIATE): another connection to node.db may have
-      // taken the id since the early look; the answer is the transaction's
+      // looked up under the write lock (BEGIN IMMEDIATE): another connection to node.db may have taken the id
       const putAll = db.transaction((rows: typeof batch): boolean[] => rows.map((r) => {
         const row = find.get(scope, r.client, r.messageId) as { e: number } | undefined;
         if (row !== undefined && row.e > r.nowMs) return false;
@@ -269,8 +268,6 @@ export function openLocalStore(path: string): LocalStore {
           const key = `${client}\u0000${messageId}`;
           const waiting = pending.get(key);
           if (waiting !== undefined && waiting > nowMs) return false;
-          const row = find.get(scope, client, messageId) as { e: number } | undefined;
-          if (row !== undefined && row.e > nowMs) return false;
           const expires = nowMs + windowMs;
           pending.set(key, expires);
           return new Promise<boolean>((resolve, reject) => {

@@ -1,8 +1,8 @@
 /**
  * The SQLite replay memory's hot-path answer (`admit`): one transaction per event-loop turn, a
- * duplicate refused whether it is committed, pending in the same turn, or taken by another
- * connection between the early look and the commit; an accepted id is in node.db when the
- * promise resolves.
+ * duplicate refused whether it is committed, pending in the same turn (at once), or taken by
+ * another connection before the turn's commit; an accepted id is in node.db when the promise
+ * resolves.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,7 +36,7 @@ describe('replay memory admit (SQLite)', () => {
       assert.equal(reader.replayMemory('server', 60_000).size, 0, 'not committed before the turn ends');
       assert.deepEqual(await Promise.all([first, other]), [true, true]);
       assert.equal(reader.replayMemory('server', 60_000).size, 2, 'both committed when the promises resolve');
-      assert.equal(m.admit('PE/GOB/1/X', 'id-1', 2000), false, 'committed');
+      assert.equal(await m.admit('PE/GOB/1/X', 'id-1', 2000), false, 'committed');
       assert.equal(await m.admit('PE/GOB/1/Y', 'id-1', 2000), true, 'another client');
       assert.equal(await m.admit('PE/GOB/1/X', 'id-1', 61_001), true, 'window over');
     } finally {
@@ -45,7 +45,7 @@ describe('replay memory admit (SQLite)', () => {
     }
   });
 
-  it('an id another connection committed after the early look is refused by the commit', async () => {
+  it('an id another connection committed before the turn\'s commit is refused by that commit', async () => {
     const path = freshPath();
     const a = openLocalStore(path);
     const b = openLocalStore(path);
