@@ -110,10 +110,17 @@ function canonicalSignedInfo(signatureMethod: string, referenceUri: string, dige
     + '</ds:Reference></ds:SignedInfo>';
 }
 
+/** The last certificate read by pemBody (a node signs with one or a few certificates). */
+let lastPem = '';
+let lastBody = '';
+
 function pemBody(pem: string): string {
+  if (pem === lastPem) return lastBody;
   const m = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(pem);
   if (m === null) throw new MiisError('Config.InvalidCertificate', 'el certificado de firma no está en PEM');
-  return m[1]!.replace(/\s+/g, '');
+  lastBody = m[1]!.replace(/\s+/g, '');
+  lastPem = pem;
+  return lastBody;
 }
 
 /** DER ECDSA-Sig-Value → fixed-size r||s. */

@@ -13,22 +13,35 @@ export interface SignedMessage {
 
 const CRLF = '\r\n';
 
+/**
+ * Boundaries: a random prefix drawn once per process and a counter. Whatever the boundary, it is
+ * checked against the message and the next one is taken when the message contains it, so the
+ * receiver always finds exactly the two parts.
+ */
+const boundaryPrefix = `miis-${randomBytes(8).toString('hex')}-`;
+let boundaryCounter = 0;
+
 function makeBoundary(message: Buffer): string {
   for (;;) {
-    const b = `miis-${randomBytes(12).toString('hex')}`;
-    if (message.indexOf(b) < 0) return b;
+    boundaryCounter = (boundaryCounter + 1) % 0x1000000000;
+    const b = boundaryPrefix + boundaryCounter.toString(36);
+    if (message.indexOf(b, 0, 'latin1') < 0) return b;
   }
 }
 
+/** The multipart body in one buffer (headers and delimiters are ASCII; the signature is UTF-8). */
 export function encodeSignedMessage(message: Buffer, signature: string): { body: Buffer; contentType: string } {
   const boundary = makeBoundary(message);
-  const body = Buffer.concat([
-    Buffer.from(`--${boundary}${CRLF}Content-Type: text/xml; charset=UTF-8${CRLF}Content-ID: <message>${CRLF}${CRLF}`),
-    message,
-    Buffer.from(`${CRLF}--${boundary}${CRLF}Content-Type: application/xml; charset=UTF-8${CRLF}Content-ID: <signature>${CRLF}${CRLF}`),
-    Buffer.from(signature, 'utf8'),
-    Buffer.from(`${CRLF}--${boundary}--${CRLF}`),
-  ]);
+  const head = `--${boundary}${CRLF}Content-Type: text/xml; charset=UTF-8${CRLF}Content-ID: <message>${CRLF}${CRLF}`;
+  const middle = `${CRLF}--${boundary}${CRLF}Content-Type: application/xml; charset=UTF-8${CRLF}Content-ID: <signature>${CRLF}${CRLF}`;
+  const tail = `${CRLF}--${boundary}--${CRLF}`;
+  const sigBytes = Buffer.byteLength(signature, 'utf8');
+  const body = Buffer.allocUnsafe(head.length + message.length + middle.length + sigBytes + tail.length);
+  let at = body.write(head, 0, 'latin1');
+  at += message.copy(body, at);
+  at += body.write(middle, at, 'latin1');
+  at += body.write(signature, at, 'utf8');
+  body.write(tail, at, 'latin1');
   return { body, contentType: `multipart/related; type="text/xml"; boundary=${boundary}` };
 }
 

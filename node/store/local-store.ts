@@ -75,6 +75,13 @@ export interface LocalSnapshot {
 export interface ReplayMemory {
   /** False when (client, id) was already seen and its window has not expired; otherwise remembers it. */
   accept(client: string, messageId: string, nowMs: number): boolean;
+  /**
+   * The same answer for the exchange hot path, with the writes of one event-loop turn committed
+   * in one transaction: false at once for an id already pending in this turn; otherwise a promise
+   * of the answer, given by the turn's transaction (BEGIN IMMEDIATE: look up, then insert), so an
+   * accepted request goes on only once its id is committed (rejects when the commit fails).
+   */
+  admit(client: string, messageId: string, nowMs: number): false | Promise<boolean>;
   /** Delete expired rows; returns how many. */
   prune(nowMs: number): number;
   readonly size: number;
@@ -240,7 +247,50 @@ export function openLocalStore(path: string): LocalStore {
       const prune = db.prepare('DELETE FROM seen_messages WHERE scope = ? AND expires_at <= ?');
       const count = db.prepare('SELECT COUNT(*) AS n FROM seen_messages WHERE scope = ?');
       let sincePrune = 0;
+      // admit(): ids waiting for the turn's commit (client NUL id → expiry), and that turn's rows
+      const pending = new Map<string, number>();
+      let batch: { key: string; client: string; messageId: string; expires: number; nowMs: number; resolve: (ok: boolean) => void; reject: (err: unknown) => void }[] = [];
+      // looked up under the write lock (BEGIN IMMEDIATE): another connection to node.db may have taken the id
+      const putAll = db.transaction((rows: typeof batch): boolean[] => rows.map((r) => {
+        const row = find.get(scope, r.client, r.messageId) as { e: number } | undefined;
+        if (row !== undefined && row.e > r.nowMs) return false;
+        put.run(scope, r.client, r.messageId, r.expires);
+        return true;
+      }));
+      const flush = (): void => {
+        const rows = batch;
+        batch = [];
+        let answers: boolean[];
+        try {
+          answers = putAll.immediate(rows);
+        } catch (err) {
+          for (const r of rows) pending.delete(r.key);
+          for (const r of rows) r.reject(err);
+          return;
+        }
+        for (const r of rows) pending.delete(r.key);
+        rows.forEach((r, i) => r.resolve(answers[i] === true));
+        sincePrune += rows.length;
+        if (sincePrune >= 1000) {
+          try {
+            memory.prune((rows[rows.length - 1] as (typeof rows)[number]).nowMs);
+          } catch {
+            // expired rows stay until the next prune; they are never taken for live ones (expires_at is checked)
+          }
+        }
+      };
       const memory: ReplayMemory = {
+        admit(client, messageId, nowMs) {
+          const key = `${client}\u0000${messageId}`;
+          const waiting = pending.get(key);
+          if (waiting !== undefined && waiting > nowMs) return false;
+          const expires = nowMs + windowMs;
+          pending.set(key, expires);
+          return new Promise<boolean>((resolve, reject) => {
+            batch.push({ key, client, messageId, expires, nowMs, resolve, reject });
+            if (batch.length === 1) setImmediate(flush);
+          });
+        },
         accept(client, messageId, nowMs) {
           const row = find.get(scope, client, messageId) as { e: number } | undefined;
           if (row !== undefined && row.e > nowMs) return false;

@@ -7,7 +7,8 @@
  * The exchange hot path never waits on the store for settings: it reads a cached snapshot
  * (`createSnapshotCache`) that a timer refreshes when the store's change counter moves (SQLite:
  * PRAGMA data_version; PostgreSQL: a counter bumped by triggers on every write). The replay
- * memory answers synchronously on SQLite (as before) and with one atomic statement on PostgreSQL
+ * memory refuses a known id synchronously on SQLite and accepts a new one once the event-loop
+ * turn's inserts are committed in one transaction (`admit`), and uses one atomic statement on PostgreSQL
  * (shared by every instance of the node: a duplicate is refused whichever instance sees it).
  */
 import { existsSync } from 'node:fs';
@@ -39,7 +40,8 @@ export function asNodeStore(local: LocalStore): NodeStore {
     replayMemory(scope, windowMs) {
       const memory = local.replayMemory(scope, windowMs);
       return {
-        accept: (client, messageId, nowMs) => memory.accept(client, messageId, nowMs), // synchronous, as before
+        // refused at once, or accepted once the turn's inserts are committed (one transaction per turn)
+        accept: (client, messageId, nowMs) => memory.admit(client, messageId, nowMs),
         prune: async (nowMs) => memory.prune(nowMs),
         size: async () => memory.size,
       };

@@ -19,7 +19,7 @@ function rejects(body: Buffer | string, contentType: string | undefined, reason:
 describe('signed message (multipart/related)', () => {
   it('round-trips the exact message bytes and the signature', () => {
     const { body, contentType } = encodeSignedMessage(MESSAGE, SIGNATURE);
-    assert.match(contentType, /^multipart\/related; type="text\/xml"; boundary=miis-[0-9a-f]{24}$/);
+    assert.match(contentType, /^multipart\/related; type="text\/xml"; boundary=miis-[0-9a-f]{16}-[0-9a-z]{1,7}$/);
     const decoded = decodeSignedMessage(body, contentType, CODE);
     assert.ok(decoded.message.equals(MESSAGE));
     assert.equal(decoded.signature.toString('utf8'), SIGNATURE);
@@ -39,6 +39,18 @@ describe('signed message (multipart/related)', () => {
     assert.notEqual(first, second);
     const boundary = /boundary=(\S+)$/.exec(first)?.[1] ?? '';
     assert.equal(MESSAGE.indexOf(boundary), -1);
+  });
+
+  it('skips a boundary the message contains', () => {
+    const seen = /boundary=(miis-[0-9a-f]{16}-)([0-9a-z]+)$/.exec(encodeSignedMessage(MESSAGE, SIGNATURE).contentType);
+    assert.ok(seen !== null);
+    const next = `${seen[1] as string}${(parseInt(seen[2] as string, 36) + 1).toString(36)}`;
+    const tricky = Buffer.from(`<e>--${next}\r\nContent-Type: text/xml</e>`, 'utf8');
+    const { body, contentType } = encodeSignedMessage(tricky, SIGNATURE);
+    const used = /boundary=(\S+)$/.exec(contentType)?.[1] ?? '';
+    assert.notEqual(used, next);
+    assert.equal(tricky.indexOf(used), -1);
+    assert.ok(decodeSignedMessage(body, contentType, CODE).message.equals(tricky));
   });
 
   it('accepts a quoted boundary parameter', () => {
