@@ -26,7 +26,7 @@ import { DGFO_DIRECTOR, EXCHANGE_FORMS, isDgfoDirector, addActa, listActas, requ
 import { renderActaHtml, writeActaPdf } from '../governance/acta-render.js';
 import { DEADLINE_LABELS, computeDeadlines } from '../governance/deadlines.js';
 import { computeCompliance } from '../governance/compliance.js';
-import { addSanction, listSanctions, SANCTIONS_COMPONENT } from '../governance/sanctions.js';
+import { addSanction, exportSanctions, listSanctions, SANCTIONS_COMPONENT } from '../governance/sanctions.js';
 import { limaDate } from '../../core/business-days.js';
 import { APPROVAL_DATE_SETTING, calendarOf, dateOrToday, decreedDays, setDecreedDays } from '../governance/util.js';
 
@@ -614,6 +614,19 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .action(async (o: CommonOptions & Json & { entity?: string }) => {
       const rows = await withStore(o, (s) => listSanctions(s, o.entity === undefined ? {} : { entity: o.entity }));
       show(o, rows, () => formatTable(['ID', 'FECHA', 'RUC', 'RESOLUCIÓN', 'INFRACCIÓN'], rows.map((r) => [String(r.id), r.date, r.entityRuc, r.resolution, r.infraction])));
+    });
+
+  common(sanction.command('export'))
+    .description(`copia el registro de sanciones a un archivo SQLite propio, para el nodo que atiende consultarSanciones (componente ${SANCTIONS_COMPONENT}) con el adaptador sql`)
+    .requiredOption('--out <archivo.db>', 'archivo SQLite a escribir (se reemplaza completo)')
+    .option('--json', 'salida en JSON')
+    .addHelpText('after', example('miis-central sanction export --out /srv/miis/midis/registros/sanciones.db'))
+    .action(async (o: CommonOptions & Json & { out: string }) => {
+      const say = textOnly(o, out);
+      const target = resolve(o.out);
+      const r = await withStore(o, (s) => exportSanctions(s, target, ctxOf(o).at));
+      say(`Registro de sanciones copiado en ${target}: ${r.sanctions} sanciones de ${r.entities} entidades. Programe este comando (p. ej. cada noche) para que el servicio consultarSanciones responda con lo vigente.`);
+      if (o.json === true) out(okJson({ archivo: target, sanciones: r.sanctions, entidades: r.entities }));
     });
 
   // --- audit ------------------------------------------------------------------------------------

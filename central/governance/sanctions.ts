@@ -2,6 +2,8 @@
  * The SINAFO sanctions registry (directive 6.1 e, 7.3.2; Ley 30435 arts. 21–22). It is itself a
  * catalogue component (REG-SANCIONES, administered by MIDIS, see catalogue-seed.ts).
  */
+import { renameSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { MiisError } from '../../core/errors.js';
 import { parseIsoDate } from '../../core/business-days.js';
 import type { ChangeContext, RegistryStore } from '../registry/store.js';
@@ -57,4 +59,42 @@ export function listSanctions(store: RegistryStore, opts: { entity?: string } = 
     ? store.db.prepare('SELECT * FROM gov_sanctions ORDER BY date, id').all()
     : store.db.prepare('SELECT * FROM gov_sanctions WHERE entity_ruc = ? ORDER BY date, id').all(requireEntity(store, opts.entity).ruc);
   return (rows as Row[]).map(toSanction);
+}
+
+/**
+ * The sanctions registry as a SQLite file of its own, for the node that serves `consultarSanciones`
+ * (component REG-SANCIONES) through the sql adapter: tables `gov_entities` (ruc, name, acronym, role)
+ * and `gov_sanctions` (as in central.db), so the service's query is the same as on central.db.
+ * Written to a temporary file and renamed: a node reading the old copy never sees half a file.
+ */
+export function exportSanctions(store: RegistryStore, outPath: string, now: Date): { entities: number; sanctions: number } {
+  const tmp = `${outPath}.tmp`;
+  rmSync(tmp, { force: true });
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(tmp);
+    db.exec(`
+      CREATE TABLE gov_entities (ruc TEXT PRIMARY KEY, name TEXT NOT NULL, acronym TEXT, role TEXT NOT NULL);
+      CREATE TABLE gov_sanctions (id INTEGER PRIMARY KEY, entity_ruc TEXT NOT NULL REFERENCES gov_entities(ruc), infraction TEXT NOT NULL,
+        legal_basis TEXT NOT NULL, resolution TEXT NOT NULL, date TEXT NOT NULL, created_at TEXT NOT NULL);
+      CREATE INDEX gov_sanctions_entity ON gov_sanctions (entity_ruc);
+      CREATE TABLE exportacion (exportado_en TEXT NOT NULL);`);
+    const entities = store.db.prepare('SELECT ruc, name, acronym, role FROM gov_entities ORDER BY ruc').all() as Record<string, unknown>[];
+    const sanctions = store.db.prepare('SELECT id, entity_ruc, infraction, legal_basis, resolution, date, created_at FROM gov_sanctions ORDER BY id').all() as Record<string, unknown>[];
+    const putEntity = db.prepare('INSERT INTO gov_entities (ruc, name, acronym, role) VALUES (@ruc, @name, @acronym, @role)');
+    const putSanction = db.prepare('INSERT INTO gov_sanctions (id, entity_ruc, infraction, legal_basis, resolution, date, created_at) VALUES (@id, @entity_ruc, @infraction, @legal_basis, @resolution, @date, @created_at)');
+    const stamp = db.prepare('INSERT INTO exportacion (exportado_en) VALUES (?)');
+    db.transaction(() => {
+      for (const e of entities) putEntity.run(e);
+      for (const s of sanctions) putSanction.run(s);
+      stamp.run(now.toISOString());
+    })();
+    db.close();
+    renameSync(tmp, outPath);
+    return { entities: entities.length, sanctions: sanctions.length };
+  } catch (err) {
+    if (db?.open === true) db.close();
+    rmSync(tmp, { force: true });
+    throw new MiisError('Config.InvalidInput', `no se pudo escribir ${outPath}: ${(err as Error).message}`, { cause: err });
+  }
 }
