@@ -302,10 +302,10 @@ export async function runDemo(flags: Flags, log: (line: string) => void = (l) =>
       if (r.status !== 0) log(`log verify --dir ${d}: código ${r.status}\n${r.stdout.slice(0, 4000)}${r.stderr}`);
       return r.status === 0 ? JSON.parse(r.stdout) as unknown : undefined;
     };
-    const shared = verify((instances[0] as { dir: string }).dir) as { instancia: string; informe: { ok: boolean; records: number } }[] | undefined;
+    const shared = verify((instances[0] as { dir: string }).dir) as { instancia: string; informe: { ok: boolean; registros: number } }[] | undefined;
     const own = verify(juntosDir) as { ok: boolean } | undefined;
     const chainsVerified = shared !== undefined && shared.length >= 1 && shared.every((r) => r.informe.ok) && own?.ok === true;
-    if (shared !== undefined) log(`cadenas: ${shared.map((r) => `${r.instancia} ${r.informe.records} registros ${r.informe.ok ? 'ok' : 'MAL'}`).join(', ')}; juntos ${own?.ok === true ? 'ok' : 'MAL'}`);
+    if (shared !== undefined) log(`cadenas: ${shared.map((r) => `${r.instancia} ${r.informe.registros} registros ${r.informe.ok ? 'ok' : 'MAL'}`).join(', ')}; juntos ${own?.ok === true ? 'ok' : 'MAL'}`);
 
     const after = killedAt === undefined ? undefined : answered.filter((a) => a.at >= (killedAt as number)).length / ((t0 + elapsed * 1000 - killedAt) / 1000);
     return {

@@ -68,6 +68,6 @@ describe('PostgreSQL restarted under a running node', { skip: needTool('postgres
     }
     const verify = await runCli(runNodeCli, ['log', 'verify', '--dir', dir, '--json']);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
-    assert.deepEqual((JSON.parse(verify.stdout) as { instancia: string; informe: { ok: boolean; records: number } }[]).map((r) => [r.instancia, r.informe.ok, r.informe.records]), [['juntos-1', true, 6]]);
+    assert.deepEqual((JSON.parse(verify.stdout) as { instancia: string; informe: { ok: boolean; registros: number } }[]).map((r) => [r.instancia, r.informe.ok, r.informe.registros]), [['juntos-1', true, 6]]);
   });
 });
