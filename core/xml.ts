@@ -9,7 +9,7 @@
  * The result is a small element tree with string offsets into the decoded text, so callers can
  * locate (never re-serialise) parts of the original message.
  */
-import { Buffer } from 'node:buffer';
+import { Buffer, isAscii } from 'node:buffer';
 import { MiisError } from './errors.js';
 
 export interface XmlLimits {
@@ -73,6 +73,9 @@ export interface XmlDocument {
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 export function decodeUtf8(bytes: Uint8Array): string {
+  // pure ASCII (most messages): every byte is its character, so the much cheaper one-byte read gives
+  // the same string; anything else goes through the strict decoder (BOM dropped, invalid refused)
+  if (isAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   try {
     return utf8.decode(bytes);
   } catch {
@@ -112,48 +115,88 @@ interface QName {
 // no object per element: a 2 MiB message may hold 200,000 elements, and the garbage collector copies
 // every object that survives, which was most of the cost of such documents. Elements are made from
 // their rows when a caller first reaches them (the root, then each element's children).
-const ROW = 9;
+// Rows and attributes are written to fixed-size chunks rather than one growing array: on this kind
+// of machine touching fresh memory (page faults) costs more than anything else the parse does, and a
+// growing array touches every row twice (the copy) plus the abandoned smaller arrays. Rows are kept
+// small for the same reason: anything that can be found again cheaply on first use is not stored
+// (the end tag's «<» is the last «<» before the element's end; an attribute's name ends at «=» or
+// white space and its plain value runs from its quote to the next such quote).
+const ROW = 8;
+/** Rows per chunk (2^ROW_CHUNK_BITS; the first chunk is smaller when the document cannot fill one). */
+const ROW_CHUNK_BITS = 12;
+const ROW_CHUNK = 1 << ROW_CHUNK_BITS;
+const ROW_CHUNK_MASK = ROW_CHUNK - 1;
 const R_START = 0;
 const R_CONTENT_START = 1;
-const R_CONTENT_END = 2;
-const R_END = 3;
+/** Offset just after the end tag's «>» (equals R_CONTENT_START for a self-closing element). */
+const R_END = 2;
 /**
  * Index just past the element's last descendant. Rows are in document order, so an element's first
  * child (if any) is the next row and each child's next sibling starts where the child's subtree ends.
  */
-const R_SUBTREE_END = 4;
-const R_NAME = 5;
-const R_URI = 6;
+const R_SUBTREE_END = 3;
+const R_NAME = 4;
+const R_URI = 5;
 /** -1: no text; -2: the whole content, one plain run of the document; ≥ 0: index in `texts`. */
-const R_TEXT = 7;
+const R_TEXT = 6;
 /** Index of the element's first attribute in the attribute table (its last is just before the next element's first). */
-const R_ATTRS = 8;
-// An attribute in the attribute table: its name text[A_NAME_START, A_NAME_END), its value
-// text[A_VALUE_START, A_VALUE_END) or, when A_VALUE_START is -1, decoded[A_VALUE_END], and the
-// number of the binding of its namespace URI.
-const ATTR = 5;
-const A_NAME_START = 0;
-const A_NAME_END = 1;
-const A_VALUE_START = 2;
-const A_VALUE_END = 3;
-const A_URI = 4;
+const R_ATTRS = 7;
+// An attribute in the attribute table: where its name starts in the text; its value: ≥ 0 where a
+// plain value starts (just after the quote), or -1 - k for decoded[k]; the number of the binding of
+// its namespace URI.
+const ATTR = 3;
+const ATTR_CHUNK_BITS = 13;
+const ATTR_CHUNK = 1 << ATTR_CHUNK_BITS;
+const ATTR_CHUNK_MASK = ATTR_CHUNK - 1;
+const A_NAME = 0;
+const A_VALUE = 1;
+const A_URI = 2;
 const TEXT_NONE = -1;
 const TEXT_CONTENT = -2;
 
 /** A parsed document in rows (see ROW). */
 interface Tree {
   readonly src: string;
-  readonly rows: Int32Array;
+  /** Row chunks (see ROW_CHUNK). */
+  readonly rows: readonly Int32Array[];
   readonly names: readonly QName[];
   readonly uris: readonly string[];
   readonly texts: readonly string[];
   /** Number of elements (rows). */
   readonly count: number;
-  /** Attributes, ATTR numbers each (see A_*). */
-  readonly attrTable: Int32Array;
+  /** Attribute chunks (ATTR_CHUNK attributes of ATTR numbers each, see A_*). */
+  readonly attrTable: readonly Int32Array[];
   readonly attrTotal: number;
   /** Attribute values that are not a plain range of the document. */
   readonly decoded: readonly string[];
+}
+
+/** Number `field` of row `index`. */
+function rowField(tree: Tree, index: number, field: number): number {
+  return (tree.rows[index >> ROW_CHUNK_BITS] as Int32Array)[(index & ROW_CHUNK_MASK) * ROW + field] as number;
+}
+
+/** Number `field` of attribute `k`. */
+function attrField(tree: Tree, k: number, field: number): number {
+  return (tree.attrTable[k >> ATTR_CHUNK_BITS] as Int32Array)[(k & ATTR_CHUNK_MASK) * ATTR + field] as number;
+}
+
+/** End of the attribute name starting at src[start]: names hold neither «=» nor white space. */
+function attrNameEnd(src: string, start: number): number {
+  let i = start;
+  for (;;) {
+    const c = src.charCodeAt(i);
+    if (c === 0x3d || c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) return i;
+    i += 1;
+  }
+}
+
+/** The value of attribute `k`: a plain one runs from just after its quote to the next such quote. */
+function attrValue(tree: Tree, k: number): string {
+  const start = attrField(tree, k, A_VALUE);
+  if (start < 0) return tree.decoded[-1 - start] as string;
+  const src = tree.src;
+  return src.slice(start, src.indexOf(src.charCodeAt(start - 1) === 0x22 ? '"' : "'", start));
 }
 
 /**
@@ -178,8 +221,8 @@ class Element implements XmlElement {
   #attributes: Readonly<Record<string, XmlAttribute>> | undefined;
 
   constructor(tree: Tree, index: number) {
-    const rows = tree.rows;
-    const row = index * ROW;
+    const rows = tree.rows[index >> ROW_CHUNK_BITS] as Int32Array;
+    const row = (index & ROW_CHUNK_MASK) * ROW;
     const q = tree.names[rows[row + R_NAME] as number] as QName;
     this.name = q.name;
     this.prefix = q.prefix;
@@ -187,28 +230,33 @@ class Element implements XmlElement {
     this.uri = tree.uris[rows[row + R_URI] as number] as string;
     this.start = rows[row + R_START] as number;
     this.contentStart = rows[row + R_CONTENT_START] as number;
-    this.contentEnd = rows[row + R_CONTENT_END] as number;
     this.end = rows[row + R_END] as number;
+    // no «<» inside an end tag: its «<» is the last one before the element's end
+    this.contentEnd = this.end === this.contentStart ? this.end : tree.src.lastIndexOf('<', this.end - 1);
     this.#tree = tree;
-    this.#row = row;
+    this.#row = index;
+  }
+
+  /** Number `field` of the element's row. */
+  #field(field: number): number {
+    const index = this.#row;
+    return (this.#tree.rows[index >> ROW_CHUNK_BITS] as Int32Array)[(index & ROW_CHUNK_MASK) * ROW + field] as number;
   }
 
   get children(): XmlElement[] {
     if (this.#children !== undefined) return this.#children;
     const tree = this.#tree;
-    const rows = tree.rows;
-    const row = this.#row;
-    const end = rows[row + R_SUBTREE_END] as number;
-    let k = row / ROW + 1;
+    const end = this.#field(R_SUBTREE_END);
+    let k = this.#row + 1;
     if (k >= end) return (this.#children = NO_CHILDREN);
     const children: XmlElement[] = [];
-    for (; k < end; k = rows[k * ROW + R_SUBTREE_END] as number) children.push(new Element(tree, k));
+    for (; k < end; k = rowField(tree, k, R_SUBTREE_END)) children.push(new Element(tree, k));
     return (this.#children = children);
   }
 
   get text(): string {
     if (this.#text !== undefined) return this.#text;
-    const t = this.#tree.rows[this.#row + R_TEXT] as number;
+    const t = this.#field(R_TEXT);
     return (this.#text = t === TEXT_NONE ? '' : t === TEXT_CONTENT ? this.#tree.src.slice(this.contentStart, this.contentEnd) : this.#tree.texts[t] as string);
   }
 
@@ -219,15 +267,8 @@ class Element implements XmlElement {
   /** The element's attributes: [first, end) in the attribute table. */
   #attributeRun(): [number, number] {
     const tree = this.#tree;
-    const next = this.#row + ROW;
-    return [tree.rows[this.#row + R_ATTRS] as number, next < ROW * tree.count ? tree.rows[next + R_ATTRS] as number : tree.attrTotal];
-  }
-
-  #attributeValueAt(at: number): string {
-    const tree = this.#tree;
-    const start = tree.attrTable[at + A_VALUE_START] as number;
-    const end = tree.attrTable[at + A_VALUE_END] as number;
-    return start < 0 ? tree.decoded[end] as string : tree.src.slice(start, end);
+    const next = this.#row + 1;
+    return [this.#field(R_ATTRS), next < tree.count ? rowField(tree, next, R_ATTRS) : tree.attrTotal];
   }
 
   get attributes(): Readonly<Record<string, XmlAttribute>> {
@@ -235,12 +276,12 @@ class Element implements XmlElement {
     const [first, end] = this.#attributeRun();
     if (first === end) return (this.#attributes = NO_ATTRIBUTES);
     const tree = this.#tree;
-    const table = tree.attrTable;
+    const src = tree.src;
     const attributes: Record<string, XmlAttribute> = {};
     for (let k = first; k < end; k += 1) {
-      const at = ATTR * k;
-      const name = tree.src.slice(table[at + A_NAME_START], table[at + A_NAME_END]);
-      const attr = { uri: tree.uris[table[at + A_URI] as number] as string, local: name.slice(name.indexOf(':') + 1), value: this.#attributeValueAt(at) };
+      const nameStart = attrField(tree, k, A_NAME);
+      const name = src.slice(nameStart, attrNameEnd(src, nameStart));
+      const attr = { uri: tree.uris[attrField(tree, k, A_URI)] as string, local: name.slice(name.indexOf(':') + 1), value: attrValue(tree, k) };
       // an attribute may be called «__proto__»: define it, never assign it (that would set the prototype)
       if (name === '__proto__') Object.defineProperty(attributes, name, { value: attr, enumerable: true, writable: true, configurable: true });
       else attributes[name] = attr;
@@ -253,16 +294,14 @@ class Element implements XmlElement {
     if (local.includes(':')) return undefined;
     const [first, end] = this.#attributeRun();
     const tree = this.#tree;
-    const table = tree.attrTable;
     const src = tree.src;
     for (let k = first; k < end; k += 1) {
-      const at = ATTR * k;
-      const nameStart = table[at + A_NAME_START] as number;
-      const localStart = (table[at + A_NAME_END] as number) - local.length;
+      const nameStart = attrField(tree, k, A_NAME);
+      const localStart = attrNameEnd(src, nameStart) - local.length;
       // the name is the local name, or a prefix, «:» and the local name
       if (localStart < nameStart || (localStart > nameStart && src.charCodeAt(localStart - 1) !== 0x3a)) continue;
-      if (!src.startsWith(local, localStart) || tree.uris[table[at + A_URI] as number] !== uri) continue;
-      return this.#attributeValueAt(at);
+      if (!src.startsWith(local, localStart) || tree.uris[attrField(tree, k, A_URI)] !== uri) continue;
+      return attrValue(tree, k);
     }
     return undefined;
   }
@@ -554,17 +593,23 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     pos = end + 2;
   }
 
-  // The tree, as rows (see ROW), and what rows point to.
-  // Sized once for most documents (an element takes at least 4 characters, «<a/>»; most take many
-  // more): growing copies the rows and touches fresh memory, which costs more than the copy itself.
+  // The tree, as rows (see ROW) in chunks, and what rows point to. A small document gets one chunk
+  // of its own size: an element takes at least 4 characters («<a/>»), an attribute at least 5 (« a=''»).
   const mostRows = Math.min(limits.maxElements, Math.floor(text.length / 4)) + 1;
-  let rows = new Int32Array(ROW * Math.min(mostRows, Math.floor(text.length / 16) + 16));
+  let rows = new Int32Array(ROW * Math.min(mostRows, ROW_CHUNK));
+  const rowChunks: Int32Array[] = [rows];
+  /** Row chunk of element `index`. */
+  const rowsOf = (index: number): Int32Array => rowChunks[index >> ROW_CHUNK_BITS] as Int32Array;
   const qnameList: QName[] = [];
   /** Namespace URIs by binding number: no namespace, xml, xmlns, then one per declaration in document order. */
   const uriList: string[] = ['', XML_NS, XMLNS_NS];
   const texts: string[] = [];
   /** Attributes of all elements, in document order (an element's run ends where the next element's starts). */
-  let attrTable = new Int32Array(ATTR * 64);
+  const mostAttributes = Math.floor(text.length / 5) + 1;
+  let attrTable = new Int32Array(ATTR * Math.min(mostAttributes, ATTR_CHUNK));
+  const attrChunks: Int32Array[] = [attrTable];
+  /** Where the next attribute goes in `attrTable`, the last chunk. */
+  let attrAt = 0;
   let attrTotal = 0;
   const decodedList: string[] = [];
 
@@ -821,64 +866,61 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       }
     }
 
-    // the attributes go to the document's attribute table (see ATTR): name and value as ranges of the
-    // document (a decoded value by its number), and the number of the binding of the namespace URI
+    // the attributes go to the document's attribute table (see ATTR): where the name starts, where a
+    // plain value starts (a decoded value by its number), and the number of the binding of the
+    // namespace URI: unprefixed, no namespace or xmlns's own; prefixed declarations (xmlns:p) are
+    // xmlns's too; other prefixed ones are looked up in order. Two prefixed attributes name the same
+    // attribute ({uri}local) only if two different prefixes of this element are bound to one URI:
+    // watch for that (URI → first prefix, stamped with the element's serial), and only then compare
+    // expanded names.
     const firstAttr = attrTotal;
-    if (n > 0) {
-      if (ATTR * (attrTotal + n) > attrTable.length) {
-        const grown = new Int32Array(Math.max(2 * attrTable.length, ATTR * (attrTotal + n)));
-        grown.set(attrTable);
-        attrTable = grown;
+    let sharedUri = false;
+    for (let i = 0; i < n; i += 1) {
+      if (attrAt === attrTable.length) {
+        attrTable = new Int32Array(ATTR * Math.min(mostAttributes - attrTotal - i, ATTR_CHUNK));
+        attrChunks.push(attrTable);
+        attrAt = 0;
       }
-      for (let i = 0; i < n; i += 1) {
-        const a = names[i] as string;
-        const at = ATTR * (attrTotal + i);
-        const nameStart = offsets[i] as number;
-        attrTable[at + A_NAME_START] = nameStart;
-        attrTable[at + A_NAME_END] = nameStart + a.length;
-        const decoded = decodedValues[i];
-        if (decoded === undefined) {
-          attrTable[at + A_VALUE_START] = valueFrom[i] as number;
-          attrTable[at + A_VALUE_END] = valueEnd[i] as number;
-        } else {
-          attrTable[at + A_VALUE_START] = -1;
-          attrTable[at + A_VALUE_END] = decodedList.length;
-          decodedList.push(decoded);
-        }
-        // unprefixed: no namespace, or xmlns's own; prefixed declarations (xmlns:p) are xmlns's too
-        attrTable[at + A_URI] = a.startsWith('xmlns') && (a.length === 5 || a.charCodeAt(5) === 0x3a) ? 2 : 0;
+      const a = names[i] as string;
+      attrTable[attrAt + A_NAME] = offsets[i] as number;
+      const decoded = decodedValues[i];
+      if (decoded === undefined) {
+        attrTable[attrAt + A_VALUE] = valueFrom[i] as number;
+      } else {
+        attrTable[attrAt + A_VALUE] = -1 - decodedList.length;
+        decodedList.push(decoded);
       }
-      attrTotal += n;
-    }
-    if (prefixed > 0) {
-      // Two prefixed attributes name the same attribute ({uri}local) only if two different prefixes of
-      // this element are bound to one URI: watch for that (URI → first prefix, stamped with the element's
-      // serial), and only then compare expanded names.
-      let sharedUri = false;
-      for (let i = 0; i < n; i += 1) {
-        const a = names[i] as string;
+      let uriId = 0;
+      if (a.startsWith('xmlns') && (a.length === 5 || a.charCodeAt(5) === 0x3a)) {
+        uriId = 2;
+      } else if (prefixed > 0) {
         const colon = a.indexOf(':');
-        const at = ATTR * (firstAttr + i);
-        if (colon < 0 || attrTable[at + A_URI] === 2) continue;
-        const prefix = a.slice(0, colon);
-        const id = uriIdOf(prefix, offsets[i] as number);
-        attrTable[at + A_URI] = id;
-        const uri = uriList[id] as string;
-        if (prefixed > 1 && uri !== XMLNS_NS && !sharedUri) {
-          if (uriSeenIn.get(uri) !== serial) {
-            uriSeenIn.set(uri, serial);
-            uriFirstPrefix.set(uri, prefix);
-          } else if (uriFirstPrefix.get(uri) !== prefix) {
-            sharedUri = true;
+        if (colon >= 0) {
+          const prefix = a.slice(0, colon);
+          uriId = uriIdOf(prefix, offsets[i] as number);
+          const uri = uriList[uriId] as string;
+          if (prefixed > 1 && uri !== XMLNS_NS && !sharedUri) {
+            if (uriSeenIn.get(uri) !== serial) {
+              uriSeenIn.set(uri, serial);
+              uriFirstPrefix.set(uri, prefix);
+            } else if (uriFirstPrefix.get(uri) !== prefix) {
+              sharedUri = true;
+            }
           }
         }
       }
+      attrTable[attrAt + A_URI] = uriId;
+      attrAt += ATTR;
+    }
+    attrTotal += n;
+    if (prefixed > 0) {
       if (sharedUri) {
         const expanded = new Set<string>();
         for (let i = 0; i < n; i += 1) {
           const a = names[i] as string;
           const colon = a.indexOf(':');
-          const uri = uriList[attrTable[ATTR * (firstAttr + i) + A_URI] as number] as string;
+          const k = firstAttr + i;
+          const uri = uriList[(attrChunks[k >> ATTR_CHUNK_BITS] as Int32Array)[(k & ATTR_CHUNK_MASK) * ATTR + A_URI] as number] as string;
           if (colon < 0 || uri === XMLNS_NS) continue;
           const key = `${uri}\u0000${a.slice(colon + 1)}`;
           if (expanded.has(key)) throw invalid(offsets[i] as number, `atributo ${a} repetido`);
@@ -898,15 +940,13 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     const uriId = prefix === '' ? bindings.get('') ?? 0 : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriIdOf(prefix, start);
     // the element's row, linked to its parent's last child
     const index = count - 1;
-    const row = index * ROW;
-    if (row + ROW > rows.length) {
-      const grown = new Int32Array(Math.max(row + ROW, ROW * Math.min(mostRows, 2 * (rows.length / ROW))));
-      grown.set(rows);
-      rows = grown;
+    const row = (index & ROW_CHUNK_MASK) * ROW;
+    if (row === 0 && index > 0) {
+      rows = new Int32Array(ROW * Math.min(mostRows - index, ROW_CHUNK));
+      rowChunks.push(rows);
     }
     rows[row + R_START] = start;
     rows[row + R_CONTENT_START] = pos;
-    rows[row + R_CONTENT_END] = pos;
     rows[row + R_END] = pos;
     rows[row + R_SUBTREE_END] = count;
     rows[row + R_NAME] = q.id;
@@ -950,7 +990,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     const length = (textLength[top] as number) + units;
     if (length > maxTextLength) {
       if (chunk) replayChunk(at);
-      throw new MiisError('Client.XmlTextTooLong', `<${openName[top] as string}> en ${where(rows[(open[top] as number) * ROW + R_START] as number)}: más de ${maxTextLength} caracteres (en ${where(at)})`);
+      throw new MiisError('Client.XmlTextTooLong', `<${openName[top] as string}> en ${where(rowsOf(open[top] as number)[((open[top] as number) & ROW_CHUNK_MASK) * ROW + R_START] as number)}: más de ${maxTextLength} caracteres (en ${where(at)})`);
     }
     textLength[top] = length;
     return top;
@@ -1005,23 +1045,24 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     pos += 1;
     if (depth === 0 || expected !== name) throw invalid(start, `etiqueta de cierre </${name}> inesperada${depth === 0 ? '' : ` (se esperaba </${expected}>)`}`);
     depth -= 1;
-    const row = (open[depth] as number) * ROW;
-    rows[row + R_CONTENT_END] = start;
-    rows[row + R_END] = pos;
-    rows[row + R_SUBTREE_END] = count;
+    const index = open[depth] as number;
+    const chunk = rowsOf(index);
+    const row = (index & ROW_CHUNK_MASK) * ROW;
+    chunk[row + R_END] = pos;
+    chunk[row + R_SUBTREE_END] = count;
     const base = textBase[depth] as number;
     if (base >= 0) {
-      rows[row + R_TEXT] = texts.length;
+      chunk[row + R_TEXT] = texts.length;
       texts.push(bufString(base, bufTop));
       bufTop = base;
     } else {
       const s = textStart[depth] as number;
       if (s >= 0) {
         const e = textEnd[depth] as number;
-        if (s === rows[row + R_CONTENT_START] && e === start) {
-          rows[row + R_TEXT] = TEXT_CONTENT;
+        if (s === chunk[row + R_CONTENT_START] && e === start) {
+          chunk[row + R_TEXT] = TEXT_CONTENT;
         } else {
-          rows[row + R_TEXT] = texts.length;
+          chunk[row + R_TEXT] = texts.length;
           texts.push(text.slice(s, e));
         }
       }
@@ -1143,7 +1184,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     sharedBuffer = buf;
     sharedBufferBytes = bufBytes;
   }
-  const tree: Tree = { src: text, rows, count, names: qnameList, uris: uriList, texts, attrTable, attrTotal, decoded: decodedList };
+  const tree: Tree = { src: text, rows: rowChunks, count, names: qnameList, uris: uriList, texts, attrTable: attrChunks, attrTotal, decoded: decodedList };
   return { text, root: new Element(tree, 0) };
 }
 
