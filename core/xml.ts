@@ -123,7 +123,7 @@ interface QName {
 // white space and its plain value runs from its quote to the next such quote).
 const ROW = 8;
 /** Rows per chunk (2^ROW_CHUNK_BITS; the first chunk is smaller when the document cannot fill one). */
-const ROW_CHUNK_BITS = 12;
+const ROW_CHUNK_BITS = 10;
 const ROW_CHUNK = 1 << ROW_CHUNK_BITS;
 const ROW_CHUNK_MASK = ROW_CHUNK - 1;
 const R_START = 0;
@@ -145,7 +145,7 @@ const R_ATTRS = 7;
 // plain value starts (just after the quote), or -1 - k for decoded[k]; the number of the binding of
 // its namespace URI.
 const ATTR = 3;
-const ATTR_CHUNK_BITS = 13;
+const ATTR_CHUNK_BITS = 11;
 const ATTR_CHUNK = 1 << ATTR_CHUNK_BITS;
 const ATTR_CHUNK_MASK = ATTR_CHUNK - 1;
 const A_NAME = 0;
@@ -368,13 +368,49 @@ function normaliseAttributeSpace(s: string): string {
   return out;
 }
 
-/** Slots of the per-document cache of recently read names (a power of two). */
-const NAME_CACHE_SIZE = 1024;
+/**
+ * Slots of the cache of recently read names (a power of two). Kept between documents (a name of an
+ * earlier document is as good as a new slice of this one), with each name's kind (NAME_*) and prefix.
+ */
+const NAME_CACHE_SIZE = 4096;
+const NAME_PLAIN = 0;
+/** «xmlns» or «xmlns:…»: a namespace declaration when it names an attribute. */
+const NAME_XMLNS = 1;
+/** Any other prefixed name. */
+const NAME_PREFIXED = 2;
+const nameCache: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SIZE).fill(undefined);
+const nameKinds = new Int8Array(NAME_CACHE_SIZE);
+const namePrefixes: string[] = new Array<string>(NAME_CACHE_SIZE).fill('');
+
+// The current start tag's attributes, kept between documents (a start tag may hold tens of
+// thousands; fresh arrays for them cost more than reading them): names, prefixes, and S numbers each.
+const S = 5;
+/** Where a plain value starts (just after its quote), or -1 - k for a decoded value, decoded[k]. */
+const S_FROM = 0;
+/** Where the value ends (its closing quote). */
+const S_END = 1;
+/** Where the name starts. */
+const S_AT = 2;
+const S_HASH = 3;
+const S_KIND = 4;
+const tagNames: string[] = [];
+const tagPrefixes: string[] = [];
+let tagNumbers = new Int32Array(S * 64);
+/** Open-addressing table of a start tag's names (see `seen` in parseXmlText), kept likewise. */
+let seenSlots = new Int32Array(64);
+let seenStamps = new Int32Array(64);
+let stamp = 0;
 
 /** Code units of the text buffer kept between documents (larger ones are dropped after their document). */
 const SHARED_BUFFER_UNITS = 1 << 20;
 let sharedBuffer = new Uint16Array(16 * 1024);
 let sharedBufferBytes = Buffer.from(sharedBuffer.buffer, sharedBuffer.byteOffset, sharedBuffer.byteLength);
+
+/** Decoded strings up to this long are looked up in `shortCache` before a new one is made. */
+const SHORT_STRING = 32;
+const SHORT_CACHE_SIZE = 1024;
+/** Recently made short decoded strings (text and attribute values), kept between documents. */
+const shortCache: (string | undefined)[] = new Array<string | undefined>(SHORT_CACHE_SIZE).fill(undefined);
 
 /** Characters read one by one before a plain stretch of text or of an attribute value is searched instead. */
 const PROBE = 32;
@@ -537,9 +573,23 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     bufTop = o;
   };
   const bufString = (from: number, to: number): string => {
-    if (to - from > 12) return bufBytes.toString('utf16le', 2 * from, 2 * to);
+    const length = to - from;
+    if (length > SHORT_STRING) return bufBytes.toString('utf16le', 2 * from, 2 * to);
+    // short decoded strings repeat (the same value on every element): reuse the one made last time
+    // for this slot when it has the same characters, so repeats make no new string
+    let h = length;
+    for (let i = from; i < to; i += 1) h = (Math.imul(h, 31) + (buf[i] as number)) | 0;
+    const slot = (h ^ (h >>> 12)) & (SHORT_CACHE_SIZE - 1);
+    const cached = shortCache[slot];
+    if (cached !== undefined && cached.length === length) {
+      let i = 0;
+      while (i < length && cached.charCodeAt(i) === buf[from + i]) i += 1;
+      if (i === length) return cached;
+    }
     let s = '';
-    for (let i = from; i < to; i += 1) s += String.fromCharCode(buf[i] as number);
+    if (length > 12) s = bufBytes.toString('utf16le', 2 * from, 2 * to);
+    else for (let i = from; i < to; i += 1) s += String.fromCharCode(buf[i] as number);
+    shortCache[slot] = s;
     return s;
   };
 
@@ -551,9 +601,10 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       pos += 1;
     }
   };
-  const nameCache: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SIZE).fill(undefined);
-  /** Hash of the characters of the name readName last read. */
+  /** Hash, kind (NAME_*) and prefix of the name readName last read. */
   let nameHash = 0;
+  let nameKind = NAME_PLAIN;
+  let namePrefix = '';
   /** A qualified name at `pos`: an NCName, optionally «:» and another. */
   const readName = (): string => {
     const start = pos;
@@ -573,9 +624,18 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     nameHash = h;
     const slot = h & (NAME_CACHE_SIZE - 1);
     const cached = nameCache[slot];
-    if (cached !== undefined && cached.length === length && text.startsWith(cached, start)) return cached;
+    if (cached !== undefined && cached.length === length && text.startsWith(cached, start)) {
+      nameKind = nameKinds[slot] as number;
+      namePrefix = namePrefixes[slot] as string;
+      return cached;
+    }
     const name = text.slice(start, end);
+    const colon = name.indexOf(':');
+    namePrefix = colon < 0 ? '' : name.slice(0, colon);
+    nameKind = name.startsWith('xmlns') && (length === 5 || colon === 5) ? NAME_XMLNS : colon < 0 ? NAME_PLAIN : NAME_PREFIXED;
     nameCache[slot] = name;
+    nameKinds[slot] = nameKind;
+    namePrefixes[slot] = namePrefix;
     return name;
   };
   const nameTooLong = (at: number, name: string): MiisError =>
@@ -672,26 +732,20 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   const qnames = new Map<string, QName>();
   let lastQName: QName | undefined;
 
-  // the current start tag's attributes, reused from one element to the next
-  const names: string[] = [];
-  const decodedValues: (string | undefined)[] = [];
-  const valueFrom: number[] = [];
-  const valueEnd: number[] = [];
-  const offsets: number[] = [];
-  const hashes: number[] = [];
+  // the current start tag's attributes (module level, see S)
+  const names = tagNames;
+  const prefixes = tagPrefixes;
+  let numbers = tagNumbers;
   /**
    * For elements with many attributes, an open-addressing table of their names (attribute index + 1
    * by name hash), valid where its stamp is the current one: no clearing between elements, and
    * resized (restamped) as an element's attributes grow, so each lookup is constant time.
    */
-  let seenSlots = new Int32Array(4 * SCAN_ATTRIBUTES);
-  let seenStamps = new Int32Array(4 * SCAN_ATTRIBUTES);
-  let stamp = 0;
   /** Put attribute i in the table; true when an earlier attribute of the element has its name. */
   const seen = (i: number): boolean => {
     const mask = seenSlots.length - 1;
     const attrName = names[i] as string;
-    for (let slot = (hashes[i] as number) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = (numbers[S * i + S_HASH] as number) & mask; ; slot = (slot + 1) & mask) {
       if (seenStamps[slot] !== stamp) {
         seenStamps[slot] = stamp;
         seenSlots[slot] = i + 1;
@@ -702,8 +756,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   };
   /** A fresh table (at least four slots per attribute) holding the first n attributes, known distinct. */
   const restamp = (n: number): void => {
-    if (4 * n > seenSlots.length) {
-      seenSlots = new Int32Array(2 * seenSlots.length);
+    if (4 * n > seenSlots.length || stamp === 0x7fffffff) {
+      if (4 * n > seenSlots.length) seenSlots = new Int32Array(2 * seenSlots.length);
       seenStamps = new Int32Array(seenSlots.length);
       stamp = 0;
     }
@@ -776,6 +830,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       const attrAt = pos;
       const attrName = readName();
       const attrHash = nameHash;
+      const attrKind = nameKind;
+      const attrPrefix = namePrefix;
       skipWs();
       if (text.charCodeAt(pos) !== 0x3d /* = */) throw invalid(pos, `se esperaba «=» tras el atributo ${attrName}`);
       pos += 1;
@@ -785,10 +841,16 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       const end = text.indexOf(quote === 0x22 ? '"' : "'", pos + 1);
       if (end < 0) throw invalid(pos, `valor del atributo ${attrName} sin cerrar`);
       // a repeated name: scan while the tag is short, then use the table (linear either way)
+      if (S * (n + 1) > numbers.length) {
+        const grown = new Int32Array(2 * numbers.length);
+        grown.set(numbers);
+        numbers = tagNumbers = grown;
+      }
+      const at = S * n;
       if (n >= SCAN_ATTRIBUTES) {
         if (n === SCAN_ATTRIBUTES || 4 * (n + 1) > seenSlots.length) restamp(n);
         names[n] = attrName;
-        hashes[n] = attrHash;
+        numbers[at + S_HASH] = attrHash;
         if (seen(n)) throw invalid(attrAt, `atributo ${attrName} repetido`);
       } else {
         for (let i = 0; i < n; i += 1) if (names[i] === attrName) throw invalid(attrAt, `atributo ${attrName} repetido`);
@@ -796,7 +858,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       if (n === maxAttributes) {
         throw new MiisError('Client.XmlTooManyAttributes', `<${name}> en ${where(start)}: más de ${maxAttributes}`);
       }
-      if (attrName.startsWith('xmlns') && (attrName.length === 5 || attrName.charCodeAt(5) === 0x3a /* : */)) {
+      if (attrKind === NAME_XMLNS) {
         declarations += 1;
         nsDeclarations += 1;
         if (declarations > maxNsPerElement) {
@@ -805,7 +867,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         if (nsDeclarations > maxNs) {
           throw new MiisError('Client.XmlTooManyNamespaceDeclarationsInDocument', `más de ${maxNs}; la declaración ${nsDeclarations} está en ${where(attrAt)}`);
         }
-      } else if (attrName.includes(':')) {
+      } else if (attrKind === NAME_PREFIXED) {
         prefixed += 1;
       }
       // the value: a slice of the document unless it holds «<», a reference, a tab or a line end
@@ -829,11 +891,17 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         throw new MiisError('Client.XmlAttributeValueTooLong', `${attrName} en ${where(attrAt)}: ${valueLength} caracteres; máximo ${maxValueLength}`);
       }
       names[n] = attrName;
-      hashes[n] = attrHash;
-      decodedValues[n] = decoded;
-      valueFrom[n] = from;
-      valueEnd[n] = end;
-      offsets[n] = attrAt;
+      prefixes[n] = attrPrefix;
+      numbers[at + S_HASH] = attrHash;
+      numbers[at + S_KIND] = attrKind;
+      if (decoded === undefined) {
+        numbers[at + S_FROM] = from;
+      } else {
+        numbers[at + S_FROM] = -1 - decodedList.length;
+        decodedList.push(decoded);
+      }
+      numbers[at + S_END] = end;
+      numbers[at + S_AT] = attrAt;
       n += 1;
       pos = end + 1;
     }
@@ -851,13 +919,15 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     const shadowBase = shadowTop;
     if (declarations > 0) {
       for (let i = 0; i < n; i += 1) {
+        const at = S * i;
+        if (numbers[at + S_KIND] !== NAME_XMLNS) continue;
         const a = names[i] as string;
-        if (!a.startsWith('xmlns') || (a.length !== 5 && a.charCodeAt(5) !== 0x3a)) continue;
         const prefix = a.length === 5 ? '' : a.slice(6);
-        const uri = decodedValues[i] ?? text.slice(valueFrom[i] as number, valueEnd[i] as number);
+        const from = numbers[at + S_FROM] as number;
+        const uri = from < 0 ? decodedList[-1 - from] as string : text.slice(from, numbers[at + S_END] as number);
         // Namespaces in XML §3: «xmlns» is never declared, «xml» only to its own URI, and no other prefix (nor the default) to either
-        if (prefix === 'xmlns' || uri === XMLNS_NS || (prefix === 'xml') !== (uri === XML_NS)) throw invalid(offsets[i] as number, `declaración de espacio de nombres no permitida: ${a}`);
-        if (prefix !== '' && uri === '') throw invalid(offsets[i] as number, `el prefijo ${prefix} no puede declararse vacío`);
+        if (prefix === 'xmlns' || uri === XMLNS_NS || (prefix === 'xml') !== (uri === XML_NS)) throw invalid(numbers[at + S_AT] as number, `declaración de espacio de nombres no permitida: ${a}`);
+        if (prefix !== '' && uri === '') throw invalid(numbers[at + S_AT] as number, `el prefijo ${prefix} no puede declararse vacío`);
         shadowPrefix[shadowTop] = prefix;
         shadowUri[shadowTop] = bindings.get(prefix);
         shadowTop += 1;
@@ -881,31 +951,23 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         attrChunks.push(attrTable);
         attrAt = 0;
       }
-      const a = names[i] as string;
-      attrTable[attrAt + A_NAME] = offsets[i] as number;
-      const decoded = decodedValues[i];
-      if (decoded === undefined) {
-        attrTable[attrAt + A_VALUE] = valueFrom[i] as number;
-      } else {
-        attrTable[attrAt + A_VALUE] = -1 - decodedList.length;
-        decodedList.push(decoded);
-      }
+      const at = S * i;
+      attrTable[attrAt + A_NAME] = numbers[at + S_AT] as number;
+      attrTable[attrAt + A_VALUE] = numbers[at + S_FROM] as number;
+      const kind = numbers[at + S_KIND];
       let uriId = 0;
-      if (a.startsWith('xmlns') && (a.length === 5 || a.charCodeAt(5) === 0x3a)) {
+      if (kind === NAME_XMLNS) {
         uriId = 2;
-      } else if (prefixed > 0) {
-        const colon = a.indexOf(':');
-        if (colon >= 0) {
-          const prefix = a.slice(0, colon);
-          uriId = uriIdOf(prefix, offsets[i] as number);
-          const uri = uriList[uriId] as string;
-          if (prefixed > 1 && uri !== XMLNS_NS && !sharedUri) {
-            if (uriSeenIn.get(uri) !== serial) {
-              uriSeenIn.set(uri, serial);
-              uriFirstPrefix.set(uri, prefix);
-            } else if (uriFirstPrefix.get(uri) !== prefix) {
-              sharedUri = true;
-            }
+      } else if (kind === NAME_PREFIXED) {
+        const prefix = prefixes[i] as string;
+        uriId = uriIdOf(prefix, numbers[at + S_AT] as number);
+        const uri = uriList[uriId] as string;
+        if (prefixed > 1 && uri !== XMLNS_NS && !sharedUri) {
+          if (uriSeenIn.get(uri) !== serial) {
+            uriSeenIn.set(uri, serial);
+            uriFirstPrefix.set(uri, prefix);
+          } else if (uriFirstPrefix.get(uri) !== prefix) {
+            sharedUri = true;
           }
         }
       }
@@ -923,7 +985,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
           const uri = uriList[(attrChunks[k >> ATTR_CHUNK_BITS] as Int32Array)[(k & ATTR_CHUNK_MASK) * ATTR + A_URI] as number] as string;
           if (colon < 0 || uri === XMLNS_NS) continue;
           const key = `${uri}\u0000${a.slice(colon + 1)}`;
-          if (expanded.has(key)) throw invalid(offsets[i] as number, `atributo ${a} repetido`);
+          if (expanded.has(key)) throw invalid(numbers[S * i + S_AT] as number, `atributo ${a} repetido`);
           expanded.add(key);
         }
       }
