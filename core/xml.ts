@@ -119,38 +119,43 @@ interface QName {
 // of machine touching fresh memory (page faults) costs more than anything else the parse does, and a
 // growing array touches every row twice (the copy) plus the abandoned smaller arrays. Rows are kept
 // small for the same reason: anything that can be found again cheaply on first use is not stored
-// (the end tag's «<» is the last «<» before the element's end; an attribute's name ends at «=» or
-// white space and its plain value runs from its quote to the next such quote).
-const ROW = 8;
+// (the start tag's «>» is the first one after its last attribute value, the end tag's «<» the last
+// «<» before the element's end; an attribute's name ends at «=» or white space, its value starts
+// after the first quote after its name and ends at the next such quote).
+const ROW = 7;
 /** Rows per chunk (2^ROW_CHUNK_BITS; the first chunk is smaller when the document cannot fill one). */
 const ROW_CHUNK_BITS = 10;
 const ROW_CHUNK = 1 << ROW_CHUNK_BITS;
 const ROW_CHUNK_MASK = ROW_CHUNK - 1;
 const R_START = 0;
-const R_CONTENT_START = 1;
-/** Offset just after the end tag's «>» (equals R_CONTENT_START for a self-closing element). */
-const R_END = 2;
+/** Offset just after the end tag's «>» (just after the start tag's for a self-closing element). */
+const R_END = 1;
 /**
  * Index just past the element's last descendant. Rows are in document order, so an element's first
  * child (if any) is the next row and each child's next sibling starts where the child's subtree ends.
  */
-const R_SUBTREE_END = 3;
-const R_NAME = 4;
-const R_URI = 5;
+const R_SUBTREE_END = 2;
+const R_NAME = 3;
+const R_URI = 4;
 /** -1: no text; -2: the whole content, one plain run of the document; ≥ 0: index in `texts`. */
-const R_TEXT = 6;
+const R_TEXT = 5;
 /** Index of the element's first attribute in the attribute table (its last is just before the next element's first). */
-const R_ATTRS = 7;
-// An attribute in the attribute table: where its name starts in the text; its value: ≥ 0 where a
-// plain value starts (just after the quote), or -1 - k for decoded[k]; the number of the binding of
-// its namespace URI.
-const ATTR = 3;
+const R_ATTRS = 6;
+// An attribute in the attribute table: where its name starts in the text, and A_X: ≥ 0 for a plain
+// value (a range of the text), the number of the binding of its namespace URI; -1 - k for a decoded
+// value, decoded value k (see DECODED).
+const ATTR = 2;
 const ATTR_CHUNK_BITS = 11;
 const ATTR_CHUNK = 1 << ATTR_CHUNK_BITS;
 const ATTR_CHUNK_MASK = ATTR_CHUNK - 1;
 const A_NAME = 0;
-const A_VALUE = 1;
-const A_URI = 2;
+const A_X = 1;
+/**
+ * Decoded attribute values, in chunks of DECODED_CHUNK (small arrays: a large one would be grown
+ * by copying into fresh memory), each value followed by the number of the binding of its URI.
+ */
+const DECODED_CHUNK_BITS = 9;
+const DECODED_CHUNK_MASK = (1 << DECODED_CHUNK_BITS) - 1;
 const TEXT_NONE = -1;
 const TEXT_CONTENT = -2;
 
@@ -167,8 +172,8 @@ interface Tree {
   /** Attribute chunks (ATTR_CHUNK attributes of ATTR numbers each, see A_*). */
   readonly attrTable: readonly Int32Array[];
   readonly attrTotal: number;
-  /** Attribute values that are not a plain range of the document. */
-  readonly decoded: readonly string[];
+  /** Attribute values that are not a plain range of the document, and their URIs' bindings (see DECODED_CHUNK_BITS). */
+  readonly decoded: readonly (readonly (string | number)[])[];
 }
 
 /** Number `field` of row `index`. */
@@ -191,12 +196,37 @@ function attrNameEnd(src: string, start: number): number {
   }
 }
 
-/** The value of attribute `k`: a plain one runs from just after its quote to the next such quote. */
+/** Where the value of the attribute named at src[nameStart] starts: after the first quote after the name. */
+function attrValueStart(src: string, nameStart: number): number {
+  for (let i = attrNameEnd(src, nameStart); ; i += 1) {
+    const c = src.charCodeAt(i);
+    if (c === 0x22 || c === 0x27) return i + 1;
+  }
+}
+
+/** Where the value starting at src[valueStart] ends: at the next quote like the one before it. */
+function attrValueEnd(src: string, valueStart: number): number {
+  return src.indexOf(src.charCodeAt(valueStart - 1) === 0x22 ? '"' : "'", valueStart);
+}
+
+/** Decoded value d (field 0) or the binding of its URI (field 1). */
+function decodedField(decoded: readonly (readonly (string | number)[])[], d: number, field: number): string | number {
+  return (decoded[d >> DECODED_CHUNK_BITS] as (string | number)[])[2 * (d & DECODED_CHUNK_MASK) + field] as string | number;
+}
+
+/** The value of attribute `k`. */
 function attrValue(tree: Tree, k: number): string {
-  const start = attrField(tree, k, A_VALUE);
-  if (start < 0) return tree.decoded[-1 - start] as string;
+  const x = attrField(tree, k, A_X);
+  if (x < 0) return decodedField(tree.decoded, -1 - x, 0) as string;
   const src = tree.src;
-  return src.slice(start, src.indexOf(src.charCodeAt(start - 1) === 0x22 ? '"' : "'", start));
+  const start = attrValueStart(src, attrField(tree, k, A_NAME));
+  return src.slice(start, attrValueEnd(src, start));
+}
+
+/** The namespace URI of attribute `k`. */
+function attrUri(tree: Tree, k: number): string {
+  const x = attrField(tree, k, A_X);
+  return tree.uris[x < 0 ? decodedField(tree.decoded, -1 - x, 1) as number : x] as string;
 }
 
 /**
@@ -229,12 +259,17 @@ class Element implements XmlElement {
     this.local = q.local;
     this.uri = tree.uris[rows[row + R_URI] as number] as string;
     this.start = rows[row + R_START] as number;
-    this.contentStart = rows[row + R_CONTENT_START] as number;
     this.end = rows[row + R_END] as number;
-    // no «<» inside an end tag: its «<» is the last one before the element's end
-    this.contentEnd = this.end === this.contentStart ? this.end : tree.src.lastIndexOf('<', this.end - 1);
     this.#tree = tree;
     this.#row = index;
+    // the start tag's «>» is the first after its last attribute value (or its name)
+    const src = tree.src;
+    const [first, end] = this.#attributeRun();
+    let from = this.start + 1;
+    if (end > first) from = attrValueEnd(src, attrValueStart(src, attrField(tree, end - 1, A_NAME))) + 1;
+    this.contentStart = src.indexOf('>', from) + 1;
+    // no «<» inside an end tag: its «<» is the last one before the element's end
+    this.contentEnd = this.end === this.contentStart ? this.end : src.lastIndexOf('<', this.end - 1);
   }
 
   /** Number `field` of the element's row. */
@@ -281,7 +316,7 @@ class Element implements XmlElement {
     for (let k = first; k < end; k += 1) {
       const nameStart = attrField(tree, k, A_NAME);
       const name = src.slice(nameStart, attrNameEnd(src, nameStart));
-      const attr = { uri: tree.uris[attrField(tree, k, A_URI)] as string, local: name.slice(name.indexOf(':') + 1), value: attrValue(tree, k) };
+      const attr = { uri: attrUri(tree, k), local: name.slice(name.indexOf(':') + 1), value: attrValue(tree, k) };
       // an attribute may be called «__proto__»: define it, never assign it (that would set the prototype)
       if (name === '__proto__') Object.defineProperty(attributes, name, { value: attr, enumerable: true, writable: true, configurable: true });
       else attributes[name] = attr;
@@ -300,7 +335,7 @@ class Element implements XmlElement {
       const localStart = attrNameEnd(src, nameStart) - local.length;
       // the name is the local name, or a prefix, «:» and the local name
       if (localStart < nameStart || (localStart > nameStart && src.charCodeAt(localStart - 1) !== 0x3a)) continue;
-      if (!src.startsWith(local, localStart) || tree.uris[attrField(tree, k, A_URI)] !== uri) continue;
+      if (!src.startsWith(local, localStart) || attrUri(tree, k) !== uri) continue;
       return attrValue(tree, k);
     }
     return undefined;
@@ -671,7 +706,9 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   /** Where the next attribute goes in `attrTable`, the last chunk. */
   let attrAt = 0;
   let attrTotal = 0;
-  const decodedList: string[] = [];
+  const decodedChunks: (string | number)[][] = [];
+  let decodedChunk: (string | number)[] = [];
+  let decodedTotal = 0;
 
   // The open elements, as parallel stacks: the element's index, its name,
   // where its namespace bindings start on the shadow stack, and its direct text so far: either one
@@ -680,6 +717,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   const open: number[] = [];
   const openName: string[] = [];
   const openShadow: number[] = [];
+  /** Where the open element's content starts (just after its start tag). */
+  const openContent: number[] = [];
   const textStart: number[] = [];
   const textEnd: number[] = [];
   const textBase: number[] = [];
@@ -897,8 +936,13 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       if (decoded === undefined) {
         numbers[at + S_FROM] = from;
       } else {
-        numbers[at + S_FROM] = -1 - decodedList.length;
-        decodedList.push(decoded);
+        if ((decodedTotal & DECODED_CHUNK_MASK) === 0) {
+          decodedChunk = [];
+          decodedChunks.push(decodedChunk);
+        }
+        decodedChunk.push(decoded, 0);
+        numbers[at + S_FROM] = -1 - decodedTotal;
+        decodedTotal += 1;
       }
       numbers[at + S_END] = end;
       numbers[at + S_AT] = attrAt;
@@ -924,7 +968,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         const a = names[i] as string;
         const prefix = a.length === 5 ? '' : a.slice(6);
         const from = numbers[at + S_FROM] as number;
-        const uri = from < 0 ? decodedList[-1 - from] as string : text.slice(from, numbers[at + S_END] as number);
+        const uri = from < 0 ? decodedField(decodedChunks, -1 - from, 0) as string : text.slice(from, numbers[at + S_END] as number);
         // Namespaces in XML §3: «xmlns» is never declared, «xml» only to its own URI, and no other prefix (nor the default) to either
         if (prefix === 'xmlns' || uri === XMLNS_NS || (prefix === 'xml') !== (uri === XML_NS)) throw invalid(numbers[at + S_AT] as number, `declaración de espacio de nombres no permitida: ${a}`);
         if (prefix !== '' && uri === '') throw invalid(numbers[at + S_AT] as number, `el prefijo ${prefix} no puede declararse vacío`);
@@ -936,9 +980,9 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       }
     }
 
-    // the attributes go to the document's attribute table (see ATTR): where the name starts, where a
-    // plain value starts (a decoded value by its number), and the number of the binding of the
-    // namespace URI: unprefixed, no namespace or xmlns's own; prefixed declarations (xmlns:p) are
+    // the attributes go to the document's attribute table (see ATTR): where the name starts and the
+    // number of the binding of the namespace URI (a decoded value by its number), the URI being:
+    // unprefixed, no namespace or xmlns's own; prefixed declarations (xmlns:p) are
     // xmlns's too; other prefixed ones are looked up in order. Two prefixed attributes name the same
     // attribute ({uri}local) only if two different prefixes of this element are bound to one URI:
     // watch for that (URI → first prefix, stamped with the element's serial), and only then compare
@@ -953,7 +997,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       }
       const at = S * i;
       attrTable[attrAt + A_NAME] = numbers[at + S_AT] as number;
-      attrTable[attrAt + A_VALUE] = numbers[at + S_FROM] as number;
+      const from = numbers[at + S_FROM] as number;
       const kind = numbers[at + S_KIND];
       let uriId = 0;
       if (kind === NAME_XMLNS) {
@@ -971,7 +1015,14 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
           }
         }
       }
-      attrTable[attrAt + A_URI] = uriId;
+      if (from < 0) {
+        attrTable[attrAt + A_X] = from;
+        const d = -1 - from;
+        (decodedChunks[d >> DECODED_CHUNK_BITS] as (string | number)[])[2 * (d & DECODED_CHUNK_MASK) + 1] = uriId;
+      } else {
+        attrTable[attrAt + A_X] = uriId;
+      }
+      numbers[at + S_HASH] = uriId;
       attrAt += ATTR;
     }
     attrTotal += n;
@@ -981,8 +1032,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         for (let i = 0; i < n; i += 1) {
           const a = names[i] as string;
           const colon = a.indexOf(':');
-          const k = firstAttr + i;
-          const uri = uriList[(attrChunks[k >> ATTR_CHUNK_BITS] as Int32Array)[(k & ATTR_CHUNK_MASK) * ATTR + A_URI] as number] as string;
+          // (the hash is no longer needed: the table loop left the URI's binding there)
+          const uri = uriList[numbers[S * i + S_HASH] as number] as string;
           if (colon < 0 || uri === XMLNS_NS) continue;
           const key = `${uri}\u0000${a.slice(colon + 1)}`;
           if (expanded.has(key)) throw invalid(numbers[S * i + S_AT] as number, `atributo ${a} repetido`);
@@ -1008,7 +1059,6 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       rowChunks.push(rows);
     }
     rows[row + R_START] = start;
-    rows[row + R_CONTENT_START] = pos;
     rows[row + R_END] = pos;
     rows[row + R_SUBTREE_END] = count;
     rows[row + R_NAME] = q.id;
@@ -1021,6 +1071,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       open[depth] = index;
       openName[depth] = name;
       openShadow[depth] = shadowBase;
+      openContent[depth] = pos;
       textStart[depth] = -1;
       textEnd[depth] = 0;
       textBase[depth] = -1;
@@ -1121,7 +1172,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       const s = textStart[depth] as number;
       if (s >= 0) {
         const e = textEnd[depth] as number;
-        if (s === chunk[row + R_CONTENT_START] && e === start) {
+        if (s === openContent[depth] && e === start) {
           chunk[row + R_TEXT] = TEXT_CONTENT;
         } else {
           chunk[row + R_TEXT] = texts.length;
@@ -1246,7 +1297,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     sharedBuffer = buf;
     sharedBufferBytes = bufBytes;
   }
-  const tree: Tree = { src: text, rows: rowChunks, count, names: qnameList, uris: uriList, texts, attrTable: attrChunks, attrTotal, decoded: decodedList };
+  const tree: Tree = { src: text, rows: rowChunks, count, names: qnameList, uris: uriList, texts, attrTable: attrChunks, attrTotal, decoded: decodedChunks };
   return { text, root: new Element(tree, 0) };
 }
 

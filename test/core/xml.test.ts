@@ -265,7 +265,7 @@ describe('parseXml: the tree made on first use', () => {
   });
 
   it('finds attribute names and values again however they are written (spaces around «=», either quote, «>» and «/» in values)', () => {
-    const doc = '<r a = \'x>"/\'\tb\n=\r\n"y\'&gt;" xmlns:p = "urn:p" p:c=\'\'><e d="1" /></r >';
+    const doc = '<r a = \'x>"/\'\tb\n=\r\n"y\'&gt;" xmlns:p = "urn:p" p:c=\'\'><e d="1" k="&gt;>" /></r >';
     const root = parseXmlText(doc).root;
     assert.deepEqual(root.attributes, {
       a: { uri: '', local: 'a', value: 'x>"/' },
@@ -277,9 +277,11 @@ describe('parseXml: the tree made on first use', () => {
     assert.equal(attrNs(root, 'urn:p', 'c'), '');
     const e = root.children[0] as XmlElement;
     assert.deepEqual([e.start, e.contentStart, e.contentEnd, e.end].map((o) => doc.slice(o, o + 2)), ['<e', '</', '</', '</']);
-    assert.equal(doc.slice(root.contentStart, root.contentEnd), '<e d="1" />');
+    assert.equal(doc.slice(root.contentStart, root.contentEnd), '<e d="1" k="&gt;>" />');
     assert.equal(doc.slice(root.contentEnd, root.end), '</r >');
     assert.equal(attrNs(e, '', 'd'), '1');
+    assert.equal(attrNs(e, '', 'k'), '>>');
+    assert.equal(doc.slice(root.start, root.contentStart).endsWith("p:c=''>"), true);
   });
 
   it('reads trees larger than one chunk of rows and of attributes (elements and attributes in the thousands)', () => {
