@@ -165,7 +165,8 @@ interface Tree {
   /** Row chunks (see ROW_CHUNK). */
   readonly rows: readonly Int32Array[];
   readonly names: readonly QName[];
-  readonly uris: readonly string[];
+  /** Namespace URIs by binding number, in chunks (see URI_CHUNK_BITS). */
+  readonly uris: readonly (readonly string[])[];
   readonly texts: readonly string[];
   /** Number of elements (rows). */
   readonly count: number;
@@ -209,6 +210,15 @@ function attrValueEnd(src: string, valueStart: number): number {
   return src.indexOf(src.charCodeAt(valueStart - 1) === 0x22 ? '"' : "'", valueStart);
 }
 
+/** Namespace URIs by binding number in chunks of 2^URI_CHUNK_BITS (small arrays, as DECODED_CHUNK_BITS). */
+const URI_CHUNK_BITS = 10;
+const URI_CHUNK_MASK = (1 << URI_CHUNK_BITS) - 1;
+
+/** The namespace URI of binding `id`. */
+function uriAt(uris: readonly (readonly string[])[], id: number): string {
+  return (uris[id >> URI_CHUNK_BITS] as string[])[id & URI_CHUNK_MASK] as string;
+}
+
 /** Decoded value d (field 0) or the binding of its URI (field 1). */
 function decodedField(decoded: readonly (readonly (string | number)[])[], d: number, field: number): string | number {
   return (decoded[d >> DECODED_CHUNK_BITS] as (string | number)[])[2 * (d & DECODED_CHUNK_MASK) + field] as string | number;
@@ -226,7 +236,7 @@ function attrValue(tree: Tree, k: number): string {
 /** The namespace URI of attribute `k`. */
 function attrUri(tree: Tree, k: number): string {
   const x = attrField(tree, k, A_X);
-  return tree.uris[x < 0 ? decodedField(tree.decoded, -1 - x, 1) as number : x] as string;
+  return uriAt(tree.uris, x < 0 ? decodedField(tree.decoded, -1 - x, 1) as number : x);
 }
 
 /**
@@ -257,7 +267,7 @@ class Element implements XmlElement {
     this.name = q.name;
     this.prefix = q.prefix;
     this.local = q.local;
-    this.uri = tree.uris[rows[row + R_URI] as number] as string;
+    this.uri = uriAt(tree.uris, rows[row + R_URI] as number);
     this.start = rows[row + R_START] as number;
     this.end = rows[row + R_END] as number;
     this.#tree = tree;
@@ -697,7 +707,9 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   const rowsOf = (index: number): Int32Array => rowChunks[index >> ROW_CHUNK_BITS] as Int32Array;
   const qnameList: QName[] = [];
   /** Namespace URIs by binding number: no namespace, xml, xmlns, then one per declaration in document order. */
-  const uriList: string[] = ['', XML_NS, XMLNS_NS];
+  let uriChunk: string[] = ['', XML_NS, XMLNS_NS];
+  const uriChunks: string[][] = [uriChunk];
+  let uriTotal = uriChunk.length;
   const texts: string[] = [];
   /** Attributes of all elements, in document order (an element's run ends where the next element's starts). */
   const mostAttributes = Math.floor(text.length / 5) + 1;
@@ -748,7 +760,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   /**
    * In-scope namespace bindings; each element undoes its own declarations when it closes (the
    * replaced bindings wait on a shadow stack). A prefix maps to the number of its binding in
-   * `uriList`, so elements keep a number rather than look their URI up. An unbound prefix maps to
+   * `uriChunks`, so elements keep a number rather than look their URI up. An unbound prefix maps to
    * undefined rather than being deleted: V8 rehashes a large Map on delete/re-add cycles, which made
    * one declaration per element cost time in the map's size.
    */
@@ -975,8 +987,13 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         shadowPrefix[shadowTop] = prefix;
         shadowUri[shadowTop] = bindings.get(prefix);
         shadowTop += 1;
-        bindings.set(prefix, uriList.length);
-        uriList.push(uri);
+        if ((uriTotal & URI_CHUNK_MASK) === 0) {
+          uriChunk = [];
+          uriChunks.push(uriChunk);
+        }
+        bindings.set(prefix, uriTotal);
+        uriChunk.push(uri);
+        uriTotal += 1;
       }
     }
 
@@ -1005,7 +1022,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       } else if (kind === NAME_PREFIXED) {
         const prefix = prefixes[i] as string;
         uriId = uriIdOf(prefix, numbers[at + S_AT] as number);
-        const uri = uriList[uriId] as string;
+        const uri = uriAt(uriChunks, uriId);
         if (prefixed > 1 && uri !== XMLNS_NS && !sharedUri) {
           if (uriSeenIn.get(uri) !== serial) {
             uriSeenIn.set(uri, serial);
@@ -1033,7 +1050,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
           const a = names[i] as string;
           const colon = a.indexOf(':');
           // (the hash is no longer needed: the table loop left the URI's binding there)
-          const uri = uriList[numbers[S * i + S_HASH] as number] as string;
+          const uri = uriAt(uriChunks, numbers[S * i + S_HASH] as number);
           if (colon < 0 || uri === XMLNS_NS) continue;
           const key = `${uri}\u0000${a.slice(colon + 1)}`;
           if (expanded.has(key)) throw invalid(numbers[S * i + S_AT] as number, `atributo ${a} repetido`);
@@ -1297,7 +1314,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     sharedBuffer = buf;
     sharedBufferBytes = bufBytes;
   }
-  const tree: Tree = { src: text, rows: rowChunks, count, names: qnameList, uris: uriList, texts, attrTable: attrChunks, attrTotal, decoded: decodedChunks };
+  const tree: Tree = { src: text, rows: rowChunks, count, names: qnameList, uris: uriChunks, texts, attrTable: attrChunks, attrTotal, decoded: decodedChunks };
   return { text, root: new Element(tree, 0) };
 }
 
