@@ -165,9 +165,10 @@ interface Tree {
   /** Row chunks (see ROW_CHUNK). */
   readonly rows: readonly Int32Array[];
   readonly names: readonly QName[];
-  /** Namespace URIs by binding number, in chunks (see URI_CHUNK_BITS). */
+  /** Namespace URIs by binding number, in chunks (see STRING_CHUNK_BITS). */
   readonly uris: readonly (readonly string[])[];
-  readonly texts: readonly string[];
+  /** Texts that are not the whole content as one plain run, in chunks (see STRING_CHUNK_BITS). */
+  readonly texts: readonly (readonly string[])[];
   /** Number of elements (rows). */
   readonly count: number;
   /** Attribute chunks (ATTR_CHUNK attributes of ATTR numbers each, see A_*). */
@@ -210,13 +211,13 @@ function attrValueEnd(src: string, valueStart: number): number {
   return src.indexOf(src.charCodeAt(valueStart - 1) === 0x22 ? '"' : "'", valueStart);
 }
 
-/** Namespace URIs by binding number in chunks of 2^URI_CHUNK_BITS (small arrays, as DECODED_CHUNK_BITS). */
-const URI_CHUNK_BITS = 10;
-const URI_CHUNK_MASK = (1 << URI_CHUNK_BITS) - 1;
+/** Namespace URIs and texts in chunks of 2^STRING_CHUNK_BITS (small arrays, as DECODED_CHUNK_BITS). */
+const STRING_CHUNK_BITS = 10;
+const STRING_CHUNK_MASK = (1 << STRING_CHUNK_BITS) - 1;
 
-/** The namespace URI of binding `id`. */
-function uriAt(uris: readonly (readonly string[])[], id: number): string {
-  return (uris[id >> URI_CHUNK_BITS] as string[])[id & URI_CHUNK_MASK] as string;
+/** String `id` of chunks of 2^STRING_CHUNK_BITS (namespace URI `id` of `uris`, text `id` of `texts`). */
+function stringAt(chunks: readonly (readonly string[])[], id: number): string {
+  return (chunks[id >> STRING_CHUNK_BITS] as string[])[id & STRING_CHUNK_MASK] as string;
 }
 
 /** Decoded value d (field 0) or the binding of its URI (field 1). */
@@ -236,7 +237,7 @@ function attrValue(tree: Tree, k: number): string {
 /** The namespace URI of attribute `k`. */
 function attrUri(tree: Tree, k: number): string {
   const x = attrField(tree, k, A_X);
-  return uriAt(tree.uris, x < 0 ? decodedField(tree.decoded, -1 - x, 1) as number : x);
+  return stringAt(tree.uris, x < 0 ? decodedField(tree.decoded, -1 - x, 1) as number : x);
 }
 
 /**
@@ -267,7 +268,7 @@ class Element implements XmlElement {
     this.name = q.name;
     this.prefix = q.prefix;
     this.local = q.local;
-    this.uri = uriAt(tree.uris, rows[row + R_URI] as number);
+    this.uri = stringAt(tree.uris, rows[row + R_URI] as number);
     this.start = rows[row + R_START] as number;
     this.end = rows[row + R_END] as number;
     this.#tree = tree;
@@ -302,7 +303,7 @@ class Element implements XmlElement {
   get text(): string {
     if (this.#text !== undefined) return this.#text;
     const t = this.#field(R_TEXT);
-    return (this.#text = t === TEXT_NONE ? '' : t === TEXT_CONTENT ? this.#tree.src.slice(this.contentStart, this.contentEnd) : this.#tree.texts[t] as string);
+    return (this.#text = t === TEXT_NONE ? '' : t === TEXT_CONTENT ? this.#tree.src.slice(this.contentStart, this.contentEnd) : stringAt(this.#tree.texts, t));
   }
 
   set text(value: string) {
@@ -710,7 +711,18 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   let uriChunk: string[] = ['', XML_NS, XMLNS_NS];
   const uriChunks: string[][] = [uriChunk];
   let uriTotal = uriChunk.length;
-  const texts: string[] = [];
+  const texts: string[][] = [];
+  let textChunk: string[] = [];
+  let textTotal = 0;
+  /** Keep a text; returns its number. */
+  const addText = (s: string): number => {
+    if ((textTotal & STRING_CHUNK_MASK) === 0) {
+      textChunk = [];
+      texts.push(textChunk);
+    }
+    textChunk.push(s);
+    return textTotal++;
+  };
   /** Attributes of all elements, in document order (an element's run ends where the next element's starts). */
   const mostAttributes = Math.floor(text.length / 5) + 1;
   let attrTable = new Int32Array(ATTR * Math.min(mostAttributes, ATTR_CHUNK));
@@ -987,7 +999,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         shadowPrefix[shadowTop] = prefix;
         shadowUri[shadowTop] = bindings.get(prefix);
         shadowTop += 1;
-        if ((uriTotal & URI_CHUNK_MASK) === 0) {
+        if ((uriTotal & STRING_CHUNK_MASK) === 0) {
           uriChunk = [];
           uriChunks.push(uriChunk);
         }
@@ -1022,7 +1034,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       } else if (kind === NAME_PREFIXED) {
         const prefix = prefixes[i] as string;
         uriId = uriIdOf(prefix, numbers[at + S_AT] as number);
-        const uri = uriAt(uriChunks, uriId);
+        const uri = stringAt(uriChunks, uriId);
         if (prefixed > 1 && uri !== XMLNS_NS && !sharedUri) {
           if (uriSeenIn.get(uri) !== serial) {
             uriSeenIn.set(uri, serial);
@@ -1050,7 +1062,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
           const a = names[i] as string;
           const colon = a.indexOf(':');
           // (the hash is no longer needed: the table loop left the URI's binding there)
-          const uri = uriAt(uriChunks, numbers[S * i + S_HASH] as number);
+          const uri = stringAt(uriChunks, numbers[S * i + S_HASH] as number);
           if (colon < 0 || uri === XMLNS_NS) continue;
           const key = `${uri}\u0000${a.slice(colon + 1)}`;
           if (expanded.has(key)) throw invalid(numbers[S * i + S_AT] as number, `atributo ${a} repetido`);
@@ -1182,8 +1194,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     chunk[row + R_SUBTREE_END] = count;
     const base = textBase[depth] as number;
     if (base >= 0) {
-      chunk[row + R_TEXT] = texts.length;
-      texts.push(bufString(base, bufTop));
+      chunk[row + R_TEXT] = addText(bufString(base, bufTop));
       bufTop = base;
     } else {
       const s = textStart[depth] as number;
@@ -1192,8 +1203,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         if (s === openContent[depth] && e === start) {
           chunk[row + R_TEXT] = TEXT_CONTENT;
         } else {
-          chunk[row + R_TEXT] = texts.length;
-          texts.push(text.slice(s, e));
+          chunk[row + R_TEXT] = addText(text.slice(s, e));
         }
       }
     }
