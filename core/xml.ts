@@ -831,6 +831,19 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   /** Namespace URI → serial of the last element with a prefixed attribute in it, and that attribute's prefix. */
   const uriSeenIn = new Map<string, number>();
   const uriFirstPrefix = new Map<string, string>();
+  /** Binding number → serial of the last element with a prefixed attribute using it (made when first needed). */
+  let bindingSerials = new Int32Array(0);
+  /** The serial stamped for this binding before, and the current serial stamped now. */
+  const bindingSeenIn = (id: number): number => {
+    if (id >= bindingSerials.length) {
+      const grown = new Int32Array(Math.max(64, 2 * id));
+      grown.set(bindingSerials);
+      bindingSerials = grown;
+    }
+    const before = bindingSerials[id] as number;
+    bindingSerials[id] = serial;
+    return before;
+  };
 
   /**
    * An attribute value text[from, end) that needs more than a slice (`special` is its first «<», «&»,
@@ -1034,9 +1047,12 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       } else if (kind === NAME_PREFIXED) {
         const prefix = prefixes[i] as string;
         uriId = uriIdOf(prefix, numbers[at + S_AT] as number);
-        const uri = stringAt(uriChunks, uriId);
-        if (prefixed > 1 && uri !== XMLNS_NS && !sharedUri) {
-          if (uriSeenIn.get(uri) !== serial) {
+        // a binding already met on this element has been checked (same prefix, same URI)
+        if (prefixed > 1 && !sharedUri && bindingSeenIn(uriId) !== serial) {
+          const uri = stringAt(uriChunks, uriId);
+          if (uri === XMLNS_NS) {
+            // xmlns's own URI is never compared
+          } else if (uriSeenIn.get(uri) !== serial) {
             uriSeenIn.set(uri, serial);
             uriFirstPrefix.set(uri, prefix);
           } else if (uriFirstPrefix.get(uri) !== prefix) {

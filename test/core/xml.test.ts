@@ -36,6 +36,9 @@ describe('parseXml: namespaces, attributes and text', () => {
   it('refuses duplicate attributes, by raw name and by namespace + local name', () => {
     rejectsWith(() => parseXmlText('<r a="1" b="2" a="3"/>'), 'Client.InvalidXml', /atributo a repetido/);
     rejectsWith(() => parseXmlText('<r xmlns:p="urn:x" xmlns:q="urn:x" p:a="1" q:a="2"/>'), 'Client.InvalidXml', /atributo q:a repetido/);
+    rejectsWith(() => parseXmlText('<r xmlns:p="urn:x" xmlns:q="urn:x" p:a="1" p:b="2" q:c="3" q:b="4"/>'), 'Client.InvalidXml', /atributo q:b repetido/);
+    rejectsWith(() => parseXmlText('<r xmlns:p="urn:x" xmlns:q="urn:x"><e p:a="1" p:b="2"/><e p:c="1" q:d="2" q:c="3"/></r>'), 'Client.InvalidXml', /atributo q:c repetido/);
+    assert.equal(parseXmlText('<r xmlns:p="urn:x" xmlns:q="urn:x" p:a="1" p:b="2" q:c="3"/>').root.attributes['q:c']?.uri, 'urn:x');
     const doc = parseXmlText('<r xmlns:p="urn:x" xmlns:q="urn:y" p:a="1" q:a="2" a="3"/>');
     assert.equal(attrNs(doc.root, 'urn:x', 'a'), '1');
     assert.equal(attrNs(doc.root, 'urn:y', 'a'), '2');
