@@ -139,7 +139,11 @@ const R_NAME = 3;
 const R_URI = 4;
 /** -1: no text; -2: the whole content, one plain run of the document; ≥ 0: index in `texts`. */
 const R_TEXT = 5;
-/** Index of the element's first attribute in the attribute table (its last is just before the next element's first). */
+/**
+ * Index k of the element's first attribute in the attribute table (its last is just before the next
+ * element's first), or -1 - k when the element's attributes are not in the table: all of them have a
+ * plain value and no prefix other than xmlns, so all there is to know is read again from the start tag.
+ */
 const R_ATTRS = 6;
 // An attribute in the attribute table: where its name starts in the text, and A_X: ≥ 0 for a plain
 // value (a range of the text), the number of the binding of its namespace URI; -1 - k for a decoded
@@ -234,6 +238,51 @@ function attrValue(tree: Tree, k: number): string {
   return src.slice(start, attrValueEnd(src, start));
 }
 
+/** Where the attribute table run of an element starts, from its R_ATTRS. */
+function attrRunStart(x: number): number {
+  return x < 0 ? -1 - x : x;
+}
+
+/**
+ * Read a start tag at src[start] again (a well-formed one: the parse has checked it): where its name
+ * starts for each attribute (pushed to `names` when given), and where the tag ends (just after «>»).
+ */
+function scanStartTag(src: string, start: number, names: number[] | undefined): number {
+  let i = start + 1;
+  for (let c = src.charCodeAt(i); c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x2f && c !== 0x3e; c = src.charCodeAt(i)) i += 1;
+  for (;;) {
+    let c = src.charCodeAt(i);
+    while (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) c = src.charCodeAt((i += 1));
+    if (c === 0x3e) return i + 1;
+    if (c === 0x2f) return i + 2;
+    names?.push(i);
+    i = attrValueEnd(src, attrValueStart(src, i)) + 1;
+  }
+}
+
+/**
+ * An element's attribute, as a handle: h ≥ 0 is attribute h of the table; h < 0 one read again from
+ * the start tag, whose name starts at src[-1 - h] (plain value, no prefix or xmlns).
+ */
+function handleNameStart(tree: Tree, h: number): number {
+  return h >= 0 ? attrField(tree, h, A_NAME) : -1 - h;
+}
+
+function handleValue(tree: Tree, h: number): string {
+  if (h >= 0) return attrValue(tree, h);
+  const src = tree.src;
+  const start = attrValueStart(src, -1 - h);
+  return src.slice(start, attrValueEnd(src, start));
+}
+
+function handleUri(tree: Tree, h: number): string {
+  if (h >= 0) return attrUri(tree, h);
+  const src = tree.src;
+  const start = -1 - h;
+  // «xmlns» or «xmlns:p»: xmlns's own URI; any other name of such a start tag has no namespace
+  return src.startsWith('xmlns', start) && (attrNameEnd(src, start) === start + 5 || src.charCodeAt(start + 5) === 0x3a) ? XMLNS_NS : '';
+}
+
 /** The namespace URI of attribute `k`. */
 function attrUri(tree: Tree, k: number): string {
   const x = attrField(tree, k, A_X);
@@ -275,10 +324,14 @@ class Element implements XmlElement {
     this.#row = index;
     // the start tag's «>» is the first after its last attribute value (or its name)
     const src = tree.src;
-    const [first, end] = this.#attributeRun();
-    let from = this.start + 1;
-    if (end > first) from = attrValueEnd(src, attrValueStart(src, attrField(tree, end - 1, A_NAME))) + 1;
-    this.contentStart = src.indexOf('>', from) + 1;
+    if (this.#field(R_ATTRS) < 0) {
+      this.contentStart = scanStartTag(src, this.start, undefined);
+    } else {
+      const [first, end] = this.#attributeRun();
+      let from = this.start + 1;
+      if (end > first) from = attrValueEnd(src, attrValueStart(src, attrField(tree, end - 1, A_NAME))) + 1;
+      this.contentStart = src.indexOf('>', from) + 1;
+    }
     // no «<» inside an end tag: its «<» is the last one before the element's end
     this.contentEnd = this.end === this.contentStart ? this.end : src.lastIndexOf('<', this.end - 1);
   }
@@ -314,20 +367,33 @@ class Element implements XmlElement {
   #attributeRun(): [number, number] {
     const tree = this.#tree;
     const next = this.#row + 1;
-    return [this.#field(R_ATTRS), next < tree.count ? rowField(tree, next, R_ATTRS) : tree.attrTotal];
+    return [attrRunStart(this.#field(R_ATTRS)), next < tree.count ? attrRunStart(rowField(tree, next, R_ATTRS)) : tree.attrTotal];
+  }
+
+  /** The element's attributes as handles (see handleNameStart). */
+  #attributeHandles(): number[] {
+    const handles: number[] = [];
+    if (this.#field(R_ATTRS) < 0) {
+      scanStartTag(this.#tree.src, this.start, handles);
+      for (let i = 0; i < handles.length; i += 1) handles[i] = -1 - (handles[i] as number);
+    } else {
+      const [first, end] = this.#attributeRun();
+      for (let k = first; k < end; k += 1) handles.push(k);
+    }
+    return handles;
   }
 
   get attributes(): Readonly<Record<string, XmlAttribute>> {
     if (this.#attributes !== undefined) return this.#attributes;
-    const [first, end] = this.#attributeRun();
-    if (first === end) return (this.#attributes = NO_ATTRIBUTES);
+    const handles = this.#attributeHandles();
+    if (handles.length === 0) return (this.#attributes = NO_ATTRIBUTES);
     const tree = this.#tree;
     const src = tree.src;
     const attributes: Record<string, XmlAttribute> = {};
-    for (let k = first; k < end; k += 1) {
-      const nameStart = attrField(tree, k, A_NAME);
+    for (const h of handles) {
+      const nameStart = handleNameStart(tree, h);
       const name = src.slice(nameStart, attrNameEnd(src, nameStart));
-      const attr = { uri: attrUri(tree, k), local: name.slice(name.indexOf(':') + 1), value: attrValue(tree, k) };
+      const attr = { uri: handleUri(tree, h), local: name.slice(name.indexOf(':') + 1), value: handleValue(tree, h) };
       // an attribute may be called «__proto__»: define it, never assign it (that would set the prototype)
       if (name === '__proto__') Object.defineProperty(attributes, name, { value: attr, enumerable: true, writable: true, configurable: true });
       else attributes[name] = attr;
@@ -338,16 +404,15 @@ class Element implements XmlElement {
   /** The value of the attribute with this namespace URI and local name, without building the record. */
   attributeValue(uri: string, local: string): string | undefined {
     if (local.includes(':')) return undefined;
-    const [first, end] = this.#attributeRun();
     const tree = this.#tree;
     const src = tree.src;
-    for (let k = first; k < end; k += 1) {
-      const nameStart = attrField(tree, k, A_NAME);
+    for (const h of this.#attributeHandles()) {
+      const nameStart = handleNameStart(tree, h);
       const localStart = attrNameEnd(src, nameStart) - local.length;
       // the name is the local name, or a prefix, «:» and the local name
       if (localStart < nameStart || (localStart > nameStart && src.charCodeAt(localStart - 1) !== 0x3a)) continue;
-      if (!src.startsWith(local, localStart) || attrUri(tree, k) !== uri) continue;
-      return attrValue(tree, k);
+      if (!src.startsWith(local, localStart) || handleUri(tree, h) !== uri) continue;
+      return handleValue(tree, h);
     }
     return undefined;
   }
@@ -896,6 +961,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     serial += 1;
     let declarations = 0;
     let prefixed = 0;
+    let decodedValues = 0;
     for (;;) {
       const before = pos;
       skipWs();
@@ -962,6 +1028,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       }
       // a plain value stays a range of the document; only a decoded one becomes a string now
       const decoded = special === end ? undefined : specialValue(from, special, end, pos, attrName);
+      if (decoded !== undefined) decodedValues += 1;
       const valueLength = decoded === undefined ? end - from : decoded.length;
       if (valueLength > maxValueLength) {
         throw new MiisError('Client.XmlAttributeValueTooLong', `${attrName} en ${where(attrAt)}: ${valueLength} caracteres; máximo ${maxValueLength}`);
@@ -1029,9 +1096,12 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     // attribute ({uri}local) only if two different prefixes of this element are bound to one URI:
     // watch for that (URI → first prefix, stamped with the element's serial), and only then compare
     // expanded names.
+    // An element whose attributes all have plain values and no prefix (or xmlns) keeps none of them:
+    // they are read again from its start tag when asked for (R_ATTRS).
     const firstAttr = attrTotal;
+    const inTable = prefixed > 0 || decodedValues > 0;
     let sharedUri = false;
-    for (let i = 0; i < n; i += 1) {
+    for (let i = 0; inTable && i < n; i += 1) {
       if (attrAt === attrTable.length) {
         attrTable = new Int32Array(ATTR * Math.min(mostAttributes - attrTotal - i, ATTR_CHUNK));
         attrChunks.push(attrTable);
@@ -1070,7 +1140,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       numbers[at + S_HASH] = uriId;
       attrAt += ATTR;
     }
-    attrTotal += n;
+    if (inTable) attrTotal += n;
     if (prefixed > 0) {
       if (sharedUri) {
         const expanded = new Set<string>();
@@ -1109,7 +1179,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     rows[row + R_NAME] = q.id;
     rows[row + R_URI] = uriId;
     rows[row + R_TEXT] = TEXT_NONE;
-    rows[row + R_ATTRS] = firstAttr;
+    rows[row + R_ATTRS] = inTable || n === 0 ? firstAttr : -1 - firstAttr;
     if (selfClosing) {
       unbindTo(shadowBase);
     } else {

@@ -285,6 +285,18 @@ describe('parseXml: the tree made on first use', () => {
     assert.equal(attrNs(e, '', 'd'), '1');
     assert.equal(attrNs(e, '', 'k'), '>>');
     assert.equal(doc.slice(root.start, root.contentStart).endsWith("p:c=''>"), true);
+    // all values plain and no prefix but xmlns: the attributes are read again from the start tag
+    const plainDoc = '<s\ta = \'x>"/\' xmlns="urn:s"\nxmlns:t = "urn:t" b="y"\r\n/>';
+    const s = parseXmlText(plainDoc).root;
+    assert.deepEqual(s.attributes, {
+      a: { uri: '', local: 'a', value: 'x>"/' },
+      xmlns: { uri: 'http://www.w3.org/2000/xmlns/', local: 'xmlns', value: 'urn:s' },
+      'xmlns:t': { uri: 'http://www.w3.org/2000/xmlns/', local: 't', value: 'urn:t' },
+      b: { uri: '', local: 'b', value: 'y' },
+    });
+    assert.deepEqual([attrNs(s, '', 'b'), attrNs(s, 'http://www.w3.org/2000/xmlns/', 't'), attrNs(s, '', 'xmlns'), s.contentStart, s.end], ['y', 'urn:t', undefined, plainDoc.length, plainDoc.length]);
+    const t = parseXmlText('<t a="1" xmlnsx="2"><u/></t>').root;
+    assert.deepEqual([t.attributes.xmlnsx?.uri, attrNs(t, '', 'xmlnsx'), t.contentStart, t.children[0]?.name], ['', '2', 20, 'u']);
   });
 
   it('reads trees larger than one chunk of rows and of attributes (elements and attributes in the thousands)', () => {
