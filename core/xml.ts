@@ -511,6 +511,22 @@ let tagNumbers = new Int32Array(S * 64);
 let seenSlots = new Int32Array(64);
 let seenStamps = new Int32Array(64);
 let stamp = 0;
+/** Attributes of one start tag beyond which the scratch arrays are not kept for the next document. */
+const SCRATCH_KEPT = 65_536;
+
+/** Drop scratch arrays grown past SCRATCH_KEPT (a tag with limits lifted may have had millions). */
+function trimScratch(): void {
+  if (tagNames.length > SCRATCH_KEPT) {
+    tagNames.length = 0;
+    tagPrefixes.length = 0;
+    tagNumbers = new Int32Array(S * 64);
+  }
+  if (seenSlots.length > 4 * SCRATCH_KEPT) {
+    seenSlots = new Int32Array(64);
+    seenStamps = new Int32Array(64);
+    stamp = 0;
+  }
+}
 
 /** Code units of the text buffer kept between documents (larger ones are dropped after their document). */
 const SHARED_BUFFER_UNITS = 1 << 20;
@@ -546,6 +562,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   const maxNameLength = limits.maxNameLength ?? XML_LIMIT_DEFAULTS.maxNameLength;
   const maxValueLength = limits.maxAttributeValueLength ?? XML_LIMIT_DEFAULTS.maxAttributeValueLength;
   const maxTextLength = limits.maxTextLength ?? limits.maxBytes;
+  // (also here: the document before may have ended in a fault)
+  trimScratch();
 
   /** «line:column» of an offset (only computed for an error). */
   const where = (at: number): string => {
@@ -1410,6 +1428,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     sharedBuffer = buf;
     sharedBufferBytes = bufBytes;
   }
+  trimScratch();
   const tree: Tree = { src: text, rows: rowChunks, count, names: qnameList, uris: uriChunks, texts, attrTable: attrChunks, attrTotal, decoded: decodedChunks };
   return { text, root: new Element(tree, 0) };
 }
