@@ -1119,6 +1119,11 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     const firstAttr = attrTotal;
     const inTable = prefixed > 0 || decodedValues > 0;
     let sharedUri = false;
+    // the last two prefixes looked up on this tag (their bindings cannot change while it is read)
+    let lastPrefix = '';
+    let lastId = -1;
+    let otherPrefix = '';
+    let otherId = -1;
     for (let i = 0; inTable && i < n; i += 1) {
       if (attrAt === attrTable.length) {
         attrTable = new Int32Array(ATTR * Math.min(mostAttributes - attrTotal - i, ATTR_CHUNK));
@@ -1134,7 +1139,21 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         uriId = 2;
       } else if (kind === NAME_PREFIXED) {
         const prefix = prefixes[i] as string;
-        uriId = uriIdOf(prefix, numbers[at + S_AT] as number);
+        if (lastId >= 0 && prefix === lastPrefix) {
+          uriId = lastId;
+        } else if (otherId >= 0 && prefix === otherPrefix) {
+          uriId = otherId;
+          otherPrefix = lastPrefix;
+          otherId = lastId;
+          lastPrefix = prefix;
+          lastId = uriId;
+        } else {
+          uriId = uriIdOf(prefix, numbers[at + S_AT] as number);
+          otherPrefix = lastPrefix;
+          otherId = lastId;
+          lastPrefix = prefix;
+          lastId = uriId;
+        }
         // a binding already met on this element has been checked (same prefix, same URI)
         if (prefixed > 1 && !sharedUri && bindingSeenIn(uriId) !== serial) {
           const uri = stringAt(uriChunks, uriId);

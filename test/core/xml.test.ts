@@ -39,6 +39,9 @@ describe('parseXml: namespaces, attributes and text', () => {
     rejectsWith(() => parseXmlText('<r xmlns:p="urn:x" xmlns:q="urn:x" p:a="1" p:b="2" q:c="3" q:b="4"/>'), 'Client.InvalidXml', /atributo q:b repetido/);
     rejectsWith(() => parseXmlText('<r xmlns:p="urn:x" xmlns:q="urn:x"><e p:a="1" p:b="2"/><e p:c="1" q:d="2" q:c="3"/></r>'), 'Client.InvalidXml', /atributo q:c repetido/);
     assert.equal(parseXmlText('<r xmlns:p="urn:x" xmlns:q="urn:x" p:a="1" p:b="2" q:c="3"/>').root.attributes['q:c']?.uri, 'urn:x');
+    rejectsWith(() => parseXmlText('<r xmlns:p="urn:p" xmlns:q="urn:q" p:a="1" q:b="2" p:c="3" z:d="4"/>'), 'Client.InvalidXml', /prefijo de espacio de nombres no declarado: z/);
+    const pq = parseXmlText('<r xmlns:p="urn:p" xmlns:q="urn:q" xmlns:s="urn:s" p:a="1" q:b="2" p:c="3" s:d="4" q:e="5" p:f="6"/>').root.attributes;
+    assert.deepEqual(['p:a', 'q:b', 'p:c', 's:d', 'q:e', 'p:f'].map((k) => pq[k]?.uri), ['urn:p', 'urn:q', 'urn:p', 'urn:s', 'urn:q', 'urn:p']);
     const doc = parseXmlText('<r xmlns:p="urn:x" xmlns:q="urn:y" p:a="1" q:a="2" a="3"/>');
     assert.equal(attrNs(doc.root, 'urn:x', 'a'), '1');
     assert.equal(attrNs(doc.root, 'urn:y', 'a'), '2');
