@@ -934,13 +934,14 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
    * references their characters. On anything wrong, the value is replayed through the plain
    * normalise-then-decode steps, which throw the fault they always threw.
    */
+  const replayValue = (from: number, end: number, at: number, attrName: string): never => {
+    const raw = text.slice(from, end);
+    if (raw.includes('<')) throw invalid(at, `«<» no permitido en el valor del atributo ${attrName}`);
+    decode(normaliseAttributeSpace(raw), at);
+    throw invalid(at, `valor del atributo ${attrName} no válido`);
+  };
   const specialValue = (from: number, special: number, end: number, at: number, attrName: string): string => {
-    const replay = (): never => {
-      const raw = text.slice(from, end);
-      if (raw.includes('<')) throw invalid(at, `«<» no permitido en el valor del atributo ${attrName}`);
-      decode(normaliseAttributeSpace(raw), at);
-      throw invalid(at, `valor del atributo ${attrName} no válido`);
-    };
+    // (no closure per value: on anything wrong, replayValue throws the fault)
     reserve(end - from);
     const base = bufTop;
     let o = base;
@@ -950,7 +951,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       if (c === 0x26 /* & */) {
         const semi = referenceEnd(i, end);
         const code = semi < 0 ? -1 : referenceCode(i + 1, semi);
-        if (code < 0) return replay();
+        if (code < 0) return replayValue(from, end, at, attrName);
         if (code > 0xffff) {
           buf[o++] = 0xd800 + ((code - 0x10000) >> 10);
           buf[o++] = 0xdc00 + ((code - 0x10000) & 0x3ff);
@@ -959,7 +960,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         }
         i = semi + 1;
       } else if (c === 0x3c /* < */) {
-        return replay();
+        return replayValue(from, end, at, attrName);
       } else if (c === 0x09 || c === 0x0a || c === 0x0d) {
         buf[o++] = 0x20;
         i += c === 0x0d && text.charCodeAt(i + 1) === 0x0a && i + 1 < end ? 2 : 1;
