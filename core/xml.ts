@@ -9,7 +9,7 @@
  * The result is a small element tree with string offsets into the decoded text, so callers can
  * locate (never re-serialise) parts of the original message.
  */
-import { Buffer } from 'node:buffer';
+import { Buffer, isAscii } from 'node:buffer';
 import { MiisError } from './errors.js';
 
 export interface XmlLimits {
@@ -73,6 +73,9 @@ export interface XmlDocument {
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 export function decodeUtf8(bytes: Uint8Array): string {
+  // pure ASCII (most messages): every byte is its character, so the much cheaper one-byte read gives
+  // the same string; anything else goes through the strict decoder (BOM dropped, invalid refused)
+  if (isAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   try {
     return utf8.decode(bytes);
   } catch {
@@ -112,48 +115,178 @@ interface QName {
 // no object per element: a 2 MiB message may hold 200,000 elements, and the garbage collector copies
 // every object that survives, which was most of the cost of such documents. Elements are made from
 // their rows when a caller first reaches them (the root, then each element's children).
-const ROW = 9;
+// Rows and attributes are written to fixed-size chunks rather than one growing array: on this kind
+// of machine touching fresh memory (page faults) costs more than anything else the parse does, and a
+// growing array touches every row twice (the copy) plus the abandoned smaller arrays. Rows are kept
+// small for the same reason: anything that can be found again cheaply on first use is not stored
+// (the start tag's «>» is the first one after its last attribute value, the end tag's «<» the last
+// «<» before the element's end; an attribute's name ends at «=» or white space, its value starts
+// after the first quote after its name and ends at the next such quote).
+const ROW = 7;
+/** Rows per chunk (2^ROW_CHUNK_BITS; the first chunk is smaller when the document cannot fill one). */
+const ROW_CHUNK_BITS = 10;
+const ROW_CHUNK = 1 << ROW_CHUNK_BITS;
+const ROW_CHUNK_MASK = ROW_CHUNK - 1;
 const R_START = 0;
-const R_CONTENT_START = 1;
-const R_CONTENT_END = 2;
-const R_END = 3;
+/** Offset just after the end tag's «>» (just after the start tag's for a self-closing element). */
+const R_END = 1;
 /**
  * Index just past the element's last descendant. Rows are in document order, so an element's first
  * child (if any) is the next row and each child's next sibling starts where the child's subtree ends.
  */
-const R_SUBTREE_END = 4;
-const R_NAME = 5;
-const R_URI = 6;
+const R_SUBTREE_END = 2;
+const R_NAME = 3;
+const R_URI = 4;
 /** -1: no text; -2: the whole content, one plain run of the document; ≥ 0: index in `texts`. */
-const R_TEXT = 7;
-/** Index of the element's first attribute in the attribute table (its last is just before the next element's first). */
-const R_ATTRS = 8;
-// An attribute in the attribute table: its name text[A_NAME_START, A_NAME_END), its value
-// text[A_VALUE_START, A_VALUE_END) or, when A_VALUE_START is -1, decoded[A_VALUE_END], and the
-// number of the binding of its namespace URI.
-const ATTR = 5;
-const A_NAME_START = 0;
-const A_NAME_END = 1;
-const A_VALUE_START = 2;
-const A_VALUE_END = 3;
-const A_URI = 4;
+const R_TEXT = 5;
+/**
+ * Index k of the element's first attribute in the attribute table (its last is just before the next
+ * element's first), or -1 - k when the element's attributes are not in the table: all of them have a
+ * plain value and no prefix other than xmlns, so all there is to know is read again from the start tag.
+ */
+const R_ATTRS = 6;
+// An attribute in the attribute table: where its name starts in the text, and A_X: ≥ 0 for a plain
+// value (a range of the text), the number of the binding of its namespace URI; -1 - k for a decoded
+// value, decoded value k (see DECODED).
+const ATTR = 2;
+const ATTR_CHUNK_BITS = 11;
+const ATTR_CHUNK = 1 << ATTR_CHUNK_BITS;
+const ATTR_CHUNK_MASK = ATTR_CHUNK - 1;
+const A_NAME = 0;
+const A_X = 1;
+/**
+ * Decoded attribute values, in chunks of DECODED_CHUNK (small arrays: a large one would be grown
+ * by copying into fresh memory), each value followed by the number of the binding of its URI.
+ */
+const DECODED_CHUNK_BITS = 9;
+const DECODED_CHUNK_MASK = (1 << DECODED_CHUNK_BITS) - 1;
 const TEXT_NONE = -1;
 const TEXT_CONTENT = -2;
 
 /** A parsed document in rows (see ROW). */
 interface Tree {
   readonly src: string;
-  readonly rows: Int32Array;
+  /** Row chunks (see ROW_CHUNK). */
+  readonly rows: readonly Int32Array[];
   readonly names: readonly QName[];
-  readonly uris: readonly string[];
-  readonly texts: readonly string[];
+  /** Namespace URIs by binding number, in chunks (see STRING_CHUNK_BITS). */
+  readonly uris: readonly (readonly string[])[];
+  /** Texts that are not the whole content as one plain run, in chunks (see STRING_CHUNK_BITS). */
+  readonly texts: readonly (readonly string[])[];
   /** Number of elements (rows). */
   readonly count: number;
-  /** Attributes, ATTR numbers each (see A_*). */
-  readonly attrTable: Int32Array;
+  /** Attribute chunks (ATTR_CHUNK attributes of ATTR numbers each, see A_*). */
+  readonly attrTable: readonly Int32Array[];
   readonly attrTotal: number;
-  /** Attribute values that are not a plain range of the document. */
-  readonly decoded: readonly string[];
+  /** Attribute values that are not a plain range of the document, and their URIs' bindings (see DECODED_CHUNK_BITS). */
+  readonly decoded: readonly (readonly (string | number)[])[];
+}
+
+/** Number `field` of row `index`. */
+function rowField(tree: Tree, index: number, field: number): number {
+  return (tree.rows[index >> ROW_CHUNK_BITS] as Int32Array)[(index & ROW_CHUNK_MASK) * ROW + field] as number;
+}
+
+/** Number `field` of attribute `k`. */
+function attrField(tree: Tree, k: number, field: number): number {
+  return (tree.attrTable[k >> ATTR_CHUNK_BITS] as Int32Array)[(k & ATTR_CHUNK_MASK) * ATTR + field] as number;
+}
+
+/** End of the attribute name starting at src[start]: names hold neither «=» nor white space. */
+function attrNameEnd(src: string, start: number): number {
+  let i = start;
+  for (;;) {
+    const c = src.charCodeAt(i);
+    if (c === 0x3d || c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) return i;
+    i += 1;
+  }
+}
+
+/** Where the value of the attribute named at src[nameStart] starts: after the first quote after the name. */
+function attrValueStart(src: string, nameStart: number): number {
+  for (let i = attrNameEnd(src, nameStart); ; i += 1) {
+    const c = src.charCodeAt(i);
+    if (c === 0x22 || c === 0x27) return i + 1;
+  }
+}
+
+/** Where the value starting at src[valueStart] ends: at the next quote like the one before it. */
+function attrValueEnd(src: string, valueStart: number): number {
+  return src.indexOf(src.charCodeAt(valueStart - 1) === 0x22 ? '"' : "'", valueStart);
+}
+
+/** Namespace URIs and texts in chunks of 2^STRING_CHUNK_BITS (small arrays, as DECODED_CHUNK_BITS). */
+const STRING_CHUNK_BITS = 10;
+const STRING_CHUNK_MASK = (1 << STRING_CHUNK_BITS) - 1;
+
+/** String `id` of chunks of 2^STRING_CHUNK_BITS (namespace URI `id` of `uris`, text `id` of `texts`). */
+function stringAt(chunks: readonly (readonly string[])[], id: number): string {
+  return (chunks[id >> STRING_CHUNK_BITS] as string[])[id & STRING_CHUNK_MASK] as string;
+}
+
+/** Decoded value d (field 0) or the binding of its URI (field 1). */
+function decodedField(decoded: readonly (readonly (string | number)[])[], d: number, field: number): string | number {
+  return (decoded[d >> DECODED_CHUNK_BITS] as (string | number)[])[2 * (d & DECODED_CHUNK_MASK) + field] as string | number;
+}
+
+/** The value of attribute `k`. */
+function attrValue(tree: Tree, k: number): string {
+  const x = attrField(tree, k, A_X);
+  if (x < 0) return decodedField(tree.decoded, -1 - x, 0) as string;
+  const src = tree.src;
+  const start = attrValueStart(src, attrField(tree, k, A_NAME));
+  return src.slice(start, attrValueEnd(src, start));
+}
+
+/** Where the attribute table run of an element starts, from its R_ATTRS. */
+function attrRunStart(x: number): number {
+  return x < 0 ? -1 - x : x;
+}
+
+/**
+ * Read a start tag at src[start] again (a well-formed one: the parse has checked it): where its name
+ * starts for each attribute (pushed to `names` when given), and where the tag ends (just after «>»).
+ */
+function scanStartTag(src: string, start: number, names: number[] | undefined): number {
+  let i = start + 1;
+  for (let c = src.charCodeAt(i); c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x2f && c !== 0x3e; c = src.charCodeAt(i)) i += 1;
+  for (;;) {
+    let c = src.charCodeAt(i);
+    while (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) c = src.charCodeAt((i += 1));
+    if (c === 0x3e) return i + 1;
+    if (c === 0x2f) return i + 2;
+    names?.push(i);
+    i = attrValueEnd(src, attrValueStart(src, i)) + 1;
+  }
+}
+
+/**
+ * An element's attribute, as a handle: h ≥ 0 is attribute h of the table; h < 0 one read again from
+ * the start tag, whose name starts at src[-1 - h] (plain value, no prefix or xmlns).
+ */
+function handleNameStart(tree: Tree, h: number): number {
+  return h >= 0 ? attrField(tree, h, A_NAME) : -1 - h;
+}
+
+function handleValue(tree: Tree, h: number): string {
+  if (h >= 0) return attrValue(tree, h);
+  const src = tree.src;
+  const start = attrValueStart(src, -1 - h);
+  return src.slice(start, attrValueEnd(src, start));
+}
+
+function handleUri(tree: Tree, h: number): string {
+  if (h >= 0) return attrUri(tree, h);
+  const src = tree.src;
+  const start = -1 - h;
+  // «xmlns» or «xmlns:p»: xmlns's own URI; any other name of such a start tag has no namespace
+  return src.startsWith('xmlns', start) && (attrNameEnd(src, start) === start + 5 || src.charCodeAt(start + 5) === 0x3a) ? XMLNS_NS : '';
+}
+
+/** The namespace URI of attribute `k`. */
+function attrUri(tree: Tree, k: number): string {
+  const x = attrField(tree, k, A_X);
+  return stringAt(tree.uris, x < 0 ? decodedField(tree.decoded, -1 - x, 1) as number : x);
 }
 
 /**
@@ -178,38 +311,52 @@ class Element implements XmlElement {
   #attributes: Readonly<Record<string, XmlAttribute>> | undefined;
 
   constructor(tree: Tree, index: number) {
-    const rows = tree.rows;
-    const row = index * ROW;
+    const rows = tree.rows[index >> ROW_CHUNK_BITS] as Int32Array;
+    const row = (index & ROW_CHUNK_MASK) * ROW;
     const q = tree.names[rows[row + R_NAME] as number] as QName;
     this.name = q.name;
     this.prefix = q.prefix;
     this.local = q.local;
-    this.uri = tree.uris[rows[row + R_URI] as number] as string;
+    this.uri = stringAt(tree.uris, rows[row + R_URI] as number);
     this.start = rows[row + R_START] as number;
-    this.contentStart = rows[row + R_CONTENT_START] as number;
-    this.contentEnd = rows[row + R_CONTENT_END] as number;
     this.end = rows[row + R_END] as number;
     this.#tree = tree;
-    this.#row = row;
+    this.#row = index;
+    // the start tag's «>» is the first after its last attribute value (or its name)
+    const src = tree.src;
+    if (this.#field(R_ATTRS) < 0) {
+      this.contentStart = scanStartTag(src, this.start, undefined);
+    } else {
+      const [first, end] = this.#attributeRun();
+      let from = this.start + 1;
+      if (end > first) from = attrValueEnd(src, attrValueStart(src, attrField(tree, end - 1, A_NAME))) + 1;
+      this.contentStart = src.indexOf('>', from) + 1;
+    }
+    // no «<» inside an end tag: its «<» is the last one before the element's end
+    this.contentEnd = this.end === this.contentStart ? this.end : src.lastIndexOf('<', this.end - 1);
+  }
+
+  /** Number `field` of the element's row. */
+  #field(field: number): number {
+    const index = this.#row;
+    return (this.#tree.rows[index >> ROW_CHUNK_BITS] as Int32Array)[(index & ROW_CHUNK_MASK) * ROW + field] as number;
   }
 
   get children(): XmlElement[] {
     if (this.#children !== undefined) return this.#children;
     const tree = this.#tree;
-    const rows = tree.rows;
-    const row = this.#row;
-    const end = rows[row + R_SUBTREE_END] as number;
-    let k = row / ROW + 1;
+    const end = this.#field(R_SUBTREE_END);
+    let k = this.#row + 1;
     if (k >= end) return (this.#children = NO_CHILDREN);
     const children: XmlElement[] = [];
-    for (; k < end; k = rows[k * ROW + R_SUBTREE_END] as number) children.push(new Element(tree, k));
+    for (; k < end; k = rowField(tree, k, R_SUBTREE_END)) children.push(new Element(tree, k));
     return (this.#children = children);
   }
 
   get text(): string {
     if (this.#text !== undefined) return this.#text;
-    const t = this.#tree.rows[this.#row + R_TEXT] as number;
-    return (this.#text = t === TEXT_NONE ? '' : t === TEXT_CONTENT ? this.#tree.src.slice(this.contentStart, this.contentEnd) : this.#tree.texts[t] as string);
+    const t = this.#field(R_TEXT);
+    return (this.#text = t === TEXT_NONE ? '' : t === TEXT_CONTENT ? this.#tree.src.slice(this.contentStart, this.contentEnd) : stringAt(this.#tree.texts, t));
   }
 
   set text(value: string) {
@@ -219,28 +366,34 @@ class Element implements XmlElement {
   /** The element's attributes: [first, end) in the attribute table. */
   #attributeRun(): [number, number] {
     const tree = this.#tree;
-    const next = this.#row + ROW;
-    return [tree.rows[this.#row + R_ATTRS] as number, next < ROW * tree.count ? tree.rows[next + R_ATTRS] as number : tree.attrTotal];
+    const next = this.#row + 1;
+    return [attrRunStart(this.#field(R_ATTRS)), next < tree.count ? attrRunStart(rowField(tree, next, R_ATTRS)) : tree.attrTotal];
   }
 
-  #attributeValueAt(at: number): string {
-    const tree = this.#tree;
-    const start = tree.attrTable[at + A_VALUE_START] as number;
-    const end = tree.attrTable[at + A_VALUE_END] as number;
-    return start < 0 ? tree.decoded[end] as string : tree.src.slice(start, end);
+  /** The element's attributes as handles (see handleNameStart). */
+  #attributeHandles(): number[] {
+    const handles: number[] = [];
+    if (this.#field(R_ATTRS) < 0) {
+      scanStartTag(this.#tree.src, this.start, handles);
+      for (let i = 0; i < handles.length; i += 1) handles[i] = -1 - (handles[i] as number);
+    } else {
+      const [first, end] = this.#attributeRun();
+      for (let k = first; k < end; k += 1) handles.push(k);
+    }
+    return handles;
   }
 
   get attributes(): Readonly<Record<string, XmlAttribute>> {
     if (this.#attributes !== undefined) return this.#attributes;
-    const [first, end] = this.#attributeRun();
-    if (first === end) return (this.#attributes = NO_ATTRIBUTES);
+    const handles = this.#attributeHandles();
+    if (handles.length === 0) return (this.#attributes = NO_ATTRIBUTES);
     const tree = this.#tree;
-    const table = tree.attrTable;
+    const src = tree.src;
     const attributes: Record<string, XmlAttribute> = {};
-    for (let k = first; k < end; k += 1) {
-      const at = ATTR * k;
-      const name = tree.src.slice(table[at + A_NAME_START], table[at + A_NAME_END]);
-      const attr = { uri: tree.uris[table[at + A_URI] as number] as string, local: name.slice(name.indexOf(':') + 1), value: this.#attributeValueAt(at) };
+    for (const h of handles) {
+      const nameStart = handleNameStart(tree, h);
+      const name = src.slice(nameStart, attrNameEnd(src, nameStart));
+      const attr = { uri: handleUri(tree, h), local: name.slice(name.indexOf(':') + 1), value: handleValue(tree, h) };
       // an attribute may be called «__proto__»: define it, never assign it (that would set the prototype)
       if (name === '__proto__') Object.defineProperty(attributes, name, { value: attr, enumerable: true, writable: true, configurable: true });
       else attributes[name] = attr;
@@ -251,18 +404,15 @@ class Element implements XmlElement {
   /** The value of the attribute with this namespace URI and local name, without building the record. */
   attributeValue(uri: string, local: string): string | undefined {
     if (local.includes(':')) return undefined;
-    const [first, end] = this.#attributeRun();
     const tree = this.#tree;
-    const table = tree.attrTable;
     const src = tree.src;
-    for (let k = first; k < end; k += 1) {
-      const at = ATTR * k;
-      const nameStart = table[at + A_NAME_START] as number;
-      const localStart = (table[at + A_NAME_END] as number) - local.length;
+    for (const h of this.#attributeHandles()) {
+      const nameStart = handleNameStart(tree, h);
+      const localStart = attrNameEnd(src, nameStart) - local.length;
       // the name is the local name, or a prefix, «:» and the local name
       if (localStart < nameStart || (localStart > nameStart && src.charCodeAt(localStart - 1) !== 0x3a)) continue;
-      if (!src.startsWith(local, localStart) || tree.uris[table[at + A_URI] as number] !== uri) continue;
-      return this.#attributeValueAt(at);
+      if (!src.startsWith(local, localStart) || handleUri(tree, h) !== uri) continue;
+      return handleValue(tree, h);
     }
     return undefined;
   }
@@ -329,13 +479,65 @@ function normaliseAttributeSpace(s: string): string {
   return out;
 }
 
-/** Slots of the per-document cache of recently read names (a power of two). */
-const NAME_CACHE_SIZE = 1024;
+/**
+ * Slots of the cache of recently read names (a power of two). Kept between documents (a name of an
+ * earlier document is as good as a new slice of this one), with each name's kind (NAME_*) and prefix.
+ */
+const NAME_CACHE_SIZE = 4096;
+const NAME_PLAIN = 0;
+/** «xmlns» or «xmlns:…»: a namespace declaration when it names an attribute. */
+const NAME_XMLNS = 1;
+/** Any other prefixed name. */
+const NAME_PREFIXED = 2;
+const nameCache: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SIZE).fill(undefined);
+const nameKinds = new Int8Array(NAME_CACHE_SIZE);
+const namePrefixes: string[] = new Array<string>(NAME_CACHE_SIZE).fill('');
+
+// The current start tag's attributes, kept between documents (a start tag may hold tens of
+// thousands; fresh arrays for them cost more than reading them): names, prefixes, and S numbers each.
+const S = 5;
+/** Where a plain value starts (just after its quote), or -1 - k for a decoded value, decoded[k]. */
+const S_FROM = 0;
+/** Where the value ends (its closing quote). */
+const S_END = 1;
+/** Where the name starts. */
+const S_AT = 2;
+const S_HASH = 3;
+const S_KIND = 4;
+const tagNames: string[] = [];
+const tagPrefixes: string[] = [];
+let tagNumbers = new Int32Array(S * 64);
+/** Open-addressing table of a start tag's names (see `seen` in parseXmlText), kept likewise. */
+let seenSlots = new Int32Array(64);
+let seenStamps = new Int32Array(64);
+let stamp = 0;
+/** Attributes of one start tag beyond which the scratch arrays are not kept for the next document. */
+const SCRATCH_KEPT = 65_536;
+
+/** Drop scratch arrays grown past SCRATCH_KEPT (a tag with limits lifted may have had millions). */
+function trimScratch(): void {
+  if (tagNames.length > SCRATCH_KEPT) {
+    tagNames.length = 0;
+    tagPrefixes.length = 0;
+    tagNumbers = new Int32Array(S * 64);
+  }
+  if (seenSlots.length > 4 * SCRATCH_KEPT) {
+    seenSlots = new Int32Array(64);
+    seenStamps = new Int32Array(64);
+    stamp = 0;
+  }
+}
 
 /** Code units of the text buffer kept between documents (larger ones are dropped after their document). */
 const SHARED_BUFFER_UNITS = 1 << 20;
 let sharedBuffer = new Uint16Array(16 * 1024);
 let sharedBufferBytes = Buffer.from(sharedBuffer.buffer, sharedBuffer.byteOffset, sharedBuffer.byteLength);
+
+/** Decoded strings up to this long are looked up in `shortCache` before a new one is made. */
+const SHORT_STRING = 32;
+const SHORT_CACHE_SIZE = 1024;
+/** Recently made short decoded strings (text and attribute values), kept between documents. */
+const shortCache: (string | undefined)[] = new Array<string | undefined>(SHORT_CACHE_SIZE).fill(undefined);
 
 /** Characters read one by one before a plain stretch of text or of an attribute value is searched instead. */
 const PROBE = 32;
@@ -360,6 +562,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   const maxNameLength = limits.maxNameLength ?? XML_LIMIT_DEFAULTS.maxNameLength;
   const maxValueLength = limits.maxAttributeValueLength ?? XML_LIMIT_DEFAULTS.maxAttributeValueLength;
   const maxTextLength = limits.maxTextLength ?? limits.maxBytes;
+  // (also here: the document before may have ended in a fault)
+  trimScratch();
 
   /** «line:column» of an offset (only computed for an error). */
   const where = (at: number): string => {
@@ -498,9 +702,23 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     bufTop = o;
   };
   const bufString = (from: number, to: number): string => {
-    if (to - from > 12) return bufBytes.toString('utf16le', 2 * from, 2 * to);
+    const length = to - from;
+    if (length > SHORT_STRING) return bufBytes.toString('utf16le', 2 * from, 2 * to);
+    // short decoded strings repeat (the same value on every element): reuse the one made last time
+    // for this slot when it has the same characters, so repeats make no new string
+    let h = length;
+    for (let i = from; i < to; i += 1) h = (Math.imul(h, 31) + (buf[i] as number)) | 0;
+    const slot = (h ^ (h >>> 12)) & (SHORT_CACHE_SIZE - 1);
+    const cached = shortCache[slot];
+    if (cached !== undefined && cached.length === length) {
+      let i = 0;
+      while (i < length && cached.charCodeAt(i) === buf[from + i]) i += 1;
+      if (i === length) return cached;
+    }
     let s = '';
-    for (let i = from; i < to; i += 1) s += String.fromCharCode(buf[i] as number);
+    if (length > 12) s = bufBytes.toString('utf16le', 2 * from, 2 * to);
+    else for (let i = from; i < to; i += 1) s += String.fromCharCode(buf[i] as number);
+    shortCache[slot] = s;
     return s;
   };
 
@@ -512,9 +730,10 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       pos += 1;
     }
   };
-  const nameCache: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SIZE).fill(undefined);
-  /** Hash of the characters of the name readName last read. */
+  /** Hash, kind (NAME_*) and prefix of the name readName last read. */
   let nameHash = 0;
+  let nameKind = NAME_PLAIN;
+  let namePrefix = '';
   /** A qualified name at `pos`: an NCName, optionally «:» and another. */
   const readName = (): string => {
     const start = pos;
@@ -534,9 +753,18 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     nameHash = h;
     const slot = h & (NAME_CACHE_SIZE - 1);
     const cached = nameCache[slot];
-    if (cached !== undefined && cached.length === length && text.startsWith(cached, start)) return cached;
+    if (cached !== undefined && cached.length === length && text.startsWith(cached, start)) {
+      nameKind = nameKinds[slot] as number;
+      namePrefix = namePrefixes[slot] as string;
+      return cached;
+    }
     const name = text.slice(start, end);
+    const colon = name.indexOf(':');
+    namePrefix = colon < 0 ? '' : name.slice(0, colon);
+    nameKind = name.startsWith('xmlns') && (length === 5 || colon === 5) ? NAME_XMLNS : colon < 0 ? NAME_PLAIN : NAME_PREFIXED;
     nameCache[slot] = name;
+    nameKinds[slot] = nameKind;
+    namePrefixes[slot] = namePrefix;
     return name;
   };
   const nameTooLong = (at: number, name: string): MiisError =>
@@ -554,19 +782,40 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     pos = end + 2;
   }
 
-  // The tree, as rows (see ROW), and what rows point to.
-  // Sized once for most documents (an element takes at least 4 characters, «<a/>»; most take many
-  // more): growing copies the rows and touches fresh memory, which costs more than the copy itself.
+  // The tree, as rows (see ROW) in chunks, and what rows point to. A small document gets one chunk
+  // of its own size: an element takes at least 4 characters («<a/>»), an attribute at least 5 (« a=''»).
   const mostRows = Math.min(limits.maxElements, Math.floor(text.length / 4)) + 1;
-  let rows = new Int32Array(ROW * Math.min(mostRows, Math.floor(text.length / 16) + 16));
+  let rows = new Int32Array(ROW * Math.min(mostRows, ROW_CHUNK));
+  const rowChunks: Int32Array[] = [rows];
+  /** Row chunk of element `index`. */
+  const rowsOf = (index: number): Int32Array => rowChunks[index >> ROW_CHUNK_BITS] as Int32Array;
   const qnameList: QName[] = [];
   /** Namespace URIs by binding number: no namespace, xml, xmlns, then one per declaration in document order. */
-  const uriList: string[] = ['', XML_NS, XMLNS_NS];
-  const texts: string[] = [];
+  let uriChunk: string[] = ['', XML_NS, XMLNS_NS];
+  const uriChunks: string[][] = [uriChunk];
+  let uriTotal = uriChunk.length;
+  const texts: string[][] = [];
+  let textChunk: string[] = [];
+  let textTotal = 0;
+  /** Keep a text; returns its number. */
+  const addText = (s: string): number => {
+    if ((textTotal & STRING_CHUNK_MASK) === 0) {
+      textChunk = [];
+      texts.push(textChunk);
+    }
+    textChunk.push(s);
+    return textTotal++;
+  };
   /** Attributes of all elements, in document order (an element's run ends where the next element's starts). */
-  let attrTable = new Int32Array(ATTR * 64);
+  const mostAttributes = Math.floor(text.length / 5) + 1;
+  let attrTable = new Int32Array(ATTR * Math.min(mostAttributes, ATTR_CHUNK));
+  const attrChunks: Int32Array[] = [attrTable];
+  /** Where the next attribute goes in `attrTable`, the last chunk. */
+  let attrAt = 0;
   let attrTotal = 0;
-  const decodedList: string[] = [];
+  const decodedChunks: (string | number)[][] = [];
+  let decodedChunk: (string | number)[] = [];
+  let decodedTotal = 0;
 
   // The open elements, as parallel stacks: the element's index, its name,
   // where its namespace bindings start on the shadow stack, and its direct text so far: either one
@@ -575,6 +824,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   const open: number[] = [];
   const openName: string[] = [];
   const openShadow: number[] = [];
+  /** Where the open element's content starts (just after its start tag). */
+  const openContent: number[] = [];
   const textStart: number[] = [];
   const textEnd: number[] = [];
   const textBase: number[] = [];
@@ -604,7 +855,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   /**
    * In-scope namespace bindings; each element undoes its own declarations when it closes (the
    * replaced bindings wait on a shadow stack). A prefix maps to the number of its binding in
-   * `uriList`, so elements keep a number rather than look their URI up. An unbound prefix maps to
+   * `uriChunks`, so elements keep a number rather than look their URI up. An unbound prefix maps to
    * undefined rather than being deleted: V8 rehashes a large Map on delete/re-add cycles, which made
    * one declaration per element cost time in the map's size.
    */
@@ -627,26 +878,20 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   const qnames = new Map<string, QName>();
   let lastQName: QName | undefined;
 
-  // the current start tag's attributes, reused from one element to the next
-  const names: string[] = [];
-  const decodedValues: (string | undefined)[] = [];
-  const valueFrom: number[] = [];
-  const valueEnd: number[] = [];
-  const offsets: number[] = [];
-  const hashes: number[] = [];
+  // the current start tag's attributes (module level, see S)
+  const names = tagNames;
+  const prefixes = tagPrefixes;
+  let numbers = tagNumbers;
   /**
    * For elements with many attributes, an open-addressing table of their names (attribute index + 1
    * by name hash), valid where its stamp is the current one: no clearing between elements, and
    * resized (restamped) as an element's attributes grow, so each lookup is constant time.
    */
-  let seenSlots = new Int32Array(4 * SCAN_ATTRIBUTES);
-  let seenStamps = new Int32Array(4 * SCAN_ATTRIBUTES);
-  let stamp = 0;
   /** Put attribute i in the table; true when an earlier attribute of the element has its name. */
   const seen = (i: number): boolean => {
     const mask = seenSlots.length - 1;
     const attrName = names[i] as string;
-    for (let slot = (hashes[i] as number) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = (numbers[S * i + S_HASH] as number) & mask; ; slot = (slot + 1) & mask) {
       if (seenStamps[slot] !== stamp) {
         seenStamps[slot] = stamp;
         seenSlots[slot] = i + 1;
@@ -657,8 +902,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   };
   /** A fresh table (at least four slots per attribute) holding the first n attributes, known distinct. */
   const restamp = (n: number): void => {
-    if (4 * n > seenSlots.length) {
-      seenSlots = new Int32Array(2 * seenSlots.length);
+    if (4 * n > seenSlots.length || stamp === 0x7fffffff) {
+      if (4 * n > seenSlots.length) seenSlots = new Int32Array(2 * seenSlots.length);
       seenStamps = new Int32Array(seenSlots.length);
       stamp = 0;
     }
@@ -669,6 +914,19 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   /** Namespace URI → serial of the last element with a prefixed attribute in it, and that attribute's prefix. */
   const uriSeenIn = new Map<string, number>();
   const uriFirstPrefix = new Map<string, string>();
+  /** Binding number → serial of the last element with a prefixed attribute using it (made when first needed). */
+  let bindingSerials = new Int32Array(0);
+  /** The serial stamped for this binding before, and the current serial stamped now. */
+  const bindingSeenIn = (id: number): number => {
+    if (id >= bindingSerials.length) {
+      const grown = new Int32Array(Math.max(64, 2 * id));
+      grown.set(bindingSerials);
+      bindingSerials = grown;
+    }
+    const before = bindingSerials[id] as number;
+    bindingSerials[id] = serial;
+    return before;
+  };
 
   /**
    * An attribute value text[from, end) that needs more than a slice (`special` is its first «<», «&»,
@@ -676,13 +934,14 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
    * references their characters. On anything wrong, the value is replayed through the plain
    * normalise-then-decode steps, which throw the fault they always threw.
    */
+  const replayValue = (from: number, end: number, at: number, attrName: string): never => {
+    const raw = text.slice(from, end);
+    if (raw.includes('<')) throw invalid(at, `«<» no permitido en el valor del atributo ${attrName}`);
+    decode(normaliseAttributeSpace(raw), at);
+    throw invalid(at, `valor del atributo ${attrName} no válido`);
+  };
   const specialValue = (from: number, special: number, end: number, at: number, attrName: string): string => {
-    const replay = (): never => {
-      const raw = text.slice(from, end);
-      if (raw.includes('<')) throw invalid(at, `«<» no permitido en el valor del atributo ${attrName}`);
-      decode(normaliseAttributeSpace(raw), at);
-      throw invalid(at, `valor del atributo ${attrName} no válido`);
-    };
+    // (no closure per value: on anything wrong, replayValue throws the fault)
     reserve(end - from);
     const base = bufTop;
     let o = base;
@@ -692,7 +951,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       if (c === 0x26 /* & */) {
         const semi = referenceEnd(i, end);
         const code = semi < 0 ? -1 : referenceCode(i + 1, semi);
-        if (code < 0) return replay();
+        if (code < 0) return replayValue(from, end, at, attrName);
         if (code > 0xffff) {
           buf[o++] = 0xd800 + ((code - 0x10000) >> 10);
           buf[o++] = 0xdc00 + ((code - 0x10000) & 0x3ff);
@@ -701,7 +960,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         }
         i = semi + 1;
       } else if (c === 0x3c /* < */) {
-        return replay();
+        return replayValue(from, end, at, attrName);
       } else if (c === 0x09 || c === 0x0a || c === 0x0d) {
         buf[o++] = 0x20;
         i += c === 0x0d && text.charCodeAt(i + 1) === 0x0a && i + 1 < end ? 2 : 1;
@@ -721,6 +980,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     serial += 1;
     let declarations = 0;
     let prefixed = 0;
+    let decodedValues = 0;
     for (;;) {
       const before = pos;
       skipWs();
@@ -731,6 +991,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       const attrAt = pos;
       const attrName = readName();
       const attrHash = nameHash;
+      const attrKind = nameKind;
+      const attrPrefix = namePrefix;
       skipWs();
       if (text.charCodeAt(pos) !== 0x3d /* = */) throw invalid(pos, `se esperaba «=» tras el atributo ${attrName}`);
       pos += 1;
@@ -740,10 +1002,16 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       const end = text.indexOf(quote === 0x22 ? '"' : "'", pos + 1);
       if (end < 0) throw invalid(pos, `valor del atributo ${attrName} sin cerrar`);
       // a repeated name: scan while the tag is short, then use the table (linear either way)
+      if (S * (n + 1) > numbers.length) {
+        const grown = new Int32Array(2 * numbers.length);
+        grown.set(numbers);
+        numbers = tagNumbers = grown;
+      }
+      const at = S * n;
       if (n >= SCAN_ATTRIBUTES) {
         if (n === SCAN_ATTRIBUTES || 4 * (n + 1) > seenSlots.length) restamp(n);
         names[n] = attrName;
-        hashes[n] = attrHash;
+        numbers[at + S_HASH] = attrHash;
         if (seen(n)) throw invalid(attrAt, `atributo ${attrName} repetido`);
       } else {
         for (let i = 0; i < n; i += 1) if (names[i] === attrName) throw invalid(attrAt, `atributo ${attrName} repetido`);
@@ -751,7 +1019,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       if (n === maxAttributes) {
         throw new MiisError('Client.XmlTooManyAttributes', `<${name}> en ${where(start)}: más de ${maxAttributes}`);
       }
-      if (attrName.startsWith('xmlns') && (attrName.length === 5 || attrName.charCodeAt(5) === 0x3a /* : */)) {
+      if (attrKind === NAME_XMLNS) {
         declarations += 1;
         nsDeclarations += 1;
         if (declarations > maxNsPerElement) {
@@ -760,7 +1028,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         if (nsDeclarations > maxNs) {
           throw new MiisError('Client.XmlTooManyNamespaceDeclarationsInDocument', `más de ${maxNs}; la declaración ${nsDeclarations} está en ${where(attrAt)}`);
         }
-      } else if (attrName.includes(':')) {
+      } else if (attrKind === NAME_PREFIXED) {
         prefixed += 1;
       }
       // the value: a slice of the document unless it holds «<», a reference, a tab or a line end
@@ -779,16 +1047,28 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       }
       // a plain value stays a range of the document; only a decoded one becomes a string now
       const decoded = special === end ? undefined : specialValue(from, special, end, pos, attrName);
+      if (decoded !== undefined) decodedValues += 1;
       const valueLength = decoded === undefined ? end - from : decoded.length;
       if (valueLength > maxValueLength) {
         throw new MiisError('Client.XmlAttributeValueTooLong', `${attrName} en ${where(attrAt)}: ${valueLength} caracteres; máximo ${maxValueLength}`);
       }
       names[n] = attrName;
-      hashes[n] = attrHash;
-      decodedValues[n] = decoded;
-      valueFrom[n] = from;
-      valueEnd[n] = end;
-      offsets[n] = attrAt;
+      prefixes[n] = attrPrefix;
+      numbers[at + S_HASH] = attrHash;
+      numbers[at + S_KIND] = attrKind;
+      if (decoded === undefined) {
+        numbers[at + S_FROM] = from;
+      } else {
+        if ((decodedTotal & DECODED_CHUNK_MASK) === 0) {
+          decodedChunk = [];
+          decodedChunks.push(decodedChunk);
+        }
+        decodedChunk.push(decoded, 0);
+        numbers[at + S_FROM] = -1 - decodedTotal;
+        decodedTotal += 1;
+      }
+      numbers[at + S_END] = end;
+      numbers[at + S_AT] = attrAt;
       n += 1;
       pos = end + 1;
     }
@@ -806,66 +1086,81 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     const shadowBase = shadowTop;
     if (declarations > 0) {
       for (let i = 0; i < n; i += 1) {
+        const at = S * i;
+        if (numbers[at + S_KIND] !== NAME_XMLNS) continue;
         const a = names[i] as string;
-        if (!a.startsWith('xmlns') || (a.length !== 5 && a.charCodeAt(5) !== 0x3a)) continue;
         const prefix = a.length === 5 ? '' : a.slice(6);
-        const uri = decodedValues[i] ?? text.slice(valueFrom[i] as number, valueEnd[i] as number);
+        const from = numbers[at + S_FROM] as number;
+        const uri = from < 0 ? decodedField(decodedChunks, -1 - from, 0) as string : text.slice(from, numbers[at + S_END] as number);
         // Namespaces in XML §3: «xmlns» is never declared, «xml» only to its own URI, and no other prefix (nor the default) to either
-        if (prefix === 'xmlns' || uri === XMLNS_NS || (prefix === 'xml') !== (uri === XML_NS)) throw invalid(offsets[i] as number, `declaración de espacio de nombres no permitida: ${a}`);
-        if (prefix !== '' && uri === '') throw invalid(offsets[i] as number, `el prefijo ${prefix} no puede declararse vacío`);
+        if (prefix === 'xmlns' || uri === XMLNS_NS || (prefix === 'xml') !== (uri === XML_NS)) throw invalid(numbers[at + S_AT] as number, `declaración de espacio de nombres no permitida: ${a}`);
+        if (prefix !== '' && uri === '') throw invalid(numbers[at + S_AT] as number, `el prefijo ${prefix} no puede declararse vacío`);
         shadowPrefix[shadowTop] = prefix;
         shadowUri[shadowTop] = bindings.get(prefix);
         shadowTop += 1;
-        bindings.set(prefix, uriList.length);
-        uriList.push(uri);
+        if ((uriTotal & STRING_CHUNK_MASK) === 0) {
+          uriChunk = [];
+          uriChunks.push(uriChunk);
+        }
+        bindings.set(prefix, uriTotal);
+        uriChunk.push(uri);
+        uriTotal += 1;
       }
     }
 
-    // the attributes go to the document's attribute table (see ATTR): name and value as ranges of the
-    // document (a decoded value by its number), and the number of the binding of the namespace URI
+    // the attributes go to the document's attribute table (see ATTR): where the name starts and the
+    // number of the binding of the namespace URI (a decoded value by its number), the URI being:
+    // unprefixed, no namespace or xmlns's own; prefixed declarations (xmlns:p) are
+    // xmlns's too; other prefixed ones are looked up in order. Two prefixed attributes name the same
+    // attribute ({uri}local) only if two different prefixes of this element are bound to one URI:
+    // watch for that (URI → first prefix, stamped with the element's serial), and only then compare
+    // expanded names.
+    // An element whose attributes all have plain values and no prefix (or xmlns) keeps none of them:
+    // they are read again from its start tag when asked for (R_ATTRS).
     const firstAttr = attrTotal;
-    if (n > 0) {
-      if (ATTR * (attrTotal + n) > attrTable.length) {
-        const grown = new Int32Array(Math.max(2 * attrTable.length, ATTR * (attrTotal + n)));
-        grown.set(attrTable);
-        attrTable = grown;
+    const inTable = prefixed > 0 || decodedValues > 0;
+    let sharedUri = false;
+    // the last two prefixes looked up on this tag (their bindings cannot change while it is read)
+    let lastPrefix = '';
+    let lastId = -1;
+    let otherPrefix = '';
+    let otherId = -1;
+    for (let i = 0; inTable && i < n; i += 1) {
+      if (attrAt === attrTable.length) {
+        attrTable = new Int32Array(ATTR * Math.min(mostAttributes - attrTotal - i, ATTR_CHUNK));
+        attrChunks.push(attrTable);
+        attrAt = 0;
       }
-      for (let i = 0; i < n; i += 1) {
-        const a = names[i] as string;
-        const at = ATTR * (attrTotal + i);
-        const nameStart = offsets[i] as number;
-        attrTable[at + A_NAME_START] = nameStart;
-        attrTable[at + A_NAME_END] = nameStart + a.length;
-        const decoded = decodedValues[i];
-        if (decoded === undefined) {
-          attrTable[at + A_VALUE_START] = valueFrom[i] as number;
-          attrTable[at + A_VALUE_END] = valueEnd[i] as number;
+      const at = S * i;
+      attrTable[attrAt + A_NAME] = numbers[at + S_AT] as number;
+      const from = numbers[at + S_FROM] as number;
+      const kind = numbers[at + S_KIND];
+      let uriId = 0;
+      if (kind === NAME_XMLNS) {
+        uriId = 2;
+      } else if (kind === NAME_PREFIXED) {
+        const prefix = prefixes[i] as string;
+        if (lastId >= 0 && prefix === lastPrefix) {
+          uriId = lastId;
+        } else if (otherId >= 0 && prefix === otherPrefix) {
+          uriId = otherId;
+          otherPrefix = lastPrefix;
+          otherId = lastId;
+          lastPrefix = prefix;
+          lastId = uriId;
         } else {
-          attrTable[at + A_VALUE_START] = -1;
-          attrTable[at + A_VALUE_END] = decodedList.length;
-          decodedList.push(decoded);
+          uriId = uriIdOf(prefix, numbers[at + S_AT] as number);
+          otherPrefix = lastPrefix;
+          otherId = lastId;
+          lastPrefix = prefix;
+          lastId = uriId;
         }
-        // unprefixed: no namespace, or xmlns's own; prefixed declarations (xmlns:p) are xmlns's too
-        attrTable[at + A_URI] = a.startsWith('xmlns') && (a.length === 5 || a.charCodeAt(5) === 0x3a) ? 2 : 0;
-      }
-      attrTotal += n;
-    }
-    if (prefixed > 0) {
-      // Two prefixed attributes name the same attribute ({uri}local) only if two different prefixes of
-      // this element are bound to one URI: watch for that (URI → first prefix, stamped with the element's
-      // serial), and only then compare expanded names.
-      let sharedUri = false;
-      for (let i = 0; i < n; i += 1) {
-        const a = names[i] as string;
-        const colon = a.indexOf(':');
-        const at = ATTR * (firstAttr + i);
-        if (colon < 0 || attrTable[at + A_URI] === 2) continue;
-        const prefix = a.slice(0, colon);
-        const id = uriIdOf(prefix, offsets[i] as number);
-        attrTable[at + A_URI] = id;
-        const uri = uriList[id] as string;
-        if (prefixed > 1 && uri !== XMLNS_NS && !sharedUri) {
-          if (uriSeenIn.get(uri) !== serial) {
+        // a binding already met on this element has been checked (same prefix, same URI)
+        if (prefixed > 1 && !sharedUri && bindingSeenIn(uriId) !== serial) {
+          const uri = stringAt(uriChunks, uriId);
+          if (uri === XMLNS_NS) {
+            // xmlns's own URI is never compared
+          } else if (uriSeenIn.get(uri) !== serial) {
             uriSeenIn.set(uri, serial);
             uriFirstPrefix.set(uri, prefix);
           } else if (uriFirstPrefix.get(uri) !== prefix) {
@@ -873,15 +1168,28 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
           }
         }
       }
+      if (from < 0) {
+        attrTable[attrAt + A_X] = from;
+        const d = -1 - from;
+        (decodedChunks[d >> DECODED_CHUNK_BITS] as (string | number)[])[2 * (d & DECODED_CHUNK_MASK) + 1] = uriId;
+      } else {
+        attrTable[attrAt + A_X] = uriId;
+      }
+      numbers[at + S_HASH] = uriId;
+      attrAt += ATTR;
+    }
+    if (inTable) attrTotal += n;
+    if (prefixed > 0) {
       if (sharedUri) {
         const expanded = new Set<string>();
         for (let i = 0; i < n; i += 1) {
           const a = names[i] as string;
           const colon = a.indexOf(':');
-          const uri = uriList[attrTable[ATTR * (firstAttr + i) + A_URI] as number] as string;
+          // (the hash is no longer needed: the table loop left the URI's binding there)
+          const uri = stringAt(uriChunks, numbers[S * i + S_HASH] as number);
           if (colon < 0 || uri === XMLNS_NS) continue;
           const key = `${uri}\u0000${a.slice(colon + 1)}`;
-          if (expanded.has(key)) throw invalid(offsets[i] as number, `atributo ${a} repetido`);
+          if (expanded.has(key)) throw invalid(numbers[S * i + S_AT] as number, `atributo ${a} repetido`);
           expanded.add(key);
         }
       }
@@ -898,27 +1206,25 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     const uriId = prefix === '' ? bindings.get('') ?? 0 : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriIdOf(prefix, start);
     // the element's row, linked to its parent's last child
     const index = count - 1;
-    const row = index * ROW;
-    if (row + ROW > rows.length) {
-      const grown = new Int32Array(Math.max(row + ROW, ROW * Math.min(mostRows, 2 * (rows.length / ROW))));
-      grown.set(rows);
-      rows = grown;
+    const row = (index & ROW_CHUNK_MASK) * ROW;
+    if (row === 0 && index > 0) {
+      rows = new Int32Array(ROW * Math.min(mostRows - index, ROW_CHUNK));
+      rowChunks.push(rows);
     }
     rows[row + R_START] = start;
-    rows[row + R_CONTENT_START] = pos;
-    rows[row + R_CONTENT_END] = pos;
     rows[row + R_END] = pos;
     rows[row + R_SUBTREE_END] = count;
     rows[row + R_NAME] = q.id;
     rows[row + R_URI] = uriId;
     rows[row + R_TEXT] = TEXT_NONE;
-    rows[row + R_ATTRS] = firstAttr;
+    rows[row + R_ATTRS] = inTable || n === 0 ? firstAttr : -1 - firstAttr;
     if (selfClosing) {
       unbindTo(shadowBase);
     } else {
       open[depth] = index;
       openName[depth] = name;
       openShadow[depth] = shadowBase;
+      openContent[depth] = pos;
       textStart[depth] = -1;
       textEnd[depth] = 0;
       textBase[depth] = -1;
@@ -950,7 +1256,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     const length = (textLength[top] as number) + units;
     if (length > maxTextLength) {
       if (chunk) replayChunk(at);
-      throw new MiisError('Client.XmlTextTooLong', `<${openName[top] as string}> en ${where(rows[(open[top] as number) * ROW + R_START] as number)}: más de ${maxTextLength} caracteres (en ${where(at)})`);
+      throw new MiisError('Client.XmlTextTooLong', `<${openName[top] as string}> en ${where(rowsOf(open[top] as number)[((open[top] as number) & ROW_CHUNK_MASK) * ROW + R_START] as number)}: más de ${maxTextLength} caracteres (en ${where(at)})`);
     }
     textLength[top] = length;
     return top;
@@ -1005,24 +1311,23 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     pos += 1;
     if (depth === 0 || expected !== name) throw invalid(start, `etiqueta de cierre </${name}> inesperada${depth === 0 ? '' : ` (se esperaba </${expected}>)`}`);
     depth -= 1;
-    const row = (open[depth] as number) * ROW;
-    rows[row + R_CONTENT_END] = start;
-    rows[row + R_END] = pos;
-    rows[row + R_SUBTREE_END] = count;
+    const index = open[depth] as number;
+    const chunk = rowsOf(index);
+    const row = (index & ROW_CHUNK_MASK) * ROW;
+    chunk[row + R_END] = pos;
+    chunk[row + R_SUBTREE_END] = count;
     const base = textBase[depth] as number;
     if (base >= 0) {
-      rows[row + R_TEXT] = texts.length;
-      texts.push(bufString(base, bufTop));
+      chunk[row + R_TEXT] = addText(bufString(base, bufTop));
       bufTop = base;
     } else {
       const s = textStart[depth] as number;
       if (s >= 0) {
         const e = textEnd[depth] as number;
-        if (s === rows[row + R_CONTENT_START] && e === start) {
-          rows[row + R_TEXT] = TEXT_CONTENT;
+        if (s === openContent[depth] && e === start) {
+          chunk[row + R_TEXT] = TEXT_CONTENT;
         } else {
-          rows[row + R_TEXT] = texts.length;
-          texts.push(text.slice(s, e));
+          chunk[row + R_TEXT] = addText(text.slice(s, e));
         }
       }
     }
@@ -1143,7 +1448,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     sharedBuffer = buf;
     sharedBufferBytes = bufBytes;
   }
-  const tree: Tree = { src: text, rows, count, names: qnameList, uris: uriList, texts, attrTable, attrTotal, decoded: decodedList };
+  trimScratch();
+  const tree: Tree = { src: text, rows: rowChunks, count, names: qnameList, uris: uriChunks, texts, attrTable: attrChunks, attrTotal, decoded: decodedChunks };
   return { text, root: new Element(tree, 0) };
 }
 

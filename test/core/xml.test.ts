@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MiisError, type FaultCode } from '../../core/errors.js';
-import { attrNs, parseXml, parseXmlText, type XmlElement, type XmlLimits } from '../../core/xml.js';
+import { attrNs, DEFAULT_XML_LIMITS, parseXml, parseXmlText, type XmlElement, type XmlLimits } from '../../core/xml.js';
 
 const LARGE: XmlLimits = { maxBytes: 8 * 1024 * 1024, maxDepth: 64, maxElements: 200_000 };
 
@@ -36,6 +36,12 @@ describe('parseXml: namespaces, attributes and text', () => {
   it('refuses duplicate attributes, by raw name and by namespace + local name', () => {
     rejectsWith(() => parseXmlText('<r a="1" b="2" a="3"/>'), 'Client.InvalidXml', /atributo a repetido/);
     rejectsWith(() => parseXmlText('<r xmlns:p="urn:x" xmlns:q="urn:x" p:a="1" q:a="2"/>'), 'Client.InvalidXml', /atributo q:a repetido/);
+    rejectsWith(() => parseXmlText('<r xmlns:p="urn:x" xmlns:q="urn:x" p:a="1" p:b="2" q:c="3" q:b="4"/>'), 'Client.InvalidXml', /atributo q:b repetido/);
+    rejectsWith(() => parseXmlText('<r xmlns:p="urn:x" xmlns:q="urn:x"><e p:a="1" p:b="2"/><e p:c="1" q:d="2" q:c="3"/></r>'), 'Client.InvalidXml', /atributo q:c repetido/);
+    assert.equal(parseXmlText('<r xmlns:p="urn:x" xmlns:q="urn:x" p:a="1" p:b="2" q:c="3"/>').root.attributes['q:c']?.uri, 'urn:x');
+    rejectsWith(() => parseXmlText('<r xmlns:p="urn:p" xmlns:q="urn:q" p:a="1" q:b="2" p:c="3" z:d="4"/>'), 'Client.InvalidXml', /prefijo de espacio de nombres no declarado: z/);
+    const pq = parseXmlText('<r xmlns:p="urn:p" xmlns:q="urn:q" xmlns:s="urn:s" p:a="1" q:b="2" p:c="3" s:d="4" q:e="5" p:f="6"/>').root.attributes;
+    assert.deepEqual(['p:a', 'q:b', 'p:c', 's:d', 'q:e', 'p:f'].map((k) => pq[k]?.uri), ['urn:p', 'urn:q', 'urn:p', 'urn:s', 'urn:q', 'urn:p']);
     const doc = parseXmlText('<r xmlns:p="urn:x" xmlns:q="urn:y" p:a="1" q:a="2" a="3"/>');
     assert.equal(attrNs(doc.root, 'urn:x', 'a'), '1');
     assert.equal(attrNs(doc.root, 'urn:y', 'a'), '2');
@@ -262,6 +268,66 @@ describe('parseXml: the tree made on first use', () => {
     assert.deepEqual(root.attributes['p:b'], { uri: 'urn:p', local: 'b', value: 'x&y' });
     assert.equal(attrNs(root, 'urn:p', 'b'), 'x&y', 'still found once the record is built');
     assert.equal(attrNs(root.children[0] as XmlElement, 'urn:p', 'k'), 'v');
+  });
+
+  it('finds attribute names and values again however they are written (spaces around «=», either quote, «>» and «/» in values)', () => {
+    const doc = '<r a = \'x>"/\'\tb\n=\r\n"y\'&gt;" xmlns:p = "urn:p" p:c=\'\'><e d="1" k="&gt;>" /></r >';
+    const root = parseXmlText(doc).root;
+    assert.deepEqual(root.attributes, {
+      a: { uri: '', local: 'a', value: 'x>"/' },
+      b: { uri: '', local: 'b', value: "y'>" },
+      'xmlns:p': { uri: 'http://www.w3.org/2000/xmlns/', local: 'p', value: 'urn:p' },
+      'p:c': { uri: 'urn:p', local: 'c', value: '' },
+    });
+    assert.equal(attrNs(root, '', 'b'), "y'>");
+    assert.equal(attrNs(root, 'urn:p', 'c'), '');
+    const e = root.children[0] as XmlElement;
+    assert.deepEqual([e.start, e.contentStart, e.contentEnd, e.end].map((o) => doc.slice(o, o + 2)), ['<e', '</', '</', '</']);
+    assert.equal(doc.slice(root.contentStart, root.contentEnd), '<e d="1" k="&gt;>" />');
+    assert.equal(doc.slice(root.contentEnd, root.end), '</r >');
+    assert.equal(attrNs(e, '', 'd'), '1');
+    assert.equal(attrNs(e, '', 'k'), '>>');
+    assert.equal(doc.slice(root.start, root.contentStart).endsWith("p:c=''>"), true);
+    // all values plain and no prefix but xmlns: the attributes are read again from the start tag
+    const plainDoc = '<s\ta = \'x>"/\' xmlns="urn:s"\nxmlns:t = "urn:t" b="y"\r\n/>';
+    const s = parseXmlText(plainDoc).root;
+    assert.deepEqual(s.attributes, {
+      a: { uri: '', local: 'a', value: 'x>"/' },
+      xmlns: { uri: 'http://www.w3.org/2000/xmlns/', local: 'xmlns', value: 'urn:s' },
+      'xmlns:t': { uri: 'http://www.w3.org/2000/xmlns/', local: 't', value: 'urn:t' },
+      b: { uri: '', local: 'b', value: 'y' },
+    });
+    assert.deepEqual([attrNs(s, '', 'b'), attrNs(s, 'http://www.w3.org/2000/xmlns/', 't'), attrNs(s, '', 'xmlns'), s.contentStart, s.end], ['y', 'urn:t', undefined, plainDoc.length, plainDoc.length]);
+    const t = parseXmlText('<t a="1" xmlnsx="2"><u/></t>').root;
+    assert.deepEqual([t.attributes.xmlnsx?.uri, attrNs(t, '', 'xmlnsx'), t.contentStart, t.children[0]?.name], ['', '2', 20, 'u']);
+  });
+
+  it('reads trees larger than one chunk of rows and of attributes (elements and attributes in the thousands)', () => {
+    const n = 5_000;
+    const parts = ['<r xmlns:p="urn:p">'];
+    for (let i = 0; i < n; i += 1) parts.push(i % 2 === 0 ? `<e i="${i}" p:j="&#${65 + (i % 26)};" k='${i}'>t${i}</e>` : `<p:f i="${i}"/>`);
+    parts.push(`<big${Array.from({ length: 3_000 }, (_, i) => ` a${i}="${i}"`).join('')}/>`);
+    parts.push('</r>');
+    const doc = parts.join('');
+    const root = parseXmlText(doc, { ...DEFAULT_XML_LIMITS, maxAttributes: Infinity }).root;
+    assert.equal(root.children.length, n + 1);
+    for (let i = 0; i < n; i += 1) {
+      const c = root.children[i] as XmlElement;
+      assert.equal(attrNs(c, '', 'i'), String(i));
+      if (i % 2 === 0) {
+        assert.equal(c.name, 'e');
+        assert.equal(c.text, `t${i}`);
+        assert.equal(doc.slice(c.contentEnd, c.end), '</e>');
+        assert.deepEqual(c.attributes['p:j'], { uri: 'urn:p', local: 'j', value: String.fromCharCode(65 + (i % 26)) });
+        assert.equal(attrNs(c, '', 'k'), String(i));
+      } else {
+        assert.deepEqual([c.uri, c.local, c.contentEnd, c.end, c.text], ['urn:p', 'f', c.contentStart, c.contentStart, '']);
+      }
+    }
+    const big = root.children[n] as XmlElement;
+    assert.equal(Object.keys(big.attributes).length, 3_000);
+    assert.equal(attrNs(big, '', 'a2999'), '2999');
+    assert.equal(big.attributes.a1234?.value, '1234');
   });
 
   it('lets a caller replace an element text', () => {
