@@ -27,6 +27,7 @@ export const FAULTS = {
   'Client.XmlTooDeep': { http: 500, message: 'El XML supera la profundidad máxima de anidamiento ({detail})' },
   'Client.XmlTooManyAttributes': { http: 500, message: 'Un elemento del XML tiene demasiados atributos ({detail}); pase los datos como elementos hijos' },
   'Client.XmlTooManyNamespaceDeclarations': { http: 500, message: 'Un elemento del XML declara demasiados espacios de nombres ({detail}); declare solo los prefijos que el mensaje usa' },
+  'Client.XmlTooManyAttributesInDocument': { http: 500, message: 'El XML tiene demasiados atributos en total ({detail}); pase los datos como elementos y texto, no como atributos' },
   'Client.XmlTooManyNamespaceDeclarationsInDocument': { http: 500, message: 'El XML declara demasiados espacios de nombres en total ({detail}); declare cada espacio de nombres una sola vez, en el elemento raíz' },
   'Client.XmlNameTooLong': { http: 500, message: 'Un nombre de elemento o de atributo del XML es demasiado largo ({detail})' },
   'Client.XmlAttributeValueTooLong': { http: 500, message: 'El valor de un atributo del XML es demasiado largo ({detail}); envíe los datos extensos como contenido de un elemento' },

@@ -22,6 +22,12 @@ export interface XmlLimits {
   readonly maxNamespaceDeclarationsPerElement?: number;
   /** Namespace declarations in the whole document (default 10,000). */
   readonly maxNamespaceDeclarations?: number;
+  /**
+   * Attributes in the whole document, namespace declarations included (default 50,000, the order of
+   * `maxElements`): a SOAP message never needs more, and a 2 MiB message made of attributes costs
+   * several times the work per byte of one made of elements and text.
+   */
+  readonly maxAttributesInDocument?: number;
   /** Characters in an element or attribute name, prefix included (default 256). */
   readonly maxNameLength?: number;
   /** Characters in one attribute value, after decoding references (default 65,536). */
@@ -38,6 +44,7 @@ export const XML_LIMIT_DEFAULTS = {
   maxAttributes: 256,
   maxNamespaceDeclarationsPerElement: 64,
   maxNamespaceDeclarations: 10_000,
+  maxAttributesInDocument: 50_000,
   maxNameLength: 256,
   maxAttributeValueLength: 64 * 1024,
 } as const;
@@ -559,6 +566,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   const maxAttributes = limits.maxAttributes ?? XML_LIMIT_DEFAULTS.maxAttributes;
   const maxNsPerElement = limits.maxNamespaceDeclarationsPerElement ?? XML_LIMIT_DEFAULTS.maxNamespaceDeclarationsPerElement;
   const maxNs = limits.maxNamespaceDeclarations ?? XML_LIMIT_DEFAULTS.maxNamespaceDeclarations;
+  const maxAttributesInDocument = limits.maxAttributesInDocument ?? XML_LIMIT_DEFAULTS.maxAttributesInDocument;
   const maxNameLength = limits.maxNameLength ?? XML_LIMIT_DEFAULTS.maxNameLength;
   const maxValueLength = limits.maxAttributeValueLength ?? XML_LIMIT_DEFAULTS.maxAttributeValueLength;
   const maxTextLength = limits.maxTextLength ?? limits.maxBytes;
@@ -833,6 +841,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   let depth = 0;
   let count = 0;
   let nsDeclarations = 0;
+  let attributesInDocument = 0;
 
   /** Markup that may appear anywhere: comments; refuses DTDs and processing instructions. */
   const skipMisc = (): boolean => {
@@ -1018,6 +1027,10 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
       }
       if (n === maxAttributes) {
         throw new MiisError('Client.XmlTooManyAttributes', `<${name}> en ${where(start)}: más de ${maxAttributes}`);
+      }
+      attributesInDocument += 1;
+      if (attributesInDocument > maxAttributesInDocument) {
+        throw new MiisError('Client.XmlTooManyAttributesInDocument', `más de ${maxAttributesInDocument}; el atributo ${attributesInDocument} está en ${where(attrAt)}`);
       }
       if (attrKind === NAME_XMLNS) {
         declarations += 1;

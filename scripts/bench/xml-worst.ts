@@ -54,6 +54,8 @@ const SHAPES: Shape[] = [
   { name: 'attrs-256-per-element', limits: NODE, build: () => fill('<r>', () => `<e${attrs(256)}/>`, '</r>') },
   { name: 'attrs-256-prefixed-per-element', limits: NODE, build: () => fill('<r xmlns:p="urn:p" xmlns:q="urn:q">', () => `<e${Array.from({ length: 128 }, (_, i) => ` p:a${i}="v" q:a${i}="v"`).join('')}/>`, '</r>') },
   { name: 'attrs-many-with-char-refs', limits: NODE, build: () => fill('<r>', () => `<e${attrs(64, '&#x41;&amp;&#10;\t')}/>`, '</r>') },
+  // the most attributes a document may carry (maxAttributesInDocument), with references; the rest of 2 MiB is text
+  { name: 'attrs-50k-with-char-refs (document limit) + text', limits: NODE, build: () => fill(`<r>${Array.from({ length: 195 }, () => `<e${attrs(256, '&#x41;&amp;&#10;\t')}/>`).join('')}<t>`, () => 'xxxxxxxxxxxxxxxx', '</t></r>') },
   // namespaces
   {
     name: 'ns-2k-in-scope x 8k-declaring-elements',

@@ -168,6 +168,15 @@ describe('parseXml: limits beyond size, depth and element count', () => {
     rejectsWith(() => parseXmlText(`<r xmlns:a="urn:a"><b xmlns:b="urn:b"/><c xmlns:c="urn:c" xmlns="urn:d"/></r>`, small), 'Client.XmlTooManyNamespaceDeclarationsInDocument', /más de 3/);
   });
 
+  it('attributes per document: 50,000 by default (xmlns included), configurable', () => {
+    const each = (n: number): string => `<r>${'<e a="1" b="2"/>'.repeat(n / 2)}</r>`;
+    assert.equal(parseXmlText(each(50_000)).root.children.length, 25_000);
+    rejectsWith(() => parseXmlText(`<r x="0">${'<e a="1" b="2"/>'.repeat(25_000)}</r>`), 'Client.XmlTooManyAttributesInDocument', /más de 50000; el atributo 50001 está en 1:/);
+    const small: XmlLimits = { ...SOAP_LIKE, maxAttributesInDocument: 3 };
+    assert.ok(parseXmlText(`<r xmlns="urn:r" a="1"><b c="2"/></r>`, small));
+    rejectsWith(() => parseXmlText(`<r xmlns="urn:r" a="1"><b c="2" d="3"/></r>`, small), 'Client.XmlTooManyAttributesInDocument', /más de 3/);
+  });
+
   it('names: 256 characters by default, prefix included, for elements and attributes', () => {
     const n256 = `p:${'x'.repeat(254)}`;
     assert.equal(parseXmlText(`<${n256} xmlns:p="urn:p"/>`).root.local.length, 254);
