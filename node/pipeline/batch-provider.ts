@@ -36,6 +36,8 @@ export const BATCH_PATH = '/miis/v1/lote';
  * SIGKILL after a writing service committed this chunk index and before node.db records it done.
  */
 const KILL_AFTER_APPLY: number | undefined = process.env['MIIS_TEST_KILL_AFTER_APPLY'] === undefined ? undefined : Number(process.env['MIIS_TEST_KILL_AFTER_APPLY']);
+/** Test-only hold (same test): chunks from this index on are never answered (kept in flight), nothing of them applied. */
+const HOLD_FROM_CHUNK: number | undefined = process.env['MIIS_TEST_HOLD_FROM_CHUNK'] === undefined ? undefined : Number(process.env['MIIS_TEST_HOLD_FROM_CHUNK']);
 
 interface Authorized {
   readonly manifest: BatchManifest;
@@ -177,6 +179,7 @@ export async function processBatchMessage(ctx: NodeContext, store: BatchStore | 
     result = encodeMessage(ack);
   } else {
     const done = store.chunkDone(a.manifest.batchId, a.manifest.client, chunk.chunk);
+    if (HOLD_FROM_CHUNK !== undefined && chunk.chunk >= HOLD_FROM_CHUNK) await new Promise<never>(() => undefined);
     let lines: string[];
     let rejected: number;
     let subjects: string[] = [];
