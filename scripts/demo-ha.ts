@@ -33,6 +33,7 @@ import { openNodeStore } from '../node/store/node-store.js';
 import { nodePaths } from '../node/store/paths.js';
 import { startReniecBackend } from './sandbox/backends.js';
 import { generateSandboxData, samplesDni } from './sandbox/data.js';
+import { haproxyConfig } from './sandbox/haproxy.js';
 import { freePort, startPgServer, type PgServer } from './sandbox/pg-server.js';
 import { centralDir, nodeDir, provisionInstance, type InstancePlan } from './sandbox/provision.js';
 import { JUNTOS_CLIENT, JUNTOS_RUC, RENIEC_RUC, SERVICES } from './sandbox/run.js';
@@ -104,32 +105,6 @@ async function stopChild(c: Child | undefined, signal: NodeJS.Signals = 'SIGTERM
   const exited = new Promise((r) => c.proc.once('exit', r));
   c.proc.kill(signal);
   await exited;
-}
-
-function haproxyConfig(front: number, instances: readonly { name: string; proxyPort: number; isPort: number }[]): string {
-  // deploy/haproxy/haproxy.cfg's node-to-node part, on loopback, with faster health checks
-  return `global
-    maxconn 1024
-defaults
-    timeout connect 2s
-    timeout client 65s
-    timeout server 65s
-    timeout check 1s
-    retries 2
-    option redispatch
-    default-server inter 500ms fall 2 rise 2
-frontend miis_node_to_node
-    mode tcp
-    bind 127.0.0.1:${front}
-    default_backend miis_nodes_tls
-backend miis_nodes_tls
-    mode tcp
-    balance leastconn
-    option httpchk
-    http-check send meth GET uri /health
-    http-check expect status 200
-${instances.map((n) => `    server ${n.name} 127.0.0.1:${n.proxyPort} check port ${n.isPort}`).join('\n')}
-`;
 }
 
 function request(dni: string, id: string): string {
@@ -206,7 +181,8 @@ export async function runDemo(flags: Flags, log: (line: string) => void = (l) =>
     const consumer = await spawnChild(process.execPath, [CLI, 'serve', '--dir', juntosDir, '--log-format', 'json'], 'sistemas de información en');
     children.push(consumer);
     const cfg = join(dir, 'haproxy.cfg');
-    writeFileSync(cfg, haproxyConfig(front as number, instances));
+    // faster health checks than the sample's
+    writeFileSync(cfg, haproxyConfig(front as number, instances, { maxconn: 1024, timeoutSeconds: 65, check: { interMs: 500, fall: 2, rise: 2 } }));
     children.push(await spawnChild('haproxy', ['-db', '-f', cfg]));
 
     const dnis = samplesDni(data, 2000);

@@ -10,37 +10,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { haproxyConfig } from '../../scripts/sandbox/haproxy.js';
 import { needTool } from '../helpers/tools.js';
 import { freePort, personaRequest, postSoap } from './fixture.js';
 import { startHaInstance, type HaInstance } from './ha-fixture.js';
 
 const SAMPLE = fileURLToPath(new URL('../../../deploy/haproxy/haproxy.cfg', import.meta.url));
-
-/** The sample's node-to-node part, on loopback, with fast health checks. */
-function haproxyConfig(front: number, nodes: readonly { name: string; proxyPort: number; isPort: number }[]): string {
-  return `global
-    maxconn 256
-defaults
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-    timeout check 1s
-    retries 2
-    option redispatch
-    default-server inter 200ms fall 1 rise 1
-frontend miis_node_to_node
-    mode tcp
-    bind 127.0.0.1:${front}
-    default_backend miis_nodes_tls
-backend miis_nodes_tls
-    mode tcp
-    balance leastconn
-    option httpchk
-    http-check send meth GET uri /health
-    http-check expect status 200
-${nodes.map((n) => `    server ${n.name} 127.0.0.1:${n.proxyPort} check port ${n.isPort}`).join('\n')}
-`;
-}
 
 describe('HAProxy (TCP pass-through) in front of two nodes of the provider member', { skip: needTool('haproxy') }, () => {
   let ha: HaInstance;
@@ -66,7 +41,8 @@ describe('HAProxy (TCP pass-through) in front of two nodes of the provider membe
       name, proxyPort: ha.proxyPorts[name], isPort: (ha.plan.entities.find((e) => e.nodeName === name)?.isPort) as number,
     }));
     const cfg = join(ha.dir, 'haproxy.cfg');
-    writeFileSync(cfg, haproxyConfig(front, nodes));
+    // the sample's node-to-node part, with fast health checks
+    writeFileSync(cfg, haproxyConfig(front, nodes, { maxconn: 256, timeoutSeconds: 30, check: { interMs: 200, fall: 1, rise: 1 } }));
     proxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
     proxy.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
     proxy.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
