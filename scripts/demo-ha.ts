@@ -17,7 +17,7 @@
  * Needs PostgreSQL (Debian package postgresql) and haproxy.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,13 +28,12 @@ import { isMainModule } from '../runtime/cli-kit.js';
 import { loadPg } from '../runtime/pg.js';
 import { loadLogCipher } from '../node/evidence/index.js';
 import { loadEvidenceSettings } from '../node/evidence/settings.js';
-import { readNodeConfig } from '../node/store/node-config.js';
-import { openNodeStore } from '../node/store/node-store.js';
 import { nodePaths } from '../node/store/paths.js';
 import { startReniecBackend } from './sandbox/backends.js';
 import { generateSandboxData, samplesDni } from './sandbox/data.js';
 import { haproxyConfig } from './sandbox/haproxy.js';
-import { freePort, startPgServer, type PgServer } from './sandbox/pg-server.js';
+import { freePort } from './sandbox/net.js';
+import { nodeOnPg, startPgServer, type PgServer } from './sandbox/pg-server.js';
 import { centralDir, nodeDir, provisionInstance, type InstancePlan } from './sandbox/provision.js';
 import { JUNTOS_CLIENT, JUNTOS_RUC, RENIEC_RUC, SERVICES } from './sandbox/run.js';
 
@@ -150,24 +149,12 @@ export async function runDemo(flags: Flags, log: (line: string) => void = (l) =>
     loadLogCipher(source, loadEvidenceSettings(source), new Date());
     const names = Array.from({ length: flags.instances }, (_, i) => `reniec-${i + 1}`);
     const instances: { name: string; dir: string; isPort: number; proxyPort: number }[] = [];
-    for (const name of names) {
+    for (const [n, name] of names.entries()) {
       const idir = join(dir, 'instances', name);
-      cpSync(source, idir, { recursive: true, filter: (f) => !/(node|messagelog)\.db(-wal|-shm)?$/.test(f) });
       const [isPort, proxyPort] = [await freePort(), await freePort()];
-      writeFileSync(join(idir, 'node.json'), JSON.stringify({ ...readNodeConfig(source), isPort, proxyPort, database: { engine: 'postgresql', url: pg.url('reniec'), instanceId: name } }));
+      // settings, clients, services and access rights copied into the database once
+      await nodeOnPg(source, idir, pg.url('reniec'), name, n === 0, { isPort, proxyPort });
       instances.push({ name, dir: idir, isPort, proxyPort });
-    }
-    // settings, clients, services and access rights copied into the database once
-    const from = await openNodeStore(source);
-    const to = await openNodeStore((instances[0] as { dir: string }).dir);
-    try {
-      await to.saveSettings(await from.settings());
-      for (const c of await from.clients()) await to.addClient(c);
-      for (const s of await from.services()) await to.upsertService(s);
-      for (const r of await from.accessRights()) await to.grant(r.serviceKey, r.client, new Date(r.grantedAt));
-    } finally {
-      await from.close();
-      await to.close();
     }
 
     log(`Iniciando ${instances.length} instancia(s) de RENIEC, el nodo de Juntos y HAProxy…`);

@@ -1,27 +1,18 @@
 /**
  * A throwaway PostgreSQL server for tests and the HA demo (npm run demo:ha): initdb into a temp folder (as the postgres user when
  * running as root, since initdb refuses root), trust authentication on 127.0.0.1 and a free port,
- * stopped with pg_ctl. Debian package: postgresql (.ci/run installs it).
+ * stopped with pg_ctl. Debian package: postgresql (.ci/run installs it). Also `nodeOnPg`: a node folder
+ * moved onto such a database.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createServer } from 'node:net';
-
-/** A TCP port free on loopback right now (bind to 0, read it, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './net.js';
+import { readNodeConfig } from '../../node/store/node-config.js';
+import { openNodeStore } from '../../node/store/node-store.js';
 
 export interface PgServer {
   readonly port: number;
@@ -90,4 +81,27 @@ export async function startPgServer(): Promise<PgServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A node moved onto PostgreSQL, as an operator does it: the node folder `source` copied to `dir`
+ * without its SQLite files, node.json pointing at `url` as instance `instanceId` (IS and proxy ports
+ * `ports`, default 0: any free port), and (unless `copyStore` is false: a further instance of a node
+ * already moved) the store's settings, clients, services and access rights copied into the database.
+ */
+export async function nodeOnPg(source: string, dir: string, url: string, instanceId: string, copyStore = true, ports: { isPort: number; proxyPort: number } = { isPort: 0, proxyPort: 0 }): Promise<void> {
+  cpSync(source, dir, { recursive: true, filter: (f) => !/(node|messagelog)\.db(-wal|-shm)?$/.test(f) });
+  writeFileSync(join(dir, 'node.json'), JSON.stringify({ ...readNodeConfig(source), isPort: ports.isPort, proxyPort: ports.proxyPort, database: { engine: 'postgresql', url, instanceId } }));
+  if (!copyStore) return;
+  const from = await openNodeStore(source);
+  const to = await openNodeStore(dir);
+  try {
+    await to.saveSettings(await from.settings());
+    for (const c of await from.clients()) await to.addClient(c);
+    for (const s of await from.services()) await to.upsertService(s);
+    for (const r of await from.accessRights()) await to.grant(r.serviceKey, r.client, new Date(r.grantedAt));
+  } finally {
+    await from.close();
+    await to.close();
+  }
 }

@@ -5,18 +5,17 @@
  * checks both chains in the shared database.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runNodeCli } from '../../node/cli/index.js';
 import { startNode, type RunningNode } from '../../node/main.js';
-import { readNodeConfig } from '../../node/store/node-config.js';
-import { openNodeStore } from '../../node/store/node-store.js';
 import { nodeDir } from '../../scripts/sandbox/provision.js';
 import { startPgServer, type PgServer } from '../helpers/pg-server.js';
 import { needTool } from '../helpers/tools.js';
 import { faultCodeOf, personaRequest, postSoap, runCli, startInstance, type Instance } from './fixture.js';
+import { nodeOnPg } from './pg-fixture.js';
 
 describe('two node instances sharing one PostgreSQL database', { skip: needTool('postgresql') }, () => {
   let inst: Instance;
@@ -31,27 +30,11 @@ describe('two node instances sharing one PostgreSQL database', { skip: needTool(
     await server.createDatabase('juntos');
     base = mkdtempSync(join(tmpdir(), 'miis-shared-'));
     const source = nodeDir(inst.plan, 'juntos');
-    // the operator's move: the same node folder (keys, certificates, anchor) on two hosts, one database
+    // the operator's move: the same node folder (keys, certificates, anchor) on two hosts, one
+    // database; the node's settings, clients, services and access rights copied into it once
     for (const id of ['a', 'b'] as const) {
-      const dir = join(base, id);
-      cpSync(source, dir, { recursive: true, filter: (f) => !/(node|messagelog)\.db(-wal|-shm)?$/.test(f) });
-      writeFileSync(join(dir, 'node.json'), JSON.stringify({
-        ...readNodeConfig(source), isPort: 0, proxyPort: 0,
-        database: { engine: 'postgresql', url: server.url('juntos'), instanceId: `juntos-${id}` },
-      }));
-      dirs[id] = dir;
-    }
-    // the node's settings, clients, services and access rights, copied into the database once
-    const from = await openNodeStore(source);
-    const to = await openNodeStore(dirs.a);
-    try {
-      await to.saveSettings(await from.settings());
-      for (const c of await from.clients()) await to.addClient(c);
-      for (const s of await from.services()) await to.upsertService(s);
-      for (const r of await from.accessRights()) await to.grant(r.serviceKey, r.client, new Date(r.grantedAt));
-    } finally {
-      await from.close();
-      await to.close();
+      dirs[id] = join(base, id);
+      await nodeOnPg(source, dirs[id], server.url('juntos'), `juntos-${id}`, id === 'a');
     }
     await inst.juntos.close(); // the SQLite Juntos node steps aside
     for (const id of ['a', 'b'] as const) nodes[id] = await startNode({ dir: dirs[id], info: () => undefined });
