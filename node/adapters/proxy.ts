@@ -27,25 +27,44 @@ function errorCodes(err: unknown): string[] {
   return out;
 }
 
+/** A pool to one backend origin, with its own TLS trust (CA) if given and a response-size limit. */
+export function createBackendPool(origin: string, caPem: string | undefined, maxResponseBytes: number): Pool {
+  return new Pool(origin, { connections: 16, keepAliveTimeout: 60_000, maxResponseSize: maxResponseBytes, ...(caPem === undefined ? {} : { connect: { ca: [caPem], rejectUnauthorized: true } }) });
+}
+
+/**
+ * One request to a backend pool, both timeouts set to `timeoutMs`; any status is returned.
+ * Faults: silent → ServiceTimeout; too large, untrusted TLS certificate, unreachable → ServiceFailed.
+ */
+export async function requestBackend(
+  pool: Pool,
+  origin: string,
+  request: { path: string; method: string; headers: Record<string, string>; body?: Buffer },
+  timeoutMs: number,
+  maxResponseBytes: number,
+): Promise<HttpReply> {
+  try {
+    const res = await pool.request({ ...request, method: request.method as 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const data = Buffer.from(await res.body.arrayBuffer());
+    const ct = res.headers['content-type'];
+    return { status: res.statusCode, contentType: Array.isArray(ct) ? ct[0] : ct, body: data };
+  } catch (err) {
+    const codes = errorCodes(err);
+    if (codes.includes('UND_ERR_HEADERS_TIMEOUT') || codes.includes('UND_ERR_BODY_TIMEOUT')) throw new MiisError('Server.ServerProxy.ServiceTimeout', `${timeoutMs} ms`, { cause: err });
+    if (codes.includes('UND_ERR_RES_EXCEEDED_MAX_SIZE')) throw new MiisError('Server.ServerProxy.ServiceFailed', `la respuesta supera ${maxResponseBytes} bytes`, { cause: err });
+    if (codes.some((c) => /CERT|TLS|SSL/.test(c))) throw new MiisError('Server.ServerProxy.ServiceFailed', `el certificado TLS de ${origin} no es de confianza`, { cause: err });
+    throw new MiisError('Server.ServerProxy.ServiceFailed', `no se pudo conectar con ${origin}`, { cause: err });
+  }
+}
+
 /** A dedicated pool for a backend that needs its own TLS trust or size limit. */
 function createDedicatedClient(url: string, caPem: string | undefined, maxResponseBytes: number): BackendClient {
   const origin = new URL(url).origin;
-  const pool = new Pool(origin, { connections: 16, keepAliveTimeout: 60_000, maxResponseSize: maxResponseBytes, ...(caPem === undefined ? {} : { connect: { ca: [caPem], rejectUnauthorized: true } }) });
+  const pool = createBackendPool(origin, caPem, maxResponseBytes);
   return {
     async post(target, body, headers, timeoutMs): Promise<HttpReply> {
       const u = new URL(target);
-      try {
-        const res = await pool.request({ path: `${u.pathname}${u.search}`, method: 'POST', body, headers: { ...headers, 'content-length': String(body.length) }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-        const data = Buffer.from(await res.body.arrayBuffer());
-        const ct = res.headers['content-type'];
-        return { status: res.statusCode, contentType: Array.isArray(ct) ? ct[0] : ct, body: data };
-      } catch (err) {
-        const codes = errorCodes(err);
-        if (codes.includes('UND_ERR_HEADERS_TIMEOUT') || codes.includes('UND_ERR_BODY_TIMEOUT')) throw new MiisError('Server.ServerProxy.ServiceTimeout', `${timeoutMs} ms`, { cause: err });
-        if (codes.includes('UND_ERR_RES_EXCEEDED_MAX_SIZE')) throw new MiisError('Server.ServerProxy.ServiceFailed', `la respuesta supera ${maxResponseBytes} bytes`, { cause: err });
-        if (codes.some((c) => /CERT|TLS|SSL/.test(c))) throw new MiisError('Server.ServerProxy.ServiceFailed', `el certificado TLS de ${origin} no es de confianza`, { cause: err });
-        throw new MiisError('Server.ServerProxy.ServiceFailed', `no se pudo conectar con ${origin}`, { cause: err });
-      }
+      return requestBackend(pool, origin, { path: `${u.pathname}${u.search}`, method: 'POST', body, headers: { ...headers, 'content-length': String(body.length) } }, timeoutMs, maxResponseBytes);
     },
     close: () => pool.close(),
   };

@@ -7,10 +7,10 @@
  * unreachable → ServiceFailed, silent → ServiceTimeout, too large → ServiceFailed.
  */
 import { readFileSync } from 'node:fs';
-import { Pool } from '../../runtime/undici-pool.js';
 import { MiisError } from '../../core/errors.js';
 import type { RestSettings } from './settings.js';
 import type { LocalService } from '../store/local-store.js';
+import { createBackendPool, requestBackend } from './proxy.js';
 
 export interface RestBackendRequest {
   readonly method: string;
@@ -33,16 +33,6 @@ export interface RestAdapter {
   /** The OpenAPI description file (absolute path), when configured. */
   readonly openapi?: string | undefined;
   close(): Promise<void>;
-}
-
-function errorCodes(err: unknown): string[] {
-  const out: string[] = [];
-  let e: unknown = err;
-  for (let i = 0; i < 5 && e !== undefined && e !== null; i += 1) {
-    out.push(String((e as { code?: unknown }).code ?? ''));
-    e = (e as { cause?: unknown }).cause;
-  }
-  return out;
 }
 
 /** The backend URL of one request: base URL (its path without a trailing '/') + path + query. */
@@ -69,7 +59,7 @@ export function createRestAdapter(service: LocalService, settings: RestSettings,
     throw new MiisError('Config.InvalidAdapter', `servicio ${service.serviceKey}: URL base no válida`, { cause: err });
   }
   const maxBytes = Math.min(settings.maxResponseBytes ?? deps.maxMessageBytes, deps.maxMessageBytes);
-  const pool = new Pool(origin, { connections: 16, keepAliveTimeout: 60_000, maxResponseSize: maxBytes, ...(caPem === undefined ? {} : { connect: { ca: [caPem], rejectUnauthorized: true } }) });
+  const pool = createBackendPool(origin, caPem, maxBytes);
   return {
     openapi: settings.openapi,
     async call(r, timeoutMs) {
@@ -78,21 +68,7 @@ export function createRestAdapter(service: LocalService, settings: RestSettings,
       if (r.contentType !== undefined) headers['content-type'] = r.contentType;
       const hasBody = r.body.length > 0 || !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(r.method);
       if (hasBody) headers['content-length'] = String(r.body.length);
-      try {
-        const res = await pool.request({
-          path: target.path, method: r.method as 'GET', headers, ...(hasBody ? { body: r.body } : {}),
-          headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
-        });
-        const body = Buffer.from(await res.body.arrayBuffer());
-        const ct = res.headers['content-type'];
-        return { status: res.statusCode, contentType: Array.isArray(ct) ? ct[0] : ct, body };
-      } catch (err) {
-        const codes = errorCodes(err);
-        if (codes.includes('UND_ERR_HEADERS_TIMEOUT') || codes.includes('UND_ERR_BODY_TIMEOUT')) throw new MiisError('Server.ServerProxy.ServiceTimeout', `${timeoutMs} ms`, { cause: err });
-        if (codes.includes('UND_ERR_RES_EXCEEDED_MAX_SIZE')) throw new MiisError('Server.ServerProxy.ServiceFailed', `la respuesta supera ${maxBytes} bytes`, { cause: err });
-        if (codes.some((c) => /CERT|TLS|SSL/.test(c))) throw new MiisError('Server.ServerProxy.ServiceFailed', `el certificado TLS de ${origin} no es de confianza`, { cause: err });
-        throw new MiisError('Server.ServerProxy.ServiceFailed', `no se pudo conectar con ${origin}`, { cause: err });
-      }
+      return requestBackend(pool, origin, { path: target.path, method: r.method, headers, ...(hasBody ? { body: r.body } : {}) }, timeoutMs, maxBytes);
     },
     close: () => pool.close(),
   };

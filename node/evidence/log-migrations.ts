@@ -12,6 +12,15 @@
  */
 import { addColumnIfMissing, type Migration } from '../../runtime/sqlite-migrations.js';
 
+/** Migration 5 (fault budget): the same on both engines but for SQLite's WITHOUT ROWID. */
+const FAULT_BUDGET_SQL = `
+      CREATE TABLE IF NOT EXISTS fault_budget (
+        source TEXT NOT NULL, minute TEXT NOT NULL, stored INTEGER NOT NULL, suppressed INTEGER NOT NULL,
+        aggregate_id TEXT, PRIMARY KEY (source, minute)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS faults_at ON faults (at);
+    `;
+
 export const MESSAGE_LOG_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -96,20 +105,8 @@ export const MESSAGE_LOG_MIGRATIONS: readonly Migration[] = [
   {
     version: 5,
     note: 'fault budget: faults per source and minute, stored and suppressed (message-log.ts recordFault)',
-    up: `
-      CREATE TABLE IF NOT EXISTS fault_budget (
-        source TEXT NOT NULL, minute TEXT NOT NULL, stored INTEGER NOT NULL, suppressed INTEGER NOT NULL,
-        aggregate_id TEXT, PRIMARY KEY (source, minute)
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS faults_at ON faults (at);
-    `,
-    pg: `
-      CREATE TABLE IF NOT EXISTS fault_budget (
-        source TEXT NOT NULL, minute TEXT NOT NULL, stored INTEGER NOT NULL, suppressed INTEGER NOT NULL,
-        aggregate_id TEXT, PRIMARY KEY (source, minute)
-      );
-      CREATE INDEX IF NOT EXISTS faults_at ON faults (at);
-    `,
+    up: FAULT_BUDGET_SQL,
+    pg: FAULT_BUDGET_SQL.replace(' WITHOUT ROWID', ''),
   },
   {
     version: 6,

@@ -8,6 +8,21 @@
  */
 import { addColumnIfMissing, type Migration } from '../../runtime/sqlite-migrations.js';
 
+/** Migration 5 (batches): the same on both engines but for the chunk result's type (BLOB on SQLite, BYTEA on PostgreSQL). */
+const BATCHES_SQL = `
+      CREATE TABLE IF NOT EXISTS batches (
+        id TEXT PRIMARY KEY, file_sha256 TEXT NOT NULL, client TEXT NOT NULL, service TEXT NOT NULL, convenio TEXT NOT NULL,
+        finalidad TEXT NOT NULL, status TEXT NOT NULL, chunks_done INTEGER NOT NULL, state_json TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS batches_file ON batches (file_sha256);
+      CREATE TABLE IF NOT EXISTS batches_received (
+        batch_id TEXT NOT NULL, client TEXT NOT NULL, manifest_json TEXT NOT NULL, received_at TEXT NOT NULL,
+        PRIMARY KEY (batch_id, client));
+      CREATE TABLE IF NOT EXISTS batch_chunks_done (
+        batch_id TEXT NOT NULL, client TEXT NOT NULL, chunk INTEGER NOT NULL, request_sha256 TEXT NOT NULL, result BLOB, done_at TEXT NOT NULL,
+        PRIMARY KEY (batch_id, client, chunk));
+    `;
+
 export const NODE_DB_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -67,32 +82,8 @@ export const NODE_DB_MIGRATIONS: readonly Migration[] = [
   {
     version: 5,
     note: 'batch exchanges (lotes): consumer batch state, provider manifests and chunks done (node/store/batch-store.ts)',
-    up: `
-      CREATE TABLE IF NOT EXISTS batches (
-        id TEXT PRIMARY KEY, file_sha256 TEXT NOT NULL, client TEXT NOT NULL, service TEXT NOT NULL, convenio TEXT NOT NULL,
-        finalidad TEXT NOT NULL, status TEXT NOT NULL, chunks_done INTEGER NOT NULL, state_json TEXT NOT NULL,
-        created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS batches_file ON batches (file_sha256);
-      CREATE TABLE IF NOT EXISTS batches_received (
-        batch_id TEXT NOT NULL, client TEXT NOT NULL, manifest_json TEXT NOT NULL, received_at TEXT NOT NULL,
-        PRIMARY KEY (batch_id, client));
-      CREATE TABLE IF NOT EXISTS batch_chunks_done (
-        batch_id TEXT NOT NULL, client TEXT NOT NULL, chunk INTEGER NOT NULL, request_sha256 TEXT NOT NULL, result BLOB, done_at TEXT NOT NULL,
-        PRIMARY KEY (batch_id, client, chunk));
-    `,
-    pg: `
-      CREATE TABLE IF NOT EXISTS batches (
-        id TEXT PRIMARY KEY, file_sha256 TEXT NOT NULL, client TEXT NOT NULL, service TEXT NOT NULL, convenio TEXT NOT NULL,
-        finalidad TEXT NOT NULL, status TEXT NOT NULL, chunks_done INTEGER NOT NULL, state_json TEXT NOT NULL,
-        created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS batches_file ON batches (file_sha256);
-      CREATE TABLE IF NOT EXISTS batches_received (
-        batch_id TEXT NOT NULL, client TEXT NOT NULL, manifest_json TEXT NOT NULL, received_at TEXT NOT NULL,
-        PRIMARY KEY (batch_id, client));
-      CREATE TABLE IF NOT EXISTS batch_chunks_done (
-        batch_id TEXT NOT NULL, client TEXT NOT NULL, chunk INTEGER NOT NULL, request_sha256 TEXT NOT NULL, result BYTEA, done_at TEXT NOT NULL,
-        PRIMARY KEY (batch_id, client, chunk));
-    `,
+    up: BATCHES_SQL,
+    pg: BATCHES_SQL.replace('BLOB', 'BYTEA'),
   },
   {
     version: 6,
