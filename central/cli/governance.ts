@@ -11,7 +11,7 @@ import { collect, formatTable, limaDateTime, okJson, parseInteger, readInputFile
 import { listJson, spanishJson } from '../../runtime/cli-json.js';
 import { MiisError } from '../../core/errors.js';
 import { parseIsoDate } from '../../core/business-days.js';
-import type { CentralCliHelpers, CommonOptions } from './helpers.js';
+import { outResult, type CentralCliHelpers, type CommonOptions } from './helpers.js';
 import { MEMBER_ROLES } from '../registry/store.js';
 import { addEntity, changeEntityRuc, listEntities, requireEntity, rucOf, updateEntity } from '../governance/entities.js';
 import { checkProgramCitation, citedProgram, linkProgram } from '../governance/programs.js';
@@ -405,9 +405,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .action(async (o: CommonOptions & Json & { meeting: string; activity: string; owner: string; unit?: string; due: string }) => {
       const today = limaDate(ctxOf(o).at);
       const a = await withStore(o, (s) => addActivity(s, { meeting: parseInteger(o.meeting, 'reunión', 1, 1e9), activity: o.activity, owner: o.owner, unit: o.unit, dueAt: o.due }, ctxOf(o)));
-      if (o.json === true) return out(okJson(activityJson(a, today)));
-      out(`Actividad ${a.id} agregada al plan de la reunión ${a.meetingId}: «${a.activity}», a cargo de ${ownerText(a)}, vence el ${a.dueAt}`);
-      return undefined;
+      outResult(o, out, activityJson(a, today), `Actividad ${a.id} agregada al plan de la reunión ${a.meetingId}: «${a.activity}», a cargo de ${ownerText(a)}, vence el ${a.dueAt}`);
     });
   common(plan.command('set'))
     .description('cambia una actividad del plan: texto, responsable, unidad o fecha límite')
@@ -421,9 +419,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .action(async (id: string, o: CommonOptions & Json & { activity?: string; owner?: string; unit?: string; due?: string }) => {
       const today = limaDate(ctxOf(o).at);
       const a = await withStore(o, (s) => setActivity(s, parseInteger(id, 'actividad', 1, 1e9), { activity: o.activity, owner: o.owner, unit: o.unit, dueAt: o.due }, ctxOf(o)));
-      if (o.json === true) return out(okJson(activityJson(a, today)));
-      out(`Actividad ${a.id} actualizada: «${a.activity}», a cargo de ${ownerText(a)}, vence el ${a.dueAt}`);
-      return undefined;
+      outResult(o, out, activityJson(a, today), `Actividad ${a.id} actualizada: «${a.activity}», a cargo de ${ownerText(a)}, vence el ${a.dueAt}`);
     });
   common(plan.command('done'))
     .description('registra que una actividad se cumplió (después de su fecha límite cuenta como incumplida en «compliance»)')
@@ -434,9 +430,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
     .action(async (id: string, o: CommonOptions & Json & { date?: string }) => {
       const today = limaDate(ctxOf(o).at);
       const a = await withStore(o, (s) => completeActivity(s, parseInteger(id, 'actividad', 1, 1e9), dateOrToday(o.date, ctxOf(o)), today, ctxOf(o)));
-      if (o.json === true) return out(okJson(activityJson(a, today)));
-      out(`Actividad ${a.id} cumplida el ${a.doneAt ?? '-'}${a.doneAt !== null && a.doneAt > a.dueAt ? ` — FUERA DE PLAZO (vencía el ${a.dueAt})` : ''}`);
-      return undefined;
+      outResult(o, out, activityJson(a, today), `Actividad ${a.id} cumplida el ${a.doneAt ?? '-'}${a.doneAt !== null && a.doneAt > a.dueAt ? ` — FUERA DE PLAZO (vencía el ${a.dueAt})` : ''}`);
     });
   common(plan.command('list'))
     .description('lista las actividades del plan de trabajo con su estado: pendiente, vencida, cumplida o cumplida-fuera-de-plazo')
@@ -468,9 +462,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
       }
       if (o.supersedes !== undefined) input = { ...input, supersedes: o.supersedes };
       const a = await withStore(o, (s) => addActa(s, parseInteger(o.meeting, 'reunión', 1, 1e9), input, ctxOf(o)));
-      if (o.json === true) return out(okJson({ numero: a.number, estado: a.status, servicios: a.services.length, convenio: a.agreementId, reemplazaA: a.supersedes }));
-      out(`${a.number} redactada (${plural(a.services.length, 'servicio', 'servicios')})${a.supersedes === null ? '' : `; al firmarse reemplaza al convenio ${a.supersedes}, que termina el día antes de que rija la nueva`}; firmen con «miis-central acta sign»`);
-      return undefined;
+      outResult(o, out, { numero: a.number, estado: a.status, servicios: a.services.length, convenio: a.agreementId, reemplazaA: a.supersedes }, `${a.number} redactada (${plural(a.services.length, 'servicio', 'servicios')})${a.supersedes === null ? '' : `; al firmarse reemplaza al convenio ${a.supersedes}, que termina el día antes de que rija la nueva`}; firmen con «miis-central acta sign»`);
     });
   common(acta.command('sign'))
     .description('registra la firma de un participante; con todas las firmas el acta queda firmada y su convenio se publica')
@@ -486,8 +478,7 @@ export function registerGovernanceCommands(program: Command, h: CentralCliHelper
         const missing = requireMeeting(s, signed.meetingId).participants.filter((p) => !signed.signatures.some((x) => norm(x.name) === norm(p.name)));
         return { a: signed, pending: missing.map((p) => `${p.name}${isDgfoDirector(p) ? ` (${DGFO_DIRECTOR})` : ''}`) };
       });
-      if (o.json === true) return out(okJson({ numero: a.number, estado: a.status, firmas: a.signatures.length, faltan: pending, convenio: a.agreementId }));
-      return out(a.status === 'firmada' ? `${a.number} FIRMADA por todos${a.agreementId === null ? '' : `; convenio ${a.agreementId} publicado en la configuración global`}${a.supersedes === null ? '' : `; el convenio ${a.supersedes} termina el día antes (lo reemplaza ${a.agreementId ?? '-'})`}` : `Firma registrada en ${a.number} (${plural(a.signatures.length, 'firma', 'firmas')}); faltan: ${pending.join(', ')}`);
+      outResult(o, out, { numero: a.number, estado: a.status, firmas: a.signatures.length, faltan: pending, convenio: a.agreementId }, a.status === 'firmada' ? `${a.number} FIRMADA por todos${a.agreementId === null ? '' : `; convenio ${a.agreementId} publicado en la configuración global`}${a.supersedes === null ? '' : `; el convenio ${a.supersedes} termina el día antes (lo reemplaza ${a.agreementId ?? '-'})`}` : `Firma registrada en ${a.number} (${plural(a.signatures.length, 'firma', 'firmas')}); faltan: ${pending.join(', ')}`);
     });
   common(acta.command('list'))
     .description('lista las actas')

@@ -3,6 +3,7 @@
  * external CAs, governance): the options every command has and the helpers to use the store.
  */
 import type { Command } from 'commander';
+import { okJson } from '../../runtime/cli-kit.js';
 import type { ChangeContext, RegistryStore } from '../registry/store.js';
 
 /** --dir and --actor, on every command. */
@@ -16,4 +17,9 @@ export interface CentralCliHelpers {
   readonly withStore: <T>(o: CommonOptions, fn: (store: RegistryStore) => T | Promise<T>) => Promise<T>;
   readonly ctxOf: (o: CommonOptions) => ChangeContext;
   readonly out: (s: string) => void;
+}
+
+/** A command's result: with --json the record as okJson, otherwise the sentence for the operator. */
+export function outResult(o: { readonly json?: boolean }, out: (s: string) => void, json: object, text: string): void {
+  out(o.json === true ? okJson(json) : text);
 }

@@ -33,7 +33,7 @@ import { seedCatalogue } from '../governance/catalogue-seed.js';
 import { registerRevocationCommands } from './revocation.js';
 import { registerExternalCaCommands } from './external-ca.js';
 import type { ChangeContext, RegistryStore } from '../registry/store.js';
-import type { CommonOptions } from './helpers.js';
+import { outResult, type CommonOptions } from './helpers.js';
 import { setNextSerial } from '../conf/publisher.js';
 import { SETTING } from '../registry/rules.js';
 import { PASSPHRASE_ENV, restoreBackup, writeBackup } from '../../runtime/backup.js';
@@ -153,9 +153,7 @@ function buildProgram(cx: Context): Command {
     .addHelpText('after', '\nEjemplo:\n  miis-central member set PE/GOB/20295613620 --name "Registro Nacional de Identificación y Estado Civil"\n')
     .action(async (id: string, o: CommonOptions & { name?: string; role?: string; json?: boolean }) => {
       const r = await withStore(o, (store) => setMemberEntity(store, id, { name: o.name, role: o.role }, ctxOf(o)));
-      if (o.json === true) return out(okJson({ miembro: r.member.id, nombre: r.member.name, rol: r.member.role, ruc: r.entity.ruc }));
-      out(`Miembro actualizado: ${r.member.id} (${r.member.name}, ${r.member.role}); la entidad del catálogo lleva el mismo nombre. Se publica en la próxima configuración global.`);
-      return undefined;
+      outResult(o, out, { miembro: r.member.id, nombre: r.member.name, rol: r.member.role, ruc: r.entity.ruc }, `Miembro actualizado: ${r.member.id} (${r.member.name}, ${r.member.role}); la entidad del catálogo lleva el mismo nombre. Se publica en la próxima configuración global.`);
     });
   common(member.command('remove'))
     .description('da de baja un miembro del MIIS (su entidad del catálogo y su historial se conservan); se rechaza mientras tenga subsistemas, nodos o convenios vigentes')
@@ -164,9 +162,7 @@ function buildProgram(cx: Context): Command {
     .addHelpText('after', '\nEjemplo:\n  miis-central member remove PE/GOB/20512333797\n')
     .action(async (id: string, o: CommonOptions & { json?: boolean }) => {
       const m = await withStore(o, (store) => removeMember(store, id, ctxOf(o)));
-      if (o.json === true) return out(okJson({ miembro: m.id, nombre: m.name, baja: true }));
-      out(`Miembro dado de baja: ${m.id} (${m.name}); deja de publicarse en la próxima configuración global. Su entidad sigue en el catálogo.`);
-      return undefined;
+      outResult(o, out, { miembro: m.id, nombre: m.name, baja: true }, `Miembro dado de baja: ${m.id} (${m.name}); deja de publicarse en la próxima configuración global. Su entidad sigue en el catálogo.`);
     });
   common(member.command('list'))
     .description('lista los miembros')
@@ -196,9 +192,7 @@ function buildProgram(cx: Context): Command {
     .addHelpText('after', '\nEjemplo:\n  miis-central subsystem remove PE/GOB/20295613620/RUPN\n')
     .action(async (id: string, o: CommonOptions & { json?: boolean }) => {
       const r = await withStore(o, (store) => removeSubsystem(store, id, ctxOf(o)));
-      if (o.json === true) return out(okJson({ subsistema: r.subsystem.id, nodos: r.nodes, baja: true }));
-      out(`Subsistema dado de baja: ${r.subsystem.id}${r.nodes.length === 0 ? '' : `; ${r.nodes.length === 1 ? 'el nodo' : 'los nodos'} ${r.nodes.join(', ')} ya no lo ${r.nodes.length === 1 ? 'atiende' : 'atienden'}`}. Se publica en la próxima configuración global.`);
-      return undefined;
+      outResult(o, out, { subsistema: r.subsystem.id, nodos: r.nodes, baja: true }, `Subsistema dado de baja: ${r.subsystem.id}${r.nodes.length === 0 ? '' : `; ${r.nodes.length === 1 ? 'el nodo' : 'los nodos'} ${r.nodes.join(', ')} ya no lo ${r.nodes.length === 1 ? 'atiende' : 'atienden'}`}. Se publica en la próxima configuración global.`);
     });
   common(subsystem.command('list'))
     .description('lista los subsistemas')
@@ -381,9 +375,7 @@ function buildProgram(cx: Context): Command {
     .addHelpText('after', '\nEjemplo:\n  miis-central service remove PE/GOB/20295613620/RUPN/consultarPersona/v1\n')
     .action(async (id: string, o: CommonOptions & { json?: boolean }) => {
       const r = await withStore(o, (store) => removeService(store, id, ctxOf(o)));
-      if (o.json === true) return out(okJson({ servicio: r.service.id, componentes: r.components, baja: true }));
-      out(`Servicio dado de baja: ${r.service.id}${r.components.length === 0 ? '' : ` (desvinculado de ${r.components.join(', ')})`}. Se publica en la próxima configuración global.`);
-      return undefined;
+      outResult(o, out, { servicio: r.service.id, componentes: r.components, baja: true }, `Servicio dado de baja: ${r.service.id}${r.components.length === 0 ? '' : ` (desvinculado de ${r.components.join(', ')})`}. Se publica en la próxima configuración global.`);
     });
   common(service.command('list'))
     .description('lista los servicios')

@@ -24,10 +24,10 @@ const send = (res: ServerResponse, status: number, contentType: string, text: st
 const ERROR_NAMES: Record<number, string> = { 400: 'solicitud_no_valida', 403: 'no_autorizado', 404: 'no_encontrado', 409: 'duplicado', 500: 'error_interno' };
 
 /** A POST route taking a signed JSON body from a node; MiisError → JSON { error, mensaje } with its status. */
-function signedRoute(okStatus: number, handle: (body: Buffer) => unknown): ExtraRoute {
+function signedRoute(okStatus: number, handle: (body: Buffer) => unknown, maxBodyBytes = MAX_ACCESS_REQUEST_BYTES): ExtraRoute {
   return {
     methods: ['POST'],
-    maxBodyBytes: MAX_ACCESS_REQUEST_BYTES,
+    maxBodyBytes,
     handle: (_req, res, body) => {
       try {
         const result = handle(body);
@@ -58,12 +58,9 @@ export function createGovernanceRoutes(opts: { store: RegistryStore; clock: () =
     }),
     [ACCESS_ANSWER_PATH]: signedRoute(200, (body) => accessListRow(receiveSignedAccessAnswer(store, body, clock()))),
     [ACCESS_LIST_PATH]: signedRoute(200, (body) => ({ solicitudes: receiveSignedAccessListQuery(store, body, clock()) })),
-    [DELIVERY_REPORT_PATH]: {
-      ...signedRoute(201, (body) => {
-        const r = receiveDeliveryReport(store, body, clock());
-        return { lote: r.batchId, trama: r.trama.id };
-      }),
-      maxBodyBytes: MAX_DELIVERY_REPORT_BYTES,
-    },
+    [DELIVERY_REPORT_PATH]: signedRoute(201, (body) => {
+      const r = receiveDeliveryReport(store, body, clock());
+      return { lote: r.batchId, trama: r.trama.id };
+    }, MAX_DELIVERY_REPORT_BYTES),
   };
 }
