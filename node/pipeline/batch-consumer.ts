@@ -18,9 +18,8 @@ import { formatClientId, formatMemberId, formatServiceId, parseClientId, parseSe
 import { signDetached, verifyDetached } from '../../core/signature.js';
 import { DEFAULT_CHUNK_RECORDS, MAX_CHUNK_RECORDS, tramaOfService } from '../../core/trama.js';
 import { checkSigningCert, confirmByOcsp, isRevoked } from '../certs/signing-cert.js';
-import { nodesOf, pinsFor, type ConfView } from '../conf/global-conf-client.js';
-import { requestNotSent } from '../outbound/http-pools.js';
-import { createScoreboard, sendWithFailover } from '../outbound/provider-failover.js';
+import { nodesOf, type ConfView } from '../conf/global-conf-client.js';
+import { sendToProviderNodes } from './client-proxy.js';
 import type { BatchRow, BatchStatus, BatchStore } from '../store/batch-store.js';
 import { BATCH_PATH } from './batch-provider.js';
 import {
@@ -91,8 +90,6 @@ export interface BatchRunner {
   /** Test hook: awaited after each committed chunk. */
   afterChunk?: ((id: string, chunk: number) => Promise<void>) | undefined;
 }
-
-const sharedScoreboard = createScoreboard();
 
 function toView(r: BatchRow): BatchView {
   const s = JSON.parse(r.state) as BatchState;
@@ -214,14 +211,7 @@ export function createBatchRunner(ctx: NodeContext, store: BatchStore, dir: stri
     const base = { side: 'client' as const, messageId, client: m.client, service: m.service, convenio: m.convenio, finalidad: m.finalidad };
     await ctx.log.append({ ...base, direction: 'request', at: ctx.now(), message, signature, signerCertSha256: ctx.signerSha256 });
     const { body, contentType } = encodeSignedMessage(message, signature);
-    const tls = { keyPem: ctx.auth.keyPem, certPem: ctx.auth.certPem, caPems: view.conf.trustedCas };
-    const { reply } = await sendWithFailover(providers(view, service), {
-      scoreboard: ctx.providerScores ?? sharedScoreboard,
-      nowMs: () => ctx.now().getTime(),
-      attempt: (node) => ctx.peers.send(node.address, pinsFor(view, node), tls, body, contentType, ctx.limits.peerTimeoutMs, BATCH_PATH),
-      notSent: requestNotSent,
-      info: ctx.info,
-    });
+    const reply = await sendToProviderNodes(ctx, view, providers(view, service), body, contentType, BATCH_PATH);
     if (reply.contentType?.startsWith('multipart/related') !== true) {
       const fault = faultOf(reply.body);
       await ctx.log.recordFault({ faultId: fault.faultId, code: fault.code, side: 'client', at: ctx.now(), messageId, client: m.client, service: m.service, detail: fault.message.slice(0, 2000) });

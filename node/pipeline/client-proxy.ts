@@ -11,11 +11,12 @@ import { checkConsistency, readSoapMessage, type SoapMessage, type XRoadHeader }
 import { XROAD_NS } from '../../core/identifiers.js';
 import type { XmlElement } from '../../core/xml.js';
 import { nodesOf, pinsFor, type ConfView } from '../conf/global-conf-client.js';
-import { requestNotSent } from '../outbound/http-pools.js';
+import { requestNotSent, type HttpReply } from '../outbound/http-pools.js';
 import { createScoreboard, sendWithFailover } from '../outbound/provider-failover.js';
 import { memberSigning, type ExchangeFacts, type MemberSigning, type NodeContext } from './context.js';
 import type { LogRecord } from '../evidence/message-log.js';
 import { decodeSignedMessage, encodeSignedMessage } from './signed-message.js';
+import { admitOnce } from './replay-guard.js';
 import { checkSigningCert, confirmByOcsp, isRevoked } from '../certs/signing-cert.js';
 import { answerListClientsSoap, isClientMetaservice, isProviderMetaservice } from './metaservices.js';
 
@@ -64,16 +65,19 @@ export function checkIsHeaders(request: SoapMessage): void {
 }
 
 /** The IS may act only as a subsystem registered on this node and published for it in the global configuration. */
-export function checkClient(ctx: NodeContext, view: ConfView, header: XRoadHeader): void {
+/** The client is one of this node's; returns the key its requests are signed with (the owner's, or a hosted member's). */
+export function checkClient(ctx: NodeContext, view: ConfView, header: XRoadHeader): MemberSigning {
   const client = formatClientId(header.client);
   const s = ctx.settings;
   // the owner's subsystems, or a hosted member's on a shared node (it must have its signing key here)
-  if (memberSigning(ctx, header.client) === undefined || !ctx.local().clients.includes(client)) {
+  const signing = memberSigning(ctx, header.client);
+  if (signing === undefined || !ctx.local().clients.includes(client)) {
     throw new MiisError('Server.ClientProxy.UnknownClient', client);
   }
   if (!nodesOf(view, client).some((n) => n.name === s.nodeName)) {
     throw new MiisError('Server.ClientProxy.UnknownClient', `${client} (no figura en la configuración global para el nodo ${s.nodeName})`);
   }
+  return signing;
 }
 
 /**
@@ -96,14 +100,7 @@ export function resolveProvider(view: ConfView, header: XRoadHeader): readonly G
 /** The IS must not reuse a message id within the replay window (remembered across restarts), checked before anything is signed or sent. */
 export function checkClientReplay(ctx: NodeContext, header: XRoadHeader): void | Promise<void> {
   if (ctx.clientReplay === undefined) return;
-  const ok = ctx.clientReplay.accept(formatClientId(header.client), header.id, ctx.now().getTime());
-  const refuse = (accepted: boolean): void => {
-    if (!accepted) throw new MiisError('Server.ClientProxy.DuplicateMessage', header.id);
-  };
-  // the shared replay memory (PostgreSQL) not answering: the same fault as an unwritable log
-  return typeof ok === 'boolean' ? refuse(ok) : ok.then(refuse, (err: unknown) => {
-    throw new MiisError('Server.ClientProxy.MessageLogUnavailable', '', { cause: err });
-  });
+  return admitOnce(ctx.clientReplay, formatClientId(header.client), header.id, ctx.now().getTime(), 'Server.ClientProxy.DuplicateMessage', 'Server.ClientProxy.MessageLogUnavailable');
 }
 
 /** Signed with the key of the client's member (the owner's, or a hosted member's on a shared node; checked by checkClient). */
@@ -136,19 +133,26 @@ export interface ProviderReply {
 const sharedScoreboard = createScoreboard();
 
 /**
- * Send the signed request to one of the provider's nodes (node/outbound/provider-failover.ts): the
- * next node is tried only when the previous one failed before the request left this node.
+ * POST a signed body to one of the provider's nodes (node/outbound/provider-failover.ts): the next
+ * node is tried only when the previous one failed before the request left this node. The SOAP,
+ * REST (`path` /miis/v1/rest) and batch (/miis/v1/lote) consumers all send through here.
  */
-export async function sendToProvider(ctx: NodeContext, view: ConfView, providers: readonly GlobalConfNode[], request: SoapMessage, signature: string): Promise<ProviderReply> {
-  const { body, contentType } = encodeSignedMessage(request.raw, signature);
+export async function sendToProviderNodes(ctx: NodeContext, view: ConfView, providers: readonly GlobalConfNode[], body: Buffer, contentType: string, path?: string): Promise<HttpReply> {
   const tls = { keyPem: ctx.auth.keyPem, certPem: ctx.auth.certPem, caPems: view.conf.trustedCas };
   const { reply } = await sendWithFailover(providers, {
     scoreboard: ctx.providerScores ?? sharedScoreboard,
     nowMs: () => ctx.now().getTime(),
-    attempt: (node) => ctx.peers.send(node.address, pinsFor(view, node), tls, body, contentType, ctx.limits.peerTimeoutMs),
+    attempt: (node) => ctx.peers.send(node.address, pinsFor(view, node), tls, body, contentType, ctx.limits.peerTimeoutMs, path),
     notSent: requestNotSent,
     info: ctx.info,
   });
+  return reply;
+}
+
+/** Send the signed SOAP request to one of the provider's nodes. */
+export async function sendToProvider(ctx: NodeContext, view: ConfView, providers: readonly GlobalConfNode[], request: SoapMessage, signature: string): Promise<ProviderReply> {
+  const { body, contentType } = encodeSignedMessage(request.raw, signature);
+  const reply = await sendToProviderNodes(ctx, view, providers, body, contentType);
   if (reply.body.length > ctx.limits.maxMessageBytes * 2) throw new MiisError('Server.ClientProxy.InvalidResponse', 'respuesta demasiado grande');
   if (reply.contentType?.startsWith('multipart/related') === true) {
     const signed = decodeSignedMessage(reply.body, reply.contentType, 'Server.ClientProxy.InvalidResponse');
@@ -206,13 +210,12 @@ export async function processClientRequest(ctx: NodeContext, raw: Buffer, facts?
   const header = request.header as XRoadHeader;
   if (facts !== undefined) noteFacts(facts, header);
   const view = ctx.conf.current();
-  checkClient(ctx, view, header);
+  const signing = checkClient(ctx, view, header);
   ctx.evidence?.check('Server.ClientProxy.TimestampUnavailable');
   if (isClientMetaservice(header.service)) return { response: answerListClientsSoap(view, request), request, fault: false };
   const providers = resolveProvider(view, header);
   const replay = checkClientReplay(ctx, header);
   if (replay !== undefined) await replay;
-  const signing = clientSigning(ctx, header);
   const signature = signRequest(ctx, request, signing);
   await ctx.log.append(logRecord(ctx, request, header, 'request', signature, signing.sha256));
   const reply = await sendToProvider(ctx, view, providers, request, signature);

@@ -15,11 +15,9 @@ import {
 import { signDetached, verifyDetached } from '../../core/signature.js';
 import { PROTOCOL_VERSION, type XRoadHeader } from '../../core/soap.js';
 import { checkSigningCert, confirmByOcsp, isRevoked } from '../certs/signing-cert.js';
-import { nodesOf, pinsFor, type ConfView } from '../conf/global-conf-client.js';
+import { nodesOf, type ConfView } from '../conf/global-conf-client.js';
 import type { LogRecord } from '../evidence/message-log.js';
-import { requestNotSent } from '../outbound/http-pools.js';
-import { createScoreboard, sendWithFailover } from '../outbound/provider-failover.js';
-import { checkClient, checkClientReplay, noteFacts, resolveProvider } from './client-proxy.js';
+import { checkClient, checkClientReplay, noteFacts, resolveProvider, sendToProviderNodes } from './client-proxy.js';
 import type { ExchangeFacts, NodeContext } from './context.js';
 import { decodeSignedMessage } from './signed-message.js';
 
@@ -80,8 +78,6 @@ function subsystemNodes(view: ConfView, head: RestRequestHead): readonly GlobalC
   return nodes;
 }
 
-const sharedScoreboard = createScoreboard();
-
 /** Handle one IS REST request end to end. Throws MiisError; the caller answers it as an X-Road REST error. */
 export async function processRestClientRequest(ctx: NodeContext, head: RestRequestHead, body: Buffer, facts?: ExchangeFacts): Promise<RestClientResult> {
   const header = restXRoadHeader(head);
@@ -96,14 +92,7 @@ export async function processRestClientRequest(ctx: NodeContext, head: RestReque
   const signature = signDetached(raw, ctx.signer);
   await ctx.log.append(logRecord(ctx, 'client', head, 'request', raw, signature, ctx.signerSha256));
   const wire = encodeSignedRest(raw, signature);
-  const tls = { keyPem: ctx.auth.keyPem, certPem: ctx.auth.certPem, caPems: view.conf.trustedCas };
-  const { reply } = await sendWithFailover(providers, {
-    scoreboard: ctx.providerScores ?? sharedScoreboard,
-    nowMs: () => ctx.now().getTime(),
-    attempt: (node) => ctx.peers.send(node.address, pinsFor(view, node), tls, wire.body, wire.contentType, ctx.limits.peerTimeoutMs, REST_PEER_PATH),
-    notSent: requestNotSent,
-    info: ctx.info,
-  });
+  const reply = await sendToProviderNodes(ctx, view, providers, wire.body, wire.contentType, REST_PEER_PATH);
   if (reply.body.length > ctx.limits.maxMessageBytes * 2) throw new MiisError('Server.ClientProxy.InvalidResponse', 'respuesta demasiado grande');
   if (reply.contentType?.startsWith('application/json') === true) {
     // an unsigned reply is only acceptable as the provider node's own X-Road REST error

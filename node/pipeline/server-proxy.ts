@@ -20,6 +20,7 @@ import { signDetached, verifyDetached } from '../../core/signature.js';
 import { addRequestHash, faultFromError, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
 import { maxServiceTimeoutMs, memberSigning, type ExchangeFacts, type MemberSigning, type NodeContext } from './context.js';
 import { noteFacts } from './client-proxy.js';
+import { admitOnce } from './replay-guard.js';
 import { nodesOf, type ConfView } from '../conf/global-conf-client.js';
 import type { LocalService } from '../store/local-store.js';
 import type { LogRecord } from '../evidence/message-log.js';
@@ -97,14 +98,7 @@ export async function verifySignature(ctx: NodeContext, view: ConfView, request:
 
 /** Synchronous with an in-memory or SQLite replay memory; a promise with the shared PostgreSQL one. */
 export function checkReplay(ctx: NodeContext, header: XRoadHeader): void | Promise<void> {
-  const ok = ctx.replay.accept(formatClientId(header.client), header.id, ctx.now().getTime());
-  const refuse = (accepted: boolean): void => {
-    if (!accepted) throw new MiisError('Server.ServerProxy.DuplicateMessage', header.id);
-  };
-  // the shared replay memory (PostgreSQL) not answering: the same fault as an unwritable log
-  return typeof ok === 'boolean' ? refuse(ok) : ok.then(refuse, (err: unknown) => {
-    throw new MiisError('Server.ServerProxy.MessageLogUnavailable', '', { cause: err });
-  });
+  return admitOnce(ctx.replay, formatClientId(header.client), header.id, ctx.now().getTime(), 'Server.ServerProxy.DuplicateMessage', 'Server.ServerProxy.MessageLogUnavailable');
 }
 
 /**
