@@ -9,7 +9,7 @@
  * The result is a small element tree with string offsets into the decoded text, so callers can
  * locate (never re-serialise) parts of the original message.
  */
-import { Buffer, isAscii } from 'node:buffer';
+import { Buffer, isAscii, isUtf8, transcode } from 'node:buffer';
 import { MiisError } from './errors.js';
 
 export interface XmlLimits {
@@ -82,12 +82,40 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 export function decodeUtf8(bytes: Uint8Array): string {
   // pure ASCII (most messages): every byte is its character, so the much cheaper one-byte read gives
   // the same string; anything else goes through the strict decoder (BOM dropped, invalid refused)
-  if (isAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (isAscii(bytes)) return view.toString('latin1');
+  if (!isUtf8(bytes)) throw invalidUtf8();
+  return latin1Text(view) ?? strictDecode(bytes);
+}
+
+/**
+ * The text of valid UTF-8 whose characters are all below U+0100 (Spanish names and addresses: á, é,
+ * ñ, Ñ, ü, ¿, ¡), read as a one-byte string: about a sixth of the strict decoder's cost on such a
+ * document, and half the memory. ICU's UTF-8 → Latin-1 conversion puts one «?» in place of any
+ * character it cannot map, which always takes fewer bytes than the UTF-8 it replaces (2 to 4), so
+ * the result is exact if and only if its UTF-8 length equals the input's. Undefined when it is not
+ * (or when this Node has no ICU converter): the caller then uses the strict decoder.
+ */
+function latin1Text(view: Buffer): string | undefined {
+  let text: string;
+  try {
+    text = transcode(view, 'utf8', 'latin1').toString('latin1');
+  } catch {
+    return undefined;
+  }
+  return Buffer.byteLength(text, 'utf8') === view.byteLength ? text : undefined;
+}
+
+function strictDecode(bytes: Uint8Array): string {
   try {
     return utf8.decode(bytes);
   } catch {
-    throw new MiisError('Client.InvalidXml', 'el contenido no está codificado en UTF-8 válido');
+    throw invalidUtf8();
   }
+}
+
+function invalidUtf8(): MiisError {
+  return new MiisError('Client.InvalidXml', 'el contenido no está codificado en UTF-8 válido');
 }
 
 /** Parse XML bytes within limits. Throws MiisError with a Client.* code. */

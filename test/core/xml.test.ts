@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MiisError, type FaultCode } from '../../core/errors.js';
-import { attrNs, DEFAULT_XML_LIMITS, parseXml, parseXmlText, type XmlElement, type XmlLimits } from '../../core/xml.js';
+import { attrNs, decodeUtf8, DEFAULT_XML_LIMITS, parseXml, parseXmlText, type XmlElement, type XmlLimits } from '../../core/xml.js';
 
 const LARGE: XmlLimits = { maxBytes: 8 * 1024 * 1024, maxDepth: 64, maxElements: 200_000 };
 
@@ -344,5 +344,48 @@ describe('parseXml: the tree made on first use', () => {
     const g = root.children[1] as XmlElement;
     g.text = 'otro';
     assert.equal(g.text, 'otro');
+  });
+});
+
+describe('decodeUtf8: one-byte read of Latin-1 text, strict everywhere', () => {
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  const samples = [
+    'MUÑOZ QUISPE, MARÍA DEL CARMEN ¿¡ü ÿ',
+    'AV. JAVIER PRADO 1234 ?', // a «?» in the input is not a replacement
+    'ÑANDÚ Ж', // one character above U+00FF: strict decoder
+    'llama 🦙 y ñ', // astral character
+    '\uFEFF<r>ñ</r>', // BOM dropped, as the strict decoder does
+    'ascii only',
+  ];
+  for (const text of samples) {
+    it(`gives the strict decoder's string for ${JSON.stringify(text)}`, () => {
+      const bytes = Buffer.from(text, 'utf8');
+      assert.equal(decodeUtf8(bytes), strict.decode(bytes));
+    });
+  }
+
+  it('reads Latin-1 text as a one-byte string whose characters are the code points', () => {
+    const out = decodeUtf8(Buffer.from('Ñ¿é', 'utf8'));
+    assert.deepEqual([...out].map((c) => c.codePointAt(0)), [0xd1, 0xbf, 0xe9]);
+  });
+
+  const invalid: [string, number[]][] = [
+    ['overlong «/»', [0x3c, 0x72, 0xc0, 0xaf, 0x3e]],
+    ['overlong «Ñ» (3 bytes)', [0xe0, 0x83, 0x91]],
+    ['lone continuation byte', [0x41, 0x91, 0x41]],
+    ['truncated 2-byte sequence at the end', [0x41, 0xc3]],
+    ['encoded surrogate', [0xed, 0xa0, 0x80]],
+    ['beyond U+10FFFF', [0xf4, 0x90, 0x80, 0x80]],
+    ['Latin-1 byte that is not UTF-8 (ñ as 0xF1)', [0x61, 0xf1, 0x61]],
+  ];
+  for (const [name, bytes] of invalid) {
+    it(`refuses ${name} with Client.InvalidXml`, () => {
+      rejectsWith(() => decodeUtf8(Uint8Array.from(bytes)), 'Client.InvalidXml', /UTF-8/);
+    });
+  }
+
+  it('decodes a slice of a larger buffer from its own offset', () => {
+    const whole = Buffer.from('xxÑyy', 'utf8');
+    assert.equal(decodeUtf8(whole.subarray(2, 4)), 'Ñ');
   });
 });
