@@ -3,7 +3,8 @@
  * M2 = a municipality with its own signing key (same set-up as shared-node.test.ts). Through two
  * real nodes: a REST request from M2's subsystem is signed with M2's key; a REST service owned by
  * M2 answers signed with M2's key (its error answers too); a lote sent by M2's subsystem is signed
- * with M2's key and delivered; a lote to M2's service is answered signed with M2's key.
+ * with M2's key and delivered; a lote to M2's service is answered signed with M2's key, and its
+ * delivery is reported to central signed by M2.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -85,7 +86,7 @@ describe('shared node: REST and lotes of a hosted member are signed with that me
     // consumer side: M2 may use RENIEC's REST service and its padrón by lotes
     await ok(central('agreement', 'add', '--id', M2_AGREEMENT, '--provider', RENIEC, '--client', M2_CLIENT, '--service', PERSONAS_REST, '--service', PADRON,
       '--purpose', 'FOCALIZACION', '--from', '2026-01-01'));
-    await ok(central('trama', 'add', '--servicio', PADRON.split('/').slice(0, 5).join('/'), '--convenio', M2_AGREEMENT, '--archivo', tramaFile(inst.dir, 'PADRON-M2')));
+    await ok(central('trama', 'add', '--servicio', PADRON.split('/').slice(0, 5).join('/'), '--convenio', M2_AGREEMENT, '--archivo', tramaFile(inst.dir, 'PADRON-M2'), '--periodicidad', 'mensual'));
     await ok(nodeB('acl', 'grant', PERSONAS_REST, M2_CLIENT));
     await ok(nodeB('acl', 'grant', PADRON, M2_CLIENT));
     // provider side: M2 serves a REST service and its padrón (lotes) on node A, used by RENIEC's RUPN
@@ -93,7 +94,7 @@ describe('shared node: REST and lotes of a hosted member are signed with that me
     await ok(central('service', 'add', M2_PADRON, '--title', 'Padrón (lotes, ULE)'));
     await ok(central('agreement', 'add', '--id', 'CONV-ULE-2026', '--provider', M2, '--client', RUPN, '--service', M2_REST, '--service', M2_PADRON,
       '--purpose', 'FOCALIZACION', '--from', '2026-01-01'));
-    await ok(central('trama', 'add', '--servicio', M2_PADRON.split('/').slice(0, 5).join('/'), '--convenio', 'CONV-ULE-2026', '--archivo', tramaFile(inst.dir, 'PADRON-ULE')));
+    await ok(central('trama', 'add', '--servicio', M2_PADRON.split('/').slice(0, 5).join('/'), '--convenio', 'CONV-ULE-2026', '--archivo', tramaFile(inst.dir, 'PADRON-ULE'), '--periodicidad', 'mensual'));
     await ok(nodeA('service', 'add', M2_REST, '--adapter', 'rest', '--backend', `${inst.backend.url}personas`, '--timeout', '10000'));
     await ok(nodeA('service', 'add', M2_PADRON, '--adapter', 'sql', '--sql-config', join(inst.dir, 'padron.sql.json'), '--timeout', '10000'));
     await ok(nodeA('acl', 'grant', M2_REST, RUPN));
@@ -171,5 +172,12 @@ describe('shared node: REST and lotes of a hosted member are signed with that me
     const mine = (rows: ReturnType<typeof signerRows>) => rows.filter((x) => x.messageId.startsWith(`lote:${out.id}:`)).map((x) => x.signerCertSha256);
     assert.deepEqual(mine(signerRows(inst.juntos, 'server', 'response')), Array.from({ length: 4 }, () => m2Sha));
     assert.deepEqual(mine(signerRows(inst.reniec, 'client', 'response')), Array.from({ length: 4 }, () => m2Sha));
+    // node A reported both deliveries to central: RENIEC's padrón for M2 (signed by RENIEC), M2's padrón for RUPN (signed by M2)
+    const rows = await waitFor(async () => {
+      const e = await central('trama', 'entregas', '--json');
+      const list = JSON.parse(e.stdout) as { trama: string; estado: string; cliente: string }[];
+      return list.filter((x) => x.estado === 'entregado').length >= 2 ? list : undefined;
+    }, 'entregas informadas a central');
+    assert.deepEqual(rows.filter((x) => x.estado === 'entregado').map((x) => [x.trama, x.cliente]).sort(), [['PADRON-M2 v1', M2_CLIENT], ['PADRON-ULE v1', RUPN]]);
   });
 });
