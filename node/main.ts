@@ -15,7 +15,8 @@ import { certMatchesKey, certificateInfo } from '../core/pki.js';
 import { acceptedAuthCerts } from '../core/global-conf-model.js';
 import type { AddressInfo } from 'node:net';
 import { MiisError } from '../core/errors.js';
-import { formatClientId, formatServiceId } from '../core/identifiers.js';
+import { formatClientId, formatMemberId, formatServiceId, parseServiceId } from '../core/identifiers.js';
+import { providerSigning } from './pipeline/server-proxy.js';
 import type { NodeContext, NodeLimits } from './pipeline/context.js';
 import { DEFAULT_LIMITS } from './pipeline/context.js';
 import { createGlobalConfClient } from './conf/global-conf-client.js';
@@ -336,16 +337,17 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const batchStore: BatchStore | undefined = database.engine === 'sqlite' ? openBatchStore(paths.db) : undefined;
   if (batchStore !== undefined) markInterrupted(batchStore, now());
   const batches = batchStore === undefined ? undefined : createBatchRunner(ctx, batchStore, opts.dir);
-  // provider: a batch whose last chunk is done is reported to central, signed (central/governance/deliveries.ts)
+  // provider: a batch whose last chunk is done is reported to central, signed by the service's member (central/governance/deliveries.ts)
   const batchDelivered = (m: BatchManifest, receivedAt: string): void => {
     const centralUrl = settings.centralUrl;
     if (centralUrl === undefined) return;
     const at = now();
+    const service = parseServiceId(m.service);
     const body = JSON.stringify(signDeliveryReport({
-      provider: `${settings.instance}/${settings.memberClass}/${settings.memberCode}`, batchId: m.batchId, client: m.client, service: m.service,
+      provider: formatMemberId(service), batchId: m.batchId, client: m.client, service: m.service,
       convenio: m.convenio, trama: m.trama, fileSha256: m.file.sha256, records: m.file.records, chunks: m.chunks.length,
       receivedAt, completedAt: at.toISOString(), createdAt: at.toISOString(),
-    }, ctx.signer));
+    }, providerSigning(ctx, { service }).signer));
     fetch(new URL(DELIVERY_REPORT_PATH, centralUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) })
       .then(async (res) => { if (res.status !== 201) info(`lote ${m.batchId}: central no registró la entrega (HTTP ${res.status}: ${(await res.text()).slice(0, 200)})`); })
       .catch((err: unknown) => info(`lote ${m.batchId}: no se pudo informar la entrega a central (${err instanceof Error ? err.message : String(err)})`));

@@ -14,19 +14,19 @@ import { appendFile, open, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MiisError, isFaultCode, toMiisError } from '../../core/errors.js';
 import type { GlobalConfTrama } from '../../core/global-conf-model.js';
-import { formatClientId, formatMemberId, formatServiceId, parseClientId, parseServiceId, providerOf, sameMember, serviceKey, type ServiceId } from '../../core/identifiers.js';
+import { formatClientId, formatMemberId, formatServiceId, parseClientId, parseServiceId, providerOf, serviceKey, type ServiceId } from '../../core/identifiers.js';
 import { signDetached, verifyDetached } from '../../core/signature.js';
 import { DEFAULT_CHUNK_RECORDS, MAX_CHUNK_RECORDS, tramaOfService } from '../../core/trama.js';
 import { checkSigningCert, confirmByOcsp, isRevoked } from '../certs/signing-cert.js';
 import { nodesOf, type ConfView } from '../conf/global-conf-client.js';
-import { sendToProviderNodes } from './client-proxy.js';
+import { checkClient, sendToProviderNodes } from './client-proxy.js';
 import type { BatchRow, BatchStatus, BatchStore } from '../store/batch-store.js';
 import { BATCH_PATH } from './batch-provider.js';
 import {
   MANIFEST_FORMAT, decodeMessage, encodeMessage, readCsvHeader, sha256Hex, splitLines,
   type BatchManifest, type ChunkEntry, type FileFormat, type ResultHeader,
 } from './batch-format.js';
-import type { NodeContext } from './context.js';
+import type { MemberSigning, NodeContext } from './context.js';
 import { decodeSignedMessage, encodeSignedMessage } from './signed-message.js';
 
 /** Chunks sent before the oldest one is acknowledged. */
@@ -203,13 +203,13 @@ export function createBatchRunner(ctx: NodeContext, store: BatchStore, dir: stri
     return nodes;
   };
 
-  /** Sign, log, send, verify and log one message; returns the provider's signed answer. */
-  const exchange = async (m: BatchManifest, messageId: string, message: Buffer, expectChunk: number): Promise<{ header: ResultHeader; body: Buffer }> => {
+  /** Sign (the client member's key), log, send, verify and log one message; returns the provider's signed answer. */
+  const exchange = async (m: BatchManifest, signing: MemberSigning, messageId: string, message: Buffer, expectChunk: number): Promise<{ header: ResultHeader; body: Buffer }> => {
     const view = ctx.conf.current('Server.ClientProxy.OutdatedGlobalConf');
     const service = parseServiceId(m.service);
-    const signature = signDetached(message, ctx.signer);
+    const signature = signDetached(message, signing.signer);
     const base = { side: 'client' as const, messageId, client: m.client, service: m.service, convenio: m.convenio, finalidad: m.finalidad };
-    await ctx.log.append({ ...base, direction: 'request', at: ctx.now(), message, signature, signerCertSha256: ctx.signerSha256 });
+    await ctx.log.append({ ...base, direction: 'request', at: ctx.now(), message, signature, signerCertSha256: signing.sha256 });
     const { body, contentType } = encodeSignedMessage(message, signature);
     const reply = await sendToProviderNodes(ctx, view, providers(view, service), body, contentType, BATCH_PATH);
     if (reply.contentType?.startsWith('multipart/related') !== true) {
@@ -257,6 +257,8 @@ export function createBatchRunner(ctx: NodeContext, store: BatchStore, dir: stri
     const row = require(id);
     const s = stateOf(row);
     const m = s.manifest;
+    // the key of the client's member (the owner's, or a hosted member's on a shared node), looked up once per run
+    const signing = checkClient(ctx, ctx.conf.current('Server.ClientProxy.OutdatedGlobalConf'), { client: parseClientId(m.client) });
     const folder = join(root, id);
     const input = join(folder, 'entrada');
     const resultPath = join(folder, 'resultado.jsonl');
@@ -271,7 +273,7 @@ export function createBatchRunner(ctx: NodeContext, store: BatchStore, dir: stri
     s.startedAtMs = ctx.now().getTime();
     store.update(id, { status: 'en-curso', state: JSON.stringify(s) }, ctx.now());
     if (!s.manifestAcked) {
-      await exchange(m, `lote:${id}:manifiesto`, encodeMessage(m), -1);
+      await exchange(m, signing, `lote:${id}:manifiesto`, encodeMessage(m), -1);
       s.manifestAcked = true;
       store.update(id, { state: JSON.stringify(s) }, ctx.now());
     }
@@ -284,7 +286,7 @@ export function createBatchRunner(ctx: NodeContext, store: BatchStore, dir: stri
         const entry = m.chunks[i] as ChunkEntry;
         const p = readRange(input, s.ranges[i] as [number, number]).then((bytes) => {
           if (sha256Hex(bytes) !== entry.sha256) throw new MiisError('Client.InvalidBatchFile', `el trozo ${i} del archivo guardado no es el del manifiesto`);
-          return exchange(m, `lote:${id}:${i}`, encodeMessage({ type: 'trozo', batchId: id, chunk: i, sha256: entry.sha256 }, bytes), i);
+          return exchange(m, signing, `lote:${id}:${i}`, encodeMessage({ type: 'trozo', batchId: id, chunk: i, sha256: entry.sha256 }, bytes), i);
         });
         p.catch(() => undefined);
         inFlight.push(p);
@@ -353,10 +355,11 @@ export function createBatchRunner(ctx: NodeContext, store: BatchStore, dir: stri
         throw new MiisError('Client.InvalidBatchFile', (err as Error).message, { cause: err });
       }
       const clientText = formatClientId(client);
-      const s = ctx.settings;
-      if (!sameMember(client, { instance: s.instance, memberClass: s.memberClass, memberCode: s.memberCode }) || !ctx.local().clients.includes(clientText)) {
+      try {
+        checkClient(ctx, view, { client }); // the owner's subsystems, or a hosted member's
+      } catch (err) {
         rmSync(input.upload, { force: true });
-        throw new MiisError('Server.ClientProxy.UnknownClient', clientText);
+        throw err;
       }
       const trama: GlobalConfTrama | undefined = tramaOfService(view.conf.tramas, serviceKey(service), input.convenio);
       if (trama === undefined) {

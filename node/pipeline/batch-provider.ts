@@ -26,7 +26,7 @@ import {
   type BatchManifest, type ChunkHeader, type ResultHeader,
 } from './batch-format.js';
 import type { NodeContext } from './context.js';
-import { decodeProviderMessage } from './server-proxy.js';
+import { decodeProviderMessage, providerSigning } from './server-proxy.js';
 import { encodeSignedMessage } from './signed-message.js';
 
 export const BATCH_PATH = '/miis/v1/lote';
@@ -207,8 +207,10 @@ export async function processBatchMessage(ctx: NodeContext, store: BatchStore | 
       if (delivered !== undefined && p !== undefined && p.chunksDone === a.manifest.chunks.length) delivered(a.manifest, p.receivedAt);
     }
   }
-  const signature = signDetached(result, ctx.signer);
-  await ctx.log.append(record('response', result, signature, ctx.signerSha256));
+  // signed with the key of the service's member (a hosted member's on a shared node)
+  const signing = providerSigning(ctx, a);
+  const signature = signDetached(result, signing.signer);
+  await ctx.log.append(record('response', result, signature, signing.sha256));
   return encodeSignedMessage(result, signature) as BatchReply;
 }
 

@@ -64,9 +64,12 @@ export function checkIsHeaders(request: SoapMessage): void {
   }
 }
 
-/** The IS may act only as a subsystem registered on this node and published for it in the global configuration. */
-/** The client is one of this node's; returns the key its requests are signed with (the owner's, or a hosted member's). */
-export function checkClient(ctx: NodeContext, view: ConfView, header: XRoadHeader): MemberSigning {
+/**
+ * The IS may act only as a subsystem registered on this node and published for it in the global
+ * configuration; returns the key its requests are signed with (the owner's, or a hosted member's).
+ * SOAP, REST (rest-client.ts) and lotes (batch-consumer.ts) all sign with what this returns.
+ */
+export function checkClient(ctx: NodeContext, view: ConfView, header: Pick<XRoadHeader, 'client'>): MemberSigning {
   const client = formatClientId(header.client);
   const s = ctx.settings;
   // the owner's subsystems, or a hosted member's on a shared node (it must have its signing key here)

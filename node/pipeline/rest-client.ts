@@ -2,7 +2,7 @@
  * Consumer side of the X-Road message protocol for REST (docs/rest.md): a request an IS sent to
  * `/r1/…` in, the provider's verified answer out. Same steps and checks as the SOAP pipeline
  * (client-proxy.ts), on the canonical REST form (core/rest-message.ts):
- * checkClient → resolveProvider → checkClientReplay → sign → logRequest → sendToProvider
+ * checkClient → resolveProvider → checkClientReplay → sign (the client member's key) → logRequest → sendToProvider
  * (`POST /miis/v1/rest`, same multipart and mutual TLS) → verifyResponse → logResponse.
  */
 import { randomBytes } from 'node:crypto';
@@ -83,14 +83,14 @@ export async function processRestClientRequest(ctx: NodeContext, head: RestReque
   const header = restXRoadHeader(head);
   if (facts !== undefined) noteFacts(facts, header);
   const view = ctx.conf.current();
-  checkClient(ctx, view, header);
+  const signing = checkClient(ctx, view, header);
   ctx.evidence?.check('Server.ClientProxy.TimestampUnavailable');
   const providers = head.service.serviceCode === GET_OPENAPI ? subsystemNodes(view, head) : resolveProvider(view, header);
   const replay = checkClientReplay(ctx, header);
   if (replay !== undefined) await replay;
   const raw = encodeRestRequest(head, body);
-  const signature = signDetached(raw, ctx.signer);
-  await ctx.log.append(logRecord(ctx, 'client', head, 'request', raw, signature, ctx.signerSha256));
+  const signature = signDetached(raw, signing.signer);
+  await ctx.log.append(logRecord(ctx, 'client', head, 'request', raw, signature, signing.sha256));
   const wire = encodeSignedRest(raw, signature);
   const reply = await sendToProviderNodes(ctx, view, providers, wire.body, wire.contentType, REST_PEER_PATH);
   if (reply.body.length > ctx.limits.maxMessageBytes * 2) throw new MiisError('Server.ClientProxy.InvalidResponse', 'respuesta demasiado grande');

@@ -3,7 +3,7 @@
  * from a peer node in, the backend's answer signed out. Same checks as SOAP (server-proxy.ts):
  * verifyPeerIsNode (listener, before the body) → readMessage → verifyPeer → verifySignature →
  * checkReplay → authorize (access right ∧ agreement ∧ purpose) → logRequest → callService
- * (`rest` adapter) → signResponse → logResponse. getOpenAPI is answered by the node itself.
+ * (`rest` adapter) → signResponse (the service member's key) → logResponse. getOpenAPI is answered by the node itself.
  */
 import { readFileSync } from 'node:fs';
 import { MiisError, toMiisError } from '../../core/errors.js';
@@ -17,7 +17,7 @@ import type { LocalService } from '../store/local-store.js';
 import { noteFacts } from './client-proxy.js';
 import { maxServiceTimeoutMs, type ExchangeFacts, type NodeContext } from './context.js';
 import { GET_OPENAPI, encodeSignedRest, restLogRecord, restXRoadHeader } from './rest-client.js';
-import { authorize, checkReplay, decodeProviderMessage, verifyPeer, verifyPeerIsNode } from './server-proxy.js';
+import { authorize, checkReplay, decodeProviderMessage, providerSigning, verifyPeer, verifyPeerIsNode } from './server-proxy.js';
 
 export async function verifyRestSignature(ctx: NodeContext, view: ConfView, request: RestMessage<RestRequestHead>, signature: Buffer): Promise<string> {
   const verdict = verifyDetached(request.raw, signature);
@@ -90,6 +90,7 @@ export async function processRestProviderRequest(ctx: NodeContext, body: Buffer,
     throw new MiisError('Server.ServerProxy.ValidationFailed', `el convenio ${access.agreement.id} fija validaciones de trama, que solo se aplican a mensajes SOAP; no admite llamadas REST`);
   }
   await ctx.log.append(restLogRecord(ctx, 'server', head, 'request', request.raw, signed.signature.toString('utf8'), signerSha));
+  const signing = providerSigning(ctx, header);
   let reply: RestBackendReply;
   try {
     reply = access === undefined ? answerGetOpenApi(ctx, head) : await callRestService(ctx, access.service, head, request.body);
@@ -99,7 +100,7 @@ export async function processRestProviderRequest(ctx: NodeContext, body: Buffer,
     const e = toMiisError(err, 'Server.ServerProxy.InternalError');
     const errorBody = restErrorBody(e);
     try {
-      await ctx.log.append(restLogRecord(ctx, 'server', head, 'response', errorBody, signDetached(errorBody, ctx.signer), ctx.signerSha256, e.code));
+      await ctx.log.append(restLogRecord(ctx, 'server', head, 'response', errorBody, signDetached(errorBody, signing.signer), signing.sha256, e.code));
     } catch {
       // the error still reaches the client (and the fault log) if the message log is unavailable
     }
@@ -109,7 +110,7 @@ export async function processRestProviderRequest(ctx: NodeContext, body: Buffer,
     status: reply.status, client: head.client, service: head.service, id: head.id, requestId: head.requestId,
     requestHash: restRequestHash(request.raw), contentType: reply.contentType,
   }, reply.body);
-  const signature = signDetached(raw, ctx.signer);
-  await ctx.log.append(restLogRecord(ctx, 'server', head, 'response', raw, signature, ctx.signerSha256, reply.status >= 400 ? `HTTP ${reply.status}` : undefined));
+  const signature = signDetached(raw, signing.signer);
+  await ctx.log.append(restLogRecord(ctx, 'server', head, 'response', raw, signature, signing.sha256, reply.status >= 400 ? `HTTP ${reply.status}` : undefined));
   return encodeSignedRest(raw, signature);
 }

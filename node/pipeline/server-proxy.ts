@@ -168,8 +168,9 @@ export function clampTimeout(ctx: NodeContext, service: LocalService): LocalServ
 /**
  * Signed with the key of the service's member: the owner's, or a hosted member's on a shared node
  * (node/certs/hosted-members.ts); the owner's when this node does not sign for that member.
+ * SOAP, REST (rest-server.ts) and lotes (batch-provider.ts) answers are all signed with it.
  */
-export function providerSigning(ctx: NodeContext, header: XRoadHeader): MemberSigning {
+export function providerSigning(ctx: NodeContext, header: Pick<XRoadHeader, 'service'>): MemberSigning {
   return memberSigning(ctx, header.service) ?? { signer: ctx.signer, sha256: ctx.signerSha256 };
 }
 
