@@ -17,6 +17,7 @@ import type { LocalService } from '../store/local-store.js';
 import { noteFacts } from './client-proxy.js';
 import { maxServiceTimeoutMs, type ExchangeFacts, type NodeContext } from './context.js';
 import { GET_OPENAPI, encodeSignedRest, restLogRecord, restXRoadHeader } from './rest-client.js';
+import { restDataSubjectDnis } from './data-subjects.js';
 import { authorize, checkReplay, decodeProviderMessage, providerSigning, verifyPeer, verifyPeerIsNode } from './server-proxy.js';
 
 export async function verifyRestSignature(ctx: NodeContext, view: ConfView, request: RestMessage<RestRequestHead>, signature: Buffer): Promise<string> {
@@ -89,7 +90,8 @@ export async function processRestProviderRequest(ctx: NodeContext, body: Buffer,
     // the agreement's minimum validations read SOAP tramas: fail closed rather than skip them
     throw new MiisError('Server.ServerProxy.ValidationFailed', `el convenio ${access.agreement.id} fija validaciones de trama, que solo se aplican a mensajes SOAP; no admite llamadas REST`);
   }
-  await ctx.log.append(restLogRecord(ctx, 'server', head, 'request', request.raw, signed.signature.toString('utf8'), signerSha));
+  const subjects = access === undefined ? undefined : restDataSubjectDnis({ path: head.path, query: head.query, contentType: head.contentType, body: request.body });
+  await ctx.log.append({ ...restLogRecord(ctx, 'server', head, 'request', request.raw, signed.signature.toString('utf8'), signerSha), subjects });
   const signing = providerSigning(ctx, header);
   let reply: RestBackendReply;
   try {

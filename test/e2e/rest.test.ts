@@ -62,6 +62,20 @@ describe('REST protocol r1 through two nodes', () => {
     }
   });
 
+  it('the provider indexes the REST call\'s data subject (path DNI): `log titular` lists it', async () => {
+    const dni = '10117410';
+    const id = newId();
+    const res = await fetch(`${base}/${dni}`, { headers: { ...HEADERS, 'x-road-id': id } });
+    await res.arrayBuffer();
+    const r = await runCli(runNodeCli, ['log', 'titular', '--dir', nodeDir(inst.plan, 'reniec'), '--dni', dni, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { consultas: { idMensaje: string; servicio: string; cliente: string }[] };
+    const mine = report.consultas.filter((c) => c.idMensaje === id);
+    assert.equal(mine.length, 1, r.stdout);
+    assert.equal(mine[0]!.servicio, PERSONAS_REST);
+    assert.equal(mine[0]!.cliente, JUNTOS_CLIENT);
+  });
+
   it('a backend 404 is passed through signed (not an X-Road error); the id is generated when absent', async () => {
     const res = await fetch(`${base}/00000001`, { headers: HEADERS });
     assert.equal(res.status, 404);
