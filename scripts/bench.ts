@@ -9,6 +9,7 @@
  * Env: BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 32), BENCH_KEY (ecdsa-p256|rsa-2048),
  * BENCH_RATE, BENCH_PROFILE_DIR (write V8 CPU profiles of the child processes there),
  * BENCH_ONLY=through (only the through scenario: rps, latency and node CPU, for profiling).
+ * BENCH_ONLY=rate (only the fixed-rate scenario at BENCH_RATE, direct and through: the latency the nodes add).
  * Last, the batch scenario: consultarPersonas with 1,000 DNI per request through both nodes
  * (BENCH_BATCH_CONCURRENCY requests in flight, default 4), in identifiers per second and node CPU
  * milliseconds per 1,000 identifiers.
@@ -206,6 +207,16 @@ async function main(): Promise<void> {
       await load(viaNodes, dnis, 1500);
       const only = await measured(viaNodes, dnis, seconds * 1000, [consumer.pid, provider.pid]);
       process.stdout.write(`${JSON.stringify({ through: { rps: Math.round(only.result.perSecond), p50Ms: only.result.p50, p99Ms: only.result.p99, errors: only.result.errors }, cpuMsPerExchange: { juntos: only.cpuMsPerExchange[0], reniec: only.cpuMsPerExchange[1] } })}\n`);
+      await Promise.all([viaBare.close(), viaNodes.close(), direct.close(), central.close()]);
+      return;
+    }
+    if (process.env.BENCH_ONLY === 'rate') {
+      await load(viaNodes, dnis, 1500);
+      await load(direct, dnis, 1500);
+      const onlyD = await fixedRate(direct, dnis, rate, seconds * 1000);
+      const onlyM = await fixedRate(viaNodes, dnis, rate, seconds * 1000);
+      const r2 = (x: number): number => Math.round(x * 100) / 100;
+      process.stdout.write(`${JSON.stringify({ ratePerSecond: rate, direct: { p50Ms: r2(onlyD.p50), p99Ms: r2(onlyD.p99), errors: onlyD.errors }, through: { p50Ms: r2(onlyM.p50), p99Ms: r2(onlyM.p99), errors: onlyM.errors }, addedP50Ms: r2(onlyM.p50 - onlyD.p50), addedP99Ms: r2(onlyM.p99 - onlyD.p99) })}\n`);
       await Promise.all([viaBare.close(), viaNodes.close(), direct.close(), central.close()]);
       return;
     }
