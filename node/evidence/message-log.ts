@@ -271,14 +271,24 @@ const PHRASED_V1 = 0x01;
 const CONTROL = /[\u0000-\u001f]/;
 const TOKEN = /[\u0010-\u0018]/g;
 
-/** Stored form of a (compact) signature: 0x01 || text with known phrases as one control character each. */
+/**
+ * Stored form of a (compact) signature: 0x01 || text with known phrases as one control character
+ * each. One forward scan: each phrase is looked for once, after the previous one found (the order
+ * our signatures have them in); any phrase left in the text is simply kept, as decoding only maps
+ * tokens back, so the result always unpacks to the exact text.
+ */
 export function packSignature(text: string): Buffer {
   if (CONTROL.test(text)) return Buffer.from(text, 'utf8'); // not XML text: kept as it is
-  let packed = text;
-  SIGNATURE_PHRASES_V1.forEach((phrase, i) => {
-    packed = packed.replaceAll(phrase, String.fromCharCode(0x10 + i));
-  });
-  return Buffer.from(`\u0001${packed}`, 'utf8');
+  let packed = '\u0001';
+  let pos = 0;
+  for (let i = 0; i < SIGNATURE_PHRASES_V1.length; i += 1) {
+    const phrase = SIGNATURE_PHRASES_V1[i]!;
+    const at = text.indexOf(phrase, pos);
+    if (at < 0) continue;
+    packed += text.slice(pos, at) + String.fromCharCode(0x10 + i);
+    pos = at + phrase.length;
+  }
+  return Buffer.from(packed + text.slice(pos), 'utf8');
 }
 
 /** Inverse of packSignature; stored values without the marker are the text itself (UTF-8). */
