@@ -9,7 +9,7 @@
  * damaged key file is detected and named when it is loaded, not when a record fails to open.
  *
  * IVs. `createLogCipher` draws a random 96-bit IV per seal (safe far below 2^32 seals per key).
- * The message log seals two values per record, so it uses `withIvCounter`: a 96-bit IV made of
+ * The message log seals one value per record (two in logs written before format 2), so it uses `withIvCounter`: a 96-bit IV made of
  *   a 32-bit random prefix drawn once per cipher object (per process and key) ||
  *   a 64-bit counter from blocks reserved in durable storage *before* any IV of the block is used
  *   (the counter in memory only moves forward; a crash skips the rest of a block, never repeats it).
@@ -44,7 +44,8 @@ export interface LogCipher {
    * themselves (log verify). Never written anywhere or logged.
    */
   readonly keyRing: LogKeyFile;
-  seal(plain: Uint8Array, aad: string): Buffer;
+  /** Seal one value; given several parts, seals their concatenation (without copying them together first). */
+  seal(plain: Uint8Array | readonly Uint8Array[], aad: string): Buffer;
   /** Throws MiisError naming the key when it is unknown or the value was altered. */
   open(keyId: string, sealed: Uint8Array, aad: string): Buffer;
   /**
@@ -125,12 +126,14 @@ export function createLogCipher(file: LogKeyFile): LogCipher {
   const keys = new Map(file.keys.map((k) => [k.id, Buffer.from(k.key, 'base64')] as const));
   const active = keys.get(file.active)!;
   const activeAadPrefix = `${file.active}|`;
-  const sealWith = (iv: Buffer, plain: Uint8Array, aad: string): Buffer => {
+  const sealWith = (iv: Buffer, plain: Uint8Array | readonly Uint8Array[], aad: string): Buffer => {
     const c = crypto.createCipheriv('aes-256-gcm', active, iv);
     c.setAAD(Buffer.from(activeAadPrefix + aad));
-    const body = c.update(plain);
-    const tail = c.final();
-    return Buffer.concat([iv, body, tail, c.getAuthTag()], 12 + body.length + tail.length + 16);
+    const out: Buffer[] = [iv];
+    if (plain instanceof Uint8Array) out.push(c.update(plain));
+    else for (const part of plain) out.push(c.update(part));
+    out.push(c.final(), c.getAuthTag());
+    return Buffer.concat(out);
   };
   const open = (keyId: string, sealed: Uint8Array, aad: string): Buffer => {
     const key = keys.get(keyId);

@@ -18,7 +18,9 @@
  * bytes. What is left of a signature (about 700 bytes, most of it fixed algorithm URIs) has
  * those fixed phrases replaced by one-byte tokens (SIGNATURE_PHRASES_V1, part of the storage
  * format; marker byte 0x01) before sealing (message bodies are stored exactly as received).
- * Sealed signatures are stored as BLOBs (older rows: base64 text). New logs use 16 KB pages so
+ * New records seal message and signature together in one AES-GCM value (SEALED_TOGETHER, format
+ * 2: one IV and one cipher object per record); older records sealed them apart (the sealed
+ * signature a BLOB, or base64 text in the oldest rows) and stay readable, as do clear ones. New logs use 16 KB pages so
  * records of ~2.5 KB pack without waste. New counter IVs for sealing are reserved in `log_meta`
  * (log-crypto.ts, withIvCounter).
  */
@@ -217,7 +219,21 @@ interface Pending {
   readonly reject: (err: unknown) => void;
 }
 
-export const bodyAad = (hash: string, part: 'm' | 's'): string => `${hash}|${part}`;
+/** AAD of a sealed body part: message ('m') and signature ('s') sealed apart, or both in one value ('b', SEALED_TOGETHER). */
+export const bodyAad = (hash: string, part: 'm' | 's' | 'b'): string => `${hash}|${part}`;
+
+/**
+ * Stored body format 2 (new records): message and packed signature sealed in ONE AES-GCM value
+ * (one IV, one tag) in the `message` column, plaintext = u32be(message length) || message ||
+ * packSignature(signature without certificate); the `signature` column holds only this marker
+ * byte. Format 1 (older records) sealed each apart: `message` and `signature` columns each hold a
+ * sealed value (≥ 28 bytes, so never this one byte). The AAD names the format too ('b' vs 'm'/'s'),
+ * so a value cannot be opened as the other format.
+ */
+const SEALED_TOGETHER = 0x02;
+/** The `signature` column of a format-2 record; one shared buffer, never modified. */
+const SEALED_TOGETHER_COLUMN = Buffer.from([SEALED_TOGETHER]);
+const isSealedTogether = (stored: string | Buffer): boolean => typeof stored !== 'string' && stored.length === 1 && stored[0] === SEALED_TOGETHER;
 
 const CERT_OPEN = '<ds:X509Certificate>';
 const CERT_CLOSE = '</ds:X509Certificate>';
@@ -255,14 +271,24 @@ const PHRASED_V1 = 0x01;
 const CONTROL = /[\u0000-\u001f]/;
 const TOKEN = /[\u0010-\u0018]/g;
 
-/** Stored form of a (compact) signature: 0x01 || text with known phrases as one control character each. */
+/**
+ * Stored form of a (compact) signature: 0x01 || text with known phrases as one control character
+ * each. One forward scan: each phrase is looked for once, after the previous one found (the order
+ * our signatures have them in); any phrase left in the text is simply kept, as decoding only maps
+ * tokens back, so the result always unpacks to the exact text.
+ */
 export function packSignature(text: string): Buffer {
   if (CONTROL.test(text)) return Buffer.from(text, 'utf8'); // not XML text: kept as it is
-  let packed = text;
-  SIGNATURE_PHRASES_V1.forEach((phrase, i) => {
-    packed = packed.replaceAll(phrase, String.fromCharCode(0x10 + i));
-  });
-  return Buffer.from(`\u0001${packed}`, 'utf8');
+  let packed = '\u0001';
+  let pos = 0;
+  for (let i = 0; i < SIGNATURE_PHRASES_V1.length; i += 1) {
+    const phrase = SIGNATURE_PHRASES_V1[i]!;
+    const at = text.indexOf(phrase, pos);
+    if (at < 0) continue;
+    packed += text.slice(pos, at) + String.fromCharCode(0x10 + i);
+    pos = at + phrase.length;
+  }
+  return Buffer.from(packed + text.slice(pos), 'utf8');
 }
 
 /** Inverse of packSignature; stored values without the marker are the text itself (UTF-8). */
@@ -318,6 +344,12 @@ export function createBodyOpener(cipher: LogCipher | undefined, certText: (id: s
     const withCert = (s: string): string => (r.sigCert === null ? s : joinSignatureCert(s, certText(r.sigCert)));
     if (r.keyId === null) return { message: r.message, signature: withCert(typeof r.signature === 'string' ? r.signature : r.signature.toString('utf8')) };
     if (cipher === undefined) throw new Error(`el registro ${r.seq} está cifrado y no se indicó la clave del registro`);
+    if (isSealedTogether(r.signature)) {
+      const plain = cipher.open(r.keyId, r.message, bodyAad(r.hash, 'b'));
+      const length = plain.length >= 4 ? plain.readUInt32BE(0) : -1;
+      if (length < 0 || length > plain.length - 4) throw new Error(`el cuerpo descifrado del registro ${r.seq} no tiene el formato esperado`);
+      return { message: plain.subarray(4, 4 + length), signature: withCert(unpackSignature(plain.subarray(4 + length))) };
+    }
     const sealedSig = typeof r.signature === 'string' ? Buffer.from(r.signature, 'base64') : r.signature;
     return {
       message: cipher.open(r.keyId, r.message, bodyAad(r.hash, 'm')),
@@ -354,7 +386,9 @@ export function storedBody(r: LogRecord, hash: string, kept: boolean, sealer: Lo
     signature = split.compact;
   }
   if (sealer === undefined) return { message: r.message, signature, sigCert };
-  return { message: sealer.seal(r.message, bodyAad(hash, 'm')), signature: sealer.seal(packSignature(signature), bodyAad(hash, 's')), sigCert };
+  const length = Buffer.allocUnsafe(4);
+  length.writeUInt32BE(r.message.length, 0);
+  return { message: sealer.seal([length, r.message, packSignature(signature)], bodyAad(hash, 'b')), signature: SEALED_TOGETHER_COLUMN, sigCert };
 }
 
 /** Certificates of the certs table by id, from a small cache. */
@@ -484,7 +518,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       const batch = queue.length > maxBatch ? queue.splice(0, maxBatch) : queue;
       if (batch === queue) queue = [];
       try {
-        sealer?.ensureIvs(batch.length * 2);
+        sealer?.ensureIvs(batch.length); // one seal per record
         lastHash = writeBatch(batch);
         for (const p of batch) p.resolve();
       } catch (err) {

@@ -244,8 +244,8 @@ export async function openPgMessageLog(opts: PgMessageLogOptions): Promise<Share
   const writeBatch = async (batch: readonly Pending[]): Promise<{ seq: number; hash: string }> => {
     const c = await writerConn();
     if (sealer !== undefined) {
-      const need = batch.length * 2;
-      if (inHand === undefined || inHand.keyId !== sealer.activeKeyId) await reserveBlock(sealer.activeKeyId, Math.max(IV_BLOCK, maxBatch * 2));
+      const need = batch.length; // one seal per record (storedBody)
+      if (inHand === undefined || inHand.keyId !== sealer.activeKeyId) await reserveBlock(sealer.activeKeyId, Math.max(IV_BLOCK, maxBatch));
       sealer.ensureIvs(need);
     }
     const newCerts = new Map<string, string>();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { createLogCipher, ensureLogKeyFile } from '../../../node/evidence/log-crypto.js';
-import { joinSignatureCert, openMessageLog, splitSignatureCert, type LogRecord } from '../../../node/evidence/message-log.js';
+import { bodyAad, joinSignatureCert, openLogReader, openMessageLog, packSignature, splitSignatureCert, type LogRecord } from '../../../node/evidence/message-log.js';
 
 const CERT = 'MIIBkTCB+wIJAKHHIG11bVvJMA0GCSqGSIb3DQEBCwUAMBExDzANBgNVBAMMBnRlc3RjYTAeFw0yNjAxMDEwMDAwMDBa';
 const sig = (i: number, cert = CERT): string => `<ds:Signature xmlns:ds="x"><ds:SignedInfo>${i}</ds:SignedInfo><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>`;
@@ -69,15 +69,82 @@ describe('message log storage', () => {
     const rows = db.prepare('SELECT message, signature FROM messages').all() as { message: Buffer; signature: Buffer }[];
     for (const r of rows) {
       ivs.add(r.message.subarray(0, 12).toString('hex'));
-      ivs.add(r.signature.subarray(0, 12).toString('hex'));
+      // message and signature sealed together: one IV per record, the signature column a marker byte
+      assert.deepEqual([...r.signature], [0x02]);
     }
     const next = (db.prepare("SELECT value FROM log_meta WHERE key = 'iv_next:k1'").get() as { value: string }).value;
     db.close();
-    assert.equal(ivs.size, 30);
+    assert.equal(ivs.size, 15);
     // three processes' worth of reservations, each a whole block, all committed
-    assert.ok(BigInt(next) >= 3n * 10n);
+    assert.ok(BigInt(next) >= 3n * 5n);
     const counters = [...ivs].map((h) => BigInt(`0x${h.slice(8)}`));
     assert.ok(counters.every((c) => c < BigInt(next)));
+  });
+});
+
+describe('stored body formats', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'miis-logformat-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('seals message and signature in one value, and still reads records sealed apart (format 1) and in clear', async () => {
+    const path = join(dir, 'formats.db');
+    const cipher = createLogCipher(ensureLogKeyFile(join(dir, 'keys.json'), new Date()));
+    const log = openMessageLog(path, { cipher });
+    const originals = [0, 1, 2, 3].map((i) => record(i));
+    for (const r of originals) await log.append(r);
+    await log.close();
+    // rewrite seq 2 as an older log stored it (two seals) and seq 3 in clear (before encryption)
+    const db = new Database(path);
+    const hashOf = (seq: number): string => (db.prepare('SELECT hash FROM messages WHERE seq = ?').get(seq) as { hash: string }).hash;
+    const compact = (i: number): string => splitSignatureCert(originals[i]!.signature)!.compact;
+    const h2 = hashOf(2);
+    db.prepare('UPDATE messages SET message = ?, signature = ? WHERE seq = 2')
+      .run(cipher.seal(originals[1]!.message, bodyAad(h2, 'm')), cipher.seal(packSignature(compact(1)), bodyAad(h2, 's')));
+    db.prepare('UPDATE messages SET message = ?, signature = ?, key_id = NULL WHERE seq = 3').run(originals[2]!.message, compact(2));
+    db.close();
+    const again = openMessageLog(path, { cipher });
+    const rows = again.list({ limit: 10 }).reverse();
+    assert.deepEqual(rows.map((r) => [r.message.toString('utf8'), r.signature]), originals.map((r) => [r.message.toString('utf8'), r.signature]));
+    assert.deepEqual(again.verifyChain(), { ok: true, count: 4 });
+    await again.close();
+    // the reader of log verify's worker threads opens all three
+    const reader = openLogReader(path, cipher);
+    const bodies = [...reader.range(1, 5)].map((r) => reader.openBody(r));
+    reader.close();
+    assert.deepEqual(bodies.map((b) => [b.message.toString('utf8'), b.signature]), originals.map((r) => [r.message.toString('utf8'), r.signature]));
+  });
+
+  it('detects an altered or moved one-seal body', async () => {
+    const path = join(dir, 'tamper.db');
+    const cipher = createLogCipher(ensureLogKeyFile(join(dir, 'keys-t.json'), new Date()));
+    const log = openMessageLog(path, { cipher });
+    for (let i = 0; i < 3; i += 1) await log.append(record(i));
+    await log.close();
+    const db = new Database(path);
+    const body = (seq: number): Buffer => (db.prepare('SELECT message FROM messages WHERE seq = ?').get(seq) as { message: Buffer }).message;
+    const check = (): unknown => {
+      const l = openMessageLog(path, { cipher });
+      const v = l.verifyChain();
+      void l.close();
+      return v;
+    };
+    const original = body(2);
+    const flipped = Buffer.from(original);
+    flipped[20]! ^= 1;
+    db.prepare('UPDATE messages SET message = ? WHERE seq = 2').run(flipped);
+    assert.deepEqual(check(), { ok: false, seq: 2, reason: 'el contenido del registro fue modificado' });
+    // another record's (valid) sealed body: bound to its own record hash
+    db.prepare('UPDATE messages SET message = ? WHERE seq = 2').run(body(3));
+    assert.deepEqual(check(), { ok: false, seq: 2, reason: 'el contenido del registro fue modificado' });
+    // the one-seal value read as the older format (marker replaced): its AAD names the format
+    db.prepare('UPDATE messages SET message = ?, signature = ? WHERE seq = 2').run(original, original);
+    assert.deepEqual(check(), { ok: false, seq: 2, reason: 'el contenido del registro fue modificado' });
+    db.prepare("UPDATE messages SET signature = X'02' WHERE seq = 2").run();
+    assert.deepEqual(check(), { ok: true, count: 3 });
+    db.close();
   });
 });
 
@@ -94,6 +161,10 @@ describe('stored signature packing', () => {
     assert.ok(packed.length < 200, String(packed.length));
     assert.equal(unpackSignature(packed), text);
     assert.equal(unpackSignature(Buffer.from(text, 'utf8')), text);
+    // phrases out of the usual order or repeated: some stay as text, the value still reads back exactly
+    const odd = text.replace('<ds:SignedInfo', '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo') + text;
+    assert.equal(unpackSignature(packSignature(odd)), odd);
+    assert.ok(packSignature(odd).length < Buffer.byteLength(odd));
     // text that already holds control characters is not XML: stored as it is and read back
     assert.equal(unpackSignature(packSignature('a\u0011b')), 'a\u0011b');
   });
