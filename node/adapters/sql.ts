@@ -141,7 +141,11 @@ export function openPostgresEngine(connectionString: string, timeoutMs: number):
     async writeChunkOnce(q, list, key, at) {
       const client = await pool.connect();
       try {
-        await client.query(APPLIED_DDL);
+        await client.query(APPLIED_DDL).catch((err: unknown) => {
+          // two sessions creating the table at once (first chunks of a first batch, two provider nodes):
+          // the one that loses sees the other's committed catalog rows as duplicates; the table is there
+          if (!['23505', '42P07'].includes((err as { code?: string }).code ?? '')) throw err;
+        });
         await client.query('BEGIN');
         // the key first: a concurrent twin waits on the primary key and then sees the row
         const ins = await client.query({ text: `INSERT INTO ${APPLIED_TABLE} (lote, cliente, trozo, cambios, aplicado_en) VALUES ($1,$2,$3,'',$4) ON CONFLICT DO NOTHING`, values: [key.batchId, key.client, key.chunk, at] });
