@@ -563,6 +563,56 @@ function trimScratch(): void {
   }
 }
 
+// The first chunk of rows and of attributes of every document is written to scratch chunks kept
+// between documents (no fresh memory per parse). When the document needs a second chunk, the first
+// is copied to fresh memory of its own; when it does not (every message of a few kilobytes), the used
+// part is copied at the end into a view of a shared slab: a fresh typed array of more than 64 bytes
+// costs about a microsecond (an ArrayBuffer with its own backing store, tracked by the garbage
+// collector), several times what the rest of the fixed cost of a small parse is, while a view costs
+// tens of nanoseconds. A slab holds only rows and attributes actually written, and is released when
+// the last tree with a view of it is.
+const scratchRows = new Int32Array(ROW * ROW_CHUNK);
+const scratchAttrs = new Int32Array(ATTR * ATTR_CHUNK);
+const SLAB_BYTES = 64 * 1024;
+/** Copies larger than this get their own array rather than a slab view. */
+const SLAB_TAKE = 8 * 1024;
+let slab = new ArrayBuffer(0);
+let slabAt = 0;
+const NO_NUMBERS = new Int32Array(0);
+
+/** The first `length` numbers of `from`, in a slab view (small) or an array of their own. */
+function keep(from: Int32Array, length: number): Int32Array {
+  if (length === 0) return NO_NUMBERS;
+  const bytes = 4 * length;
+  let kept: Int32Array;
+  if (bytes > SLAB_TAKE) {
+    kept = new Int32Array(length);
+  } else {
+    if (slabAt + bytes > slab.byteLength) {
+      slab = new ArrayBuffer(SLAB_BYTES);
+      slabAt = 0;
+    }
+    kept = new Int32Array(slab, slabAt, length);
+    slabAt += bytes;
+  }
+  for (let i = 0; i < length; i += 1) kept[i] = from[i] as number;
+  return kept;
+}
+
+/** The text after «<?xml» of the last declaration accepted (a copy: a slice would keep its whole document). */
+let lastDeclaration = '';
+
+/** Check the text after «<?xml» of a declaration starting at `at`; remember it when accepted. */
+function checkDeclaration(decl: string, at: number, invalid: (at: number, what: string) => MiisError): void {
+  if (!/^\s+version\s*=\s*(["'])1\.[0-9]+\1(\s+encoding\s*=\s*(["'])[A-Za-z][A-Za-z0-9._-]*\3)?(\s+standalone\s*=\s*(["'])(yes|no)\5)?\s*$/.test(decl)) {
+    throw invalid(at, 'declaración XML mal formada');
+  }
+  const enc = /encoding\s*=\s*["']([^"']+)/.exec(decl)?.[1];
+  if (enc !== undefined && !/^utf-?8$/i.test(enc)) throw invalid(at, `codificación «${enc}» no admitida; use UTF-8`);
+  // (the pattern admits ASCII only, so a Latin-1 round trip is an exact, flat copy)
+  if (decl.length <= 256) lastDeclaration = Buffer.from(decl, 'latin1').toString('latin1');
+}
+
 /** Code units of the text buffer kept between documents (larger ones are dropped after their document). */
 const SHARED_BUFFER_UNITS = 1 << 20;
 let sharedBuffer = new Uint16Array(16 * 1024);
@@ -806,22 +856,19 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   const nameTooLong = (at: number, name: string): MiisError =>
     new MiisError('Client.XmlNameTooLong', `${where(at)}: «${name.slice(0, 32)}…» tiene ${name.length} caracteres; máximo ${maxNameLength}`);
 
-  if (text.startsWith('<?xml', pos) && /[ \t\r\n?]/.test(text[pos + 5] ?? '')) {
+  const afterXml = text.charCodeAt(pos + 5);
+  if (text.startsWith('<?xml', pos) && (afterXml === 0x20 || afterXml === 0x09 || afterXml === 0x0d || afterXml === 0x0a || afterXml === 0x3f)) {
     const end = text.indexOf('?>', pos);
     if (end < 0) throw invalid(pos, 'declaración XML sin cerrar');
-    const decl = text.slice(pos + 5, end);
-    if (!/^\s+version\s*=\s*(["'])1\.[0-9]+\1(\s+encoding\s*=\s*(["'])[A-Za-z][A-Za-z0-9._-]*\3)?(\s+standalone\s*=\s*(["'])(yes|no)\5)?\s*$/.test(decl)) {
-      throw invalid(pos, 'declaración XML mal formada');
-    }
-    const enc = /encoding\s*=\s*["']([^"']+)/.exec(decl)?.[1];
-    if (enc !== undefined && !/^utf-?8$/i.test(enc)) throw invalid(pos, `codificación «${enc}» no admitida; use UTF-8`);
+    // messages of one sender repeat one declaration: the last accepted one is not checked again
+    if (end !== pos + 5 + lastDeclaration.length || !text.startsWith(lastDeclaration, pos + 5)) checkDeclaration(text.slice(pos + 5, end), pos, invalid);
     pos = end + 2;
   }
 
-  // The tree, as rows (see ROW) in chunks, and what rows point to. A small document gets one chunk
-  // of its own size: an element takes at least 4 characters («<a/>»), an attribute at least 5 (« a=''»).
+  // The tree, as rows (see ROW) in chunks, and what rows point to; the first chunks are scratch ones
+  // (see scratchRows). An element takes at least 4 characters («<a/>»), an attribute at least 5 (« a=''»).
   const mostRows = Math.min(limits.maxElements, Math.floor(text.length / 4)) + 1;
-  let rows = new Int32Array(ROW * Math.min(mostRows, ROW_CHUNK));
+  let rows = scratchRows;
   const rowChunks: Int32Array[] = [rows];
   /** Row chunk of element `index`. */
   const rowsOf = (index: number): Int32Array => rowChunks[index >> ROW_CHUNK_BITS] as Int32Array;
@@ -844,7 +891,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   };
   /** Attributes of all elements, in document order (an element's run ends where the next element's starts). */
   const mostAttributes = Math.floor(text.length / 5) + 1;
-  let attrTable = new Int32Array(ATTR * Math.min(mostAttributes, ATTR_CHUNK));
+  let attrTable = scratchAttrs;
   const attrChunks: Int32Array[] = [attrTable];
   /** Where the next attribute goes in `attrTable`, the last chunk. */
   let attrAt = 0;
@@ -952,7 +999,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   const uriSeenIn = new Map<string, number>();
   const uriFirstPrefix = new Map<string, string>();
   /** Binding number → serial of the last element with a prefixed attribute using it (made when first needed). */
-  let bindingSerials = new Int32Array(0);
+  let bindingSerials = NO_NUMBERS;
   /** The serial stamped for this binding before, and the current serial stamped now. */
   const bindingSeenIn = (id: number): number => {
     if (id >= bindingSerials.length) {
@@ -1168,6 +1215,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     let otherId = -1;
     for (let i = 0; inTable && i < n; i += 1) {
       if (attrAt === attrTable.length) {
+        // the scratch chunk is full: it becomes the document's own (see scratchRows)
+        if (attrChunks.length === 1) attrChunks[0] = keep(scratchAttrs, ATTR * ATTR_CHUNK);
         attrTable = new Int32Array(ATTR * Math.min(mostAttributes - attrTotal - i, ATTR_CHUNK));
         attrChunks.push(attrTable);
         attrAt = 0;
@@ -1249,6 +1298,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     const index = count - 1;
     const row = (index & ROW_CHUNK_MASK) * ROW;
     if (row === 0 && index > 0) {
+      if (rowChunks.length === 1) rowChunks[0] = keep(scratchRows, ROW * ROW_CHUNK);
       rows = new Int32Array(ROW * Math.min(mostRows - index, ROW_CHUNK));
       rowChunks.push(rows);
     }
@@ -1490,6 +1540,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     sharedBufferBytes = bufBytes;
   }
   trimScratch();
+  if (rowChunks.length === 1) rowChunks[0] = keep(scratchRows, ROW * count);
+  if (attrChunks.length === 1) attrChunks[0] = keep(scratchAttrs, ATTR * attrTotal);
   const tree: Tree = { src: text, rows: rowChunks, count, names: qnameList, uris: uriChunks, texts, attrTable: attrChunks, attrTotal, decoded: decodedChunks };
   return { text, root: new Element(tree, 0) };
 }
