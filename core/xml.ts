@@ -138,12 +138,11 @@ const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
 /** Attributes of an element without any (shared likewise). */
 const NO_ATTRIBUTES: Readonly<Record<string, XmlAttribute>> = Object.freeze({});
 
-/** An element name of one document, with its parts and number. */
+/** An element name, with its parts (one object per name in the name cache, see nameQNames). */
 interface QName {
   readonly name: string;
   readonly prefix: string;
   readonly local: string;
-  readonly id: number;
 }
 
 // The parse writes the tree as rows of numbers (one row per element, in document order) and makes
@@ -527,6 +526,14 @@ const NAME_PREFIXED = 2;
 const nameCache: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SIZE).fill(undefined);
 const nameKinds = new Int8Array(NAME_CACHE_SIZE);
 const namePrefixes: string[] = new Array<string>(NAME_CACHE_SIZE).fill('');
+// An element name's parts are kept with it in its slot, and its number in the document being read
+// (its index in the tree's `names`) is found from the slot too, while the slot's stamp is that of the
+// document: no map of names per document. A slot taken by another name loses both; when one that had
+// a number in the document is lost, the document falls back to a map (see parseXmlText).
+const nameQNames: (QName | undefined)[] = new Array<QName | undefined>(NAME_CACHE_SIZE).fill(undefined);
+const nameDocStamps = new Int32Array(NAME_CACHE_SIZE);
+const nameDocIds = new Int32Array(NAME_CACHE_SIZE);
+let docStamp = 0;
 
 // The current start tag's attributes, kept between documents (a start tag may hold tens of
 // thousands; fresh arrays for them cost more than reading them): names, prefixes, and S numbers each.
@@ -820,6 +827,16 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   let nameHash = 0;
   let nameKind = NAME_PLAIN;
   let namePrefix = '';
+  /** Slot of the name cache of the name readName last read. */
+  let nameSlot = 0;
+  if (docStamp === 0x7fffffff) {
+    nameDocStamps.fill(0);
+    docStamp = 0;
+  }
+  docStamp += 1;
+  const stampNow = docStamp;
+  /** Whether a name with a number in this document lost its slot (numbers then come from `qnames`). */
+  let qnameLost = false;
   /** A qualified name at `pos`: an NCName, optionally «:» and another. */
   const readName = (): string => {
     const start = pos;
@@ -838,6 +855,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     h ^= h >>> 12;
     nameHash = h;
     const slot = h & (NAME_CACHE_SIZE - 1);
+    nameSlot = slot;
     const cached = nameCache[slot];
     if (cached !== undefined && cached.length === length && text.startsWith(cached, start)) {
       nameKind = nameKinds[slot] as number;
@@ -851,6 +869,9 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     nameCache[slot] = name;
     nameKinds[slot] = nameKind;
     namePrefixes[slot] = namePrefix;
+    nameQNames[slot] = undefined;
+    if (nameDocStamps[slot] === stampNow) qnameLost = true;
+    nameDocStamps[slot] = 0;
     return name;
   };
   const nameTooLong = (at: number, name: string): MiisError =>
@@ -943,7 +964,9 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
    * undefined rather than being deleted: V8 rehashes a large Map on delete/re-add cycles, which made
    * one declaration per element cost time in the map's size.
    */
-  const bindings = new Map<string, number | undefined>([['xml', 1], ['xmlns', 2]]);
+  const bindings = new Map<string, number | undefined>();
+  bindings.set('xml', 1);
+  bindings.set('xmlns', 2);
   const shadowPrefix: string[] = [];
   const shadowUri: (number | undefined)[] = [];
   let shadowTop = 0;
@@ -958,9 +981,36 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     if (id === undefined) throw invalid(at, `prefijo de espacio de nombres no declarado: ${prefix}`);
     return id;
   };
-  /** Element names seen, with their parts (one object per distinct name). */
-  const qnames = new Map<string, QName>();
-  let lastQName: QName | undefined;
+  /**
+   * Number in `qnameList` of element name `name`, read in name cache slot `slot` (which may since
+   * hold another name); adds the name when new. A map of names is made only once a name with a
+   * number has lost its slot (see nameDocStamps).
+   */
+  let qnames: Map<string, number> | undefined;
+  const qnameIndex = (name: string, slot: number): number => {
+    const inSlot = nameCache[slot] === name;
+    if (qnameLost && qnames === undefined) {
+      qnames = new Map();
+      for (let i = 0; i < qnameList.length; i += 1) qnames.set((qnameList[i] as QName).name, i);
+    }
+    let id = qnames?.get(name);
+    if (id === undefined) {
+      let q = inSlot ? nameQNames[slot] : undefined;
+      if (q === undefined) {
+        const colon = name.indexOf(':');
+        q = { name, prefix: colon < 0 ? '' : name.slice(0, colon), local: colon < 0 ? name : name.slice(colon + 1) };
+        if (inSlot) nameQNames[slot] = q;
+      }
+      id = qnameList.length;
+      qnameList.push(q);
+      qnames?.set(name, id);
+    }
+    if (inSlot) {
+      nameDocStamps[slot] = stampNow;
+      nameDocIds[slot] = id;
+    }
+    return id;
+  };
 
   // the current start tag's attributes (module level, see S)
   const names = tagNames;
@@ -1060,6 +1110,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     const start = pos;
     pos += 1;
     const name = readName();
+    const slot = nameSlot;
     let n = 0;
     serial += 1;
     let declarations = 0;
@@ -1284,15 +1335,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         }
       }
     }
-    let q = lastQName !== undefined && lastQName.name === name ? lastQName : qnames.get(name);
-    if (q === undefined) {
-      const colon = name.indexOf(':');
-      q = { name, prefix: colon < 0 ? '' : name.slice(0, colon), local: colon < 0 ? name : name.slice(colon + 1), id: qnameList.length };
-      qnames.set(name, q);
-      qnameList.push(q);
-    }
-    lastQName = q;
-    const prefix = q.prefix;
+    const qid = nameDocStamps[slot] === stampNow && nameCache[slot] === name ? nameDocIds[slot] as number : qnameIndex(name, slot);
+    const prefix = (qnameList[qid] as QName).prefix;
     const uriId = prefix === '' ? bindings.get('') ?? 0 : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriIdOf(prefix, start);
     // the element's row, linked to its parent's last child
     const index = count - 1;
@@ -1305,7 +1349,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     rows[row + R_START] = start;
     rows[row + R_END] = pos;
     rows[row + R_SUBTREE_END] = count;
-    rows[row + R_NAME] = q.id;
+    rows[row + R_NAME] = qid;
     rows[row + R_URI] = uriId;
     rows[row + R_TEXT] = TEXT_NONE;
     rows[row + R_ATTRS] = inTable || n === 0 ? firstAttr : -1 - firstAttr;
