@@ -335,11 +335,12 @@ class Element implements XmlElement {
   readonly local: string;
   readonly uri: string;
   readonly start: number;
-  readonly contentStart: number;
-  contentEnd: number;
   end: number;
   #tree: Tree;
   #row: number;
+  /** contentStart and contentEnd, -1 until first asked for (finding them takes a search). */
+  #contentStart = -1;
+  #contentEnd = -1;
   #children: XmlElement[] | undefined;
   #text: string | undefined;
   #attributes: Readonly<Record<string, XmlAttribute>> | undefined;
@@ -356,18 +357,30 @@ class Element implements XmlElement {
     this.end = rows[row + R_END] as number;
     this.#tree = tree;
     this.#row = index;
+  }
+
+  get contentStart(): number {
+    if (this.#contentStart >= 0) return this.#contentStart;
     // the start tag's «>» is the first after its last attribute value (or its name)
+    const tree = this.#tree;
     const src = tree.src;
-    if (this.#field(R_ATTRS) < 0) {
-      this.contentStart = scanStartTag(src, this.start, undefined);
-    } else {
-      const [first, end] = this.#attributeRun();
-      let from = this.start + 1;
-      if (end > first) from = attrValueEnd(src, attrValueStart(src, attrField(tree, end - 1, A_NAME))) + 1;
-      this.contentStart = src.indexOf('>', from) + 1;
-    }
-    // no «<» inside an end tag: its «<» is the last one before the element's end
-    this.contentEnd = this.end === this.contentStart ? this.end : src.lastIndexOf('<', this.end - 1);
+    if (this.#field(R_ATTRS) < 0) return (this.#contentStart = scanStartTag(src, this.start, undefined));
+    const [first, end] = this.#attributeRun();
+    let from = this.start + 1;
+    if (end > first) from = attrValueEnd(src, attrValueStart(src, attrField(tree, end - 1, A_NAME))) + 1;
+    return (this.#contentStart = src.indexOf('>', from) + 1);
+  }
+
+  get contentEnd(): number {
+    if (this.#contentEnd >= 0) return this.#contentEnd;
+    // no «<» inside an end tag: its «<» is the last one before the element's end (a self-closing
+    // element's content starts and ends at its end)
+    const end = this.end;
+    return (this.#contentEnd = end === this.contentStart ? end : this.#tree.src.lastIndexOf('<', end - 1));
+  }
+
+  set contentEnd(value: number) {
+    this.#contentEnd = value;
   }
 
   /** Number `field` of the element's row. */
