@@ -615,7 +615,8 @@ function keep(from: Int32Array, length: number): Int32Array {
     kept = new Int32Array(slab, slabAt, length);
     slabAt += bytes;
   }
-  for (let i = 0; i < length; i += 1) kept[i] = from[i] as number;
+  if (length > 64) kept.set(from.subarray(0, length));
+  else for (let i = 0; i < length; i += 1) kept[i] = from[i] as number;
   return kept;
 }
 
@@ -980,13 +981,17 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   const bindings = new Map<string, number | undefined>();
   bindings.set('xml', 1);
   bindings.set('xmlns', 2);
+  /** The binding of the default namespace (bindings.get('') ?? 0, kept at hand for unprefixed elements). */
+  let defaultBinding = 0;
   const shadowPrefix: string[] = [];
   const shadowUri: (number | undefined)[] = [];
   let shadowTop = 0;
   const unbindTo = (base: number): void => {
     while (shadowTop > base) {
       shadowTop -= 1;
-      bindings.set(shadowPrefix[shadowTop] as string, shadowUri[shadowTop]);
+      const prefix = shadowPrefix[shadowTop] as string;
+      bindings.set(prefix, shadowUri[shadowTop]);
+      if (prefix === '') defaultBinding = shadowUri[shadowTop] ?? 0;
     }
   };
   const uriIdOf = (prefix: string, at: number): number => {
@@ -1255,6 +1260,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
           uriChunks.push(uriChunk);
         }
         bindings.set(prefix, uriTotal);
+        if (prefix === '') defaultBinding = uriTotal;
         uriChunk.push(uri);
         uriTotal += 1;
       }
@@ -1350,7 +1356,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     }
     const qid = nameDocStamps[slot] === stampNow && nameCache[slot] === name ? nameDocIds[slot] as number : qnameIndex(name, slot);
     const prefix = (qnameList[qid] as QName).prefix;
-    const uriId = prefix === '' ? bindings.get('') ?? 0 : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriIdOf(prefix, start);
+    const uriId = prefix === '' ? defaultBinding : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriIdOf(prefix, start);
     // the element's row, linked to its parent's last child
     const index = count - 1;
     const row = (index & ROW_CHUNK_MASK) * ROW;
