@@ -82,11 +82,15 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 export function decodeUtf8(bytes: Uint8Array): string {
   // pure ASCII (most messages): every byte is its character, so the much cheaper one-byte read gives
   // the same string; anything else goes through the strict decoder (BOM dropped, invalid refused)
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (isAscii(bytes)) return view.toString('latin1');
+  if (isAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  // a small document: the strict decoder costs less than the Latin-1 conversion's fixed cost
+  if (bytes.byteLength <= SMALL_DECODE) return strictDecode(bytes);
   if (!isUtf8(bytes)) throw invalidUtf8();
-  return latin1Text(view) ?? strictDecode(bytes);
+  return latin1Text(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) ?? strictDecode(bytes);
 }
+
+/** Non-ASCII documents up to this many bytes go straight to the strict decoder (see latin1Text). */
+const SMALL_DECODE = 16 * 1024;
 
 /**
  * The text of valid UTF-8 whose characters are all below U+0100 (Spanish names and addresses: á, é,
