@@ -100,18 +100,52 @@ function readFault(el: XmlElement): SoapFaultInfo {
   return { faultCode: (code?.text ?? '').trim(), faultString: (text?.text ?? '').trim(), faultDetail: faultDetail?.text.trim() };
 }
 
-function single(header: XmlElement, uri: string, local: string, label: string): XmlElement | undefined {
-  let found: XmlElement | undefined;
+/** The header fields readXRoadHeader reads (namespace URI and local name): index in a HeaderFields. */
+const HEADER_FIELDS: readonly (readonly [string, string])[] = [
+  [XROAD_NS, 'client'], [XROAD_NS, 'service'], [XROAD_NS, 'id'], [XROAD_NS, 'protocolVersion'], [XROAD_NS, 'requestHash'],
+  [XROAD_NS, 'userId'], [XROAD_NS, 'issue'], [MIIS_NS, 'convenio'], [MIIS_NS, 'finalidad'],
+];
+const F_CLIENT = 0;
+const F_SERVICE = 1;
+const F_ID = 2;
+const F_PROTOCOL_VERSION = 3;
+const F_REQUEST_HASH = 4;
+const F_USER_ID = 5;
+const F_ISSUE = 6;
+const F_CONVENIO = 7;
+const F_FINALIDAD = 8;
+
+/**
+ * The header's children that are known fields, found in one pass: per field (HEADER_FIELDS), the
+ * first such child, or null when the field appears more than once (reported when the field is read,
+ * in the order the fields always were).
+ */
+type HeaderFields = (XmlElement | null | undefined)[];
+
+function headerFields(header: XmlElement): HeaderFields {
+  const found: HeaderFields = new Array<XmlElement | null | undefined>(HEADER_FIELDS.length).fill(undefined);
   for (const c of header.children) {
-    if (c.local !== local || c.uri !== uri) continue;
-    if (found !== undefined) throw new MiisError('Client.InvalidHeaderField', `${label} (aparece más de una vez)`);
-    found = c;
+    const uri = c.uri;
+    if (uri !== XROAD_NS && uri !== MIIS_NS) continue;
+    const local = c.local;
+    for (let f = 0; f < HEADER_FIELDS.length; f += 1) {
+      const [fu, fl] = HEADER_FIELDS[f]!;
+      if (fl !== local || fu !== uri) continue;
+      found[f] = found[f] === undefined ? c : null;
+      break;
+    }
   }
   return found;
 }
 
-function textField(header: XmlElement, uri: string, local: string, label: string, required: boolean): string | undefined {
-  const el = single(header, uri, local, label);
+function single(fields: HeaderFields, field: number, label: string): XmlElement | undefined {
+  const el = fields[field];
+  if (el === null) throw new MiisError('Client.InvalidHeaderField', `${label} (aparece más de una vez)`);
+  return el;
+}
+
+function textField(fields: HeaderFields, field: number, label: string, required: boolean): string | undefined {
+  const el = single(fields, field, label);
   if (el === undefined) {
     if (required) throw new MiisError('Client.MissingHeaderField', label);
     return undefined;
@@ -124,37 +158,61 @@ function textField(header: XmlElement, uri: string, local: string, label: string
 }
 
 export function readXRoadHeader(header: XmlElement): XRoadHeader {
-  const clientEl = single(header, XROAD_NS, 'client', 'xrd:client');
+  const fields = headerFields(header);
+  const clientEl = single(fields, F_CLIENT, 'xrd:client');
   if (clientEl === undefined) throw new MiisError('Client.MissingHeaderField', 'xrd:client');
-  const serviceEl = single(header, XROAD_NS, 'service', 'xrd:service');
+  const serviceEl = single(fields, F_SERVICE, 'xrd:service');
   if (serviceEl === undefined) throw new MiisError('Client.MissingHeaderField', 'xrd:service');
-  const id = textField(header, XROAD_NS, 'id', 'xrd:id', true) as string;
-  const protocolVersion = textField(header, XROAD_NS, 'protocolVersion', 'xrd:protocolVersion', true) as string;
+  const id = textField(fields, F_ID, 'xrd:id', true) as string;
+  const protocolVersion = textField(fields, F_PROTOCOL_VERSION, 'xrd:protocolVersion', true) as string;
   if (protocolVersion !== PROTOCOL_VERSION) throw new MiisError('Client.InvalidProtocolVersion', `«${protocolVersion}»`);
-  const hashEl = single(header, XROAD_NS, 'requestHash', 'xrd:requestHash');
+  const hashEl = single(fields, F_REQUEST_HASH, 'xrd:requestHash');
   return {
     client: readClientId(clientEl),
     service: readServiceId(serviceEl),
     id,
-    userId: textField(header, XROAD_NS, 'userId', 'xrd:userId', false),
-    issue: textField(header, XROAD_NS, 'issue', 'xrd:issue', false),
+    userId: textField(fields, F_USER_ID, 'xrd:userId', false),
+    issue: textField(fields, F_ISSUE, 'xrd:issue', false),
     protocolVersion,
     requestHash: hashEl === undefined ? undefined : { algorithmId: attrNs(hashEl, '', 'algorithmId') ?? '', value: hashEl.text.trim() },
-    convenio: textField(header, MIIS_NS, 'convenio', 'miis:convenio', false),
-    finalidad: textField(header, MIIS_NS, 'finalidad', 'miis:finalidad', false),
+    convenio: textField(fields, F_CONVENIO, 'miis:convenio', false),
+    finalidad: textField(fields, F_FINALIDAD, 'miis:finalidad', false),
   };
 }
 
 const ID_PART = /^[A-Za-z0-9._\-]{1,64}$/;
 
-function idPart(el: XmlElement, local: string, required: boolean, code: FaultCode): string | undefined {
-  const found = el.children.filter((c) => c.local === local && c.uri === ID_NS);
-  if (found.length === 0) {
+/** The parts of an identifier readClientId and readServiceId read (local names in ID_NS): index in IdParts. */
+const ID_PARTS = ['xRoadInstance', 'memberClass', 'memberCode', 'subsystemCode', 'serviceCode', 'serviceVersion'] as const;
+const P_INSTANCE = 0;
+const P_MEMBER_CLASS = 1;
+const P_MEMBER_CODE = 2;
+const P_SUBSYSTEM = 3;
+const P_SERVICE_CODE = 4;
+const P_SERVICE_VERSION = 5;
+
+/** Per part (ID_PARTS), the first such child of an identifier, or null when there are several (as HeaderFields). */
+type IdParts = (XmlElement | null | undefined)[];
+
+function idParts(el: XmlElement): IdParts {
+  const found: IdParts = [undefined, undefined, undefined, undefined, undefined, undefined];
+  for (const c of el.children) {
+    if (c.uri !== ID_NS) continue;
+    const p = (ID_PARTS as readonly string[]).indexOf(c.local);
+    if (p >= 0) found[p] = found[p] === undefined ? c : null;
+  }
+  return found;
+}
+
+function idPart(parts: IdParts, part: number, required: boolean, code: FaultCode): string | undefined {
+  const found = parts[part];
+  const local = ID_PARTS[part]!;
+  if (found === undefined) {
     if (required) throw new MiisError(code, `falta id:${local}`);
     return undefined;
   }
-  if (found.length > 1) throw new MiisError(code, `id:${local} aparece más de una vez`);
-  const value = (found[0] as XmlElement).text.trim();
+  if (found === null) throw new MiisError(code, `id:${local} aparece más de una vez`);
+  const value = found.text.trim();
   if (!ID_PART.test(value)) throw new MiisError(code, `id:${local} «${value.slice(0, 64)}» debe tener de 1 a 64 caracteres entre A-Z, a-z, 0-9, punto, guion y guion bajo`);
   return value;
 }
@@ -165,12 +223,13 @@ function readClientId(el: XmlElement): ClientId {
     throw new MiisError('Client.InvalidClientIdentifier', `id:objectType debe ser MEMBER o SUBSYSTEM (se recibió «${type ?? ''}»)`);
   }
   const code = 'Client.InvalidClientIdentifier';
-  const subsystemCode = idPart(el, 'subsystemCode', type === 'SUBSYSTEM', code);
+  const parts = idParts(el);
+  const subsystemCode = idPart(parts, P_SUBSYSTEM, type === 'SUBSYSTEM', code);
   if (type === 'MEMBER' && subsystemCode !== undefined) throw new MiisError(code, 'un MEMBER no lleva id:subsystemCode');
   return {
-    instance: idPart(el, 'xRoadInstance', true, code) as string,
-    memberClass: idPart(el, 'memberClass', true, code) as string,
-    memberCode: idPart(el, 'memberCode', true, code) as string,
+    instance: idPart(parts, P_INSTANCE, true, code) as string,
+    memberClass: idPart(parts, P_MEMBER_CLASS, true, code) as string,
+    memberCode: idPart(parts, P_MEMBER_CODE, true, code) as string,
     subsystemCode,
   };
 }
@@ -179,13 +238,14 @@ function readServiceId(el: XmlElement): ServiceId {
   const type = attrNs(el, ID_NS, 'objectType');
   const code = 'Client.InvalidServiceIdentifier';
   if (type !== 'SERVICE') throw new MiisError(code, `id:objectType debe ser SERVICE (se recibió «${type ?? ''}»)`);
+  const parts = idParts(el);
   return {
-    instance: idPart(el, 'xRoadInstance', true, code) as string,
-    memberClass: idPart(el, 'memberClass', true, code) as string,
-    memberCode: idPart(el, 'memberCode', true, code) as string,
-    subsystemCode: idPart(el, 'subsystemCode', true, code) as string,
-    serviceCode: idPart(el, 'serviceCode', true, code) as string,
-    serviceVersion: idPart(el, 'serviceVersion', false, code),
+    instance: idPart(parts, P_INSTANCE, true, code) as string,
+    memberClass: idPart(parts, P_MEMBER_CLASS, true, code) as string,
+    memberCode: idPart(parts, P_MEMBER_CODE, true, code) as string,
+    subsystemCode: idPart(parts, P_SUBSYSTEM, true, code) as string,
+    serviceCode: idPart(parts, P_SERVICE_CODE, true, code) as string,
+    serviceVersion: idPart(parts, P_SERVICE_VERSION, false, code),
   };
 }
 

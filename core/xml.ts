@@ -82,11 +82,15 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 export function decodeUtf8(bytes: Uint8Array): string {
   // pure ASCII (most messages): every byte is its character, so the much cheaper one-byte read gives
   // the same string; anything else goes through the strict decoder (BOM dropped, invalid refused)
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (isAscii(bytes)) return view.toString('latin1');
+  if (isAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  // a small document: the strict decoder costs less than the Latin-1 conversion's fixed cost
+  if (bytes.byteLength <= SMALL_DECODE) return strictDecode(bytes);
   if (!isUtf8(bytes)) throw invalidUtf8();
-  return latin1Text(view) ?? strictDecode(bytes);
+  return latin1Text(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) ?? strictDecode(bytes);
 }
+
+/** Non-ASCII documents up to this many bytes go straight to the strict decoder (see latin1Text). */
+const SMALL_DECODE = 16 * 1024;
 
 /**
  * The text of valid UTF-8 whose characters are all below U+0100 (Spanish names and addresses: á, é,
@@ -138,12 +142,11 @@ const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
 /** Attributes of an element without any (shared likewise). */
 const NO_ATTRIBUTES: Readonly<Record<string, XmlAttribute>> = Object.freeze({});
 
-/** An element name of one document, with its parts and number. */
+/** An element name, with its parts (one object per name in the name cache, see nameQNames). */
 interface QName {
   readonly name: string;
   readonly prefix: string;
   readonly local: string;
-  readonly id: number;
 }
 
 // The parse writes the tree as rows of numbers (one row per element, in document order) and makes
@@ -336,11 +339,12 @@ class Element implements XmlElement {
   readonly local: string;
   readonly uri: string;
   readonly start: number;
-  readonly contentStart: number;
-  contentEnd: number;
   end: number;
   #tree: Tree;
   #row: number;
+  /** contentStart and contentEnd, -1 until first asked for (finding them takes a search). */
+  #contentStart = -1;
+  #contentEnd = -1;
   #children: XmlElement[] | undefined;
   #text: string | undefined;
   #attributes: Readonly<Record<string, XmlAttribute>> | undefined;
@@ -357,18 +361,30 @@ class Element implements XmlElement {
     this.end = rows[row + R_END] as number;
     this.#tree = tree;
     this.#row = index;
+  }
+
+  get contentStart(): number {
+    if (this.#contentStart >= 0) return this.#contentStart;
     // the start tag's «>» is the first after its last attribute value (or its name)
+    const tree = this.#tree;
     const src = tree.src;
-    if (this.#field(R_ATTRS) < 0) {
-      this.contentStart = scanStartTag(src, this.start, undefined);
-    } else {
-      const [first, end] = this.#attributeRun();
-      let from = this.start + 1;
-      if (end > first) from = attrValueEnd(src, attrValueStart(src, attrField(tree, end - 1, A_NAME))) + 1;
-      this.contentStart = src.indexOf('>', from) + 1;
-    }
-    // no «<» inside an end tag: its «<» is the last one before the element's end
-    this.contentEnd = this.end === this.contentStart ? this.end : src.lastIndexOf('<', this.end - 1);
+    if (this.#field(R_ATTRS) < 0) return (this.#contentStart = scanStartTag(src, this.start, undefined));
+    const [first, end] = this.#attributeRun();
+    let from = this.start + 1;
+    if (end > first) from = attrValueEnd(src, attrValueStart(src, attrField(tree, end - 1, A_NAME))) + 1;
+    return (this.#contentStart = src.indexOf('>', from) + 1);
+  }
+
+  get contentEnd(): number {
+    if (this.#contentEnd >= 0) return this.#contentEnd;
+    // no «<» inside an end tag: its «<» is the last one before the element's end (a self-closing
+    // element's content starts and ends at its end)
+    const end = this.end;
+    return (this.#contentEnd = end === this.contentStart ? end : this.#tree.src.lastIndexOf('<', end - 1));
+  }
+
+  set contentEnd(value: number) {
+    this.#contentEnd = value;
   }
 
   /** Number `field` of the element's row. */
@@ -527,6 +543,14 @@ const NAME_PREFIXED = 2;
 const nameCache: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SIZE).fill(undefined);
 const nameKinds = new Int8Array(NAME_CACHE_SIZE);
 const namePrefixes: string[] = new Array<string>(NAME_CACHE_SIZE).fill('');
+// An element name's parts are kept with it in its slot, and its number in the document being read
+// (its index in the tree's `names`) is found from the slot too, while the slot's stamp is that of the
+// document: no map of names per document. A slot taken by another name loses both; when one that had
+// a number in the document is lost, the document falls back to a map (see parseXmlText).
+const nameQNames: (QName | undefined)[] = new Array<QName | undefined>(NAME_CACHE_SIZE).fill(undefined);
+const nameDocStamps = new Int32Array(NAME_CACHE_SIZE);
+const nameDocIds = new Int32Array(NAME_CACHE_SIZE);
+let docStamp = 0;
 
 // The current start tag's attributes, kept between documents (a start tag may hold tens of
 // thousands; fresh arrays for them cost more than reading them): names, prefixes, and S numbers each.
@@ -561,6 +585,57 @@ function trimScratch(): void {
     seenStamps = new Int32Array(64);
     stamp = 0;
   }
+}
+
+// The first chunk of rows and of attributes of every document is written to scratch chunks kept
+// between documents (no fresh memory per parse). When the document needs a second chunk, the first
+// is copied to fresh memory of its own; when it does not (every message of a few kilobytes), the used
+// part is copied at the end into a view of a shared slab: a fresh typed array of more than 64 bytes
+// costs about a microsecond (an ArrayBuffer with its own backing store, tracked by the garbage
+// collector), several times what the rest of the fixed cost of a small parse is, while a view costs
+// tens of nanoseconds. A slab holds only rows and attributes actually written, and is released when
+// the last tree with a view of it is.
+const scratchRows = new Int32Array(ROW * ROW_CHUNK);
+const scratchAttrs = new Int32Array(ATTR * ATTR_CHUNK);
+const SLAB_BYTES = 64 * 1024;
+/** Copies larger than this get their own array rather than a slab view. */
+const SLAB_TAKE = 8 * 1024;
+let slab = new ArrayBuffer(0);
+let slabAt = 0;
+const NO_NUMBERS = new Int32Array(0);
+
+/** The first `length` numbers of `from`, in a slab view (small) or an array of their own. */
+function keep(from: Int32Array, length: number): Int32Array {
+  if (length === 0) return NO_NUMBERS;
+  const bytes = 4 * length;
+  let kept: Int32Array;
+  if (bytes > SLAB_TAKE) {
+    kept = new Int32Array(length);
+  } else {
+    if (slabAt + bytes > slab.byteLength) {
+      slab = new ArrayBuffer(SLAB_BYTES);
+      slabAt = 0;
+    }
+    kept = new Int32Array(slab, slabAt, length);
+    slabAt += bytes;
+  }
+  if (length > 64) kept.set(from.subarray(0, length));
+  else for (let i = 0; i < length; i += 1) kept[i] = from[i] as number;
+  return kept;
+}
+
+/** The text after «<?xml» of the last declaration accepted (a copy: a slice would keep its whole document). */
+let lastDeclaration = '';
+
+/** Check the text after «<?xml» of a declaration starting at `at`; remember it when accepted. */
+function checkDeclaration(decl: string, at: number, invalid: (at: number, what: string) => MiisError): void {
+  if (!/^\s+version\s*=\s*(["'])1\.[0-9]+\1(\s+encoding\s*=\s*(["'])[A-Za-z][A-Za-z0-9._-]*\3)?(\s+standalone\s*=\s*(["'])(yes|no)\5)?\s*$/.test(decl)) {
+    throw invalid(at, 'declaración XML mal formada');
+  }
+  const enc = /encoding\s*=\s*["']([^"']+)/.exec(decl)?.[1];
+  if (enc !== undefined && !/^utf-?8$/i.test(enc)) throw invalid(at, `codificación «${enc}» no admitida; use UTF-8`);
+  // (the pattern admits ASCII only, so a Latin-1 round trip is an exact, flat copy)
+  if (decl.length <= 256) lastDeclaration = Buffer.from(decl, 'latin1').toString('latin1');
 }
 
 /** Code units of the text buffer kept between documents (larger ones are dropped after their document). */
@@ -770,6 +845,16 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   let nameHash = 0;
   let nameKind = NAME_PLAIN;
   let namePrefix = '';
+  /** Slot of the name cache of the name readName last read. */
+  let nameSlot = 0;
+  if (docStamp === 0x7fffffff) {
+    nameDocStamps.fill(0);
+    docStamp = 0;
+  }
+  docStamp += 1;
+  const stampNow = docStamp;
+  /** Whether a name with a number in this document lost its slot (numbers then come from `qnames`). */
+  let qnameLost = false;
   /** A qualified name at `pos`: an NCName, optionally «:» and another. */
   const readName = (): string => {
     const start = pos;
@@ -788,6 +873,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     h ^= h >>> 12;
     nameHash = h;
     const slot = h & (NAME_CACHE_SIZE - 1);
+    nameSlot = slot;
     const cached = nameCache[slot];
     if (cached !== undefined && cached.length === length && text.startsWith(cached, start)) {
       nameKind = nameKinds[slot] as number;
@@ -801,27 +887,27 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     nameCache[slot] = name;
     nameKinds[slot] = nameKind;
     namePrefixes[slot] = namePrefix;
+    nameQNames[slot] = undefined;
+    if (nameDocStamps[slot] === stampNow) qnameLost = true;
+    nameDocStamps[slot] = 0;
     return name;
   };
   const nameTooLong = (at: number, name: string): MiisError =>
     new MiisError('Client.XmlNameTooLong', `${where(at)}: «${name.slice(0, 32)}…» tiene ${name.length} caracteres; máximo ${maxNameLength}`);
 
-  if (text.startsWith('<?xml', pos) && /[ \t\r\n?]/.test(text[pos + 5] ?? '')) {
+  const afterXml = text.charCodeAt(pos + 5);
+  if (text.startsWith('<?xml', pos) && (afterXml === 0x20 || afterXml === 0x09 || afterXml === 0x0d || afterXml === 0x0a || afterXml === 0x3f)) {
     const end = text.indexOf('?>', pos);
     if (end < 0) throw invalid(pos, 'declaración XML sin cerrar');
-    const decl = text.slice(pos + 5, end);
-    if (!/^\s+version\s*=\s*(["'])1\.[0-9]+\1(\s+encoding\s*=\s*(["'])[A-Za-z][A-Za-z0-9._-]*\3)?(\s+standalone\s*=\s*(["'])(yes|no)\5)?\s*$/.test(decl)) {
-      throw invalid(pos, 'declaración XML mal formada');
-    }
-    const enc = /encoding\s*=\s*["']([^"']+)/.exec(decl)?.[1];
-    if (enc !== undefined && !/^utf-?8$/i.test(enc)) throw invalid(pos, `codificación «${enc}» no admitida; use UTF-8`);
+    // messages of one sender repeat one declaration: the last accepted one is not checked again
+    if (end !== pos + 5 + lastDeclaration.length || !text.startsWith(lastDeclaration, pos + 5)) checkDeclaration(text.slice(pos + 5, end), pos, invalid);
     pos = end + 2;
   }
 
-  // The tree, as rows (see ROW) in chunks, and what rows point to. A small document gets one chunk
-  // of its own size: an element takes at least 4 characters («<a/>»), an attribute at least 5 (« a=''»).
+  // The tree, as rows (see ROW) in chunks, and what rows point to; the first chunks are scratch ones
+  // (see scratchRows). An element takes at least 4 characters («<a/>»), an attribute at least 5 (« a=''»).
   const mostRows = Math.min(limits.maxElements, Math.floor(text.length / 4)) + 1;
-  let rows = new Int32Array(ROW * Math.min(mostRows, ROW_CHUNK));
+  let rows = scratchRows;
   const rowChunks: Int32Array[] = [rows];
   /** Row chunk of element `index`. */
   const rowsOf = (index: number): Int32Array => rowChunks[index >> ROW_CHUNK_BITS] as Int32Array;
@@ -844,7 +930,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   };
   /** Attributes of all elements, in document order (an element's run ends where the next element's starts). */
   const mostAttributes = Math.floor(text.length / 5) + 1;
-  let attrTable = new Int32Array(ATTR * Math.min(mostAttributes, ATTR_CHUNK));
+  let attrTable = scratchAttrs;
   const attrChunks: Int32Array[] = [attrTable];
   /** Where the next attribute goes in `attrTable`, the last chunk. */
   let attrAt = 0;
@@ -896,14 +982,20 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
    * undefined rather than being deleted: V8 rehashes a large Map on delete/re-add cycles, which made
    * one declaration per element cost time in the map's size.
    */
-  const bindings = new Map<string, number | undefined>([['xml', 1], ['xmlns', 2]]);
+  const bindings = new Map<string, number | undefined>();
+  bindings.set('xml', 1);
+  bindings.set('xmlns', 2);
+  /** The binding of the default namespace (bindings.get('') ?? 0, kept at hand for unprefixed elements). */
+  let defaultBinding = 0;
   const shadowPrefix: string[] = [];
   const shadowUri: (number | undefined)[] = [];
   let shadowTop = 0;
   const unbindTo = (base: number): void => {
     while (shadowTop > base) {
       shadowTop -= 1;
-      bindings.set(shadowPrefix[shadowTop] as string, shadowUri[shadowTop]);
+      const prefix = shadowPrefix[shadowTop] as string;
+      bindings.set(prefix, shadowUri[shadowTop]);
+      if (prefix === '') defaultBinding = shadowUri[shadowTop] ?? 0;
     }
   };
   const uriIdOf = (prefix: string, at: number): number => {
@@ -911,9 +1003,36 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     if (id === undefined) throw invalid(at, `prefijo de espacio de nombres no declarado: ${prefix}`);
     return id;
   };
-  /** Element names seen, with their parts (one object per distinct name). */
-  const qnames = new Map<string, QName>();
-  let lastQName: QName | undefined;
+  /**
+   * Number in `qnameList` of element name `name`, read in name cache slot `slot` (which may since
+   * hold another name); adds the name when new. A map of names is made only once a name with a
+   * number has lost its slot (see nameDocStamps).
+   */
+  let qnames: Map<string, number> | undefined;
+  const qnameIndex = (name: string, slot: number): number => {
+    const inSlot = nameCache[slot] === name;
+    if (qnameLost && qnames === undefined) {
+      qnames = new Map();
+      for (let i = 0; i < qnameList.length; i += 1) qnames.set((qnameList[i] as QName).name, i);
+    }
+    let id = qnames?.get(name);
+    if (id === undefined) {
+      let q = inSlot ? nameQNames[slot] : undefined;
+      if (q === undefined) {
+        const colon = name.indexOf(':');
+        q = { name, prefix: colon < 0 ? '' : name.slice(0, colon), local: colon < 0 ? name : name.slice(colon + 1) };
+        if (inSlot) nameQNames[slot] = q;
+      }
+      id = qnameList.length;
+      qnameList.push(q);
+      qnames?.set(name, id);
+    }
+    if (inSlot) {
+      nameDocStamps[slot] = stampNow;
+      nameDocIds[slot] = id;
+    }
+    return id;
+  };
 
   // the current start tag's attributes (module level, see S)
   const names = tagNames;
@@ -952,7 +1071,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
   const uriSeenIn = new Map<string, number>();
   const uriFirstPrefix = new Map<string, string>();
   /** Binding number → serial of the last element with a prefixed attribute using it (made when first needed). */
-  let bindingSerials = new Int32Array(0);
+  let bindingSerials = NO_NUMBERS;
   /** The serial stamped for this binding before, and the current serial stamped now. */
   const bindingSeenIn = (id: number): number => {
     if (id >= bindingSerials.length) {
@@ -1013,6 +1132,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     const start = pos;
     pos += 1;
     const name = readName();
+    const slot = nameSlot;
     let n = 0;
     serial += 1;
     let declarations = 0;
@@ -1144,6 +1264,7 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
           uriChunks.push(uriChunk);
         }
         bindings.set(prefix, uriTotal);
+        if (prefix === '') defaultBinding = uriTotal;
         uriChunk.push(uri);
         uriTotal += 1;
       }
@@ -1168,6 +1289,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     let otherId = -1;
     for (let i = 0; inTable && i < n; i += 1) {
       if (attrAt === attrTable.length) {
+        // the scratch chunk is full: it becomes the document's own (see scratchRows)
+        if (attrChunks.length === 1) attrChunks[0] = keep(scratchAttrs, ATTR * ATTR_CHUNK);
         attrTable = new Int32Array(ATTR * Math.min(mostAttributes - attrTotal - i, ATTR_CHUNK));
         attrChunks.push(attrTable);
         attrAt = 0;
@@ -1235,27 +1358,21 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
         }
       }
     }
-    let q = lastQName !== undefined && lastQName.name === name ? lastQName : qnames.get(name);
-    if (q === undefined) {
-      const colon = name.indexOf(':');
-      q = { name, prefix: colon < 0 ? '' : name.slice(0, colon), local: colon < 0 ? name : name.slice(colon + 1), id: qnameList.length };
-      qnames.set(name, q);
-      qnameList.push(q);
-    }
-    lastQName = q;
-    const prefix = q.prefix;
-    const uriId = prefix === '' ? bindings.get('') ?? 0 : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriIdOf(prefix, start);
+    const qid = nameDocStamps[slot] === stampNow && nameCache[slot] === name ? nameDocIds[slot] as number : qnameIndex(name, slot);
+    const prefix = (qnameList[qid] as QName).prefix;
+    const uriId = prefix === '' ? defaultBinding : prefix === 'xmlns' ? throwInvalid(start, 'un elemento no puede usar el prefijo xmlns') : uriIdOf(prefix, start);
     // the element's row, linked to its parent's last child
     const index = count - 1;
     const row = (index & ROW_CHUNK_MASK) * ROW;
     if (row === 0 && index > 0) {
+      if (rowChunks.length === 1) rowChunks[0] = keep(scratchRows, ROW * ROW_CHUNK);
       rows = new Int32Array(ROW * Math.min(mostRows - index, ROW_CHUNK));
       rowChunks.push(rows);
     }
     rows[row + R_START] = start;
     rows[row + R_END] = pos;
     rows[row + R_SUBTREE_END] = count;
-    rows[row + R_NAME] = q.id;
+    rows[row + R_NAME] = qid;
     rows[row + R_URI] = uriId;
     rows[row + R_TEXT] = TEXT_NONE;
     rows[row + R_ATTRS] = inTable || n === 0 ? firstAttr : -1 - firstAttr;
@@ -1490,6 +1607,8 @@ export function parseXmlText(text: string, limits: XmlLimits = DEFAULT_XML_LIMIT
     sharedBufferBytes = bufBytes;
   }
   trimScratch();
+  if (rowChunks.length === 1) rowChunks[0] = keep(scratchRows, ROW * count);
+  if (attrChunks.length === 1) attrChunks[0] = keep(scratchAttrs, ATTR * attrTotal);
   const tree: Tree = { src: text, rows: rowChunks, count, names: qnameList, uris: uriChunks, texts, attrTable: attrChunks, attrTotal, decoded: decodedChunks };
   return { text, root: new Element(tree, 0) };
 }
