@@ -644,6 +644,12 @@ function skipWsFrom(text: string, pos: number): number {
   }
 }
 
+/** Whether text[at, at + s.length) is s (compared unit by unit: names are short, and this stays inline). */
+function sameChars(text: string, at: number, s: string): boolean {
+  for (let i = 0; i < s.length; i += 1) if (text.charCodeAt(at + i) !== s.charCodeAt(i)) return false;
+  return true;
+}
+
 /** «line:column» of an offset of `text` (only computed for an error). */
 function whereIn(text: string, at: number): string {
   let line = 1;
@@ -944,24 +950,58 @@ class Reader {
   readName(): string {
     const text = this.text;
     const start = this.pos;
-    let end = ncnameEnd(text, start);
-    if (end === start) throw this.invalid(start, 'se esperaba un nombre de elemento o atributo');
-    if (text.charCodeAt(end) === 0x3a /* : */) {
-      const localEnd = ncnameEnd(text, end + 1);
-      if (localEnd > end + 1) end = localEnd;
+    // an ASCII name (the common case) is scanned and hashed in one pass; any other goes the long way
+    let end = start;
+    let h = 0;
+    let c = text.charCodeAt(start);
+    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f) {
+      // (a name past the limit goes the long way too, which refuses it)
+      const limit = start + this.maxNameLength;
+      let colon = false;
+      for (;;) {
+        h = (Math.imul(h, 31) + c) | 0;
+        c = text.charCodeAt((end += 1));
+        if (end > limit) {
+          end = -1;
+          break;
+        }
+        if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e) continue;
+        if (c < 0x80 && (c !== 0x3a || colon)) break;
+        if (c === 0x3a) {
+          // «:» and a local part, or the name ends before it
+          const d = text.charCodeAt(end + 1);
+          if ((d >= 0x61 && d <= 0x7a) || (d >= 0x41 && d <= 0x5a) || d === 0x5f) {
+            colon = true;
+            continue;
+          }
+          if (d < 0x80 || d !== d) break;
+        }
+        end = -1;
+        break;
+      }
+    } else {
+      end = -1;
+    }
+    if (end < 0) {
+      end = ncnameEnd(text, start);
+      if (end === start) throw this.invalid(start, 'se esperaba un nombre de elemento o atributo');
+      if (text.charCodeAt(end) === 0x3a /* : */) {
+        const localEnd = ncnameEnd(text, end + 1);
+        if (localEnd > end + 1) end = localEnd;
+      }
+      if (end - start > this.maxNameLength) throw this.nameTooLong(start, text.slice(start, end));
+      h = 0;
+      for (let i = start; i < end; i += 1) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
     }
     const length = end - start;
-    if (length > this.maxNameLength) throw this.nameTooLong(start, text.slice(start, end));
     this.pos = end;
     // names repeat: reuse the string read last time for this slot when it is the same name (compared in place)
-    let h = length;
-    for (let i = start; i < end; i += 1) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
     h ^= h >>> 12;
     this.nameHash = h;
     const slot = h & (NAME_CACHE_SIZE - 1);
     this.nameSlot = slot;
     const cached = nameCache[slot];
-    if (cached !== undefined && cached.length === length && text.startsWith(cached, start)) {
+    if (cached !== undefined && cached.length === length && sameChars(text, start, cached)) {
       this.nameKind = nameKinds[slot] as number;
       this.namePrefix = namePrefixes[slot] as string;
       return cached;
@@ -1561,7 +1601,7 @@ class Reader {
     const expected = depth === 0 ? '' : this.openName[depth - 1] as string;
     const after = text.charCodeAt(pos + expected.length);
     let name: string;
-    if (expected !== '' && text.startsWith(expected, pos) && (after === 0x3e || after === 0x20 || after === 0x0a || after === 0x09 || after === 0x0d)) {
+    if (expected !== '' && (after === 0x3e || after === 0x20 || after === 0x0a || after === 0x09 || after === 0x0d) && sameChars(text, pos, expected)) {
       name = expected;
       pos += expected.length;
     } else {
