@@ -339,6 +339,27 @@ describe('parseXml: the tree made on first use', () => {
     assert.equal(big.attributes.a1234?.value, '1234');
   });
 
+  it('keeps each tree whole after later parses (one reader serves every parse, a failed one included)', () => {
+    const snapshot = (el: XmlElement): unknown => ({
+      name: el.name, uri: el.uri, text: el.text, attributes: { ...el.attributes },
+      offsets: [el.start, el.contentStart, el.contentEnd, el.end], children: el.children.map(snapshot),
+    });
+    const expected = snapshot(parseXmlText(xml).root);
+    const untouched = parseXmlText(xml).root;
+    const halfRead = parseXmlText(xml).root;
+    assert.equal(halfRead.children[0]?.name, 'p:e');
+    // later documents: other names, prefixes and URIs, more than one chunk of rows, decoded values,
+    // non-ASCII text, and faults thrown midway through an element, an attribute and a text
+    const others = ['<q:z xmlns:q="urn:q" w="&#x263A;"><q:y>ñandú &amp; cía</q:y></q:z>', `<m>${'<n o="1" p="x&lt;"/>'.repeat(3_000)}</m>`];
+    for (const other of others) parseXmlText(other, LARGE).root.children.map((c) => [c.text, c.attributes]);
+    for (const bad of ['<a xmlns:s="urn:s"><s:b c="1" c="2"/></a>', '<a><b>t&bogus;</b></a>', '<a b="&#0;"/>', '<a><b></a>']) {
+      assert.throws(() => parseXmlText(bad), MiisError);
+    }
+    assert.deepEqual(snapshot(untouched), expected);
+    assert.deepEqual(snapshot(halfRead), expected);
+    assert.equal(attrNs(untouched, 'urn:p', 'b'), 'x&y');
+  });
+
   it('lets a caller replace an element text', () => {
     const root = parseXmlText(xml).root;
     const g = root.children[1] as XmlElement;
