@@ -16,7 +16,6 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +27,7 @@ import { attrNs, childNs, parseXml, parseXmlText, type XmlElement } from '../../
 import type { AgreementPlan } from '../../scripts/sandbox/provision.js';
 import { JUNTOS_CLIENT, SERVICES, startSandbox, type RunningSandbox } from '../../scripts/sandbox/run.js';
 import { sqliteLog } from '../helpers/node-log.js';
+import { freeBasePort } from '../helpers/net.js';
 
 /** dist/test/e2e/x.js → <worktree>/test/fixtures/exchanges (tsc does not copy fixtures). */
 export const EXCHANGES_DIR = fileURLToPath(new URL('../../../test/fixtures/exchanges/', import.meta.url));
@@ -177,22 +177,6 @@ function asExpected(text: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${start}\n${pretty(inner, 1)}</${root.name}>\n`;
 }
 
-async function freeBasePort(): Promise<number> {
-  const span = 27;
-  const free = (port: number): Promise<boolean> => new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const base = 21_000 + Math.floor(Math.random() * 400) * 100;
-    let ok = true;
-    for (let p = base; p < base + span && ok; p += 1) ok = await free(p);
-    if (ok) return base;
-  }
-  throw new Error('no hay un rango de puertos libre para el sandbox');
-}
-
 describe('golden exchanges (test/fixtures/exchanges)', () => {
   const names = listCases();
   let dir: string;
@@ -200,7 +184,7 @@ describe('golden exchanges (test/fixtures/exchanges)', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'miis-golden-'));
-    const basePort = await freeBasePort();
+    const basePort = await freeBasePort(27);
     sb = await startSandbox({ dir, basePort, persons: PERSONS, extraAgreements: GOLDEN_AGREEMENTS });
   });
   after(async () => {

@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,21 +14,7 @@ import { runCentralCli } from '../../central/cli/index.js';
 import { seedEntityRucs } from '../../central/governance/catalogue-seed.js';
 import { INEI_RUC, JUNTOS_RUC, MIDIS_RUC, PENSION65_RUC, RENIEC_RUC, SERVICES, SUNAT_RUC, startSandbox, type RunningSandbox } from '../../scripts/sandbox/run.js';
 import { runCli } from './fixture.js';
-
-async function freeBasePort(): Promise<number> {
-  const free = (port: number): Promise<boolean> => new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const base = 21_000 + Math.floor(Math.random() * 400) * 100;
-    let ok = true;
-    for (let p = base; p <= base + 36 && ok; p += 1) ok = await free(p);
-    if (ok) return base;
-  }
-  throw new Error('no hay un rango de puertos libre para el sandbox');
-}
+import { freeBasePort } from '../helpers/net.js';
 
 interface PortalJson {
   components: { code: string; entity: { ruc: string; rucProvisional: boolean }; responsibleUnit: { unit: string } | null; services: { id: string }[] }[];
@@ -40,7 +25,7 @@ describe('sandbox catalogue', () => {
   let sb: RunningSandbox;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'miis-sandbox-cat-'));
-    sb = await startSandbox({ dir, basePort: await freeBasePort(), persons: 200 });
+    sb = await startSandbox({ dir, basePort: await freeBasePort(37), persons: 200 });
   });
   after(async () => {
     await sb?.close();

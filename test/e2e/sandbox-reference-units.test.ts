@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,24 +18,10 @@ import { NS, sandboxMarcoCensal, type MarcoCensal } from '../../scripts/sandbox/
 import { RENIEC_NS } from '../../scripts/sandbox/backends.js';
 import { JUNTOS_CLIENT, JUNTOS_RUC, PENSION65_CLIENT, RENIEC_RUC, SERVICES, startSandbox, type RunningSandbox } from '../../scripts/sandbox/run.js';
 import { postSoap, runCli } from './fixture.js';
+import { freeBasePort } from '../helpers/net.js';
 
 const PERSONS = 300;
 let seq = 0;
-
-async function freeBasePort(): Promise<number> {
-  const free = (port: number): Promise<boolean> => new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const base = 21_000 + Math.floor(Math.random() * 400) * 100;
-    let ok = true;
-    for (let p = base; p <= base + 36 && ok; p += 1) ok = await free(p);
-    if (ok) return base;
-  }
-  throw new Error('no hay un rango de puertos libre para el sandbox');
-}
 
 function soap(o: { client: string; service: string; convenio: string; finalidad?: string; ns: string; body: string }): string {
   const id = `ru-${process.pid}-${Date.now()}-${(seq += 1)}`;
@@ -69,7 +54,7 @@ describe('reference units, household affiliation, sanctions and identification g
   let marco: MarcoCensal;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'miis-sandbox-ru-'));
-    sb = await startSandbox({ dir, basePort: await freeBasePort(), persons: PERSONS });
+    sb = await startSandbox({ dir, basePort: await freeBasePort(37), persons: PERSONS });
     juntos = sb.info.nodes.find((n) => n.name === 'juntos')?.isUrl as string;
     p65 = sb.info.nodes.find((n) => n.name === 'pension65')?.isUrl as string;
     data = generateSandboxData({ persons: PERSONS });
