@@ -10,16 +10,15 @@
  * exchange cannot be missing from the log of a process that died after answering.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import { nodePaths } from '../../node/store/paths.js';
 import { nodeDir } from '../../scripts/sandbox/provision.js';
 import { faultCodeOf, personaRequest, postSoap, startInstance, waitFor, type Instance } from '../e2e/fixture.js';
 import { newId } from './helpers.js';
+import { runNodeCliProcess, spawnServe } from '../helpers/node-process.js';
 
-const CLI = fileURLToPath(new URL('../../node/cli/index.js', import.meta.url));
 const WORKERS = 16;
 /** Load bounds per case: at most this many requests, for at most this long. */
 const MAX_REQUESTS = 1500;
@@ -37,15 +36,6 @@ interface Outcome {
   readonly status: number;
   readonly fault: string | undefined;
   readonly afterKill: boolean;
-}
-
-/** Run the node CLI as a separate process and collect its exit code and output. */
-function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-    });
-  });
 }
 
 /** message id → directions recorded, read from a node's message log file without the node. */
@@ -71,16 +61,8 @@ describe('attack: kill -9 under load', () => {
 
   /** Start `miis-node serve` for a node and wait until it listens. */
   async function spawnNode(name: NodeName): Promise<ChildProcess> {
-    const proc = spawn(process.execPath, [CLI, 'serve', '--dir', nodeDir(inst.plan, name)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = await spawnServe(nodeDir(inst.plan, name), name);
     procs.set(name, proc);
-    let stdout = '';
-    let tail = '';
-    proc.stdout?.on('data', (c: Buffer) => { stdout += c.toString(); });
-    proc.stderr?.on('data', (c: Buffer) => { tail = (tail + c.toString()).slice(-4000); });
-    await waitFor(async () => {
-      if (proc.exitCode !== null) throw new Error(`serve ${name} terminó (${proc.exitCode}): ${stdout}${tail}`);
-      return stdout.includes(`Nodo ${name}:`) ? true : undefined;
-    }, `serve ${name} arranca (${tail})`, 30_000);
     return proc;
   }
 
@@ -174,7 +156,7 @@ describe('attack: kill -9 under load', () => {
       const missing = answered.filter((id) => !(logged.get(id)?.has('request') === true && logged.get(id)?.has('response') === true));
       assert.deepEqual(missing.slice(0, 5), [], `${missing.length} of ${answered.length} answered exchanges lack a record in ${name}'s log`);
     }
-    const verified = await Promise.all((['juntos', 'reniec'] as const).map(async (name) => [name, await cli(['log', 'verify', '--dir', nodeDir(inst.plan, name)])] as const));
+    const verified = await Promise.all((['juntos', 'reniec'] as const).map(async (name) => [name, await runNodeCliProcess(['log', 'verify', '--dir', nodeDir(inst.plan, name)])] as const));
     for (const [name, v] of verified) {
       assert.equal(v.code, 0, `${name}: ${v.stdout}${v.stderr}`);
       assert.match(v.stdout, /^Cadena íntegra: \d+ registros/m, name);

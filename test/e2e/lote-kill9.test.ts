@@ -12,19 +12,18 @@
  * xmlsec1 alone; one changed byte in a chunk makes it fail.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { runCentralCli } from '../../central/cli/index.js';
 import { APPLIED_TABLE } from '../../node/adapters/sql.js';
 import { centralDir, nodeDir, type ServicePlan } from '../../scripts/sandbox/provision.js';
 import { needTool } from '../helpers/tools.js';
+import { runNodeCliProcess, spawnServe } from '../helpers/node-process.js';
 import { BASE_AGREEMENT, CONSULTAR_PERSONA, CONVENIO, JUNTOS_CLIENT, RENIEC, runCli, startInstance, waitFor, type Instance } from './fixture.js';
 
-const CLI = fileURLToPath(new URL('../../node/cli/index.js', import.meta.url));
 const REGISTRAR = `${RENIEC}/RUPN/registrarPadron/v1`;
 const NS = 'http://miis.midis.gob.pe/servicios/padron';
 /** Records per batch; the registry holds 2 × IDS people (first batch: 1..IDS, second: IDS+1..2·IDS). */
@@ -51,14 +50,6 @@ function prepare(dir: string): ServicePlan[] {
   return [{ provider: 'reniec', backendUrl: '', wsdl: 'reniec.wsdl', allowed: [JUNTOS_CLIENT], id: REGISTRAR, title: 'Registrar en el padrón (lotes)', sqlConfig: join(dir, 'registrar.sql.json') }];
 }
 
-function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-    });
-  });
-}
-
 function sh(script: string): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
     execFile('sh', [script], { encoding: 'utf8', timeout: 120_000 }, (err, stdout) => resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout }));
@@ -73,16 +64,8 @@ describe('lotes: kill -9 de cualquiera de los nodos a mitad de lote', () => {
   const ids: string[] = [];
 
   async function spawnNode(name: NodeName, env: Record<string, string> = {}): Promise<ChildProcess> {
-    const proc = spawn(process.execPath, [CLI, 'serve', '--dir', nodeDir(inst.plan, name)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const proc = await spawnServe(nodeDir(inst.plan, name), name, env);
     procs.set(name, proc);
-    let stdout = '';
-    let tail = '';
-    proc.stdout?.on('data', (c: Buffer) => { stdout += c.toString(); });
-    proc.stderr?.on('data', (c: Buffer) => { tail = (tail + c.toString()).slice(-4000); });
-    await waitFor(async () => {
-      if (proc.exitCode !== null) throw new Error(`serve ${name} terminó (${proc.exitCode}): ${stdout}${tail}`);
-      return stdout.includes(`Nodo ${name}:`) ? true : undefined;
-    }, `serve ${name} arranca (${tail})`, 30_000);
     return proc;
   }
 
@@ -233,7 +216,7 @@ describe('lotes: kill -9 de cualquiera de los nodos a mitad de lote', () => {
     const dir = nodeDir(inst.plan, 'juntos');
     // the last records are time-stamped within about a second
     const exported = await waitFor(async () => {
-      const r = await cli(['lote', 'exportar', id, '--out', out, '--dir', dir, '--json']);
+      const r = await runNodeCliProcess(['lote', 'exportar', id, '--out', out, '--dir', dir, '--json']);
       if (r.code === 0) return r;
       assert.match(r.stderr, /sello de tiempo/);
       await new Promise((res) => setTimeout(res, 500));
