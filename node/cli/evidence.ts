@@ -104,55 +104,55 @@ export async function runLogVerify(o: Dir & { archive?: string; ca?: string; jso
 type ExportOptions = Dir & { json?: boolean; out: string; ca?: string };
 
 /**
- * The action of an export command (log export, lote exportar): opens the shared log, runs the
- * export with the trusted CAs, prints its text (or its JSON with --json) and closes the log.
+ * An export command (log export, lote exportar): its argument and options, and its action: opens
+ * the shared log, runs the export with the trusted CAs, prints its text (or its JSON with --json)
+ * and closes the log.
  */
-function exportAction(
+function exportCommand(
+  cmd: Command,
   h: EvidenceCliHelpers,
+  description: string,
+  idDescription: string,
   run: (log: SharedMessageLog, id: string, o: ExportOptions, cas: string[]) => Promise<{ text: string; json: object }>,
-): (id: string, o: ExportOptions) => Promise<void> {
-  return async (id, o) => {
-    const say = textOnly(o, h.out);
-    const l = await openCliSharedLog(o.dir, h.now());
-    try {
-      const r = await run(l, id, o, trustedCas(o.dir, o.ca));
-      say(r.text);
-      if (o.json === true) h.out(okJson(r.json));
-    } finally {
-      await l.close();
-    }
-  };
+): void {
+  h.withDir(cmd)
+    .description(description)
+    .argument('<id>', idDescription)
+    .requiredOption('--out <carpeta>', 'carpeta de salida')
+    .option('--ca <archivo>', 'CA de confianza (por omisión, las de la configuración global local)')
+    .option('--json', 'salida en JSON')
+    .action(async (id: string, o: ExportOptions) => {
+      const say = textOnly(o, h.out);
+      const l = await openCliSharedLog(o.dir, h.now());
+      try {
+        const r = await run(l, id, o, trustedCas(o.dir, o.ca));
+        say(r.text);
+        if (o.json === true) h.out(okJson(r.json));
+      } finally {
+        await l.close();
+      }
+    });
 }
 
 export function registerEvidenceCommands(program: Command, h: EvidenceCliHelpers): void {
   const log = program.commands.find((c) => c.name() === 'log') ?? program.command('log');
-  h.withDir(log.command('export'))
-    .description('exporta un intercambio como paquete verificable por terceros con xmlsec1, openssl y sha256sum')
-    .argument('<id>', 'identificador del mensaje (cabecera id)')
-    .requiredOption('--out <carpeta>', 'carpeta de salida')
-    .option('--ca <archivo>', 'CA de confianza (por omisión, las de la configuración global local)')
-    .option('--json', 'salida en JSON')
-    .action(exportAction(h, async (l, id, o, cas) => {
+  exportCommand(log.command('export'), h, 'exporta un intercambio como paquete verificable por terceros con xmlsec1, openssl y sha256sum',
+    'identificador del mensaje (cabecera id)', async (l, id, o, cas) => {
       const r = await exportExchange(l, id, o.out, cas);
       return {
         text: `Intercambio ${id} exportado en ${o.out} (${r.parts.join(', ')}; ${r.files.length} archivos). Verifíquelo con: sh ${o.out}/verify.sh`,
         json: { idMensaje: id, carpeta: o.out, partes: r.parts, archivos: r.files.length },
       };
-    }));
+    });
   const lote = program.commands.find((c) => c.name() === 'lote') ?? program.command('lote');
-  h.withDir(lote.command('exportar'))
-    .description('exporta un lote (manifiesto, trozos, firmas y sellos) como paquete verificable por terceros con sh, openssl y xmlsec1')
-    .argument('<id>', 'identificador del lote')
-    .requiredOption('--out <carpeta>', 'carpeta de salida')
-    .option('--ca <archivo>', 'CA de confianza (por omisión, las de la configuración global local)')
-    .option('--json', 'salida en JSON')
-    .action(exportAction(h, async (l, id, o, cas) => {
+  exportCommand(lote.command('exportar'), h, 'exporta un lote (manifiesto, trozos, firmas y sellos) como paquete verificable por terceros con sh, openssl y xmlsec1',
+    'identificador del lote', async (l, id, o, cas) => {
       const r = await exportBatch(l, id, o.out, cas);
       return {
         text: `Lote ${id} exportado en ${o.out} (manifiesto y ${r.chunks} trozos). Verifíquelo con: sh ${o.out}/verify.sh`,
         json: { lote: id, carpeta: o.out, trozos: r.chunks },
       };
-    }));
+    });
   h.withDir(log.command('archive'))
     .description('archiva ahora los registros sellados y purga los archivados según la retención (evidence.json)')
     .option('--json', 'salida en JSON')

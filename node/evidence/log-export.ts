@@ -21,7 +21,7 @@ import { inclusionProof } from '../../core/hash-tree.js';
 import { derToPem } from '../../core/pki.js';
 import { verifyDetached } from '../../core/signature.js';
 import { verifyTimeStampToken } from '../../core/tsp.js';
-import { recordPreimage } from './message-log.js';
+import { recordPreimage, type TimestampRecord } from './message-log.js';
 import type { SharedMessageLog } from './pg-message-log.js';
 
 export interface ExportResult {
@@ -41,11 +41,15 @@ export async function exportExchange(log: SharedMessageLog, messageId: string, o
   };
   let tsaPem: string | undefined;
   const parts: string[] = [];
+  // each chain's time-stamps read once (an exchange's records are usually in one chain)
+  const stampsOf = new Map<string, Promise<readonly TimestampRecord[]>>();
   for (const r of records) {
     const part = parts.includes(r.direction) ? `${r.direction}-${r.seq}` : r.direction;
     if (!r.bodyKept) throw new MiisError('Config.InvalidInput', `el registro ${r.seq} es de un servicio sensible: solo se guardaron metadatos, no hay mensaje que exportar`);
-    const chain = log.reader(r.instanceId ?? log.instanceId);
-    const stamp = (await chain.timestamps()).find((t) => t.firstSeq <= r.seq && r.seq <= t.lastSeq);
+    const instance = r.instanceId ?? log.instanceId;
+    const chain = log.reader(instance);
+    if (!stampsOf.has(instance)) stampsOf.set(instance, chain.timestamps());
+    const stamp = (await stampsOf.get(instance)!).find((t) => t.firstSeq <= r.seq && r.seq <= t.lastSeq);
     if (stamp === undefined) throw new MiisError('Config.InvalidInput', `el registro ${r.seq} aún no tiene sello de tiempo; espere el siguiente lote e inténtelo de nuevo`);
     const v = verifyDetached(r.message, r.signature);
     if (!v.ok) throw new MiisError('Config.InvalidInput', `la firma del registro ${r.seq} no es válida: ${v.reason}`);
