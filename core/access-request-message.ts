@@ -37,9 +37,14 @@ export interface SignedAccessRequest {
   readonly signature: string;
 }
 
-export function signAccessRequest(msg: AccessRequestMessage, signer: Signer): SignedAccessRequest {
+/** The envelope every signed node-to-central message uses: base64 of the exact JSON bytes and a detached signature over them. */
+function signAs<F extends string>(format: F, reference: string, msg: object, signer: Signer): { format: F; message: string; signature: string } {
   const bytes = Buffer.from(JSON.stringify(msg), 'utf8');
-  return { format: ACCESS_REQUEST_FORMAT, message: bytes.toString('base64'), signature: signDetached(bytes, signer, ACCESS_REQUEST_REFERENCE) };
+  return { format, message: bytes.toString('base64'), signature: signDetached(bytes, signer, reference) };
+}
+
+export function signAccessRequest(msg: AccessRequestMessage, signer: Signer): SignedAccessRequest {
+  return signAs(ACCESS_REQUEST_FORMAT, ACCESS_REQUEST_REFERENCE, msg, signer);
 }
 
 const bad = (detail: string): MiisError => new MiisError('Config.InvalidInput', `solicitud de acceso no válida: ${detail}`);
@@ -135,11 +140,6 @@ export interface AccessListRow {
 }
 
 interface Envelope { readonly format: string; readonly message: string; readonly signature: string }
-
-function signAs(format: string, reference: string, msg: object, signer: Signer): Envelope {
-  const bytes = Buffer.from(JSON.stringify(msg), 'utf8');
-  return { format, message: bytes.toString('base64'), signature: signDetached(bytes, signer, reference) };
-}
 
 export function signAccessAnswer(msg: AccessAnswerMessage, signer: Signer): Envelope {
   return signAs(ACCESS_ANSWER_FORMAT, ACCESS_ANSWER_REFERENCE, msg, signer);

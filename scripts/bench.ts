@@ -14,8 +14,9 @@
  * (BENCH_BATCH_CONCURRENCY requests in flight, default 4), in identifiers per second and node CPU
  * milliseconds per 1,000 identifiers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpuMs, spawnChild, statusMb, stopChildren } from './bench/children.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,34 +33,6 @@ const keyAlgorithm = (process.env.BENCH_KEY ?? 'ecdsa-p256') as 'ecdsa-p256' | '
 const rate = Number(process.env.BENCH_RATE ?? '200');
 const json = process.argv.includes('--json');
 const base = 47_000 + Math.floor(Math.random() * 1000) * 10;
-
-function spawnChild(args: string[], readyText: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const profile = process.env.BENCH_PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`];
-    const child = spawn(process.execPath, [...profile, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(readyText)) resolve(child);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
-    child.once('exit', (code) => reject(new Error(`${args[0]} terminó (${code}): ${out}`)));
-  });
-}
-
-function statusMb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 'NaN');
-  return kb / 1024;
-}
-
-/** User + system CPU time of a process in milliseconds (/proc/<pid>/stat fields 14 and 15, clock ticks of 10 ms). */
-function cpuMs(pid: number | undefined): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 let seq = 0;
 function request(dni: string, batch?: readonly string[]): string {
@@ -181,15 +154,15 @@ async function main(): Promise<void> {
     const reniecDir = nodeDir(plan, 'reniec');
     const juntosDir = nodeDir(plan, 'juntos');
     const caPem = join(centralDir(plan), 'ca.pem');
-    children.push(await spawnChild([join(dist, 'scripts/bench/backend-process.js'), String(ports.backend), String(ports.backendTls), join(reniecDir, 'keys/auth-key.pem'), join(reniecDir, 'auth.pem'), caPem], 'ready'));
-    const provider = await spawnChild([join(dist, 'node/cli/index.js'), 'serve', '--dir', reniecDir], 'sistemas de información en');
-    const consumer = await spawnChild([join(dist, 'node/cli/index.js'), 'serve', '--dir', juntosDir], 'sistemas de información en');
+    children.push(await spawnChild([join(dist, 'scripts/bench/backend-process.js'), String(ports.backend), String(ports.backendTls), join(reniecDir, 'keys/auth-key.pem'), join(reniecDir, 'auth.pem'), caPem], 'ready', { profile: true }));
+    const provider = await spawnChild([join(dist, 'node/cli/index.js'), 'serve', '--dir', reniecDir], 'sistemas de información en', { profile: true });
+    const consumer = await spawnChild([join(dist, 'node/cli/index.js'), 'serve', '--dir', juntosDir], 'sistemas de información en', { profile: true });
     children.push(provider, consumer);
     // the floor: the same two hops and TLS, nothing else (RENIEC's TLS identity towards the backend, as a node would)
     const bareInner = await spawnChild([join(dist, 'scripts/bench/bare-forwarder.js'), 'inner', String(ports.bareInner), `https://127.0.0.1:${ports.backendTls}/`,
-      join(reniecDir, 'keys/auth-key.pem'), join(reniecDir, 'auth.pem'), caPem], 'ready');
+      join(reniecDir, 'keys/auth-key.pem'), join(reniecDir, 'auth.pem'), caPem], 'ready', { profile: true });
     const bareEdge = await spawnChild([join(dist, 'scripts/bench/bare-forwarder.js'), 'edge', String(ports.bareEdge), `https://127.0.0.1:${ports.bareInner}/`,
-      join(juntosDir, 'keys/auth-key.pem'), join(juntosDir, 'auth.pem'), caPem], 'ready');
+      join(juntosDir, 'keys/auth-key.pem'), join(juntosDir, 'auth.pem'), caPem], 'ready', { profile: true });
     children.push(bareInner, bareEdge);
     const nodePids = { juntos: consumer.pid, reniec: provider.pid, 'bare-edge': bareEdge.pid, 'bare-inner': bareInner.pid };
     const idleRss = Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, statusMb(pid, 'VmRSS')]));
@@ -263,8 +236,7 @@ async function main(): Promise<void> {
     await direct.close();
     await central.close();
   } finally {
-    for (const c of children) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    await stopChildren(children);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -160,8 +160,15 @@ export function receiveSignedAccessListQuery(store: RegistryStore, body: Buffer,
   verifySignedFromNode(store, { bytes, signature, reference: ACCESS_LIST_REFERENCE, member, createdAt: message.createdAt, what: 'consulta' }, now);
   rememberSigned(store, 'consulta', bytes, member, message.queryId, null, now);
   const ruc = parseClientId(member).memberCode;
+  // one catalogue look-up per component, not per request
+  const entityOf = new Map<string, string>();
+  const administers = (code: string): boolean => {
+    let entity = entityOf.get(code);
+    if (entity === undefined) entityOf.set(code, (entity = requireComponent(store, code).entityRuc));
+    return entity === ruc;
+  };
   const rows = listAccessRequests(store).filter((r) => message.role === 'solicitante'
     ? formatMemberId(parseClientId(r.clientId)) === member
-    : requireComponent(store, r.componentCode).entityRuc === ruc);
+    : administers(r.componentCode));
   return rows.map(accessListRow);
 }

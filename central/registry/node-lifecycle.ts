@@ -6,6 +6,7 @@
  */
 import { MiisError } from '../../core/errors.js';
 import { certificateInfo } from '../../core/pki.js';
+import { requireNode } from './node-members.js';
 import { checkAuthCert, parseNodeAddress } from './rules.js';
 import type { ChangeContext, NodeRecord, RegistryStore } from './store.js';
 
@@ -26,12 +27,6 @@ const auditView = (n: NodeRecord): object => ({
   name: n.name, address: n.address, authCertSha256: n.authCertSha256,
   previousAuthCertSha256: n.previousAuthCertSha256 ?? null, previousAuthUntil: n.previousAuthUntil ?? null,
 });
-
-function requireNode(store: RegistryStore, name: string): NodeRecord {
-  const node = store.getNode(name);
-  if (node === undefined) throw new MiisError('Config.NotFound', `el nodo ${name} no está registrado`);
-  return node;
-}
 
 export function setNode(store: RegistryStore, change: NodeChange, ctx: ChangeContext): NodeRecord {
   const before = requireNode(store, change.name);

@@ -11,7 +11,7 @@ import { MiisError } from '../../core/errors.js';
 import { formatMemberId, parseClientId } from '../../core/identifiers.js';
 import type { ChangeContext, NodeRecord, RegistryStore } from './store.js';
 
-function requireNode(store: RegistryStore, name: string): NodeRecord {
+export function requireNode(store: RegistryStore, name: string): NodeRecord {
   const node = store.getNode(name);
   if (node === undefined) throw new MiisError('Config.NotFound', `el nodo ${name} no está registrado`);
   return node;

@@ -6,12 +6,13 @@
  * nodes; both are given in peakRssMbByNode; logRecords: the consumer's records of the batch, the
  * provider logs as many). Asserts nothing. BENCH_PROFILE_DIR=/tmp/p writes V8 CPU profiles of both nodes there.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { spawnChild, statusMb, stopChildren } from './children.js';
 import { startCentral } from '../../central/main.js';
 import { runCentralCli } from '../../central/cli/index.js';
 import { centralDir, nodeDir, provisionInstance, type InstancePlan } from '../sandbox/provision.js';
@@ -26,24 +27,6 @@ const SERVICE = `PE/GOB/${RENIEC_RUC}/RUPN/consultarPadron`;
 const CONVENIO = 'CONV-LOTE-2026';
 const dniOf = (i: number): string => String(10_000_000 + i);
 const say = (s: string): void => void (json ? process.stderr : process.stdout).write(`${s}\n`);
-
-function spawnChild(args: string[], readyText: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const profile = process.env.BENCH_PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`];
-    const child = spawn(process.execPath, [...profile, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (out.length > 100_000) out = out.slice(-50_000);
-      if (out.includes(readyText)) resolve(child);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${args[0]} terminó (${code}): ${out.slice(-2000)}`)));
-  });
-}
-
-const peakMb = (pid: number | undefined): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 'NaN') / 1024;
 
 async function writeRoll(path: string, n: number): Promise<void> {
   const out = createWriteStream(path);
@@ -94,8 +77,8 @@ async function main(): Promise<void> {
       { stdout: (s) => { cliOut += s; }, stderr: (s) => { cliOut += s; } });
     if (code !== 0) throw new Error(cliOut);
     const central = await startCentral({ dir: centralDir(plan), host: '127.0.0.1', port: ports.central, clock: () => new Date() });
-    const provider = await spawnChild([join(dist, 'node/cli/index.js'), 'serve', '--dir', nodeDir(plan, 'reniec')], 'sistemas de información en');
-    const consumer = await spawnChild([join(dist, 'node/cli/index.js'), 'serve', '--dir', nodeDir(plan, 'juntos')], 'sistemas de información en');
+    const provider = await spawnChild([join(dist, 'node/cli/index.js'), 'serve', '--dir', nodeDir(plan, 'reniec')], 'sistemas de información en', { profile: true });
+    const consumer = await spawnChild([join(dist, 'node/cli/index.js'), 'serve', '--dir', nodeDir(plan, 'juntos')], 'sistemas de información en', { profile: true });
     children.push(provider, consumer);
     const roll = join(dir, 'padron.csv');
     await writeRoll(roll, ids);
@@ -117,7 +100,7 @@ async function main(): Promise<void> {
     }
     const seconds = (performance.now() - started) / 1000;
     if (view.estado !== 'terminado') throw new Error(`el lote quedó ${view.estado}: ${view.error ?? ''}`);
-    const peaks = { juntos: Math.round(peakMb(consumer.pid)), reniec: Math.round(peakMb(provider.pid)) };
+    const peaks = { juntos: Math.round(statusMb(consumer.pid, 'VmHWM')), reniec: Math.round(statusMb(provider.pid, 'VmHWM')) };
     const count = (name: string): number => {
       const log = new Database(join(nodeDir(plan, name), 'messagelog.db'), { readonly: true });
       try {
@@ -134,8 +117,7 @@ async function main(): Promise<void> {
     else say(`lote de ${ids} DNI: ${result.seconds} s, ${result.idsPerSecond} DNI/s, ${result.chunks} trozos, ${result.logRecords} registros de evidencia por lado, RSS pico Juntos ${peaks.juntos} MB, RENIEC ${peaks.reniec} MB`);
     await central.close();
   } finally {
-    for (const c of children) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    await stopChildren(children);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -10,13 +10,14 @@
  * Env: BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_IDLE_SECONDS (default 5: when idle RSS is read), BENCH_NODE_FLAGS (extra Node flags for the two node
  * processes, e.g. "--max-semi-space-size=4", to compare).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
+import { cpuMs, spawnChild, statusMb, stopChildren } from './children.js';
 import { startCentral } from '../../central/main.js';
 import { generateSandboxData, samplesDni } from '../sandbox/data.js';
 import { centralDir, nodeDir, provisionInstance, type InstancePlan } from '../sandbox/provision.js';
@@ -44,32 +45,6 @@ function freePort(): Promise<number> {
 function rssAfter(code: string): number {
   const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', `${code}\nglobalThis.gc(); globalThis.gc(); process.stdout.write(String(process.memoryUsage.rss()));`], { encoding: 'utf8' });
   return Math.round((Number(out) / 1048576) * 10) / 10;
-}
-
-function statusMb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 'NaN') / 102.4) / 10;
-}
-
-/** User + system CPU time of a process in milliseconds (/proc/<pid>/stat fields 14 and 15, clock ticks of 10 ms). */
-function cpuMs(pid: number | undefined): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function spawnChild(args: string[], readyText: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(readyText)) resolve(child);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
-    child.once('exit', (code) => reject(new Error(`${args.at(-3) ?? args[0]} terminó (${code}): ${out}`)));
-  });
 }
 
 let seq = 0;
@@ -145,8 +120,7 @@ async function main(): Promise<void> {
     await pool.close();
   } finally {
     await closeCentral();
-    for (const c of children) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => new Promise((res) => (c.exitCode !== null ? res(null) : c.once('exit', res)))));
+    await stopChildren(children);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,47 @@
+/**
+ * Child processes of the benchmarks (bench.ts, bench/rss.ts, bench/lote.ts): start one and wait for
+ * its ready text, read its memory and CPU time from /proc, stop them all. Linux only (/proc).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/**
+ * Run `node <args>` and resolve once `readyText` appears on its stdout or stderr; reject if it exits
+ * first (with the tail of its output). With `profile`, BENCH_PROFILE_DIR (if set) adds --cpu-prof.
+ */
+export function spawnChild(args: string[], readyText: string, opts: { readonly profile?: boolean } = {}): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const profile = opts.profile === true && process.env.BENCH_PROFILE_DIR !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+    const child = spawn(process.execPath, [...profile, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (out.length > 100_000) out = out.slice(-50_000);
+      if (out.includes(readyText)) resolve(child);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    const script = args.find((a) => a.endsWith('.js')) ?? args[0];
+    child.once('exit', (code) => reject(new Error(`${script} terminó (${code}): ${out.slice(-2000)}`)));
+  });
+}
+
+/** A process's VmHWM (peak) or VmRSS (current) in MB, from /proc/<pid>/status. */
+export function statusMb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 'NaN');
+  return kb / 1024;
+}
+
+/** User + system CPU time of a process in milliseconds (/proc/<pid>/stat fields 14 and 15, clock ticks of 10 ms). */
+export function cpuMs(pid: number | undefined): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** SIGTERM every child and wait until each has exited. */
+export async function stopChildren(children: readonly ChildProcess[]): Promise<void> {
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+}
