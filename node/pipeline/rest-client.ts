@@ -5,7 +5,6 @@
  * checkClient → resolveProvider → checkClientReplay → sign (the client member's key) → logRequest → sendToProvider
  * (`POST /miis/v1/rest`, same multipart and mutual TLS) → verifyResponse → logResponse.
  */
-import { randomBytes } from 'node:crypto';
 import { MiisError } from '../../core/errors.js';
 import type { GlobalConfNode } from '../../core/global-conf-model.js';
 import { formatClientId, formatMemberId, formatServiceId, providerOf } from '../../core/identifiers.js';
@@ -19,7 +18,7 @@ import { nodesOf, type ConfView } from '../conf/global-conf-client.js';
 import type { LogRecord } from '../evidence/message-log.js';
 import { checkClient, checkClientReplay, noteFacts, resolveProvider, sendToProviderNodes } from './client-proxy.js';
 import type { ExchangeFacts, NodeContext } from './context.js';
-import { decodeSignedMessage } from './signed-message.js';
+import { decodeSignedMessage, encodeSignedMessage, type MessagePartType } from './signed-message.js';
 
 /** Path of REST exchanges on the node-to-node port. */
 export const REST_PEER_PATH = '/miis/v1/rest';
@@ -47,18 +46,11 @@ export function restXRoadHeader(h: RestRequestHead): XRoadHeader {
   };
 }
 
+const REST_PART: MessagePartType = { partContentType: REST_PART_TYPE, type: REST_PART_TYPE };
+
 /** Two-part multipart/related (message, signature), the part type saying it is a REST message. */
 export function encodeSignedRest(message: Buffer, signature: string): { body: Buffer; contentType: string } {
-  const boundary = `miis-rest-${randomBytes(12).toString('hex')}`;
-  if (message.includes(boundary)) return encodeSignedRest(message, signature);
-  const body = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Type: ${REST_PART_TYPE}\r\nContent-ID: <message>\r\n\r\n`),
-    message,
-    Buffer.from(`\r\n--${boundary}\r\nContent-Type: application/xml; charset=UTF-8\r\nContent-ID: <signature>\r\n\r\n`),
-    Buffer.from(signature, 'utf8'),
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
-  return { body, contentType: `multipart/related; type="${REST_PART_TYPE}"; boundary=${boundary}` };
+  return encodeSignedMessage(message, signature, REST_PART);
 }
 
 function logRecord(ctx: NodeContext, side: 'client' | 'server', request: RestRequestHead, direction: 'request' | 'response', message: Buffer, signature: string, signerSha: string, fault?: string): LogRecord {
