@@ -74,7 +74,7 @@ export interface RestMessage<H> {
 }
 
 /** C0 controls (tab, CR and LF included), DEL and C1 controls. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 /** RFC 3986 pchar and '/', percent-encodings checked separately. */
 const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
 const QUERY_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
@@ -137,7 +137,7 @@ export function headerValue(headers: Readonly<Record<string, string | string[] |
   const v = headers[name];
   if (v === undefined) return undefined;
   if (Array.isArray(v)) throw new MiisError('Client.InvalidHeaderField', `${label} (repetida)`);
-  if (CONTROL.test(v)) throw new MiisError('Client.ControlCharacter', label);
+  if (CONTROL_CHARS.test(v)) throw new MiisError('Client.ControlCharacter', label);
   const t = v.trim();
   if (t.length === 0) throw new MiisError('Client.InvalidHeaderField', `${label} (vacía)`);
   if (t.length > MAX_REST_HEADER_VALUE) throw new MiisError('Client.InvalidHeaderField', `${label} (más de ${MAX_REST_HEADER_VALUE} caracteres)`);
@@ -182,7 +182,7 @@ function encode(kind: 'request' | 'response', fields: readonly Field[], body: Bu
   let head = `${REST_FORMAT} ${kind}\n`;
   for (const [name, value] of fields) {
     if (value === undefined) continue;
-    if (CONTROL.test(value)) throw new MiisError('Client.ControlCharacter', name);
+    if (CONTROL_CHARS.test(value)) throw new MiisError('Client.ControlCharacter', name);
     head += `${name}: ${value}\n`;
   }
   head += `body-digest: ${bodyDigest(body)}\nbody-length: ${body.length}\n\n`;

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { MiisError, toMiisError } from '../../core/errors.js';
 import { formatClientId, formatMemberId, providerOf } from '../../core/identifiers.js';
-import { decodeRestRequest, encodeRestResponse, restErrorBody, restRequestHash, type RestMessage, type RestRequestHead } from '../../core/rest-message.js';
+import { CONTROL_CHARS, decodeRestRequest, encodeRestResponse, restErrorBody, restRequestHash, type RestMessage, type RestRequestHead } from '../../core/rest-message.js';
 import { signDetached, verifyDetached } from '../../core/signature.js';
 import { checkSigningCert, confirmByOcsp } from '../certs/signing-cert.js';
 import type { ConfView } from '../conf/global-conf-client.js';
@@ -96,7 +96,7 @@ export async function processRestProviderRequest(ctx: NodeContext, body: Buffer,
   let reply: RestBackendReply;
   try {
     reply = access === undefined ? answerGetOpenApi(ctx, head) : await callRestService(ctx, access.service, head, request.body);
-    if (reply.contentType !== undefined && /[\u0000-\u001f\u007f-\u009f]/.test(reply.contentType)) reply = { ...reply, contentType: undefined };
+    if (reply.contentType !== undefined && CONTROL_CHARS.test(reply.contentType)) reply = { ...reply, contentType: undefined };
   } catch (err) {
     // the request is logged: so is the error this node answers with (same faultDetail)
     const e = toMiisError(err, 'Server.ServerProxy.InternalError');
