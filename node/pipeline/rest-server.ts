@@ -7,30 +7,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { MiisError, toMiisError } from '../../core/errors.js';
-import { formatClientId, formatMemberId, providerOf } from '../../core/identifiers.js';
-import { CONTROL_CHARS, decodeRestRequest, encodeRestResponse, restErrorBody, restRequestHash, type RestMessage, type RestRequestHead } from '../../core/rest-message.js';
-import { signDetached, verifyDetached } from '../../core/signature.js';
-import { checkSigningCert, confirmByOcsp } from '../certs/signing-cert.js';
-import type { ConfView } from '../conf/global-conf-client.js';
+import { formatClientId, providerOf } from '../../core/identifiers.js';
+import { CONTROL_CHARS, decodeRestRequest, encodeRestResponse, restErrorBody, restRequestHash, type RestRequestHead } from '../../core/rest-message.js';
+import { signDetached } from '../../core/signature.js';
 import type { RestBackendReply } from '../adapters/rest.js';
 import type { LocalService } from '../store/local-store.js';
 import { noteFacts } from './client-proxy.js';
 import { maxServiceTimeoutMs, type ExchangeFacts, type NodeContext } from './context.js';
 import { GET_OPENAPI, encodeSignedRest, restLogRecord, restXRoadHeader } from './rest-client.js';
 import { restDataSubjectDnis } from './data-subjects.js';
-import { authorize, checkReplay, decodeProviderMessage, providerSigning, verifyPeer, verifyPeerIsNode } from './server-proxy.js';
-
-export async function verifyRestSignature(ctx: NodeContext, view: ConfView, request: RestMessage<RestRequestHead>, signature: Buffer): Promise<string> {
-  const verdict = verifyDetached(request.raw, signature);
-  if (!verdict.ok) {
-    ctx.info(`firma de solicitud REST rechazada: ${verdict.reason}`);
-    throw new MiisError('Server.ServerProxy.InvalidSignatureValue');
-  }
-  const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, formatMemberId(request.head.client), ctx.now());
-  if (!cert.ok) throw new MiisError('Server.ServerProxy.IncorrectCertificate', cert.reason);
-  if (cert.ocsp !== undefined) await confirmByOcsp(ctx.ocsp, cert.ocsp, 'Server.ServerProxy.IncorrectCertificate');
-  return verdict.certSha256;
-}
+import { authorize, checkReplay, decodeProviderMessage, providerSigning, verifyPeer, verifyPeerIsNode, verifyRequestSignature } from './server-proxy.js';
 
 /** getOpenAPI?serviceCode=X: the OpenAPI file configured for the provider subsystem's REST service X. */
 export function answerGetOpenApi(ctx: NodeContext, head: RestRequestHead): RestBackendReply {
@@ -81,7 +67,7 @@ export async function processRestProviderRequest(ctx: NodeContext, body: Buffer,
   if (facts !== undefined) noteFacts(facts, header);
   ctx.evidence?.check('Server.ServerProxy.TimestampUnavailable');
   verifyPeer(view, header, peerSha256);
-  const signerSha = await verifyRestSignature(ctx, view, request, signed.signature);
+  const signerSha = await verifyRequestSignature(ctx, view, request.raw, signed.signature, head.client, 'solicitud REST');
   const replay = checkReplay(ctx, header);
   if (replay !== undefined) await replay;
   const meta = head.service.serviceCode === GET_OPENAPI;

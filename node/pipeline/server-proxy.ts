@@ -7,7 +7,7 @@
 import { acceptedAuthCerts } from '../../core/global-conf-model.js';
 import { MiisError, toMiisError } from '../../core/errors.js';
 import type { GlobalConfAgreement } from '../../core/global-conf-model.js';
-import { formatClientId, formatMemberId, formatServiceId, serviceKey } from '../../core/identifiers.js';
+import { formatClientId, formatMemberId, formatServiceId, serviceKey, type MemberId } from '../../core/identifiers.js';
 import type { XmlElement } from '../../core/xml.js';
 import { decideAccess } from './access-decision.js';
 import type { ServiceAdapter } from '../adapters/index.js';
@@ -83,13 +83,21 @@ export function verifyPeer(view: ConfView, header: XRoadHeader, peerSha256: stri
 }
 
 export async function verifySignature(ctx: NodeContext, view: ConfView, request: SoapMessage, signature: Buffer): Promise<string> {
-  const verdict = verifyDetached(request.raw, signature);
+  return verifyRequestSignature(ctx, view, request.raw, signature, (request.header as XRoadHeader).client, 'solicitud');
+}
+
+/**
+ * The detached signature over a request's exact bytes, by a valid signing certificate of the
+ * client's member (SOAP here, REST in rest-server.ts); returns the certificate's SHA-256.
+ * `what` names the message in the node's log line when the signature is refused.
+ */
+export async function verifyRequestSignature(ctx: NodeContext, view: ConfView, raw: Buffer, signature: Buffer, client: MemberId, what: string): Promise<string> {
+  const verdict = verifyDetached(raw, signature);
   if (!verdict.ok) {
-    ctx.info(`firma de solicitud rechazada: ${verdict.reason}`);
+    ctx.info(`firma de ${what} rechazada: ${verdict.reason}`);
     throw new MiisError('Server.ServerProxy.InvalidSignatureValue');
   }
-  const header = request.header as XRoadHeader;
-  const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, formatMemberId(header.client), ctx.now());
+  const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, formatMemberId(client), ctx.now());
   if (!cert.ok) throw new MiisError('Server.ServerProxy.IncorrectCertificate', cert.reason);
   // external-CA certificate (conf.externalCas): its revocation is checked by OCSP (node/certs/ocsp-checker.ts)
   if (cert.ocsp !== undefined) await confirmByOcsp(ctx.ocsp, cert.ocsp, 'Server.ServerProxy.IncorrectCertificate');
