@@ -5,7 +5,7 @@
  */
 import { MiisError } from '../../core/errors.js';
 import type { GlobalConfNode } from '../../core/global-conf-model.js';
-import { formatClientId, formatMemberId, formatServiceId, providerOf, serviceKey } from '../../core/identifiers.js';
+import { formatClientId, formatMemberId, formatServiceId, providerOf, serviceKey, type MemberId } from '../../core/identifiers.js';
 import { signDetached, verifyDetached } from '../../core/signature.js';
 import { checkConsistency, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
 import { XROAD_NS } from '../../core/identifiers.js';
@@ -182,20 +182,28 @@ export async function verifyResponse(ctx: NodeContext, view: ConfView, request: 
   } catch (err) {
     throw new MiisError('Server.ClientProxy.InvalidResponse', (err as Error).message, { cause: err });
   }
-  const verdict = verifyDetached(reply.message, reply.signature);
+  const signerSha = await verifyResponseSignature(ctx, view, reply.message, reply.signature, (request.header as XRoadHeader).service, 'respuesta');
+  const inconsistency = checkConsistency(request, response);
+  if (inconsistency !== null) throw new MiisError('Server.ClientProxy.InconsistentResponse', inconsistency.field);
+  return { response, signerSha };
+}
+
+/**
+ * The detached signature over a response's exact bytes, by a valid signing certificate of the
+ * service's member (SOAP here, REST in rest-client.ts); returns the certificate's SHA-256.
+ * `what` names the message in the node's log line when the signature is refused.
+ */
+export async function verifyResponseSignature(ctx: NodeContext, view: ConfView, raw: Buffer, signature: Buffer, provider: MemberId, what: string): Promise<string> {
+  const verdict = verifyDetached(raw, signature);
   if (!verdict.ok) {
-    ctx.info(`firma de respuesta rechazada: ${verdict.reason}`);
+    ctx.info(`firma de ${what} rechazada: ${verdict.reason}`);
     throw new MiisError('Server.ClientProxy.InvalidSignatureValue');
   }
-  const header = request.header as XRoadHeader;
-  const provider = formatMemberId(header.service);
-  const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, provider, ctx.now());
+  const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, formatMemberId(provider), ctx.now());
   if (!cert.ok) throw new MiisError('Server.ClientProxy.IncorrectCertificate', cert.reason);
   // external-CA certificate (conf.externalCas): its revocation is checked by OCSP (node/certs/ocsp-checker.ts)
   if (cert.ocsp !== undefined) await confirmByOcsp(ctx.ocsp, cert.ocsp, 'Server.ClientProxy.IncorrectCertificate');
-  const inconsistency = checkConsistency(request, response);
-  if (inconsistency !== null) throw new MiisError('Server.ClientProxy.InconsistentResponse', inconsistency.field);
-  return { response, signerSha: verdict.certSha256 };
+  return verdict.certSha256;
 }
 
 /** Message id, client and service of a read message, for the fault log. */

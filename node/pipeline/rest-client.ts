@@ -7,16 +7,16 @@
  */
 import { MiisError } from '../../core/errors.js';
 import type { GlobalConfNode } from '../../core/global-conf-model.js';
-import { formatClientId, formatMemberId, formatServiceId, providerOf } from '../../core/identifiers.js';
+import { formatClientId, formatServiceId, providerOf } from '../../core/identifiers.js';
 import {
   decodeRestResponse, encodeRestRequest, readRestErrorBody, restRequestHash, type RestRequestHead,
 } from '../../core/rest-message.js';
-import { signDetached, verifyDetached } from '../../core/signature.js';
+import { signDetached } from '../../core/signature.js';
 import { PROTOCOL_VERSION, type XRoadHeader } from '../../core/soap.js';
-import { checkSigningCert, confirmByOcsp, isRevoked } from '../certs/signing-cert.js';
+import { isRevoked } from '../certs/signing-cert.js';
 import { nodesOf, type ConfView } from '../conf/global-conf-client.js';
 import type { LogRecord } from '../evidence/message-log.js';
-import { checkClient, checkClientReplay, noteFacts, resolveProvider, sendToProviderNodes } from './client-proxy.js';
+import { checkClient, checkClientReplay, noteFacts, resolveProvider, sendToProviderNodes, verifyResponseSignature } from './client-proxy.js';
 import type { ExchangeFacts, NodeContext } from './context.js';
 import { decodeSignedMessage, encodeSignedMessage, type MessagePartType } from './signed-message.js';
 
@@ -97,20 +97,13 @@ export async function processRestClientRequest(ctx: NodeContext, head: RestReque
   if (reply.contentType?.startsWith('multipart/related') !== true) throw new MiisError('Server.ClientProxy.InvalidResponse', `HTTP ${reply.status}, tipo «${reply.contentType ?? ''}»`);
   const signed = decodeSignedMessage(reply.body, reply.contentType, 'Server.ClientProxy.InvalidResponse');
   const response = decodeRestResponse(signed.message, 'Server.ClientProxy.InvalidResponse');
-  const verdict = verifyDetached(signed.message, signed.signature);
-  if (!verdict.ok) {
-    ctx.info(`firma de respuesta REST rechazada: ${verdict.reason}`);
-    throw new MiisError('Server.ClientProxy.InvalidSignatureValue');
-  }
-  const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, formatMemberId(head.service), ctx.now());
-  if (!cert.ok) throw new MiisError('Server.ClientProxy.IncorrectCertificate', cert.reason);
-  if (cert.ocsp !== undefined) await confirmByOcsp(ctx.ocsp, cert.ocsp, 'Server.ClientProxy.IncorrectCertificate');
+  const signerSha = await verifyResponseSignature(ctx, view, signed.message, signed.signature, head.service, 'respuesta REST');
   const r = response.head;
   const mismatch = formatClientId(r.client) !== formatClientId(head.client) ? 'client'
     : formatServiceId(r.service) !== formatServiceId(head.service) ? 'service'
       : r.id !== head.id ? 'id' : r.requestId !== head.requestId ? 'request-id' : r.requestHash !== restRequestHash(raw) ? 'request-hash' : undefined;
   if (mismatch !== undefined) throw new MiisError('Server.ClientProxy.InconsistentResponse', mismatch);
-  await ctx.log.append(logRecord(ctx, 'client', head, 'response', signed.message, signed.signature.toString('utf8'), verdict.certSha256, r.status >= 400 ? `HTTP ${r.status}` : undefined));
+  await ctx.log.append(logRecord(ctx, 'client', head, 'response', signed.message, signed.signature.toString('utf8'), signerSha, r.status >= 400 ? `HTTP ${r.status}` : undefined));
   const headers: Record<string, string> = {
     'x-road-client': formatClientId(head.client), 'x-road-service': formatServiceId(head.service), 'x-road-id': head.id,
     'x-road-request-id': head.requestId, 'x-road-request-hash': r.requestHash,
