@@ -11,6 +11,7 @@ import { formatClientId, providerOf } from '../../core/identifiers.js';
 import { CONTROL_CHARS, decodeRestRequest, encodeRestResponse, restErrorBody, restRequestHash, type RestRequestHead } from '../../core/rest-message.js';
 import { signDetached } from '../../core/signature.js';
 import type { RestBackendReply } from '../adapters/rest.js';
+import { parseStoredAdapterSettings } from '../adapters/settings.js';
 import type { LocalService } from '../store/local-store.js';
 import { noteFacts } from './client-proxy.js';
 import { maxServiceTimeoutMs, type ExchangeFacts, type NodeContext } from './context.js';
@@ -28,8 +29,8 @@ export function answerGetOpenApi(ctx: NodeContext, head: RestRequestHead): RestB
   const service = ctx.local().services.get(key);
   let openapi: string | undefined;
   try {
-    const s = JSON.parse(service?.adapter ?? '{}') as { kind?: string; openapi?: string };
-    openapi = s.kind === 'rest' ? s.openapi : undefined;
+    const s = parseStoredAdapterSettings(service?.adapter ?? null);
+    openapi = s?.kind === 'rest' ? s.openapi : undefined;
   } catch {
     openapi = undefined;
   }
