@@ -118,10 +118,15 @@ function clientSigning(ctx: NodeContext, header: XRoadHeader): MemberSigning {
 }
 
 function logRecord(ctx: NodeContext, m: SoapMessage, header: XRoadHeader, direction: 'request' | 'response', signature: string, signerSha: string): LogRecord {
+  return exchangeRecord(ctx, 'client', header, direction, m.raw, signature, signerSha, m.fault?.faultCode);
+}
+
+/** The message log record of one signed message (SOAP or REST, either side), described by its X-Road header. */
+export function exchangeRecord(ctx: NodeContext, side: 'client' | 'server', header: XRoadHeader, direction: 'request' | 'response', message: Buffer, signature: string, signerSha: string, fault?: string): LogRecord {
   return {
-    side: 'client', direction, messageId: header.id, client: formatClientId(header.client), service: formatServiceId(header.service),
-    userId: header.userId, convenio: header.convenio, finalidad: header.finalidad, at: ctx.now(), message: m.raw,
-    signature, signerCertSha256: signerSha, fault: m.fault?.faultCode,
+    side, direction, messageId: header.id, client: formatClientId(header.client), service: formatServiceId(header.service),
+    userId: header.userId, convenio: header.convenio, finalidad: header.finalidad, at: ctx.now(), message, signature,
+    signerCertSha256: signerSha, fault,
   };
 }
 

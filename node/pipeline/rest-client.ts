@@ -15,8 +15,7 @@ import { signDetached } from '../../core/signature.js';
 import { PROTOCOL_VERSION, type XRoadHeader } from '../../core/soap.js';
 import { isRevoked } from '../certs/signing-cert.js';
 import { nodesOf, type ConfView } from '../conf/global-conf-client.js';
-import type { LogRecord } from '../evidence/message-log.js';
-import { checkClient, checkClientReplay, noteFacts, resolveProvider, sendToProviderNodes, verifyResponseSignature } from './client-proxy.js';
+import { checkClient, checkClientReplay, exchangeRecord, noteFacts, resolveProvider, sendToProviderNodes, verifyResponseSignature } from './client-proxy.js';
 import type { ExchangeFacts, NodeContext } from './context.js';
 import { decodeSignedMessage, encodeSignedMessage, type MessagePartType } from './signed-message.js';
 
@@ -53,14 +52,6 @@ export function encodeSignedRest(message: Buffer, signature: string): { body: Bu
   return encodeSignedMessage(message, signature, REST_PART);
 }
 
-function logRecord(ctx: NodeContext, side: 'client' | 'server', request: RestRequestHead, direction: 'request' | 'response', message: Buffer, signature: string, signerSha: string, fault?: string): LogRecord {
-  return {
-    side, direction, messageId: request.id, client: formatClientId(request.client), service: formatServiceId(request.service),
-    userId: request.userId, convenio: request.convenio, finalidad: request.finalidad, at: ctx.now(), message, signature,
-    signerCertSha256: signerSha, fault,
-  };
-}
-export { logRecord as restLogRecord };
 
 /** getOpenAPI is addressed to a provider subsystem: every usable node hosting it. */
 function subsystemNodes(view: ConfView, head: RestRequestHead): readonly GlobalConfNode[] {
@@ -82,7 +73,7 @@ export async function processRestClientRequest(ctx: NodeContext, head: RestReque
   if (replay !== undefined) await replay;
   const raw = encodeRestRequest(head, body);
   const signature = signDetached(raw, signing.signer);
-  await ctx.log.append(logRecord(ctx, 'client', head, 'request', raw, signature, signing.sha256));
+  await ctx.log.append(exchangeRecord(ctx, 'client', header, 'request', raw, signature, signing.sha256));
   const wire = encodeSignedRest(raw, signature);
   const reply = await sendToProviderNodes(ctx, view, providers, wire.body, wire.contentType, REST_PEER_PATH);
   if (reply.body.length > ctx.limits.maxMessageBytes * 2) throw new MiisError('Server.ClientProxy.InvalidResponse', 'respuesta demasiado grande');
@@ -103,7 +94,7 @@ export async function processRestClientRequest(ctx: NodeContext, head: RestReque
     : formatServiceId(r.service) !== formatServiceId(head.service) ? 'service'
       : r.id !== head.id ? 'id' : r.requestId !== head.requestId ? 'request-id' : r.requestHash !== restRequestHash(raw) ? 'request-hash' : undefined;
   if (mismatch !== undefined) throw new MiisError('Server.ClientProxy.InconsistentResponse', mismatch);
-  await ctx.log.append(logRecord(ctx, 'client', head, 'response', signed.message, signed.signature.toString('utf8'), signerSha, r.status >= 400 ? `HTTP ${r.status}` : undefined));
+  await ctx.log.append(exchangeRecord(ctx, 'client', header, 'response', signed.message, signed.signature.toString('utf8'), signerSha, r.status >= 400 ? `HTTP ${r.status}` : undefined));
   const headers: Record<string, string> = {
     'x-road-client': formatClientId(head.client), 'x-road-service': formatServiceId(head.service), 'x-road-id': head.id,
     'x-road-request-id': head.requestId, 'x-road-request-hash': r.requestHash,

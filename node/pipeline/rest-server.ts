@@ -13,9 +13,9 @@ import { signDetached } from '../../core/signature.js';
 import type { RestBackendReply } from '../adapters/rest.js';
 import { parseStoredAdapterSettings } from '../adapters/settings.js';
 import type { LocalService } from '../store/local-store.js';
-import { noteFacts } from './client-proxy.js';
+import { exchangeRecord, noteFacts } from './client-proxy.js';
 import { maxServiceTimeoutMs, type ExchangeFacts, type NodeContext } from './context.js';
-import { GET_OPENAPI, encodeSignedRest, restLogRecord, restXRoadHeader } from './rest-client.js';
+import { GET_OPENAPI, encodeSignedRest, restXRoadHeader } from './rest-client.js';
 import { restDataSubjectDnis } from './data-subjects.js';
 import { authorize, checkReplay, decodeProviderMessage, providerSigning, verifyPeer, verifyPeerIsNode, verifyRequestSignature } from './server-proxy.js';
 
@@ -78,7 +78,7 @@ export async function processRestProviderRequest(ctx: NodeContext, body: Buffer,
     throw new MiisError('Server.ServerProxy.ValidationFailed', `el convenio ${access.agreement.id} fija validaciones de trama, que solo se aplican a mensajes SOAP; no admite llamadas REST`);
   }
   const subjects = access === undefined ? undefined : restDataSubjectDnis({ path: head.path, query: head.query, contentType: head.contentType, body: request.body });
-  await ctx.log.append({ ...restLogRecord(ctx, 'server', head, 'request', request.raw, signed.signature.toString('utf8'), signerSha), subjects });
+  await ctx.log.append({ ...exchangeRecord(ctx, 'server', header, 'request', request.raw, signed.signature.toString('utf8'), signerSha), subjects });
   const signing = providerSigning(ctx, header);
   let reply: RestBackendReply;
   try {
@@ -89,7 +89,7 @@ export async function processRestProviderRequest(ctx: NodeContext, body: Buffer,
     const e = toMiisError(err, 'Server.ServerProxy.InternalError');
     const errorBody = restErrorBody(e);
     try {
-      await ctx.log.append(restLogRecord(ctx, 'server', head, 'response', errorBody, signDetached(errorBody, signing.signer), signing.sha256, e.code));
+      await ctx.log.append(exchangeRecord(ctx, 'server', header, 'response', errorBody, signDetached(errorBody, signing.signer), signing.sha256, e.code));
     } catch {
       // the error still reaches the client (and the fault log) if the message log is unavailable
     }
@@ -100,6 +100,6 @@ export async function processRestProviderRequest(ctx: NodeContext, body: Buffer,
     requestHash: restRequestHash(request.raw), contentType: reply.contentType,
   }, reply.body);
   const signature = signDetached(raw, signing.signer);
-  await ctx.log.append(restLogRecord(ctx, 'server', head, 'response', raw, signature, signing.sha256, reply.status >= 400 ? `HTTP ${reply.status}` : undefined));
+  await ctx.log.append(exchangeRecord(ctx, 'server', header, 'response', raw, signature, signing.sha256, reply.status >= 400 ? `HTTP ${reply.status}` : undefined));
   return encodeSignedRest(raw, signature);
 }

@@ -7,7 +7,7 @@
 import { acceptedAuthCerts } from '../../core/global-conf-model.js';
 import { MiisError, toMiisError } from '../../core/errors.js';
 import type { GlobalConfAgreement } from '../../core/global-conf-model.js';
-import { formatClientId, formatMemberId, formatServiceId, serviceKey, type MemberId } from '../../core/identifiers.js';
+import { formatClientId, formatMemberId, serviceKey, type MemberId } from '../../core/identifiers.js';
 import type { XmlElement } from '../../core/xml.js';
 import { decideAccess } from './access-decision.js';
 import type { ServiceAdapter } from '../adapters/index.js';
@@ -19,7 +19,7 @@ import { dataSubjectDnis } from './data-subjects.js';
 import { signDetached, verifyDetached } from '../../core/signature.js';
 import { addRequestHash, faultFromError, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
 import { maxServiceTimeoutMs, memberSigning, type ExchangeFacts, type MemberSigning, type NodeContext } from './context.js';
-import { noteFacts } from './client-proxy.js';
+import { exchangeRecord, noteFacts } from './client-proxy.js';
 import { admitOnce } from './replay-guard.js';
 import { nodesOf, type ConfView } from '../conf/global-conf-client.js';
 import type { LocalService } from '../store/local-store.js';
@@ -188,11 +188,7 @@ export function signResponse(ctx: NodeContext, request: SoapMessage, response: S
 }
 
 function logRecord(ctx: NodeContext, header: XRoadHeader, direction: 'request' | 'response', message: Buffer, signature: string, signerSha: string, fault?: string): LogRecord {
-  return {
-    side: 'server', direction, messageId: header.id, client: formatClientId(header.client), service: formatServiceId(header.service),
-    userId: header.userId, convenio: header.convenio, finalidad: header.finalidad, at: ctx.now(), message, signature,
-    signerCertSha256: signerSha, fault,
-  };
+  return exchangeRecord(ctx, 'server', header, direction, message, signature, signerSha, fault);
 }
 
 export async function processProviderRequest(ctx: NodeContext, body: Buffer, contentType: string | undefined, peerSha256: string | undefined, facts?: ExchangeFacts): Promise<ProviderReplyOut> {
