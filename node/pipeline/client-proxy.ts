@@ -106,15 +106,9 @@ export function checkClientReplay(ctx: NodeContext, header: XRoadHeader): void |
   return admitOnce(ctx.clientReplay, formatClientId(header.client), header.id, ctx.now().getTime(), 'Server.ClientProxy.DuplicateMessage', 'Server.ClientProxy.MessageLogUnavailable');
 }
 
-/** Signed with the key of the client's member (the owner's, or a hosted member's on a shared node; checked by checkClient). */
-export function signRequest(ctx: NodeContext, request: SoapMessage, signing: MemberSigning = clientSigning(ctx, request.header as XRoadHeader)): string {
+/** Signed with the key of the client's member (the owner's, or a hosted member's on a shared node), as checkClient returned it. */
+export function signRequest(request: SoapMessage, signing: MemberSigning): string {
   return signDetached(request.raw, signing.signer);
-}
-
-function clientSigning(ctx: NodeContext, header: XRoadHeader): MemberSigning {
-  const signing = memberSigning(ctx, header.client);
-  if (signing === undefined) throw new MiisError('Server.ClientProxy.UnknownClient', formatClientId(header.client));
-  return signing;
 }
 
 function logRecord(ctx: NodeContext, m: SoapMessage, header: XRoadHeader, direction: 'request' | 'response', signature: string, signerSha: string): LogRecord {
@@ -232,7 +226,7 @@ export async function processClientRequest(ctx: NodeContext, raw: Buffer, facts?
   const providers = resolveProvider(view, header);
   const replay = checkClientReplay(ctx, header);
   if (replay !== undefined) await replay;
-  const signature = signRequest(ctx, request, signing);
+  const signature = signRequest(request, signing);
   await ctx.log.append(logRecord(ctx, request, header, 'request', signature, signing.sha256));
   const reply = await sendToProvider(ctx, view, providers, request, signature);
   if (reply.kind === 'fault' || reply.signature === undefined) return { response: reply.message, request, fault: true };

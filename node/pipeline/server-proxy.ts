@@ -182,7 +182,7 @@ export function providerSigning(ctx: NodeContext, header: Pick<XRoadHeader, 'ser
   return memberSigning(ctx, header.service) ?? { signer: ctx.signer, sha256: ctx.signerSha256 };
 }
 
-export function signResponse(ctx: NodeContext, request: SoapMessage, response: SoapMessage, signing: MemberSigning = providerSigning(ctx, request.header as XRoadHeader)): { raw: Buffer; signature: string } {
+export function signResponse(request: SoapMessage, response: SoapMessage, signing: MemberSigning): { raw: Buffer; signature: string } {
   const raw = addRequestHash(response, request.raw);
   return { raw, signature: signDetached(raw, signing.signer) };
 }
@@ -225,7 +225,7 @@ export async function processProviderRequest(ctx: NodeContext, body: Buffer, con
     }
     throw e;
   }
-  const out = signResponse(ctx, request, response, signing);
+  const out = signResponse(request, response, signing);
   await ctx.log.append(logRecord(ctx, header, 'response', out.raw, out.signature, signing.sha256, response.fault?.faultCode));
   return encodeSignedMessage(out.raw, out.signature) as { body: Buffer; contentType: string };
 }
