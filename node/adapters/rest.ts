@@ -6,11 +6,10 @@
  * they are); any status the backend answers is passed back signed. Distinct faults:
  * unreachable → ServiceFailed, silent → ServiceTimeout, too large → ServiceFailed.
  */
-import { readFileSync } from 'node:fs';
 import { MiisError } from '../../core/errors.js';
 import type { RestSettings } from './settings.js';
 import type { LocalService } from '../store/local-store.js';
-import { createBackendPool, requestBackend } from './proxy.js';
+import { createBackendPool, readBackendCa, requestBackend } from './proxy.js';
 
 export interface RestBackendRequest {
   readonly method: string;
@@ -54,14 +53,7 @@ function joinBackendPath(base: string, path: string, query: string): string {
 const NO_BODY_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 
 export function createRestAdapter(service: LocalService, settings: RestSettings, deps: { maxMessageBytes: number }): RestAdapter {
-  let caPem: string | undefined;
-  if (settings.caFile !== undefined) {
-    try {
-      caPem = readFileSync(settings.caFile, 'utf8');
-    } catch (err) {
-      throw new MiisError('Config.InvalidAdapter', `servicio ${service.serviceKey}: no se puede leer el certificado de CA ${settings.caFile}`, { cause: err });
-    }
-  }
+  const caPem = readBackendCa(service, settings.caFile);
   let baseUrl: URL;
   try {
     baseUrl = new URL(service.backendUrl);
