@@ -74,7 +74,7 @@ export interface RestMessage<H> {
 }
 
 /** C0 controls (tab, CR and LF included), DEL and C1 controls. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 /** RFC 3986 pchar and '/', percent-encodings checked separately. */
 const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
 const QUERY_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
@@ -137,7 +137,7 @@ export function headerValue(headers: Readonly<Record<string, string | string[] |
   const v = headers[name];
   if (v === undefined) return undefined;
   if (Array.isArray(v)) throw new MiisError('Client.InvalidHeaderField', `${label} (repetida)`);
-  if (CONTROL.test(v)) throw new MiisError('Client.ControlCharacter', label);
+  if (CONTROL_CHARS.test(v)) throw new MiisError('Client.ControlCharacter', label);
   const t = v.trim();
   if (t.length === 0) throw new MiisError('Client.InvalidHeaderField', `${label} (vacía)`);
   if (t.length > MAX_REST_HEADER_VALUE) throw new MiisError('Client.InvalidHeaderField', `${label} (más de ${MAX_REST_HEADER_VALUE} caracteres)`);
@@ -178,15 +178,27 @@ function bodyDigest(body: Uint8Array): string {
   return `sha-512:${createHash('sha512').update(body).digest('base64')}`;
 }
 
-function encode(kind: 'request' | 'response', fields: readonly Field[], body: Buffer): Buffer {
+/** The head's text (up to and including the blank line) for a body of this digest and length. */
+function encodeHead(kind: 'request' | 'response', fields: readonly Field[], digest: string, length: number): string {
   let head = `${REST_FORMAT} ${kind}\n`;
   for (const [name, value] of fields) {
     if (value === undefined) continue;
-    if (CONTROL.test(value)) throw new MiisError('Client.ControlCharacter', name);
+    if (CONTROL_CHARS.test(value)) throw new MiisError('Client.ControlCharacter', name);
     head += `${name}: ${value}\n`;
   }
-  head += `body-digest: ${bodyDigest(body)}\nbody-length: ${body.length}\n\n`;
-  return Buffer.concat([Buffer.from(head, 'utf8'), body]);
+  return `${head}body-digest: ${digest}\nbody-length: ${length}\n\n`;
+}
+
+function encode(kind: 'request' | 'response', fields: readonly Field[], body: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(encodeHead(kind, fields, bodyDigest(body), body.length), 'utf8'), body]);
+}
+
+/**
+ * Whether `raw` is exactly the canonical encoding of what it says: its head is compared with the
+ * one encoded again (the body, already checked against its digest, is not hashed or copied again).
+ */
+function isCanonical(raw: Buffer, kind: 'request' | 'response', fields: readonly Field[], d: Decoded): boolean {
+  return Buffer.from(encodeHead(kind, fields, d.digest, d.body.length), 'utf8').equals(raw.subarray(0, raw.length - d.body.length));
 }
 
 function requestFields(h: RestRequestHead): Field[] {
@@ -215,8 +227,15 @@ export function encodeRestResponse(head: RestResponseHead, body: Buffer): Buffer
 
 const MAX_HEAD = 16 * 1024;
 
+interface Decoded {
+  readonly fields: Map<string, string>;
+  readonly body: Buffer;
+  /** `sha-512:<base64>` of the body, checked against its body-digest field. */
+  readonly digest: string;
+}
+
 /** Split a canonical message into its fields and body; throws `code` when it is not canonical. */
-function decode(raw: Buffer, kind: 'request' | 'response', code: FaultCode): { fields: Map<string, string>; body: Buffer } {
+function decode(raw: Buffer, kind: 'request' | 'response', code: FaultCode): Decoded {
   const end = raw.subarray(0, MAX_HEAD + 2).indexOf('\n\n');
   if (end < 0) throw new MiisError(code, 'mensaje REST sin cabecera completa');
   const lines = raw.subarray(0, end).toString('utf8').split('\n');
@@ -228,10 +247,10 @@ function decode(raw: Buffer, kind: 'request' | 'response', code: FaultCode): { f
     fields.set(m[1] as string, m[2] as string);
   }
   const body = raw.subarray(end + 2);
-  if (fields.get('body-length') !== String(body.length) || fields.get('body-digest') !== bodyDigest(body)) {
-    throw new MiisError(code, 'el cuerpo no corresponde a su resumen');
-  }
-  return { fields, body };
+  if (fields.get('body-length') !== String(body.length)) throw new MiisError(code, 'el cuerpo no corresponde a su resumen');
+  const digest = bodyDigest(body);
+  if (fields.get('body-digest') !== digest) throw new MiisError(code, 'el cuerpo no corresponde a su resumen');
+  return { fields, body, digest };
 }
 
 function need(fields: Map<string, string>, name: string, code: FaultCode): string {
@@ -242,7 +261,8 @@ function need(fields: Map<string, string>, name: string, code: FaultCode): strin
 
 /** Parse a signed request; the bytes must be exactly the canonical encoding of what they say. */
 export function decodeRestRequest(raw: Buffer, code: FaultCode): RestMessage<RestRequestHead> {
-  const { fields, body } = decode(raw, 'request', code);
+  const decoded = decode(raw, 'request', code);
+  const { fields, body } = decoded;
   let head: RestRequestHead;
   try {
     const method = need(fields, 'method', code);
@@ -258,12 +278,13 @@ export function decodeRestRequest(raw: Buffer, code: FaultCode): RestMessage<Res
   } catch (err) {
     throw err instanceof MiisError && err.code === code ? err : new MiisError(code, err instanceof Error ? err.message : String(err));
   }
-  if (!encodeRestRequest(head, body).equals(raw)) throw new MiisError(code, 'el mensaje REST no está en forma canónica');
+  if (!isCanonical(raw, 'request', requestFields(head), decoded)) throw new MiisError(code, 'el mensaje REST no está en forma canónica');
   return { head, body, raw };
 }
 
 export function decodeRestResponse(raw: Buffer, code: FaultCode): RestMessage<RestResponseHead> {
-  const { fields, body } = decode(raw, 'response', code);
+  const decoded = decode(raw, 'response', code);
+  const { fields, body } = decoded;
   let head: RestResponseHead;
   try {
     const status = Number(need(fields, 'status', code));
@@ -276,7 +297,7 @@ export function decodeRestResponse(raw: Buffer, code: FaultCode): RestMessage<Re
   } catch (err) {
     throw err instanceof MiisError && err.code === code ? err : new MiisError(code, err instanceof Error ? err.message : String(err));
   }
-  if (!encodeRestResponse(head, body).equals(raw)) throw new MiisError(code, 'el mensaje REST no está en forma canónica');
+  if (!isCanonical(raw, 'response', responseFields(head), decoded)) throw new MiisError(code, 'el mensaje REST no está en forma canónica');
   return { head, body, raw };
 }
 

@@ -116,26 +116,32 @@ const F_CONVENIO = 7;
 const F_FINALIDAD = 8;
 
 /**
- * The header's children that are known fields, found in one pass: per field (HEADER_FIELDS), the
- * first such child, or null when the field appears more than once (reported when the field is read,
- * in the order the fields always were).
+ * Per name (namespace URI, local name), the first child of `el` with it, or null when there are
+ * several (reported when the field is read, in the order the fields always were); one pass over
+ * the children. Used for the X-Road header's fields and for an identifier's parts.
  */
-type HeaderFields = (XmlElement | null | undefined)[];
+type ChildrenOnce = (XmlElement | null | undefined)[];
 
-function headerFields(header: XmlElement): HeaderFields {
-  const found: HeaderFields = new Array<XmlElement | null | undefined>(HEADER_FIELDS.length).fill(undefined);
-  for (const c of header.children) {
+function childrenOnce(el: XmlElement, names: readonly (readonly [string, string])[]): ChildrenOnce {
+  const found: ChildrenOnce = new Array<XmlElement | null | undefined>(names.length).fill(undefined);
+  for (const c of el.children) {
     const uri = c.uri;
-    if (uri !== XROAD_NS && uri !== MIIS_NS) continue;
     const local = c.local;
-    for (let f = 0; f < HEADER_FIELDS.length; f += 1) {
-      const [fu, fl] = HEADER_FIELDS[f]!;
+    for (let f = 0; f < names.length; f += 1) {
+      const [fu, fl] = names[f]!;
       if (fl !== local || fu !== uri) continue;
       found[f] = found[f] === undefined ? c : null;
       break;
     }
   }
   return found;
+}
+
+/** The header's children that are known fields (HEADER_FIELDS). */
+type HeaderFields = ChildrenOnce;
+
+function headerFields(header: XmlElement): HeaderFields {
+  return childrenOnce(header, HEADER_FIELDS);
 }
 
 function single(fields: HeaderFields, field: number, label: string): XmlElement | undefined {
@@ -191,17 +197,13 @@ const P_SUBSYSTEM = 3;
 const P_SERVICE_CODE = 4;
 const P_SERVICE_VERSION = 5;
 
-/** Per part (ID_PARTS), the first such child of an identifier, or null when there are several (as HeaderFields). */
-type IdParts = (XmlElement | null | undefined)[];
+const ID_PART_NAMES: readonly (readonly [string, string])[] = ID_PARTS.map((local) => [ID_NS, local] as const);
+
+/** Per part (ID_PARTS), the first such child of an identifier, or null when there are several. */
+type IdParts = ChildrenOnce;
 
 function idParts(el: XmlElement): IdParts {
-  const found: IdParts = [undefined, undefined, undefined, undefined, undefined, undefined];
-  for (const c of el.children) {
-    if (c.uri !== ID_NS) continue;
-    const p = (ID_PARTS as readonly string[]).indexOf(c.local);
-    if (p >= 0) found[p] = found[p] === undefined ? c : null;
-  }
-  return found;
+  return childrenOnce(el, ID_PART_NAMES);
 }
 
 function idPart(parts: IdParts, part: number, required: boolean, code: FaultCode): string | undefined {

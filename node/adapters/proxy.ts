@@ -70,15 +70,18 @@ function createDedicatedClient(url: string, caPem: string | undefined, maxRespon
   };
 }
 
-export function createProxyAdapter(service: LocalService, settings: ProxySettings | undefined, deps: { backends: BackendClient; maxMessageBytes: number }): ProxyAdapter {
-  let caPem: string | undefined;
-  if (settings?.caFile !== undefined) {
-    try {
-      caPem = readFileSync(settings.caFile, 'utf8');
-    } catch (err) {
-      throw new MiisError('Config.InvalidAdapter', `servicio ${service.serviceKey}: no se puede leer el certificado de CA ${settings.caFile}`, { cause: err });
-    }
+/** The PEM of the CA a backend's TLS certificate is checked against (proxy and rest adapters); undefined when none is set. */
+export function readBackendCa(service: LocalService, caFile: string | undefined): string | undefined {
+  if (caFile === undefined) return undefined;
+  try {
+    return readFileSync(caFile, 'utf8');
+  } catch (err) {
+    throw new MiisError('Config.InvalidAdapter', `servicio ${service.serviceKey}: no se puede leer el certificado de CA ${caFile}`, { cause: err });
   }
+}
+
+export function createProxyAdapter(service: LocalService, settings: ProxySettings | undefined, deps: { backends: BackendClient; maxMessageBytes: number }): ProxyAdapter {
+  const caPem = readBackendCa(service, settings?.caFile);
   const maxBytes = Math.min(settings?.maxResponseBytes ?? deps.maxMessageBytes, deps.maxMessageBytes);
   const dedicated = caPem !== undefined || maxBytes !== deps.maxMessageBytes;
   const client = dedicated ? createDedicatedClient(service.backendUrl, caPem, maxBytes) : deps.backends;

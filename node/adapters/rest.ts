@@ -6,11 +6,10 @@
  * they are); any status the backend answers is passed back signed. Distinct faults:
  * unreachable → ServiceFailed, silent → ServiceTimeout, too large → ServiceFailed.
  */
-import { readFileSync } from 'node:fs';
 import { MiisError } from '../../core/errors.js';
 import type { RestSettings } from './settings.js';
 import type { LocalService } from '../store/local-store.js';
-import { createBackendPool, requestBackend } from './proxy.js';
+import { createBackendPool, readBackendCa, requestBackend } from './proxy.js';
 
 export interface RestBackendRequest {
   readonly method: string;
@@ -38,37 +37,42 @@ export interface RestAdapter {
 /** The backend URL of one request: base URL (its path without a trailing '/') + path + query. */
 export function restBackendPath(baseUrl: string, path: string, query: string): { origin: string; path: string } {
   const u = new URL(baseUrl);
-  const base = u.pathname.replace(/\/+$/, '');
-  const full = `${base}${path}` === '' ? '/' : `${base}${path}`;
-  return { origin: u.origin, path: query === '' ? full : `${full}?${query}` };
+  return { origin: u.origin, path: joinBackendPath(basePathOf(u), path, query) };
 }
 
+function basePathOf(u: URL): string {
+  return u.pathname.replace(/\/+$/, '');
+}
+
+function joinBackendPath(base: string, path: string, query: string): string {
+  const full = `${base}${path}` === '' ? '/' : `${base}${path}`;
+  return query === '' ? full : `${full}?${query}`;
+}
+
+/** Methods whose empty body is not announced (no Content-Length). */
+const NO_BODY_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
 export function createRestAdapter(service: LocalService, settings: RestSettings, deps: { maxMessageBytes: number }): RestAdapter {
-  let caPem: string | undefined;
-  if (settings.caFile !== undefined) {
-    try {
-      caPem = readFileSync(settings.caFile, 'utf8');
-    } catch (err) {
-      throw new MiisError('Config.InvalidAdapter', `servicio ${service.serviceKey}: no se puede leer el certificado de CA ${settings.caFile}`, { cause: err });
-    }
-  }
-  let origin: string;
+  const caPem = readBackendCa(service, settings.caFile);
+  let baseUrl: URL;
   try {
-    origin = new URL(service.backendUrl).origin;
+    baseUrl = new URL(service.backendUrl);
   } catch (err) {
     throw new MiisError('Config.InvalidAdapter', `servicio ${service.serviceKey}: URL base no válida`, { cause: err });
   }
+  // parsed once here, not on every call
+  const origin = baseUrl.origin;
+  const basePath = basePathOf(baseUrl);
   const maxBytes = Math.min(settings.maxResponseBytes ?? deps.maxMessageBytes, deps.maxMessageBytes);
   const pool = createBackendPool(origin, caPem, maxBytes);
   return {
     openapi: settings.openapi,
     async call(r, timeoutMs) {
-      const target = restBackendPath(service.backendUrl, r.path, r.query);
       const headers: Record<string, string> = { accept: r.accept ?? 'application/json' };
       if (r.contentType !== undefined) headers['content-type'] = r.contentType;
-      const hasBody = r.body.length > 0 || !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(r.method);
+      const hasBody = r.body.length > 0 || !NO_BODY_METHODS.has(r.method);
       if (hasBody) headers['content-length'] = String(r.body.length);
-      return requestBackend(pool, origin, { path: target.path, method: r.method, headers, ...(hasBody ? { body: r.body } : {}) }, timeoutMs, maxBytes);
+      return requestBackend(pool, origin, { path: joinBackendPath(basePath, r.path, r.query), method: r.method, headers, ...(hasBody ? { body: r.body } : {}) }, timeoutMs, maxBytes);
     },
     close: () => pool.close(),
   };

@@ -5,7 +5,7 @@
  */
 import { MiisError } from '../../core/errors.js';
 import type { GlobalConfNode } from '../../core/global-conf-model.js';
-import { formatClientId, formatMemberId, formatServiceId, providerOf, serviceKey } from '../../core/identifiers.js';
+import { formatClientId, formatMemberId, formatServiceId, providerOf, serviceKey, type MemberId } from '../../core/identifiers.js';
 import { signDetached, verifyDetached } from '../../core/signature.js';
 import { checkConsistency, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
 import { XROAD_NS } from '../../core/identifiers.js';
@@ -106,22 +106,21 @@ export function checkClientReplay(ctx: NodeContext, header: XRoadHeader): void |
   return admitOnce(ctx.clientReplay, formatClientId(header.client), header.id, ctx.now().getTime(), 'Server.ClientProxy.DuplicateMessage', 'Server.ClientProxy.MessageLogUnavailable');
 }
 
-/** Signed with the key of the client's member (the owner's, or a hosted member's on a shared node; checked by checkClient). */
-export function signRequest(ctx: NodeContext, request: SoapMessage, signing: MemberSigning = clientSigning(ctx, request.header as XRoadHeader)): string {
+/** Signed with the key of the client's member (the owner's, or a hosted member's on a shared node), as checkClient returned it. */
+export function signRequest(request: SoapMessage, signing: MemberSigning): string {
   return signDetached(request.raw, signing.signer);
 }
 
-function clientSigning(ctx: NodeContext, header: XRoadHeader): MemberSigning {
-  const signing = memberSigning(ctx, header.client);
-  if (signing === undefined) throw new MiisError('Server.ClientProxy.UnknownClient', formatClientId(header.client));
-  return signing;
+function logRecord(ctx: NodeContext, m: SoapMessage, header: XRoadHeader, direction: 'request' | 'response', signature: string, signerSha: string): LogRecord {
+  return exchangeRecord(ctx, 'client', header, direction, m.raw, signature, signerSha, m.fault?.faultCode);
 }
 
-function logRecord(ctx: NodeContext, m: SoapMessage, header: XRoadHeader, direction: 'request' | 'response', signature: string, signerSha: string): LogRecord {
+/** The message log record of one signed message (SOAP or REST, either side), described by its X-Road header. */
+export function exchangeRecord(ctx: NodeContext, side: 'client' | 'server', header: XRoadHeader, direction: 'request' | 'response', message: Buffer, signature: string, signerSha: string, fault?: string): LogRecord {
   return {
-    side: 'client', direction, messageId: header.id, client: formatClientId(header.client), service: formatServiceId(header.service),
-    userId: header.userId, convenio: header.convenio, finalidad: header.finalidad, at: ctx.now(), message: m.raw,
-    signature, signerCertSha256: signerSha, fault: m.fault?.faultCode,
+    side, direction, messageId: header.id, client: formatClientId(header.client), service: formatServiceId(header.service),
+    userId: header.userId, convenio: header.convenio, finalidad: header.finalidad, at: ctx.now(), message, signature,
+    signerCertSha256: signerSha, fault,
   };
 }
 
@@ -182,20 +181,28 @@ export async function verifyResponse(ctx: NodeContext, view: ConfView, request: 
   } catch (err) {
     throw new MiisError('Server.ClientProxy.InvalidResponse', (err as Error).message, { cause: err });
   }
-  const verdict = verifyDetached(reply.message, reply.signature);
+  const signerSha = await verifyResponseSignature(ctx, view, reply.message, reply.signature, (request.header as XRoadHeader).service, 'respuesta');
+  const inconsistency = checkConsistency(request, response);
+  if (inconsistency !== null) throw new MiisError('Server.ClientProxy.InconsistentResponse', inconsistency.field);
+  return { response, signerSha };
+}
+
+/**
+ * The detached signature over a response's exact bytes, by a valid signing certificate of the
+ * service's member (SOAP here, REST in rest-client.ts); returns the certificate's SHA-256.
+ * `what` names the message in the node's log line when the signature is refused.
+ */
+export async function verifyResponseSignature(ctx: NodeContext, view: ConfView, raw: Buffer, signature: Buffer, provider: MemberId, what: string): Promise<string> {
+  const verdict = verifyDetached(raw, signature);
   if (!verdict.ok) {
-    ctx.info(`firma de respuesta rechazada: ${verdict.reason}`);
+    ctx.info(`firma de ${what} rechazada: ${verdict.reason}`);
     throw new MiisError('Server.ClientProxy.InvalidSignatureValue');
   }
-  const header = request.header as XRoadHeader;
-  const provider = formatMemberId(header.service);
-  const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, provider, ctx.now());
+  const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, formatMemberId(provider), ctx.now());
   if (!cert.ok) throw new MiisError('Server.ClientProxy.IncorrectCertificate', cert.reason);
   // external-CA certificate (conf.externalCas): its revocation is checked by OCSP (node/certs/ocsp-checker.ts)
   if (cert.ocsp !== undefined) await confirmByOcsp(ctx.ocsp, cert.ocsp, 'Server.ClientProxy.IncorrectCertificate');
-  const inconsistency = checkConsistency(request, response);
-  if (inconsistency !== null) throw new MiisError('Server.ClientProxy.InconsistentResponse', inconsistency.field);
-  return { response, signerSha: verdict.certSha256 };
+  return verdict.certSha256;
 }
 
 /** Message id, client and service of a read message, for the fault log. */
@@ -219,7 +226,7 @@ export async function processClientRequest(ctx: NodeContext, raw: Buffer, facts?
   const providers = resolveProvider(view, header);
   const replay = checkClientReplay(ctx, header);
   if (replay !== undefined) await replay;
-  const signature = signRequest(ctx, request, signing);
+  const signature = signRequest(request, signing);
   await ctx.log.append(logRecord(ctx, request, header, 'request', signature, signing.sha256));
   const reply = await sendToProvider(ctx, view, providers, request, signature);
   if (reply.kind === 'fault' || reply.signature === undefined) return { response: reply.message, request, fault: true };

@@ -5,21 +5,19 @@
  * checkClient → resolveProvider → checkClientReplay → sign (the client member's key) → logRequest → sendToProvider
  * (`POST /miis/v1/rest`, same multipart and mutual TLS) → verifyResponse → logResponse.
  */
-import { randomBytes } from 'node:crypto';
 import { MiisError } from '../../core/errors.js';
 import type { GlobalConfNode } from '../../core/global-conf-model.js';
-import { formatClientId, formatMemberId, formatServiceId, providerOf } from '../../core/identifiers.js';
+import { formatClientId, formatServiceId, providerOf } from '../../core/identifiers.js';
 import {
   decodeRestResponse, encodeRestRequest, readRestErrorBody, restRequestHash, type RestRequestHead,
 } from '../../core/rest-message.js';
-import { signDetached, verifyDetached } from '../../core/signature.js';
+import { signDetached } from '../../core/signature.js';
 import { PROTOCOL_VERSION, type XRoadHeader } from '../../core/soap.js';
-import { checkSigningCert, confirmByOcsp, isRevoked } from '../certs/signing-cert.js';
+import { isRevoked } from '../certs/signing-cert.js';
 import { nodesOf, type ConfView } from '../conf/global-conf-client.js';
-import type { LogRecord } from '../evidence/message-log.js';
-import { checkClient, checkClientReplay, noteFacts, resolveProvider, sendToProviderNodes } from './client-proxy.js';
+import { checkClient, checkClientReplay, exchangeRecord, noteFacts, resolveProvider, sendToProviderNodes, verifyResponseSignature } from './client-proxy.js';
 import type { ExchangeFacts, NodeContext } from './context.js';
-import { decodeSignedMessage } from './signed-message.js';
+import { decodeSignedMessage, encodeSignedMessage, type MessagePartType } from './signed-message.js';
 
 /** Path of REST exchanges on the node-to-node port. */
 export const REST_PEER_PATH = '/miis/v1/rest';
@@ -47,28 +45,13 @@ export function restXRoadHeader(h: RestRequestHead): XRoadHeader {
   };
 }
 
+const REST_PART: MessagePartType = { partContentType: REST_PART_TYPE, type: REST_PART_TYPE };
+
 /** Two-part multipart/related (message, signature), the part type saying it is a REST message. */
 export function encodeSignedRest(message: Buffer, signature: string): { body: Buffer; contentType: string } {
-  const boundary = `miis-rest-${randomBytes(12).toString('hex')}`;
-  if (message.includes(boundary)) return encodeSignedRest(message, signature);
-  const body = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Type: ${REST_PART_TYPE}\r\nContent-ID: <message>\r\n\r\n`),
-    message,
-    Buffer.from(`\r\n--${boundary}\r\nContent-Type: application/xml; charset=UTF-8\r\nContent-ID: <signature>\r\n\r\n`),
-    Buffer.from(signature, 'utf8'),
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
-  return { body, contentType: `multipart/related; type="${REST_PART_TYPE}"; boundary=${boundary}` };
+  return encodeSignedMessage(message, signature, REST_PART);
 }
 
-function logRecord(ctx: NodeContext, side: 'client' | 'server', request: RestRequestHead, direction: 'request' | 'response', message: Buffer, signature: string, signerSha: string, fault?: string): LogRecord {
-  return {
-    side, direction, messageId: request.id, client: formatClientId(request.client), service: formatServiceId(request.service),
-    userId: request.userId, convenio: request.convenio, finalidad: request.finalidad, at: ctx.now(), message, signature,
-    signerCertSha256: signerSha, fault,
-  };
-}
-export { logRecord as restLogRecord };
 
 /** getOpenAPI is addressed to a provider subsystem: every usable node hosting it. */
 function subsystemNodes(view: ConfView, head: RestRequestHead): readonly GlobalConfNode[] {
@@ -90,7 +73,7 @@ export async function processRestClientRequest(ctx: NodeContext, head: RestReque
   if (replay !== undefined) await replay;
   const raw = encodeRestRequest(head, body);
   const signature = signDetached(raw, signing.signer);
-  await ctx.log.append(logRecord(ctx, 'client', head, 'request', raw, signature, signing.sha256));
+  await ctx.log.append(exchangeRecord(ctx, 'client', header, 'request', raw, signature, signing.sha256));
   const wire = encodeSignedRest(raw, signature);
   const reply = await sendToProviderNodes(ctx, view, providers, wire.body, wire.contentType, REST_PEER_PATH);
   if (reply.body.length > ctx.limits.maxMessageBytes * 2) throw new MiisError('Server.ClientProxy.InvalidResponse', 'respuesta demasiado grande');
@@ -105,20 +88,13 @@ export async function processRestClientRequest(ctx: NodeContext, head: RestReque
   if (reply.contentType?.startsWith('multipart/related') !== true) throw new MiisError('Server.ClientProxy.InvalidResponse', `HTTP ${reply.status}, tipo «${reply.contentType ?? ''}»`);
   const signed = decodeSignedMessage(reply.body, reply.contentType, 'Server.ClientProxy.InvalidResponse');
   const response = decodeRestResponse(signed.message, 'Server.ClientProxy.InvalidResponse');
-  const verdict = verifyDetached(signed.message, signed.signature);
-  if (!verdict.ok) {
-    ctx.info(`firma de respuesta REST rechazada: ${verdict.reason}`);
-    throw new MiisError('Server.ClientProxy.InvalidSignatureValue');
-  }
-  const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, formatMemberId(head.service), ctx.now());
-  if (!cert.ok) throw new MiisError('Server.ClientProxy.IncorrectCertificate', cert.reason);
-  if (cert.ocsp !== undefined) await confirmByOcsp(ctx.ocsp, cert.ocsp, 'Server.ClientProxy.IncorrectCertificate');
+  const signerSha = await verifyResponseSignature(ctx, view, signed.message, signed.signature, head.service, 'respuesta REST');
   const r = response.head;
   const mismatch = formatClientId(r.client) !== formatClientId(head.client) ? 'client'
     : formatServiceId(r.service) !== formatServiceId(head.service) ? 'service'
       : r.id !== head.id ? 'id' : r.requestId !== head.requestId ? 'request-id' : r.requestHash !== restRequestHash(raw) ? 'request-hash' : undefined;
   if (mismatch !== undefined) throw new MiisError('Server.ClientProxy.InconsistentResponse', mismatch);
-  await ctx.log.append(logRecord(ctx, 'client', head, 'response', signed.message, signed.signature.toString('utf8'), verdict.certSha256, r.status >= 400 ? `HTTP ${r.status}` : undefined));
+  await ctx.log.append(exchangeRecord(ctx, 'client', header, 'response', signed.message, signed.signature.toString('utf8'), signerSha, r.status >= 400 ? `HTTP ${r.status}` : undefined));
   const headers: Record<string, string> = {
     'x-road-client': formatClientId(head.client), 'x-road-service': formatServiceId(head.service), 'x-road-id': head.id,
     'x-road-request-id': head.requestId, 'x-road-request-hash': r.requestHash,

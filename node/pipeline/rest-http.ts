@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MiisError } from '../../core/errors.js';
 import { readRestRequest, restErrorBody, restErrorStatus, type RestRequestHead } from '../../core/rest-message.js';
-import { readBody } from '../../runtime/http-reply.js';
+import { readBody, reply } from '../../runtime/http-reply.js';
 import type { ExchangeFacts, NodeContext } from './context.js';
 import { processRestClientRequest } from './rest-client.js';
 import { processRestProviderRequest } from './rest-server.js';
@@ -15,12 +15,7 @@ import { processRestProviderRequest } from './rest-server.js';
 export type ReportFault = (err: unknown, about: ExchangeFacts) => MiisError;
 
 function sendRestError(res: ServerResponse, e: MiisError, close: boolean): void {
-  const body = restErrorBody(e);
-  res.writeHead(restErrorStatus(e.code), {
-    'content-type': 'application/json; charset=utf-8', 'content-length': String(body.length), 'x-road-error': e.code,
-    ...(close ? { connection: 'close' } : {}),
-  });
-  res.end(res.req?.method === 'HEAD' ? undefined : body);
+  reply(res, restErrorStatus(e.code), 'application/json; charset=utf-8', restErrorBody(e), { 'x-road-error': e.code, ...(close ? { connection: 'close' } : {}) });
 }
 
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer): void {

@@ -7,30 +7,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { MiisError, toMiisError } from '../../core/errors.js';
-import { formatClientId, formatMemberId, providerOf } from '../../core/identifiers.js';
-import { decodeRestRequest, encodeRestResponse, restErrorBody, restRequestHash, type RestMessage, type RestRequestHead } from '../../core/rest-message.js';
-import { signDetached, verifyDetached } from '../../core/signature.js';
-import { checkSigningCert, confirmByOcsp } from '../certs/signing-cert.js';
-import type { ConfView } from '../conf/global-conf-client.js';
+import { formatClientId, providerOf } from '../../core/identifiers.js';
+import { CONTROL_CHARS, decodeRestRequest, encodeRestResponse, restErrorBody, restRequestHash, type RestRequestHead } from '../../core/rest-message.js';
+import { signDetached } from '../../core/signature.js';
 import type { RestBackendReply } from '../adapters/rest.js';
+import { parseStoredAdapterSettings } from '../adapters/settings.js';
 import type { LocalService } from '../store/local-store.js';
-import { noteFacts } from './client-proxy.js';
+import { exchangeRecord, noteFacts } from './client-proxy.js';
 import { maxServiceTimeoutMs, type ExchangeFacts, type NodeContext } from './context.js';
-import { GET_OPENAPI, encodeSignedRest, restLogRecord, restXRoadHeader } from './rest-client.js';
+import { GET_OPENAPI, encodeSignedRest, restXRoadHeader } from './rest-client.js';
 import { restDataSubjectDnis } from './data-subjects.js';
-import { authorize, checkReplay, decodeProviderMessage, providerSigning, verifyPeer, verifyPeerIsNode } from './server-proxy.js';
-
-export async function verifyRestSignature(ctx: NodeContext, view: ConfView, request: RestMessage<RestRequestHead>, signature: Buffer): Promise<string> {
-  const verdict = verifyDetached(request.raw, signature);
-  if (!verdict.ok) {
-    ctx.info(`firma de solicitud REST rechazada: ${verdict.reason}`);
-    throw new MiisError('Server.ServerProxy.InvalidSignatureValue');
-  }
-  const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, formatMemberId(request.head.client), ctx.now());
-  if (!cert.ok) throw new MiisError('Server.ServerProxy.IncorrectCertificate', cert.reason);
-  if (cert.ocsp !== undefined) await confirmByOcsp(ctx.ocsp, cert.ocsp, 'Server.ServerProxy.IncorrectCertificate');
-  return verdict.certSha256;
-}
+import { authorize, checkReplay, decodeProviderMessage, providerSigning, verifyPeer, verifyPeerIsNode, verifyRequestSignature } from './server-proxy.js';
 
 /** getOpenAPI?serviceCode=X: the OpenAPI file configured for the provider subsystem's REST service X. */
 export function answerGetOpenApi(ctx: NodeContext, head: RestRequestHead): RestBackendReply {
@@ -42,8 +29,8 @@ export function answerGetOpenApi(ctx: NodeContext, head: RestRequestHead): RestB
   const service = ctx.local().services.get(key);
   let openapi: string | undefined;
   try {
-    const s = JSON.parse(service?.adapter ?? '{}') as { kind?: string; openapi?: string };
-    openapi = s.kind === 'rest' ? s.openapi : undefined;
+    const s = parseStoredAdapterSettings(service?.adapter ?? null);
+    openapi = s?.kind === 'rest' ? s.openapi : undefined;
   } catch {
     openapi = undefined;
   }
@@ -81,7 +68,7 @@ export async function processRestProviderRequest(ctx: NodeContext, body: Buffer,
   if (facts !== undefined) noteFacts(facts, header);
   ctx.evidence?.check('Server.ServerProxy.TimestampUnavailable');
   verifyPeer(view, header, peerSha256);
-  const signerSha = await verifyRestSignature(ctx, view, request, signed.signature);
+  const signerSha = await verifyRequestSignature(ctx, view, request.raw, signed.signature, head.client, 'solicitud REST');
   const replay = checkReplay(ctx, header);
   if (replay !== undefined) await replay;
   const meta = head.service.serviceCode === GET_OPENAPI;
@@ -91,18 +78,18 @@ export async function processRestProviderRequest(ctx: NodeContext, body: Buffer,
     throw new MiisError('Server.ServerProxy.ValidationFailed', `el convenio ${access.agreement.id} fija validaciones de trama, que solo se aplican a mensajes SOAP; no admite llamadas REST`);
   }
   const subjects = access === undefined ? undefined : restDataSubjectDnis({ path: head.path, query: head.query, contentType: head.contentType, body: request.body });
-  await ctx.log.append({ ...restLogRecord(ctx, 'server', head, 'request', request.raw, signed.signature.toString('utf8'), signerSha), subjects });
+  await ctx.log.append({ ...exchangeRecord(ctx, 'server', header, 'request', request.raw, signed.signature.toString('utf8'), signerSha), subjects });
   const signing = providerSigning(ctx, header);
   let reply: RestBackendReply;
   try {
     reply = access === undefined ? answerGetOpenApi(ctx, head) : await callRestService(ctx, access.service, head, request.body);
-    if (reply.contentType !== undefined && /[\u0000-\u001f\u007f-\u009f]/.test(reply.contentType)) reply = { ...reply, contentType: undefined };
+    if (reply.contentType !== undefined && CONTROL_CHARS.test(reply.contentType)) reply = { ...reply, contentType: undefined };
   } catch (err) {
     // the request is logged: so is the error this node answers with (same faultDetail)
     const e = toMiisError(err, 'Server.ServerProxy.InternalError');
     const errorBody = restErrorBody(e);
     try {
-      await ctx.log.append(restLogRecord(ctx, 'server', head, 'response', errorBody, signDetached(errorBody, signing.signer), signing.sha256, e.code));
+      await ctx.log.append(exchangeRecord(ctx, 'server', header, 'response', errorBody, signDetached(errorBody, signing.signer), signing.sha256, e.code));
     } catch {
       // the error still reaches the client (and the fault log) if the message log is unavailable
     }
@@ -113,6 +100,6 @@ export async function processRestProviderRequest(ctx: NodeContext, body: Buffer,
     requestHash: restRequestHash(request.raw), contentType: reply.contentType,
   }, reply.body);
   const signature = signDetached(raw, signing.signer);
-  await ctx.log.append(restLogRecord(ctx, 'server', head, 'response', raw, signature, signing.sha256, reply.status >= 400 ? `HTTP ${reply.status}` : undefined));
+  await ctx.log.append(exchangeRecord(ctx, 'server', header, 'response', raw, signature, signing.sha256, reply.status >= 400 ? `HTTP ${reply.status}` : undefined));
   return encodeSignedRest(raw, signature);
 }

@@ -7,7 +7,7 @@
 import { acceptedAuthCerts } from '../../core/global-conf-model.js';
 import { MiisError, toMiisError } from '../../core/errors.js';
 import type { GlobalConfAgreement } from '../../core/global-conf-model.js';
-import { formatClientId, formatMemberId, formatServiceId, serviceKey } from '../../core/identifiers.js';
+import { formatClientId, formatMemberId, serviceKey, type MemberId } from '../../core/identifiers.js';
 import type { XmlElement } from '../../core/xml.js';
 import { decideAccess } from './access-decision.js';
 import type { ServiceAdapter } from '../adapters/index.js';
@@ -19,7 +19,7 @@ import { dataSubjectDnis } from './data-subjects.js';
 import { signDetached, verifyDetached } from '../../core/signature.js';
 import { addRequestHash, faultFromError, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
 import { maxServiceTimeoutMs, memberSigning, type ExchangeFacts, type MemberSigning, type NodeContext } from './context.js';
-import { noteFacts } from './client-proxy.js';
+import { exchangeRecord, noteFacts } from './client-proxy.js';
 import { admitOnce } from './replay-guard.js';
 import { nodesOf, type ConfView } from '../conf/global-conf-client.js';
 import type { LocalService } from '../store/local-store.js';
@@ -83,13 +83,21 @@ export function verifyPeer(view: ConfView, header: XRoadHeader, peerSha256: stri
 }
 
 export async function verifySignature(ctx: NodeContext, view: ConfView, request: SoapMessage, signature: Buffer): Promise<string> {
-  const verdict = verifyDetached(request.raw, signature);
+  return verifyRequestSignature(ctx, view, request.raw, signature, (request.header as XRoadHeader).client, 'solicitud');
+}
+
+/**
+ * The detached signature over a request's exact bytes, by a valid signing certificate of the
+ * client's member (SOAP here, REST in rest-server.ts); returns the certificate's SHA-256.
+ * `what` names the message in the node's log line when the signature is refused.
+ */
+export async function verifyRequestSignature(ctx: NodeContext, view: ConfView, raw: Buffer, signature: Buffer, client: MemberId, what: string): Promise<string> {
+  const verdict = verifyDetached(raw, signature);
   if (!verdict.ok) {
-    ctx.info(`firma de solicitud rechazada: ${verdict.reason}`);
+    ctx.info(`firma de ${what} rechazada: ${verdict.reason}`);
     throw new MiisError('Server.ServerProxy.InvalidSignatureValue');
   }
-  const header = request.header as XRoadHeader;
-  const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, formatMemberId(header.client), ctx.now());
+  const cert = checkSigningCert(view.conf, verdict.certPem, verdict.certSha256, formatMemberId(client), ctx.now());
   if (!cert.ok) throw new MiisError('Server.ServerProxy.IncorrectCertificate', cert.reason);
   // external-CA certificate (conf.externalCas): its revocation is checked by OCSP (node/certs/ocsp-checker.ts)
   if (cert.ocsp !== undefined) await confirmByOcsp(ctx.ocsp, cert.ocsp, 'Server.ServerProxy.IncorrectCertificate');
@@ -174,17 +182,13 @@ export function providerSigning(ctx: NodeContext, header: Pick<XRoadHeader, 'ser
   return memberSigning(ctx, header.service) ?? { signer: ctx.signer, sha256: ctx.signerSha256 };
 }
 
-export function signResponse(ctx: NodeContext, request: SoapMessage, response: SoapMessage, signing: MemberSigning = providerSigning(ctx, request.header as XRoadHeader)): { raw: Buffer; signature: string } {
+export function signResponse(request: SoapMessage, response: SoapMessage, signing: MemberSigning): { raw: Buffer; signature: string } {
   const raw = addRequestHash(response, request.raw);
   return { raw, signature: signDetached(raw, signing.signer) };
 }
 
 function logRecord(ctx: NodeContext, header: XRoadHeader, direction: 'request' | 'response', message: Buffer, signature: string, signerSha: string, fault?: string): LogRecord {
-  return {
-    side: 'server', direction, messageId: header.id, client: formatClientId(header.client), service: formatServiceId(header.service),
-    userId: header.userId, convenio: header.convenio, finalidad: header.finalidad, at: ctx.now(), message, signature,
-    signerCertSha256: signerSha, fault,
-  };
+  return exchangeRecord(ctx, 'server', header, direction, message, signature, signerSha, fault);
 }
 
 export async function processProviderRequest(ctx: NodeContext, body: Buffer, contentType: string | undefined, peerSha256: string | undefined, facts?: ExchangeFacts): Promise<ProviderReplyOut> {
@@ -221,7 +225,7 @@ export async function processProviderRequest(ctx: NodeContext, body: Buffer, con
     }
     throw e;
   }
-  const out = signResponse(ctx, request, response, signing);
+  const out = signResponse(request, response, signing);
   await ctx.log.append(logRecord(ctx, header, 'response', out.raw, out.signature, signing.sha256, response.fault?.faultCode));
   return encodeSignedMessage(out.raw, out.signature) as { body: Buffer; contentType: string };
 }

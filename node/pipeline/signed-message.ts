@@ -1,5 +1,5 @@
 /**
- * Wire format between nodes: the exact SOAP bytes and their detached signature travel together
+ * Wire format between nodes: the exact message bytes (SOAP, REST, lote) and their detached signature travel together
  * as a two-part MIME multipart/related body (as X-Road does), so the receiver verifies the bytes it
  * received without any re-serialisation.
  */
@@ -29,10 +29,21 @@ function makeBoundary(message: Buffer): string {
   }
 }
 
-/** The multipart body in one buffer (headers and delimiters are ASCII; the signature is UTF-8). */
-export function encodeSignedMessage(message: Buffer, signature: string): { body: Buffer; contentType: string } {
+/** How the message part is labelled: its Content-Type and the multipart `type` parameter. */
+export interface MessagePartType {
+  readonly partContentType: string;
+  readonly type: string;
+}
+
+export const SOAP_PART: MessagePartType = { partContentType: 'text/xml; charset=UTF-8', type: 'text/xml' };
+
+/**
+ * The multipart body in one buffer (headers and delimiters are ASCII; the signature is UTF-8).
+ * The SOAP part type by default (lotes use it too); REST (rest-client.ts) passes its own.
+ */
+export function encodeSignedMessage(message: Buffer, signature: string, part: MessagePartType = SOAP_PART): { body: Buffer; contentType: string } {
   const boundary = makeBoundary(message);
-  const head = `--${boundary}${CRLF}Content-Type: text/xml; charset=UTF-8${CRLF}Content-ID: <message>${CRLF}${CRLF}`;
+  const head = `--${boundary}${CRLF}Content-Type: ${part.partContentType}${CRLF}Content-ID: <message>${CRLF}${CRLF}`;
   const middle = `${CRLF}--${boundary}${CRLF}Content-Type: application/xml; charset=UTF-8${CRLF}Content-ID: <signature>${CRLF}${CRLF}`;
   const tail = `${CRLF}--${boundary}--${CRLF}`;
   const sigBytes = Buffer.byteLength(signature, 'utf8');
@@ -42,7 +53,7 @@ export function encodeSignedMessage(message: Buffer, signature: string): { body:
   at += body.write(middle, at, 'latin1');
   at += body.write(signature, at, 'utf8');
   body.write(tail, at, 'latin1');
-  return { body, contentType: `multipart/related; type="text/xml"; boundary=${boundary}` };
+  return { body, contentType: `multipart/related; type="${part.type}"; boundary=${boundary}` };
 }
 
 export function decodeSignedMessage(body: Buffer, contentType: string | undefined, code: FaultCode): SignedMessage {
