@@ -426,21 +426,50 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     }
   };
 
-  track(isServer);
-  const isPort = await listen(isServer, settings.isPort, settings.isHost);
-  const proxyPort = await openProxyListener(settings.proxyPort);
-  wantedProxyPort = proxyPort;
-  listenersUp = true;
   let metricsServer: Server | undefined;
   let metricsUrl: string | undefined;
-  if (metricsPort !== undefined && metricsModule !== undefined && metrics !== undefined) {
+  /** Stop timers, listeners and stores: on close(), and when a listener cannot open at start. */
+  const shutdown = async (drainMs: number): Promise<void> => {
+    const batchesStopped = batches?.stop(); // no new chunk from now on; chunks in flight are awaited, not committed
+    conf.stop();
+    clearInterval(localTimer);
+    clearInterval(replayTimer);
+    // stop accepting new connections, let the exchanges in flight finish (up to drainMs)
+    metricsServer?.closeAllConnections();
+    await Promise.all([
+      drainAndClose([isServer, ...proxyServers.values()], drainMs),
+      new Promise((r) => (metricsServer === undefined ? r(undefined) : metricsServer.close(r))),
+    ]);
+    await batchesStopped;
+    await ctx.peers.close();
+    await ctx.adapters?.close();
+    await ctx.backends.close();
+    await evidence.close();
+    batchStore?.close();
+    await store.close();
+  };
+  /** Open one listener; a port taken (or not allowed) stops the whole node with a message that names it, instead of leaving it half started. */
+  const opening = async <T>(what: string, open: () => Promise<T>): Promise<T> => {
     try {
-      ({ server: metricsServer, url: metricsUrl } = await metricsModule.startMetricsServer(metrics, metricsHost, metricsPort));
+      return await open();
     } catch (err) {
-      isServer.close();
-      for (const server of proxyServers.values()) server.close();
-      throw new MiisError('Config.InvalidInput', `no se pudo abrir el puerto de métricas ${metricsHost}:${metricsPort} (metricsPort en node.json): ${(err as Error).message}`);
+      await shutdown(0).catch(() => undefined);
+      throw new MiisError('Config.InvalidInput', `no se pudo abrir ${what}: ${(err as Error).message}`);
     }
+  };
+
+  track(isServer);
+  const isPort = await opening(`el puerto de los sistemas de información ${settings.isHost}:${settings.isPort} (isPort en node.json o «miis-node address set»)`,
+    () => listen(isServer, settings.isPort, settings.isHost));
+  const proxyPort = await opening(`el puerto entre nodos ${proxyHost}:${settings.proxyPort} (proxyPort en node.json o «miis-node address set»)`,
+    () => openProxyListener(settings.proxyPort));
+  wantedProxyPort = proxyPort;
+  listenersUp = true;
+  if (metricsPort !== undefined && metricsModule !== undefined && metrics !== undefined) {
+    const m = metricsModule;
+    const registry = metrics;
+    ({ server: metricsServer, url: metricsUrl } = await opening(`el puerto de métricas ${metricsHost}:${metricsPort} (metricsPort en node.json)`,
+      () => m.startMetricsServer(registry, metricsHost, metricsPort)));
   }
   logger.info({ event: 'start', isPort, proxyPort, metricsUrl: metricsUrl ?? null }, 'nodo iniciado');
 
@@ -468,23 +497,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     async close(closeOpts = {}) {
       if (closed) return;
       closed = true;
-      const batchesStopped = batches?.stop(); // no new chunk from now on; chunks in flight are awaited, not committed
-      conf.stop();
-      clearInterval(localTimer);
-      clearInterval(replayTimer);
-      // stop accepting new connections, let the exchanges in flight finish (up to drainMs)
-      metricsServer?.closeAllConnections();
-      await Promise.all([
-        drainAndClose([isServer, ...proxyServers.values()], closeOpts.drainMs ?? 0),
-        new Promise((r) => (metricsServer === undefined ? r(undefined) : metricsServer.close(r))),
-      ]);
-      await batchesStopped;
-      await ctx.peers.close();
-      await ctx.adapters?.close();
-      await ctx.backends.close();
-      await evidence.close();
-      batchStore?.close();
-      await store.close();
+      await shutdown(closeOpts.drainMs ?? 0);
       logger.info({ event: 'stop' }, 'nodo detenido');
     },
   };

@@ -24,6 +24,7 @@ import { Pool } from 'undici';
 import { startCentral } from '../central/main.js';
 import { generateSandboxData, samplesDni } from './sandbox/data.js';
 import { centralDir, nodeDir, provisionInstance, type InstancePlan } from './sandbox/provision.js';
+import { freeBasePort } from './sandbox/net.js';
 import { JUNTOS_CLIENT, JUNTOS_RUC, RENIEC_RUC, SERVICES } from './sandbox/run.js';
 
 const dist = fileURLToPath(new URL('../', import.meta.url));
@@ -32,7 +33,6 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '32');
 const keyAlgorithm = (process.env.BENCH_KEY ?? 'ecdsa-p256') as 'ecdsa-p256' | 'rsa-2048';
 const rate = Number(process.env.BENCH_RATE ?? '200');
 const json = process.argv.includes('--json');
-const base = 47_000 + Math.floor(Math.random() * 1000) * 10;
 
 let seq = 0;
 function request(dni: string, batch?: readonly string[]): string {
@@ -133,6 +133,7 @@ async function measured(pool: Pool, dnis: readonly string[], durationMs: number,
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'miis-bench-'));
   const children: ChildProcess[] = [];
+  const base = await freeBasePort(9);
   const ports = { central: base, backend: base + 1, backendTls: base + 2, reniecIs: base + 3, reniecProxy: base + 4, juntosIs: base + 5, juntosProxy: base + 6, bareEdge: base + 7, bareInner: base + 8 };
   try {
     const plan: InstancePlan = {

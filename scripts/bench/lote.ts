@@ -16,13 +16,13 @@ import { spawnChild, statusMb, stopChildren } from './children.js';
 import { startCentral } from '../../central/main.js';
 import { runCentralCli } from '../../central/cli/index.js';
 import { centralDir, nodeDir, provisionInstance, type InstancePlan } from '../sandbox/provision.js';
+import { freeBasePort } from '../sandbox/net.js';
 import { JUNTOS_CLIENT, JUNTOS_RUC, RENIEC_RUC } from '../sandbox/run.js';
 
 const dist = fileURLToPath(new URL('../../', import.meta.url));
 const json = process.argv.includes('--json');
 const idsArg = process.argv.indexOf('--ids');
 const ids = idsArg >= 0 ? Number(process.argv[idsArg + 1]) : 1_000_000;
-const base = 48_000 + Math.floor(Math.random() * 900) * 10;
 const SERVICE = `PE/GOB/${RENIEC_RUC}/RUPN/consultarPadron`;
 const CONVENIO = 'CONV-LOTE-2026';
 const dniOf = (i: number): string => String(10_000_000 + i);
@@ -45,6 +45,7 @@ async function writeRoll(path: string, n: number): Promise<void> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'miis-bench-lote-'));
   const children: ChildProcess[] = [];
+  const base = await freeBasePort(5);
   const ports = { central: base, reniecIs: base + 1, reniecProxy: base + 2, juntosIs: base + 3, juntosProxy: base + 4 };
   try {
     const dbPath = join(dir, 'padron.db');

@@ -11,13 +11,13 @@
  * processes, e.g. "--max-semi-space-size=4", to compare).
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { cpuMs, spawnChild, statusMb, stopChildren } from './children.js';
+import { freePort } from '../sandbox/net.js';
 import { startCentral } from '../../central/main.js';
 import { generateSandboxData, samplesDni } from '../sandbox/data.js';
 import { centralDir, nodeDir, provisionInstance, type InstancePlan } from '../sandbox/provision.js';
@@ -28,18 +28,6 @@ const seconds = Number(process.env.BENCH_SECONDS ?? '8');
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '32');
 const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? '5');
 const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
-
-/** A port free now on 127.0.0.1 (other benchmarks may run on the same machine). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** RSS in MB of a fresh `node --expose-gc` after `code` ran and a full collection. */
 function rssAfter(code: string): number {

@@ -1,14 +1,42 @@
 /** Network helpers for the sandbox scripts; tests use them too (test/helpers/net.ts). */
 import { createServer } from 'node:net';
 
-/** A TCP port free on loopback right now (bind to 0, read it, close). */
+/** Lowest and highest port we pick ourselves: below Linux's ephemeral range (32,768–60,999, net.ipv4.ip_local_port_range). */
+const OWN_PORTS_LOW = 21_000;
+const OWN_PORTS_HIGH = 32_700;
+
+/**
+ * A TCP port free on loopback right now, drawn at random below the ephemeral range: a port the
+ * kernel hands out (bind to 0) is one it may hand out again as the local port of an outgoing
+ * connection before our server listens there (EADDRINUSE at start, seen in the benchmark).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const port = OWN_PORTS_LOW + Math.floor(Math.random() * (OWN_PORTS_HIGH - OWN_PORTS_LOW));
+    if (await portIsFree(port)) return port;
+  }
+  throw new Error(`no hay un puerto libre entre ${OWN_PORTS_LOW} y ${OWN_PORTS_HIGH}`);
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+/**
+ * A base port B such that B … B + span - 1 are free on loopback right now (a whole sandbox or
+ * benchmark is started on consecutive ports from its base), tried at random multiples of 100
+ * below the ephemeral range (see freePort).
+ */
+export async function freeBasePort(span: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const base = OWN_PORTS_LOW + Math.floor(Math.random() * Math.floor((OWN_PORTS_HIGH - OWN_PORTS_LOW - span) / 100)) * 100;
+    let ok = true;
+    for (let p = base; p < base + span && ok; p += 1) ok = await portIsFree(p);
+    if (ok) return base;
+  }
+  throw new Error('no hay un rango de puertos libre para el sandbox');
 }
