@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { FaultCode } from '../../core/errors.js';
 import type { GlobalConf } from '../../core/global-conf-model.js';
 import { createArchiver, type Archiver } from './archiver.js';
+import { startLogCheckpointer, type LogCheckpointer } from './checkpointer.js';
 import { certStatus, type CertStatusRow } from './cert-status.js';
 import { evidencePaths, isSensitiveService, type EvidenceSettings } from './settings.js';
 import { createLogCipher, ensureLogKeyFile, type LogCipher } from './log-crypto.js';
@@ -70,6 +71,7 @@ export function openNodeEvidence(opts: {
   const archiver = 'engine' in log ? undefined : createArchiver({ log, dir: evidencePaths(opts.dir).archives, cipher, settings: settings.archive, now, info: opts.info });
   const paths = nodePaths(opts.dir);
   let archiveTimer: NodeJS.Timeout | undefined;
+  let checkpointer: LogCheckpointer | undefined;
   return {
     log, cipher, timestamper, archiver,
     check(code) {
@@ -98,6 +100,8 @@ export function openNodeEvidence(opts: {
     },
     start() {
       timestamper?.start();
+      // SQLite log: WAL checkpoints in a worker thread, off the exchanges' event loop (checkpointer.ts)
+      if (!('engine' in log)) checkpointer ??= startLogCheckpointer({ db: log.db, path: paths.messageLog, info: opts.info });
       if (archiver === undefined) return;
       archiveTimer = setInterval(() => {
         try {
@@ -111,6 +115,7 @@ export function openNodeEvidence(opts: {
     async close() {
       if (archiveTimer !== undefined) clearInterval(archiveTimer);
       await timestamper?.stop();
+      await checkpointer?.close();
       await log.close();
     },
   };

@@ -1,0 +1,130 @@
+/**
+ * WAL checkpoints of messagelog.db off the event loop.
+ *
+ * SQLite copies the WAL back into the database (a checkpoint) inside the commit that crosses
+ * `wal_autocheckpoint` pages: on the reference VM ~1,100 frames of 16 KB took ~45 ms of wall time
+ * (two fsyncs; 4–14 ms of CPU), every ~400 exchanges under load, with the node's event loop
+ * blocked and every exchange in flight waiting (docs/performance.md, «WAL checkpoints»). Here the
+ * node's connection stops checkpointing by itself (`wal_autocheckpoint = 0`) and a worker thread
+ * with its own connection runs a PASSIVE checkpoint once per interval when the WAL changed. PASSIVE
+ * never blocks the writer; durability is unchanged (commits as before; the checkpoint fsyncs in the
+ * worker). The worker starts at the first write and stops after a quiet period, so an idle node
+ * holds no second thread. If the worker cannot start or fails, the node's connection checkpoints
+ * by itself again (SQLite's default) and the reason is reported once.
+ */
+import { statSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import type { CheckpointAnswer } from './checkpoint-worker.js';
+
+export interface LogCheckpointer {
+  status(): { readonly checkpoints: number; readonly framesCopied: number; readonly workerRunning: boolean; readonly fallback: string | undefined };
+  close(): Promise<void>;
+}
+
+/** SQLite's own default, restored when the worker is not available. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
+
+export function startLogCheckpointer(opts: {
+  /** The node's (writer) connection to the log. */
+  readonly db: Database.Database;
+  readonly path: string;
+  readonly info: (line: string) => void;
+  /** How often the WAL is looked at (default 1 s). */
+  readonly intervalMs?: number;
+  /** The worker stops after this long without a write (default 60 s). */
+  readonly idleStopMs?: number;
+  /** Tests: another worker script. */
+  readonly workerUrl?: URL;
+}): LogCheckpointer {
+  const intervalMs = opts.intervalMs ?? 1000;
+  const idleStopMs = opts.idleStopMs ?? 60_000;
+  const walPath = `${opts.path}-wal`;
+  opts.db.pragma('wal_autocheckpoint = 0');
+  let worker: Worker | undefined;
+  let busy = false;
+  let fallback: string | undefined;
+  let checkpoints = 0;
+  let framesCopied = 0;
+  let seen = '';
+  let quietTicks = 0;
+
+  const walState = (): string => {
+    try {
+      const s = statSync(walPath);
+      return `${s.mtimeMs}:${s.size}`;
+    } catch {
+      return '';
+    }
+  };
+  const stopWorker = (): Promise<void> => {
+    const w = worker;
+    worker = undefined;
+    busy = false;
+    if (w === undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      w.once('exit', () => resolve());
+      w.ref(); // keep the process alive until the worker closed its connection
+      w.postMessage('close');
+    });
+  };
+  const giveUp = (reason: string): void => {
+    if (fallback !== undefined) return;
+    fallback = reason;
+    clearInterval(timer);
+    const w = worker;
+    worker = undefined;
+    busy = false;
+    void w?.terminate();
+    try {
+      opts.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+    } catch {
+      // the log is closing: nothing left to checkpoint from here
+    }
+    opts.info(`registro de mensajes: los puntos de control del WAL vuelven al hilo principal (${reason})`);
+  };
+  const startWorker = (): Worker => {
+    const w = new Worker(opts.workerUrl ?? new URL('./checkpoint-worker.js', import.meta.url), {
+      workerData: { path: opts.path },
+      // it only runs SQLite: the smallest heaps V8 accepts
+      resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 },
+    });
+    w.on('message', (a: CheckpointAnswer) => {
+      busy = false;
+      if (!a.ok) return giveUp(a.error ?? 'error desconocido');
+      checkpoints += 1;
+      framesCopied += a.checkpointed ?? 0;
+    });
+    w.on('error', (err) => giveUp(err.message));
+    w.on('exit', (code) => {
+      if (worker === w) giveUp(`el hilo terminó con código ${code}`);
+    });
+    w.unref();
+    return w;
+  };
+  const tick = (): void => {
+    if (busy || fallback !== undefined) return;
+    const state = walState();
+    if (state === seen) {
+      quietTicks += 1;
+      if (worker !== undefined && quietTicks * intervalMs >= idleStopMs) void stopWorker();
+      return;
+    }
+    seen = state;
+    quietTicks = 0;
+    worker ??= startWorker();
+    busy = true;
+    worker.postMessage('checkpoint');
+  };
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  seen = walState();
+
+  return {
+    status: () => ({ checkpoints, framesCopied, workerRunning: worker !== undefined, fallback }),
+    async close() {
+      clearInterval(timer);
+      await stopWorker();
+    },
+  };
+}

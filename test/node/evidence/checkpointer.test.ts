@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { startLogCheckpointer } from '../../../node/evidence/checkpointer.js';
+import { openMessageLog, type LogRecord } from '../../../node/evidence/message-log.js';
+import { waitFor } from '../../e2e/fixture.js';
+
+function record(i: number): LogRecord {
+  return {
+    side: 'server', direction: 'request', messageId: `ck-${i}`, client: 'PE/GOB/20511268401/JUNTOS',
+    service: 'PE/GOB/20295613620/RUPN/consultarPersona/v1', at: new Date(Date.UTC(2026, 11, 2, 12, 0, i % 60)),
+    message: Buffer.alloc(3000, 65 + (i % 26)), signature: `<ds:Signature>${i}</ds:Signature>`, signerCertSha256: 'b'.repeat(64),
+  };
+}
+
+const autocheckpoint = (db: Database.Database): number => db.pragma('wal_autocheckpoint', { simple: true }) as number;
+
+describe('log checkpointer: WAL checkpoints in a worker thread', () => {
+  let dir: string;
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'miis-ckpt-')); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('copies the WAL into the database from the worker; the node connection no longer checkpoints; the chain holds', async () => {
+    const path = join(dir, 'a.db');
+    const log = openMessageLog(path);
+    const lines: string[] = [];
+    const ck = startLogCheckpointer({ db: log.db, path, info: (l) => lines.push(l), intervalMs: 10, idleStopMs: 10_000 });
+    try {
+      assert.equal(autocheckpoint(log.db), 0, 'the writer leaves checkpoints to the worker');
+      assert.equal(ck.status().workerRunning, false, 'no thread before the first write');
+      const sizeBefore = statSync(path).size;
+      for (let i = 0; i < 200; i += 1) await log.append(record(i));
+      await waitFor(async () => (ck.status().framesCopied > 0 ? true : undefined), 'a checkpoint by the worker', 20_000);
+      assert.ok(ck.status().checkpoints >= 1);
+      // SQLite never checkpointed on the writer (autocheckpoint 0): the file grew only through the worker
+      await waitFor(async () => (statSync(path).size > sizeBefore ? true : undefined), 'database file grown by the checkpoint', 20_000);
+      assert.deepEqual(log.verifyChain(), { ok: true, count: 200 });
+      assert.deepEqual(lines, []);
+    } finally {
+      await ck.close();
+      await log.close();
+    }
+    assert.equal(ck.status().workerRunning, false);
+  });
+
+  it('stops its thread after a quiet period and starts it again on the next write', async () => {
+    const path = join(dir, 'b.db');
+    const log = openMessageLog(path);
+    const ck = startLogCheckpointer({ db: log.db, path, info: () => undefined, intervalMs: 10, idleStopMs: 50 });
+    try {
+      await log.append(record(1));
+      await waitFor(async () => (ck.status().checkpoints >= 1 ? true : undefined), 'first checkpoint', 20_000);
+      await waitFor(async () => (ck.status().workerRunning ? undefined : true), 'worker stopped when quiet', 20_000);
+      await log.append(record(2));
+      await waitFor(async () => (ck.status().checkpoints >= 2 ? true : undefined), 'second checkpoint after the restart', 20_000);
+      assert.equal(ck.status().fallback, undefined);
+    } finally {
+      await ck.close();
+      await log.close();
+    }
+  });
+
+  it('a worker that fails gives checkpoints back to the node connection (SQLite default) and says why', async () => {
+    const path = join(dir, 'c.db');
+    const log = openMessageLog(path);
+    const lines: string[] = [];
+    // a worker script that does not exist: the thread fails to start
+    const ck = startLogCheckpointer({ db: log.db, path, info: (l) => lines.push(l), intervalMs: 10, workerUrl: new URL('./no-such-worker.js', import.meta.url) });
+    try {
+      await log.append(record(1));
+      await waitFor(async () => (ck.status().fallback !== undefined ? true : undefined), 'fallback', 20_000);
+      assert.equal(autocheckpoint(log.db), 1000);
+      assert.equal(lines.length, 1);
+      assert.match(lines[0] as string, /^registro de mensajes: los puntos de control del WAL vuelven al hilo principal \(/);
+      await log.append(record(2));
+      assert.deepEqual(log.verifyChain(), { ok: true, count: 2 });
+    } finally {
+      await ck.close();
+      await log.close();
+    }
+  });
+});
