@@ -8,7 +8,7 @@
  * A single leaf is its own root. An inclusion proof lists, from the leaf up, each sibling and
  * whether it sits left ('L') or right ('R') of the running hash.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './digest.js';
 
 export interface ProofStep {
   readonly side: 'L' | 'R';
@@ -18,7 +18,7 @@ export interface ProofStep {
 const HEX64 = /^[0-9a-f]{64}$/;
 
 export function hashTreeNode(left: string, right: string): string {
-  return createHash('sha256').update(`miis-tree/1\n${left}\n${right}`).digest('hex');
+  return sha256Hex(`miis-tree/1\n${left}\n${right}`);
 }
 
 function nextLevel(level: readonly string[]): string[] {

@@ -15,7 +15,8 @@
  *   \n
  *   <body bytes, exactly as received>
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { sha512Base64 } from './digest.js';
 import { MiisError, type FaultCode } from './errors.js';
 import { formatClientId, formatServiceId, parseClientId, parseServiceId, type ClientId, type ServiceId } from './identifiers.js';
 
@@ -175,7 +176,7 @@ export function readRestRequest(method: string, target: string, headers: Readonl
 type Field = readonly [name: string, value: string | undefined];
 
 function bodyDigest(body: Uint8Array): string {
-  return `sha-512:${createHash('sha512').update(body).digest('base64')}`;
+  return `sha-512:${sha512Base64(body)}`;
 }
 
 /** The head's text (up to and including the blank line) for a body of this digest and length. */
@@ -303,7 +304,7 @@ export function decodeRestResponse(raw: Buffer, code: FaultCode): RestMessage<Re
 
 /** X-Road-Request-Hash: base64 SHA-512 of the whole signed request (its head includes the body's digest). */
 export function restRequestHash(requestRaw: Uint8Array): string {
-  return createHash('sha512').update(requestRaw).digest('base64');
+  return sha512Base64(requestRaw);
 }
 
 // --- errors -------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@
  */
 import * as crypto from 'node:crypto';
 import { MiisError } from './errors.js';
+import { sha256, sha256Base64, sha256Hex } from './digest.js';
 import { parseXml, attrNs, type XmlElement } from './xml.js';
 import { derToPem, keyAlgorithmOf } from './pki.js';
 
@@ -91,7 +92,7 @@ export function signatureAlgorithmOf(key: crypto.KeyObject): SignatureAlgorithm 
 
 export function signDetached(message: Uint8Array, signer: Signer, referenceUri: string = DEFAULT_REFERENCE_URI): string {
   if (!SAFE_URI.test(referenceUri)) throw new MiisError('Config.InvalidInput', `URI de referencia no admitido: «${referenceUri}»`);
-  const digest = crypto.createHash('sha256').update(message).digest('base64');
+  const digest = sha256Base64(message);
   const signedInfo = canonicalSignedInfo(SIGNATURE_METHODS[signer.algorithm], referenceUri, digest);
   let value = signer.sign(Buffer.from(signedInfo, 'utf8'));
   if (signer.algorithm === 'ecdsa-sha256') value = derToRawEcdsa(value, 32);
@@ -173,7 +174,7 @@ function keyFromCertBase64(b64: string): CachedKey | null {
           key: cert.publicKey,
           algorithm,
           certPem: derToPem(der),
-          certSha256: crypto.createHash('sha256').update(der).digest('hex'),
+          certSha256: sha256Hex(der),
         };
       }
     } catch {
@@ -288,7 +289,7 @@ function checkValues(message: Uint8Array, messageDigest: Buffer | undefined, p: 
 }
 
 function digestMatches(message: Uint8Array, messageDigest: Buffer | undefined, digestB64: string): boolean {
-  const digest = messageDigest ?? crypto.createHash('sha256').update(message).digest();
+  const digest = messageDigest ?? sha256(message);
   const claimed = Buffer.from(digestB64, 'base64');
   return claimed.length === digest.length && crypto.timingSafeEqual(digest, claimed);
 }

@@ -2,7 +2,7 @@
  * SOAP 1.1 with X-Road message protocol 4.0 headers and the MIIS header namespace.
  * Reading keeps the raw bytes and the decoded text; nothing here re-serialises a message.
  */
-import { createHash } from 'node:crypto';
+import { sha512Base64 } from './digest.js';
 import { MiisError, type FaultCode } from './errors.js';
 import { ID_NS, XROAD_NS, escapeXml, type ClientId, type ServiceId } from './identifiers.js';
 import { attrNs, childNs, parseXml, type XmlDocument, type XmlElement, type XmlLimits } from './xml.js';
@@ -253,7 +253,7 @@ function readServiceId(el: XmlElement): ServiceId {
 
 /** The requestHash a provider puts in its response: SHA-512 of the exact request bytes, base64. */
 export function computeRequestHash(requestRaw: Uint8Array): string {
-  return createHash('sha512').update(requestRaw).digest('base64');
+  return sha512Base64(requestRaw);
 }
 
 /**

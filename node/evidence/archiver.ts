@@ -11,7 +11,7 @@
  * records older than the retention period are purged, but only through the last archived seq,
  * and only after the archive file on disk is re-read and matches its manifest.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../core/digest.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { MiisError } from '../../core/errors.js';
@@ -65,7 +65,7 @@ export interface Archiver {
   status(): { ultimo: string | null; hastaSeq: number; purgadosHastaSeq: number };
 }
 
-const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
+const sha256 = sha256Hex;
 
 export function recordLine(r: RawRecord, body: { message: Buffer; signature: string }): ArchiveRecordLine {
   const m = r.meta;

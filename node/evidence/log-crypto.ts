@@ -44,7 +44,7 @@ export interface LogCipher {
    * themselves (log verify). Never written anywhere or logged.
    */
   readonly keyRing: LogKeyFile;
-  /** Seal one value; given several parts, seals their concatenation (without copying them together first). */
+  /** Seal one value; given several parts, seals their concatenation. */
   seal(plain: Uint8Array | readonly Uint8Array[], aad: string): Buffer;
   /** Throws MiisError naming the key when it is unknown or the value was altered. */
   open(keyId: string, sealed: Uint8Array, aad: string): Buffer;
@@ -129,11 +129,9 @@ export function createLogCipher(file: LogKeyFile): LogCipher {
   const sealWith = (iv: Buffer, plain: Uint8Array | readonly Uint8Array[], aad: string): Buffer => {
     const c = crypto.createCipheriv('aes-256-gcm', active, iv);
     c.setAAD(Buffer.from(activeAadPrefix + aad));
-    const out: Buffer[] = [iv];
-    if (plain instanceof Uint8Array) out.push(c.update(plain));
-    else for (const part of plain) out.push(c.update(part));
-    out.push(c.final(), c.getAuthTag());
-    return Buffer.concat(out);
+    // one update over the joined parts: each update call costs more than copying ~2 KB (stop 18)
+    const ct = c.update(plain instanceof Uint8Array ? plain : Buffer.concat(plain));
+    return Buffer.concat([iv, ct, c.final(), c.getAuthTag()]);
   };
   const open = (keyId: string, sealed: Uint8Array, aad: string): Buffer => {
     const key = keys.get(keyId);
@@ -144,7 +142,9 @@ export function createLogCipher(file: LogKeyFile): LogCipher {
       const d = crypto.createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
       d.setAAD(Buffer.from(`${keyId}|${aad}`));
       d.setAuthTag(buf.subarray(buf.length - 16));
-      return Buffer.concat([d.update(buf.subarray(12, buf.length - 16)), d.final()]);
+      const plain = d.update(buf.subarray(12, buf.length - 16));
+      d.final(); // checks the tag; GCM has no bytes left to give here
+      return plain;
     } catch {
       throw new MiisError('Config.InvalidInput', `el contenido cifrado fue alterado o no corresponde a la clave ${keyId}`);
     }

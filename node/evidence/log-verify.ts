@@ -5,10 +5,10 @@
  * problem is reported with the record (seq) it concerns and why, in Spanish; nothing stops at the
  * first one. Works on the live log (`verifyLiveLog`) or an archive file (`verifyArchive`).
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
+import { sha256 } from '../../core/digest.js';
 import { hashTreeRoot } from '../../core/hash-tree.js';
 import { verifyChain } from '../../core/pki.js';
 import { verifyDetached } from '../../core/signature.js';
@@ -50,7 +50,7 @@ export interface EvidenceStamp {
 export function checkBody(r: Pick<EvidenceItem, 'seq' | 'messageSha256' | 'signatureSha256' | 'meta'>, body: { message: Buffer; signature: string }, trustedCas: readonly string[]): { problems: Problem[]; signatureOk: boolean } {
   const problems: Problem[] = [];
   const { message, signature } = body;
-  const messageDigest = createHash('sha256').update(message).digest();
+  const messageDigest = sha256(message);
   if (messageDigest.toString('hex') !== r.messageSha256) problems.push({ seq: r.seq, reason: 'el mensaje guardado no corresponde a su resumen encadenado (mensaje modificado)' });
   if (sha256Hex(signature) !== r.signatureSha256) problems.push({ seq: r.seq, reason: 'la firma guardada no corresponde a su resumen encadenado (firma modificada)' });
   const v = verifyDetached(message, signature, undefined, messageDigest);
@@ -405,7 +405,7 @@ export function verifyArchive(path: string, trustedCas: readonly string[], ciphe
   if (!existsSync(dataPath)) return fail(`falta el archivo de datos ${manifest.file}`);
   const bytes = readFileSync(dataPath);
   const problems: Problem[] = [];
-  if (createHash('sha256').update(bytes).digest('hex') !== manifest.fileSha256) problems.push({ reason: `el archivo ${manifest.file} no corresponde al SHA-256 de su manifiesto (archivo modificado)` });
+  if (sha256Hex(bytes) !== manifest.fileSha256) problems.push({ reason: `el archivo ${manifest.file} no corresponde al SHA-256 de su manifiesto (archivo modificado)` });
   let text: string;
   if (manifest.encrypted) {
     if (cipher === undefined || manifest.keyId === null) return { ...fail(`el archivo ${manifest.file} está cifrado: se necesita la clave del registro del nodo (${manifest.keyId ?? '?'})`), manifest };
@@ -427,7 +427,7 @@ export function verifyArchive(path: string, trustedCas: readonly string[], ciphe
     if (existsSync(prevPath)) {
       const prevText = readFileSync(prevPath);
       const prev = JSON.parse(prevText.toString('utf8')) as ArchiveManifest;
-      if (createHash('sha256').update(prevText).digest('hex') !== manifest.previousManifestSha256) problems.push({ reason: `el manifiesto anterior ${manifest.previousManifest} no es el que este archivo enlaza (modificado o reemplazado)` });
+      if (sha256Hex(prevText) !== manifest.previousManifestSha256) problems.push({ reason: `el manifiesto anterior ${manifest.previousManifest} no es el que este archivo enlaza (modificado o reemplazado)` });
       else if (prev.lastHash !== manifest.firstPrevHash) problems.push({ reason: `el archivo no continúa la cadena de ${manifest.previousManifest} (archivos reordenados)` });
     }
   }

@@ -24,8 +24,8 @@
  * records of ~2.5 KB pack without waste. New counter IVs for sealing are reserved in `log_meta`
  * (log-crypto.ts, withIvCounter).
  */
-import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { sha256Hex } from '../../core/digest.js';
 import { applyMigrations } from '../../runtime/sqlite-migrations.js';
 import { MESSAGE_LOG_MIGRATIONS } from './log-migrations.js';
 import type { LogCipher } from './log-crypto.js';
@@ -126,7 +126,7 @@ export interface FaultEvent {
 
 export const GENESIS = '0'.repeat(64);
 
-export const sha256Hex = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
+export { sha256Hex };
 
 /**
  * The exact text whose SHA-256 is a record's hash (format v1; field order is part of it). Only

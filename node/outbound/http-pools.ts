@@ -2,7 +2,8 @@
  * Pooled keep-alive HTTP(S) clients: one undici Pool per peer node (mutual TLS 1.3, the peer's
  * certificate pinned to the one registered in the global configuration) and one per backend.
  */
-import { createHash, type X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
+import { sha256Hex } from '../../core/digest.js';
 import { subscribe } from 'node:diagnostics_channel';
 import type { PeerCertificate } from 'node:tls';
 import { Pool } from '../../runtime/undici-pool.js';
@@ -29,7 +30,7 @@ export interface PeerClient {
 }
 
 export function certDerSha256(cert: PeerCertificate | X509Certificate): string {
-  return createHash('sha256').update(cert.raw).digest('hex');
+  return sha256Hex(cert.raw);
 }
 
 /**
@@ -41,7 +42,7 @@ const pemDigests = new WeakMap<readonly string[], string>();
 function caDigest(caPems: readonly string[]): string {
   let d = pemDigests.get(caPems);
   if (d === undefined) {
-    d = createHash('sha256').update(caPems.join('\n')).digest('hex');
+    d = sha256Hex(caPems.join('\n'));
     pemDigests.set(caPems, d);
   }
   return d;
@@ -51,7 +52,7 @@ function certDigest(pem: string): string {
   let d = certDigests.get(pem);
   if (d === undefined) {
     if (certDigests.size > 64) certDigests.clear();
-    d = createHash('sha256').update(pem).digest('hex');
+    d = sha256Hex(pem);
     certDigests.set(pem, d);
   }
   return d;

@@ -8,7 +8,7 @@
  * The provider answers each chunk with one JSON header line followed by one result line per record
  * line, in order. Every message is signed (detached, like SOAP messages) and logged once per side.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../core/digest.js';
 import type { GlobalConfTrama, GlobalConfTramaField, GlobalConfValidation } from '../../core/global-conf-model.js';
 import { canonicalValue, checkValue } from './trama-validation.js';
 
@@ -56,7 +56,7 @@ export interface ResultHeader {
   readonly rejected?: number;
 }
 
-export const sha256Hex = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
+export { sha256Hex };
 
 /** A message = one JSON line + body bytes. */
 export function encodeMessage(header: object, body: Buffer = Buffer.alloc(0)): Buffer {

@@ -9,7 +9,7 @@
  * counter-IV sealer). On a shared machine the lowest of BENCH_ROUNDS runs (default 3) is printed.
  * It prints numbers and asserts nothing. Env: BENCH_RECORDS, BENCH_BATCHES (e.g. "1,16"), BENCH_ROUNDS.
  */
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,15 +113,14 @@ function steps(): string[] {
   const r = record(1);
   const key = randomBytes(32);
   const iv = randomBytes(12);
-  const sha = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
+  const sha = sha256Hex; // core/digest.ts: one-shot crypto.hash (stop 18)
   const compact = splitSignatureCert(signature)!.compact;
   const packed = packSignature(compact);
   const seal = (...parts: Buffer[]): Buffer => {
     const c = createCipheriv('aes-256-gcm', key, iv);
     c.setAAD(Buffer.from('k1|x|m'));
-    const out = parts.map((p) => c.update(p));
-    out.push(c.final(), c.getAuthTag());
-    return Buffer.concat(out);
+    const ct = c.update(parts.length === 1 ? parts[0]! : Buffer.concat(parts)); // as log-crypto.ts seals (stop 18)
+    return Buffer.concat([iv, ct, c.final(), c.getAuthTag()]);
   };
   const keyDir = mkdtempSync(join(tmpdir(), 'miis-bench-key-'));
   const cipher = createLogCipher(ensureLogKeyFile(join(keyDir, 'log-keys.json'), new Date()));
