@@ -1,6 +1,5 @@
 import { MiisError, type FaultCode } from '../../core/errors.js';
-import { DuplicateRecord, type LogRecord } from '../evidence/message-log.js';
-import type { ExchangeLog } from './context.js';
+import { DuplicateRecord, type AppendOptions, type LogRecord } from '../evidence/message-log.js';
 
 /**
  * Refuses a second message with the same id from the same client within a time window.
@@ -55,7 +54,7 @@ export function admitOnce(memory: ReplayCheck, client: string, messageId: string
  * the check and a DuplicateRecord becomes `duplicate`: nothing is stored, and the caller has sent
  * (consumer) or executed (provider) nothing yet. Otherwise a plain append.
  */
-export function appendRequest(log: ExchangeLog, memory: ReplayCheck | undefined, record: LogRecord, duplicate: FaultCode): Promise<void> {
+export function appendRequest(log: { append(record: LogRecord, opts?: AppendOptions): Promise<void> }, memory: ReplayCheck | undefined, record: LogRecord, duplicate: FaultCode): Promise<void> {
   const windowMs = memory?.inLog;
   if (windowMs === undefined) return log.append(record);
   return log.append(record, { replayWindowMs: windowMs }).catch((err: unknown) => {
