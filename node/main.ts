@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { MiisError } from '../core/errors.js';
 import { formatClientId, formatMemberId, formatServiceId, parseServiceId } from '../core/identifiers.js';
 import { providerSigning } from './pipeline/server-proxy.js';
+import { logReplayMemory, type ReplayCheck } from './pipeline/replay-guard.js';
 import type { NodeContext, NodeLimits } from './pipeline/context.js';
 import { DEFAULT_LIMITS } from './pipeline/context.js';
 import { createGlobalConfClient } from './conf/global-conf-client.js';
@@ -192,15 +193,22 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   }, 1000);
   localTimer.unref();
 
-  const serverReplay = store.replayMemory('server', limits.replayWindowMs);
-  const clientReplay = store.replayMemory('client', limits.replayWindowMs);
+  // replay memory (node/pipeline/replay-guard.ts): on SQLite the message log's request records, checked
+  // in the transaction that appends them (node.db is not written per exchange); on PostgreSQL the
+  // node database's table, shared by the instances, pruned every minute
+  const replayInLog = store.engine === 'sqlite' && !('engine' in log);
+  const serverMemory = store.replayMemory('server', limits.replayWindowMs);
+  const clientMemory = store.replayMemory('client', limits.replayWindowMs);
+  const serverReplay: ReplayCheck = replayInLog ? logReplayMemory(limits.replayWindowMs) : serverMemory;
+  const clientReplay: ReplayCheck = replayInLog ? logReplayMemory(limits.replayWindowMs) : clientMemory;
   const pruneReplay = (): void => {
     const t = now().getTime();
-    Promise.all([serverReplay.prune(t), clientReplay.prune(t)]).catch((err: unknown) => info(`memoria de mensajes repetidos: ${err instanceof Error ? err.message : String(err)}`));
+    Promise.all([serverMemory.prune(t), clientMemory.prune(t)]).catch((err: unknown) => info(`memoria de mensajes repetidos: ${err instanceof Error ? err.message : String(err)}`));
   };
+  // SQLite: once, for rows an older version left in node.db
   pruneReplay();
-  const replayTimer = setInterval(pruneReplay, 60_000);
-  replayTimer.unref();
+  const replayTimer = replayInLog ? undefined : setInterval(pruneReplay, 60_000);
+  replayTimer?.unref();
 
   // the node's TLS identity: re-read when auth.pem / keys/auth-key.pem change (checked every second and on reload)
   let auth = { keyPem: authKey, certPem: authCert };

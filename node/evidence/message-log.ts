@@ -23,6 +23,10 @@
  * signature a BLOB, or base64 text in the oldest rows) and stay readable, as do clear ones. New logs use 16 KB pages so
  * records of ~2.5 KB pack without waste. New counter IVs for sealing are reserved in `log_meta`
  * (log-crypto.ts, withIvCounter).
+ *
+ * Replay memory: on a SQLite node the request records are the memory of message ids already seen
+ * (`append(record, { replayWindowMs })`, DuplicateRecord): the look-up runs in the transaction that
+ * inserts the record, so the id costs no write of its own (node.db is not touched per exchange).
  */
 import Database from 'better-sqlite3';
 import { sha256Hex } from '../../core/digest.js';
@@ -157,8 +161,30 @@ export interface FaultBudgetRow {
   readonly suppressed: number;
 }
 
+/**
+ * A request record refused by the replay check of `append(record, { replayWindowMs })`: an earlier
+ * request with the same side, client and message id is in the log (or queued) within the window.
+ * Nothing was stored for it.
+ */
+export class DuplicateRecord extends Error {
+  constructor(readonly messageId: string) {
+    super(`mensaje repetido: ${messageId}`);
+    this.name = 'DuplicateRecord';
+  }
+}
+
+export interface AppendOptions {
+  /**
+   * Request records only: the log is the replay memory. Refuse (reject with DuplicateRecord, store
+   * nothing) when a request with the same side, client and message id whose `at` is later than
+   * this record's `at` minus the window is stored or queued; checked in the transaction that inserts it.
+   */
+  readonly replayWindowMs?: number | undefined;
+}
+
 export interface MessageLog {
-  append(record: LogRecord): Promise<void>;
+  /** Resolves once the record's batch has committed (group commit). */
+  append(record: LogRecord, opts?: AppendOptions): Promise<void>;
   /**
    * Record a fault. `source` is who caused it as the network sees it (never a value the message
    * claims): beyond `faultsPerMinute` rows per source and minute, faults are only counted, in one
@@ -215,6 +241,8 @@ export interface MessageLogOptions {
 
 interface Pending {
   readonly record: LogRecord;
+  /** With a replay check: the key in `inFlight` and the window. */
+  readonly replay?: { readonly key: string; readonly windowMs: number } | undefined;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
 }
@@ -494,9 +522,20 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
     seqCursor += 1;
     return seqCursor;
   };
-  const writeBatch = db.transaction((batch: Pending[]) => {
+  // replay check (AppendOptions): an earlier request of the same side, client and id, later than the window's start
+  const findRequest = db.prepare(`SELECT 1 FROM messages WHERE message_id = ? AND client = ? AND side = ? AND direction = 'request' AND at > ? LIMIT 1`).pluck();
+  // checked requests queued and not yet committed: side NUL client NUL id → at (ms)
+  const inFlight = new Map<string, number>();
+  /** The batch's duplicates (refused, not inserted) and the new chain tip. */
+  const writeBatch = db.transaction((batch: Pending[]): { tip: string; duplicates: Set<Pending> | undefined } => {
     let prev = lastHash;
-    for (const { record: r } of batch) {
+    let duplicates: Set<Pending> | undefined;
+    for (const p of batch) {
+      const r = p.record;
+      if (p.replay !== undefined && findRequest.get(r.messageId, r.client, r.side, new Date(r.at.getTime() - p.replay.windowMs).toISOString()) !== undefined) {
+        (duplicates ??= new Set()).add(p);
+        continue; // not inserted: the chain goes on from the previous record
+      }
       const mSha = sha256Hex(r.message);
       const sSha = sha256Hex(r.signature);
       const hash = hashRecordDigests(prev, r, mSha, sSha);
@@ -509,8 +548,16 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       if (subjectKey !== undefined && r.subjects !== undefined) for (const dni of r.subjects) insertSubject.run(subjectMac(subjectKey, dni), seq);
       prev = hash;
     }
-    return prev;
+    return { tip: prev, duplicates };
   });
+
+  /** The batch's checked requests are committed (or failed): the log answers for them now. */
+  const settle = (batch: Pending[]): void => {
+    if (inFlight.size === 0) return;
+    for (const p of batch) {
+      if (p.replay !== undefined && inFlight.get(p.replay.key) === p.record.at.getTime()) inFlight.delete(p.replay.key);
+    }
+  };
 
   const flush = (): void => {
     scheduled = false;
@@ -519,10 +566,16 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       if (batch === queue) queue = [];
       try {
         sealer?.ensureIvs(batch.length); // one seal per record
-        lastHash = writeBatch(batch);
-        for (const p of batch) p.resolve();
+        const { tip, duplicates } = writeBatch(batch);
+        lastHash = tip;
+        settle(batch);
+        for (const p of batch) {
+          if (duplicates?.has(p) === true) p.reject(new DuplicateRecord(p.record.messageId));
+          else p.resolve();
+        }
       } catch (err) {
         seqCursor = undefined; // the transaction rolled back
+        settle(batch);
         for (const p of batch) p.reject(err);
       }
     }
@@ -550,10 +603,21 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
   });
 
   return {
-    append(record) {
+    append(record, appendOpts) {
       if (closed) return Promise.reject(new Error('message log closed'));
+      let replay: Pending['replay'];
+      const windowMs = appendOpts?.replayWindowMs;
+      if (windowMs !== undefined && record.direction === 'request') {
+        const key = `${record.side}\u0000${record.client}\u0000${record.messageId}`;
+        const queued = inFlight.get(key);
+        const atMs = record.at.getTime();
+        // the same id queued (two requests at once): the second is refused before any write
+        if (queued !== undefined && queued > atMs - windowMs) return Promise.reject(new DuplicateRecord(record.messageId));
+        inFlight.set(key, atMs);
+        replay = { key, windowMs };
+      }
       return new Promise<void>((resolve, reject) => {
-        queue.push({ record, resolve, reject });
+        queue.push({ record, replay, resolve, reject });
         if (!scheduled) {
           scheduled = true;
           setImmediate(flush);

@@ -16,7 +16,7 @@ import { createScoreboard, sendWithFailover } from '../outbound/provider-failove
 import { memberSigning, type ExchangeFacts, type MemberSigning, type NodeContext } from './context.js';
 import type { LogRecord } from '../evidence/message-log.js';
 import { decodeSignedMessage, encodeSignedMessage } from './signed-message.js';
-import { admitOnce } from './replay-guard.js';
+import { admitOnce, appendRequest } from './replay-guard.js';
 import { checkSigningCert, confirmByOcsp, isRevoked } from '../certs/signing-cert.js';
 import { answerListClientsSoap, isClientMetaservice, isProviderMetaservice } from './metaservices.js';
 
@@ -100,10 +100,19 @@ export function resolveProvider(view: ConfView, header: XRoadHeader): readonly G
   return usable;
 }
 
-/** The IS must not reuse a message id within the replay window (remembered across restarts), checked before anything is signed or sent. */
+/**
+ * The IS must not reuse a message id within the replay window (remembered across restarts), checked
+ * before anything is signed or sent; when the message log is the memory (SQLite), by the request's
+ * append instead (`logClientRequest`), before anything is sent.
+ */
 export function checkClientReplay(ctx: NodeContext, header: XRoadHeader): void | Promise<void> {
   if (ctx.clientReplay === undefined) return;
   return admitOnce(ctx.clientReplay, formatClientId(header.client), header.id, ctx.now().getTime(), 'Server.ClientProxy.DuplicateMessage', 'Server.ClientProxy.MessageLogUnavailable');
+}
+
+/** Append the consumer's request record, with the replay check when the log is the memory (Server.ClientProxy.DuplicateMessage). */
+export function logClientRequest(ctx: NodeContext, record: LogRecord): Promise<void> {
+  return appendRequest(ctx.log, ctx.clientReplay, record, 'Server.ClientProxy.DuplicateMessage');
 }
 
 /** Signed with the key of the client's member (the owner's, or a hosted member's on a shared node), as checkClient returned it. */
@@ -227,7 +236,7 @@ export async function processClientRequest(ctx: NodeContext, raw: Buffer, facts?
   const replay = checkClientReplay(ctx, header);
   if (replay !== undefined) await replay;
   const signature = signRequest(request, signing);
-  await ctx.log.append(logRecord(ctx, request, header, 'request', signature, signing.sha256));
+  await logClientRequest(ctx, logRecord(ctx, request, header, 'request', signature, signing.sha256));
   const reply = await sendToProvider(ctx, view, providers, request, signature);
   if (reply.kind === 'fault' || reply.signature === undefined) return { response: reply.message, request, fault: true };
   const { response, signerSha } = await verifyResponse(ctx, view, request, { ...reply, signature: reply.signature });

@@ -10,10 +10,11 @@ import type { GlobalConfClient } from '../conf/global-conf-client.js';
 import type { BackendClient, PeerClient } from '../outbound/http-pools.js';
 import type { Scoreboard } from '../outbound/provider-failover.js';
 import type { LocalSnapshot, NodeSettings } from '../store/local-store.js';
-import type { FaultEvent, LogRecord } from '../evidence/message-log.js';
+import type { AppendOptions, FaultEvent, LogRecord } from '../evidence/message-log.js';
 
 export interface ExchangeLog {
-  append(record: LogRecord): Promise<void>;
+  /** `opts.replayWindowMs`: only given to a log that honours it (the SQLite MessageLog; see ReplayCheck.inLog). */
+  append(record: LogRecord, opts?: AppendOptions): Promise<void>;
   recordFault(event: FaultEvent, source?: string): void | Promise<void>;
 }
 import type { OcspChecker } from '../certs/ocsp-checker.js';
@@ -26,7 +27,7 @@ export interface NodeLimits {
   readonly maxMessageBytes: number;
   /** How long the client node waits for the provider node. */
   readonly peerTimeoutMs: number;
-  /** How long a (client, message id) pair is remembered to refuse replays (kept in node.db). */
+  /** How long a (client, message id) pair is remembered to refuse replays (SQLite: the message log's request records; PostgreSQL: the node database). */
   readonly replayWindowMs: number;
   /** Both listeners: a request's headers must arrive within this time (slow clients are shed). */
   readonly headersTimeoutMs: number;
@@ -79,9 +80,9 @@ export interface NodeContext<L extends ExchangeLog = ExchangeLog> {
   /** Consumer side: recent latency and failures of providers' nodes, to order failover (node/outbound/provider-failover.ts). */
   readonly providerScores?: Scoreboard;
   readonly backends: BackendClient;
-  /** Provider side: peers' message ids already seen. */
+  /** Provider side: peers' message ids already seen (`inLog`: the request append checks them). */
   readonly replay: ReplayCheck;
-  /** Consumer side: the IS's message ids already forwarded (absent = not checked). */
+  /** Consumer side: the IS's message ids already forwarded (absent = not checked; `inLog`: the request append checks them). */
   readonly clientReplay?: ReplayCheck | undefined;
   readonly limits: NodeLimits;
   /** Operational log line (never payloads, keys or passwords). */

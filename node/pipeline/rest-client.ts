@@ -15,7 +15,7 @@ import { signDetached } from '../../core/signature.js';
 import { PROTOCOL_VERSION, type XRoadHeader } from '../../core/soap.js';
 import { isRevoked } from '../certs/signing-cert.js';
 import { nodesOf, type ConfView } from '../conf/global-conf-client.js';
-import { checkClient, checkClientReplay, exchangeRecord, noteFacts, resolveProvider, sendToProviderNodes, verifyResponseSignature } from './client-proxy.js';
+import { checkClient, checkClientReplay, exchangeRecord, logClientRequest, noteFacts, resolveProvider, sendToProviderNodes, verifyResponseSignature } from './client-proxy.js';
 import type { ExchangeFacts, NodeContext } from './context.js';
 import { decodeSignedMessage, encodeSignedMessage, type MessagePartType } from './signed-message.js';
 
@@ -73,7 +73,7 @@ export async function processRestClientRequest(ctx: NodeContext, head: RestReque
   if (replay !== undefined) await replay;
   const raw = encodeRestRequest(head, body);
   const signature = signDetached(raw, signing.signer);
-  await ctx.log.append(exchangeRecord(ctx, 'client', header, 'request', raw, signature, signing.sha256));
+  await logClientRequest(ctx, exchangeRecord(ctx, 'client', header, 'request', raw, signature, signing.sha256));
   const wire = encodeSignedRest(raw, signature);
   const reply = await sendToProviderNodes(ctx, view, providers, wire.body, wire.contentType, REST_PEER_PATH);
   if (reply.body.length > ctx.limits.maxMessageBytes * 2) throw new MiisError('Server.ClientProxy.InvalidResponse', 'respuesta demasiado grande');

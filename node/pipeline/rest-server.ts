@@ -17,7 +17,7 @@ import { exchangeRecord, noteFacts } from './client-proxy.js';
 import { maxServiceTimeoutMs, type ExchangeFacts, type NodeContext } from './context.js';
 import { GET_OPENAPI, encodeSignedRest, restXRoadHeader } from './rest-client.js';
 import { restDataSubjectDnis } from './data-subjects.js';
-import { authorize, checkReplay, decodeProviderMessage, providerSigning, verifyPeer, verifyPeerIsNode, verifyRequestSignature } from './server-proxy.js';
+import { authorize, checkReplay, decodeProviderMessage, logProviderRequest, providerSigning, verifyPeer, verifyPeerIsNode, verifyRequestSignature } from './server-proxy.js';
 
 /** getOpenAPI?serviceCode=X: the OpenAPI file configured for the provider subsystem's REST service X. */
 export function answerGetOpenApi(ctx: NodeContext, head: RestRequestHead): RestBackendReply {
@@ -78,7 +78,7 @@ export async function processRestProviderRequest(ctx: NodeContext, body: Buffer,
     throw new MiisError('Server.ServerProxy.ValidationFailed', `el convenio ${access.agreement.id} fija validaciones de trama, que solo se aplican a mensajes SOAP; no admite llamadas REST`);
   }
   const subjects = access === undefined ? undefined : restDataSubjectDnis({ path: head.path, query: head.query, contentType: head.contentType, body: request.body });
-  await ctx.log.append({ ...exchangeRecord(ctx, 'server', header, 'request', request.raw, signed.signature.toString('utf8'), signerSha), subjects });
+  await logProviderRequest(ctx, { ...exchangeRecord(ctx, 'server', header, 'request', request.raw, signed.signature.toString('utf8'), signerSha), subjects });
   const signing = providerSigning(ctx, header);
   let reply: RestBackendReply;
   try {

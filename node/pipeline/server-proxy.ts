@@ -20,7 +20,7 @@ import { signDetached, verifyDetached } from '../../core/signature.js';
 import { addRequestHash, faultFromError, readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
 import { maxServiceTimeoutMs, memberSigning, type ExchangeFacts, type MemberSigning, type NodeContext } from './context.js';
 import { exchangeRecord, noteFacts } from './client-proxy.js';
-import { admitOnce } from './replay-guard.js';
+import { admitOnce, appendRequest } from './replay-guard.js';
 import { nodesOf, type ConfView } from '../conf/global-conf-client.js';
 import type { LocalService } from '../store/local-store.js';
 import type { LogRecord } from '../evidence/message-log.js';
@@ -104,7 +104,10 @@ export async function verifyRequestSignature(ctx: NodeContext, view: ConfView, r
   return verdict.certSha256;
 }
 
-/** Synchronous with an in-memory or SQLite replay memory; a promise with the shared PostgreSQL one. */
+/**
+ * Synchronous with an in-memory memory (nothing to do when the message log is the memory: the
+ * request's append checks it, `logProviderRequest`); a promise with the shared PostgreSQL one.
+ */
 export function checkReplay(ctx: NodeContext, header: XRoadHeader): void | Promise<void> {
   return admitOnce(ctx.replay, formatClientId(header.client), header.id, ctx.now().getTime(), 'Server.ServerProxy.DuplicateMessage', 'Server.ServerProxy.MessageLogUnavailable');
 }
@@ -187,6 +190,11 @@ export function signResponse(request: SoapMessage, response: SoapMessage, signin
   return { raw, signature: signDetached(raw, signing.signer) };
 }
 
+/** Append the provider's request record, with the replay check when the log is the memory (Server.ServerProxy.DuplicateMessage). */
+export function logProviderRequest(ctx: NodeContext, record: LogRecord): Promise<void> {
+  return appendRequest(ctx.log, ctx.replay, record, 'Server.ServerProxy.DuplicateMessage');
+}
+
 function logRecord(ctx: NodeContext, header: XRoadHeader, direction: 'request' | 'response', message: Buffer, signature: string, signerSha: string, fault?: string): LogRecord {
   return exchangeRecord(ctx, 'server', header, direction, message, signature, signerSha, fault);
 }
@@ -207,7 +215,7 @@ export async function processProviderRequest(ctx: NodeContext, body: Buffer, con
   if (access !== undefined) checkTrama(request, access.agreement, access.service);
   // the persons the request concerns, indexed (as HMACs) with the record: "who consulted my data?"
   const subjects = access === undefined ? undefined : dataSubjectDnis(request.payload as XmlElement, access.agreement.validations);
-  await ctx.log.append({ ...logRecord(ctx, header, 'request', request.raw, signed.signature.toString('utf8'), signerSha), subjects });
+  await logProviderRequest(ctx, { ...logRecord(ctx, header, 'request', request.raw, signed.signature.toString('utf8'), signerSha), subjects });
   const signing = providerSigning(ctx, header);
   let response: SoapMessage;
   try {

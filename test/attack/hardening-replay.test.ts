@@ -1,13 +1,18 @@
 /**
- * Issue 9, item 4: the duplicate-id memory is kept in node.db, so a restart does not open a
- * replay window, on the provider (a peer resending signed bytes) and on the consumer (an IS
- * reusing xrd:id). Expired entries are accepted again and pruned.
+ * Issue 9, item 4: the duplicate-id memory survives restarts, so a restart does not open a replay
+ * window, on the provider (a peer resending signed bytes) and on the consumer (an IS reusing
+ * xrd:id). Issue 10: on SQLite the memory is the message log's request records (the exchange does
+ * not write node.db); node.db's table (PostgreSQL's, shared by instances) accepts expired entries
+ * again and prunes them.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { nodeDir } from '../../scripts/sandbox/provision.js';
+import { nodePaths } from '../../node/store/paths.js';
 import { signDetached } from '../../core/signature.js';
 import { encodeSignedMessage } from '../../node/pipeline/signed-message.js';
 import { NODE_DB_MIGRATIONS } from '../../node/store/migrations.js';
@@ -43,7 +48,7 @@ describe('hardening: replay memory survives restarts', () => {
     await expectGood(inst);
   });
 
-  it('consumer restarted, the IS reuses xrd:id → Server.ClientProxy.DuplicateMessage, nothing signed or sent', async () => {
+  it('consumer restarted, the IS reuses xrd:id → Server.ClientProxy.DuplicateMessage, nothing logged or sent', async () => {
     const id = newId('replay-consumer');
     const first = await postSoap(inst.juntos.isUrl, personaRequest(inst.dni, { id }));
     assert.equal(first.status, 200, first.text);
@@ -55,9 +60,32 @@ describe('hardening: replay memory survives restarts', () => {
     assert.deepEqual(sqliteLog(inst.juntos).list({ messageId: id }).map((r) => r.direction), ['request', 'response']);
     await expectGood(inst);
   });
+
+  it('SQLite: an exchange writes no replay memory to node.db on either node (the request records are the memory)', async () => {
+    const open = (name: 'reniec' | 'juntos'): Database.Database => new Database(nodePaths(nodeDir(inst.plan, name)).db, { readonly: true, fileMustExist: true });
+    const dbs = [open('reniec'), open('juntos')];
+    try {
+      const version = (db: Database.Database): number => db.pragma('data_version', { simple: true }) as number;
+      const before = dbs.map(version);
+      const id = newId('no-node-db');
+      const first = await postSoap(inst.juntos.isUrl, personaRequest(inst.dni, { id }));
+      assert.equal(first.status, 200, first.text);
+      const again = await postSoap(inst.juntos.isUrl, personaRequest(inst.dni, { id }));
+      assert.equal(faultCodeOf(again.text), 'Server.ClientProxy.DuplicateMessage', again.text);
+      // data_version moves when another connection (the node's) commits to node.db
+      assert.deepEqual(dbs.map(version), before, 'node.db untouched by the exchanges');
+      for (const db of dbs) {
+        assert.equal((db.prepare('SELECT COUNT(*) AS n FROM seen_messages WHERE message_id = ?').get(id) as { n: number }).n, 0);
+      }
+      assert.deepEqual(sqliteLog(inst.juntos).list({ messageId: id }).map((r) => r.direction), ['request', 'response']);
+      assert.deepEqual(sqliteLog(inst.reniec).list({ messageId: id }).map((r) => r.direction), ['request', 'response']);
+    } finally {
+      for (const db of dbs) db.close();
+    }
+  });
 });
 
-describe('replay memory in node.db', () => {
+describe('replay memory in node.db (PostgreSQL nodes keep theirs in the node database)', () => {
   it('refuses within the window, accepts after it, prunes expired rows, per scope', () => {
     const dir = mkdtempSync(join(tmpdir(), 'miis-replay-'));
     try {

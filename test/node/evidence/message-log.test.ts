@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { hashRecord, openMessageLog, type LogRecord, type MessageLog } from '../../../node/evidence/message-log.js';
+import { DuplicateRecord, hashRecord, openMessageLog, type LogRecord, type MessageLog } from '../../../node/evidence/message-log.js';
 
 const T0 = Date.parse('2026-03-02T15:00:00.000Z');
 const GENESIS = '0'.repeat(64);
@@ -212,5 +212,116 @@ describe('message log', () => {
       // faults never enter the message chain
       assert.deepEqual(log.verifyChain(), { ok: true, count: 0 });
     });
+  });
+});
+
+describe('message log as the replay memory (append with replayWindowMs)', () => {
+  const WINDOW = 600_000;
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'miis-msglog-replay-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A provider request: side server, direction request. */
+  const request = (id: string, atMs: number, over: Partial<LogRecord> = {}): LogRecord => record(1, { side: 'server', direction: 'request', messageId: id, at: new Date(atMs), ...over });
+  const checked = { replayWindowMs: WINDOW };
+  const ids = (log: MessageLog): string[] => log.list({ limit: 100 }).reverse().map((r) => `${r.side}/${r.direction}/${r.client}/${r.messageId}`);
+
+  it('a duplicate within the window is refused and not inserted; the rest of its batch commits and the chain verifies', async () => {
+    const log = openMessageLog(join(dir, 'dup.db'));
+    try {
+      await log.append(request('r-1', T0), checked);
+      const results = await Promise.allSettled([
+        log.append(request('r-2', T0 + 1000), checked),
+        log.append(request('r-1', T0 + WINDOW - 1), checked),
+        log.append(record(3, { messageId: 'r-2', side: 'server', direction: 'response', at: new Date(T0 + 2000) })),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+      const refused = (results[1] as PromiseRejectedResult).reason as unknown;
+      assert.ok(refused instanceof DuplicateRecord, String(refused));
+      assert.equal(refused.messageId, 'r-1');
+      const rows = log.list({ limit: 10 }).reverse();
+      assert.deepEqual(rows.map((r) => `${r.direction}/${r.messageId}`), ['request/r-1', 'request/r-2', 'response/r-2']);
+      assert.deepEqual(rows.map((r) => r.seq), [1, 2, 3], 'no seq taken by the refused record');
+      assert.equal(rows[2]?.prevHash, rows[1]?.hash, 'the chain goes on from the previous stored record');
+      assert.deepEqual(log.verifyChain(), { ok: true, count: 3 });
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('the same id from another client, on the other side, as a response, or without the check is accepted', async () => {
+    const log = openMessageLog(join(dir, 'others.db'));
+    try {
+      await log.append(request('r-1', T0), checked);
+      await log.append(request('r-1', T0 + 1, { client: 'PE/GOB/20131312955/MIDIS' }), checked);
+      await log.append(request('r-1', T0 + 2, { side: 'client' }), checked);
+      await log.append(request('r-1', T0 + 3, { direction: 'response' }), checked);
+      await log.append(request('r-1', T0 + 4));
+      assert.equal(ids(log).length, 5);
+      await assert.rejects(log.append(request('r-1', T0 + 5), checked), DuplicateRecord, 'still a duplicate of the first');
+      assert.deepEqual(log.verifyChain(), { ok: true, count: 5 });
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('after the window the id is accepted again', async () => {
+    const log = openMessageLog(join(dir, 'window.db'));
+    try {
+      await log.append(request('r-1', T0), checked);
+      await assert.rejects(log.append(request('r-1', T0 + WINDOW - 1), checked), DuplicateRecord);
+      await log.append(request('r-1', T0 + WINDOW), checked);
+      assert.equal(log.list({ messageId: 'r-1' }).length, 2);
+      assert.deepEqual(log.verifyChain(), { ok: true, count: 2 });
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('two concurrent appends with one id: the second is refused before any write, exactly one is stored', async () => {
+    const log = openMessageLog(join(dir, 'concurrent.db'), { maxBatch: 2 });
+    try {
+      const results = await Promise.allSettled([
+        log.append(request('a', T0), checked), log.append(request('b', T0), checked), log.append(request('a', T0 + 1), checked),
+        log.append(request('c', T0 + 1), checked), log.append(request('c', T0 + 2), checked),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'rejected']);
+      for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof DuplicateRecord);
+      assert.deepEqual(log.list({ limit: 10 }).reverse().map((r) => r.messageId), ['a', 'b', 'c']);
+      assert.deepEqual(log.verifyChain(), { ok: true, count: 3 });
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('a failed batch does not remember its ids: the retry is accepted', async () => {
+    const log = openMessageLog(join(dir, 'failed.db'));
+    try {
+      const bad = record(2, { messageId: null as unknown as string });
+      const results = await Promise.allSettled([log.append(request('r-1', T0), checked), log.append(bad)]);
+      assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+      assert.ok(!((results[0] as PromiseRejectedResult).reason instanceof DuplicateRecord), 'the write failed, not a duplicate');
+      await log.append(request('r-1', T0 + 1), checked);
+      assert.equal(log.list({ messageId: 'r-1' }).length, 1);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('is durable: refused after reopening the log', async () => {
+    const path = join(dir, 'durable.db');
+    const first = openMessageLog(path);
+    await first.append(request('r-1', T0), checked);
+    await first.close();
+    const log = openMessageLog(path);
+    try {
+      await assert.rejects(log.append(request('r-1', T0 + 60_000), checked), DuplicateRecord);
+      await log.append(request('r-2', T0 + 60_000), checked);
+      assert.deepEqual(log.verifyChain(), { ok: true, count: 2 });
+    } finally {
+      await log.close();
+    }
   });
 });
