@@ -1,14 +1,18 @@
 /**
- * Worker thread of the log checkpointer (checkpointer.ts): its own connection to messagelog.db,
- * one PASSIVE checkpoint per request. The copy of WAL frames into the database and the two fsyncs
- * a checkpoint makes (~45 ms for ~1,100 frames on the reference VM) happen here, off the node's
- * event loop; a PASSIVE checkpoint never blocks the node's writer.
+ * Worker thread of the log checkpointer (checkpointer.ts): its own connection to messagelog.db.
+ * 'checkpoint': a PASSIVE checkpoint (copies the WAL's frames into the database and fsyncs, ~45 ms
+ * for ~1,100 frames on the reference VM, off the node's event loop; never blocks the node's
+ * writer). 'restart': a RESTART checkpoint, asked while the node holds its writes: it copies what
+ * was written meanwhile, and the node's next commit starts the WAL from its beginning again.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
 export interface CheckpointAnswer {
+  readonly op: 'checkpoint' | 'restart';
   readonly ok: boolean;
+  /** RESTART could not wait for a reader (busy): the WAL is reset at a later round. */
+  readonly busy?: boolean;
   /** Frames in the WAL and frames copied into the database (SQLite's wal_checkpoint result). */
   readonly log?: number;
   readonly checkpointed?: number;
@@ -16,9 +20,10 @@ export interface CheckpointAnswer {
 }
 
 const { path } = workerData as { path: string };
-const db = new Database(path, { fileMustExist: true });
+// a RESTART waits at most this long for a reader of the log (a CLI command) to finish
+const db = new Database(path, { fileMustExist: true, timeout: 200 });
 
-parentPort?.on('message', (m: 'checkpoint' | 'close') => {
+parentPort?.on('message', (m: 'checkpoint' | 'restart' | 'close') => {
   if (m === 'close') {
     db.close();
     parentPort?.close();
@@ -26,10 +31,10 @@ parentPort?.on('message', (m: 'checkpoint' | 'close') => {
   }
   let answer: CheckpointAnswer;
   try {
-    const [row] = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
-    answer = { ok: true, log: row?.log ?? 0, checkpointed: row?.checkpointed ?? 0 };
+    const [row] = db.pragma(m === 'restart' ? 'wal_checkpoint(RESTART)' : 'wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
+    answer = { op: m, ok: true, busy: row?.busy === 1, log: row?.log ?? 0, checkpointed: row?.checkpointed ?? 0 };
   } catch (err) {
-    answer = { ok: false, error: err instanceof Error ? err.message : String(err) };
+    answer = { op: m, ok: false, error: err instanceof Error ? err.message : String(err) };
   }
   parentPort?.postMessage(answer);
 });

@@ -101,7 +101,7 @@ export function openNodeEvidence(opts: {
     start() {
       timestamper?.start();
       // SQLite log: WAL checkpoints in a worker thread, off the exchanges' event loop (checkpointer.ts)
-      if (!('engine' in log)) checkpointer ??= startLogCheckpointer({ db: log.db, path: paths.messageLog, info: opts.info });
+      if (!('engine' in log)) checkpointer ??= startLogCheckpointer({ log, path: paths.messageLog, info: opts.info });
       if (archiver === undefined) return;
       archiveTimer = setInterval(() => {
         try {

@@ -220,6 +220,12 @@ export interface MessageLog {
   lastSeq(): number;
   /** Records accepted by append() and not yet written (the group-commit queue). */
   queueDepth(): number;
+  /**
+   * Appends queue without committing until releaseWrites() (the checkpointer resets the WAL
+   * meanwhile, checkpointer.ts); the event loop is not blocked, the exchanges wait for their commit.
+   */
+  holdWrites(): void;
+  releaseWrites(): void;
   /** The underlying database, for the archiver's own table. */
   readonly db: Database.Database;
   /** The key ring's cipher the log was opened with (log verify hands its keys to worker threads). */
@@ -559,8 +565,10 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
     }
   };
 
+  let held = false;
   const flush = (): void => {
     scheduled = false;
+    if (held) return; // releaseWrites() flushes
     while (queue.length > 0) {
       const batch = queue.length > maxBatch ? queue.splice(0, maxBatch) : queue;
       if (batch === queue) queue = [];
@@ -618,7 +626,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       }
       return new Promise<void>((resolve, reject) => {
         queue.push({ record, replay, resolve, reject });
-        if (!scheduled) {
+        if (!scheduled && !held) {
           scheduled = true;
           setImmediate(flush);
         }
@@ -741,9 +749,20 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
     queueDepth() {
       return queue.length;
     },
+    holdWrites() {
+      held = true;
+    },
+    releaseWrites() {
+      held = false;
+      if (queue.length > 0 && !scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
     db,
     cipher,
     async close() {
+      held = false;
       flush();
       closed = true;
       db.close();

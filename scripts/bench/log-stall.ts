@@ -4,10 +4,11 @@
  * checkpointer (node/evidence/checkpointer.ts: a worker thread). For each mode it appends
  * BENCH_RATE exchanges per second (two ~3 KB records each, a request then its response, as the
  * nodes do) for BENCH_SECONDS, and prints the append latency (p50, p99, max), the event-loop delay
- * (p99, max: perf_hooks.monitorEventLoopDelay) and the process CPU per exchange. It prints numbers
+ * (p99, max: perf_hooks.monitorEventLoopDelay) and the CPU per exchange of the process (all threads)
+ * and of its main thread (Linux: /proc). It prints numbers
  * and asserts nothing. Env: BENCH_RATE (default 400), BENCH_SECONDS (default 10), BENCH_ROUNDS (2).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -28,6 +29,13 @@ function record(n: number, direction: 'request' | 'response'): LogRecord {
   };
 }
 
+/** CPU ms of this process's main thread (/proc/self/task/<pid>/stat, utime + stime in 10 ms ticks). */
+function mainThreadCpuMs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
@@ -38,10 +46,11 @@ async function run(mode: 'sqlite' | 'worker'): Promise<string> {
   const cipher = createLogCipher(ensureLogKeyFile(join(dir, 'keys.json'), new Date()));
   const path = join(dir, 'messagelog.db');
   const log = openMessageLog(path, { cipher });
-  const ck = mode === 'worker' ? startLogCheckpointer({ db: log.db, path, info: (l) => process.stderr.write(`${l}\n`), intervalMs: Number(process.env.BENCH_CKPT_MS ?? 1000) }) : undefined;
+  const ck = mode === 'worker' ? startLogCheckpointer({ log, path, info: (l) => process.stdout.write(`${l}\n`), intervalMs: Number(process.env.BENCH_CKPT_MS ?? 1000) }) : undefined;
   const latencies: number[] = [];
   const loop = monitorEventLoopDelay({ resolution: 1 });
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs();
   loop.enable();
   const inFlight: Promise<void>[] = [];
   const start = performance.now();
@@ -58,18 +67,20 @@ async function run(mode: 'sqlite' | 'worker'): Promise<string> {
   await Promise.all(inFlight);
   loop.disable();
   const cpu = process.cpuUsage(cpu0);
+  const mainUs = (mainThreadCpuMs() - main0) * 1000;
   const status = ck?.status();
+  const walMb = statSync(`${path}-wal`).size / 1048576;
   await ck?.close();
   await log.close();
   rmSync(dir, { recursive: true, force: true });
   const ms = (x: number) => x.toFixed(2).padStart(7);
-  return `${mode.padEnd(7)} ${String(n).padStart(6)}  ${ms(pct(latencies, 0.5))} ${ms(pct(latencies, 0.99))} ${ms(Math.max(...latencies))}   ${ms(loop.percentile(99) / 1e6)} ${ms(loop.max / 1e6)}   ${(((cpu.user + cpu.system) / n)).toFixed(1).padStart(6)}`
-    + (status === undefined ? '' : `   (${status.checkpoints} checkpoints in the worker)`);
+  return `${mode.padEnd(7)} ${String(n).padStart(6)}  ${ms(pct(latencies, 0.5))} ${ms(pct(latencies, 0.99))} ${ms(Math.max(...latencies))}   ${ms(loop.percentile(99) / 1e6)} ${ms(loop.max / 1e6)}   ${(((cpu.user + cpu.system) / n)).toFixed(1).padStart(6)} ${(mainUs / n).toFixed(1).padStart(6)}`
+    + `   WAL ${walMb.toFixed(1)} MB` + (status === undefined ? '' : `, ${status.checkpoints} checkpoints in the worker (${status.restarts} WAL restarts, longest hold ${status.longestHoldMs.toFixed(1)} ms)`);
 }
 
 async function main(): Promise<void> {
   console.log(`message log under ${RATE} exchanges/s (2 records each) for ${SECONDS} s; node ${process.version}`);
-  console.log('mode    exchanges  append+append ms: p50     p99     max   loop delay ms: p99   max   µs CPU/exchange (process, all threads)');
+  console.log('mode    exchanges  append+append ms: p50     p99     max   loop delay ms: p99   max   µs CPU/exchange: process, main thread');
   for (let r = 0; r < ROUNDS; r += 1) {
     for (const mode of ['sqlite', 'worker'] as const) console.log(await run(mode));
   }

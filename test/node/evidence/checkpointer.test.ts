@@ -27,7 +27,7 @@ describe('log checkpointer: WAL checkpoints in a worker thread', () => {
     const path = join(dir, 'a.db');
     const log = openMessageLog(path);
     const lines: string[] = [];
-    const ck = startLogCheckpointer({ db: log.db, path, info: (l) => lines.push(l), intervalMs: 10, idleStopMs: 10_000 });
+    const ck = startLogCheckpointer({ log, path, info: (l) => lines.push(l), intervalMs: 10, idleStopMs: 10_000 });
     try {
       assert.equal(autocheckpoint(log.db), 0, 'the writer leaves checkpoints to the worker');
       assert.equal(ck.status().workerRunning, false, 'no thread before the first write');
@@ -49,7 +49,7 @@ describe('log checkpointer: WAL checkpoints in a worker thread', () => {
   it('stops its thread after a quiet period and starts it again on the next write', async () => {
     const path = join(dir, 'b.db');
     const log = openMessageLog(path);
-    const ck = startLogCheckpointer({ db: log.db, path, info: () => undefined, intervalMs: 10, idleStopMs: 50 });
+    const ck = startLogCheckpointer({ log, path, info: () => undefined, intervalMs: 10, idleStopMs: 50 });
     try {
       await log.append(record(1));
       await waitFor(async () => (ck.status().checkpoints >= 1 ? true : undefined), 'first checkpoint', 20_000);
@@ -68,7 +68,7 @@ describe('log checkpointer: WAL checkpoints in a worker thread', () => {
     const log = openMessageLog(path);
     const lines: string[] = [];
     // a worker script that does not exist: the thread fails to start
-    const ck = startLogCheckpointer({ db: log.db, path, info: (l) => lines.push(l), intervalMs: 10, workerUrl: new URL('./no-such-worker.js', import.meta.url) });
+    const ck = startLogCheckpointer({ log, path, info: (l) => lines.push(l), intervalMs: 10, workerUrl: new URL('./no-such-worker.js', import.meta.url) });
     try {
       await log.append(record(1));
       await waitFor(async () => (ck.status().fallback !== undefined ? true : undefined), 'fallback', 20_000);
