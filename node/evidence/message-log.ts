@@ -638,6 +638,8 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       };
       if (source === undefined) return put();
       const minute = e.at.toISOString().slice(0, 16);
+      // IMMEDIATE: the write lock first, waiting (busy timeout) while the checkpointer's RESTART holds
+      // it; a deferred read-then-write would fail at once (SQLITE_BUSY) and lose the fault
       db.transaction(() => {
         const row = budgetGet.get(source, minute) as { stored: number; suppressed: number; aggregate_id: string | null } | undefined;
         if (row === undefined || row.stored < faultsPerMinute) {
@@ -654,14 +656,14 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
           budgetSuppressed.run(row.aggregate_id, source, minute);
           updateAggregate.run(detail, e.at.toISOString(), row.aggregate_id);
         }
-      })();
+      }).immediate();
     },
     purgeFaultsBefore(before) {
       const iso = before.toISOString();
       return db.transaction(() => {
         db.prepare('DELETE FROM fault_budget WHERE minute < ?').run(iso.slice(0, 16));
         return db.prepare('DELETE FROM faults WHERE at < ?').run(iso).changes;
-      })();
+      }).immediate();
     },
     faultBudget(source) {
       const rows = (source === undefined
@@ -741,7 +743,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
         db.prepare('DELETE FROM timestamps WHERE last_seq <= ?').run(last.seq);
         db.prepare('INSERT OR REPLACE INTO log_meta (key, value) VALUES (?, ?)').run('chain_start', JSON.stringify({ seq: last.seq + 1, prevHash: last.hash }));
         return n;
-      })();
+      }).immediate();
     },
     lastSeq() {
       return (db.prepare('SELECT MAX(seq) AS s FROM messages').get() as { s: number | null }).s ?? 0;
