@@ -6,17 +6,19 @@
  * (two fsyncs; 4–14 ms of CPU), every ~400 exchanges under load, with the node's event loop
  * blocked and every exchange in flight waiting (docs/performance.md, «WAL checkpoints»). Here the
  * node's connection stops checkpointing by itself (`wal_autocheckpoint = 0`) and a worker thread
- * with its own connection checkpoints once per interval when the WAL changed, in two steps:
- * a PASSIVE checkpoint copies the bulk while the node keeps committing; then the node holds its
- * commits (appends queue, the event loop runs on) while the worker's RESTART checkpoint copies the
- * few frames written meanwhile, so the node's next commit starts the WAL from its beginning again.
+ * with its own connection, once the WAL holds 1,000 frames (SQLite's own threshold; looked at once
+ * a second), runs a round of two steps: a PASSIVE checkpoint copies the bulk while the node keeps
+ * committing; then the node holds its commits (appends queue, the event loop runs on) while the
+ * worker's RESTART checkpoint copies the few frames written meanwhile, so the node's next commit
+ * starts the WAL over.
  * (PASSIVE alone never catches up under a steady load: the WAL grew to 254 MB in 8 s at
  * 400 exchanges/s.) Durability is unchanged: commits as before, the checkpoint fsyncs in the
  * worker. The worker starts at the first write and stops after a quiet period, so an idle node
  * holds no second thread. If the worker cannot start, fails or does not answer, the node's
  * connection checkpoints by itself again (SQLite's default) and the reason is reported once.
  */
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { CheckpointAnswer } from './checkpoint-worker.js';
@@ -41,11 +43,19 @@ export function startLogCheckpointer(opts: {
   readonly intervalMs?: number;
   /** The worker stops after this long without a write (default 60 s). */
   readonly idleStopMs?: number;
+  /**
+   * WAL frames from which a round runs (default 1,000: SQLite's own `wal_autocheckpoint`), read from
+   * the wal-index header (`mxFrame`, offset 16 of the -shm file, native byte order:
+   * sqlite.org/walformat.html); when that cannot be read, a round runs whenever the WAL changed.
+   */
+  readonly checkpointFrames?: number;
   /** Tests: another worker script. */
   readonly workerUrl?: URL;
 }): LogCheckpointer {
   const intervalMs = opts.intervalMs ?? 1000;
   const idleStopMs = opts.idleStopMs ?? 60_000;
+  const checkpointFrames = opts.checkpointFrames ?? SQLITE_AUTOCHECKPOINT_PAGES;
+  const shmPath = `${opts.path}-shm`;
   const walPath = `${opts.path}-wal`;
   const { db } = opts.log;
   db.pragma('wal_autocheckpoint = 0');
@@ -74,6 +84,20 @@ export function startLogCheckpointer(opts: {
       return `${s.mtimeMs}:${s.size}`;
     } catch {
       return '';
+    }
+  };
+  /** Frames in the WAL now (mxFrame of the wal-index header), or undefined when it cannot be read. */
+  const walFrames = (): number | undefined => {
+    let fd: number | undefined;
+    try {
+      fd = openSync(shmPath, 'r');
+      const header = Buffer.alloc(20);
+      if (readSync(fd, header, 0, 20, 0) < 20) return undefined;
+      return endianness() === 'LE' ? header.readUInt32LE(16) : header.readUInt32BE(16);
+    } catch {
+      return undefined;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   };
   const stopWorker = (): Promise<void> => {
@@ -143,6 +167,8 @@ export function startLogCheckpointer(opts: {
     }
     seen = state;
     quietTicks = 0;
+    const frames = walFrames();
+    if (frames !== undefined && frames < checkpointFrames) return; // short yet: SQLite's own threshold
     worker ??= startWorker();
     busy = true;
     worker.postMessage('checkpoint');

@@ -27,7 +27,7 @@ describe('log checkpointer: WAL checkpoints in a worker thread', () => {
     const path = join(dir, 'a.db');
     const log = openMessageLog(path);
     const lines: string[] = [];
-    const ck = startLogCheckpointer({ log, path, info: (l) => lines.push(l), intervalMs: 10, idleStopMs: 10_000 });
+    const ck = startLogCheckpointer({ log, path, info: (l) => lines.push(l), intervalMs: 10, idleStopMs: 10_000, checkpointFrames: 1 });
     try {
       assert.equal(autocheckpoint(log.db), 0, 'the writer leaves checkpoints to the worker');
       assert.equal(ck.status().workerRunning, false, 'no thread before the first write');
@@ -46,10 +46,52 @@ describe('log checkpointer: WAL checkpoints in a worker thread', () => {
     assert.equal(ck.status().workerRunning, false);
   });
 
+  it('a long WAL is started over: commits held during the RESTART, appends made meanwhile still commit in order', async () => {
+    const path = join(dir, 'r.db');
+    const log = openMessageLog(path);
+    const ck = startLogCheckpointer({ log, path, info: () => undefined, intervalMs: 10, checkpointFrames: 1 });
+    try {
+      for (let round = 0; round < 20 && ck.status().restarts < 2; round += 1) {
+        // appends keep arriving while the worker runs: some wait for a hold to end
+        await Promise.all(Array.from({ length: 10 }, (_, i) => log.append(record(round * 10 + i))));
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      await waitFor(async () => (ck.status().restarts >= 2 ? true : undefined), 'two WAL restarts', 20_000);
+      assert.ok(ck.status().longestHoldMs > 0);
+      await log.append(record(999));
+      const v = log.verifyChain();
+      assert.equal(v.ok, true);
+      // the WAL was started over: it holds fewer frames than were ever written to it
+      const [row] = log.db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
+      assert.ok((row?.log ?? 0) < ck.status().framesCopied, `${row?.log} < ${ck.status().framesCopied}`);
+    } finally {
+      await ck.close();
+      await log.close();
+    }
+  });
+
+  it('waits until the WAL holds the threshold of frames (read from the wal-index header), then runs a round', async () => {
+    const path = join(dir, 't.db');
+    const log = openMessageLog(path);
+    const ck = startLogCheckpointer({ log, path, info: () => undefined, intervalMs: 10, checkpointFrames: 200 });
+    try {
+      await log.append(record(1));
+      await new Promise((r) => setTimeout(r, 300)); // ~30 looks at a WAL of a few frames
+      assert.equal(ck.status().checkpoints, 0, 'below the threshold: no round');
+      assert.equal(ck.status().workerRunning, false);
+      for (let i = 2; i < 400; i += 1) await log.append(record(i)); // one commit each: several frames per record
+      await waitFor(async () => (ck.status().restarts >= 1 ? true : undefined), 'a round past the threshold', 20_000);
+      assert.ok(ck.status().framesCopied >= 200, String(ck.status().framesCopied));
+    } finally {
+      await ck.close();
+      await log.close();
+    }
+  });
+
   it('stops its thread after a quiet period and starts it again on the next write', async () => {
     const path = join(dir, 'b.db');
     const log = openMessageLog(path);
-    const ck = startLogCheckpointer({ log, path, info: () => undefined, intervalMs: 10, idleStopMs: 50 });
+    const ck = startLogCheckpointer({ log, path, info: () => undefined, intervalMs: 10, idleStopMs: 50, checkpointFrames: 1 });
     try {
       await log.append(record(1));
       await waitFor(async () => (ck.status().checkpoints >= 1 ? true : undefined), 'first checkpoint', 20_000);
@@ -68,7 +110,7 @@ describe('log checkpointer: WAL checkpoints in a worker thread', () => {
     const log = openMessageLog(path);
     const lines: string[] = [];
     // a worker script that does not exist: the thread fails to start
-    const ck = startLogCheckpointer({ log, path, info: (l) => lines.push(l), intervalMs: 10, workerUrl: new URL('./no-such-worker.js', import.meta.url) });
+    const ck = startLogCheckpointer({ log, path, info: (l) => lines.push(l), intervalMs: 10, checkpointFrames: 1, workerUrl: new URL('./no-such-worker.js', import.meta.url) });
     try {
       await log.append(record(1));
       await waitFor(async () => (ck.status().fallback !== undefined ? true : undefined), 'fallback', 20_000);
