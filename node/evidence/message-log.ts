@@ -574,7 +574,9 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       if (batch === queue) queue = [];
       try {
         sealer?.ensureIvs(batch.length); // one seal per record
-        const { tip, duplicates } = writeBatch(batch);
+        // IMMEDIATE: the replay look-up reads before the insert writes; the write lock first, so another writer
+        // (a CLI command, the checkpointer's RESTART) makes it wait on the busy timeout instead of failing the batch
+        const { tip, duplicates } = writeBatch.immediate(batch);
         lastHash = tip;
         settle(batch);
         for (const p of batch) {

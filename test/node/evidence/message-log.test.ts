@@ -3,8 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { DuplicateRecord, hashRecord, openMessageLog, type LogRecord, type MessageLog } from '../../../node/evidence/message-log.js';
+
+const require = createRequire(import.meta.url);
 
 const T0 = Date.parse('2026-03-02T15:00:00.000Z');
 const GENESIS = '0'.repeat(64);
@@ -305,6 +309,33 @@ describe('message log as the replay memory (append with replayWindowMs)', () => 
       assert.ok(!((results[0] as PromiseRejectedResult).reason instanceof DuplicateRecord), 'the write failed, not a duplicate');
       await log.append(request('r-1', T0 + 1), checked);
       assert.equal(log.list({ messageId: 'r-1' }).length, 1);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('another connection holding the write lock makes a checked batch wait, not fail', async () => {
+    const path = join(dir, 'locked.db');
+    const log = openMessageLog(path);
+    try {
+      await log.append(request('l-0', T0), checked); // the file and its tables exist
+      // a second connection in another thread takes the write lock, signals, holds it 300 ms
+      const flag = new Int32Array(new SharedArrayBuffer(4));
+      const holder = new Worker(`
+        const { workerData } = require('node:worker_threads');
+        const Database = require(workerData.module);
+        const db = new Database(workerData.path);
+        db.exec('BEGIN IMMEDIATE');
+        Atomics.store(workerData.flag, 0, 1);
+        Atomics.wait(workerData.flag, 0, 1, 300);
+        db.exec('COMMIT');
+        db.close();`, { eval: true, workerData: { path, flag, module: require.resolve('better-sqlite3') } });
+      const exited = new Promise((r) => holder.once('exit', r));
+      while (Atomics.load(flag, 0) === 0) await new Promise((r) => setTimeout(r, 5));
+      // the replay look-up reads before the insert writes: with a deferred transaction the upgrade failed at once (SQLITE_BUSY)
+      await log.append(request('l-1', T0 + 1000), checked);
+      await exited;
+      assert.deepEqual(ids(log), ['server/request/PE/GOB/20511268401/JUNTOS/l-0', 'server/request/PE/GOB/20511268401/JUNTOS/l-1']);
     } finally {
       await log.close();
     }
