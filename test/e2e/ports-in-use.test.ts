@@ -3,6 +3,8 @@ import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { MiisError } from '../../core/errors.js';
 import { faultCodeOf, personaRequest, postSoap, startInstance, type Instance } from './fixture.js';
+import { nodeDir } from '../../scripts/sandbox/provision.js';
+import { runNodeCliProcess } from '../helpers/node-process.js';
 
 /** Listen on 127.0.0.1:port (the port a node wants), so the node finds it taken. */
 function hold(port: number): Promise<Server> {
@@ -40,6 +42,21 @@ describe('a port taken at start stops the node with a message that names it (it 
       await release(holder);
     }
     // the failed start closed its stores and timers: the same folder opens again at once
+    await inst.restartNode('juntos');
+    await exchangeWorks();
+  });
+
+  it('miis-node serve with its proxy port taken exits with code 2 and the message (the process does not stay up)', async () => {
+    const proxyPort = Number(new URL(inst.juntos.proxyUrl).port);
+    await inst.juntos.close();
+    const holder = await hold(proxyPort);
+    try {
+      const run = await runNodeCliProcess(['serve', '--dir', nodeDir(inst.plan, 'juntos')]);
+      assert.equal(run.code, 2, run.stderr); // a configuration error (Config.InvalidInput), as every CLI command
+      assert.match(run.stderr, new RegExp(`no se pudo abrir el puerto entre nodos 127\\.0\\.0\\.1:${proxyPort}`));
+    } finally {
+      await release(holder);
+    }
     await inst.restartNode('juntos');
     await exchangeWorks();
   });
