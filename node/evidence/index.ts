@@ -45,6 +45,16 @@ export function openNodeLog(dir: string, settings: EvidenceSettings, cipher: Log
   });
 }
 
+/** The checkpoint thread as /health shows it (Spanish keys, like the rest of the document). */
+function checkpointHealth(c: LogCheckpointer): Record<string, unknown> {
+  const s = c.status();
+  return {
+    hilo: s.fallback !== undefined ? 'desactivado' : s.workerRunning ? 'activo' : 'en espera',
+    rondas: s.checkpoints, reiniciosDelWal: s.restarts, paginasCopiadas: s.framesCopied, esperaMaximaMs: Math.round(s.longestHoldMs),
+    aviso: s.fallback === undefined ? null : `los puntos de control volvieron al hilo principal: ${s.fallback}`,
+  };
+}
+
 export function openNodeEvidence(opts: {
   dir: string;
   settings: EvidenceSettings;
@@ -94,6 +104,7 @@ export function openNodeEvidence(opts: {
         registro: {
           cifrado: cipher !== undefined && settings.encryptLog, claveActiva: cipher?.activeKeyId ?? null, archivos: archiver?.status() ?? null,
           ...('engine' in log ? { baseDeDatos: log.engine, instancia: log.instanceId } : {}),
+          ...(checkpointer === undefined ? {} : { puntosDeControl: checkpointHealth(checkpointer) }),
         },
         certificados: certs.map((c) => ({ rol: c.role, estado: c.state, venceEn: c.notAfter, diasRestantes: c.daysLeft, mensaje: c.message })),
       };

@@ -82,6 +82,9 @@ describe('node /metrics and /health', () => {
     const okBody = await ok.json() as { disponible: boolean; motivos: string[] };
     assert.equal(okBody.disponible, true);
     assert.deepEqual(okBody.motivos, []);
+    // the log's checkpoint thread (SQLite): waiting for a WAL of 1,000 frames, nothing went wrong
+    const checkpoints = (okBody as unknown as { registro: { puntosDeControl: Record<string, unknown> } }).registro.puntosDeControl;
+    assert.deepEqual(checkpoints, { hilo: 'en espera', rondas: 0, reiniciosDelWal: 0, paginasCopiadas: 0, esperaMaximaMs: 0, aviso: null });
     offsetMs = 30 * 24 * 3600_000; // the injected clock moves past the configuration's expiry
     const down = await fetch(inst.juntos.healthUrl);
     assert.equal(down.status, 503);
