@@ -478,6 +478,16 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
   // the full cache stayed resident under load (docs/performance.md, Memory)
   db.pragma('cache_size = -2000');
   applyMigrations(db, MESSAGE_LOG_MIGRATIONS, 'el registro de mensajes');
+  /**
+   * Every write transaction of the node's connection takes the write lock first (BEGIN IMMEDIATE):
+   * they read before they write (replay look-up, fault budget, chain tip), and a deferred read
+   * that must become a write fails at once (SQLITE_BUSY, no busy handler) while another connection
+   * holds the lock (the checkpointer's RESTART, a CLI command); IMMEDIATE waits on the busy timeout.
+   */
+  const writeTransaction = <A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) => {
+    const tx = db.transaction(fn);
+    return (...args: A): R => tx.immediate(...args);
+  };
   const insert = db.prepare(`INSERT INTO messages (seq, side, direction, message_id, client, service, user_id, convenio, finalidad, at, fault,
     signer_cert_sha256, message, signature, prev_hash, hash, message_sha256, signature_sha256, key_id, body_kept, sig_cert)
     VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
@@ -486,13 +496,13 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
   const getMetaValue = db.prepare('SELECT value FROM log_meta WHERE key = ?').pluck();
   const putMetaValue = db.prepare('INSERT OR REPLACE INTO log_meta (key, value) VALUES (?, ?)');
   // counter IVs: each block is committed before any IV in it is used (log-crypto.ts)
-  const reserveIvs = db.transaction((keyId: string, count: number): bigint => {
+  const reserveIvs = writeTransaction((keyId: string, count: number): bigint => {
     const key = `iv_next:${keyId}`;
     const start = BigInt((getMetaValue.get(key) as string | undefined) ?? '0');
     putMetaValue.run(key, (start + BigInt(count)).toString());
     return start;
   });
-  const sealer = opts.sealNew === false || cipher === undefined ? undefined : cipher.withIvCounter((keyId, count) => reserveIvs.immediate(keyId, count));
+  const sealer = opts.sealNew === false || cipher === undefined ? undefined : cipher.withIvCounter((keyId, count) => reserveIvs(keyId, count));
   // signing certificates, once each (see the file comment)
   const insertCert = db.prepare('INSERT OR IGNORE INTO certs (sha256, b64) VALUES (?, ?)');
   const certIds = new Map<string, string>();
@@ -533,7 +543,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
   // checked requests queued and not yet committed: side NUL client NUL id → at (ms)
   const inFlight = new Map<string, number>();
   /** The batch's duplicates (refused, not inserted) and the new chain tip. */
-  const writeBatch = db.transaction((batch: Pending[]): { tip: string; duplicates: Set<Pending> | undefined } => {
+  const writeBatch = writeTransaction((batch: Pending[]): { tip: string; duplicates: Set<Pending> | undefined } => {
     let prev = lastHash;
     let duplicates: Set<Pending> | undefined;
     for (const p of batch) {
@@ -574,9 +584,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       if (batch === queue) queue = [];
       try {
         sealer?.ensureIvs(batch.length); // one seal per record
-        // IMMEDIATE: the replay look-up reads before the insert writes; the write lock first, so another writer
-        // (a CLI command, the checkpointer's RESTART) makes it wait on the busy timeout instead of failing the batch
-        const { tip, duplicates } = writeBatch.immediate(batch);
+        const { tip, duplicates } = writeBatch(batch);
         lastHash = tip;
         settle(batch);
         for (const p of batch) {
@@ -640,9 +648,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       };
       if (source === undefined) return put();
       const minute = e.at.toISOString().slice(0, 16);
-      // IMMEDIATE: the write lock first, waiting (busy timeout) while the checkpointer's RESTART holds
-      // it; a deferred read-then-write would fail at once (SQLITE_BUSY) and lose the fault
-      db.transaction(() => {
+      writeTransaction(() => {
         const row = budgetGet.get(source, minute) as { stored: number; suppressed: number; aggregate_id: string | null } | undefined;
         if (row === undefined || row.stored < faultsPerMinute) {
           put();
@@ -658,14 +664,14 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
           budgetSuppressed.run(row.aggregate_id, source, minute);
           updateAggregate.run(detail, e.at.toISOString(), row.aggregate_id);
         }
-      }).immediate();
+      })();
     },
     purgeFaultsBefore(before) {
       const iso = before.toISOString();
-      return db.transaction(() => {
+      return writeTransaction(() => {
         db.prepare('DELETE FROM fault_budget WHERE minute < ?').run(iso.slice(0, 16));
         return db.prepare('DELETE FROM faults WHERE at < ?').run(iso).changes;
-      }).immediate();
+      })();
     },
     faultBudget(source) {
       const rows = (source === undefined
@@ -737,7 +743,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
     },
     chainStart,
     purgeThrough(seq) {
-      return db.transaction(() => {
+      return writeTransaction(() => {
         const last = db.prepare('SELECT seq, hash FROM messages WHERE seq <= ? ORDER BY seq DESC LIMIT 1').get(seq) as { seq: number; hash: string } | undefined;
         if (last === undefined) return 0;
         const n = db.prepare('DELETE FROM messages WHERE seq <= ?').run(last.seq).changes;
@@ -745,7 +751,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
         db.prepare('DELETE FROM timestamps WHERE last_seq <= ?').run(last.seq);
         db.prepare('INSERT OR REPLACE INTO log_meta (key, value) VALUES (?, ?)').run('chain_start', JSON.stringify({ seq: last.seq + 1, prevHash: last.hash }));
         return n;
-      }).immediate();
+      })();
     },
     lastSeq() {
       return (db.prepare('SELECT MAX(seq) AS s FROM messages').get() as { s: number | null }).s ?? 0;

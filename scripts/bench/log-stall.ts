@@ -8,11 +8,12 @@
  * and of its main thread (Linux: /proc). It prints numbers
  * and asserts nothing. Env: BENCH_RATE (default 400), BENCH_SECONDS (default 10), BENCH_ROUNDS (2).
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startLogCheckpointer } from '../../node/evidence/checkpointer.js';
+import { cpuMs } from './children.js';
 import { createLogCipher, ensureLogKeyFile } from '../../node/evidence/log-crypto.js';
 import { openMessageLog, type LogRecord } from '../../node/evidence/message-log.js';
 
@@ -29,13 +30,6 @@ function record(n: number, direction: 'request' | 'response'): LogRecord {
   };
 }
 
-/** CPU ms of this process's main thread (/proc/self/task/<pid>/stat, utime + stime in 10 ms ticks). */
-function mainThreadCpuMs(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
-
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
@@ -50,7 +44,7 @@ async function run(mode: 'sqlite' | 'worker'): Promise<string> {
   const latencies: number[] = [];
   const loop = monitorEventLoopDelay({ resolution: 1 });
   const cpu0 = process.cpuUsage();
-  const main0 = mainThreadCpuMs();
+  const main0 = cpuMs(process.pid, process.pid);
   loop.enable();
   const inFlight: Promise<void>[] = [];
   const start = performance.now();
@@ -67,7 +61,7 @@ async function run(mode: 'sqlite' | 'worker'): Promise<string> {
   await Promise.all(inFlight);
   loop.disable();
   const cpu = process.cpuUsage(cpu0);
-  const mainUs = (mainThreadCpuMs() - main0) * 1000;
+  const mainUs = (cpuMs(process.pid, process.pid) - main0) * 1000;
   const status = ck?.status();
   const walMb = statSync(`${path}-wal`).size / 1048576;
   await ck?.close();
