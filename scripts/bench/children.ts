@@ -33,12 +33,18 @@ export function statusMb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): num
   return kb / 1024;
 }
 
-/**
- * User + system CPU time of a process in milliseconds (/proc/<pid>/stat fields 14 and 15, clock
- * ticks of 10 ms); with `tid`, of that one thread (/proc/<pid>/task/<tid>/stat).
- */
-export function cpuMs(pid: number | undefined, tid?: number): number {
-  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
+/** User + system CPU time of a process in milliseconds (/proc/<pid>/stat fields 14 and 15, clock ticks of 10 ms). */
+export function cpuMs(pid: number | undefined): number {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** The same for one thread of a process (/proc/<pid>/task/<tid>/stat). */
+export function threadCpuMs(pid: number, tid: number): number {
+  return statCpuMs(`/proc/${pid}/task/${tid}/stat`);
+}
+
+function statCpuMs(path: string): number {
+  const stat = readFileSync(path, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }

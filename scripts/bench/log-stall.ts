@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startLogCheckpointer } from '../../node/evidence/checkpointer.js';
-import { cpuMs } from './children.js';
+import { threadCpuMs } from './children.js';
 import { createLogCipher, ensureLogKeyFile } from '../../node/evidence/log-crypto.js';
 import { openMessageLog, type LogRecord } from '../../node/evidence/message-log.js';
 
@@ -44,7 +44,7 @@ async function run(mode: 'sqlite' | 'worker'): Promise<string> {
   const latencies: number[] = [];
   const loop = monitorEventLoopDelay({ resolution: 1 });
   const cpu0 = process.cpuUsage();
-  const main0 = cpuMs(process.pid, process.pid);
+  const main0 = threadCpuMs(process.pid, process.pid);
   loop.enable();
   const inFlight: Promise<void>[] = [];
   const start = performance.now();
@@ -61,7 +61,7 @@ async function run(mode: 'sqlite' | 'worker'): Promise<string> {
   await Promise.all(inFlight);
   loop.disable();
   const cpu = process.cpuUsage(cpu0);
-  const mainUs = (cpuMs(process.pid, process.pid) - main0) * 1000;
+  const mainUs = (threadCpuMs(process.pid, process.pid) - main0) * 1000;
   const status = ck?.status();
   const walMb = statSync(`${path}-wal`).size / 1048576;
   await ck?.close();
