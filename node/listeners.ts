@@ -245,7 +245,7 @@ export function createProxyServer(ctx: NodeContext, opts: ProxyServerOptions): H
     ...proxyTlsOptions(opts), requestCert: true, rejectUnauthorized: true, maxHeaderSize: 16 * 1024,
     ...slowClientOptions(ctx), handshakeTimeout: ctx.limits.handshakeTimeoutMs,
   }, (req, res) => void (ctx.metrics === undefined ? handle(req, res) : ctx.metrics.track(() => handle(req, res))));
-  server.keepAliveTimeout = ctx.limits.keepAliveTimeoutMs;
+  server.keepAliveTimeout = ctx.limits.peerKeepAliveTimeoutMs;
   return server;
 }
 

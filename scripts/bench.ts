@@ -4,12 +4,13 @@
  * bytes over keep-alive mutual TLS: the floor, scripts/bench/bare-forwarder.ts) and through
  * (IS → Juntos node → RENIEC node); per node process CPU milliseconds per exchange (process CPU
  * time from /proc, insensitive to other load on the machine), idle and peak RSS; a fixed-rate run
- * (BENCH_RATE exchanges/s, default 200) for the latency the nodes add. Prints numbers; asserts
+ * (BENCH_RATE exchanges/s, default 200, after one uncounted second at that rate) for the latency
+ * the nodes add, next to the latency the bare forwarders add at the same rate. Prints numbers; asserts
  * nothing. `npm run bench -- --json` prints one JSON object instead (docs/performance.md).
  * Env: BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 32), BENCH_KEY (ecdsa-p256|rsa-2048),
  * BENCH_RATE, BENCH_PROFILE_DIR (write V8 CPU profiles of the child processes there),
  * BENCH_ONLY=through (only the through scenario: rps, latency and node CPU, for profiling).
- * BENCH_ONLY=rate (only the fixed-rate scenario at BENCH_RATE, direct and through: the latency the nodes add).
+ * BENCH_ONLY=rate (only the fixed-rate scenario at BENCH_RATE, direct, bare and through: the latency the nodes add).
  * Last, the batch scenario: consultarPersonas with 1,000 DNI per request through both nodes
  * (BENCH_BATCH_CONCURRENCY requests in flight, default 4), in identifiers per second and node CPU
  * milliseconds per 1,000 identifiers.
@@ -50,8 +51,18 @@ function summarize(latencies: number[], errors: number, elapsedS: number): LoadR
   return { count: latencies.length, errors, perSecond: latencies.length / elapsedS, p50: q(0.5), p99: q(0.99) };
 }
 
-/** Open loop: one request every 1/perSecond s whatever the answers do, for `durationMs`. */
+/**
+ * Open loop: one request every 1/perSecond s whatever the answers do, for `durationMs`, after one
+ * second at the same rate that is not counted: a process that sat idle for a few seconds (the
+ * scenarios before this one) runs its first few hundred exchanges 5-10x slower (cold code and
+ * caches; docs/performance.md, «Latency at light load»), which is not the steady latency at this rate.
+ */
 async function fixedRate(pool: Pool, dnis: readonly string[], perSecond: number, durationMs: number): Promise<LoadResult> {
+  await openLoop(pool, dnis, perSecond, 1000);
+  return openLoop(pool, dnis, perSecond, durationMs);
+}
+
+async function openLoop(pool: Pool, dnis: readonly string[], perSecond: number, durationMs: number): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   const inFlight: Promise<void>[] = [];
@@ -187,10 +198,13 @@ async function main(): Promise<void> {
     if (process.env.BENCH_ONLY === 'rate') {
       await load(viaNodes, dnis, 1500);
       await load(direct, dnis, 1500);
+      await load(viaBare, dnis, 1500);
       const onlyD = await fixedRate(direct, dnis, rate, seconds * 1000);
+      const onlyB = await fixedRate(viaBare, dnis, rate, seconds * 1000);
       const onlyM = await fixedRate(viaNodes, dnis, rate, seconds * 1000);
       const r2 = (x: number): number => Math.round(x * 100) / 100;
-      process.stdout.write(`${JSON.stringify({ ratePerSecond: rate, direct: { p50Ms: r2(onlyD.p50), p99Ms: r2(onlyD.p99), errors: onlyD.errors }, through: { p50Ms: r2(onlyM.p50), p99Ms: r2(onlyM.p99), errors: onlyM.errors }, addedP50Ms: r2(onlyM.p50 - onlyD.p50), addedP99Ms: r2(onlyM.p99 - onlyD.p99) })}\n`);
+      const at = (r: LoadResult) => ({ p50Ms: r2(r.p50), p99Ms: r2(r.p99), errors: r.errors });
+      process.stdout.write(`${JSON.stringify({ ratePerSecond: rate, direct: at(onlyD), bare: at(onlyB), through: at(onlyM), addedP50Ms: r2(onlyM.p50 - onlyD.p50), addedP99Ms: r2(onlyM.p99 - onlyD.p99), bareAddedP50Ms: r2(onlyB.p50 - onlyD.p50), bareAddedP99Ms: r2(onlyB.p99 - onlyD.p99) })}\n`);
       await Promise.all([viaBare.close(), viaNodes.close(), direct.close(), central.close()]);
       return;
     }
@@ -202,6 +216,7 @@ async function main(): Promise<void> {
     const m = await measured(viaNodes, dnis, seconds * 1000, [consumer.pid, provider.pid]);
     const fixedS = Math.min(seconds, 5) * 1000;
     const fd = await fixedRate(direct, dnis, rate, fixedS);
+    const fb = await fixedRate(viaBare, dnis, rate, fixedS);
     const fm = await fixedRate(viaNodes, dnis, rate, fixedS);
     // peaks of the single-DNI scenarios, before the batch scenario's ~450 KB responses
     const peakRss = Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, statusMb(pid, 'VmHWM')]));
@@ -214,8 +229,9 @@ async function main(): Promise<void> {
       nodes: Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, { cpuMsPerExchange: r2(cpu[n] as number), idleRssMb: Math.round(idleRss[n] as number), peakRssMb: Math.round(peakRss[n] as number), peakRssWithBatchMb: Math.round(statusMb(pid, 'VmHWM')) }])),
       ratios: { throughOverDirect: r2(m.result.perSecond / d.perSecond), throughOverBare: r2(m.result.perSecond / b.result.perSecond) },
       fixedRate: {
-        ratePerSecond: rate, direct: scenario(fd), through: scenario(fm),
+        ratePerSecond: rate, direct: scenario(fd), bare: scenario(fb), through: scenario(fm),
         addedP50Ms: r2(fm.p50 - fd.p50), addedP99Ms: r2(fm.p99 - fd.p99),
+        bareAddedP50Ms: r2(fb.p50 - fd.p50), bareAddedP99Ms: r2(fb.p99 - fd.p99),
       },
       batch: { idsPerRequest: 1000, ...batch, cpuMsPer1000Ids: { juntos: batch.cpuMsPer1000Ids[0], reniec: batch.cpuMsPer1000Ids[1] } },
     };
@@ -229,7 +245,7 @@ async function main(): Promise<void> {
       say(row('IS → nodo Juntos → nodo RENIEC', m.result));
       say(`razón a través de nodos / directo: ${report.ratios.throughOverDirect}; a través de nodos / reenvío mínimo: ${report.ratios.throughOverBare}`);
       for (const [n, v] of Object.entries(report.nodes)) say(`proceso ${n.padEnd(11)} CPU ${v.cpuMsPerExchange.toFixed(2)} ms/intercambio, RSS en reposo ${v.idleRssMb} MB, pico ${v.peakRssMb} MB (${v.peakRssWithBatchMb} MB tras el lote)`);
-      say(`a ${rate} interc/s: directo p50 ${fd.p50.toFixed(2)} ms p99 ${fd.p99.toFixed(2)} ms; a través de nodos p50 ${fm.p50.toFixed(2)} ms p99 ${fm.p99.toFixed(2)} ms (añadido p50 ${report.fixedRate.addedP50Ms} ms, p99 ${report.fixedRate.addedP99Ms} ms; errores ${fd.errors}/${fm.errors})`);
+      say(`a ${rate} interc/s: directo p50 ${fd.p50.toFixed(2)} ms p99 ${fd.p99.toFixed(2)} ms; a través de nodos p50 ${fm.p50.toFixed(2)} ms p99 ${fm.p99.toFixed(2)} ms (añadido p50 ${report.fixedRate.addedP50Ms} ms, p99 ${report.fixedRate.addedP99Ms} ms; errores ${fd.errors}/${fm.errors}); reenvío mínimo p50 ${fb.p50.toFixed(2)} ms p99 ${fb.p99.toFixed(2)} ms (añadido p50 ${report.fixedRate.bareAddedP50Ms} ms, p99 ${report.fixedRate.bareAddedP99Ms} ms; errores ${fb.errors})`);
       say(`lote consultarPersonas (1000 DNI): ${batch.idsPerSecond} DNI/s, ${batch.requests} solicitudes, p50 ${batch.p50Ms} ms, errores ${batch.errors}; CPU por 1000 DNI: Juntos ${batch.cpuMsPer1000Ids[0]} ms, RENIEC ${batch.cpuMsPer1000Ids[1]} ms`);
     }
     await viaBare.close();
