@@ -2,7 +2,7 @@
  * Worker thread of the log checkpointer (checkpointer.ts): its own connection to messagelog.db.
  * 'checkpoint': a PASSIVE checkpoint (copies the WAL's frames into the database and fsyncs, ~45 ms
  * for ~1,100 frames on the reference VM, off the node's event loop; never blocks the node's
- * writer); its answer says whether it copied every frame the WAL held. 'restart': a RESTART checkpoint, asked while the node holds its writes: it copies what
+ * writer). 'restart': a RESTART checkpoint, asked while the node holds its writes: it copies what
  * was written meanwhile, and the node's next commit starts the WAL from its beginning again.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -13,8 +13,7 @@ export interface CheckpointAnswer {
   readonly ok: boolean;
   /** RESTART could not wait for a reader (busy): the WAL is reset at a later round. */
   readonly busy?: boolean;
-  /** Frames in the WAL when the checkpoint ran, and how many of them are now in the database (SQLite's wal_checkpoint result). */
-  readonly log?: number;
+  /** Frames copied into the database (SQLite's wal_checkpoint result). */
   readonly checkpointed?: number;
   readonly error?: string;
 }
@@ -31,8 +30,8 @@ parentPort?.on('message', (m: 'checkpoint' | 'restart' | 'close') => {
   }
   let answer: CheckpointAnswer;
   try {
-    const [row] = db.pragma(m === 'restart' ? 'wal_checkpoint(RESTART)' : 'wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
-    answer = { op: m, ok: true, busy: row?.busy === 1, log: row?.log ?? 0, checkpointed: row?.checkpointed ?? 0 };
+    const [row] = db.pragma(m === 'restart' ? 'wal_checkpoint(RESTART)' : 'wal_checkpoint(PASSIVE)') as { busy: number; checkpointed: number }[];
+    answer = { op: m, ok: true, busy: row?.busy === 1, checkpointed: row?.checkpointed ?? 0 };
   } catch (err) {
     answer = { op: m, ok: false, error: err instanceof Error ? err.message : String(err) };
   }

@@ -7,15 +7,12 @@
  * blocked and every exchange in flight waiting (docs/performance.md, «WAL checkpoints»). Here the
  * node's connection stops checkpointing by itself (`wal_autocheckpoint = 0`) and a worker thread
  * with its own connection, once the WAL holds 1,000 frames (SQLite's own threshold; looked at once
- * a second), runs a round: a PASSIVE checkpoint copies the bulk while the node keeps committing.
- * When it copied every frame the WAL held, the round ends there: SQLite's next commit on the node
- * starts the WAL over by itself (no reader left on it). When commits arrived meanwhile, up to
- * `catchUpRounds` more PASSIVE checkpoints copy what they wrote (a few frames: milliseconds); only
- * if the WAL still has not been caught up does the node hold its commits (appends queue, the event
- * loop runs on) while the worker's RESTART checkpoint copies the rest, so the next commit starts
- * the WAL over. (PASSIVE alone never catches up under a steady load: the WAL grew to 254 MB in 8 s
- * at 400 exchanges/s. Holding every round put each hold, 9–17 ms, into the latency of the
- * exchanges that arrived during it: the p99 at 200 exchanges/s.) Durability is unchanged: commits as before, the checkpoint fsyncs in the
+ * a second), runs a round of two steps: a PASSIVE checkpoint copies the bulk while the node keeps
+ * committing; then the node holds its commits (appends queue, the event loop runs on) while the
+ * worker's RESTART checkpoint copies the few frames written meanwhile, so the node's next commit
+ * starts the WAL over.
+ * (PASSIVE alone never catches up under a steady load: the WAL grew to 254 MB in 8 s at
+ * 400 exchanges/s.) Durability is unchanged: commits as before, the checkpoint fsyncs in the
  * worker. The worker starts at the first write and stops after a quiet period, so an idle node
  * holds no second thread. If the worker cannot start, fails or does not answer, the node's
  * connection checkpoints by itself again (SQLite's default) and the reason is reported once.
@@ -27,7 +24,7 @@ import type Database from 'better-sqlite3';
 import type { CheckpointAnswer } from './checkpoint-worker.js';
 
 export interface LogCheckpointer {
-  status(): { readonly checkpoints: number; /** Rounds ended by a PASSIVE checkpoint that copied the whole WAL (no hold). */ readonly caughtUp: number; /** Rounds ended by a RESTART while commits were held. */ readonly restarts: number; readonly framesCopied: number; /** Longest time the node's commits were held (ms). */ readonly longestHoldMs: number; readonly workerRunning: boolean; readonly fallback: string | undefined };
+  status(): { readonly checkpoints: number; readonly restarts: number; readonly framesCopied: number; /** Longest time the node's commits were held (ms). */ readonly longestHoldMs: number; readonly workerRunning: boolean; readonly fallback: string | undefined };
   close(): Promise<void>;
 }
 
@@ -52,15 +49,12 @@ export function startLogCheckpointer(opts: {
    * sqlite.org/walformat.html); when that cannot be read, a round runs whenever the WAL changed.
    */
   readonly checkpointFrames?: number;
-  /** PASSIVE checkpoints after a round's first one to catch up before holding commits for a RESTART (default 2). */
-  readonly catchUpRounds?: number;
   /** Tests: another worker script. */
   readonly workerUrl?: URL;
 }): LogCheckpointer {
   const intervalMs = opts.intervalMs ?? 1000;
   const idleStopMs = opts.idleStopMs ?? 60_000;
   const checkpointFrames = opts.checkpointFrames ?? SQLITE_AUTOCHECKPOINT_PAGES;
-  const catchUpRounds = opts.catchUpRounds ?? 2;
   const shmPath = `${opts.path}-shm`;
   const walPath = `${opts.path}-wal`;
   const { db } = opts.log;
@@ -69,9 +63,7 @@ export function startLogCheckpointer(opts: {
   let busy = false;
   let fallback: string | undefined;
   let checkpoints = 0;
-  let caughtUp = 0;
   let restarts = 0;
-  let passiveInRound = 0;
   let holdTimer: NodeJS.Timeout | undefined;
   let heldSince = 0;
   let longestHoldMs = 0;
@@ -146,19 +138,8 @@ export function startLogCheckpointer(opts: {
       if (!a.ok) return giveUp(a.error ?? 'error desconocido');
       framesCopied += a.checkpointed ?? 0;
       if (a.op === 'checkpoint') {
-        passiveInRound += 1;
-        if (passiveInRound === 1) checkpoints += 1;
-        if (a.busy !== true && (a.checkpointed ?? 0) >= (a.log ?? Number.POSITIVE_INFINITY)) {
-          // the whole WAL is in the database: the node's next commit starts it over, nothing to hold
-          caughtUp += 1;
-          busy = false;
-          return;
-        }
-        if (passiveInRound <= catchUpRounds) {
-          w.postMessage('checkpoint'); // commits arrived meanwhile: copy those few frames too
-          return;
-        }
-        // still behind: hold the node's commits while the worker copies the rest and resets the WAL
+        checkpoints += 1;
+        // step 2: hold the node's commits while the worker copies the rest and resets the WAL
         opts.log.holdWrites();
         heldSince = performance.now();
         holdTimer = setTimeout(() => giveUp(`el hilo no terminó el punto de control en ${HOLD_LIMIT_MS} ms`), HOLD_LIMIT_MS);
@@ -190,7 +171,6 @@ export function startLogCheckpointer(opts: {
     if (frames !== undefined && frames < checkpointFrames) return; // short yet: SQLite's own threshold
     worker ??= startWorker();
     busy = true;
-    passiveInRound = 0;
     worker.postMessage('checkpoint');
   };
   const timer = setInterval(tick, intervalMs);
@@ -198,7 +178,7 @@ export function startLogCheckpointer(opts: {
   seen = walState();
 
   return {
-    status: () => ({ checkpoints, caughtUp, restarts, framesCopied, longestHoldMs, workerRunning: worker !== undefined, fallback }),
+    status: () => ({ checkpoints, restarts, framesCopied, longestHoldMs, workerRunning: worker !== undefined, fallback }),
     async close() {
       clearInterval(timer);
       release();

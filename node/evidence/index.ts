@@ -50,7 +50,7 @@ function checkpointHealth(c: LogCheckpointer): Record<string, unknown> {
   const s = c.status();
   return {
     hilo: s.fallback !== undefined ? 'desactivado' : s.workerRunning ? 'activo' : 'en espera',
-    rondas: s.checkpoints, alDiaSinEspera: s.caughtUp, reiniciosDelWal: s.restarts, paginasCopiadas: s.framesCopied, esperaMaximaMs: Math.round(s.longestHoldMs),
+    rondas: s.checkpoints, reiniciosDelWal: s.restarts, paginasCopiadas: s.framesCopied, esperaMaximaMs: Math.round(s.longestHoldMs),
     aviso: s.fallback === undefined ? null : `los puntos de control volvieron al hilo principal: ${s.fallback}`,
   };
 }
