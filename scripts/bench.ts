@@ -8,7 +8,8 @@
  * the nodes add, next to the latency the bare forwarders add at the same rate. Prints numbers; asserts
  * nothing. `npm run bench -- --json` prints one JSON object instead (docs/performance.md).
  * Env: BENCH_SECONDS (default 10), BENCH_CONCURRENCY (default 32), BENCH_KEY (ecdsa-p256|rsa-2048),
- * BENCH_RATE, BENCH_PROFILE_DIR (write V8 CPU profiles of the child processes there),
+ * BENCH_RATE, BENCH_PROFILE_DIR (write V8 CPU profiles of the child processes there), BENCH_NODE_FLAGS
+ * (Node flags for the two node processes only, e.g. "--perf-basic-prof" for `perf record`),
  * BENCH_ONLY=through (only the through scenario: rps, latency and node CPU, for profiling).
  * BENCH_ONLY=rate (only the fixed-rate scenario at BENCH_RATE, direct, bare and through: the latency the nodes add).
  * Last, the batch scenario: consultarPersonas with 1,000 DNI per request through both nodes
@@ -167,8 +168,9 @@ async function main(): Promise<void> {
     const juntosDir = nodeDir(plan, 'juntos');
     const caPem = join(centralDir(plan), 'ca.pem');
     children.push(await spawnChild([join(dist, 'scripts/bench/backend-process.js'), String(ports.backend), String(ports.backendTls), join(reniecDir, 'keys/auth-key.pem'), join(reniecDir, 'auth.pem'), caPem], 'ready', { profile: true }));
-    const provider = await spawnChild([join(dist, 'node/cli/index.js'), 'serve', '--dir', reniecDir], 'sistemas de información en', { profile: true });
-    const consumer = await spawnChild([join(dist, 'node/cli/index.js'), 'serve', '--dir', juntosDir], 'sistemas de información en', { profile: true });
+    const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+    const provider = await spawnChild([...nodeFlags, join(dist, 'node/cli/index.js'), 'serve', '--dir', reniecDir], 'sistemas de información en', { profile: true });
+    const consumer = await spawnChild([...nodeFlags, join(dist, 'node/cli/index.js'), 'serve', '--dir', juntosDir], 'sistemas de información en', { profile: true });
     children.push(provider, consumer);
     // the floor: the same two hops and TLS, nothing else (RENIEC's TLS identity towards the backend, as a node would)
     const bareInner = await spawnChild([join(dist, 'scripts/bench/bare-forwarder.js'), 'inner', String(ports.bareInner), `https://127.0.0.1:${ports.backendTls}/`,
