@@ -18,7 +18,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpuMs, spawnChild, statusMb, stopChildren } from './bench/children.js';
+import { cpuMs, spawnChild, spawnNode, statusMb, stopChildren } from './bench/children.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,9 +168,8 @@ async function main(): Promise<void> {
     const juntosDir = nodeDir(plan, 'juntos');
     const caPem = join(centralDir(plan), 'ca.pem');
     children.push(await spawnChild([join(dist, 'scripts/bench/backend-process.js'), String(ports.backend), String(ports.backendTls), join(reniecDir, 'keys/auth-key.pem'), join(reniecDir, 'auth.pem'), caPem], 'ready', { profile: true }));
-    const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
-    const provider = await spawnChild([...nodeFlags, join(dist, 'node/cli/index.js'), 'serve', '--dir', reniecDir], 'sistemas de información en', { profile: true });
-    const consumer = await spawnChild([...nodeFlags, join(dist, 'node/cli/index.js'), 'serve', '--dir', juntosDir], 'sistemas de información en', { profile: true });
+    const provider = await spawnNode(reniecDir, { profile: true });
+    const consumer = await spawnNode(juntosDir, { profile: true });
     children.push(provider, consumer);
     // the floor: the same two hops and TLS, nothing else (RENIEC's TLS identity towards the backend, as a node would)
     const bareInner = await spawnChild([join(dist, 'scripts/bench/bare-forwarder.js'), 'inner', String(ports.bareInner), `https://127.0.0.1:${ports.backendTls}/`,

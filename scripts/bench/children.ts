@@ -1,9 +1,22 @@
 /**
- * Child processes of the benchmarks (bench.ts, bench/rss.ts, bench/lote.ts): start one and wait for
+ * Child processes of the benchmarks (bench.ts, bench/rss.ts, bench/lote.ts): start one (a node: spawnNode, with BENCH_NODE_FLAGS) and wait for
  * its ready text, read its memory and CPU time from /proc, stop them all. Linux only (/proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const NODE_CLI = fileURLToPath(new URL('../../node/cli/index.js', import.meta.url));
+
+/** BENCH_NODE_FLAGS: extra Node flags for the node processes only (e.g. "--perf-basic-prof", "--max-semi-space-size=2"). */
+export function benchNodeFlags(): string[] {
+  return (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+}
+
+/** `miis-node serve --dir <dir>` with BENCH_NODE_FLAGS, resolved once the node says it is listening. */
+export function spawnNode(dir: string, opts: { readonly profile?: boolean } = {}): Promise<ChildProcess> {
+  return spawnChild([...benchNodeFlags(), NODE_CLI, 'serve', '--dir', dir], 'sistemas de información en', opts);
+}
 
 /**
  * Run `node <args>` and resolve once `readyText` appears on its stdout or stderr; reject if it exits

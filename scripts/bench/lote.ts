@@ -10,16 +10,14 @@ import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { spawnChild, statusMb, stopChildren } from './children.js';
+import { spawnNode, statusMb, stopChildren } from './children.js';
 import { startCentral } from '../../central/main.js';
 import { runCentralCli } from '../../central/cli/index.js';
 import { centralDir, nodeDir, provisionInstance, type InstancePlan } from '../sandbox/provision.js';
 import { freeBasePort } from '../sandbox/net.js';
 import { JUNTOS_CLIENT, JUNTOS_RUC, RENIEC_RUC } from '../sandbox/run.js';
 
-const dist = fileURLToPath(new URL('../../', import.meta.url));
 const json = process.argv.includes('--json');
 const idsArg = process.argv.indexOf('--ids');
 const ids = idsArg >= 0 ? Number(process.argv[idsArg + 1]) : 1_000_000;
@@ -78,8 +76,8 @@ async function main(): Promise<void> {
       { stdout: (s) => { cliOut += s; }, stderr: (s) => { cliOut += s; } });
     if (code !== 0) throw new Error(cliOut);
     const central = await startCentral({ dir: centralDir(plan), host: '127.0.0.1', port: ports.central, clock: () => new Date() });
-    const provider = await spawnChild([join(dist, 'node/cli/index.js'), 'serve', '--dir', nodeDir(plan, 'reniec')], 'sistemas de información en', { profile: true });
-    const consumer = await spawnChild([join(dist, 'node/cli/index.js'), 'serve', '--dir', nodeDir(plan, 'juntos')], 'sistemas de información en', { profile: true });
+    const provider = await spawnNode(nodeDir(plan, 'reniec'), { profile: true });
+    const consumer = await spawnNode(nodeDir(plan, 'juntos'), { profile: true });
     children.push(provider, consumer);
     const roll = join(dir, 'padron.csv');
     await writeRoll(roll, ids);

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
-import { cpuMs, spawnChild, statusMb, stopChildren } from './children.js';
+import { benchNodeFlags, cpuMs, spawnChild, spawnNode, statusMb, stopChildren } from './children.js';
 import { freePort } from '../sandbox/net.js';
 import { startCentral } from '../../central/main.js';
 import { generateSandboxData, samplesDni } from '../sandbox/data.js';
@@ -27,7 +27,6 @@ const dist = fileURLToPath(new URL('../../', import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? '8');
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '32');
 const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? '5');
-const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 
 /** RSS in MB of a fresh `node --expose-gc` after `code` ran and a full collection. */
 function rssAfter(code: string): number {
@@ -86,10 +85,9 @@ async function main(): Promise<void> {
     const juntosDir = nodeDir(plan, 'juntos');
     children.push(await spawnChild([join(dist, 'scripts/bench/backend-process.js'), String(ports.backend), String(ports.backendTls),
       join(reniecDir, 'keys/auth-key.pem'), join(reniecDir, 'auth.pem'), join(centralDir(plan), 'ca.pem')], 'ready'));
-    const serve = (d: string) => spawnChild([...nodeFlags, join(dist, 'node/cli/index.js'), 'serve', '--dir', d], 'sistemas de información en');
-    const reniec = await serve(reniecDir);
+    const reniec = await spawnNode(reniecDir);
     children.push(reniec);
-    const juntos = await serve(juntosDir);
+    const juntos = await spawnNode(juntosDir);
     children.push(juntos);
     const pids = { juntos: juntos.pid, reniec: reniec.pid };
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
@@ -104,7 +102,7 @@ async function main(): Promise<void> {
     const nodes = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, {
       idleRssMb: idle[n], peakRssMb: statusMb(pid, 'VmHWM'), afterLoadRssMb: statusMb(pid, 'VmRSS'), cpuMsPerExchange: perExchange(n, pid),
     }]));
-    process.stdout.write(`${JSON.stringify({ node: process.version, flags: nodeFlags, imports, idleSeconds, concurrency, seconds, exchanges: r.exchanges, errors: r.errors, nodes }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ node: process.version, flags: benchNodeFlags(), imports, idleSeconds, concurrency, seconds, exchanges: r.exchanges, errors: r.errors, nodes }, null, 2)}\n`);
     await pool.close();
   } finally {
     await closeCentral();
