@@ -52,6 +52,18 @@ function summarize(latencies: number[], errors: number, elapsedS: number): LoadR
   return { count: latencies.length, errors, perSecond: latencies.length / elapsedS, p50: q(0.5), p99: q(0.99) };
 }
 
+const r2 = (x: number): number => Math.round(x * 100) / 100;
+const scenario = (r: LoadResult) => ({ rps: Math.round(r.perSecond), p50Ms: r2(r.p50), p99Ms: r2(r.p99), errors: r.errors });
+
+/** The fixed-rate scenario as the JSON reports it (`fixedRate`, and the whole output of BENCH_ONLY=rate). */
+function fixedRateReport(rate: number, direct: LoadResult, bare: LoadResult, through: LoadResult) {
+  return {
+    ratePerSecond: rate, direct: scenario(direct), bare: scenario(bare), through: scenario(through),
+    addedP50Ms: r2(through.p50 - direct.p50), addedP99Ms: r2(through.p99 - direct.p99),
+    bareAddedP50Ms: r2(bare.p50 - direct.p50), bareAddedP99Ms: r2(bare.p99 - direct.p99),
+  };
+}
+
 /**
  * Open loop: one request every 1/perSecond s whatever the answers do, for `durationMs`, after one
  * second at the same rate that is not counted: a process that sat idle for a few seconds (the
@@ -203,9 +215,7 @@ async function main(): Promise<void> {
       const onlyD = await fixedRate(direct, dnis, rate, seconds * 1000);
       const onlyB = await fixedRate(viaBare, dnis, rate, seconds * 1000);
       const onlyM = await fixedRate(viaNodes, dnis, rate, seconds * 1000);
-      const r2 = (x: number): number => Math.round(x * 100) / 100;
-      const at = (r: LoadResult) => ({ p50Ms: r2(r.p50), p99Ms: r2(r.p99), errors: r.errors });
-      process.stdout.write(`${JSON.stringify({ ratePerSecond: rate, direct: at(onlyD), bare: at(onlyB), through: at(onlyM), addedP50Ms: r2(onlyM.p50 - onlyD.p50), addedP99Ms: r2(onlyM.p99 - onlyD.p99), bareAddedP50Ms: r2(onlyB.p50 - onlyD.p50), bareAddedP99Ms: r2(onlyB.p99 - onlyD.p99) })}\n`);
+      process.stdout.write(`${JSON.stringify(fixedRateReport(rate, onlyD, onlyB, onlyM))}\n`);
       await Promise.all([viaBare.close(), viaNodes.close(), direct.close(), central.close()]);
       return;
     }
@@ -223,17 +233,11 @@ async function main(): Promise<void> {
     const peakRss = Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, statusMb(pid, 'VmHWM')]));
     const batch = await batchLoad(viaNodes, dnis, fixedS, [consumer.pid, provider.pid]);
     const cpu: Record<string, number> = { juntos: m.cpuMsPerExchange[0] as number, reniec: m.cpuMsPerExchange[1] as number, 'bare-edge': b.cpuMsPerExchange[0] as number, 'bare-inner': b.cpuMsPerExchange[1] as number };
-    const r2 = (x: number): number => Math.round(x * 100) / 100;
-    const scenario = (r: LoadResult) => ({ rps: Math.round(r.perSecond), p50Ms: r2(r.p50), p99Ms: r2(r.p99), errors: r.errors });
     const report = {
       scenarios: { direct: scenario(d), bare: scenario(b.result), through: scenario(m.result) },
       nodes: Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, { cpuMsPerExchange: r2(cpu[n] as number), idleRssMb: Math.round(idleRss[n] as number), peakRssMb: Math.round(peakRss[n] as number), peakRssWithBatchMb: Math.round(statusMb(pid, 'VmHWM')) }])),
       ratios: { throughOverDirect: r2(m.result.perSecond / d.perSecond), throughOverBare: r2(m.result.perSecond / b.result.perSecond) },
-      fixedRate: {
-        ratePerSecond: rate, direct: scenario(fd), bare: scenario(fb), through: scenario(fm),
-        addedP50Ms: r2(fm.p50 - fd.p50), addedP99Ms: r2(fm.p99 - fd.p99),
-        bareAddedP50Ms: r2(fb.p50 - fd.p50), bareAddedP99Ms: r2(fb.p99 - fd.p99),
-      },
+      fixedRate: fixedRateReport(rate, fd, fb, fm),
       batch: { idsPerRequest: 1000, ...batch, cpuMsPer1000Ids: { juntos: batch.cpuMsPer1000Ids[0], reniec: batch.cpuMsPer1000Ids[1] } },
     };
     if (json) {
