@@ -1,8 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 /**
  * miis-node: the command line of an entity's security server.
  * `runNodeCli` runs in-process and returns the exit code (0 ok, 2 bad input, 1 other errors).
  */
+import { tuneServeHeap } from '../../runtime/heap-tuning.js';
 import { registerBatchCommands } from './batch.js';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -550,6 +551,7 @@ function buildProgram(io: CliIo): Command {
     .option('--drain-seconds <s>', 'al recibir SIGTERM o SIGINT: cuánto se espera a que terminen los intercambios en curso', '30')
     .action(async (o: Dir & { confInterval: string; logFormat?: string; drainSeconds: string }) => {
       const drainMs = parseInteger(o.drainSeconds, 'espera', 0, 3600) * 1000;
+      tuneServeHeap();
       const logFormat = o.logFormat === undefined ? defaultLogFormat(io === processIo && process.stderr.isTTY) : parseLogFormat(o.logFormat);
       const node = await startNode({ dir: o.dir, now, confIntervalMs: parseInteger(o.confInterval, 'intervalo', 1, 3600) * 1000, logFormat, info: (l) => io.stderr(`${l}\n`) });
       out(`Nodo ${node.name}: sistemas de información en ${node.isUrl} · nodos en ${node.proxyUrl} · salud en ${node.healthUrl}${node.metricsUrl === undefined ? '' : ` · métricas en ${node.metricsUrl}`}`);

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { NODE_START_FLAGS } from '../../runtime/heap-tuning.js';
 
 const NODE_CLI = fileURLToPath(new URL('../../node/cli/index.js', import.meta.url));
 
@@ -13,9 +14,12 @@ export function benchNodeFlags(): string[] {
   return (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 }
 
-/** `miis-node serve --dir <dir>` with BENCH_NODE_FLAGS, resolved once the node says it is listening. */
+/**
+ * `miis-node serve --dir <dir>` as the installed command runs it (the Node flags on its first line,
+ * runtime/heap-tuning.ts), then BENCH_NODE_FLAGS (later flags win), resolved once the node says it is listening.
+ */
 export function spawnNode(dir: string, opts: { readonly profile?: boolean } = {}): Promise<ChildProcess> {
-  return spawnChild([...benchNodeFlags(), NODE_CLI, 'serve', '--dir', dir], 'sistemas de información en', opts);
+  return spawnChild([...NODE_START_FLAGS, ...benchNodeFlags(), NODE_CLI, 'serve', '--dir', dir], 'sistemas de información en', opts);
 }
 
 /**
