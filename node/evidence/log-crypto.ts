@@ -123,9 +123,7 @@ export function rotateLogKey(path: string, now: Date): string {
 }
 
 export function createLogCipher(file: LogKeyFile): LogCipher {
-  // KeyObjects, made once: createCipheriv with a raw key Buffer imports it again on every call
-  // (~2 µs of the ~10 µs a record's seal costs, docs/performance.md «Stop 20»)
-  const keys = new Map(file.keys.map((k) => [k.id, crypto.createSecretKey(Buffer.from(k.key, 'base64'))] as const));
+  const keys = new Map(file.keys.map((k) => [k.id, Buffer.from(k.key, 'base64')] as const));
   const active = keys.get(file.active)!;
   const activeAadPrefix = `${file.active}|`;
   const sealWith = (iv: Buffer, plain: Uint8Array | readonly Uint8Array[], aad: string): Buffer => {
