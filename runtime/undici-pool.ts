@@ -16,7 +16,7 @@
  */
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
-import type { Pool as UndiciPool } from 'undici';
+import type { Dispatcher as UndiciDispatcher, Pool as UndiciPool } from 'undici';
 
 setFlagsFromString('--liftoff-only');
 
@@ -27,3 +27,44 @@ if (Dispatcher.prototype.request === undefined) Object.assign(Dispatcher.prototy
 
 export const Pool = require('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
 export type Pool = UndiciPool;
+
+/** A response read whole: status, Content-Type (the first when repeated) and body. */
+export interface CollectedReply {
+  readonly status: number;
+  readonly contentType: string | undefined;
+  readonly body: Buffer;
+}
+
+/**
+ * One request through `pool` with the response body collected whole, through undici's dispatch
+ * handler instead of `request()`: no Readable stream and no body promise per exchange (1.6 KB
+ * exchanges at 32 in flight: ~5 µs less CPU and ~8 % less wall time per request than
+ * `request()` + `arrayBuffer()`, docs/performance.md «Stop 20»). Connection errors, the headers and
+ * body timeouts and the pool's maxResponseSize reject it with undici's own errors, as `request()` does.
+ */
+export function collect(pool: Pool, opts: UndiciDispatcher.DispatchOptions): Promise<CollectedReply> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let contentType: string | undefined;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    pool.dispatch(opts, {
+      onRequestStart() {},
+      onResponseStart(_controller, statusCode, headers) {
+        status = statusCode;
+        const ct = headers['content-type'];
+        contentType = Array.isArray(ct) ? ct[0] : ct;
+      },
+      onResponseData(_controller, chunk) {
+        chunks.push(chunk);
+        size += chunk.length;
+      },
+      onResponseEnd() {
+        resolve({ status, contentType, body: Buffer.concat(chunks, size) });
+      },
+      onResponseError(_controller, err) {
+        reject(err);
+      },
+    });
+  });
+}

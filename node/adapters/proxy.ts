@@ -5,7 +5,7 @@
  * A SOAP Fault the backend answers is passed through (signed by the node like any response).
  */
 import { readFileSync } from 'node:fs';
-import { Pool } from '../../runtime/undici-pool.js';
+import { collect, Pool } from '../../runtime/undici-pool.js';
 import { MiisError } from '../../core/errors.js';
 import { readSoapMessage, type SoapMessage } from '../../core/soap.js';
 import type { ProxySettings } from './settings.js';
@@ -44,10 +44,7 @@ export async function requestBackend(
   maxResponseBytes: number,
 ): Promise<HttpReply> {
   try {
-    const res = await pool.request({ ...request, method: request.method as 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-    const data = Buffer.from(await res.body.arrayBuffer());
-    const ct = res.headers['content-type'];
-    return { status: res.statusCode, contentType: Array.isArray(ct) ? ct[0] : ct, body: data };
+    return await collect(pool, { ...request, method: request.method as 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   } catch (err) {
     const codes = errorCodes(err);
     if (codes.includes('UND_ERR_HEADERS_TIMEOUT') || codes.includes('UND_ERR_BODY_TIMEOUT')) throw new MiisError('Server.ServerProxy.ServiceTimeout', `${timeoutMs} ms`, { cause: err });

@@ -6,14 +6,10 @@ import type { X509Certificate } from 'node:crypto';
 import { sha256Hex } from '../../core/digest.js';
 import { subscribe } from 'node:diagnostics_channel';
 import type { PeerCertificate } from 'node:tls';
-import { Pool } from '../../runtime/undici-pool.js';
+import { collect, Pool, type CollectedReply } from '../../runtime/undici-pool.js';
 import { MiisError } from '../../core/errors.js';
 
-export interface HttpReply {
-  readonly status: number;
-  readonly contentType: string | undefined;
-  readonly body: Buffer;
-}
+export type HttpReply = CollectedReply;
 
 export const PEER_PIN_ERROR = 'MIIS_PEER_CERT_MISMATCH';
 
@@ -119,14 +115,11 @@ export function createPeerClient(opts: { maxResponseBytes: number; connections?:
     async send(address, expectedSha256, tls, body, contentType, timeoutMs, path = '/miis/v1/message') {
       const pool = poolFor(address, expectedSha256, tls);
       try {
-        const res = await pool.request({
+        return await collect(pool, {
           path, method: 'POST', body,
           headers: { 'content-type': contentType, 'content-length': String(body.length) },
           headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
         });
-        const data = Buffer.from(await res.body.arrayBuffer());
-        const ct = res.headers['content-type'];
-        return { status: res.statusCode, contentType: Array.isArray(ct) ? ct[0] : ct, body: data };
       } catch (err) {
         throw mapPeerError(err, address, timeoutMs);
       }
@@ -179,13 +172,10 @@ export function createBackendClient(opts: { maxResponseBytes: number; connection
         pools.set(u.origin, pool);
       }
       try {
-        const res = await pool.request({
+        return await collect(pool, {
           path: `${u.pathname}${u.search}`, method: 'POST', body,
           headers: { ...headers, 'content-length': String(body.length) }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
         });
-        const data = Buffer.from(await res.body.arrayBuffer());
-        const ct = res.headers['content-type'];
-        return { status: res.statusCode, contentType: Array.isArray(ct) ? ct[0] : ct, body: data };
       } catch (err) {
         const chain = errorChain(err);
         if (chain.some((e) => e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT')) {
