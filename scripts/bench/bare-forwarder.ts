@@ -5,12 +5,13 @@
  * argv: <edge|inner> <listenPort> <targetUrl> <key> <cert> <ca>
  *   edge:  listens on plain HTTP (what an IS calls)
  *   inner: listens on HTTPS with mutual TLS 1.3 (what the edge calls)
- * Both call `targetUrl` (https) with mutual TLS 1.3 through one keep-alive undici Pool.
+ * Both call `targetUrl` (https) with mutual TLS 1.3 through one keep-alive undici Pool, reading the
+ * reply as the nodes do (runtime/undici-pool.ts `collect`).
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { Pool } from 'undici';
+import { collect, Pool } from '../../runtime/undici-pool.js';
 
 const [mode, listenPort, targetUrl, keyPath, certPath, caPath] = process.argv.slice(2) as [string, string, string, string, string, string];
 const key = readFileSync(keyPath);
@@ -27,12 +28,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     const body = Buffer.concat(chunks);
-    pool.request({ path: target.pathname, method: 'POST', body, headers: { 'content-type': req.headers['content-type'] ?? 'text/xml', 'content-length': String(body.length) } })
-      .then(async (r) => {
-        const data = Buffer.from(await r.body.arrayBuffer());
-        const ct = r.headers['content-type'];
-        res.writeHead(r.statusCode, { 'content-type': (Array.isArray(ct) ? ct[0] : ct) ?? 'text/xml', 'content-length': data.length });
-        res.end(data);
+    collect(pool, { path: target.pathname, method: 'POST', body, headers: { 'content-type': req.headers['content-type'] ?? 'text/xml', 'content-length': String(body.length) } })
+      .then((r) => {
+        res.writeHead(r.status, { 'content-type': r.contentType ?? 'text/xml', 'content-length': r.body.length });
+        res.end(r.body);
       })
       .catch(() => {
         res.writeHead(502, { 'content-length': 0 });
