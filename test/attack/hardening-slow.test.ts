@@ -41,9 +41,7 @@ async function openSlow(url: string, n: number, partial: string): Promise<Slow> 
 describe('hardening: slow clients are shed', () => {
   let inst: Instance;
   before(async () => {
-    inst = await startInstance();
-    await inst.restartNode('juntos', { limits: SHORT });
-    await inst.restartNode('reniec', { limits: SHORT });
+    inst = await startInstance({ nodeOptions: { limits: SHORT } });
   });
   after(async () => {
     await inst.close();

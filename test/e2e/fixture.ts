@@ -58,6 +58,8 @@ export async function startInstance(opts: {
   beforeStart?: (plan: InstancePlan) => Promise<void>;
   /** Create files the plan refers to (sql configurations) in the temp folder before provisioning. */
   prepare?: (dir: string) => Promise<readonly ServicePlan[]> | readonly ServicePlan[];
+  /** Options both nodes start with (e.g. short `limits`, `metricsPort`); `now` above applies too. */
+  nodeOptions?: Partial<Omit<StartNodeOptions, 'dir'>>;
 } = {}): Promise<Instance> {
   const dir = mkdtempSync(join(tmpdir(), 'miis-e2e-'));
   const data = generateSandboxData({ persons: 500 });
@@ -84,7 +86,7 @@ export async function startInstance(opts: {
   const quiet = () => undefined;
   const nodes: Record<string, RunningNode> = {};
   for (const name of ['reniec', 'juntos'] as const) {
-    nodes[name] = await startNode({ dir: nodeDir(plan, name), info: quiet, ...(opts.now === undefined ? {} : { now: opts.now }) });
+    nodes[name] = await startNode({ dir: nodeDir(plan, name), info: quiet, ...(opts.now === undefined ? {} : { now: opts.now }), ...opts.nodeOptions });
   }
   const instance: Instance = {
     dir, plan, data, dni: samplesDni(data, 1)[0] as string, central, backend,

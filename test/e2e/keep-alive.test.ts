@@ -36,9 +36,7 @@ function idleCloseAfterResponse(socket: Socket, request: string): Promise<{ head
 describe('idle keep-alive connections', () => {
   let inst: Instance;
   before(async () => {
-    inst = await startInstance();
-    await inst.restartNode('juntos', { limits: LIMITS });
-    await inst.restartNode('reniec', { limits: LIMITS });
+    inst = await startInstance({ nodeOptions: { limits: LIMITS } });
   });
   after(async () => {
     await inst.close();

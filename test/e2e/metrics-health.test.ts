@@ -17,9 +17,7 @@ describe('node /metrics and /health', () => {
   let offsetMs = 0;
   const now = () => new Date(Date.now() + offsetMs);
   before(async () => {
-    inst = await startInstance({ now });
-    await inst.restartNode('juntos', { now, metricsPort: 0 });
-    await inst.restartNode('reniec', { now, metricsPort: 0 });
+    inst = await startInstance({ now, nodeOptions: { metricsPort: 0 } });
   });
   after(async () => {
     await inst.close();
