@@ -1,5 +1,5 @@
 /**
- * Child processes of the benchmarks (bench.ts, bench/rss.ts, bench/lote.ts): start one (a node: spawnNode, with BENCH_NODE_FLAGS) and wait for
+ * Child processes of the benchmarks (bench.ts, bench/rss.ts, bench/lote.ts): start one (a node: spawnNode, with nodeFlags()) and wait for
  * its ready text, read its memory and CPU time from /proc, stop them all. Linux only (/proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,17 +9,18 @@ import { NODE_START_FLAGS } from '../../runtime/heap-tuning.js';
 
 const NODE_CLI = fileURLToPath(new URL('../../node/cli/index.js', import.meta.url));
 
-/** BENCH_NODE_FLAGS: extra Node flags for the node processes only (e.g. "--perf-basic-prof", "--max-semi-space-size=2"). */
-export function benchNodeFlags(): string[] {
-  return (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+/**
+ * Node flags of the node processes: those the installed `miis-node` command starts with (its first
+ * line, runtime/heap-tuning.ts), then BENCH_NODE_FLAGS (e.g. "--perf-basic-prof",
+ * "--max-semi-space-size=2"; later flags win).
+ */
+export function nodeFlags(): string[] {
+  return [...NODE_START_FLAGS, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '')];
 }
 
-/**
- * `miis-node serve --dir <dir>` as the installed command runs it (the Node flags on its first line,
- * runtime/heap-tuning.ts), then BENCH_NODE_FLAGS (later flags win), resolved once the node says it is listening.
- */
+/** `miis-node serve --dir <dir>` with nodeFlags(), resolved once the node says it is listening. */
 export function spawnNode(dir: string, opts: { readonly profile?: boolean } = {}): Promise<ChildProcess> {
-  return spawnChild([...NODE_START_FLAGS, ...benchNodeFlags(), NODE_CLI, 'serve', '--dir', dir], 'sistemas de información en', opts);
+  return spawnChild([...nodeFlags(), NODE_CLI, 'serve', '--dir', dir], 'sistemas de información en', opts);
 }
 
 /**

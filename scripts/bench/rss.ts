@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
-import { benchNodeFlags, cpuMs, spawnChild, spawnNode, statusMb, stopChildren } from './children.js';
+import { cpuMs, nodeFlags, spawnChild, spawnNode, statusMb, stopChildren } from './children.js';
 import { freePort } from '../sandbox/net.js';
 import { startCentral } from '../../central/main.js';
 import { generateSandboxData, samplesDni } from '../sandbox/data.js';
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     const nodes = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, {
       idleRssMb: idle[n], peakRssMb: statusMb(pid, 'VmHWM'), afterLoadRssMb: statusMb(pid, 'VmRSS'), cpuMsPerExchange: perExchange(n, pid),
     }]));
-    process.stdout.write(`${JSON.stringify({ node: process.version, flags: benchNodeFlags(), imports, idleSeconds, concurrency, seconds, exchanges: r.exchanges, errors: r.errors, nodes }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ node: process.version, flags: nodeFlags(), imports, idleSeconds, concurrency, seconds, exchanges: r.exchanges, errors: r.errors, nodes }, null, 2)}\n`);
     await pool.close();
   } finally {
     await closeCentral();
