@@ -26,8 +26,9 @@ const GROWING_FLAG = '--heap-growing-percent';
 
 /** Whether Node's command line or NODE_OPTIONS already sets the growth factor (the operator's choice wins). */
 export function growthGiven(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  const given = (a: string): boolean => a === GROWING_FLAG || a.startsWith(`${GROWING_FLAG}=`) || a === '--heap_growing_percent' || a.startsWith('--heap_growing_percent=');
-  return execArgv.some(given) || (nodeOptions ?? '').split(/\s+/).some(given);
+  // V8 accepts `-` and `_` alike in flag names
+  const given = (a: string): boolean => a.split('=', 1)[0]?.replaceAll('_', '-') === GROWING_FLAG;
+  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some(given);
 }
 
 /** Set the old generation's growth factor for a serving node; returns whether it was set here. */

@@ -49,7 +49,7 @@ export function collect(pool: Pool, opts: UndiciDispatcher.DispatchOptions): Pro
     const chunks: Buffer[] = [];
     let size = 0;
     pool.dispatch(opts, {
-      onRequestStart() {},
+      onRequestStart() {}, // its presence selects undici's controller handler API (onResponse*)
       onResponseStart(_controller, statusCode, headers) {
         status = statusCode;
         const ct = headers['content-type'];
