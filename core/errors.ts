@@ -98,7 +98,6 @@ export const FAULTS = {
   'Config.NoGlobalConf': { http: 500, message: 'No hay configuración global: {detail}' },
   'Config.InvalidAdapter': { http: 400, message: 'El adaptador del servicio no está bien configurado: {detail}' },
   'Config.NotInitialized': { http: 500, message: 'No inicializado: {detail}' },
-  'Config.MessageLogJournal': { http: 500, message: 'El diario del registro de mensajes no se puede usar: {detail}' },
 } as const satisfies Record<string, FaultSpec>;
 
 export type FaultCode = keyof typeof FAULTS;

@@ -3,7 +3,7 @@
  *
  * Every SQLite database in the folder is copied with SQLite's online backup API (better-sqlite3
  * `db.backup()`): a consistent copy while the service keeps writing. Every other file (keys,
- * certificates, log keys, settings, archives) is copied as it is; -wal/-shm/-journal, *.tmp and messagelog.journal
+ * certificates, log keys, settings, archives) is copied as it is; -wal/-shm/-journal and *.tmp
  * files are left out (the backup of the database already holds their content).
  *
  * Archive (miis-backup/1): JSON lines, UTF-8. Line 1: {"format","kind","createdAt","version",
@@ -23,8 +23,7 @@ export const BACKUP_FORMAT = 'miis-backup/1';
 export const ENCRYPTED_BACKUP_FORMAT = 'miis-backup-encrypted/1';
 export const PASSPHRASE_ENV = 'MIIS_BACKUP_PASSPHRASE';
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
-// messagelog.journal: what it holds beyond the database's copy is milliseconds old (node/evidence/log-journal.ts)
-const SKIP = /(-wal|-shm|-journal|\.tmp)$|^messagelog\.journal$/;
+const SKIP = /(-wal|-shm|-journal|\.tmp)$/;
 const SCRYPT = { N: 1 << 15, r: 8, p: 1 } as const;
 
 export interface BackupEntry {

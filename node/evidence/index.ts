@@ -38,11 +38,8 @@ export function loadLogCipher(dir: string, settings: EvidenceSettings, now: Date
   return createLogCipher(ensureLogKeyFile(path, now));
 }
 
-/** The node's SQLite log; `serving`: the process that serves the node, which writes the journal first (log-journal.ts). */
-export function openNodeLog(dir: string, settings: EvidenceSettings, cipher: LogCipher | undefined, serving?: { info: (line: string) => void }): MessageLog {
-  const paths = nodePaths(dir);
-  return openMessageLog(paths.messageLog, {
-    journalPath: serving === undefined ? undefined : paths.messageLogJournal, onIndexState: serving?.info,
+export function openNodeLog(dir: string, settings: EvidenceSettings, cipher: LogCipher | undefined): MessageLog {
+  return openMessageLog(nodePaths(dir).messageLog, {
     cipher, sealNew: settings.encryptLog, faultsPerMinute: settings.faultLog.perSourcePerMinute, subjectKey: ensureSubjectKey(dir),
     metadataOnly: settings.sensitiveServices.length === 0 ? undefined : (service) => isSensitiveService(settings, service),
   });
@@ -72,11 +69,7 @@ export function openNodeEvidence(opts: {
 }): NodeEvidence {
   const { settings, now } = opts;
   const cipher = opts.sharedLog !== undefined ? opts.cipher : loadLogCipher(opts.dir, settings, now());
-  const log: MessageLog | SharedMessageLog = opts.sharedLog ?? openNodeLog(opts.dir, settings, cipher, { info: opts.info });
-  const recovered = 'engine' in log ? undefined : log.recovered;
-  if (recovered !== undefined && (recovered.records > 0 || recovered.tornBytes > 0)) {
-    opts.info(`registro de mensajes: ${recovered.records} registros pasados del diario a messagelog.db al arrancar${recovered.tornBytes > 0 ? ` (se descartaron ${recovered.tornBytes} bytes de un registro a medio escribir, de un intercambio que no se respondió)` : ''}`);
-  }
+  const log: MessageLog | SharedMessageLog = opts.sharedLog ?? openNodeLog(opts.dir, settings, cipher);
   const ts = settings.timestamping;
   const timestamper = ts.enabled
     ? createTimestamper({
@@ -110,7 +103,6 @@ export function openNodeEvidence(opts: {
         })(),
         registro: {
           cifrado: cipher !== undefined && settings.encryptLog, claveActiva: cipher?.activeKeyId ?? null, archivos: archiver?.status() ?? null,
-          ...('engine' in log ? {} : { registrosSinPasarALaBase: log.unindexed() }),
           ...('engine' in log ? { baseDeDatos: log.engine, instancia: log.instanceId } : {}),
           ...(checkpointer === undefined ? {} : { puntosDeControl: checkpointHealth(checkpointer) }),
         },

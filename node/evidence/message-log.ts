@@ -1,10 +1,8 @@
 /**
  * The node's message log: every request and response the node sends or receives, with the exact
  * bytes and the detached signature, in an append-only SQLite table with a hash chain. Writes are
- * batched: `append` resolves when the record's batch is stored (group commit), so a pipeline step
- * that awaits it knows the evidence is on disk before it goes on. In the serving node "stored" is
- * one write of the batch to the journal (log-journal.ts, `journalPath`), and SQLite is filled right
- * after, off the exchange's path; elsewhere (CLI, tools) it is the SQLite commit itself.
+ * batched: `append` resolves when the record's batch has committed (group commit), so a pipeline
+ * step that awaits it knows the evidence is on disk before it goes on.
  *
  * At rest (when opened with a cipher) bodies and signatures are AES-256-GCM sealed under the
  * node's log key; the SHA-256 of each plaintext is kept in clear next to the metadata, and the
@@ -36,8 +34,6 @@ import { applyMigrations } from '../../runtime/sqlite-migrations.js';
 import { MESSAGE_LOG_MIGRATIONS } from './log-migrations.js';
 import type { LogCipher } from './log-crypto.js';
 import { subjectMac } from './subject-index.js';
-import { openJournal, RESET_BYTES, type JournalContents, type PreparedRow } from './log-journal.js';
-import { MiisError } from '../../core/errors.js';
 
 export interface LogRecord {
   readonly side: 'client' | 'server';
@@ -234,10 +230,6 @@ export interface MessageLog {
   readonly db: Database.Database;
   /** The key ring's cipher the log was opened with (log verify hands its keys to worker threads). */
   readonly cipher: LogCipher | undefined;
-  /** With a journal: what opening took from it (records SQLite lacked after a crash). */
-  readonly recovered: JournalRecovery | undefined;
-  /** With a journal: records written there and not yet in SQLite. */
-  unindexed(): number;
 }
 
 export interface MessageLogOptions {
@@ -251,16 +243,6 @@ export interface MessageLogOptions {
   readonly faultsPerMinute?: number | undefined;
   /** Key of the data-subject index (subject-index.ts); without it records' subjects are not indexed. */
   readonly subjectKey?: Buffer | undefined;
-  /**
-   * The journal (log-journal.ts), for the one process that serves the node: appends resolve once
-   * written there and SQLite is filled right behind; opening inserts what SQLite lacks. Without
-   * it (CLI, tools) each batch commits to SQLite before its appends resolve.
-   */
-  readonly journalPath?: string | undefined;
-  /** Journaled bytes SQLite may lag behind (it is not answering) before appends are refused; default 64 MiB. */
-  readonly journalMaxLagBytes?: number | undefined;
-  /** With a journal: SQLite stopped taking its rows (once per failure streak), and took them again. */
-  readonly onIndexState?: ((line: string) => void) | undefined;
 }
 
 interface Pending {
@@ -459,45 +441,6 @@ function certReader(db: Database.Database): (id: string) => string {
   };
 }
 
-/** Retry of a failed SQLite fill from the journal (the appends go on meanwhile, up to MAX_UNINDEXED_BYTES). */
-const INDEX_RETRY_MS = 500;
-/** Journaled bytes SQLite may lag behind before appends are refused. */
-const MAX_UNINDEXED_BYTES = 64 * 1024 * 1024;
-
-/** What opening a log took from its journal: records SQLite lacked, and the bytes of a frame cut short. */
-export interface JournalRecovery {
-  readonly records: number;
-  readonly tornBytes: number;
-}
-
-/**
- * The journal's frames SQLite lacks (the process stopped after writing them, before they were
- * indexed), checked to continue the stored chain record by record, inserted in one transaction.
- */
-function recoverJournal(db: Database.Database, contents: JournalContents, path: string, start: { seq: number; prevHash: string },
-  insertRows: (rows: readonly PreparedRow[]) => void): JournalRecovery {
-  const tip = db.prepare('SELECT seq, hash FROM messages ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-  let seq = tip?.seq ?? start.seq - 1;
-  let hash = tip?.hash ?? start.prevHash;
-  const missing = contents.rows.filter((r) => r.params[0] > seq);
-  for (const { params: p } of missing) {
-    const meta: RecordMeta = {
-      side: p[1] as 'client' | 'server', direction: p[2] as 'request' | 'response', messageId: p[3], client: p[4], service: p[5],
-      userId: p[6] ?? undefined, convenio: p[7] ?? undefined, finalidad: p[8] ?? undefined, at: new Date(p[9]), fault: p[10] ?? undefined, signerCertSha256: p[11],
-    };
-    if (p[0] !== seq + 1 || p[14] !== hash) {
-      throw new MiisError('Config.MessageLogJournal', `${path}: el registro ${p[0]} del diario no continúa el último de messagelog.db (${seq}): el diario no es de esta base (¿se restauró messagelog.db de una copia?). Guarde una copia de ambos archivos y consulte la guía del operador (§4, «Diario del registro»)`);
-    }
-    if (hashRecordDigests(p[14], meta, p[16], p[17]) !== p[15]) {
-      throw new MiisError('Config.MessageLogJournal', `${path}: el registro ${p[0]} del diario no coincide con su hash; guarde una copia de ambos archivos y consulte la guía del operador (§4, «Diario del registro»)`);
-    }
-    seq = p[0];
-    hash = p[15];
-  }
-  if (missing.length > 0) insertRows(missing);
-  return { records: missing.length, tornBytes: contents.tornBytes };
-}
-
 /** Read-only access to a log's records over a connection of its own (worker threads of log verify). */
 export interface LogReader {
   /** Records with seq in [fromSeq, toSeq), ascending, read 100 rows at a time (each is garbage once used). */
@@ -560,17 +503,16 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
     return start;
   });
   const sealer = opts.sealNew === false || cipher === undefined ? undefined : cipher.withIvCounter((keyId, count) => reserveIvs(keyId, count));
-  // signing certificates, once each (see the file comment): the row that first refers to one here carries its text
+  // signing certificates, once each (see the file comment)
   const insertCert = db.prepare('INSERT OR IGNORE INTO certs (sha256, b64) VALUES (?, ?)');
   const certIds = new Map<string, string>();
-  let introducedCert: string | undefined;
   const certIdOf = (b64: string): string => {
     let id = certIds.get(b64);
     if (id === undefined) {
       id = sha256Hex(b64);
+      insertCert.run(id, b64);
       if (certIds.size >= 256) certIds.clear();
       certIds.set(b64, id);
-      introducedCert = b64;
     }
     return id;
   };
@@ -582,39 +524,8 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
     ON CONFLICT (source, minute) DO UPDATE SET stored = stored + 1`);
   const budgetSuppressed = db.prepare('UPDATE fault_budget SET suppressed = suppressed + 1, aggregate_id = ? WHERE source = ? AND minute = ?');
   const updateAggregate = db.prepare('UPDATE faults SET detail = ?, at = ? WHERE fault_id = ?');
-  const getMeta = db.prepare('SELECT value FROM log_meta WHERE key = ?');
-  const chainStart = (): { seq: number; prevHash: string } => {
-    const v = getMeta.get('chain_start') as { value: string } | undefined;
-    return v === undefined ? { seq: 1, prevHash: GENESIS } : JSON.parse(v.value) as { seq: number; prevHash: string };
-  };
-
-  /** Store prepared rows (the caller's write transaction): the certificate a row introduces, the row, its subject keys. */
-  const insertRows = (rows: readonly PreparedRow[]): void => {
-    for (const row of rows) {
-      if (row.certB64 !== undefined) insertCert.run(row.params[20], row.certB64);
-      insert.run(row.params);
-      for (const mac of row.subjectMacs) insertSubject.run(mac, row.params[0]);
-    }
-  };
-
-  // the journal (log-journal.ts): frames SQLite lacks after a crash go in before anything else
-  let opened: ReturnType<typeof openJournal> | undefined;
-  let recovered: JournalRecovery | undefined;
-  if (opts.journalPath !== undefined) {
-    try {
-      opened = openJournal(opts.journalPath);
-      recovered = recoverJournal(db, opened.contents, opts.journalPath, chainStart(), writeTransaction(insertRows));
-      opened.journal.reset();
-    } catch (err) {
-      opened?.journal.close();
-      db.close();
-      throw err;
-    }
-  }
-  const journal = opened?.journal;
-
   const last = db.prepare('SELECT hash FROM messages ORDER BY seq DESC LIMIT 1').get() as { hash: string } | undefined;
-  let lastHash = last?.hash ?? chainStart().prevHash;
+  let lastHash = last?.hash ?? GENESIS;
   const maxBatch = opts.maxBatch ?? 512;
   let queue: Pending[] = [];
   let scheduled = false;
@@ -629,145 +540,59 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
   };
   // replay check (AppendOptions): an earlier request of the same side, client and id, later than the window's start
   const findRequest = db.prepare(`SELECT 1 FROM messages WHERE message_id = ? AND client = ? AND side = ? AND direction = 'request' AND at > ? LIMIT 1`).pluck();
-  // checked requests queued, or journaled and not yet in SQLite: side NUL client NUL id → at (ms)
+  // checked requests queued and not yet committed: side NUL client NUL id → at (ms)
   const inFlight = new Map<string, number>();
-
-  /** Check, hash, seal and number a batch: the rows to store, the duplicates refused, the new chain tip. */
-  const prepareBatch = (batch: Pending[]): { rows: PreparedRow[]; duplicates: Set<Pending> | undefined; tip: string } => {
+  /** The batch's duplicates (refused, not inserted) and the new chain tip. */
+  const writeBatch = writeTransaction((batch: Pending[]): { tip: string; duplicates: Set<Pending> | undefined } => {
     let prev = lastHash;
     let duplicates: Set<Pending> | undefined;
-    const rows: PreparedRow[] = [];
     for (const p of batch) {
       const r = p.record;
       if (p.replay !== undefined && findRequest.get(r.messageId, r.client, r.side, new Date(r.at.getTime() - p.replay.windowMs).toISOString()) !== undefined) {
         (duplicates ??= new Set()).add(p);
-        continue; // not stored: the chain goes on from the previous record
+        continue; // not inserted: the chain goes on from the previous record
       }
       const mSha = sha256Hex(r.message);
       const sSha = sha256Hex(r.signature);
       const hash = hashRecordDigests(prev, r, mSha, sSha);
       const kept = metadataOnly?.(r.service) !== true;
-      introducedCert = undefined;
       const { message, signature, sigCert } = storedBody(r, hash, kept, sealer, certIdOf);
-      rows.push({
-        params: [nextSeq(), r.side, r.direction, r.messageId, r.client, r.service, r.userId ?? null, r.convenio ?? null, r.finalidad ?? null,
-          r.at.toISOString(), r.fault ?? null, r.signerCertSha256, message, signature, prev, hash, mSha, sSha,
-          kept && sealer !== undefined ? sealer.activeKeyId : null, kept ? 1 : 0, sigCert],
-        certB64: introducedCert,
-        subjectMacs: subjectKey === undefined || r.subjects === undefined ? [] : r.subjects.map((dni) => subjectMac(subjectKey, dni)),
-      });
+      const seq = nextSeq();
+      insert.run(seq, r.side, r.direction, r.messageId, r.client, r.service, r.userId ?? null, r.convenio ?? null, r.finalidad ?? null,
+        r.at.toISOString(), r.fault ?? null, r.signerCertSha256, message, signature, prev, hash, mSha, sSha,
+        kept && sealer !== undefined ? sealer.activeKeyId : null, kept ? 1 : 0, sigCert);
+      if (subjectKey !== undefined && r.subjects !== undefined) for (const dni of r.subjects) insertSubject.run(subjectMac(subjectKey, dni), seq);
       prev = hash;
     }
-    return { rows, duplicates, tip: prev };
-  };
-  /** Without a journal: the batch's rows committed in the transaction that checked them. */
-  const commitBatch = writeTransaction((batch: Pending[]) => {
-    const prepared = prepareBatch(batch);
-    insertRows(prepared.rows);
-    return prepared;
+    return { tip: prev, duplicates };
   });
-  /** With a journal: the replay look-ups of a batch in one read transaction. */
-  const checkBatch = db.transaction(prepareBatch);
 
-  /** Checked requests stored (or failed): the log answers for them now. */
-  const settle = (batch: readonly Pending[]): void => {
+  /** The batch's checked requests are committed (or failed): the log answers for them now. */
+  const settle = (batch: Pending[]): void => {
     if (inFlight.size === 0) return;
     for (const p of batch) {
       if (p.replay !== undefined && inFlight.get(p.replay.key) === p.record.at.getTime()) inFlight.delete(p.replay.key);
     }
   };
-  const answer = (batch: readonly Pending[], duplicates: Set<Pending> | undefined): void => {
-    for (const p of batch) {
-      if (duplicates?.has(p) === true) p.reject(new DuplicateRecord(p.record.messageId));
-      else p.resolve();
-    }
-  };
 
-  // journaled rows not yet in SQLite, with the appends whose replay keys they hold
-  let unindexed: { rows: PreparedRow[]; batch: Pending[]; bytes: number }[] = [];
-  let unindexedBytes = 0;
-  const maxLagBytes = opts.journalMaxLagBytes ?? MAX_UNINDEXED_BYTES;
-  let indexScheduled = false;
-  let indexRetry: NodeJS.Timeout | undefined;
-  let indexError: unknown;
-  const indexRows = writeTransaction((chunks: readonly { rows: PreparedRow[] }[]) => {
-    for (const c of chunks) insertRows(c.rows);
-  });
   let held = false;
-  /** Fill SQLite from the journal's unindexed rows (one transaction); on failure they wait for the next try. */
-  const indexNow = (): void => {
-    indexScheduled = false;
-    if (held || unindexed.length === 0 || journal === undefined) return;
-    const chunks = unindexed;
-    unindexed = [];
-    try {
-      indexRows(chunks);
-    } catch (err) {
-      unindexed = chunks.concat(unindexed);
-      if (indexError === undefined) {
-        opts.onIndexState?.(`registro de mensajes: messagelog.db no acepta los registros del diario (${err instanceof Error ? err.message : String(err)}); el nodo sigue respondiendo mientras el retraso no pase de ${Math.round(maxLagBytes / 1048576)} MiB y reintenta cada ${INDEX_RETRY_MS} ms`);
-      }
-      indexError = err;
-      indexRetry ??= setTimeout(() => {
-        indexRetry = undefined;
-        scheduleIndex();
-      }, INDEX_RETRY_MS).unref();
-      return;
-    }
-    if (indexError !== undefined) opts.onIndexState?.('registro de mensajes: messagelog.db vuelve a aceptar los registros del diario; el retraso está al día');
-    indexError = undefined;
-    for (const c of chunks) {
-      unindexedBytes -= c.bytes;
-      settle(c.batch);
-    }
-    if (unindexed.length === 0 && journal.bytes >= RESET_BYTES) journal.reset();
-  };
-  const scheduleIndex = (): void => {
-    if (indexScheduled || held || unindexed.length === 0) return;
-    indexScheduled = true;
-    setImmediate(indexNow);
-  };
-  /** Readers in this process see every record already answered for. */
-  const catchUp = (): void => {
-    if (unindexed.length > 0) indexNow();
-  };
-
-  /** Write one batch: committed to SQLite, or (with a journal) written to the journal and indexed right after. */
-  const writeOne = (batch: Pending[]): void => {
-    if (journal === undefined) {
-      const { tip, duplicates } = commitBatch(batch);
-      lastHash = tip;
-      settle(batch);
-      answer(batch, duplicates);
-      return;
-    }
-    if (unindexedBytes >= maxLagBytes) {
-      throw new Error(`el registro de mensajes lleva ${unindexed.length} lotes sin pasar a messagelog.db (${indexError instanceof Error ? indexError.message : 'la base no responde'}); no acepta más hasta que la base responda`);
-    }
-    const { rows, duplicates, tip } = batch.some((p) => p.replay !== undefined) ? checkBatch(batch) : prepareBatch(batch);
-    const bytes = journal.write(rows);
-    lastHash = tip;
-    if (duplicates !== undefined) settle([...duplicates]);
-    const journaled = duplicates === undefined ? batch : batch.filter((p) => !duplicates.has(p));
-    unindexed.push({ rows, batch: journaled, bytes });
-    unindexedBytes += bytes;
-    answer(batch, duplicates);
-    scheduleIndex();
-  };
-
   const flush = (): void => {
     scheduled = false;
-    if (held && journal === undefined) return; // releaseWrites() flushes
+    if (held) return; // releaseWrites() flushes
     while (queue.length > 0) {
       const batch = queue.length > maxBatch ? queue.splice(0, maxBatch) : queue;
       if (batch === queue) queue = [];
-      const cursor = seqCursor;
       try {
         sealer?.ensureIvs(batch.length); // one seal per record
-        writeOne(batch);
+        const { tip, duplicates } = writeBatch(batch);
+        lastHash = tip;
+        settle(batch);
+        for (const p of batch) {
+          if (duplicates?.has(p) === true) p.reject(new DuplicateRecord(p.record.messageId));
+          else p.resolve();
+        }
       } catch (err) {
-        seqCursor = cursor; // nothing of the batch was stored
-        certIds.clear(); // a certificate it introduced was not stored either
+        seqCursor = undefined; // the transaction rolled back
         settle(batch);
         for (const p of batch) p.reject(err);
       }
@@ -785,6 +610,11 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
     };
   };
 
+  const getMeta = db.prepare('SELECT value FROM log_meta WHERE key = ?');
+  const chainStart = (): { seq: number; prevHash: string } => {
+    const v = getMeta.get('chain_start') as { value: string } | undefined;
+    return v === undefined ? { seq: 1, prevHash: GENESIS } : JSON.parse(v.value) as { seq: number; prevHash: string };
+  };
   const rowToTimestamp = (r: Record<string, unknown>): TimestampRecord => ({
     id: r.id as number, firstSeq: r.first_seq as number, lastSeq: r.last_seq as number, root: r.root as string,
     token: r.token as Buffer, genTime: new Date(r.gen_time as string),
@@ -806,7 +636,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       }
       return new Promise<void>((resolve, reject) => {
         queue.push({ record, replay, resolve, reject });
-        if (!scheduled && (!held || journal !== undefined)) {
+        if (!scheduled && !held) {
           scheduled = true;
           setImmediate(flush);
         }
@@ -850,7 +680,6 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       return rows.map((r) => ({ source: r.source, minute: r.minute, stored: r.stored, suppressed: r.suppressed }));
     },
     list({ messageId, limit = 100 } = {}) {
-      catchUp();
       const rows = messageId === undefined
         ? db.prepare('SELECT * FROM messages ORDER BY seq DESC LIMIT ?').all(limit)
         : db.prepare('SELECT * FROM messages WHERE message_id = ? ORDER BY seq').all(messageId);
@@ -865,7 +694,6 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       }));
     },
     subjectRecords(mac, range = {}) {
-      catchUp();
       const rows = db.prepare(`SELECT m.seq, m.at, m.side, m.message_id, m.client, m.service, m.user_id, m.convenio, m.finalidad,
           r.seq AS r_seq, r.fault AS r_fault
         FROM subject_index s JOIN messages m ON m.seq = s.seq
@@ -887,7 +715,6 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       return out;
     },
     verifyChain() {
-      catchUp();
       let prev = chainStart().prevHash;
       let count = 0;
       for (const row of db.prepare('SELECT * FROM messages ORDER BY seq').iterate() as Iterable<Record<string, unknown>>) {
@@ -900,12 +727,10 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       return { ok: true, count };
     },
     rawRecords(fromSeq, limit) {
-      catchUp();
       return (db.prepare('SELECT * FROM messages WHERE seq >= ? ORDER BY seq LIMIT ?').all(fromSeq, limit) as Record<string, unknown>[]).map(rowToRaw);
     },
     openBody,
     unstamped(limit) {
-      catchUp();
       const last = (db.prepare('SELECT MAX(last_seq) AS s FROM timestamps').get() as { s: number | null }).s ?? 0;
       return (db.prepare('SELECT seq, hash, at FROM messages WHERE seq > ? ORDER BY seq LIMIT ?').all(last, limit) as { seq: number; hash: string; at: string }[])
         .map((r) => ({ seq: r.seq, hash: r.hash, at: new Date(r.at) }));
@@ -918,7 +743,6 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
     },
     chainStart,
     purgeThrough(seq) {
-      catchUp();
       return writeTransaction(() => {
         const last = db.prepare('SELECT seq, hash FROM messages WHERE seq <= ? ORDER BY seq DESC LIMIT 1').get(seq) as { seq: number; hash: string } | undefined;
         if (last === undefined) return 0;
@@ -930,7 +754,6 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
       })();
     },
     lastSeq() {
-      catchUp();
       return (db.prepare('SELECT MAX(seq) AS s FROM messages').get() as { s: number | null }).s ?? 0;
     },
     queueDepth() {
@@ -945,27 +768,13 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
         scheduled = true;
         setImmediate(flush);
       }
-      scheduleIndex();
     },
     db,
     cipher,
-    recovered,
-    unindexed() {
-      let n = 0;
-      for (const c of unindexed) n += c.rows.length;
-      return n;
-    },
     async close() {
       held = false;
       flush();
       closed = true;
-      if (indexRetry !== undefined) clearTimeout(indexRetry);
-      if (journal !== undefined) {
-        indexNow();
-        // a failure leaves the frames in the journal: the next start inserts them
-        if (unindexed.length === 0) journal.reset();
-        journal.close();
-      }
       db.close();
     },
   };

@@ -8,8 +8,6 @@ export function nodePaths(dir: string) {
     dir,
     db: join(dir, 'node.db'),
     messageLog: join(dir, 'messagelog.db'),
-    /** The message log's journal (node/evidence/log-journal.ts): written first by `serve`, emptied into messagelog.db. */
-    messageLogJournal: join(dir, 'messagelog.journal'),
     keysDir: join(dir, 'keys'),
     signKey: join(dir, 'keys', 'sign-key.pem'),
     authKey: join(dir, 'keys', 'auth-key.pem'),
