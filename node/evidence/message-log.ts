@@ -495,6 +495,11 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
   const insertSubject = db.prepare('INSERT OR IGNORE INTO subject_index (mac, seq) VALUES (?, ?)');
   const getMetaValue = db.prepare('SELECT value FROM log_meta WHERE key = ?').pluck();
   const putMetaValue = db.prepare('INSERT OR REPLACE INTO log_meta (key, value) VALUES (?, ?)');
+  /** The chain value before the first stored record: genesis, or the anchor kept when records were purged. */
+  const chainStart = (): { seq: number; prevHash: string } => {
+    const v = getMetaValue.get('chain_start') as string | undefined;
+    return v === undefined ? { seq: 1, prevHash: GENESIS } : JSON.parse(v) as { seq: number; prevHash: string };
+  };
   // counter IVs: each block is committed before any IV in it is used (log-crypto.ts)
   const reserveIvs = writeTransaction((keyId: string, count: number): bigint => {
     const key = `iv_next:${keyId}`;
@@ -525,7 +530,8 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
   const budgetSuppressed = db.prepare('UPDATE fault_budget SET suppressed = suppressed + 1, aggregate_id = ? WHERE source = ? AND minute = ?');
   const updateAggregate = db.prepare('UPDATE faults SET detail = ?, at = ? WHERE fault_id = ?');
   const last = db.prepare('SELECT hash FROM messages ORDER BY seq DESC LIMIT 1').get() as { hash: string } | undefined;
-  let lastHash = last?.hash ?? GENESIS;
+  // every record purged (archived): the chain goes on from the anchor, as verifyChain expects
+  let lastHash = last?.hash ?? chainStart().prevHash;
   const maxBatch = opts.maxBatch ?? 512;
   let queue: Pending[] = [];
   let scheduled = false;
@@ -593,6 +599,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
         }
       } catch (err) {
         seqCursor = undefined; // the transaction rolled back
+        certIds.clear(); // with any certificate row the batch inserted
         settle(batch);
         for (const p of batch) p.reject(err);
       }
@@ -610,11 +617,6 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
     };
   };
 
-  const getMeta = db.prepare('SELECT value FROM log_meta WHERE key = ?');
-  const chainStart = (): { seq: number; prevHash: string } => {
-    const v = getMeta.get('chain_start') as { value: string } | undefined;
-    return v === undefined ? { seq: 1, prevHash: GENESIS } : JSON.parse(v.value) as { seq: number; prevHash: string };
-  };
   const rowToTimestamp = (r: Record<string, unknown>): TimestampRecord => ({
     id: r.id as number, firstSeq: r.first_seq as number, lastSeq: r.last_seq as number, root: r.root as string,
     token: r.token as Buffer, genTime: new Date(r.gen_time as string),

@@ -196,6 +196,37 @@ describe('message log', () => {
     });
   });
 
+  it('a failing batch that carried a new signing certificate: later records with that certificate still open', async () => {
+    const cert = Buffer.alloc(300, 9).toString('base64');
+    const signed = (i: number): LogRecord => record(i, { signature: `<ds:Signature><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>` });
+    await withLog('failing-cert.db', async (log) => {
+      await log.append(record(0));
+      // the batch stores the certificate first, then fails on its record: the transaction undoes both
+      const results = await Promise.allSettled([log.append(signed(1)), log.append(record(2, { messageId: null as unknown as string }))]);
+      assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+      await log.append(signed(3));
+      assert.equal(log.list({ limit: 1 })[0]?.signature, signed(3).signature);
+      assert.deepEqual(log.verifyChain(), { ok: true, count: 2 });
+    });
+  });
+
+  it('after every record was purged (archived), a reopened log chains new records from the kept anchor', async () => {
+    const path = await seeded('purged-all.db', 3);
+    const log = openMessageLog(path);
+    try {
+      assert.equal(log.purgeThrough(3), 3);
+      await log.close();
+    } catch (err) {
+      await log.close();
+      throw err;
+    }
+    await withLog('purged-all.db', async (again) => {
+      await again.append(record(3));
+      assert.equal(again.list({ limit: 1 })[0]?.seq, 4);
+      assert.deepEqual(again.verifyChain(), { ok: true, count: 1 });
+    });
+  });
+
   it('refuses appends after close', async () => {
     const log = openMessageLog(join(dir, 'closed.db'));
     await log.close();
