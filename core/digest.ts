@@ -2,7 +2,7 @@
  * One-shot digests for the per-exchange paths (message log chain, detached signatures, request
  * hashes). `crypto.hash` (Node ≥ 20.12 / 21.7) hashes a whole input in one native call, about
  * half the cost of `createHash().update().digest()` on a 1.5 KB message and a third on a short
- * string (docs/performance.md, "One-shot digests (stop 18)"). On an older Node 20 the same
+ * string (docs/performance-log.md, "One-shot digests (stop 18)"). On an older Node 20 the same
  * functions fall back to createHash; the output is byte for byte the same either way (strings are
  * hashed as UTF-8, as `update(string)` does). Incremental hashing over chunks keeps createHash.
  */

@@ -4,7 +4,7 @@
  * Under load V8 grows the young generation to its default maximum (two 16 MB semi-spaces) and
  * lets the old generation reach about four times what survived the last full collection before
  * the next one: both together were ~45-60 MB of a node's 130-160 MB peak, while what the node
- * keeps alive is ~13 MB (docs/performance.md, «Stop 20»). Two settings bring the peak down
+ * keeps alive is ~13 MB (docs/performance-log.md, «Stop 20»). Two settings bring the peak down
  * without costing CPU per exchange in the measurements there:
  *
  * - `--max-semi-space-size` (MB) can only be given when Node starts: it is on the first line of the

@@ -3,7 +3,7 @@
  * background clients need (global configuration download, OCSP, time-stamping), without `fetch`.
  * Node's `fetch` loads its own bundled copy of undici and compiles another llhttp WebAssembly
  * module: ~14 MB more resident memory per process for a download every 30 s, and a transient
- * ~25 MB while V8 optimises that WebAssembly (docs/performance.md, Memory).
+ * ~25 MB while V8 optimises that WebAssembly (docs/performance-log.md, «Memory»).
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';

@@ -12,7 +12,7 @@
  * passes V8 flags only on its command line otherwise) keeps the baseline code: measured with
  * 20,000 keep-alive requests of 1.5 KB, CPU per request was not higher (89-97 µs against 103-107
  * µs, TurboFan's own compile time included) and the process peak 74 MB against 98 MB
- * (docs/performance.md, Memory). llhttp is the only WebAssembly a node runs.
+ * (docs/performance-log.md, «Memory»). llhttp is the only WebAssembly a node runs.
  */
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
@@ -39,7 +39,7 @@ export interface CollectedReply {
  * One request through `pool` with the response body collected whole, through undici's dispatch
  * handler instead of `request()`: no Readable stream and no body promise per exchange (1.6 KB
  * exchanges at 32 in flight: ~5 µs less CPU and ~8 % less wall time per request than
- * `request()` + `arrayBuffer()`, docs/performance.md «Stop 20»). Connection errors, the headers and
+ * `request()` + `arrayBuffer()`, docs/performance-log.md «Stop 20»). Connection errors, the headers and
  * body timeouts and the pool's maxResponseSize reject it with undici's own errors, as `request()` does.
  */
 export function collect(pool: Pool, opts: UndiciDispatcher.DispatchOptions): Promise<CollectedReply> {

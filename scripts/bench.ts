@@ -68,7 +68,7 @@ function fixedRateReport(rate: number, direct: LoadResult, bare: LoadResult, thr
  * Open loop: one request every 1/perSecond s whatever the answers do, for `durationMs`, after one
  * second at the same rate that is not counted: a process that sat idle for a few seconds (the
  * scenarios before this one) runs its first few hundred exchanges 5-10x slower (cold code and
- * caches; docs/performance.md, «Stop 19»), which is not the steady latency at this rate.
+ * caches; docs/performance-log.md, «Stop 19»), which is not the steady latency at this rate.
  */
 async function fixedRate(pool: Pool, dnis: readonly string[], perSecond: number, durationMs: number): Promise<LoadResult> {
   await openLoop(pool, dnis, perSecond, 1000);

@@ -206,7 +206,7 @@ export async function runDemo(flags: Flags, log: (line: string) => void = (l) =>
     const answered: { id: string; at: number }[] = [];
     let faults = 0;
     let seq = 0;
-    // CPU time of the node processes over the load (docs/performance.md)
+    // CPU time of the node processes over the load (docs/performance-log.md, «High availability»)
     const watched = [...[...providers.entries()].map(([name, c]) => [name, c.proc.pid] as const), ['juntos', consumer.proc.pid] as const];
     const cpuOf = (): Record<string, number> => Object.fromEntries(watched.map(([name, pid]) => [name, cpuMs(pid)]));
     const cpuBefore = cpuOf();

@@ -4,7 +4,7 @@
  * SQLite copies the WAL back into the database (a checkpoint) inside the commit that crosses
  * `wal_autocheckpoint` pages: on the reference VM ~1,100 frames of 16 KB took ~45 ms of wall time
  * (two fsyncs; 4–14 ms of CPU), every ~400 exchanges under load, with the node's event loop
- * blocked and every exchange in flight waiting (docs/performance.md, «WAL checkpoints»). Here the
+ * blocked and every exchange in flight waiting (docs/performance-log.md, «WAL checkpoints»). Here the
  * node's connection stops checkpointing by itself (`wal_autocheckpoint = 0`) and a worker thread
  * with its own connection, once the WAL holds 1,000 frames (SQLite's own threshold; looked at once
  * a second), runs a round of two steps: a PASSIVE checkpoint copies the bulk while the node keeps

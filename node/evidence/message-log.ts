@@ -475,7 +475,7 @@ export function openMessageLog(path: string, opts: MessageLogOptions = {}): Mess
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   // 2 MB of page cache instead of better-sqlite3's 16 MB: appends touch the last pages only, and
-  // the full cache stayed resident under load (docs/performance.md, Memory)
+  // the full cache stayed resident under load (docs/performance-log.md, «Memory»)
   db.pragma('cache_size = -2000');
   applyMigrations(db, MESSAGE_LOG_MIGRATIONS, 'el registro de mensajes');
   /**

@@ -40,7 +40,7 @@ export interface NodeLimits {
    * this time. Longer than the IS port's: a new connection between nodes costs a full mutual TLS
    * handshake (key exchange, a signature and a certificate check on each side), so a consumer that
    * calls every few seconds keeps its connection (one exchange every ~6 s on the reference VM:
-   * 13.5 → 8.6 ms added at p50, docs/performance.md «Stop 19»).
+   * 13.5 → 8.6 ms added at p50, docs/performance-log.md «Stop 19»).
    */
   readonly peerKeepAliveTimeoutMs: number;
   /** How often the listeners look for connections past those timeouts. */

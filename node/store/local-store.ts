@@ -186,10 +186,10 @@ export function openLocalStore(path: string): LocalStore {
   db.pragma('journal_mode = WAL');
   // The same durability as the message log: a commit survives the process being killed (the WAL is
   // in the OS before run() returns), not an OS crash. FULL would fsync on every replay-memory insert,
-  // about 1–5 ms with the event loop blocked, twice per exchange (docs/performance.md).
+  // about 1–5 ms with the event loop blocked, twice per exchange (docs/performance-log.md).
   db.pragma('synchronous = NORMAL');
   // SQLite's own default page cache (2 MB): better-sqlite3 builds with 16 MB per connection, which a
-  // node filled under load and kept (docs/performance.md, Memory); the OS caches the file anyway
+  // node filled under load and kept (docs/performance-log.md, «Memory»); the OS caches the file anyway
   db.pragma('cache_size = -2000');
   applyMigrations(db, NODE_DB_MIGRATIONS, 'node.db');
   const readSettings = (): NodeSettings | undefined =>

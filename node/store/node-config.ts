@@ -6,7 +6,7 @@
  *
  * The validator is hand-written, not a schema library: node.json is operator configuration (a
  * small, fixed set of keys written by `config set` or by the operator, not input from the network),
- * and zod alone was ~7 MB of every node process's resident memory (docs/performance.md, Memory).
+ * and zod alone was ~7 MB of every node process's resident memory (docs/performance-log.md, «Memory»).
  * It keeps zod's semantics where they were observable: keys checked in declaration order, then
  * the unknown keys; every failed check of a key reported; output keys in declaration order.
  *

@@ -1,5 +1,5 @@
 /**
- * What keeps a node process small (docs/performance.md, Memory): no schema library on the serve
+ * What keeps a node process small (docs/performance-log.md, «Memory»): no schema library on the serve
  * path, and no `fetch` in the clients a running node uses (it loads a second copy of undici and
  * its WebAssembly). Checked on the sources, so a reintroduction fails here and not only in a
  * benchmark.
