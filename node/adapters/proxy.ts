@@ -5,11 +5,10 @@
  * A SOAP Fault the backend answers is passed through (signed by the node like any response).
  */
 import { readFileSync } from 'node:fs';
-import { collect, Pool } from '../../runtime/undici-pool.js';
 import { MiisError } from '../../core/errors.js';
 import { readSoapMessage, type SoapMessage } from '../../core/soap.js';
 import type { ProxySettings } from './settings.js';
-import type { BackendClient, HttpReply } from '../outbound/http-pools.js';
+import { createBackendPool, requestBackend, type BackendClient, type HttpReply } from '../outbound/http-pools.js';
 import type { LocalService } from '../store/local-store.js';
 
 export interface ProxyAdapter {
@@ -17,47 +16,10 @@ export interface ProxyAdapter {
   close(): Promise<void>;
 }
 
-function errorCodes(err: unknown): string[] {
-  const out: string[] = [];
-  let e: unknown = err;
-  for (let i = 0; i < 5 && e !== undefined && e !== null; i += 1) {
-    out.push(String((e as { code?: unknown }).code ?? ''));
-    e = (e as { cause?: unknown }).cause;
-  }
-  return out;
-}
-
-/** A pool to one backend origin, with its own TLS trust (CA) if given and a response-size limit. */
-export function createBackendPool(origin: string, caPem: string | undefined, maxResponseBytes: number): Pool {
-  return new Pool(origin, { connections: 16, keepAliveTimeout: 60_000, maxResponseSize: maxResponseBytes, ...(caPem === undefined ? {} : { connect: { ca: [caPem], rejectUnauthorized: true } }) });
-}
-
-/**
- * One request to a backend pool, both timeouts set to `timeoutMs`; any status is returned.
- * Faults: silent → ServiceTimeout; too large, untrusted TLS certificate, unreachable → ServiceFailed.
- */
-export async function requestBackend(
-  pool: Pool,
-  origin: string,
-  request: { path: string; method: string; headers: Record<string, string>; body?: Buffer },
-  timeoutMs: number,
-  maxResponseBytes: number,
-): Promise<HttpReply> {
-  try {
-    return await collect(pool, { ...request, method: request.method as 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-  } catch (err) {
-    const codes = errorCodes(err);
-    if (codes.includes('UND_ERR_HEADERS_TIMEOUT') || codes.includes('UND_ERR_BODY_TIMEOUT')) throw new MiisError('Server.ServerProxy.ServiceTimeout', `${timeoutMs} ms`, { cause: err });
-    if (codes.includes('UND_ERR_RES_EXCEEDED_MAX_SIZE')) throw new MiisError('Server.ServerProxy.ServiceFailed', `la respuesta supera ${maxResponseBytes} bytes`, { cause: err });
-    if (codes.some((c) => /CERT|TLS|SSL/.test(c))) throw new MiisError('Server.ServerProxy.ServiceFailed', `el certificado TLS de ${origin} no es de confianza`, { cause: err });
-    throw new MiisError('Server.ServerProxy.ServiceFailed', `no se pudo conectar con ${origin}`, { cause: err });
-  }
-}
-
 /** A dedicated pool for a backend that needs its own TLS trust or size limit. */
 function createDedicatedClient(url: string, caPem: string | undefined, maxResponseBytes: number): BackendClient {
   const origin = new URL(url).origin;
-  const pool = createBackendPool(origin, caPem, maxResponseBytes);
+  const pool = createBackendPool(origin, { caPem, maxResponseBytes });
   return {
     async post(target, body, headers, timeoutMs): Promise<HttpReply> {
       const u = new URL(target);

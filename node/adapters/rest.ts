@@ -9,7 +9,8 @@
 import { MiisError } from '../../core/errors.js';
 import type { RestSettings } from './settings.js';
 import type { LocalService } from '../store/local-store.js';
-import { createBackendPool, readBackendCa, requestBackend } from './proxy.js';
+import { createBackendPool, requestBackend } from '../outbound/http-pools.js';
+import { readBackendCa } from './proxy.js';
 
 export interface RestBackendRequest {
   readonly method: string;
@@ -64,7 +65,7 @@ export function createRestAdapter(service: LocalService, settings: RestSettings,
   const origin = baseUrl.origin;
   const basePath = basePathOf(baseUrl);
   const maxBytes = Math.min(settings.maxResponseBytes ?? deps.maxMessageBytes, deps.maxMessageBytes);
-  const pool = createBackendPool(origin, caPem, maxBytes);
+  const pool = createBackendPool(origin, { caPem, maxResponseBytes: maxBytes });
   return {
     openapi: settings.openapi,
     async call(r, timeoutMs) {
