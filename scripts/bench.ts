@@ -12,13 +12,17 @@
  * (Node flags for the two node processes only, e.g. "--perf-basic-prof" for `perf record`),
  * BENCH_ONLY=through (only the through scenario: rps, latency and node CPU, for profiling).
  * BENCH_ONLY=rate (only the fixed-rate scenario at BENCH_RATE, direct, bare and through: the latency the nodes add).
+ * BENCH_ONLY=floor (bare, the signed floor and through, alternated twice: exchanges/s and CPU per process).
+ * The signed floor (`signedFloor` in the JSON): the bare forwarders with `--signed` (bare-forwarder.ts):
+ * an ECDSA sign and verify and two message-log records per process and exchange, with the node's own
+ * log, and nothing else (no XML, no rules): what signing and logging alone cost on this machine.
  * Last, the batch scenario: consultarPersonas with 1,000 DNI per request through both nodes
  * (BENCH_BATCH_CONCURRENCY requests in flight, default 4), in identifiers per second and node CPU
  * milliseconds per 1,000 identifiers.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpuMs, spawnChild, spawnNode, statusMb, stopChildren } from './bench/children.js';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpuMs, nodeFlags, spawnChild, spawnNode, statusMb, stopChildren } from './bench/children.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,11 +60,12 @@ const r2 = (x: number): number => Math.round(x * 100) / 100;
 const scenario = (r: LoadResult) => ({ rps: Math.round(r.perSecond), p50Ms: r2(r.p50), p99Ms: r2(r.p99), errors: r.errors });
 
 /** The fixed-rate scenario as the JSON reports it (`fixedRate`, and the whole output of BENCH_ONLY=rate). */
-function fixedRateReport(rate: number, direct: LoadResult, bare: LoadResult, through: LoadResult) {
+function fixedRateReport(rate: number, direct: LoadResult, bare: LoadResult, through: LoadResult, floor: LoadResult) {
   return {
-    ratePerSecond: rate, direct: scenario(direct), bare: scenario(bare), through: scenario(through),
+    ratePerSecond: rate, direct: scenario(direct), bare: scenario(bare), through: scenario(through), signedFloor: scenario(floor),
     addedP50Ms: r2(through.p50 - direct.p50), addedP99Ms: r2(through.p99 - direct.p99),
     bareAddedP50Ms: r2(bare.p50 - direct.p50), bareAddedP99Ms: r2(bare.p99 - direct.p99),
+    signedFloorAddedP50Ms: r2(floor.p50 - direct.p50), signedFloorAddedP99Ms: r2(floor.p99 - direct.p99),
   };
 }
 
@@ -157,8 +162,8 @@ async function measured(pool: Pool, dnis: readonly string[], durationMs: number,
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'miis-bench-'));
   const children: ChildProcess[] = [];
-  const base = await freeBasePort(9);
-  const ports = { central: base, backend: base + 1, backendTls: base + 2, reniecIs: base + 3, reniecProxy: base + 4, juntosIs: base + 5, juntosProxy: base + 6, bareEdge: base + 7, bareInner: base + 8 };
+  const base = await freeBasePort(11);
+  const ports = { central: base, backend: base + 1, backendTls: base + 2, reniecIs: base + 3, reniecProxy: base + 4, juntosIs: base + 5, juntosProxy: base + 6, bareEdge: base + 7, bareInner: base + 8, floorEdge: base + 9, floorInner: base + 10 };
   try {
     const plan: InstancePlan = {
       dir, instance: 'PE', memberClass: 'GOB', centralUrl: `http://127.0.0.1:${ports.central}`, keyAlgorithm,
@@ -189,12 +194,20 @@ async function main(): Promise<void> {
     const bareEdge = await spawnChild([join(dist, 'scripts/bench/bare-forwarder.js'), 'edge', String(ports.bareEdge), `https://127.0.0.1:${ports.bareInner}/`,
       join(juntosDir, 'keys/auth-key.pem'), join(juntosDir, 'auth.pem'), caPem], 'ready', { profile: true });
     children.push(bareInner, bareEdge);
+    // the signed floor: the same forwarders signing, verifying and logging as a node would (with the nodes' Node flags)
+    for (const d of ['floor-edge', 'floor-inner']) mkdirSync(join(dir, d));
+    const floorInner = await spawnChild([...nodeFlags(), join(dist, 'scripts/bench/bare-forwarder.js'), 'inner', String(ports.floorInner), `https://127.0.0.1:${ports.backendTls}/`,
+      join(reniecDir, 'keys/auth-key.pem'), join(reniecDir, 'auth.pem'), caPem, '--signed', join(dir, 'floor-inner'), join(juntosDir, 'auth.pem')], 'ready', { profile: true });
+    const floorEdge = await spawnChild([...nodeFlags(), join(dist, 'scripts/bench/bare-forwarder.js'), 'edge', String(ports.floorEdge), `https://127.0.0.1:${ports.floorInner}/`,
+      join(juntosDir, 'keys/auth-key.pem'), join(juntosDir, 'auth.pem'), caPem, '--signed', join(dir, 'floor-edge'), join(reniecDir, 'auth.pem')], 'ready', { profile: true });
+    children.push(floorInner, floorEdge);
     const nodePids = { juntos: consumer.pid, reniec: provider.pid, 'bare-edge': bareEdge.pid, 'bare-inner': bareInner.pid };
     const idleRss = Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, statusMb(pid, 'VmRSS')]));
 
     const dnis = samplesDni(generateSandboxData(), 2000);
     const viaNodes = new Pool(`http://127.0.0.1:${ports.juntosIs}`, { connections: concurrency, keepAliveTimeout: 60_000 });
     const viaBare = new Pool(`http://127.0.0.1:${ports.bareEdge}`, { connections: concurrency, keepAliveTimeout: 60_000 });
+    const viaFloor = new Pool(`http://127.0.0.1:${ports.floorEdge}`, { connections: concurrency, keepAliveTimeout: 60_000 });
     const direct = new Pool(`https://127.0.0.1:${ports.backendTls}`, {
       connections: concurrency, keepAliveTimeout: 60_000,
       connect: { key: readFileSync(join(juntosDir, 'keys/auth-key.pem')), cert: readFileSync(join(juntosDir, 'auth.pem')), ca: readFileSync(caPem), minVersion: 'TLSv1.3', servername: 'localhost' },
@@ -208,26 +221,44 @@ async function main(): Promise<void> {
       await Promise.all([viaBare.close(), viaNodes.close(), direct.close(), central.close()]);
       return;
     }
+    if (process.env.BENCH_ONLY === 'floor') {
+      const runs: Record<string, unknown>[] = [];
+      for (let round = 0; round < 2; round += 1) {
+        for (const [name, pool, pids] of [['bare', viaBare, [bareEdge.pid, bareInner.pid]], ['signedFloor', viaFloor, [floorEdge.pid, floorInner.pid]], ['through', viaNodes, [consumer.pid, provider.pid]]] as const) {
+          await load(pool, dnis, 1500);
+          const r = await measured(pool, dnis, seconds * 1000, [...pids]);
+          runs.push({ scenario: name, ...scenario(r.result), cpuMsPerExchange: r.cpuMsPerExchange.map(r2) });
+        }
+      }
+      process.stdout.write(`${JSON.stringify(runs)}\n`);
+      await Promise.all([viaBare.close(), viaFloor.close(), viaNodes.close(), direct.close(), central.close()]);
+      return;
+    }
     if (process.env.BENCH_ONLY === 'rate') {
       await load(viaNodes, dnis, 1500);
       await load(direct, dnis, 1500);
       await load(viaBare, dnis, 1500);
+      await load(viaFloor, dnis, 1500);
       const onlyD = await fixedRate(direct, dnis, rate, seconds * 1000);
       const onlyB = await fixedRate(viaBare, dnis, rate, seconds * 1000);
+      const onlyF = await fixedRate(viaFloor, dnis, rate, seconds * 1000);
       const onlyM = await fixedRate(viaNodes, dnis, rate, seconds * 1000);
-      process.stdout.write(`${JSON.stringify(fixedRateReport(rate, onlyD, onlyB, onlyM))}\n`);
-      await Promise.all([viaBare.close(), viaNodes.close(), direct.close(), central.close()]);
+      process.stdout.write(`${JSON.stringify(fixedRateReport(rate, onlyD, onlyB, onlyM, onlyF))}\n`);
+      await Promise.all([viaBare.close(), viaFloor.close(), viaNodes.close(), direct.close(), central.close()]);
       return;
     }
     await load(direct, dnis, 1500);
     const d = await load(direct, dnis, seconds * 1000);
     await load(viaBare, dnis, 1500);
     const b = await measured(viaBare, dnis, seconds * 1000, [bareEdge.pid, bareInner.pid]);
+    await load(viaFloor, dnis, 1500);
+    const f = await measured(viaFloor, dnis, seconds * 1000, [floorEdge.pid, floorInner.pid]);
     await load(viaNodes, dnis, 1500);
     const m = await measured(viaNodes, dnis, seconds * 1000, [consumer.pid, provider.pid]);
     const fixedS = Math.min(seconds, 5) * 1000;
     const fd = await fixedRate(direct, dnis, rate, fixedS);
     const fb = await fixedRate(viaBare, dnis, rate, fixedS);
+    const ff = await fixedRate(viaFloor, dnis, rate, fixedS);
     const fm = await fixedRate(viaNodes, dnis, rate, fixedS);
     // peaks of the single-DNI scenarios, before the batch scenario's ~450 KB responses
     const peakRss = Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, statusMb(pid, 'VmHWM')]));
@@ -237,7 +268,8 @@ async function main(): Promise<void> {
       scenarios: { direct: scenario(d), bare: scenario(b.result), through: scenario(m.result) },
       nodes: Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, { cpuMsPerExchange: r2(cpu[n] as number), idleRssMb: Math.round(idleRss[n] as number), peakRssMb: Math.round(peakRss[n] as number), peakRssWithBatchMb: Math.round(statusMb(pid, 'VmHWM')) }])),
       ratios: { throughOverDirect: r2(m.result.perSecond / d.perSecond), throughOverBare: r2(m.result.perSecond / b.result.perSecond) },
-      fixedRate: fixedRateReport(rate, fd, fb, fm),
+      signedFloor: { ...scenario(f.result), cpuMsPerExchange: { edge: r2(f.cpuMsPerExchange[0] as number), inner: r2(f.cpuMsPerExchange[1] as number) }, throughOverSignedFloor: r2(m.result.perSecond / f.result.perSecond) },
+      fixedRate: fixedRateReport(rate, fd, fb, fm, ff),
       batch: { idsPerRequest: 1000, ...batch, cpuMsPer1000Ids: { juntos: batch.cpuMsPer1000Ids[0], reniec: batch.cpuMsPer1000Ids[1] } },
     };
     if (json) {
@@ -247,13 +279,16 @@ async function main(): Promise<void> {
       say(`${'escenario'.padEnd(34)} ${'interc/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'total'.padStart(8)} ${'errores'.padStart(6)}`);
       say(row('directo al backend (TLS mutuo)', d));
       say(row('reenvío mínimo (2 procesos)', b.result));
+      say(row('reenvío firmado y registrado (piso)', f.result));
       say(row('IS → nodo Juntos → nodo RENIEC', m.result));
       say(`razón a través de nodos / directo: ${report.ratios.throughOverDirect}; a través de nodos / reenvío mínimo: ${report.ratios.throughOverBare}`);
+      say(`piso firmado: CPU ${report.signedFloor.cpuMsPerExchange.edge.toFixed(2)} / ${report.signedFloor.cpuMsPerExchange.inner.toFixed(2)} ms/intercambio (borde / interno); a través de nodos / piso firmado: ${report.signedFloor.throughOverSignedFloor}`);
       for (const [n, v] of Object.entries(report.nodes)) say(`proceso ${n.padEnd(11)} CPU ${v.cpuMsPerExchange.toFixed(2)} ms/intercambio, RSS en reposo ${v.idleRssMb} MB, pico ${v.peakRssMb} MB (${v.peakRssWithBatchMb} MB tras el lote)`);
-      say(`a ${rate} interc/s: directo p50 ${fd.p50.toFixed(2)} ms p99 ${fd.p99.toFixed(2)} ms; a través de nodos p50 ${fm.p50.toFixed(2)} ms p99 ${fm.p99.toFixed(2)} ms (añadido p50 ${report.fixedRate.addedP50Ms} ms, p99 ${report.fixedRate.addedP99Ms} ms; errores ${fd.errors}/${fm.errors}); reenvío mínimo p50 ${fb.p50.toFixed(2)} ms p99 ${fb.p99.toFixed(2)} ms (añadido p50 ${report.fixedRate.bareAddedP50Ms} ms, p99 ${report.fixedRate.bareAddedP99Ms} ms; errores ${fb.errors})`);
+      say(`a ${rate} interc/s: directo p50 ${fd.p50.toFixed(2)} ms p99 ${fd.p99.toFixed(2)} ms; a través de nodos p50 ${fm.p50.toFixed(2)} ms p99 ${fm.p99.toFixed(2)} ms (añadido p50 ${report.fixedRate.addedP50Ms} ms, p99 ${report.fixedRate.addedP99Ms} ms; errores ${fd.errors}/${fm.errors}); reenvío mínimo p50 ${fb.p50.toFixed(2)} ms p99 ${fb.p99.toFixed(2)} ms (añadido p50 ${report.fixedRate.bareAddedP50Ms} ms, p99 ${report.fixedRate.bareAddedP99Ms} ms; errores ${fb.errors}); piso firmado añade p50 ${report.fixedRate.signedFloorAddedP50Ms} ms, p99 ${report.fixedRate.signedFloorAddedP99Ms} ms (errores ${ff.errors})`);
       say(`lote consultarPersonas (1000 DNI): ${batch.idsPerSecond} DNI/s, ${batch.requests} solicitudes, p50 ${batch.p50Ms} ms, errores ${batch.errors}; CPU por 1000 DNI: Juntos ${batch.cpuMsPer1000Ids[0]} ms, RENIEC ${batch.cpuMsPer1000Ids[1]} ms`);
     }
     await viaBare.close();
+    await viaFloor.close();
     await viaNodes.close();
     await direct.close();
     await central.close();
