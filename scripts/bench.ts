@@ -26,6 +26,7 @@ import { cpuMs, nodeFlags, spawnChild, spawnNode, statusMb, stopChildren } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { Pool } from 'undici';
 import { startCentral } from '../central/main.js';
 import { generateSandboxData, samplesDni } from './sandbox/data.js';
@@ -57,6 +58,16 @@ function summarize(latencies: number[], errors: number, elapsedS: number): LoadR
 }
 
 const r2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** Records in a signed-floor process's message log (read while it runs: WAL readers do not block it). */
+function floorRecords(dir: string): number {
+  const db = new Database(join(dir, 'messagelog.db'), { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
 const scenario = (r: LoadResult) => ({ rps: Math.round(r.perSecond), p50Ms: r2(r.p50), p99Ms: r2(r.p99), errors: r.errors });
 
 /** The fixed-rate scenario as the JSON reports it (`fixedRate`, and the whole output of BENCH_ONLY=rate). */
@@ -268,7 +279,12 @@ async function main(): Promise<void> {
       scenarios: { direct: scenario(d), bare: scenario(b.result), through: scenario(m.result) },
       nodes: Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, { cpuMsPerExchange: r2(cpu[n] as number), idleRssMb: Math.round(idleRss[n] as number), peakRssMb: Math.round(peakRss[n] as number), peakRssWithBatchMb: Math.round(statusMb(pid, 'VmHWM')) }])),
       ratios: { throughOverDirect: r2(m.result.perSecond / d.perSecond), throughOverBare: r2(m.result.perSecond / b.result.perSecond) },
-      signedFloor: { ...scenario(f.result), cpuMsPerExchange: { edge: r2(f.cpuMsPerExchange[0] as number), inner: r2(f.cpuMsPerExchange[1] as number) }, throughOverSignedFloor: r2(m.result.perSecond / f.result.perSecond) },
+      signedFloor: {
+        ...scenario(f.result), cpuMsPerExchange: { edge: r2(f.cpuMsPerExchange[0] as number), inner: r2(f.cpuMsPerExchange[1] as number) },
+        throughOverSignedFloor: r2(m.result.perSecond / f.result.perSecond),
+        // what the floor's processes logged so far (warm-up, measured run and fixed rate: 2 records per exchange)
+        logRecords: { edge: floorRecords(join(dir, 'floor-edge')), inner: floorRecords(join(dir, 'floor-inner')) },
+      },
       fixedRate: fixedRateReport(rate, fd, fb, fm, ff),
       batch: { idsPerRequest: 1000, ...batch, cpuMsPer1000Ids: { juntos: batch.cpuMsPer1000Ids[0], reniec: batch.cpuMsPer1000Ids[1] } },
     };
@@ -282,7 +298,7 @@ async function main(): Promise<void> {
       say(row('reenvío firmado y registrado (piso)', f.result));
       say(row('IS → nodo Juntos → nodo RENIEC', m.result));
       say(`razón a través de nodos / directo: ${report.ratios.throughOverDirect}; a través de nodos / reenvío mínimo: ${report.ratios.throughOverBare}`);
-      say(`piso firmado: CPU ${report.signedFloor.cpuMsPerExchange.edge.toFixed(2)} / ${report.signedFloor.cpuMsPerExchange.inner.toFixed(2)} ms/intercambio (borde / interno); a través de nodos / piso firmado: ${report.signedFloor.throughOverSignedFloor}`);
+      say(`piso firmado: CPU ${report.signedFloor.cpuMsPerExchange.edge.toFixed(2)} / ${report.signedFloor.cpuMsPerExchange.inner.toFixed(2)} ms/intercambio (borde / interno); a través de nodos / piso firmado: ${report.signedFloor.throughOverSignedFloor}; registros en sus registros de mensajes: ${report.signedFloor.logRecords.edge} / ${report.signedFloor.logRecords.inner}`);
       for (const [n, v] of Object.entries(report.nodes)) say(`proceso ${n.padEnd(11)} CPU ${v.cpuMsPerExchange.toFixed(2)} ms/intercambio, RSS en reposo ${v.idleRssMb} MB, pico ${v.peakRssMb} MB (${v.peakRssWithBatchMb} MB tras el lote)`);
       say(`a ${rate} interc/s: directo p50 ${fd.p50.toFixed(2)} ms p99 ${fd.p99.toFixed(2)} ms; a través de nodos p50 ${fm.p50.toFixed(2)} ms p99 ${fm.p99.toFixed(2)} ms (añadido p50 ${report.fixedRate.addedP50Ms} ms, p99 ${report.fixedRate.addedP99Ms} ms; errores ${fd.errors}/${fm.errors}); reenvío mínimo p50 ${fb.p50.toFixed(2)} ms p99 ${fb.p99.toFixed(2)} ms (añadido p50 ${report.fixedRate.bareAddedP50Ms} ms, p99 ${report.fixedRate.bareAddedP99Ms} ms; errores ${fb.errors}); piso firmado añade p50 ${report.fixedRate.signedFloorAddedP50Ms} ms, p99 ${report.fixedRate.signedFloorAddedP99Ms} ms (errores ${ff.errors})`);
       say(`lote consultarPersonas (1000 DNI): ${batch.idsPerSecond} DNI/s, ${batch.requests} solicitudes, p50 ${batch.p50Ms} ms, errores ${batch.errors}; CPU por 1000 DNI: Juntos ${batch.cpuMsPer1000Ids[0]} ms, RENIEC ${batch.cpuMsPer1000Ids[1]} ms`);
