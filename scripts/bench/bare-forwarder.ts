@@ -98,19 +98,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     const body = Buffer.concat(chunks);
-    if (signed !== undefined) {
-      forwardSigned(signed, req, body)
-        .then((r) => {
-          res.writeHead(r.status, { 'content-type': r.contentType ?? 'text/xml', 'content-length': r.body.length });
-          res.end(r.body);
-        })
-        .catch(() => {
-          res.writeHead(502, { 'content-length': 0 });
-          res.end();
-        });
-      return;
-    }
-    collect(pool, { path: target.pathname, method: 'POST', body, headers: { 'content-type': req.headers['content-type'] ?? 'text/xml', 'content-length': String(body.length) } })
+    const reply = signed !== undefined
+      ? forwardSigned(signed, req, body)
+      : collect(pool, { path: target.pathname, method: 'POST', body, headers: { 'content-type': req.headers['content-type'] ?? 'text/xml', 'content-length': String(body.length) } });
+    reply
       .then((r) => {
         res.writeHead(r.status, { 'content-type': r.contentType ?? 'text/xml', 'content-length': r.body.length });
         res.end(r.body);
