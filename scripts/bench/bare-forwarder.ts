@@ -21,9 +21,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
-import { startLogCheckpointer } from '../../node/evidence/checkpointer.js';
-import { createLogCipher, ensureLogKeyFile } from '../../node/evidence/log-crypto.js';
-import { openMessageLog, type LogRecord, type MessageLog } from '../../node/evidence/message-log.js';
+import type { LogRecord, MessageLog } from '../../node/evidence/message-log.js';
 import { collect, Pool } from '../../runtime/undici-pool.js';
 
 const [mode, listenPort, targetUrl, keyPath, certPath, caPath, signedFlag, logDir, peerCertPath] = process.argv.slice(2) as [string, string, string, string, string, string, string?, string?, string?];
@@ -44,7 +42,11 @@ interface Signed {
   record(direction: 'request' | 'response', id: string, message: Buffer, signature: string): LogRecord;
 }
 
-function openSigned(dir: string, peerCert: string): Signed {
+/** Loaded only with --signed: the plain floor's memory stays that of Node, node:https and undici's Pool. */
+async function openSigned(dir: string, peerCert: string): Promise<Signed> {
+  const { startLogCheckpointer } = await import('../../node/evidence/checkpointer.js');
+  const { createLogCipher, ensureLogKeyFile } = await import('../../node/evidence/log-crypto.js');
+  const { openMessageLog } = await import('../../node/evidence/message-log.js');
   const signingKey = createPrivateKey(key);
   const peerKey = createPublicKey(new X509Certificate(readFileSync(peerCert)).publicKey.export({ type: 'spki', format: 'pem' }));
   const ownSha = new X509Certificate(cert).fingerprint256.replaceAll(':', '').toLowerCase();
@@ -65,7 +67,7 @@ function openSigned(dir: string, peerCert: string): Signed {
   };
 }
 
-const signed = signedFlag === '--signed' && logDir !== undefined && peerCertPath !== undefined ? openSigned(logDir, peerCertPath) : undefined;
+const signed = signedFlag === '--signed' && logDir !== undefined && peerCertPath !== undefined ? await openSigned(logDir, peerCertPath) : undefined;
 let sent = 0;
 
 /** The signed floor's exchange: sign/verify and log on both sides of the forwarding, as described above. */
