@@ -8,25 +8,12 @@ import { readFileSync } from 'node:fs';
 import { MiisError } from '../../core/errors.js';
 import { readSoapMessage, type SoapMessage } from '../../core/soap.js';
 import type { ProxySettings } from './settings.js';
-import { createBackendPool, requestBackend, type BackendClient, type HttpReply } from '../outbound/http-pools.js';
+import { createBackendClient, type BackendClient } from '../outbound/http-pools.js';
 import type { LocalService } from '../store/local-store.js';
 
 export interface ProxyAdapter {
   call(request: SoapMessage): Promise<SoapMessage>;
   close(): Promise<void>;
-}
-
-/** A dedicated pool for a backend that needs its own TLS trust or size limit. */
-function createDedicatedClient(url: string, caPem: string | undefined, maxResponseBytes: number): BackendClient {
-  const origin = new URL(url).origin;
-  const pool = createBackendPool(origin, { caPem, maxResponseBytes });
-  return {
-    async post(target, body, headers, timeoutMs): Promise<HttpReply> {
-      const u = new URL(target);
-      return requestBackend(pool, origin, { path: `${u.pathname}${u.search}`, method: 'POST', body, headers: { ...headers, 'content-length': String(body.length) } }, timeoutMs, maxResponseBytes);
-    },
-    close: () => pool.close(),
-  };
 }
 
 /** The PEM of the CA a backend's TLS certificate is checked against (proxy and rest adapters); undefined when none is set. */
@@ -43,7 +30,8 @@ export function createProxyAdapter(service: LocalService, settings: ProxySetting
   const caPem = readBackendCa(service, settings?.caFile);
   const maxBytes = Math.min(settings?.maxResponseBytes ?? deps.maxMessageBytes, deps.maxMessageBytes);
   const dedicated = caPem !== undefined || maxBytes !== deps.maxMessageBytes;
-  const client = dedicated ? createDedicatedClient(service.backendUrl, caPem, maxBytes) : deps.backends;
+  // a backend with its own CA or a lower size limit gets a client (and pool) of its own
+  const client = dedicated ? createBackendClient({ maxResponseBytes: maxBytes, caPem, connections: 16 }) : deps.backends;
   return {
     async call(request) {
       const reply = await client.post(service.backendUrl, request.raw, { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' }, service.timeoutMs);

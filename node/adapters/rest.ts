@@ -65,7 +65,7 @@ export function createRestAdapter(service: LocalService, settings: RestSettings,
   const origin = baseUrl.origin;
   const basePath = basePathOf(baseUrl);
   const maxBytes = Math.min(settings.maxResponseBytes ?? deps.maxMessageBytes, deps.maxMessageBytes);
-  const pool = createBackendPool(origin, { caPem, maxResponseBytes: maxBytes });
+  const backend = createBackendPool(origin, { caPem, maxResponseBytes: maxBytes });
   return {
     openapi: settings.openapi,
     async call(r, timeoutMs) {
@@ -73,8 +73,8 @@ export function createRestAdapter(service: LocalService, settings: RestSettings,
       if (r.contentType !== undefined) headers['content-type'] = r.contentType;
       const hasBody = r.body.length > 0 || !NO_BODY_METHODS.has(r.method);
       if (hasBody) headers['content-length'] = String(r.body.length);
-      return requestBackend(pool, origin, { path: joinBackendPath(basePath, r.path, r.query), method: r.method, headers, ...(hasBody ? { body: r.body } : {}) }, timeoutMs, maxBytes);
+      return requestBackend(backend, { path: joinBackendPath(basePath, r.path, r.query), method: r.method, headers, ...(hasBody ? { body: r.body } : {}) }, timeoutMs);
     },
-    close: () => pool.close(),
+    close: () => backend.pool.close(),
   };
 }

@@ -161,12 +161,20 @@ export interface BackendClient {
   close(): Promise<void>;
 }
 
-/** A keep-alive pool to one backend origin: its own TLS trust (CA) if given, and a response-size limit. */
-export function createBackendPool(origin: string, opts: { maxResponseBytes: number; caPem?: string | undefined; connections?: number }): Pool {
-  return new Pool(origin, {
+/** A keep-alive pool to one backend origin, with what its requests report faults with. */
+export interface BackendPool {
+  readonly pool: Pool;
+  readonly origin: string;
+  readonly maxResponseBytes: number;
+}
+
+/** A pool to one backend origin: its own TLS trust (CA) if given, and a response-size limit. */
+export function createBackendPool(origin: string, opts: { maxResponseBytes: number; caPem?: string | undefined; connections?: number }): BackendPool {
+  const pool = new Pool(origin, {
     connections: opts.connections ?? 16, keepAliveTimeout: 60_000, maxResponseSize: opts.maxResponseBytes,
     ...(opts.caPem === undefined ? {} : { connect: { ca: [opts.caPem], rejectUnauthorized: true } }),
   });
+  return { pool, origin, maxResponseBytes: opts.maxResponseBytes };
 }
 
 /**
@@ -177,47 +185,48 @@ export function createBackendPool(origin: string, opts: { maxResponseBytes: numb
 const CERT_VERIFY_ERROR = /CERT|CRL|UNABLE_TO_|INVALID_PURPOSE|INVALID_CA|PATH_LENGTH_EXCEEDED|HOSTNAME_MISMATCH/;
 
 /**
- * One request to a backend pool (every backend call goes through here: the shared client below,
- * the proxy adapter's dedicated pools, the rest adapter), both timeouts `timeoutMs`; any status is
- * returned. Faults: silent → ServiceTimeout; too large, untrusted TLS certificate (with OpenSSL's
- * reason), another TLS failure, unreachable → ServiceFailed, each with its own detail.
+ * One request to a backend (every backend call goes through here: the backend clients below and
+ * the rest adapter), both timeouts `timeoutMs`; any status is returned. Faults: silent →
+ * ServiceTimeout; too large, untrusted TLS certificate (with OpenSSL's reason), another TLS
+ * failure, unreachable → ServiceFailed, each with its own detail.
  */
 export async function requestBackend(
-  pool: Pool,
-  origin: string,
+  backend: BackendPool,
   request: { path: string; method: string; headers: Record<string, string>; body?: Buffer },
   timeoutMs: number,
-  maxResponseBytes: number,
 ): Promise<HttpReply> {
   try {
-    return await collect(pool, { ...request, method: request.method as 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    return await collect(backend.pool, { ...request, method: request.method as 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   } catch (err) {
     const codes = errorChain(err).map((e) => e.code ?? '');
     if (codes.includes('UND_ERR_HEADERS_TIMEOUT') || codes.includes('UND_ERR_BODY_TIMEOUT')) throw new MiisError('Server.ServerProxy.ServiceTimeout', `${timeoutMs} ms`, { cause: err });
-    if (codes.includes('UND_ERR_RES_EXCEEDED_MAX_SIZE')) throw new MiisError('Server.ServerProxy.ServiceFailed', `la respuesta supera ${maxResponseBytes} bytes`, { cause: err });
+    if (codes.includes('UND_ERR_RES_EXCEEDED_MAX_SIZE')) throw new MiisError('Server.ServerProxy.ServiceFailed', `la respuesta supera ${backend.maxResponseBytes} bytes`, { cause: err });
     const rejected = codes.find((c) => CERT_VERIFY_ERROR.test(c));
-    if (rejected !== undefined) throw new MiisError('Server.ServerProxy.ServiceFailed', `el certificado TLS de ${origin} no es de confianza (${rejected})`, { cause: err });
+    if (rejected !== undefined) throw new MiisError('Server.ServerProxy.ServiceFailed', `el certificado TLS de ${backend.origin} no es de confianza (${rejected})`, { cause: err });
     const tls = codes.find((c) => /^ERR_(?:SSL|TLS)_/.test(c));
-    if (tls !== undefined) throw new MiisError('Server.ServerProxy.ServiceFailed', `no se pudo establecer TLS con ${origin} (${tls})`, { cause: err });
-    throw new MiisError('Server.ServerProxy.ServiceFailed', `no se pudo conectar con ${origin}`, { cause: err });
+    if (tls !== undefined) throw new MiisError('Server.ServerProxy.ServiceFailed', `no se pudo establecer TLS con ${backend.origin} (${tls})`, { cause: err });
+    throw new MiisError('Server.ServerProxy.ServiceFailed', `no se pudo conectar con ${backend.origin}`, { cause: err });
   }
 }
 
-/** The backends of services without their own TLS trust or size limit: one shared pool per origin. */
-export function createBackendClient(opts: { maxResponseBytes: number; connections?: number }): BackendClient {
-  const pools = new Map<string, Pool>();
+/**
+ * SOAP backends, one pool per origin: the node's shared client (no CA of its own, the node's size
+ * limit), and the proxy adapter's own client for a backend with its CA or a lower limit.
+ */
+export function createBackendClient(opts: { maxResponseBytes: number; caPem?: string | undefined; connections?: number }): BackendClient {
+  const pools = new Map<string, BackendPool>();
   return {
     async post(url, body, headers, timeoutMs) {
       const u = new URL(url);
-      let pool = pools.get(u.origin);
-      if (pool === undefined) {
-        pool = createBackendPool(u.origin, { maxResponseBytes: opts.maxResponseBytes, connections: opts.connections ?? 32 });
-        pools.set(u.origin, pool);
+      let backend = pools.get(u.origin);
+      if (backend === undefined) {
+        backend = createBackendPool(u.origin, { maxResponseBytes: opts.maxResponseBytes, caPem: opts.caPem, connections: opts.connections ?? 32 });
+        pools.set(u.origin, backend);
       }
-      return requestBackend(pool, u.origin, { path: `${u.pathname}${u.search}`, method: 'POST', body, headers: { ...headers, 'content-length': String(body.length) } }, timeoutMs, opts.maxResponseBytes);
+      return requestBackend(backend, { path: `${u.pathname}${u.search}`, method: 'POST', body, headers: { ...headers, 'content-length': String(body.length) } }, timeoutMs);
     },
     async close() {
-      await Promise.all([...pools.values()].map((p) => p.close()));
+      await Promise.all([...pools.values()].map((b) => b.pool.close()));
       pools.clear();
     },
   };

@@ -1,7 +1,7 @@
 /**
  * The shared backend client (node/outbound/http-pools.ts, createBackendClient) against real
  * loopback servers: a normal answer, and each fault with the detail an operator acts on; the
- * same requestBackend serves the proxy adapter's dedicated pools and the rest adapter.
+ * same requestBackend serves the proxy adapter's own clients (a backend's CA) and the rest adapter.
  */
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -75,14 +75,24 @@ describe('backend client', () => {
       fault('Server.ServerProxy.ServiceFailed', new RegExp(`no se pudo establecer TLS con https://${plain.replaceAll('.', '\\.')} \\(ERR_SSL_`)));
   });
 
-  it('the same backend with its CA given (a dedicated pool): answered', async () => {
-    const origin = `https://${tls}`;
-    const pool = createBackendPool(origin, { caPem: selfSigned, maxResponseBytes: 1000 });
+  it('the same backend with its CA given (the proxy adapter\'s own client): answered', async () => {
+    const own = createBackendClient({ maxResponseBytes: 1000, caPem: selfSigned, connections: 16 });
     try {
-      const r = await requestBackend(pool, origin, { path: '/', method: 'POST', headers: {}, body: Buffer.from('<a/>') }, 5000, 1000);
+      const r = await own.post(`https://${tls}/`, Buffer.from('<a/>'), {}, 5000);
       assert.equal(r.body.toString(), '<no/>');
     } finally {
-      await pool.close();
+      await own.close();
+    }
+  });
+
+  it('a GET through requestBackend (the rest adapter\'s way): answered; a fault names the pool\'s origin and limit', async () => {
+    const backend = createBackendPool(`http://${plain}`, { maxResponseBytes: 1000 });
+    try {
+      const r = await requestBackend(backend, { path: '/', method: 'GET', headers: {} }, 5000);
+      assert.equal(r.status, 200);
+      await assert.rejects(requestBackend(backend, { path: '/big', method: 'GET', headers: {} }, 5000), fault('Server.ServerProxy.ServiceFailed', /la respuesta supera 1000 bytes/));
+    } finally {
+      await backend.pool.close();
     }
   });
 
