@@ -16,7 +16,7 @@
  * header, the reply's as a first line before the reply's bytes (the inner's answer to the edge
  * only). No XML is read or written, no access rule or agreement is looked at.
  */
-import { createPrivateKey, createPublicKey, sign, verify, X509Certificate } from 'node:crypto';
+import { createPrivateKey, sign, verify, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -47,10 +47,12 @@ async function openSigned(dir: string, peerCert: string): Promise<Signed> {
   const { startLogCheckpointer } = await import('../../node/evidence/checkpointer.js');
   const { createLogCipher, ensureLogKeyFile } = await import('../../node/evidence/log-crypto.js');
   const { openMessageLog } = await import('../../node/evidence/message-log.js');
+  const { certDerSha256 } = await import('../../node/outbound/http-pools.js');
   const signingKey = createPrivateKey(key);
-  const peerKey = createPublicKey(new X509Certificate(readFileSync(peerCert)).publicKey.export({ type: 'spki', format: 'pem' }));
-  const ownSha = new X509Certificate(cert).fingerprint256.replaceAll(':', '').toLowerCase();
-  const peerSha = new X509Certificate(readFileSync(peerCert)).fingerprint256.replaceAll(':', '').toLowerCase();
+  const peer = new X509Certificate(readFileSync(peerCert));
+  const peerKey = peer.publicKey;
+  const ownSha = certDerSha256(new X509Certificate(cert));
+  const peerSha = certDerSha256(peer);
   const log = openMessageLog(join(dir, 'messagelog.db'), { cipher: createLogCipher(ensureLogKeyFile(join(dir, 'log-keys.json'), new Date())) });
   startLogCheckpointer({ log, path: join(dir, 'messagelog.db'), info: () => undefined });
   const side = mode === 'edge' ? 'client' : 'server';
