@@ -199,19 +199,29 @@ async function main(): Promise<void> {
     const provider = await spawnNode(reniecDir, { profile: true });
     const consumer = await spawnNode(juntosDir, { profile: true });
     children.push(provider, consumer);
-    // the floor: the same two hops and TLS, nothing else (RENIEC's TLS identity towards the backend, as a node would)
-    const bareInner = await spawnChild([join(dist, 'scripts/bench/bare-forwarder.js'), 'inner', String(ports.bareInner), `https://127.0.0.1:${ports.backendTls}/`,
-      join(reniecDir, 'keys/auth-key.pem'), join(reniecDir, 'auth.pem'), caPem], 'ready', { profile: true });
-    const bareEdge = await spawnChild([join(dist, 'scripts/bench/bare-forwarder.js'), 'edge', String(ports.bareEdge), `https://127.0.0.1:${ports.bareInner}/`,
-      join(juntosDir, 'keys/auth-key.pem'), join(juntosDir, 'auth.pem'), caPem], 'ready', { profile: true });
-    children.push(bareInner, bareEdge);
-    // the signed floor: the same forwarders signing, verifying and logging as a node would (with the nodes' Node flags)
-    for (const d of ['floor-edge', 'floor-inner']) mkdirSync(join(dir, d));
-    const floorInner = await spawnChild([...nodeFlags(), join(dist, 'scripts/bench/bare-forwarder.js'), 'inner', String(ports.floorInner), `https://127.0.0.1:${ports.backendTls}/`,
-      join(reniecDir, 'keys/auth-key.pem'), join(reniecDir, 'auth.pem'), caPem, '--signed', join(dir, 'floor-inner'), join(juntosDir, 'auth.pem')], 'ready', { profile: true });
-    const floorEdge = await spawnChild([...nodeFlags(), join(dist, 'scripts/bench/bare-forwarder.js'), 'edge', String(ports.floorEdge), `https://127.0.0.1:${ports.floorInner}/`,
-      join(juntosDir, 'keys/auth-key.pem'), join(juntosDir, 'auth.pem'), caPem, '--signed', join(dir, 'floor-edge'), join(reniecDir, 'auth.pem')], 'ready', { profile: true });
-    children.push(floorInner, floorEdge);
+    /**
+     * Two forwarders in a row, with Juntos' and RENIEC's TLS identities as the nodes have them (the
+     * inner one calls the backend): bare (nothing else: the floor), or signed (signing, verifying and
+     * logging as a node would, with the nodes' Node flags; each with a log folder under `dir`).
+     */
+    const forwarders = async (edgePort: number, innerPort: number, signed: boolean): Promise<{ edge: ChildProcess; inner: ChildProcess }> => {
+      const script = join(dist, 'scripts/bench/bare-forwarder.js');
+      const signing = (name: string, peerDir: string): string[] => {
+        if (!signed) return [];
+        mkdirSync(join(dir, name));
+        return ['--signed', join(dir, name), join(peerDir, 'auth.pem')];
+      };
+      const flags = signed ? nodeFlags() : [];
+      const inner = await spawnChild([...flags, script, 'inner', String(innerPort), `https://127.0.0.1:${ports.backendTls}/`,
+        join(reniecDir, 'keys/auth-key.pem'), join(reniecDir, 'auth.pem'), caPem, ...signing('floor-inner', juntosDir)], 'ready', { profile: true });
+      children.push(inner);
+      const edge = await spawnChild([...flags, script, 'edge', String(edgePort), `https://127.0.0.1:${innerPort}/`,
+        join(juntosDir, 'keys/auth-key.pem'), join(juntosDir, 'auth.pem'), caPem, ...signing('floor-edge', reniecDir)], 'ready', { profile: true });
+      children.push(edge);
+      return { edge, inner };
+    };
+    const { edge: bareEdge, inner: bareInner } = await forwarders(ports.bareEdge, ports.bareInner, false);
+    const { edge: floorEdge, inner: floorInner } = await forwarders(ports.floorEdge, ports.floorInner, true);
     const nodePids = { juntos: consumer.pid, reniec: provider.pid, 'bare-edge': bareEdge.pid, 'bare-inner': bareInner.pid };
     const idleRss = Object.fromEntries(Object.entries(nodePids).map(([n, pid]) => [n, statusMb(pid, 'VmRSS')]));
 
@@ -223,13 +233,14 @@ async function main(): Promise<void> {
       connections: concurrency, keepAliveTimeout: 60_000,
       connect: { key: readFileSync(join(juntosDir, 'keys/auth-key.pem')), cert: readFileSync(join(juntosDir, 'auth.pem')), ca: readFileSync(caPem), minVersion: 'TLSv1.3', servername: 'localhost' },
     });
+    const closePools = (): Promise<unknown> => Promise.all([viaBare.close(), viaFloor.close(), viaNodes.close(), direct.close(), central.close()]);
     const say = (line: string): void => { if (!json) process.stdout.write(`${line}\n`); };
     say(`MIIS bench: ${seconds} s por escenario, concurrencia ${concurrency}, claves ${keyAlgorithm}, ${process.env.HOSTNAME ?? ''}`);
     if (process.env.BENCH_ONLY === 'through') {
       await load(viaNodes, dnis, 1500);
       const only = await measured(viaNodes, dnis, seconds * 1000, [consumer.pid, provider.pid]);
       process.stdout.write(`${JSON.stringify({ through: { rps: Math.round(only.result.perSecond), p50Ms: only.result.p50, p99Ms: only.result.p99, errors: only.result.errors }, cpuMsPerExchange: { juntos: only.cpuMsPerExchange[0], reniec: only.cpuMsPerExchange[1] } })}\n`);
-      await Promise.all([viaBare.close(), viaNodes.close(), direct.close(), central.close()]);
+      await closePools();
       return;
     }
     if (process.env.BENCH_ONLY === 'floor') {
@@ -242,7 +253,7 @@ async function main(): Promise<void> {
         }
       }
       process.stdout.write(`${JSON.stringify(runs)}\n`);
-      await Promise.all([viaBare.close(), viaFloor.close(), viaNodes.close(), direct.close(), central.close()]);
+      await closePools();
       return;
     }
     if (process.env.BENCH_ONLY === 'rate') {
@@ -255,7 +266,7 @@ async function main(): Promise<void> {
       const onlyF = await fixedRate(viaFloor, dnis, rate, seconds * 1000);
       const onlyM = await fixedRate(viaNodes, dnis, rate, seconds * 1000);
       process.stdout.write(`${JSON.stringify(fixedRateReport(rate, onlyD, onlyB, onlyM, onlyF))}\n`);
-      await Promise.all([viaBare.close(), viaFloor.close(), viaNodes.close(), direct.close(), central.close()]);
+      await closePools();
       return;
     }
     await load(direct, dnis, 1500);
@@ -303,11 +314,7 @@ async function main(): Promise<void> {
       say(`a ${rate} interc/s: directo p50 ${fd.p50.toFixed(2)} ms p99 ${fd.p99.toFixed(2)} ms; a través de nodos p50 ${fm.p50.toFixed(2)} ms p99 ${fm.p99.toFixed(2)} ms (añadido p50 ${report.fixedRate.addedP50Ms} ms, p99 ${report.fixedRate.addedP99Ms} ms; errores ${fd.errors}/${fm.errors}); reenvío mínimo p50 ${fb.p50.toFixed(2)} ms p99 ${fb.p99.toFixed(2)} ms (añadido p50 ${report.fixedRate.bareAddedP50Ms} ms, p99 ${report.fixedRate.bareAddedP99Ms} ms; errores ${fb.errors}); piso firmado añade p50 ${report.fixedRate.signedFloorAddedP50Ms} ms, p99 ${report.fixedRate.signedFloorAddedP99Ms} ms (errores ${ff.errors})`);
       say(`lote consultarPersonas (1000 DNI): ${batch.idsPerSecond} DNI/s, ${batch.requests} solicitudes, p50 ${batch.p50Ms} ms, errores ${batch.errors}; CPU por 1000 DNI: Juntos ${batch.cpuMsPer1000Ids[0]} ms, RENIEC ${batch.cpuMsPer1000Ids[1]} ms`);
     }
-    await viaBare.close();
-    await viaFloor.close();
-    await viaNodes.close();
-    await direct.close();
-    await central.close();
+    await closePools();
   } finally {
     await stopChildren(children);
     rmSync(dir, { recursive: true, force: true });
