@@ -51,13 +51,12 @@ const APPLIED_DDL = `CREATE TABLE IF NOT EXISTS ${APPLIED_TABLE} (lote TEXT NOT 
  * Sessions that run CREATE TABLE IF NOT EXISTS at once (the first chunks of a first batch, two
  * provider nodes) collide in PostgreSQL's catalog: the loser gets 23505, 42P07 or 42710 at random
  * (measured: ~1 round in 5 with four sessions). A transaction-scoped advisory lock makes them take
- * turns; the next one in sees the committed table and does nothing.
+ * turns (as runtime/pg-migrations.ts does); the next one in sees the committed table and does nothing.
  */
-const APPLIED_LOCK = 0x4d494953; // 'MIIS'
 async function createAppliedTable(client: PgModule.PoolClient): Promise<void> {
   await client.query('BEGIN');
   try {
-    await client.query('SELECT pg_advisory_xact_lock($1)', [APPLIED_LOCK]);
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`miis-tabla:${APPLIED_TABLE}`]);
     await client.query(APPLIED_DDL);
     await client.query('COMMIT');
   } catch (err) {
