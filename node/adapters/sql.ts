@@ -64,6 +64,27 @@ async function createAppliedTable(client: PgModule.PoolClient): Promise<void> {
     throw err;
   }
 }
+/** One chunk's writes and its key in one transaction; a key already there answers with its stored counts. */
+async function applyChunkOnce(client: PgModule.PoolClient, q: CompiledQuery, list: readonly unknown[][], key: ChunkKey, at: string): Promise<{ changes: number[]; replayed: boolean }> {
+  try {
+    await client.query('BEGIN');
+    // the key first: a concurrent twin waits on the primary key and then sees the row
+    const ins = await client.query({ text: `INSERT INTO ${APPLIED_TABLE} (lote, cliente, trozo, cambios, aplicado_en) VALUES ($1,$2,$3,'',$4) ON CONFLICT DO NOTHING`, values: [key.batchId, key.client, key.chunk, at] });
+    if ((ins.rowCount ?? 0) === 0) {
+      const prev = await client.query({ text: `SELECT cambios FROM ${APPLIED_TABLE} WHERE lote = $1 AND cliente = $2 AND trozo = $3`, values: [key.batchId, key.client, key.chunk] });
+      await client.query('COMMIT');
+      return { changes: decodeChanges(String((prev.rows[0] as { cambios: string }).cambios)), replayed: true };
+    }
+    const changes: number[] = [];
+    for (const v of list) changes.push((await client.query({ text: q.text, values: v })).rowCount ?? 0);
+    await client.query({ text: `UPDATE ${APPLIED_TABLE} SET cambios = $4 WHERE lote = $1 AND cliente = $2 AND trozo = $3`, values: [key.batchId, key.client, key.chunk, encodeChanges(changes)] });
+    await client.query('COMMIT');
+    return { changes, replayed: false };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
 /** Rows changed per record, stored compactly (one decimal count per record, comma-separated). */
 const encodeChanges = (changes: readonly number[]): string => changes.join(',');
 const decodeChanges = (text: string): number[] => (text.length === 0 ? [] : text.split(',').map(Number));
@@ -160,27 +181,20 @@ export function openPostgresEngine(connectionString: string, timeoutMs: number):
     async writeChunkOnce(q, list, key, at) {
       const client = await pool.connect();
       try {
-        appliedReady ??= createAppliedTable(client).catch((err: unknown) => {
-          appliedReady = undefined;
-          throw err;
-        });
-        await appliedReady;
-        await client.query('BEGIN');
-        // the key first: a concurrent twin waits on the primary key and then sees the row
-        const ins = await client.query({ text: `INSERT INTO ${APPLIED_TABLE} (lote, cliente, trozo, cambios, aplicado_en) VALUES ($1,$2,$3,'',$4) ON CONFLICT DO NOTHING`, values: [key.batchId, key.client, key.chunk, at] });
-        if ((ins.rowCount ?? 0) === 0) {
-          const prev = await client.query({ text: `SELECT cambios FROM ${APPLIED_TABLE} WHERE lote = $1 AND cliente = $2 AND trozo = $3`, values: [key.batchId, key.client, key.chunk] });
-          await client.query('COMMIT');
-          return { changes: decodeChanges(String((prev.rows[0] as { cambios: string }).cambios)), replayed: true };
+        for (let attempt = 0; ; attempt += 1) {
+          appliedReady ??= createAppliedTable(client).catch((err: unknown) => {
+            appliedReady = undefined;
+            throw err;
+          });
+          await appliedReady;
+          try {
+            return await applyChunkOnce(client, q, list, key, at);
+          } catch (err) {
+            // the table was dropped while the node ran (an operator clearing it): made again, once
+            if (attempt > 0 || (err as { code?: string }).code !== '42P01') throw err;
+            appliedReady = undefined;
+          }
         }
-        const changes: number[] = [];
-        for (const v of list) changes.push((await client.query({ text: q.text, values: v })).rowCount ?? 0);
-        await client.query({ text: `UPDATE ${APPLIED_TABLE} SET cambios = $4 WHERE lote = $1 AND cliente = $2 AND trozo = $3`, values: [key.batchId, key.client, key.chunk, encodeChanges(changes)] });
-        await client.query('COMMIT');
-        return { changes, replayed: false };
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
       } finally {
         client.release();
       }

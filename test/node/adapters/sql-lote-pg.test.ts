@@ -167,6 +167,29 @@ describe('lotes sobre PostgreSQL: cada trozo se aplica una sola vez (adaptador s
     }
   });
 
+  it('la tabla de trozos aplicados borrada con el nodo en marcha (un operador que la limpia): el siguiente trozo la crea de nuevo', async () => {
+    const { url, db } = await freshRegistry();
+    const adapter = await writer(url);
+    try {
+      const key: ChunkKey = { batchId: 'lote-pg-0005', client: CLIENT, chunk: 0 };
+      await adapter.bulk(records(1, 2), CLIENT, key);
+      await db.query(`DROP TABLE ${APPLIED_TABLE}`);
+      assert.deepEqual(await adapter.bulk(records(3, 4), CLIENT, { ...key, chunk: 1 }), Array(2).fill({ changed: true }));
+      assert.equal(await tableExists(db), true);
+      assert.deepEqual((await marks(db, { ...key, chunk: 1 })).map((m) => m.cambios), ['1,1']);
+      assert.deepEqual(await counts(db), { 1: 4, 0: PEOPLE - 4 });
+      // a query of the operator's that names a missing table still fails, after one new try
+      await db.query('ALTER TABLE personas RENAME TO personas_aparte');
+      await assert.rejects(adapter.bulk(records(5, 5), CLIENT, { ...key, chunk: 2 }), (err: unknown) => err instanceof MiisError && err.code === 'Server.ServerProxy.ServiceFailed'
+        && (err.cause as { code?: string } | undefined)?.code === '42P01');
+      await db.query('ALTER TABLE personas_aparte RENAME TO personas');
+      assert.deepEqual(await marks(db, { ...key, chunk: 2 }), []);
+    } finally {
+      await adapter.engine.close();
+      await db.end();
+    }
+  });
+
   it('un trozo que falla a mitad (una fila viola una restricción) no deja escrituras ni marca; enviado de nuevo, se aplica', async () => {
     const { url, db } = await freshRegistry();
     const adapter = await writer(url);
