@@ -60,10 +60,20 @@ describe('lotes sobre PostgreSQL: cada trozo se aplica una sola vez (adaptador s
     (await db.query(`SELECT cambios, aplicado_en FROM ${APPLIED_TABLE} WHERE lote = $1 AND cliente = $2 AND trozo = $3`, [key.batchId, key.client, key.chunk])).rows as { cambios: string; aplicado_en: string }[];
   const tableExists = async (db: pg.Client): Promise<boolean> => (await db.query('SELECT to_regclass($1) IS NOT NULL AS ok', [APPLIED_TABLE])).rows[0].ok as boolean;
 
-  it('el mismo trozo dos veces (mismo lote y número): se escribe una vez, la segunda informa que ya estaba aplicado', async () => {
+  /** A fresh registry with one writing adapter on it; both closed after `use`. */
+  async function withWriter(use: (r: { url: string; db: pg.Client; adapter: SqlAdapter }) => Promise<void>): Promise<void> {
     const { url, db } = await freshRegistry();
     const adapter = await writer(url);
     try {
+      await use({ url, db, adapter });
+    } finally {
+      await adapter.engine.close();
+      await db.end();
+    }
+  }
+
+  it('el mismo trozo dos veces (mismo lote y número): se escribe una vez, la segunda informa que ya estaba aplicado', async () => {
+    await withWriter(async ({ db, adapter }) => {
       assert.equal(await tableExists(db), false);
       const key: ChunkKey = { batchId: 'lote-pg-0001', client: CLIENT, chunk: 0 };
       // 5 records, one of them not in the registry (nothing changed for it)
@@ -88,10 +98,7 @@ describe('lotes sobre PostgreSQL: cada trozo se aplica una sola vez (adaptador s
       await adapter.bulk(records(8, 8), CLIENT, { ...key, client: 'PE/GOB/20131312955/OTRO' });
       assert.deepEqual(await counts(db), { 1: 8, 0: PEOPLE - 8 });
       assert.equal(Number((await db.query(`SELECT COUNT(*) AS n FROM ${APPLIED_TABLE}`)).rows[0].n), 4);
-    } finally {
-      await adapter.engine.close();
-      await db.end();
-    }
+    });
   });
 
   it('dos aplicaciones simultáneas del mismo trozo (dos adaptadores, dos conexiones): se escribe una vez', async () => {
@@ -168,9 +175,7 @@ describe('lotes sobre PostgreSQL: cada trozo se aplica una sola vez (adaptador s
   });
 
   it('la tabla de trozos aplicados borrada con el nodo en marcha (un operador que la limpia): el siguiente trozo la crea de nuevo', async () => {
-    const { url, db } = await freshRegistry();
-    const adapter = await writer(url);
-    try {
+    await withWriter(async ({ db, adapter }) => {
       const key: ChunkKey = { batchId: 'lote-pg-0005', client: CLIENT, chunk: 0 };
       await adapter.bulk(records(1, 2), CLIENT, key);
       await db.query(`DROP TABLE ${APPLIED_TABLE}`);
@@ -184,16 +189,11 @@ describe('lotes sobre PostgreSQL: cada trozo se aplica una sola vez (adaptador s
         && (err.cause as { code?: string } | undefined)?.code === '42P01');
       await db.query('ALTER TABLE personas_aparte RENAME TO personas');
       assert.deepEqual(await marks(db, { ...key, chunk: 2 }), []);
-    } finally {
-      await adapter.engine.close();
-      await db.end();
-    }
+    });
   });
 
   it('un trozo que falla a mitad (una fila viola una restricción) no deja escrituras ni marca; enviado de nuevo, se aplica', async () => {
-    const { url, db } = await freshRegistry();
-    const adapter = await writer(url);
-    try {
+    await withWriter(async ({ url, db, adapter }) => {
       const key: ChunkKey = { batchId: 'lote-pg-0004', client: CLIENT, chunk: 3 };
       // the third record of five breaks the CHECK: the first two were already written in the transaction
       const bad = records(1, 5, (i) => (i === 3 ? 'PROHIBIDA' : 'ok'));
@@ -221,9 +221,6 @@ describe('lotes sobre PostgreSQL: cada trozo se aplica una sola vez (adaptador s
       } finally {
         await other.engine.close();
       }
-    } finally {
-      await adapter.engine.close();
-      await db.end();
-    }
+    });
   });
 });
