@@ -49,8 +49,8 @@ const APPLIED_DDL = `CREATE TABLE IF NOT EXISTS ${APPLIED_TABLE} (lote TEXT NOT 
   cambios TEXT NOT NULL, aplicado_en TEXT NOT NULL, PRIMARY KEY (lote, cliente, trozo))`;
 /**
  * Sessions that run CREATE TABLE IF NOT EXISTS at once (the first chunks of a first batch, two
- * provider nodes) collide in PostgreSQL's catalog: the loser gets 23505, 42P07 or 42710 at random
- * (measured: ~1 round in 5 with four sessions). A transaction-scoped advisory lock makes them take
+ * provider nodes) collide in PostgreSQL's catalog: the losers get 23505 (nearly every time), 42P07 or
+ * 42710 (measured: one of the last two in ~1 round in 5 with four sessions). A transaction-scoped advisory lock makes them take
  * turns (as runtime/pg-migrations.ts does); the next one in sees the committed table and does nothing.
  */
 async function createAppliedTable(client: PgModule.PoolClient): Promise<void> {
