@@ -35,6 +35,9 @@ export interface SandboxPorts {
 }
 
 /** Fixed ports from a base (default 4400), so the printed commands stay valid across restarts. */
+/** How many consecutive ports a sandbox uses from its base (sandboxPorts: base … base + 36). */
+export const SANDBOX_PORT_SPAN = 37;
+
 export function sandboxPorts(base: number): SandboxPorts {
   return {
     central: base,

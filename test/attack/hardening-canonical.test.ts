@@ -13,7 +13,8 @@ import Database from 'better-sqlite3';
 import { clientIdToXml, parseClientId, parseServiceId, serviceIdToXml } from '../../core/identifiers.js';
 import { dniCheckDigit, dniCheckLetter } from '../../core/peru-ids.js';
 import { NS, registryPaths } from '../../scripts/sandbox/registries.js';
-import { JUNTOS_CLIENT, SERVICES, registriesDir, startSandbox, type RunningSandbox } from '../../scripts/sandbox/run.js';
+import { JUNTOS_CLIENT, SERVICES, registriesDir, startSandbox, type RunningSandbox, SANDBOX_PORT_SPAN } from '../../scripts/sandbox/run.js';
+import { freeBasePort } from '../helpers/net.js';
 import { BASE_AGREEMENT, faultCodeOf, personaRequest, postSoap, startInstance, type Instance } from '../e2e/fixture.js';
 import { expectGood, newId } from './hardening-helpers.js';
 
@@ -48,7 +49,7 @@ describe('hardening: the sql adapter binds the canonical DNI (RNU)', () => {
   let sb: RunningSandbox;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'miis-hard-canon-'));
-    sb = await startSandbox({ dir, basePort: 10_000 + (process.pid % 90) * 100, persons: 300 });
+    sb = await startSandbox({ dir, basePort: await freeBasePort(SANDBOX_PORT_SPAN), persons: 300 });
   });
   after(async () => {
     await sb.close();

@@ -25,7 +25,7 @@ import { ID_NS, XROAD_NS, formatClientId, formatServiceId } from '../../core/ide
 import { REQUEST_HASH_ALGORITHM, SOAP_ENV_NS, computeRequestHash, readSoapMessage } from '../../core/soap.js';
 import { attrNs, childNs, parseXml, parseXmlText, type XmlElement } from '../../core/xml.js';
 import type { AgreementPlan } from '../../scripts/sandbox/provision.js';
-import { JUNTOS_CLIENT, SERVICES, startSandbox, type RunningSandbox } from '../../scripts/sandbox/run.js';
+import { JUNTOS_CLIENT, SERVICES, startSandbox, type RunningSandbox, SANDBOX_PORT_SPAN } from '../../scripts/sandbox/run.js';
 import { sqliteLog } from '../helpers/node-log.js';
 import { freeBasePort } from '../helpers/net.js';
 
@@ -184,7 +184,7 @@ describe('golden exchanges (test/fixtures/exchanges)', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'miis-golden-'));
-    const basePort = await freeBasePort(27);
+    const basePort = await freeBasePort(SANDBOX_PORT_SPAN);
     sb = await startSandbox({ dir, basePort, persons: PERSONS, extraAgreements: GOLDEN_AGREEMENTS });
   });
   after(async () => {

@@ -14,7 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import { HIDDEN_ENDPOINT } from '../../node/pipeline/metaservices.js';
 import { generateSandboxData } from '../../scripts/sandbox/data.js';
 import { sandboxCentrosPoblados, sandboxIncomes } from '../../scripts/sandbox/registries.js';
-import { INEI_RUC, INSTANCE, MIDIS_RUC, PENSION65_RUC, SUNAT_RUC, JUNTOS_RUC, startSandbox, type RunningSandbox } from '../../scripts/sandbox/run.js';
+import { INEI_RUC, INSTANCE, MIDIS_RUC, PENSION65_RUC, SUNAT_RUC, JUNTOS_RUC, startSandbox, type RunningSandbox, SANDBOX_PORT_SPAN } from '../../scripts/sandbox/run.js';
+import { freeBasePort } from '../helpers/net.js';
 import { needTool, PYTHON } from '../helpers/tools.js';
 import { sqliteLog } from '../helpers/node-log.js';
 
@@ -44,7 +45,7 @@ describe('metaservices and standard contracts for zeep, through the nodes', () =
   let p65: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'miis-meta-'));
-    sb = await startSandbox({ dir, basePort: 40_000 + (process.pid % 200) * 100, persons: PERSONS });
+    sb = await startSandbox({ dir, basePort: await freeBasePort(SANDBOX_PORT_SPAN), persons: PERSONS });
     juntos = sb.nodes.get('juntos')?.isUrl as string;
     p65 = sb.nodes.get('pension65')?.isUrl as string;
   });

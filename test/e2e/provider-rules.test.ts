@@ -21,7 +21,8 @@ import { startNode, type RunningNode } from '../../node/main.js';
 import { generateSandboxData } from '../../scripts/sandbox/data.js';
 import { nodeDir, type AgreementPlan } from '../../scripts/sandbox/provision.js';
 import { sandboxCentrosPoblados, sandboxIncomes, NS, UMBRAL_INGRESO_ANUAL } from '../../scripts/sandbox/registries.js';
-import { JUNTOS_CLIENT, PENSION65_CLIENT, SERVICES, startSandbox, type RunningSandbox } from '../../scripts/sandbox/run.js';
+import { JUNTOS_CLIENT, PENSION65_CLIENT, SERVICES, startSandbox, type RunningSandbox, SANDBOX_PORT_SPAN } from '../../scripts/sandbox/run.js';
+import { freeBasePort } from '../helpers/net.js';
 import { startPgServer, type PgServer } from '../helpers/pg-server.js';
 import { postSoap, runCli, waitFor } from './fixture.js';
 import { needTool } from '../helpers/tools.js';
@@ -82,7 +83,7 @@ describe('provider rules, adapters and RNU through the sandbox', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'miis-p5-'));
-    sb = await startSandbox({ dir, basePort: 30_000 + (process.pid % 300) * 100, persons: PERSONS, extraAgreements: EXTRA });
+    sb = await startSandbox({ dir, basePort: await freeBasePort(SANDBOX_PORT_SPAN), persons: PERSONS, extraAgreements: EXTRA });
     juntos = sb.nodes.get('juntos')?.isUrl as string;
     p65 = sb.nodes.get('pension65')?.isUrl as string;
     // RENIEC's backend behind a counter, so refused requests can be shown never to reach it

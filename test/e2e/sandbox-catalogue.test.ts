@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCentralCli } from '../../central/cli/index.js';
 import { seedEntityRucs } from '../../central/governance/catalogue-seed.js';
-import { INEI_RUC, JUNTOS_RUC, MIDIS_RUC, PENSION65_RUC, RENIEC_RUC, SERVICES, SUNAT_RUC, startSandbox, type RunningSandbox } from '../../scripts/sandbox/run.js';
+import { INEI_RUC, JUNTOS_RUC, MIDIS_RUC, PENSION65_RUC, RENIEC_RUC, SERVICES, SUNAT_RUC, startSandbox, type RunningSandbox, SANDBOX_PORT_SPAN } from '../../scripts/sandbox/run.js';
 import { runCli } from './fixture.js';
 import { freeBasePort } from '../helpers/net.js';
 
@@ -25,7 +25,7 @@ describe('sandbox catalogue', () => {
   let sb: RunningSandbox;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'miis-sandbox-cat-'));
-    sb = await startSandbox({ dir, basePort: await freeBasePort(37), persons: 200 });
+    sb = await startSandbox({ dir, basePort: await freeBasePort(SANDBOX_PORT_SPAN), persons: 200 });
   });
   after(async () => {
     await sb?.close();

@@ -16,7 +16,7 @@ import { readSoapMessage } from '../../core/soap.js';
 import { generateSandboxData, type SandboxData } from '../../scripts/sandbox/data.js';
 import { NS, sandboxMarcoCensal, type MarcoCensal } from '../../scripts/sandbox/registries.js';
 import { RENIEC_NS } from '../../scripts/sandbox/backends.js';
-import { JUNTOS_CLIENT, JUNTOS_RUC, PENSION65_CLIENT, RENIEC_RUC, SERVICES, startSandbox, type RunningSandbox } from '../../scripts/sandbox/run.js';
+import { JUNTOS_CLIENT, JUNTOS_RUC, PENSION65_CLIENT, RENIEC_RUC, SERVICES, startSandbox, type RunningSandbox, SANDBOX_PORT_SPAN } from '../../scripts/sandbox/run.js';
 import { postSoap, runCli } from './fixture.js';
 import { freeBasePort } from '../helpers/net.js';
 
@@ -54,7 +54,7 @@ describe('reference units, household affiliation, sanctions and identification g
   let marco: MarcoCensal;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'miis-sandbox-ru-'));
-    sb = await startSandbox({ dir, basePort: await freeBasePort(37), persons: PERSONS });
+    sb = await startSandbox({ dir, basePort: await freeBasePort(SANDBOX_PORT_SPAN), persons: PERSONS });
     juntos = sb.info.nodes.find((n) => n.name === 'juntos')?.isUrl as string;
     p65 = sb.info.nodes.find((n) => n.name === 'pension65')?.isUrl as string;
     data = generateSandboxData({ persons: PERSONS });

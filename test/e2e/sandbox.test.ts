@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { sandboxGuide, startSandbox, type SandboxInfo } from '../../scripts/sandbox/run.js';
+import { sandboxGuide, startSandbox, type SandboxInfo, SANDBOX_PORT_SPAN } from '../../scripts/sandbox/run.js';
+import { freeBasePort } from '../helpers/net.js';
 import { needTool } from '../helpers/tools.js';
 
 const examples = fileURLToPath(new URL('../../../examples', import.meta.url));
@@ -25,7 +26,7 @@ function curlFromGuide(guide: string): string {
 describe('sandbox (npm start)', () => {
   it('provisions, serves the printed curl, and reuses its state on restart', { skip: needTool('curl') }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'miis-sandbox-'));
-    const basePort = 20_000 + (process.pid % 200) * 100;
+    const basePort = await freeBasePort(SANDBOX_PORT_SPAN);
     try {
       for (const round of [1, 2]) {
         const sb = await startSandbox({ dir, basePort, persons: 12_000 });
