@@ -13,10 +13,20 @@ const OWN_PORTS_HIGH = 32_700;
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt += 1) {
     const port = OWN_PORTS_LOW + Math.floor(Math.random() * (OWN_PORTS_HIGH - OWN_PORTS_LOW));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port); // before the probe: a call running at the same time skips it
     if (await portIsFree(port)) return port;
+    handedOut.delete(port);
   }
   throw new Error(`no hay un puerto libre entre ${OWN_PORTS_LOW} y ${OWN_PORTS_HIGH}`);
 }
+
+/**
+ * Ports this process has handed out (never taken back: the caller listens there later): calls made
+ * at once (`Promise.all([freePort(), freePort()])`) or before the first server listens would
+ * otherwise be able to draw the same free port twice.
+ */
+const handedOut = new Set<number>();
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -34,9 +44,13 @@ function portIsFree(port: number): Promise<boolean> {
 export async function freeBasePort(span: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const base = OWN_PORTS_LOW + Math.floor(Math.random() * Math.floor((OWN_PORTS_HIGH - OWN_PORTS_LOW - span) / 100)) * 100;
+    const range = Array.from({ length: span }, (_, i) => base + i);
+    if (range.some((p) => handedOut.has(p))) continue;
+    for (const p of range) handedOut.add(p);
     let ok = true;
     for (let p = base; p < base + span && ok; p += 1) ok = await portIsFree(p);
     if (ok) return base;
+    for (const p of range) handedOut.delete(p);
   }
   throw new Error('no hay un rango de puertos libre para el sandbox');
 }
