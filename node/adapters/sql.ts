@@ -5,8 +5,6 @@
  * bands, value map) so that a raw value such as an income never leaves the node.
  */
 import Database from 'better-sqlite3';
-import { createRequire } from 'node:module';
-import type PgModule from 'pg';
 import { MiisError } from '../../core/errors.js';
 import { escapeXml, formatClientId } from '../../core/identifiers.js';
 import { readSoapMessage, type SoapMessage, type XRoadHeader } from '../../core/soap.js';
@@ -15,6 +13,7 @@ import type { Derivation, SqlAdapterConfig, SqlAttribute } from './settings.js';
 import { renderEchoResponse } from './soap-response.js';
 import { bindValues, compileQuery, queryParams, type CompiledQuery } from './sql-query.js';
 import { limaDate } from '../../core/iso-date.js';
+import { inPgTransaction, loadPg, type PgClient } from '../../runtime/pg.js';
 
 export interface SqlEngine {
   readonly name: 'sqlite' | 'postgres';
@@ -50,40 +49,26 @@ const APPLIED_DDL = `CREATE TABLE IF NOT EXISTS ${APPLIED_TABLE} (lote TEXT NOT 
 /**
  * Sessions that run CREATE TABLE IF NOT EXISTS at once (the first chunks of a first batch, two
  * provider nodes) collide in PostgreSQL's catalog: the losers get 23505 (nearly every time), 42P07 or
- * 42710 (measured: one of the last two in ~1 round in 5 with four sessions). A transaction-scoped advisory lock makes them take
- * turns (as runtime/pg-migrations.ts does); the next one in sees the committed table and does nothing.
+ * 42710 (measured: one of the last two in ~1 round in 5 with four sessions). Run in a transaction, a
+ * transaction-scoped advisory lock makes them take turns (as runtime/pg-migrations.ts does); the
+ * next one in sees the committed table and does nothing.
  */
-async function createAppliedTable(client: PgModule.PoolClient): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`miis-tabla:${APPLIED_TABLE}`]);
-    await client.query(APPLIED_DDL);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
+async function createAppliedTable(client: PgClient): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`miis-tabla:${APPLIED_TABLE}`]);
+  await client.query(APPLIED_DDL);
 }
-/** One chunk's writes and its key in one transaction; a key already there answers with its stored counts. */
-async function applyChunkOnce(client: PgModule.PoolClient, q: CompiledQuery, list: readonly unknown[][], key: ChunkKey, at: string): Promise<{ changes: number[]; replayed: boolean }> {
-  try {
-    await client.query('BEGIN');
-    // the key first: a concurrent twin waits on the primary key and then sees the row
-    const ins = await client.query({ text: `INSERT INTO ${APPLIED_TABLE} (lote, cliente, trozo, cambios, aplicado_en) VALUES ($1,$2,$3,'',$4) ON CONFLICT DO NOTHING`, values: [key.batchId, key.client, key.chunk, at] });
-    if ((ins.rowCount ?? 0) === 0) {
-      const prev = await client.query({ text: `SELECT cambios FROM ${APPLIED_TABLE} WHERE lote = $1 AND cliente = $2 AND trozo = $3`, values: [key.batchId, key.client, key.chunk] });
-      await client.query('COMMIT');
-      return { changes: decodeChanges(String((prev.rows[0] as { cambios: string }).cambios)), replayed: true };
-    }
-    const changes: number[] = [];
-    for (const v of list) changes.push((await client.query({ text: q.text, values: v })).rowCount ?? 0);
-    await client.query({ text: `UPDATE ${APPLIED_TABLE} SET cambios = $4 WHERE lote = $1 AND cliente = $2 AND trozo = $3`, values: [key.batchId, key.client, key.chunk, encodeChanges(changes)] });
-    await client.query('COMMIT');
-    return { changes, replayed: false };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
+/** One chunk's writes and its key (in the caller's transaction); a key already there answers with its stored counts. */
+async function applyChunkOnce(client: PgClient, q: CompiledQuery, list: readonly unknown[][], key: ChunkKey, at: string): Promise<{ changes: number[]; replayed: boolean }> {
+  // the key first: a concurrent twin waits on the primary key and then sees the row
+  const ins = await client.query({ text: `INSERT INTO ${APPLIED_TABLE} (lote, cliente, trozo, cambios, aplicado_en) VALUES ($1,$2,$3,'',$4) ON CONFLICT DO NOTHING`, values: [key.batchId, key.client, key.chunk, at] });
+  if ((ins.rowCount ?? 0) === 0) {
+    const prev = await client.query({ text: `SELECT cambios FROM ${APPLIED_TABLE} WHERE lote = $1 AND cliente = $2 AND trozo = $3`, values: [key.batchId, key.client, key.chunk] });
+    return { changes: decodeChanges(String((prev.rows[0] as { cambios: string }).cambios)), replayed: true };
   }
+  const changes: number[] = [];
+  for (const v of list) changes.push((await client.query({ text: q.text, values: v })).rowCount ?? 0);
+  await client.query({ text: `UPDATE ${APPLIED_TABLE} SET cambios = $4 WHERE lote = $1 AND cliente = $2 AND trozo = $3`, values: [key.batchId, key.client, key.chunk, encodeChanges(changes)] });
+  return { changes, replayed: false };
 }
 /** Rows changed per record, stored compactly (one decimal count per record, comma-separated). */
 const encodeChanges = (changes: readonly number[]): string => changes.join(',');
@@ -146,9 +131,6 @@ export function openSqliteEngine(path: string, write: boolean, timeoutMs: number
 
 const PG_DATE = 1082;
 
-/** `pg` costs ~15 MB of memory once loaded: load it only when a PostgreSQL registry is configured. */
-const loadPg = (): typeof PgModule => createRequire(import.meta.url)('pg') as typeof PgModule;
-
 export function openPostgresEngine(connectionString: string, timeoutMs: number): SqlEngine {
   const pg = loadPg();
   const pool = new pg.Pool({
@@ -158,45 +140,31 @@ export function openPostgresEngine(connectionString: string, timeoutMs: number):
   pool.on('error', () => undefined); // idle client errors surface on the next query
   /** APPLIED_TABLE exists (created by this engine's first chunk, or found); reset if creating failed. */
   let appliedReady: Promise<void> | undefined;
+  const appliedTable = (): Promise<void> => (appliedReady ??= inPgTransaction(pool, createAppliedTable).catch((err: unknown) => {
+    appliedReady = undefined;
+    throw err;
+  }));
   return {
     name: 'postgres',
     async select(q, values) {
       return (await pool.query({ text: q.text, values })).rows as Record<string, unknown>[];
     },
-    async writeAll(q, list) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const out: number[] = [];
-        for (const v of list) out.push((await client.query({ text: q.text, values: v })).rowCount ?? 0);
-        await client.query('COMMIT');
-        return out;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
-    },
+    writeAll: (q, list) => inPgTransaction(pool, async (client) => {
+      const out: number[] = [];
+      for (const v of list) out.push((await client.query({ text: q.text, values: v })).rowCount ?? 0);
+      return out;
+    }),
     async writeChunkOnce(q, list, key, at) {
-      const client = await pool.connect();
+      const apply = (): Promise<{ changes: number[]; replayed: boolean }> => inPgTransaction(pool, (client) => applyChunkOnce(client, q, list, key, at));
+      await appliedTable();
       try {
-        for (let attempt = 0; ; attempt += 1) {
-          appliedReady ??= createAppliedTable(client).catch((err: unknown) => {
-            appliedReady = undefined;
-            throw err;
-          });
-          await appliedReady;
-          try {
-            return await applyChunkOnce(client, q, list, key, at);
-          } catch (err) {
-            // the table was dropped while the node ran (an operator clearing it): made again, once
-            if (attempt > 0 || (err as { code?: string }).code !== '42P01') throw err;
-            appliedReady = undefined;
-          }
-        }
-      } finally {
-        client.release();
+        return await apply();
+      } catch (err) {
+        if ((err as { code?: string }).code !== '42P01') throw err;
+        // the table was dropped while the node ran (an operator clearing it): made again, once
+        appliedReady = undefined;
+        await appliedTable();
+        return apply();
       }
     },
     async describe(q, isWrite) {
