@@ -34,10 +34,10 @@ export interface SandboxPorts {
   readonly nodes: { readonly [name: string]: { readonly is: number; readonly proxy: number; readonly metrics: number } };
 }
 
-/** Fixed ports from a base (default 4400), so the printed commands stay valid across restarts. */
 /** How many consecutive ports a sandbox uses from its base (sandboxPorts: base … base + 36). */
 export const SANDBOX_PORT_SPAN = 37;
 
+/** Fixed ports from a base (default 4400), so the printed commands stay valid across restarts. */
 export function sandboxPorts(base: number): SandboxPorts {
   return {
     central: base,
